@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+import { main } from '../dist/commands/index.js';
+process.exitCode = await main(process.argv);

@@ -1,0 +1,36 @@
+import type { Command } from 'commander';
+import { stringify } from 'yaml';
+import { runCommand } from './context.js';
+import { out } from './output.js';
+import { redactValue } from '../src/output/redact.js';
+
+export default function configShow(cmd: Command): Promise<number> {
+  return runCommand(cmd, async (cli) => {
+    const config = cli.config();
+    const shown = redactValue({
+      root: config.root,
+      file: config.file ?? null,
+      env: config.envName ?? null,
+      packages: config.packages.map((p) => ({
+        name: p.name,
+        path: p.path,
+        ...(p.port ? { port: p.port } : {}),
+        ...(p.health ? { health: p.health } : {}),
+        ...(p.debugPort ? { debugPort: p.debugPort } : {}),
+        ...(p.instances ? { instances: p.instances } : {}),
+        dependsOn: p.dependsOn,
+        scripts: p.scripts,
+        env: p.env,
+        outputs: p.outputs,
+      })),
+      database: { ...config.database, url: config.database.url ?? null },
+      redis: { url: config.redis.url ?? null },
+      logs: config.logs,
+      audit: config.audit,
+      pipelines: config.pipelines,
+    });
+    if (cli.json) return cli.finish(0, shown);
+    out(stringify(shown).trimEnd());
+    return 0;
+  });
+}

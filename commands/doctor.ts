@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+import chalk from 'chalk';
+import { doctorChecks, selectChecks } from '../src/checks/index.js';
+import { doctorTasks } from '../src/checks/doctor-tasks.js';
+import type { CheckReport, CheckStatus } from '../src/checks/types.js';
+import { ExitCode } from '../src/errors.js';
+import { runTasks } from '../src/tasks/run.js';
+import { runCommand } from './context.js';
+import { out, err } from './output.js';
+
+const DEFAULT_TIMEOUT_MS = 3_000;
+
+const ICONS: Record<CheckStatus, string> = {
+  pass: chalk.green('✔'),
+  warn: chalk.yellow('⚠'),
+  fail: chalk.red('✖'),
+  skip: chalk.dim('–'),
+};
+
+export default function doctor(cmd: Command): Promise<number> {
+  return runCommand(cmd, async (cli) => {
+    const config = cli.config();
+    const opts = cli.opts as { timeout?: number; only?: string[]; skip?: string[] };
+    const timeoutMs = opts.timeout ?? config.doctor.timeout ?? DEFAULT_TIMEOUT_MS;
+    const checks = selectChecks(doctorChecks(config), opts.only, [...(config.doctor.skip ?? []), ...(opts.skip ?? [])]);
+    const reports: CheckReport[] = [];
+    const ctx = { config, runner: cli.runner, timeoutMs, now: () => new Date() };
+    await runTasks(doctorTasks(checks, ctx, reports), {}, { renderer: cli.renderer, concurrent: true, exitOnError: false });
+
+    const failed = reports.filter((r) => r.status === 'fail').length;
+    const exitCode = failed ? ExitCode.findings : ExitCode.ok;
+    if (cli.json) return cli.finish(exitCode, { checks: reports.map(toJson) });
+    printReports(reports);
+    const count = (s: CheckStatus) => reports.filter((r) => r.status === s).length;
+    err(`${count('pass')} passed, ${count('warn')} warned, ${failed} failed, ${count('skip')} skipped`);
+    return exitCode;
+  });
+}
+
+function printReports(reports: CheckReport[]): void {
+  const width = Math.max(...reports.map((r) => r.id.length));
+  for (const r of reports) {
+    out(`${ICONS[r.status]} ${r.id.padEnd(width)}  ${r.message}`);
+    for (const line of r.details ?? []) out(`  ${' '.repeat(width)}  ${chalk.dim(line)}`);
+    if (r.hint && r.status !== 'pass') out(`  ${' '.repeat(width)}  ${chalk.cyan('→')} ${r.hint}`);
+  }
+}
+
+function toJson(r: CheckReport) {
+  return { id: r.id, status: r.status, message: r.message, ...(r.hint ? { hint: r.hint } : {}), ...(r.details ? { details: r.details } : {}), durationMs: r.durationMs };
+}

@@ -1,0 +1,33 @@
+import type { ResolvedConfig } from '../config/types.js';
+import type { Runner } from '../process/runner.js';
+
+export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
+
+/** What a check found. Expected failures are values, not exceptions. */
+export interface CheckResult {
+  status: CheckStatus;
+  message: string;
+  hint?: string;
+  /** Extra lines for people (a log group's stack, a holder's command line). */
+  details?: string[];
+}
+
+/** A finished check as reported by `opsctl doctor` (CONTRACT.md section 7). */
+export interface CheckReport extends CheckResult {
+  id: string;
+  durationMs: number;
+}
+
+export interface CheckContext {
+  config: ResolvedConfig;
+  runner: Runner;
+  /** Aborted when the check's time is up; long operations should stop then. */
+  signal: AbortSignal;
+  timeoutMs: number;
+  now: () => Date;
+}
+
+export interface Check {
+  id: string;
+  run(ctx: CheckContext): Promise<CheckResult>;
+}

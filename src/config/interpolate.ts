@@ -1,0 +1,48 @@
+/** `${VAR}` and `${VAR:-default}` interpolation over every string of a parsed config document. */
+const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+const WHOLE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}$/;
+
+export interface InterpolationResult {
+  value: unknown;
+  /** Variables referenced inside a longer string that were not set (replaced by ""). */
+  missing: string[];
+}
+
+export function interpolate(doc: unknown, env: Record<string, string | undefined>): InterpolationResult {
+  const missing: string[] = [];
+  const walk = (value: unknown): unknown => {
+    if (typeof value === 'string') {
+      const whole = WHOLE.exec(value);
+      // a value that is only `${VAR}` with VAR unset counts as not given, so defaults apply
+      if (whole) return env[whole[1]!] || whole[2] || undefined;
+      return value.replace(PLACEHOLDER, (_m, name: string, fallback?: string) => {
+        const v = env[name] || fallback;
+        if (v === undefined) missing.push(name);
+        return v ?? '';
+      });
+    }
+    if (Array.isArray(value)) return value.map(walk);
+    if (value && typeof value === 'object' && !(value instanceof Date)) {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value)) {
+        const w = walk(v);
+        if (w !== undefined) out[k] = w;
+      }
+      return out;
+    }
+    return value;
+  };
+  return { value: walk(doc), missing };
+}
+
+/** Objects merge key by key; arrays and scalars of the overlay replace the base. */
+export function deepMerge<T>(base: T, overlay: unknown): T {
+  if (!isPlainObject(base) || !isPlainObject(overlay)) return (overlay === undefined ? base : overlay) as T;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(overlay)) out[k] = deepMerge(out[k], v);
+  return out as T;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return !!v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date);
+}

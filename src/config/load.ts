@@ -1,0 +1,121 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import { readEmbeddedState, embeddedUrl } from '../db/embedded-state.js';
+import { configError } from '../errors.js';
+import { addSecret, addSecretsFromEnv } from '../output/redact.js';
+import { discoverPackages } from '../packages/discover.js';
+import { deepMerge, interpolate } from './interpolate.js';
+import { describeIssue, readConfigDocument } from './read-file.js';
+import { configSchema, type ParsedConfig } from './schema.js';
+import type { ResolvedConfig } from './types.js';
+
+export const CONFIG_FILES = ['opsctl.config.json', 'opsctl.config.yaml', 'opsctl.config.yml'];
+
+export interface LoadOptions {
+  cwd?: string;
+  config?: string;
+  env?: string;
+  processEnv?: Record<string, string | undefined>;
+}
+
+/** Read, validate and resolve the app's config. Every problem is an exit-2 `OpsError` naming file and key. */
+export function loadConfig(options: LoadOptions = {}): ResolvedConfig {
+  const root = verifyRoot(options.cwd ?? process.cwd());
+  const processEnv = options.processEnv ?? process.env;
+  const env = { ...readDotenv(root), ...processEnv };
+  addSecretsFromEnv(env);
+  const envName = options.env ?? processEnv.OPSCTL_ENV ?? undefined;
+
+  const file = findConfigFile(root, options.config);
+  const warnings: string[] = [];
+  let parsed: ParsedConfig = {};
+  if (file) parsed = validate(file, warnings, env);
+
+  let merged: ParsedConfig = parsed;
+  if (envName) {
+    const overlay = parsed.environments?.[envName];
+    if (!overlay && parsed.environments && Object.keys(parsed.environments).length) {
+      throw configError(
+        `${basename(file!)}: environments.${envName}: no such environment.`,
+        `Known environments: ${Object.keys(parsed.environments).join(', ')}.`,
+      );
+    }
+    merged = deepMerge(parsed, overlay ?? {});
+  }
+  const fileLabel = file ? basename(file) : 'opsctl.config.yaml';
+  const packages = discoverPackages(root, merged.packages, fileLabel);
+  return {
+    root,
+    file,
+    envName,
+    packages,
+    database: resolveDatabase(root, merged, env, envName),
+    redis: { url: merged.redis?.url ?? env.REDIS_URL },
+    logs: merged.logs ?? [],
+    audit: merged.audit ?? {},
+    pipelines: merged.pipelines ?? {},
+    doctor: merged.doctor ?? {},
+    env,
+    warnings,
+  };
+}
+
+function verifyRoot(cwd: string): string {
+  const root = resolve(cwd);
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    throw configError(`The app folder "${cwd}" does not exist.`, 'Pass an existing folder with --cwd (-C).');
+  }
+  return root;
+}
+
+function readDotenv(root: string): Record<string, string> {
+  const file = join(root, '.env');
+  if (!existsSync(file)) return {};
+  const values = parseDotenv(readFileSync(file));
+  // every .env value is treated as a secret (CONTRACT.md section 5)
+  for (const value of Object.values(values)) addSecret(value);
+  return values;
+}
+
+function findConfigFile(root: string, explicit: string | undefined): string | undefined {
+  if (explicit) {
+    const file = resolve(root, explicit);
+    if (!existsSync(file)) throw configError(`Config file "${explicit}" does not exist.`, 'Check the path given to --config (-c).');
+    return file;
+  }
+  return CONFIG_FILES.map((name) => join(root, name)).find((f) => existsSync(f));
+}
+
+function validate(file: string, warnings: string[], env: Record<string, string | undefined>): ParsedConfig {
+  const doc = readConfigDocument(file);
+  if (doc.data === null || typeof doc.data !== 'object' || Array.isArray(doc.data)) {
+    throw configError(`${basename(file)}: expected a mapping of keys at the top level.`, 'See `opsctl config schema` for the keys.');
+  }
+  const { value, missing } = interpolate(doc.data, env);
+  for (const name of new Set(missing)) warnings.push(`${basename(file)}: \${${name}} is not set; it was replaced by an empty string.`);
+  const result = configSchema.safeParse(value, { reportInput: true });
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => describeIssue(doc, issue));
+    throw configError(lines.join('\n  '), 'Fix the config file; `opsctl config schema` prints the JSON Schema.');
+  }
+  return result.data;
+}
+
+function resolveDatabase(
+  root: string,
+  config: ParsedConfig,
+  env: Record<string, string | undefined>,
+  envName: string | undefined,
+): ResolvedConfig['database'] {
+  const base = {
+    migrations: config.database?.migrations,
+    table: config.database?.table ?? 'opsctl_migrations',
+    schema: config.database?.schema ?? 'public',
+  };
+  if (config.database?.url) return { ...base, url: config.database.url, source: 'config' };
+  if (env.DATABASE_URL) return { ...base, url: env.DATABASE_URL, source: 'env' };
+  if (envName === 'production') return { ...base, source: 'none' };
+  const state = readEmbeddedState(root);
+  return { ...base, url: state ? embeddedUrl(state) : undefined, source: 'embedded' };
+}

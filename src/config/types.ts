@@ -1,0 +1,30 @@
+import type { AppPackage } from '../packages/types.js';
+import type { ParsedConfig } from './schema.js';
+
+/** Where the database URL came from. */
+export type DatabaseSource = 'config' | 'env' | 'embedded' | 'none';
+
+/** The config after file, `.env`, interpolation, `--env` overlay and package discovery. */
+export interface ResolvedConfig {
+  root: string;
+  /** The config file read, if any. */
+  file?: string;
+  envName?: string;
+  packages: AppPackage[];
+  database: {
+    url?: string;
+    source: DatabaseSource;
+    migrations?: string;
+    table: string;
+    schema: string;
+  };
+  redis: { url?: string };
+  logs: string[];
+  audit: NonNullable<ParsedConfig['audit']>;
+  pipelines: Record<string, string[]>;
+  doctor: NonNullable<ParsedConfig['doctor']>;
+  /** Process environment merged over `.env` (the real environment wins). */
+  env: Record<string, string | undefined>;
+  /** Things worth telling the user that are not errors. */
+  warnings: string[];
+}

@@ -1,0 +1,58 @@
+/** Exit codes shared by every command (CONTRACT.md section 4). */
+export const ExitCode = {
+  ok: 0,
+  findings: 1,
+  usage: 2,
+  failed: 3,
+  unreachable: 4,
+  locked: 5,
+  interrupted: 130,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface OpsErrorOptions {
+  hint?: string;
+  exitCode?: number;
+  cause?: unknown;
+}
+
+/**
+ * An expected, explainable failure: `message` says what happened, `hint` what to do.
+ * The CLI prints it as `✖ message` / `→ hint` and exits with `exitCode` (default 3).
+ */
+export class OpsError extends Error {
+  readonly code: string;
+  readonly hint?: string;
+  readonly exitCode: number;
+
+  constructor(code: string, message: string, options: OpsErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'OpsError';
+    this.code = code;
+    this.hint = options.hint;
+    this.exitCode = options.exitCode ?? ExitCode.failed;
+  }
+}
+
+export function isOpsError(err: unknown): err is OpsError {
+  return err instanceof OpsError;
+}
+
+/** A configuration problem: always exit 2 and always names the file and key path. */
+export function configError(message: string, hint?: string, cause?: unknown): OpsError {
+  return new OpsError('CONFIG', message, { hint, exitCode: ExitCode.usage, cause });
+}
+
+export function usageError(message: string, hint?: string): OpsError {
+  return new OpsError('USAGE', message, { hint, exitCode: ExitCode.usage });
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof AggregateError && !err.message) {
+    const code = (err as { code?: string }).code;
+    const first = err.errors[0];
+    return code ?? (first instanceof Error ? first.message : 'multiple errors');
+  }
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,165 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import type { PackageConfig } from '../config/schema.js';
+import { configError } from '../errors.js';
+import type { AppPackage } from './types.js';
+
+const NESTED_FOLDERS = ['services', 'packages', 'apps'];
+const SKIPPED = new Set(['node_modules', '.git', '.opsctl', 'dist', 'build']);
+const DEFAULT_OUTPUTS = ['dist', 'build'];
+
+interface PackageJson {
+  name?: string;
+  scripts?: Record<string, string>;
+  dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+  engines?: Record<string, string>;
+  workspaces?: string[] | { packages?: string[] };
+  main?: string;
+}
+
+export function readPackageJson(dir: string): PackageJson | undefined {
+  const file = join(dir, 'package.json');
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as PackageJson;
+  } catch (err) {
+    throw configError(`${relative(process.cwd(), file) || file}: invalid JSON: ${(err as Error).message}`, 'Fix the package.json syntax.', err);
+  }
+}
+
+/**
+ * The app's packages, first match wins: `packages` in the config; npm workspaces of the root;
+ * direct subfolders and services/*, packages/*, apps/* with a package.json; the root itself.
+ */
+export function discoverPackages(root: string, configured: Record<string, PackageConfig> | undefined, configFile: string): AppPackage[] {
+  const found = configured
+    ? Object.entries(configured).map(([name, cfg]) => ({ name, path: cfg.path ?? name, cfg }))
+    : discoverFolders(root).map((path) => ({ name: folderName(path), path, cfg: {} as PackageConfig }));
+
+  const packages = found.map(({ name, path, cfg }) => {
+    const dir = resolve(root, path);
+    const pkg = readPackageJson(dir);
+    if (!pkg) {
+      throw configError(`${configFile}: packages.${name}.path: no package.json in "${path}"`, `Point packages.${name}.path at a folder holding a package.json.`);
+    }
+    return toAppPackage(root, name, dir, pkg, cfg);
+  });
+  inferDependsOn(packages);
+  verifyDependsOn(packages, configFile);
+  return packages;
+}
+
+function discoverFolders(root: string): string[] {
+  const rootPkg = readPackageJson(root);
+  const workspaces = Array.isArray(rootPkg?.workspaces) ? rootPkg.workspaces : rootPkg?.workspaces?.packages;
+  if (workspaces?.length) {
+    const dirs = workspaces.flatMap((pattern) => expandWorkspace(root, pattern));
+    if (dirs.length) return dirs;
+  }
+  const dirs: string[] = [];
+  for (const entry of subfolders(root)) {
+    if (NESTED_FOLDERS.includes(entry)) {
+      for (const inner of subfolders(join(root, entry))) {
+        if (existsSync(join(root, entry, inner, 'package.json'))) dirs.push(`${entry}/${inner}`);
+      }
+    } else if (existsSync(join(root, entry, 'package.json'))) {
+      dirs.push(entry);
+    }
+  }
+  if (dirs.length) return dirs;
+  if (rootPkg?.scripts && Object.keys(rootPkg.scripts).length) return ['.'];
+  return [];
+}
+
+/** Workspace patterns: a plain folder or a folder ending in `/*`. */
+function expandWorkspace(root: string, pattern: string): string[] {
+  const clean = pattern.replace(/\/+$/, '');
+  if (clean.endsWith('/*')) {
+    const base = clean.slice(0, -2);
+    return subfolders(join(root, base))
+      .filter((d) => existsSync(join(root, base, d, 'package.json')))
+      .map((d) => `${base}/${d}`);
+  }
+  return existsSync(join(root, clean, 'package.json')) ? [clean] : [];
+}
+
+function subfolders(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && !SKIPPED.has(d.name) && !d.name.startsWith('.'))
+    .map((d) => d.name)
+    .sort();
+}
+
+function folderName(path: string): string {
+  return path === '.' ? 'app' : (path.split('/').pop() ?? path);
+}
+
+function toAppPackage(root: string, name: string, dir: string, pkg: PackageJson, cfg: PackageConfig): AppPackage {
+  return {
+    name,
+    dir,
+    path: relative(root, dir) || '.',
+    scripts: pkg.scripts ?? {},
+    dependencies: pkg.dependencies ?? {},
+    devDependencies: pkg.devDependencies ?? {},
+    engines: pkg.engines,
+    main: pkg.main,
+    port: cfg.port,
+    health: cfg.health,
+    debugPort: cfg.debugPort,
+    instances: cfg.instances,
+    dependsOn: cfg.dependsOn ?? [],
+    env: cfg.env ?? {},
+    outputs: cfg.outputs ?? DEFAULT_OUTPUTS,
+  };
+}
+
+/** Packages without an explicit `dependsOn` depend on siblings they reference by `file:` or by workspace name. */
+function inferDependsOn(packages: AppPackage[]): void {
+  const byDir = new Map(packages.map((p) => [p.dir, p.name]));
+  const byNpmName = new Map<string, string>();
+  for (const p of packages) {
+    const npmName = readPackageJson(p.dir)?.name;
+    if (npmName) byNpmName.set(npmName, p.name);
+  }
+  for (const p of packages) {
+    if (p.dependsOn.length) continue;
+    const inferred = new Set<string>();
+    for (const [dep, spec] of Object.entries({ ...p.dependencies, ...p.devDependencies })) {
+      if (spec.startsWith('file:')) {
+        const target = byDir.get(resolve(p.dir, spec.slice(5)));
+        if (target) inferred.add(target);
+      } else if (spec.startsWith('workspace:') || byNpmName.has(dep)) {
+        const target = byNpmName.get(dep);
+        if (target && target !== p.name) inferred.add(target);
+      }
+    }
+    p.dependsOn = [...inferred];
+  }
+}
+
+function verifyDependsOn(packages: AppPackage[], configFile: string): void {
+  const names = new Set(packages.map((p) => p.name));
+  for (const p of packages) {
+    for (const dep of p.dependsOn) {
+      if (!names.has(dep)) {
+        throw configError(`${configFile}: packages.${p.name}.dependsOn: unknown package "${dep}"`, `Known packages: ${[...names].join(', ')}.`);
+      }
+    }
+  }
+}
+
+/** Narrow to the packages named by `--package`; an unknown name is a usage error (exit 2). */
+export function selectPackages(packages: AppPackage[], names: string[] | undefined): AppPackage[] {
+  if (!names?.length) return packages;
+  const unknown = names.filter((n) => !packages.some((p) => p.name === n));
+  if (unknown.length) {
+    throw configError(
+      `Unknown package${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}.`,
+      packages.length ? `Known packages: ${packages.map((p) => p.name).join(', ')}.` : 'No packages were found in this app; check --cwd.',
+    );
+  }
+  return packages.filter((p) => names.includes(p.name));
+}

@@ -1,0 +1,20 @@
+/** One npm package of the app, as opsctl knows it (CONTRACT.md section 1). */
+export interface AppPackage {
+  name: string;
+  /** Absolute folder. */
+  dir: string;
+  /** Folder relative to the app root ("." for the root itself). */
+  path: string;
+  scripts: Record<string, string>;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+  engines?: Record<string, string>;
+  main?: string;
+  port?: number;
+  health?: string;
+  debugPort?: number;
+  instances?: number | 'max';
+  dependsOn: string[];
+  env: Record<string, string>;
+  outputs: string[];
+}

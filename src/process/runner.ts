@@ -1,0 +1,71 @@
+import { execa } from 'execa';
+import { redact } from '../output/redact.js';
+
+/** The outcome of a finished child process. Failing commands are values, not exceptions. */
+export interface RunResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  /** The command could not be started (ENOENT, EACCES). */
+  notFound: boolean;
+  durationMs: number;
+}
+
+export interface RunOptions {
+  cwd?: string;
+  /** Named at the call site: every child process has a bound. */
+  timeoutMs: number;
+  env?: Record<string, string | undefined>;
+  input?: string;
+  uid?: number;
+  gid?: number;
+  signal?: AbortSignal;
+  /** Called with each redacted output line while the process runs. */
+  onLine?: (line: string) => void;
+}
+
+/** Every child process of opsctl goes through a Runner: argument arrays, a timeout, no shell. */
+export interface Runner {
+  run(command: string, args: string[], options: RunOptions): Promise<RunResult>;
+}
+
+export function createRunner(debug?: (line: string) => void): Runner {
+  return {
+    async run(command, args, options) {
+      debug?.(redact(`$ ${command} ${args.join(' ')}${options.cwd ? `  (in ${options.cwd})` : ''}`));
+      const started = performance.now();
+      const child = execa(command, args, {
+        cwd: options.cwd,
+        timeout: options.timeoutMs,
+        env: options.env,
+        extendEnv: true,
+        input: options.input,
+        uid: options.uid,
+        gid: options.gid,
+        cancelSignal: options.signal,
+        reject: false,
+        all: false,
+        stripFinalNewline: true,
+        forceKillAfterDelay: 2_000,
+      });
+      if (options.onLine) {
+        const emit = (chunk: Buffer) => {
+          for (const line of chunk.toString().split('\n')) if (line.trim()) options.onLine!(redact(line));
+        };
+        child.stdout?.on('data', emit);
+        child.stderr?.on('data', emit);
+      }
+      const res = await child;
+      const notFound = res.failed && ['ENOENT', 'EACCES'].includes((res as { code?: string }).code ?? '');
+      return {
+        exitCode: res.exitCode ?? (res.timedOut ? 124 : 1),
+        stdout: String(res.stdout ?? ''),
+        stderr: String(res.stderr ?? ''),
+        timedOut: res.timedOut,
+        notFound,
+        durationMs: Math.round(performance.now() - started),
+      };
+    },
+  };
+}
