@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
+import { redactValue } from '../src/output/redact.js';
 import { runCommand } from './context.js';
 import { out } from './output.js';
-import { redactValue } from '../src/output/redact.js';
 
 export default function configShow(cmd: Command): Promise<number> {
   return runCommand(cmd, async (cli) => {

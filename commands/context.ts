@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../src/config/load.js';
 import type { ResolvedConfig } from '../src/config/types.js';
-import { selectPackages } from '../src/packages/discover.js';
 import { onSecret } from '../src/output/redact.js';
+import { selectPackages } from '../src/packages/discover.js';
 import { createRunner, type Runner } from '../src/process/runner.js';
 import type { RendererKind } from '../src/tasks/run.js';
 import { err, type JsonEnvelope, printJson, reportError } from './output.js';
@@ -62,14 +62,21 @@ export function createCli(cmd: Command): Cli {
     config() {
       if (!config) {
         const loaded = loadConfig({ cwd: opts.cwd, config: opts.config, env: opts.env });
-        config = { ...loaded, packages: selectPackages(loaded.packages, opts.package) };
+        const names = opts.package?.flatMap((n) => n.split(',')).filter(Boolean);
+        config = { ...loaded, packages: selectPackages(loaded.packages, names) };
         for (const warning of loaded.warnings) if (!json) err(`⚠ ${warning}`);
       }
       return config;
     },
     finish(exitCode, fields) {
       if (json) {
-        const doc: JsonEnvelope = { command: name, ok: exitCode === 0, exitCode, durationMs: Math.round(performance.now() - startedAt), ...fields };
+        const doc: JsonEnvelope = {
+          command: name,
+          ok: exitCode === 0,
+          exitCode,
+          durationMs: Math.round(performance.now() - startedAt),
+          ...fields,
+        };
         printJson(doc);
       }
       return exitCode;
@@ -94,7 +101,12 @@ export async function runCommand(cmd: Command, body: (cli: Cli) => Promise<numbe
   try {
     return await body(cli);
   } catch (error) {
-    return reportError(error, { debug: cli.debug, json: cli.json, command: cli.name, startedAt: cli.startedAt });
+    return reportError(error, {
+      debug: cli.debug,
+      json: cli.json,
+      command: cli.name,
+      startedAt: cli.startedAt,
+    });
   } finally {
     process.removeListener('SIGINT', onSigint);
   }

@@ -1,12 +1,12 @@
-import type { Command } from 'commander';
 import chalk from 'chalk';
-import { doctorChecks, selectChecks } from '../src/checks/index.js';
+import type { Command } from 'commander';
 import { doctorTasks } from '../src/checks/doctor-tasks.js';
+import { doctorChecks, selectChecks } from '../src/checks/index.js';
 import type { CheckReport, CheckStatus } from '../src/checks/types.js';
 import { ExitCode } from '../src/errors.js';
 import { runTasks } from '../src/tasks/run.js';
 import { runCommand } from './context.js';
-import { out, err } from './output.js';
+import { err, out } from './output.js';
 
 const DEFAULT_TIMEOUT_MS = 3_000;
 
@@ -25,7 +25,11 @@ export default function doctor(cmd: Command): Promise<number> {
     const checks = selectChecks(doctorChecks(config), opts.only, [...(config.doctor.skip ?? []), ...(opts.skip ?? [])]);
     const reports: CheckReport[] = [];
     const ctx = { config, runner: cli.runner, timeoutMs, now: () => new Date() };
-    await runTasks(doctorTasks(checks, ctx, reports), {}, { renderer: cli.renderer, concurrent: true, exitOnError: false });
+    await runTasks(
+      doctorTasks(checks, ctx, reports),
+      {},
+      { renderer: cli.renderer, concurrent: true, exitOnError: false },
+    );
 
     const failed = reports.filter((r) => r.status === 'fail').length;
     const exitCode = failed ? ExitCode.findings : ExitCode.ok;
@@ -47,5 +51,12 @@ function printReports(reports: CheckReport[]): void {
 }
 
 function toJson(r: CheckReport) {
-  return { id: r.id, status: r.status, message: r.message, ...(r.hint ? { hint: r.hint } : {}), ...(r.details ? { details: r.details } : {}), durationMs: r.durationMs };
+  return {
+    id: r.id,
+    status: r.status,
+    message: r.message,
+    ...(r.hint ? { hint: r.hint } : {}),
+    ...(r.details ? { details: r.details } : {}),
+    durationMs: r.durationMs,
+  };
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
 /**
  * The command table. Only commander loads at start-up; each action's module (and with it pg, ioredis,
@@ -18,7 +18,9 @@ Exit codes:
 export type ActionModule = { default: (cmd: Command, ...args: unknown[]) => Promise<number> };
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 
@@ -37,7 +39,7 @@ function globalOptions(program: Command): Command {
 
 function positiveInt(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new CommanderError(2, 'opsctl.invalidArgument', `expected a positive integer, got "${value}"`);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive integer, got "${value}".`);
   return n;
 }
 
@@ -70,8 +72,14 @@ export function buildProgram(): Command {
     .action(lazy(() => import('./doctor.js')));
 
   const config = program.command('config').description('show the resolved config or its JSON Schema');
-  config.command('show').description('print the resolved config (secrets redacted)').action(lazy(() => import('./config-show.js')));
-  config.command('schema').description('print the config JSON Schema').action(lazy(() => import('./config-schema.js')));
+  config
+    .command('show')
+    .description('print the resolved config (secrets redacted)')
+    .action(lazy(() => import('./config-show.js')));
+  config
+    .command('schema')
+    .description('print the config JSON Schema')
+    .action(lazy(() => import('./config-schema.js')));
 
   const db = program.command('db').description('a local PostgreSQL for development, kept under .opsctl/pg');
   for (const [name, description] of [
@@ -111,6 +119,10 @@ export async function main(argv: string[]): Promise<number> {
       return err.code === 'commander.executeSubCommandAsync' ? 3 : 2;
     }
     const { reportError } = await import('./output.js');
-    return reportError(err, { debug: argv.includes('--debug'), json: argv.includes('--json'), command: argv[2] ?? '' });
+    return reportError(err, {
+      debug: argv.includes('--debug'),
+      json: argv.includes('--json'),
+      command: argv[2] ?? '',
+    });
   }
 }

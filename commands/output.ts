@@ -62,7 +62,9 @@ export function table(rows: string[][], header?: string[]): string {
   const all = header ? [header, ...rows] : rows;
   const widths = all[0]?.map((_, i) => Math.max(...all.map((r) => visibleLength(r[i] ?? '')))) ?? [];
   return all
-    .map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell + ' '.repeat(widths[i]! - visibleLength(cell)))).join('  '))
+    .map((r) =>
+      r.map((cell, i) => (i === r.length - 1 ? cell : cell + ' '.repeat(widths[i]! - visibleLength(cell)))).join('  '),
+    )
     .join('\n');
 }
 

@@ -16,7 +16,12 @@ export const configCheck: Check = {
     }
     const message = `${source}; ${names.length} package${names.length > 1 ? 's' : ''}: ${names.join(', ')}`;
     if (config.warnings.length) {
-      return { status: 'warn', message: `${message}; ${config.warnings[0]}`, hint: 'Set the variable or give a default with ${VAR:-value}.', details: config.warnings };
+      return {
+        status: 'warn',
+        message: `${message}; ${config.warnings[0]}`,
+        hint: 'Set the variable or give a default with ${VAR:-value}.',
+        details: config.warnings,
+      };
     }
     return { status: 'pass', message };
   },

@@ -4,7 +4,10 @@ import type { Check, CheckResult } from './types.js';
 export const nodeVersionCheck: Check = {
   id: 'node-version',
   async run({ config }) {
-    return checkEngines(process.versions.node, config.packages.map((p) => ({ name: p.name, range: p.engines?.node })));
+    return checkEngines(
+      process.versions.node,
+      config.packages.map((p) => ({ name: p.name, range: p.engines?.node })),
+    );
   },
 };
 
@@ -19,7 +22,10 @@ export function checkEngines(version: string, packages: Array<{ name: string; ra
     };
   }
   if (!declared.length) return { status: 'pass', message: `Node.js ${version} (no package declares engines.node)` };
-  return { status: 'pass', message: `Node.js ${version} satisfies engines.node of ${declared.map((p) => p.name).join(', ')}` };
+  return {
+    status: 'pass',
+    message: `Node.js ${version} satisfies engines.node of ${declared.map((p) => p.name).join(', ')}`,
+  };
 }
 
 /**
@@ -33,7 +39,7 @@ export function satisfies(version: string, range: string): boolean {
     const trimmed = alt.trim();
     if (!trimmed || trimmed === '*' || trimmed === 'x') return true;
     const hyphen = /^(\S+)\s+-\s+(\S+)$/.exec(trimmed);
-    if (hyphen) return compareOp(v, '>=', hyphen[1]!) && compareOp(v, '<=', hyphen[2]!);
+    if (hyphen) return compareOp(v, '>=', hyphen[1]!) && belowUpper(v, hyphen[2]!);
     return trimmed.split(/\s+/).every((part) => comparator(v, part));
   });
 }
@@ -57,6 +63,15 @@ function compareOp(v: Version, op: string, text: string): boolean {
   if (!b) return true;
   const c = cmp(v, b);
   return { '>=': c >= 0, '>': c > 0, '<=': c <= 0, '<': c < 0, '=': c === 0 }[op] ?? true;
+}
+
+/** The upper end of `a - b`: a partial version excludes the next one (`18 - 20` admits 20.x). */
+function belowUpper(v: Version, text: string): boolean {
+  const b = parse(text);
+  if (!b) return true;
+  const given = text.split('.').filter((s) => /^\d+$/.test(s)).length;
+  if (given >= 3) return cmp(v, b) <= 0;
+  return cmp(v, given <= 1 ? [b[0] + 1, 0, 0] : [b[0], b[1] + 1, 0]) < 0;
 }
 
 function comparator(v: Version, part: string): boolean {

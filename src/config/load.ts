@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
-import { readEmbeddedState, embeddedUrl } from '../db/embedded-state.js';
+import { embeddedUrl, readEmbeddedState } from '../db/embedded-state.js';
 import { configError } from '../errors.js';
 import { addSecret, addSecretsFromEnv } from '../output/redact.js';
 import { discoverPackages } from '../packages/discover.js';
@@ -81,7 +81,8 @@ function readDotenv(root: string): Record<string, string> {
 function findConfigFile(root: string, explicit: string | undefined): string | undefined {
   if (explicit) {
     const file = resolve(root, explicit);
-    if (!existsSync(file)) throw configError(`Config file "${explicit}" does not exist.`, 'Check the path given to --config (-c).');
+    if (!existsSync(file))
+      throw configError(`Config file "${explicit}" does not exist.`, 'Check the path given to --config (-c).');
     return file;
   }
   return CONFIG_FILES.map((name) => join(root, name)).find((f) => existsSync(f));
@@ -90,10 +91,14 @@ function findConfigFile(root: string, explicit: string | undefined): string | un
 function validate(file: string, warnings: string[], env: Record<string, string | undefined>): ParsedConfig {
   const doc = readConfigDocument(file);
   if (doc.data === null || typeof doc.data !== 'object' || Array.isArray(doc.data)) {
-    throw configError(`${basename(file)}: expected a mapping of keys at the top level.`, 'See `opsctl config schema` for the keys.');
+    throw configError(
+      `${basename(file)}: expected a mapping of keys at the top level.`,
+      'See `opsctl config schema` for the keys.',
+    );
   }
   const { value, missing } = interpolate(doc.data, env);
-  for (const name of new Set(missing)) warnings.push(`${basename(file)}: \${${name}} is not set; it was replaced by an empty string.`);
+  for (const name of new Set(missing))
+    warnings.push(`${basename(file)}: \${${name}} is not set; it was replaced by an empty string.`);
   const result = configSchema.safeParse(value, { reportInput: true });
   if (!result.success) {
     const lines = result.error.issues.map((issue) => describeIssue(doc, issue));

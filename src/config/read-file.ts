@@ -17,7 +17,11 @@ export function readConfigDocument(file: string): ConfigDocument {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw configError(`${name}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}).`, `Check the path given to --config.`, err);
+    throw configError(
+      `${name}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}).`,
+      `Check the path given to --config.`,
+      err,
+    );
   }
   if (file.endsWith('.json')) return readJson(file, name, text);
   const doc = parseDocument(text, { prettyErrors: true });
@@ -75,6 +79,10 @@ function issueText(issue: z.core.$ZodIssue): string {
       return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
     case 'invalid_value':
       return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeInput(issue.input)}`;
+    case 'too_small':
+      return `expected at least ${issue.minimum}, got ${describeInput(issue.input)}`;
+    case 'too_big':
+      return `expected at most ${issue.maximum}, got ${describeInput(issue.input)}`;
     case 'invalid_union':
       return `unexpected value ${describeInput(issue.input)}`;
     default:

@@ -35,7 +35,9 @@ const auditSchema = z
           .object({
             id: z.string(),
             reason: z.string().min(1),
-            expires: z.union([z.string(), z.date()]).transform((v) => (v instanceof Date ? v.toISOString().slice(0, 10) : v)),
+            expires: z
+              .union([z.string(), z.date()])
+              .transform((v) => (v instanceof Date ? v.toISOString().slice(0, 10) : v)),
           })
           .strict(),
       )

@@ -24,7 +24,11 @@ export function readPackageJson(dir: string): PackageJson | undefined {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as PackageJson;
   } catch (err) {
-    throw configError(`${relative(process.cwd(), file) || file}: invalid JSON: ${(err as Error).message}`, 'Fix the package.json syntax.', err);
+    throw configError(
+      `${relative(process.cwd(), file) || file}: invalid JSON: ${(err as Error).message}`,
+      'Fix the package.json syntax.',
+      err,
+    );
   }
 }
 
@@ -32,7 +36,11 @@ export function readPackageJson(dir: string): PackageJson | undefined {
  * The app's packages, first match wins: `packages` in the config; npm workspaces of the root;
  * direct subfolders and services/*, packages/*, apps/* with a package.json; the root itself.
  */
-export function discoverPackages(root: string, configured: Record<string, PackageConfig> | undefined, configFile: string): AppPackage[] {
+export function discoverPackages(
+  root: string,
+  configured: Record<string, PackageConfig> | undefined,
+  configFile: string,
+): AppPackage[] {
   const found = configured
     ? Object.entries(configured).map(([name, cfg]) => ({ name, path: cfg.path ?? name, cfg }))
     : discoverFolders(root).map((path) => ({ name: folderName(path), path, cfg: {} as PackageConfig }));
@@ -41,7 +49,10 @@ export function discoverPackages(root: string, configured: Record<string, Packag
     const dir = resolve(root, path);
     const pkg = readPackageJson(dir);
     if (!pkg) {
-      throw configError(`${configFile}: packages.${name}.path: no package.json in "${path}"`, `Point packages.${name}.path at a folder holding a package.json.`);
+      throw configError(
+        `${configFile}: packages.${name}.path: no package.json in "${path}"`,
+        `Point packages.${name}.path at a folder holding a package.json.`,
+      );
     }
     return toAppPackage(root, name, dir, pkg, cfg);
   });
@@ -145,7 +156,10 @@ function verifyDependsOn(packages: AppPackage[], configFile: string): void {
   for (const p of packages) {
     for (const dep of p.dependsOn) {
       if (!names.has(dep)) {
-        throw configError(`${configFile}: packages.${p.name}.dependsOn: unknown package "${dep}"`, `Known packages: ${[...names].join(', ')}.`);
+        throw configError(
+          `${configFile}: packages.${p.name}.dependsOn: unknown package "${dep}"`,
+          `Known packages: ${[...names].join(', ')}.`,
+        );
       }
     }
   }
@@ -158,7 +172,9 @@ export function selectPackages(packages: AppPackage[], names: string[] | undefin
   if (unknown.length) {
     throw configError(
       `Unknown package${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}.`,
-      packages.length ? `Known packages: ${packages.map((p) => p.name).join(', ')}.` : 'No packages were found in this app; check --cwd.',
+      packages.length
+        ? `Known packages: ${packages.map((p) => p.name).join(', ')}.`
+        : 'No packages were found in this app; check --cwd.',
     );
   }
   return packages.filter((p) => names.includes(p.name));

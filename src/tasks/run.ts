@@ -13,7 +13,11 @@ export interface RunTasksOptions {
  * Run a task list, rendering to stderr so stdout stays for results. Returns the errors the tasks threw
  * (with `exitOnError: false` a failing task does not stop the others).
  */
-export async function runTasks<Ctx extends object>(tasks: ListrTask<Ctx>[], ctx: Ctx, options: RunTasksOptions): Promise<Error[]> {
+export async function runTasks<Ctx extends object>(
+  tasks: ListrTask<Ctx>[],
+  ctx: Ctx,
+  options: RunTasksOptions,
+): Promise<Error[]> {
   const processOutput = new ProcessOutput(process.stderr, process.stderr);
   const logger = new ListrLogger({ processOutput, useIcons: true });
   const listr = new Listr<Ctx, 'default' | 'simple' | 'silent', 'simple'>(tasks as never, {

