@@ -1,128 +1,37 @@
-import { readFileSync } from 'node:fs';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+
+/** Written by `npm run build` (scripts/cache-help.js): the top-level help, so `opsctl --help` need not load commander. */
+const HELP_CACHE = new URL('../help.txt', import.meta.url);
 
 /**
- * The command table. Only commander loads at start-up; each action's module (and with it pg, ioredis,
- * listr2, execa...) is imported when that command runs, so `--version` and `--help` stay fast.
+ * Run the CLI and return the exit code (bin/opsctl.js sets it). `--version` and `--help` answer without loading
+ * commander (start-up stays close to bare Node); everything else builds the command table.
  */
-const EXIT_CODES_HELP = `
-Exit codes:
-  0    success, or nothing to do
-  1    findings (a doctor check failed, vulnerabilities, outdated, pending migrations with --exit-code)
-  2    usage or configuration error
-  3    an operation failed (install, build, start, health, migration, child process)
-  4    a dependency is unreachable or refused us (database, Redis, registry, Snyk)
-  5    a lock is held by someone else
-  130  interrupted`;
-
-export type ActionModule = { default: (cmd: Command, ...args: unknown[]) => Promise<number> };
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
-}
-
-function globalOptions(program: Command): Command {
-  return program
-    .option('-C, --cwd <dir>', 'app root (default: current folder)')
-    .option('-c, --config <file>', 'config file (default: opsctl.config.{json,yaml,yml})')
-    .option('--env <name>', 'environment overlay from environments.<name> (or OPSCTL_ENV)')
-    .option('--json', 'print exactly one JSON document on stdout')
-    .option('-p, --package <names...>', 'restrict to these packages')
-    .addOption(new Option('--concurrency <n>', 'how many packages at once').argParser(positiveInt))
-    .option('-y, --yes', 'answer yes to confirmations')
-    .option('--debug', 'show stack traces and echo child commands')
-    .option('--no-color', 'disable colours (also NO_COLOR)');
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive integer, got "${value}".`);
-  return n;
-}
-
-/** Wrap a lazily imported action so it reports its exit code. */
-function lazy(load: () => Promise<ActionModule>) {
-  return async function (this: Command, ...args: unknown[]) {
-    const cmd = args[args.length - 1] as Command;
-    const mod = await load();
-    exitCode = await mod.default(cmd, ...args.slice(0, -2));
-  };
-}
-
-let exitCode = 0;
-
-export function buildProgram(): Command {
-  const program = new Command('opsctl')
-    .description('Run a Node.js app made of several npm packages: doctor, database, deploy, migrate.')
-    .version(version(), '-V, --version')
-    .showSuggestionAfterError(true)
-    .addHelpText('after', EXIT_CODES_HELP);
-  globalOptions(program);
-
-  program
-    .command('doctor')
-    .alias('troubleshoot')
-    .description('run the on-call checks: config, node, dependencies, ports, postgres, redis, logs, inspector')
-    .addOption(new Option('--timeout <ms>', 'time limit per check').argParser(positiveInt))
-    .option('--only <ids...>', 'run only these checks (port selects every port:<pkg>)')
-    .option('--skip <ids...>', 'skip these checks')
-    .action(lazy(() => import('./doctor.js')));
-
-  const config = program.command('config').description('show the resolved config or its JSON Schema');
-  config
-    .command('show')
-    .description('print the resolved config (secrets redacted)')
-    .action(lazy(() => import('./config-show.js')));
-  config
-    .command('schema')
-    .description('print the config JSON Schema')
-    .action(lazy(() => import('./config-schema.js')));
-
-  const db = program.command('db').description('a local PostgreSQL for development, kept under .opsctl/pg');
-  for (const [name, description] of [
-    ['start', 'initialise (first time) and start the embedded PostgreSQL'],
-    ['stop', 'stop the embedded PostgreSQL'],
-    ['status', 'is the embedded PostgreSQL running, and where'],
-    ['url', 'print the database URL opsctl uses (password redacted unless --show-password)'],
-  ] as const) {
-    const sub = db.command(name).description(description);
-    if (name === 'url') sub.option('--show-password', 'print the password too (for scripts; never logged)');
-    sub.action(lazy(async () => ({ default: (await import('./db.js'))[name] })));
-  }
-
-  for (const cmd of [program, ...allCommands(program)]) {
-    cmd.exitOverride();
-    cmd.configureOutput({ outputError: (str, write) => write(`✖ ${str.replace(/^error: /, '')}`) });
-  }
-  return program;
-}
-
-function allCommands(cmd: Command): Command[] {
-  return cmd.commands.flatMap((c) => [c, ...allCommands(c)]);
-}
-
-/** Run the CLI and return the exit code (bin/opsctl.js sets it). */
 export async function main(argv: string[]): Promise<number> {
-  exitCode = 0;
+  const only = argv.length === 3 ? argv[2] : undefined;
+  if (only === '--version' || only === '-V') {
+    const { version } = await import('./version.js');
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  if ((only === '--help' || only === '-h') && existsSync(HELP_CACHE)) {
+    process.stdout.write(readFileSync(HELP_CACHE, 'utf8'));
+    return 0;
+  }
+  const { buildProgram, lastExitCode } = await import('./program.js');
+  const { CommanderError } = await import('commander');
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return exitCode;
+    return lastExitCode();
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
       if (err.code === 'commander.help') return err.exitCode === 0 ? 0 : 2;
       // commander already printed the message; usage errors are exit 2 (CONTRACT.md section 4)
-      return err.code === 'commander.executeSubCommandAsync' ? 3 : 2;
+      return 2;
     }
     const { reportError } = await import('./output.js');
-    return reportError(err, {
-      debug: argv.includes('--debug'),
-      json: argv.includes('--json'),
-      command: argv[2] ?? '',
-    });
+    return reportError(err, { debug: argv.includes('--debug'), json: argv.includes('--json'), command: argv[2] ?? '' });
   }
 }

@@ -1,0 +1,46 @@
+// Shared helpers for the benchmarks: wall-clock timing of whole commands, medians, and a results table.
+import { spawnSync } from 'node:child_process';
+
+/** Wall time of one command in ms (stdout/stderr discarded). */
+export function timeCommand(cmd, args, options = {}) {
+  const started = process.hrtime.bigint();
+  const res = spawnSync(cmd, args, { stdio: 'ignore', ...options });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (options.expectStatus !== undefined && res.status !== options.expectStatus) {
+    throw new Error(`${cmd} ${args.join(' ')} exited ${res.status}, expected ${options.expectStatus}`);
+  }
+  return ms;
+}
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/**
+ * Run several commands alternately (a, b, c, a, b, c, ...) so drift in machine load hits all alike.
+ * Returns the median per name.
+ */
+export function alternate(commands, runs) {
+  const samples = Object.fromEntries(Object.keys(commands).map((k) => [k, []]));
+  for (let i = 0; i < runs; i++) {
+    for (const [name, run] of Object.entries(commands)) samples[name].push(run());
+  }
+  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+}
+
+export function printRows(rows) {
+  const header = ['benchmark', 'opsctl', 'baseline', 'ratio', 'target', 'ok'];
+  const lines = rows.map((r) => [
+    r.name,
+    `${r.opsctlMs.toFixed(0)} ms`,
+    `${r.baselineMs.toFixed(0)} ms (${r.baseline})`,
+    r.ratio.toFixed(2),
+    r.target,
+    r.ok ? 'yes' : 'NO',
+  ]);
+  const all = [header, ...lines];
+  const widths = header.map((_, i) => Math.max(...all.map((l) => l[i].length)));
+  for (const l of all) console.log(l.map((c, i) => c.padEnd(widths[i])).join('  '));
+}
