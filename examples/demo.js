@@ -28,7 +28,9 @@ if (opsctlEnv.DATABASE_URL) {
 }
 if (!opsctlEnv.REDIS_URL) {
   opsctlEnv.REDIS_URL = 'redis://127.0.0.1:6379';
-  notes.push(`REDIS_URL is not set; the demo checks ${opsctlEnv.REDIS_URL} (a red redis row means nothing listens there).`);
+  notes.push(
+    `REDIS_URL is not set; the demo checks ${opsctlEnv.REDIS_URL} (a red redis row means nothing listens there).`,
+  );
 }
 
 let interrupted = false;
@@ -38,7 +40,9 @@ process.on('SIGINT', () => {
 
 /** Runs a command with inherited output; resolves to its exit code (127 when it could not start). */
 function run(command, args, { cwd = repo, env = process.env } = {}) {
-  console.log(dim(`$ ${[command === process.execPath ? 'node' : command, ...args].join(' ')}${cwd === repo ? '' : `   (in ${relative(repo, cwd)})`}`));
+  const shown = [command === process.execPath ? 'node' : command, ...args].join(' ');
+  const where = cwd === repo ? '' : `   (in ${relative(repo, cwd)})`;
+  console.log(dim(`$ ${shown}${where}`));
   return new Promise((resolve) => {
     const child = spawn(command, args, { cwd, env, stdio: 'inherit' });
     child.on('error', (err) => {

@@ -9,7 +9,15 @@ const log = (fields) => console.log(JSON.stringify({ level: 30, time: Date.now()
 const server = createStaticServer({ root, log: (req) => log({ req, msg: 'request completed' }) });
 server.listen(port, process.env.HOST, () => log({ port, msg: `shop-frontend listening on port ${port}` }));
 server.on('error', (err) => {
-  console.error(JSON.stringify({ level: 60, time: Date.now(), pid: process.pid, err: { type: err.name, message: err.message, stack: err.stack }, msg: `cannot listen on port ${port}` }));
+  console.error(
+    JSON.stringify({
+      level: 60,
+      time: Date.now(),
+      pid: process.pid,
+      err: { type: err.name, message: err.message, stack: err.stack },
+      msg: `cannot listen on port ${port}`,
+    }),
+  );
   process.exit(1);
 });
 

@@ -48,8 +48,10 @@ export function createApp({ pool, redis, logger, corsOrigin = '*' }) {
     const productId = Number(body?.productId);
     const quantity = body?.quantity === undefined ? 1 : Number(body.quantity);
     const email = typeof body?.email === 'string' ? body.email.trim() : '';
-    if (!Number.isInteger(productId) || productId <= 0) throw new HttpError(400, 'productId must be a positive integer');
-    if (!Number.isInteger(quantity) || quantity < 1 || quantity > 100) throw new HttpError(400, 'quantity must be 1 to 100');
+    if (!Number.isInteger(productId) || productId <= 0)
+      throw new HttpError(400, 'productId must be a positive integer');
+    if (!Number.isInteger(quantity) || quantity < 1 || quantity > 100)
+      throw new HttpError(400, 'quantity must be 1 to 100');
     if (!EMAIL.test(email)) throw new HttpError(400, 'email must be an email address');
     let encrypted;
     try {
@@ -84,11 +86,18 @@ export function createApp({ pool, redis, logger, corsOrigin = '*' }) {
     res.on('finish', () => {
       const responseTime = Number(process.hrtime.bigint() - started) / 1e6;
       const level = res.statusCode >= 500 ? 'error' : path === '/health' ? 'debug' : 'info';
-      logger[level]({ req: { method: req.method, url: req.url }, res: { statusCode: res.statusCode }, responseTime }, 'request completed');
+      logger[level](
+        { req: { method: req.method, url: req.url }, res: { statusCode: res.statusCode }, responseTime },
+        'request completed',
+      );
     });
     try {
       if (req.method === 'OPTIONS' && path.startsWith('/api/')) {
-        res.writeHead(204, { ...cors, 'access-control-allow-methods': 'GET, POST', 'access-control-allow-headers': 'content-type' });
+        res.writeHead(204, {
+          ...cors,
+          'access-control-allow-methods': 'GET, POST',
+          'access-control-allow-headers': 'content-type',
+        });
         return res.end();
       }
       const route = routes[`${req.method} ${path}`];

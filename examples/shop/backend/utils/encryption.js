@@ -19,7 +19,9 @@ export function readKey(key = process.env.ENCRYPTION_KEY) {
   }
   const bytes = /^[0-9a-f]{64}$/i.test(key) ? Buffer.from(key, 'hex') : Buffer.from(key, 'base64');
   if (bytes.length !== KEY_BYTES) {
-    throw new Error(`ENCRYPTION_KEY must decode to ${KEY_BYTES} bytes (64 hex characters or base64), got ${bytes.length}.`);
+    throw new Error(
+      `ENCRYPTION_KEY must decode to ${KEY_BYTES} bytes (64 hex characters or base64), got ${bytes.length}.`,
+    );
   }
   return bytes;
 }
@@ -31,7 +33,9 @@ export function encryptData(text, key) {
   const cipher = createCipheriv(ALGORITHM, readKey(key), iv, { authTagLength: TAG_BYTES });
   const encrypted = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
   const tag = cipher.getAuthTag();
-  return [VERSION, iv, tag, encrypted].map((part) => (typeof part === 'string' ? part : part.toString('base64url'))).join(':');
+  return [VERSION, iv, tag, encrypted]
+    .map((part) => (typeof part === 'string' ? part : part.toString('base64url')))
+    .join(':');
 }
 
 /** Decrypts what `encryptData` produced; throws when the data was tampered with or the key is wrong. */

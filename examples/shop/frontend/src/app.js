@@ -44,7 +44,9 @@ form.addEventListener('submit', async (event) => {
     body: JSON.stringify(body),
   });
   const answer = await res.json();
-  status.textContent = res.ok ? `Order #${answer.id} placed (${answer.status ?? 'pending'}).` : `Order failed: ${answer.error}`;
+  status.textContent = res.ok
+    ? `Order #${answer.id} placed (${answer.status ?? 'pending'}).`
+    : `Order failed: ${answer.error}`;
   status.className = res.ok ? '' : 'error';
 });
 

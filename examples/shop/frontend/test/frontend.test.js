@@ -14,14 +14,18 @@ const buildScript = fileURLToPath(new URL('../scripts/build.js', import.meta.url
 test('build injects API_URL into dist', async (t) => {
   const out = await mkdtemp(join(tmpdir(), 'shop-frontend-'));
   t.after(() => rm(out, { recursive: true, force: true }));
-  await run(process.execPath, [buildScript], { env: { ...process.env, OUT_DIR: out, API_URL: 'https://api.example.com/' } });
+  await run(process.execPath, [buildScript], {
+    env: { ...process.env, OUT_DIR: out, API_URL: 'https://api.example.com/' },
+  });
   const app = await readFile(join(out, 'app.js'), 'utf8');
   assert.match(app, /const API_URL = 'https:\/\/api\.example\.com';/);
   assert.match(await readFile(join(out, 'index.html'), 'utf8'), /<script type="module" src="\.\/app\.js">/);
 });
 
 test('build refuses an API_URL that is not a URL', async () => {
-  await assert.rejects(run(process.execPath, [buildScript], { env: { ...process.env, OUT_DIR: tmpdir(), API_URL: "x'; alert(1)" } }));
+  await assert.rejects(
+    run(process.execPath, [buildScript], { env: { ...process.env, OUT_DIR: tmpdir(), API_URL: "x'; alert(1)" } }),
+  );
 });
 
 test('server answers /health, serves files and refuses paths outside its root', async (t) => {
@@ -43,6 +47,6 @@ test('server answers /health, serves files and refuses paths outside its root', 
   assert.equal(page.headers.get('content-type'), 'text/html; charset=utf-8');
   assert.equal(await page.text(), '<h1>hi</h1>');
 
-  const escape = await fetch(`${base}/..%2f..%2fetc%2fpasswd`);
-  assert.equal(escape.status, 403);
+  const outside = await fetch(`${base}/..%2f..%2fetc%2fpasswd`);
+  assert.equal(outside.status, 403);
 });
