@@ -39,12 +39,12 @@ process.on('SIGINT', () => {
 });
 
 /** Runs a command with inherited output; resolves to its exit code (127 when it could not start). */
-function run(command, args, { cwd = repo, env = process.env } = {}) {
+function run(command, args, { cwd = repo, env = process.env, shell = false } = {}) {
   const shown = [command === process.execPath ? 'node' : command, ...args].join(' ');
   const where = cwd === repo ? '' : `   (in ${relative(repo, cwd)})`;
   console.log(dim(`$ ${shown}${where}`));
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd, env, stdio: 'inherit' });
+    const child = spawn(command, args, { cwd, env, shell, stdio: 'inherit' });
     child.on('error', (err) => {
       console.error(red(`✖ cannot run ${command}: ${err.message}`));
       resolve(127);
@@ -57,7 +57,9 @@ function run(command, args, { cwd = repo, env = process.env } = {}) {
 function npm(args, cwd) {
   const npmCli = process.env.npm_execpath;
   if (npmCli?.endsWith('.js')) return run(process.execPath, [npmCli, ...args], { cwd });
-  return run(process.platform === 'win32' ? 'npm.cmd' : 'npm', args, { cwd });
+  // Windows runs npm.cmd only through a shell; the arguments here are fixed strings
+  const windows = process.platform === 'win32';
+  return run(windows ? 'npm.cmd' : 'npm', args, { cwd, shell: windows });
 }
 
 const opsctl = (args) => run(process.execPath, ['bin/opsctl.js', '-C', appArg, ...args], { env: opsctlEnv });
@@ -86,7 +88,7 @@ const steps = [
   {
     title: 'Start the embedded PostgreSQL',
     optional: true,
-    hint: 'doctor will show the database as unreachable; see the error above.',
+    hint: "doctor's postgres check will show the database as unreachable.",
     run: () => opsctl(['db', 'start']),
   },
   {
