@@ -1,4 +1,46 @@
+import { hostPort, isLoopback } from '../net/address.js';
+import { findOpenInspectors, type OpenInspector } from '../net/inspectors.js';
 import type { Check } from './types.js';
 
-// PLACEHOLDER: being written; replaced before this lands.
-export const inspectorCheck: Check = { id: 'inspector', run: async () => ({ status: 'skip', message: 'not built yet' }) };
+const HINT =
+  'Bind the inspector to loopback (--inspect=127.0.0.1:9229) and reach it through an SSH tunnel ' +
+  '(ssh -L 9229:127.0.0.1:9229 <host>); restart the process without --inspect when you are done.';
+
+/** `inspector`: a Node.js debugger port reachable from the network lets anyone run code in the process. */
+export const inspectorCheck: Check = {
+  id: 'inspector',
+  async run({ runner, signal }) {
+    const inspectors = await findOpenInspectors({ runner, signal });
+    if (!inspectors) {
+      return {
+        status: 'skip',
+        message: 'cannot see listening sockets on this host (no /proc/net, lsof or ss)',
+        hint: 'Install lsof so opsctl can look for open inspector ports.',
+      };
+    }
+    if (!inspectors.length) return { status: 'pass', message: 'no Node.js inspector is listening' };
+    const exposed = inspectors.filter((i) => !isLoopback(i.address));
+    const details = inspectors.map(describe);
+    if (exposed.length) {
+      const first = exposed[0]!;
+      const more = exposed.length > 1 ? ` (and ${exposed.length - 1} more)` : '';
+      return {
+        status: 'fail',
+        message: `inspector of PID ${first.pid} (${first.command}) listens on ${hostPort(first.address, first.port)}${more}: anyone who can reach it can run code in the process`,
+        hint: HINT,
+        details,
+      };
+    }
+    const n = inspectors.length;
+    return {
+      status: 'pass',
+      message: `${n} inspector${n > 1 ? 's' : ''} open on loopback only (${inspectors.map((i) => `PID ${i.pid} on ${hostPort(i.address, i.port)}`).join(', ')})`,
+      details,
+    };
+  },
+};
+
+function describe(i: OpenInspector): string {
+  const where = isLoopback(i.address) ? 'loopback' : 'NETWORK';
+  return `${where}: ${hostPort(i.address, i.port)} PID ${i.pid} (${i.command})${i.flag ? ` via ${i.flag}` : ''}`;
+}
