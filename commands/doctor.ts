@@ -28,7 +28,12 @@ export default function doctor(cmd: Command): Promise<number> {
     await runTasks(
       doctorTasks(checks, ctx, reports),
       {},
-      { renderer: cli.renderer, concurrent: true, exitOnError: false },
+      {
+        renderer: cli.renderer,
+        concurrent: true,
+        exitOnError: false,
+        transient: true,
+      },
     );
 
     const failed = reports.filter((r) => r.status === 'fail').length;

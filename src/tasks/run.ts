@@ -7,6 +7,8 @@ export interface RunTasksOptions {
   renderer: RendererKind;
   concurrent?: boolean | number;
   exitOnError?: boolean;
+  /** Clear the live view when done (the command prints a full report of its own afterwards). */
+  transient?: boolean;
 }
 
 /**
@@ -28,7 +30,12 @@ export async function runTasks<Ctx extends object>(
     renderer: options.renderer === 'plain' ? 'simple' : options.renderer,
     fallbackRendererCondition: options.renderer === 'plain',
     fallbackRenderer: 'simple',
-    rendererOptions: { logger, collapseErrors: false, showErrorMessage: true } as never,
+    rendererOptions: {
+      logger,
+      collapseErrors: false,
+      showErrorMessage: true,
+      clearOutput: options.transient ?? false,
+    } as never,
     fallbackRendererOptions: { logger } as never,
     registerSignalListeners: false,
   });
