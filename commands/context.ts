@@ -94,6 +94,7 @@ function commandPath(cmd: Command): string {
 export async function runCommand(cmd: Command, body: (cli: Cli) => Promise<number>): Promise<number> {
   const cli = createCli(cmd);
   const onSigint = () => {
+    if (process.stderr.isTTY) process.stderr.write('\u001b[?25h'); // the live renderer hides the cursor
     err('✖ Interrupted.');
     process.exit(130);
   };

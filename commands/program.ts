@@ -26,6 +26,7 @@ function globalOptions(program: Command): Command {
     .option('-p, --package <names...>', 'restrict to these packages')
     .addOption(new Option('--concurrency <n>', 'how many packages at once').argParser(positiveInt))
     .option('-y, --yes', 'answer yes to confirmations')
+    .option('--dry-run', 'show what would change without changing it (where it applies)')
     .option('--debug', 'show stack traces and echo child commands')
     .option('--no-color', 'disable colours (also NO_COLOR)');
 }
