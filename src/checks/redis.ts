@@ -1,4 +1,85 @@
+import type { RedisFailure } from '../redis/classify-error.js';
+import type { RedisTarget } from '../redis/probe.js';
 import type { Check } from './types.js';
 
-// PLACEHOLDER: being written; replaced before this lands.
-export const redisCheck: Check = { id: 'redis', run: async () => ({ status: 'skip', message: 'not built yet' }) };
+/** Leave a little of the check's time so our own "timed out" answer wins over the generic one. */
+const TIMEOUT_MARGIN_MS = 150;
+
+/** Redis check: DNS, TCP, AUTH, PING. Skipped when the app has no Redis. */
+export const redisCheck: Check = {
+  id: 'redis',
+  async run(ctx) {
+    const url = ctx.config.redis.url;
+    if (!url) {
+      return {
+        status: 'skip',
+        message: 'no Redis configured (set redis.url in the config or REDIS_URL to check it)',
+      };
+    }
+    const { parseRedisTarget, probeRedis } = await import('../redis/probe.js');
+    const target = parseRedisTarget(url);
+    if (!target) {
+      return {
+        status: 'fail',
+        message: 'the Redis URL is not a redis:// or rediss:// URL',
+        hint: 'Use redis://[:password@]host:6379 in redis.url or REDIS_URL.',
+      };
+    }
+    const timeoutMs = Math.max(1, ctx.timeoutMs - TIMEOUT_MARGIN_MS);
+    const res = await probeRedis(url, target, { timeoutMs, signal: ctx.signal });
+    if (res.ok)
+      return { status: 'pass', message: `${target.label}: PONG${res.version ? ` (Redis ${res.version})` : ''}` };
+    const { message, hint } = explain(res.failure, target, timeoutMs);
+    return { status: 'fail', message, hint, details: res.failure === 'unknown' ? [res.detail] : undefined };
+  },
+};
+
+/** The runbook: one message and one next step per failure. */
+function explain(failure: RedisFailure, t: RedisTarget, timeoutMs: number): { message: string; hint: string } {
+  const where = t.label;
+  const entries: Record<RedisFailure, { message: string; hint: string }> = {
+    dns: {
+      message: `cannot resolve host "${t.host}"`,
+      hint: 'Check the host name in redis.url / REDIS_URL, and DNS on this machine.',
+    },
+    refused: {
+      message: `Redis is not running at ${where} (connection refused)`,
+      hint: `Start Redis, or fix the host/port in redis.url / REDIS_URL; \`redis-cli -h ${t.host} -p ${t.port} ping\` confirms.`,
+    },
+    unreachable: {
+      message: `cannot reach ${where} (network unreachable)`,
+      hint: 'Check the network path: VPN, firewall, security groups.',
+    },
+    timeout: {
+      message: `${where} did not answer within ${timeoutMs} ms`,
+      hint: `Something accepts the connection but does not answer as Redis: a stuck server, a firewall, the wrong port${t.tls ? '' : ', or a TLS-only server (use rediss://)'}.`,
+    },
+    closed: {
+      message: `${where} closed the connection`,
+      hint: t.tls
+        ? 'Does this server speak TLS? Try redis://.'
+        : 'Does this server require TLS? Try rediss://. Also check its maxclients and logs.',
+    },
+    noauth: {
+      message: `${where} requires a password and none was given`,
+      hint: 'Put the password in redis.url / REDIS_URL, as `:<password>@` in front of host:port.',
+    },
+    wrongpass: {
+      message: `${where} rejected the ${t.hasPassword ? 'password' : 'credentials'} (wrong password or user)`,
+      hint: "Check the password (and user, for Redis 6 ACLs) in redis.url / REDIS_URL against the server's requirepass or ACL.",
+    },
+    'no-password-set': {
+      message: `${where} has no password but the URL gives one`,
+      hint: 'Remove the password from the URL, or set requirepass on the server.',
+    },
+    loading: {
+      message: `Redis at ${where} is still loading its data set`,
+      hint: 'Wait until loading finishes and run doctor again.',
+    },
+    unknown: {
+      message: `could not talk to Redis at ${where}`,
+      hint: 'Run with --debug and check the Redis server log.',
+    },
+  };
+  return entries[failure];
+}

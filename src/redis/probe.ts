@@ -1,0 +1,110 @@
+import { probeTcp } from '../db/reach.js';
+import { addUrlPassword } from '../output/redact.js';
+import { classifyRedisError, type RedisFailure } from './classify-error.js';
+
+/** Where a Redis URL points (never the password). */
+export interface RedisTarget {
+  host: string;
+  port: number;
+  tls: boolean;
+  hasPassword: boolean;
+  /** `host:port`, safe to print. */
+  label: string;
+}
+
+export type RedisLayer = 'dns' | 'tcp' | 'auth' | 'ping';
+
+export type RedisProbeResult =
+  | { ok: true; version?: string; durationMs: number }
+  | { ok: false; layer: RedisLayer; failure: RedisFailure; detail: string; durationMs: number };
+
+const DEFAULT_PORT = 6379;
+
+export function parseRedisTarget(url: string): RedisTarget | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (!/^rediss?:$/.test(parsed.protocol)) return undefined;
+  const host = parsed.hostname.replace(/^\[|\]$/g, '') || 'localhost';
+  const port = Number(parsed.port || DEFAULT_PORT);
+  return {
+    host,
+    port,
+    tls: parsed.protocol === 'rediss:',
+    hasPassword: Boolean(parsed.password),
+    label: `${host.includes(':') ? `[${host}]` : host}:${port}`,
+  };
+}
+
+/**
+ * DNS → TCP → AUTH (during connect) → PING, with ioredis as a one-shot client: no retries, no offline
+ * queue, bounded connect time, and always disconnected at the end.
+ */
+export async function probeRedis(
+  url: string,
+  target: RedisTarget,
+  options: { timeoutMs: number; signal?: AbortSignal },
+): Promise<RedisProbeResult> {
+  addUrlPassword(url);
+  const started = performance.now();
+  const left = () => Math.max(1, Math.floor(options.timeoutMs - (performance.now() - started)));
+  const elapsed = () => Math.round(performance.now() - started);
+
+  const reach = await probeTcp(target.host, target.port, left(), options.signal);
+  if (!reach.ok) {
+    const layer = reach.failure === 'dns' ? 'dns' : 'tcp';
+    return { ok: false, layer, failure: reach.failure, detail: reach.code, durationMs: elapsed() };
+  }
+
+  const { Redis } = await import('ioredis');
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+    connectTimeout: left(),
+    commandTimeout: left(),
+    connectionName: 'opsctl',
+  });
+  // an AUTH failure arrives as an 'error' event (the reply) while connect() rejects with "Connection is closed"
+  let replyError: Error | undefined;
+  client.on('error', (err: Error) => {
+    if (err.name === 'ReplyError') replyError ??= err;
+  });
+  const disconnect = () => client.disconnect();
+  options.signal?.addEventListener('abort', disconnect, { once: true });
+  let layer: RedisLayer = 'auth';
+  try {
+    await deadline(client.connect(), left(), options.signal);
+    layer = 'ping';
+    await deadline(client.ping(), left(), options.signal);
+    // INFO may be forbidden by an ACL; the version is a nicety, PING is the check
+    const info = await deadline(client.info('server'), left(), options.signal).catch(() => '');
+    const version = /^redis_version:(.+)$/m.exec(info)?.[1]?.trim();
+    return { ok: true, version, durationMs: elapsed() };
+  } catch (err) {
+    const cause = replyError ?? err;
+    const failure = options.signal?.aborted ? 'timeout' : classifyRedisError(cause);
+    return { ok: false, layer, failure, detail: (cause as Error).message, durationMs: elapsed() };
+  } finally {
+    options.signal?.removeEventListener('abort', disconnect);
+    client.disconnect();
+  }
+}
+
+/** ioredis' connectTimeout covers the TCP connect only; a server that accepts and never answers needs this. */
+async function deadline<T>(work: Promise<T>, ms: number, signal?: AbortSignal): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })), ms);
+  });
+  try {
+    if (signal?.aborted) throw Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' });
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
