@@ -1,4 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { registerMigrate } from './migrate-commands.js';
 import { version } from './version.js';
 
 /**
@@ -92,6 +93,8 @@ export function buildProgram(): Command {
     if (name === 'url') sub.option('--show-password', 'print the password too (for scripts; never logged)');
     sub.action(lazy(async () => ({ default: (await import('./db.js'))[name] })));
   }
+
+  registerMigrate(program, lazy);
 
   for (const cmd of [program, ...allCommands(program)]) {
     cmd.exitOverride();

@@ -1,0 +1,72 @@
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { ActionModule } from './program.js';
+
+type Lazy = (load: () => Promise<ActionModule>) => (this: Command, ...args: unknown[]) => Promise<void>;
+
+const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
+
+function count(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive integer, got "${value}".`);
+  return n;
+}
+
+function milliseconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0)
+    throw new InvalidArgumentError(`expected a whole number of milliseconds, got "${value}".`);
+  return n;
+}
+
+const lockTimeout = () =>
+  new Option('--lock-timeout <ms>', 'wait this long for another runner holding the migration lock, then exit 5')
+    .default(DEFAULT_LOCK_TIMEOUT_MS)
+    .argParser(milliseconds);
+
+function rollbackOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--step <n>', 'revert the last n applied migrations').argParser(count))
+    .option('--to <name>', 'revert back to and including this migration')
+    .option('--all', 'revert every applied migration (under --env production also needs --force)')
+    .option('--force', 'allow --all in production')
+    .addOption(lockTimeout());
+}
+
+const migrateAction = (name: 'up' | 'status' | 'create') => async () => ({
+  default: (await import('./migrate.js'))[name],
+});
+const rollbackAction = () => import('./rollback.js');
+
+/** `migrate [up|status|create|down]` and `rollback` (CONTRACT.md section 6); actions load lazily. */
+export function registerMigrate(program: Command, lazy: Lazy): void {
+  const migrate = program
+    .command('migrate')
+    .description('database migrations (umzug over PostgreSQL): up, status, create, down');
+  migrate
+    .command('up', { isDefault: true })
+    .description('apply pending migrations, each in its own transaction, under an advisory lock')
+    .option('--to <name>', 'apply up to and including this migration')
+    .addOption(new Option('--step <n>', 'apply the next n pending migrations').argParser(count))
+    .option('--allow-drift', 'run even though applied migrations changed or disappeared')
+    .addOption(lockTimeout())
+    .action(lazy(migrateAction('up')));
+  migrate
+    .command('status')
+    .description('executed, pending, drifted and missing migrations')
+    .option('--exit-code', 'exit 1 when anything is pending, drifted or missing')
+    .action(lazy(migrateAction('status')));
+  migrate
+    .command('create')
+    .argument('<name>', 'what the migration does, e.g. add_order_status')
+    .description("write a new migration from templates/, numbered in the folder's style")
+    .option('--sql', 'a .sql file with -- up / -- down sections (default, or the style of the newest migration)')
+    .option('--js', 'a JavaScript module exporting up and down')
+    .option('--ts', 'a TypeScript module exporting up and down')
+    .action(lazy(migrateAction('create')));
+  rollbackOptions(migrate.command('down').description('same as `opsctl rollback`')).action(lazy(rollbackAction));
+  rollbackOptions(
+    program
+      .command('rollback')
+      .description('revert applied migrations (default: the last one); asks first, --yes in CI'),
+  ).action(lazy(rollbackAction));
+}

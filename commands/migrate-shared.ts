@@ -1,0 +1,64 @@
+import { createInterface } from 'node:readline/promises';
+import { CommanderError, Option } from 'commander';
+import { describeFolderChoice, type MigrationsFolder } from '../src/db/migrate/folder.js';
+import { describeHolder, type LockHolder } from '../src/db/migrate/lock.js';
+import { isOpsError, OpsError } from '../src/errors.js';
+import type { Cli } from './context.js';
+import { err, reportError } from './output.js';
+
+/** Helpers shared by `migrate` and `rollback`: flags, notes to stderr, failure reporting, confirmation. */
+
+export function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0)
+    throw new CommanderError(2, 'opsctl.invalidArgument', `expected a whole number of milliseconds, got "${value}"`);
+  return n;
+}
+
+export function lockTimeoutOption(): Option {
+  return new Option(
+    '--lock-timeout <ms>',
+    'how long to wait for another runner holding the migration lock (then exit 5)',
+  )
+    .default(60_000)
+    .argParser(nonNegativeInt);
+}
+
+/** A line on stderr for people (nothing under --json). */
+export function note(cli: Cli, text: string): void {
+  if (!cli.json) err(text);
+}
+
+export function noteFolder(cli: Cli, folder: MigrationsFolder): void {
+  const choice = describeFolderChoice(folder);
+  if (choice) note(cli, `⚠ ${choice}`);
+}
+
+export function lockWaitNote(cli: Cli): (holder: LockHolder | undefined) => void {
+  return (holder) => note(cli, `… waiting for the migration lock, held by ${describeHolder(holder)}`);
+}
+
+/** Report a failure that happened part-way: the error on stderr, and under --json the fields so far plus the error. */
+export function finishWithError(cli: Cli, error: unknown, fields: Record<string, unknown>): number {
+  const exitCode = reportError(error, { debug: cli.debug, json: false, command: cli.name });
+  const ops = isOpsError(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return cli.finish(exitCode, {
+    ...fields,
+    error: { code: ops ? error.code : 'UNEXPECTED', message, hint: ops ? error.hint : undefined },
+  });
+}
+
+/** Ask a yes/no question on stderr; Ctrl-C is exit 130. Only call when `canPrompt()`. */
+export async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await new Promise<string>((resolve, reject) => {
+      rl.on('SIGINT', () => reject(new OpsError('INTERRUPTED', 'Cancelled.', { exitCode: 130 })));
+      rl.question(`${question} (y/N) `).then(resolve, reject);
+    });
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}

@@ -1,0 +1,136 @@
+import type { Command } from 'commander';
+import { connectClient } from '../src/db/migrate/connect.js';
+import { type CreateFormat, createMigration } from '../src/db/migrate/create.js';
+import { openMigrator, readMigrationStatus } from '../src/db/migrate/migrator.js';
+import { planUp, verifyNoDrift } from '../src/db/migrate/plan.js';
+import { hasFindings, type MigrationStatus } from '../src/db/migrate/state.js';
+import { prepareMigrations } from '../src/db/migrate/steps.js';
+import { type MigrationRunResult, migrationTasks } from '../src/db/migrate/tasks.js';
+import { ExitCode, errorMessage } from '../src/errors.js';
+import { runTasks } from '../src/tasks/run.js';
+import { runCommand } from './context.js';
+import { finishWithError, lockWaitNote, note, noteFolder } from './migrate-shared.js';
+import { out, table } from './output.js';
+
+const CREATE_VERIFY_TIMEOUT_MS = 3_000; // create works offline; the database check is a courtesy
+
+/** `opsctl migrate [up]`: apply pending migrations under the lock, one transaction each. */
+export function up(cmd: Command): Promise<number> {
+  return runCommand(cmd, async (cli) => {
+    const config = cli.config();
+    const opts = cli.opts as {
+      to?: string;
+      step?: number;
+      dryRun?: boolean;
+      allowDrift?: boolean;
+      lockTimeout?: number;
+    };
+    const dryRun = Boolean(opts.dryRun);
+    const migrator = await openMigrator({
+      root: config.root,
+      database: config.database,
+      lockTimeoutMs: opts.lockTimeout,
+      onLockWait: lockWaitNote(cli),
+      dryRun,
+    });
+    const result: MigrationRunResult = { done: [], notRun: [] };
+    const fields = () => ({ applied: result.done, ...(dryRun ? { dryRun: true, notRun: result.notRun } : {}) });
+    try {
+      noteFolder(cli, migrator.folder);
+      const status = migrator.status();
+      verifyNoDrift(status, Boolean(opts.allowDrift));
+      if (status.drifted.length || status.missing.length)
+        note(cli, `⚠ Proceeding over drift (--allow-drift): ${[...status.drifted, ...status.missing].join(', ')}`);
+      const plan = planUp(migrator.sources, status, { to: opts.to, step: opts.step });
+      if (!plan.length) {
+        note(
+          cli,
+          `✔ Nothing to migrate: ${status.executed.length} applied, none pending in ${migrator.folder.label}/.`,
+        );
+        return cli.finish(ExitCode.ok, fields());
+      }
+      const prepared = await prepareMigrations(plan, 'up');
+      const errors = await runTasks(migrationTasks(migrator, prepared, 'up', result), {}, { renderer: cli.renderer });
+      if (errors.length) return finishWithError(cli, errors[0], fields());
+      const skipped = result.notRun.length
+        ? ` (${result.notRun.length} no-transaction migration(s) not executable in a dry run: ${result.notRun.join(', ')})`
+        : '';
+      note(
+        cli,
+        dryRun
+          ? `✔ Dry run: ${result.done.length} migration(s) ran and were rolled back${skipped}; nothing changed.`
+          : `✔ Applied ${result.done.length} migration(s).`,
+      );
+      if (!cli.json) for (const name of result.done) out(name);
+      return cli.finish(ExitCode.ok, fields());
+    } catch (error) {
+      return finishWithError(cli, error, fields());
+    } finally {
+      await migrator.close();
+    }
+  });
+}
+
+/** `opsctl migrate status [--exit-code]`: read-only, no lock. */
+export function status(cmd: Command): Promise<number> {
+  return runCommand(cmd, async (cli) => {
+    const config = cli.config();
+    const opts = cli.opts as { exitCode?: boolean };
+    const { folder, status } = await readMigrationStatus(config.root, config.database);
+    noteFolder(cli, folder);
+    const exitCode = opts.exitCode && hasFindings(status) ? ExitCode.findings : ExitCode.ok;
+    if (cli.json) return cli.finish(exitCode, { ...status });
+    printStatus(status);
+    note(
+      cli,
+      `${status.executed.length} applied, ${status.pending.length} pending, ${status.drifted.length} drifted, ${status.missing.length} missing (${folder.label}/)`,
+    );
+    return exitCode;
+  });
+}
+
+function printStatus(status: MigrationStatus): void {
+  const drifted = new Set(status.drifted);
+  const missing = new Set(status.missing);
+  const rows = [
+    ...status.executed.map((e) => [
+      e.name,
+      missing.has(e.name) ? 'missing' : drifted.has(e.name) ? 'drifted' : 'applied',
+      e.appliedAt,
+    ]),
+    ...status.pending.map((name) => [name, 'pending', '']),
+  ].sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
+  if (rows.length) out(table(rows, ['migration', 'state', 'applied at']));
+}
+
+/** `opsctl migrate create <name> [--sql|--js|--ts]` */
+export function create(cmd: Command): Promise<number> {
+  return runCommand(cmd, async (cli) => {
+    const config = cli.config();
+    const [name] = cmd.args as [string];
+    const opts = cli.opts as { sql?: boolean; js?: boolean; ts?: boolean };
+    const format: CreateFormat | undefined = opts.ts ? 'ts' : opts.js ? 'js' : opts.sql ? 'sql' : undefined;
+    const created = createMigration({ root: config.root, configuredFolder: config.database.migrations, name, format });
+    let pending: boolean | undefined;
+    let unverified: string | undefined;
+    try {
+      const { status } = await readMigrationStatus(config.root, config.database, (url) =>
+        connectClient(url, CREATE_VERIFY_TIMEOUT_MS),
+      );
+      pending = status.pending.includes(created.name);
+      const later = status.executed.filter((e) => e.name > created.name).map((e) => e.name);
+      if (later.length)
+        note(cli, `⚠ ${created.name} sorts before applied ${later.join(', ')}; it will be applied out of order.`);
+    } catch (error) {
+      unverified = errorMessage(error);
+    }
+    if (pending === false) note(cli, `✖ ${created.name} was written but does not show as pending.`);
+    else
+      note(
+        cli,
+        `✔ Created ${created.name} in ${created.folder}/ (${pending ? 'pending' : `not checked against the database: ${unverified}`})`,
+      );
+    if (!cli.json) for (const file of created.files) out(file);
+    return cli.finish(pending === false ? ExitCode.failed : ExitCode.ok, { ...created, pending: pending ?? null });
+  });
+}

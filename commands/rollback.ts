@@ -1,0 +1,83 @@
+import type { Command } from 'commander';
+import { openMigrator } from '../src/db/migrate/migrator.js';
+import { planDown } from '../src/db/migrate/plan.js';
+import { prepareMigrations } from '../src/db/migrate/steps.js';
+import { type MigrationRunResult, migrationTasks } from '../src/db/migrate/tasks.js';
+import { ExitCode, OpsError, usageError } from '../src/errors.js';
+import { runTasks } from '../src/tasks/run.js';
+import { canPrompt, runCommand } from './context.js';
+import { confirm, finishWithError, lockWaitNote, note, noteFolder } from './migrate-shared.js';
+import { out } from './output.js';
+
+interface RollbackOptions {
+  step?: number;
+  to?: string;
+  all?: boolean;
+  force?: boolean;
+  dryRun?: boolean;
+  yes?: boolean;
+  lockTimeout?: number;
+}
+
+/** `opsctl rollback [--step n|--to name|--all]` (alias `migrate down`): revert applied migrations, newest first. */
+export default function rollback(cmd: Command): Promise<number> {
+  return runCommand(cmd, async (cli) => {
+    const config = cli.config();
+    const opts = cli.opts as RollbackOptions;
+    const dryRun = Boolean(opts.dryRun);
+    // refuse before connecting: these need no database to decide
+    if (opts.all && config.envName === 'production' && !opts.force) {
+      throw usageError(
+        'rollback --all under --env production also needs --force.',
+        'Reverting every migration in production drops its data; add --force if you mean it.',
+      );
+    }
+    const interactive = canPrompt();
+    if (!dryRun && !opts.yes && !interactive) {
+      throw usageError(
+        'rollback needs confirmation, and this session cannot ask (no TTY, or CI is set).',
+        'Pass --yes to confirm, or --dry-run to see what would be reverted.',
+      );
+    }
+    const migrator = await openMigrator({
+      root: config.root,
+      database: config.database,
+      lockTimeoutMs: opts.lockTimeout,
+      onLockWait: lockWaitNote(cli),
+      dryRun,
+    });
+    const result: MigrationRunResult = { done: [], notRun: [] };
+    const fields = () => ({ reverted: result.done, ...(dryRun ? { dryRun: true, notRun: result.notRun } : {}) });
+    try {
+      noteFolder(cli, migrator.folder);
+      const plan = planDown(migrator.sources, migrator.status(), { step: opts.step, to: opts.to, all: opts.all });
+      if (!plan.length) {
+        note(cli, '✔ Nothing to roll back: no migration is applied.');
+        return cli.finish(ExitCode.ok, fields());
+      }
+      const prepared = await prepareMigrations(plan, 'down');
+      if (!dryRun && !opts.yes) {
+        const names = plan.map((p) => p.name).join(', ');
+        if (!(await confirm(`Revert ${plan.length} migration(s) on the database: ${names}?`))) {
+          throw new OpsError('CANCELLED', 'Rollback cancelled; nothing was reverted.', {
+            exitCode: ExitCode.interrupted,
+          });
+        }
+      }
+      const errors = await runTasks(migrationTasks(migrator, prepared, 'down', result), {}, { renderer: cli.renderer });
+      if (errors.length) return finishWithError(cli, errors[0], fields());
+      note(
+        cli,
+        dryRun
+          ? `✔ Dry run: ${result.done.length} migration(s) reverted and rolled back; nothing changed.`
+          : `✔ Reverted ${result.done.length} migration(s).`,
+      );
+      if (!cli.json) for (const name of result.done) out(name);
+      return cli.finish(ExitCode.ok, fields());
+    } catch (error) {
+      return finishWithError(cli, error, fields());
+    } finally {
+      await migrator.close();
+    }
+  });
+}

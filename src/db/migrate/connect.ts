@@ -1,0 +1,140 @@
+import { userInfo } from 'node:os';
+import pg from 'pg';
+import type { ResolvedConfig } from '../../config/types.js';
+import { configError, OpsError } from '../../errors.js';
+import { redact } from '../../output/redact.js';
+
+/** `application_name` of opsctl's migration sessions: how a lock holder is recognised in pg_stat_activity. */
+export const APPLICATION_NAME = 'opsctl migrate';
+const CONNECT_TIMEOUT_MS = 10_000; // a firewall that drops packets should not hang a deploy
+
+/** The database URL to migrate, or a usage/unreachable error saying how to get one. */
+export function verifyDatabaseUrl(database: ResolvedConfig['database']): string {
+  if (database.url) return database.url;
+  if (database.source === 'none') {
+    throw configError(
+      'No database URL for production: neither database.url nor DATABASE_URL is set.',
+      'Set DATABASE_URL (or environments.production.database.url); the embedded database is for local use only.',
+    );
+  }
+  throw new OpsError('DB_NOT_STARTED', 'No database configured and the embedded PostgreSQL is not running.', {
+    hint: 'Run `opsctl db start`, or set DATABASE_URL / database.url.',
+    exitCode: 4,
+  });
+}
+
+/** Connect a client for migrations. Connection failures become exit-4 errors that say which layer failed. */
+export async function connectClient(url: string, timeoutMs = CONNECT_TIMEOUT_MS): Promise<pg.Client> {
+  const client = new pg.Client({
+    connectionString: withDefaultUser(url),
+    application_name: APPLICATION_NAME,
+    connectionTimeoutMillis: timeoutMs,
+  });
+  // an idle client whose server goes away emits 'error'; without a listener that would crash the process
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return client;
+  } catch (err) {
+    await client.end().catch(() => {});
+    throw classifyConnectError(err, url);
+  }
+}
+
+/** Like libpq (psql): with no user in the URL, PGUSER or USER, use the OS account name (pg would send none). */
+function withDefaultUser(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username || process.env.PGUSER || process.env.USER) return url;
+    parsed.username = encodeURIComponent(userInfo().username);
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+interface PgLikeError {
+  code?: string;
+  message?: string;
+}
+
+/** Turn a `pg` connect error into an OpsError (exit 4) naming the cause: not running, auth, database missing, timeout. */
+export function classifyConnectError(err: unknown, url: string): OpsError {
+  const e = (err ?? {}) as PgLikeError;
+  const target = describeTarget(url);
+  const make = (code: string, message: string, hint: string) =>
+    new OpsError(code, message, { hint, exitCode: 4, cause: err });
+  switch (e.code) {
+    case 'ECONNREFUSED':
+      return make(
+        'DB_NOT_RUNNING',
+        `PostgreSQL is not running at ${target.hostPort} (connection refused).`,
+        'Start the database (`opsctl db start` for the embedded one), or check host and port in DATABASE_URL.',
+      );
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return make(
+        'DB_DNS',
+        `The database host "${target.host}" could not be resolved.`,
+        'Check the host name in DATABASE_URL.',
+      );
+    case '28P01':
+      return make(
+        'DB_AUTH',
+        `PostgreSQL at ${target.hostPort} rejected the password for "${target.user}".`,
+        'Check the credentials in database.url or DATABASE_URL.',
+      );
+    case '28000':
+      return make(
+        'DB_AUTH',
+        `PostgreSQL at ${target.hostPort} refused the connection: ${e.message}.`,
+        'The server requires another authentication or TLS (try ?sslmode=require), or the role may not log in.',
+      );
+    case '3D000':
+      return make(
+        'DB_MISSING',
+        `The database "${target.database}" does not exist on ${target.hostPort}.`,
+        `Create it (\`createdb ${target.database}\`) or fix the database name in DATABASE_URL.`,
+      );
+    case '57P03':
+      return make(
+        'DB_STARTING',
+        `PostgreSQL at ${target.hostPort} is starting up or shutting down.`,
+        'Wait a moment and retry.',
+      );
+    case '53300':
+      return make(
+        'DB_FULL',
+        `PostgreSQL at ${target.hostPort} has too many connections.`,
+        'Close idle connections or raise max_connections.',
+      );
+  }
+  const message = e.message ?? String(err);
+  if (/timeout/i.test(message) || e.code === 'ETIMEDOUT') {
+    return make(
+      'DB_TIMEOUT',
+      `PostgreSQL at ${target.hostPort} did not answer within the connect timeout.`,
+      'Check that the host is reachable (firewall, VPN) and that the server is not overloaded.',
+    );
+  }
+  return make(
+    'DB_UNREACHABLE',
+    `Could not connect to PostgreSQL at ${target.hostPort}: ${redact(message)}`,
+    'Check DATABASE_URL and that the server is reachable.',
+  );
+}
+
+function describeTarget(url: string): { host: string; hostPort: string; user: string; database: string } {
+  try {
+    const u = new URL(url);
+    const host = u.hostname || 'localhost';
+    return {
+      host,
+      hostPort: `${host}:${u.port || 5432}`,
+      user: decodeURIComponent(u.username) || process.env.PGUSER || process.env.USER || 'postgres',
+      database: decodeURIComponent(u.pathname.slice(1)) || 'postgres',
+    };
+  } catch {
+    return { host: '?', hostPort: redact(url), user: '?', database: '?' };
+  }
+}

@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type pg from 'pg';
+import { OpsError } from '../../errors.js';
+
+/** Default `--lock-timeout`: how long a runner waits for another one to finish. */
+export const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
+const POLL_MS = 100;
+/** First key of the two-int advisory lock: "opsc", so opsctl's locks are recognisable in pg_locks. */
+const LOCK_NAMESPACE = 0x6f707363;
+
+/** Who holds the migration lock, from pg_locks joined with pg_stat_activity. */
+export interface LockHolder {
+  pid: number;
+  applicationName: string | null;
+  /** When the holder's session started (PostgreSQL does not record when a session-level lock was taken). */
+  since: Date | null;
+  clientAddr: string | null;
+}
+
+/** The two int4 keys of the advisory lock for one state table (one lock per schema.table). */
+export function lockKeys(schema: string, table: string): [number, number] {
+  const digest = createHash('sha256').update(`${schema}.${table}`).digest();
+  return [LOCK_NAMESPACE, digest.readUInt32BE(0) & 0x7fffffff];
+}
+
+/** Read who holds the lock now, or undefined if nobody does (or we may not see it). */
+export async function readLockHolder(client: pg.Client, keys: [number, number]): Promise<LockHolder | undefined> {
+  const { rows } = await client.query<{
+    pid: number;
+    application_name: string | null;
+    backend_start: Date | null;
+    client_addr: string | null;
+  }>(
+    `select a.pid, a.application_name, a.backend_start, host(a.client_addr) as client_addr
+       from pg_locks l join pg_stat_activity a on a.pid = l.pid
+      where l.locktype = 'advisory' and l.granted and l.classid = $1 and l.objid = $2 and l.objsubid = 2
+        and l.database = (select oid from pg_database where datname = current_database())`,
+    keys,
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  return { pid: row.pid, applicationName: row.application_name, since: row.backend_start, clientAddr: row.client_addr };
+}
+
+/** "pid 123 (opsctl migrate, since 2026-01-01T10:00:00.000Z)" */
+export function describeHolder(holder: LockHolder | undefined): string {
+  if (!holder) return 'another session (it could not be identified)';
+  const parts = [holder.applicationName ? `application_name "${holder.applicationName}"` : 'no application_name'];
+  if (holder.since) parts.push(`since ${holder.since.toISOString()}`);
+  if (holder.clientAddr) parts.push(`from ${holder.clientAddr}`);
+  return `pid ${holder.pid} (${parts.join(', ')})`;
+}
+
+export interface AcquireLockOptions {
+  timeoutMs: number;
+  /** Called once, when the lock is busy and we start waiting. */
+  onWait?: (holder: LockHolder | undefined) => void;
+}
+
+/**
+ * Take the session-level advisory lock that serialises migration runners, polling `pg_try_advisory_lock`
+ * until `timeoutMs`; then throw an exit-5 error naming the holder. Returns the release function.
+ * A session lock (not a transaction lock) because each migration commits its own transaction under it;
+ * if the process dies, PostgreSQL releases it with the session.
+ */
+export async function acquireMigrationLock(
+  client: pg.Client,
+  keys: [number, number],
+  options: AcquireLockOptions,
+): Promise<() => Promise<void>> {
+  const deadline = Date.now() + options.timeoutMs;
+  let waiting = false;
+  for (;;) {
+    const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1, $2) as ok', keys);
+    if (rows[0]?.ok) return async () => void (await client.query('select pg_advisory_unlock($1, $2)', keys));
+    if (!waiting) {
+      waiting = true;
+      options.onWait?.(await readLockHolder(client, keys));
+    }
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      const holder = await readLockHolder(client, keys);
+      throw new OpsError(
+        'MIGRATION_LOCKED',
+        `The migration lock is held by ${describeHolder(holder)}; gave up after ${options.timeoutMs} ms.`,
+        {
+          hint: holder
+            ? `Another runner is migrating: wait for it, or raise --lock-timeout. If it is stuck: select pg_terminate_backend(${holder.pid});`
+            : 'Wait for the other runner to finish, or raise --lock-timeout.',
+          exitCode: 5,
+        },
+      );
+    }
+    await sleep(Math.min(POLL_MS, left));
+  }
+}

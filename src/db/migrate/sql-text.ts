@@ -1,0 +1,114 @@
+/** Parsing of SQL migration files: `-- up` / `-- down` sections, the no-transaction marker, statement splitting. */
+
+/** A part of a SQL file, with the 1-based line it starts on so database errors can point into the file. */
+export interface SqlPart {
+  sql: string;
+  /** 1-based line of the file where `sql` starts. */
+  line: number;
+}
+
+export interface SqlSections {
+  up: SqlPart;
+  down?: SqlPart;
+}
+
+const SECTION = /^--\s*(up|down)\s*$/i;
+const NO_TRANSACTION = /^\s*--\s*opsctl:no-transaction\b/im;
+
+/** True when the file asks to run outside a transaction (`-- opsctl:no-transaction`). */
+export function hasNoTransactionMarker(sql: string): boolean {
+  return NO_TRANSACTION.test(sql);
+}
+
+/** Split a single-file migration on its `-- up` / `-- down` lines. A file with neither is all up. */
+export function splitSections(text: string): SqlSections {
+  const lines = text.split('\n');
+  const marks: Array<{ kind: 'up' | 'down'; index: number }> = [];
+  lines.forEach((line, index) => {
+    const m = SECTION.exec(line.trim());
+    if (m) marks.push({ kind: m[1]!.toLowerCase() as 'up' | 'down', index });
+  });
+  if (!marks.length) return { up: { sql: text, line: 1 } };
+  const part = (i: number): SqlPart => {
+    const start = marks[i]!.index + 1;
+    const end = marks[i + 1]?.index ?? lines.length;
+    return { sql: lines.slice(start, end).join('\n'), line: start + 1 };
+  };
+  const upIndex = marks.findIndex((m) => m.kind === 'up');
+  const downIndex = marks.findIndex((m) => m.kind === 'down');
+  // text before the first marker (comments, the no-transaction marker) belongs to neither section
+  return {
+    up: upIndex >= 0 ? part(upIndex) : { sql: '', line: 1 },
+    down: downIndex >= 0 ? part(downIndex) : undefined,
+  };
+}
+
+/** True when the SQL has something other than whitespace and comments. */
+export function hasStatements(sql: string): boolean {
+  return splitStatements(sql).length > 0;
+}
+
+/**
+ * Split SQL into statements on top-level semicolons, respecting quotes, dollar quotes and comments.
+ * Needed only for no-transaction files: PostgreSQL runs a multi-statement query string in one implicit
+ * transaction, which CREATE INDEX CONCURRENTLY refuses.
+ */
+export function splitStatements(sql: string): SqlPart[] {
+  const out: SqlPart[] = [];
+  let start = 0;
+  let i = 0;
+  const push = (end: number) => {
+    const chunk = sql.slice(start, end);
+    if (stripComments(chunk).trim()) {
+      const lead = chunk.length - chunk.trimStart().length;
+      out.push({ sql: chunk.trim(), line: lineAt(sql, start + lead) });
+    }
+    start = end + 1;
+  };
+  while (i < sql.length) {
+    const c = sql[i]!;
+    if (c === '-' && sql[i + 1] === '-') i = indexOrEnd(sql, '\n', i);
+    else if (c === '/' && sql[i + 1] === '*') i = indexOrEnd(sql, '*/', i + 2) + 1;
+    else if (c === "'" || c === '"') i = closingQuote(sql, c, i);
+    else if (c === '$') {
+      const tag = /^\$[A-Za-z_]*\$/.exec(sql.slice(i))?.[0];
+      if (tag) i = indexOrEnd(sql, tag, i + tag.length) + tag.length - 1;
+    } else if (c === ';') push(i);
+    i++;
+  }
+  push(sql.length);
+  return out;
+}
+
+function indexOrEnd(text: string, needle: string, from: number): number {
+  const at = text.indexOf(needle, from);
+  return at < 0 ? text.length : at;
+}
+
+function closingQuote(text: string, quote: string, from: number): number {
+  let i = from + 1;
+  while (i < text.length) {
+    if (text[i] === quote) {
+      if (text[i + 1] === quote) i += 2;
+      else return i;
+    } else i++;
+  }
+  return text.length;
+}
+
+function stripComments(sql: string): string {
+  return sql.replace(/--[^\n]*/g, '').replace(/\/\*[\s\S]*?\*\//g, '');
+}
+
+/** 1-based line number of a 0-based offset. */
+export function lineAt(text: string, offset: number): number {
+  let line = 1;
+  for (let i = 0; i < offset && i < text.length; i++) if (text[i] === '\n') line++;
+  return line;
+}
+
+/** 1-based column of a 0-based offset. */
+export function columnAt(text: string, offset: number): number {
+  const lastNewline = text.lastIndexOf('\n', offset - 1);
+  return offset - lastNewline;
+}

@@ -1,0 +1,49 @@
+import type { UmzugStorage } from 'umzug';
+import type { Session } from './session-types.js';
+import { qualified } from './state.js';
+
+/**
+ * The umzug storage over the state table. It writes through the session's client, inside the transaction
+ * the migration step opened, and commits it: the migration and its state row commit together or not at all.
+ * `executed` answers from the session's cache, which is exact because every writer holds the migration lock.
+ */
+export function stateTableStorage(): UmzugStorage<Session> {
+  return {
+    async executed({ context }) {
+      return [...context.applied.keys()];
+    },
+    async logMigration({ name, context }) {
+      const step = context.current!;
+      const durationMs = Math.round(performance.now() - step.startedAt);
+      let appliedAt = new Date();
+      await finish(context, async () => {
+        const { rows } = await context.client.query<{ applied_at: Date }>(
+          `insert into ${qualified(context.state)} (name, checksum, duration_ms) values ($1, $2, $3) returning applied_at`,
+          [name, step.checksum, durationMs],
+        );
+        appliedAt = rows[0]!.applied_at;
+      });
+      context.applied.set(name, { name, checksum: step.checksum, appliedAt, durationMs });
+    },
+    async unlogMigration({ name, context }) {
+      await finish(context, async () => {
+        await context.client.query(`delete from ${qualified(context.state)} where name = $1`, [name]);
+      });
+      context.applied.delete(name);
+    },
+  };
+}
+
+/** Write the state row, then commit the step's transaction; on failure roll it back so neither remains. */
+async function finish(session: Session, write: () => Promise<void>): Promise<void> {
+  const owned = session.current?.transaction === true;
+  try {
+    await write();
+    if (owned) await session.client.query('commit');
+  } catch (err) {
+    if (owned) await session.client.query('rollback').catch(() => {});
+    throw err;
+  } finally {
+    session.current = undefined;
+  }
+}

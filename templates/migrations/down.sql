@@ -1,0 +1,2 @@
+-- {{name}} (down): undo what {{name}}.up.sql does.
+

@@ -1,0 +1,2 @@
+-- {{name}} (up). The matching {{name}}.down.sql undoes it.
+
