@@ -14,6 +14,7 @@ export function doctorChecks(config: ResolvedConfig): Check[] {
     lazy('dependencies', async () => (await import('./dependencies.js')).dependenciesCheck),
     ...config.packages.map((pkg) => lazy(`port:${pkg.name}`, async () => (await import('./port.js')).portCheck(pkg))),
     lazy('postgres', async () => (await import('./postgres.js')).postgresCheck),
+    lazy('migrations', async () => (await import('./migrations.js')).migrationsCheck),
     lazy('redis', async () => (await import('./redis.js')).redisCheck),
     lazy('logs', async () => (await import('./logs.js')).logsCheck),
     lazy('inspector', async () => (await import('./inspector.js')).inspectorCheck),
