@@ -1,0 +1,79 @@
+import { stat } from 'node:fs/promises';
+import { relative, resolve } from 'node:path';
+import { type CrashGroup, groupCrashes } from './fingerprint.js';
+import { expandGlob } from './glob.js';
+import { parseCrashes } from './parse-crashes.js';
+import { readTail } from './read-tail.js';
+
+/** Read at most this much of each file, from its end: recent crashes are what on-call needs. */
+export const TAIL_BYTES = 8 * 1024 * 1024;
+/** Scan at most this many files (the most recently written): rotated logs pile up. */
+export const MAX_FILES = 40;
+const CONCURRENCY = 4; // bounds memory: each read holds up to TAIL_BYTES
+
+/** Where to look: a glob relative to `base`. Optional sources (process-manager logs) may match nothing. */
+export interface LogSource {
+  base: string;
+  pattern: string;
+  optional?: boolean;
+}
+
+/** What a scan of the log files found. */
+export interface LogScan {
+  /** Configured globs that matched no file. */
+  unmatched: string[];
+  /** Files scanned, relative to the root. */
+  files: Array<{ path: string; size: number; truncated: boolean }>;
+  /** Files matched but left out because of MAX_FILES. */
+  skipped: number;
+  groups: CrashGroup[];
+}
+
+/** The configured `logs` globs plus PM2's logs under `.opsctl/` (or `$PM2_HOME`). */
+export function logSources(root: string, patterns: string[], pm2Home?: string): LogSource[] {
+  return [
+    ...patterns.map((pattern) => ({ base: root, pattern })),
+    { base: root, pattern: '.opsctl/*/logs/*.log', optional: true },
+    ...(pm2Home ? [{ base: pm2Home, pattern: 'logs/*.log', optional: true }] : []),
+  ];
+}
+
+export async function scanLogs(root: string, sources: LogSource[], signal?: AbortSignal): Promise<LogScan> {
+  const unmatched: string[] = [];
+  const all = new Set<string>();
+  for (const source of sources) {
+    const files = (await expandGlob(source.base, source.pattern)).filter((f) => !/\.(gz|zip|bz2|xz)$/.test(f));
+    if (!files.length && !source.optional) unmatched.push(source.pattern);
+    for (const f of files) all.add(f);
+  }
+  const withTimes = await Promise.all([...all].map(async (file) => ({ file, mtime: (await stat(file)).mtimeMs })));
+  const chosen = withTimes.sort((a, b) => b.mtime - a.mtime).slice(0, MAX_FILES);
+  const results: Array<{
+    file: string;
+    events: ReturnType<typeof parseCrashes>;
+    mtime: Date;
+    size: number;
+    truncated: boolean;
+  }> = [];
+  for (let i = 0; i < chosen.length; i += CONCURRENCY) {
+    signal?.throwIfAborted();
+    const batch = await Promise.all(
+      chosen.slice(i, i + CONCURRENCY).map(async ({ file }) => {
+        const tail = await readTail(file, TAIL_BYTES);
+        return { file: relative(root, file) || file, events: parseCrashes(tail.text, root), ...tail };
+      }),
+    );
+    results.push(...batch);
+  }
+  return {
+    unmatched,
+    files: results.map((r) => ({ path: r.file, size: r.size, truncated: r.truncated })),
+    skipped: all.size - chosen.length,
+    groups: groupCrashes(results),
+  };
+}
+
+/** `$PM2_HOME` when set (absolute, or relative to the root). */
+export function pm2HomeFrom(root: string, env: Record<string, string | undefined>): string | undefined {
+  return env.PM2_HOME ? resolve(root, env.PM2_HOME) : undefined;
+}
