@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import { OpsError } from '../errors.js';
+
+export interface TlsSettings {
+  /** PEM text replacing the default CAs (npm's `ca` / `cafile`). */
+  ca?: string | string[];
+  cert?: string;
+  key?: string;
+  /** npm's `strict-ssl`. */
+  rejectUnauthorized?: boolean;
+}
+
+export interface HttpResponse {
+  status: number;
+  statusText: string;
+  body: Buffer;
+}
+
+const DECODERS: Record<string, (b: Buffer) => Promise<Buffer>> = {
+  gzip: promisify(zlib.gunzip),
+  deflate: promisify(zlib.inflate),
+  br: promisify(zlib.brotliDecompress),
+};
+
+/** One pool of keep-alive connections per registry configuration; `destroy()` it when done. */
+export function createAgents(tls: TlsSettings, maxSockets: number) {
+  const options = { keepAlive: true, maxSockets, ...tls };
+  return { http: new http.Agent({ keepAlive: true, maxSockets }), https: new https.Agent(options) };
+}
+
+export type Agents = ReturnType<typeof createAgents>;
+
+/**
+ * GET a URL through node:http(s) (unlike fetch, it honours npm's `cafile`, `cert`, `key` and `strict-ssl`).
+ * `timeoutMs` bounds the whole exchange, body included; a timeout rejects with `code: 'ETIMEDOUT'`.
+ */
+export function httpGet(url: string, headers: Record<string, string>, agents: Agents, timeoutMs: number) {
+  return new Promise<HttpResponse>((resolve, reject) => {
+    const target = new URL(url);
+    const lib = target.protocol === 'http:' ? http : https;
+    const req = lib.get(target, {
+      headers: { 'accept-encoding': 'gzip, deflate, br', ...headers },
+      agent: target.protocol === 'http:' ? agents.http : agents.https,
+    });
+    const timer = setTimeout(() => {
+      req.destroy(Object.assign(new Error(`timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+    }, timeoutMs);
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        clearTimeout(timer);
+        const raw = Buffer.concat(chunks);
+        const decode = DECODERS[String(res.headers['content-encoding'] ?? '').toLowerCase()];
+        (decode ? decode(raw) : Promise.resolve(raw)).then(
+          (body) => resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', body }),
+          reject,
+        );
+      });
+    });
+  });
+}
+
+/** npm's TLS settings: `ca` (inline) or `cafile`, `cert`, `key`, `strict-ssl`. */
+export function tlsFromNpmConfig(values: Record<string, string>): TlsSettings {
+  const tls: TlsSettings = {};
+  if (values.cafile && values.cafile !== 'null') tls.ca = splitPem(readCaFile(values.cafile));
+  if (values.ca && values.ca !== 'null') tls.ca = values.ca.replace(/\\n/g, '\n');
+  if (values.cert && values.cert !== 'null') tls.cert = values.cert.replace(/\\n/g, '\n');
+  if (values.key && values.key !== 'null') tls.key = values.key.replace(/\\n/g, '\n');
+  if (values['strict-ssl'] === 'false') tls.rejectUnauthorized = false;
+  return tls;
+}
+
+function readCaFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new OpsError('NPM_CONFIG', `npm's cafile ${file} cannot be read: ${(err as Error).message}`, {
+      hint: 'Fix or remove the cafile setting in .npmrc.',
+      exitCode: 2,
+      cause: err,
+    });
+  }
+}
+
+function splitPem(text: string): string[] {
+  return text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [text];
+}
