@@ -19,6 +19,7 @@ export type RedisProbeResult =
   | { ok: false; layer: RedisLayer; failure: RedisFailure; detail: string; durationMs: number };
 
 const DEFAULT_PORT = 6379;
+const DISCONNECT_TIMEOUT_MS = 100;
 
 export function parseRedisTarget(url: string): RedisTarget | undefined {
   let parsed: URL;
@@ -68,13 +69,16 @@ export async function probeRedis(
     connectTimeout: left(),
     commandTimeout: left(),
     connectionName: 'opsctl',
+    // ioredis ends the socket, then destroys it if still open after this long (default 2 s, which a CLI
+    // exiting after a hung server would wait out)
+    disconnectTimeout: DISCONNECT_TIMEOUT_MS,
   });
   // an AUTH failure arrives as an 'error' event (the reply) while connect() rejects with "Connection is closed"
   let replyError: Error | undefined;
   client.on('error', (err: Error) => {
     if (err.name === 'ReplyError') replyError ??= err;
   });
-  const disconnect = () => client.disconnect();
+  const disconnect = () => closeNow(client);
   options.signal?.addEventListener('abort', disconnect, { once: true });
   let layer: RedisLayer = 'auth';
   try {
@@ -91,8 +95,16 @@ export async function probeRedis(
     return { ok: false, layer, failure, detail: (cause as Error).message, durationMs: elapsed() };
   } finally {
     options.signal?.removeEventListener('abort', disconnect);
-    client.disconnect();
+    closeNow(client);
   }
+}
+
+/**
+ * Disconnect without lingering. After a failed handshake ioredis has already closed ("end"), and
+ * disconnecting again would arm its socket-destroy timer on a closed socket, keeping a CLI alive.
+ */
+function closeNow(client: import('ioredis').Redis): void {
+  if (client.status !== 'end') client.disconnect();
 }
 
 /** ioredis' connectTimeout covers the TCP connect only; a server that accepts and never answers needs this. */

@@ -7,6 +7,10 @@ export interface HungServer {
   port: number;
   /** How many connections it accepted (proves the client got past TCP). */
   connections(): number;
+  /** Connections still open (a client that cleans up leaves none). */
+  openSockets(): number;
+  /** Everything clients sent, as latin1 text (protocol startup packets are mostly ASCII). */
+  received(): string;
   /** Destroy every accepted socket and stop listening. */
   close(): Promise<void>;
 }
@@ -14,9 +18,11 @@ export interface HungServer {
 export async function startHungServer(): Promise<HungServer> {
   const sockets = new Set<Socket>();
   let accepted = 0;
+  let received = '';
   const server = createServer((socket) => {
     accepted++;
     sockets.add(socket);
+    socket.on('data', (chunk) => (received += chunk.toString('latin1')));
     socket.on('error', () => undefined);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -29,6 +35,8 @@ export async function startHungServer(): Promise<HungServer> {
   return {
     port,
     connections: () => accepted,
+    received: () => received,
+    openSockets: () => sockets.size,
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
