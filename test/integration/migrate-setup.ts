@@ -42,6 +42,8 @@ export async function createDatabase(serverUrl: string): Promise<TestDatabase> {
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   const client = await connectClient(url.toString());
+  // not 'opsctl migrate': tests look for the runners' sessions by that name
+  await client.query("set application_name = 'opsctl-test'");
   const query = async <R extends pg.QueryResultRow>(sql: string, values?: unknown[]) =>
     (await client.query<R>(sql, values)).rows;
   return {
