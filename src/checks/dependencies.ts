@@ -26,7 +26,8 @@ export const dependenciesCheck: Check = {
       status: worst,
       message: problems.map((f) => f.text).join('; '),
       hint: [...new Set(problems.flatMap((f) => (f.hint ? [f.hint] : [])))].join(' '),
-      details: findings.map((f) => `${f.status}: ${f.text}`),
+      // with one package the message already says it all
+      ...(findings.length > 1 ? { details: findings.map((f) => `${f.status}: ${f.text}`) } : {}),
     };
   },
 };

@@ -1,5 +1,5 @@
 import { type CrashEvent, STACK_LINES } from './crash-event.js';
-import { isFrameLine, parseErrorHeader, topFrame } from './stack.js';
+import { cleanFrame, isFrameLine, parseErrorHeader, topFrame } from './stack.js';
 
 const ERROR_LEVELS = new Set(['error', 'fatal', 'crit', 'critical', 'alert', 'emerg', 'emergency']);
 const PINO_ERROR = 50;
@@ -32,7 +32,7 @@ export function parseJsonLogLine(line: string, root: string): CrashEvent | undef
     type,
     message: message.split('\n')[0]!,
     frame: topFrame(frames, root),
-    stack: [`${type}: ${message.split('\n')[0]}`, ...frames.slice(0, STACK_LINES).map((f) => f.trim())],
+    stack: [`${type}: ${message.split('\n')[0]}`, ...frames.slice(0, STACK_LINES).map(cleanFrame)],
     timestamp: jsonTime(obj),
   };
 }

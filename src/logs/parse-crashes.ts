@@ -1,6 +1,6 @@
 import { type CrashEvent, STACK_LINES } from './crash-event.js';
 import { parseJsonLogLine } from './json-line.js';
-import { isFrameLine, lineTimestamp, parseErrorHeader, topFrame } from './stack.js';
+import { cleanFrame, isFrameLine, lineTimestamp, parseErrorHeader, topFrame } from './stack.js';
 
 const CARET = /^\s*\^+\s*$/;
 const NODE_TRAILER = /^Node\.js v\d+\.\d+\.\d+\s*$/;
@@ -56,7 +56,7 @@ export function parseCrashes(text: string, root: string): CrashEvent[] {
             type: header.type,
             message: header.message,
             frame: topFrame(frames, root),
-            stack: [line.slice(header.prefix.length).trim(), ...frames.slice(0, STACK_LINES).map((f) => f.trim())],
+            stack: [line.slice(header.prefix.length).trim(), ...frames.slice(0, STACK_LINES).map(cleanFrame)],
             timestamp: lineTimestamp(line) ?? lineTimestamp(lines[i - 1] ?? ''),
           },
     );
@@ -114,7 +114,7 @@ function rejection(text: string, frames: string[], line: string, root: string): 
     type: 'UnhandledPromiseRejection',
     message,
     frame: topFrame(frames, root),
-    stack: [`UnhandledPromiseRejection: ${message}`, ...frames.slice(0, STACK_LINES).map((f) => f.trim())],
+    stack: [`UnhandledPromiseRejection: ${message}`, ...frames.slice(0, STACK_LINES).map(cleanFrame)],
     timestamp: lineTimestamp(line),
   };
 }

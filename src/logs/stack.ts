@@ -3,7 +3,8 @@ import { isAbsolute, relative } from 'node:path';
 /** `TypeError: msg`, `Error [ERR_X]: msg`, `UnhandledPromiseRejection: msg`, anywhere on a line. */
 const ERROR_HEADER =
   /(?:^|[\s:[(])((?:[A-Z][\w$]*)?(?:Error|Exception|UnhandledPromiseRejection))(?: \[[\w.-]+\])?: (.*)$/;
-const FRAME = /^\s*at (?:async )?(?:.*? \()?(.+?):(\d+):\d+\)?\s*$/;
+// a last frame may end in " {" when Node prints the error's own properties after the stack
+const FRAME = /^\s*at (?:async )?(?:.*? \()?(.+?):(\d+):\d+\)?(?: \{)?\s*$/;
 
 /** One line is the first line of an error's printout (its type and message), when it matches. */
 export function parseErrorHeader(line: string): { type: string; message: string; prefix: string } | undefined {
@@ -14,6 +15,11 @@ export function parseErrorHeader(line: string): { type: string; message: string;
 
 export function isFrameLine(line: string | undefined): boolean {
   return line !== undefined && /^\s+at\s/.test(line);
+}
+
+/** A frame as shown to people: trimmed, without the " {" that opens the error's properties. */
+export function cleanFrame(line: string): string {
+  return line.trim().replace(/ \{$/, '');
 }
 
 /**
