@@ -26,7 +26,9 @@ describe('parseCrashes on a recorded Node.js crash log', () => {
   it('reduces the rejection to its reason', () => {
     expect(events[2]!.message).toBe('a promise rejected with "nope"');
     expect(events[2]!.frame).toBe('node:internal/process/promises:389');
-    expect(events[2]!.stack.at(-1)).toBe('at process.processTicksAndRejections (node:internal/process/task_queues:96:32)');
+    expect(events[2]!.stack.at(-1)).toBe(
+      'at process.processTicksAndRejections (node:internal/process/task_queues:96:32)',
+    );
   });
 
   it('groups the two identical crashes into one signature counted twice', () => {
