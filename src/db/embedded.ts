@@ -16,7 +16,7 @@ import {
 import { freePort, isPortFree, pickPort } from './free-port.js';
 import { ensureDatabase, initialiseCluster, isInitialised, lastLines } from './init-cluster.js';
 import { isRoot, readServerUser, type ServerUser, verifyTraversable } from './os-user.js';
-import { isPostmasterRunning, removeStalePidFile } from './postmaster.js';
+import { isPostmasterRunning, removeStaleLockFiles, waitForLeftovers } from './postmaster.js';
 import { writeServerConf } from './server-conf.js';
 
 /** Preferred port: next to 5432 so it is recognisable, unlikely to clash with a system PostgreSQL. */
@@ -27,6 +27,7 @@ const START_WAIT_S = 60; // first start after initdb can be slow on a busy CI ma
 const STOP_WAIT_S = 30;
 const PG_CTL_MARGIN_MS = 10_000; // pg_ctl's own -t bound hits first; this only catches a hung pg_ctl
 const LOG_TAIL_LINES = 20;
+const LEFTOVER_WAIT_MS = 10_000; // backends of a crashed server exit within moments of noticing
 const PRIVATE_DIR_MODE = isRoot() ? 0o711 : 0o700;
 
 export interface EmbeddedDeps {
@@ -135,8 +136,11 @@ export async function startEmbedded(deps: EmbeddedDeps): Promise<StartResult> {
     );
   }
   prepareFiles(paths, user);
-  const staleRemoved = removeStalePidFile(paths.dataDir);
-  if (staleRemoved) deps.onProgress?.('Removed a stale postmaster.pid left by a crash');
+  const staleRemoved = removeStaleLockFiles(paths.dataDir, paths.socketDir);
+  if (staleRemoved) {
+    deps.onProgress?.('Removed a stale postmaster.pid left by a crash');
+    await waitForLeftovers(paths.dataDir, LEFTOVER_WAIT_MS);
+  }
 
   let previousPort: number | undefined;
   if (!(await isPortFree(state.port))) {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { embeddedPaths, embeddedUrl, readEmbeddedState, writeEmbeddedState } from '../../src/db/embedded-state.js';
 import { verifyTraversable } from '../../src/db/os-user.js';
-import { isPostmasterRunning, pidFile, removeStalePidFile } from '../../src/db/postmaster.js';
+import { isPostmasterRunning, pidFile, removeStaleLockFiles } from '../../src/db/postmaster.js';
 import { redact } from '../../src/output/redact.js';
 
 let root: string;
@@ -22,17 +22,27 @@ describe('stale postmaster.pid', () => {
     const dead = spawnSync(process.execPath, ['-e', '']).pid!;
     writePid(dead);
     expect(isPostmasterRunning(embeddedPaths(root).dataDir)).toBe(false);
-    expect(removeStalePidFile(embeddedPaths(root).dataDir)).toBe(true);
+    expect(removeStaleLockFiles(embeddedPaths(root).dataDir, embeddedPaths(root).socketDir)).toBe(true);
     expect(existsSync(pidFile(embeddedPaths(root).dataDir))).toBe(false);
   });
 
   it('removes a pid file whose pid was reused by a process that is not postgres', () => {
     writePid(process.pid); // alive, but node, not postgres
-    expect(removeStalePidFile(embeddedPaths(root).dataDir)).toBe(true);
+    expect(removeStaleLockFiles(embeddedPaths(root).dataDir, embeddedPaths(root).socketDir)).toBe(true);
+  });
+
+  it('removes a socket .lock file (and its socket) whose pid is not a live postgres', () => {
+    const { dataDir, socketDir } = embeddedPaths(root);
+    mkdirSync(socketDir, { recursive: true });
+    writeFileSync(join(socketDir, '.s.PGSQL.54329.lock'), `${process.pid}\n${dataDir}\n`);
+    writeFileSync(join(socketDir, '.s.PGSQL.54329'), '');
+    removeStaleLockFiles(dataDir, socketDir);
+    expect(existsSync(join(socketDir, '.s.PGSQL.54329.lock'))).toBe(false);
+    expect(existsSync(join(socketDir, '.s.PGSQL.54329'))).toBe(false);
   });
 
   it('keeps nothing to remove when there is no pid file', () => {
-    expect(removeStalePidFile(embeddedPaths(root).dataDir)).toBe(false);
+    expect(removeStaleLockFiles(embeddedPaths(root).dataDir, embeddedPaths(root).socketDir)).toBe(false);
   });
 });
 
