@@ -72,6 +72,28 @@ export function buildProgram(): Command {
     .option('--skip <ids...>', 'skip these checks')
     .action(lazy(() => import('./doctor.js')));
 
+  program
+    .command('outdated [packages...]')
+    .description('outdated dependencies of every package in one table (npm outdated, all at once)')
+    .addOption(
+      new Option('--fail-on <level>', 'exit 1 when something at or above this bump is outdated').choices([
+        'major',
+        'minor',
+        'patch',
+        'any',
+      ]),
+    )
+    .addOption(new Option('--timeout <ms>', 'time limit per registry request (default 30000)').argParser(positiveInt))
+    .action(lazy(() => import('./outdated.js')));
+
+  program
+    .command('update [dependencies...]')
+    .description('npm update within the declared ranges (all or the named dependencies), optionally guarded by tests')
+    .option('--latest', 'move to the latest version across majors (updates the range in package.json)')
+    .option('--test', "run the package's test script afterwards; restore everything when it fails (exit 3)")
+    .addOption(new Option('--timeout <ms>', 'time limit per registry request (default 30000)').argParser(positiveInt))
+    .action(lazy(() => import('./update.js')));
+
   const config = program.command('config').description('show the resolved config or its JSON Schema');
   config
     .command('show')
