@@ -1,4 +1,4 @@
-import { appendFileSync, chownSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chownSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EmbeddedPaths } from './embedded-state.js';
 import type { ServerUser } from './os-user.js';
@@ -28,10 +28,6 @@ export function writeServerConf(paths: EmbeddedPaths, port: number, user: Server
   const file = join(paths.dataDir, CONF_FILE);
   writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 });
   if (user.uid !== undefined) chownSync(file, user.uid, user.gid ?? user.uid);
-}
-
-export function hasServerConf(paths: EmbeddedPaths): boolean {
-  return existsSync(join(paths.dataDir, CONF_FILE));
 }
 
 function quote(value: string): string {

@@ -209,6 +209,21 @@ describe('opsctl db (embedded PostgreSQL)', () => {
   });
 });
 
+describe.skipIf(process.getuid?.() !== 0)('opsctl db as root', () => {
+  it('an app folder the postgres user cannot enter: exit 3 naming the folder, with a hint', async () => {
+    const locked = mkdtempSync(join(tmpdir(), 'opsctl-db-locked-')); // mkdtemp makes it 0700
+    try {
+      const res = await opsctl(['-C', locked, 'db', 'start'], { env: NO_DB_ENV });
+      expect(res.exitCode).toBe(3);
+      expect(res.stderr).toMatch(`✖ The "postgres" OS user cannot enter "${locked}"`);
+      expect(res.stderr).toMatch(/→ .*chmod o\+x/);
+      expect(hasStackTrace(res.stderr)).toBe(false);
+    } finally {
+      rmSync(locked, { recursive: true, force: true });
+    }
+  });
+});
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
