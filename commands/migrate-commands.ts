@@ -32,7 +32,7 @@ function rollbackOptions(cmd: Command): Command {
     .addOption(lockTimeout());
 }
 
-const migrateAction = (name: 'up' | 'status' | 'create') => async () => ({
+const migrateAction = (name: 'up' | 'create') => async () => ({
   default: (await import('./migrate.js'))[name],
 });
 const rollbackAction = () => import('./rollback.js');
@@ -54,7 +54,7 @@ export function registerMigrate(program: Command, lazy: Lazy): void {
     .command('status')
     .description('executed, pending, drifted and missing migrations')
     .option('--exit-code', 'exit 1 when anything is pending, drifted or missing')
-    .action(lazy(migrateAction('status')));
+    .action(lazy(() => import('./migrate-status.js')));
   migrate
     .command('create')
     .argument('<name>', 'what the migration does, e.g. add_order_status')

@@ -1,5 +1,4 @@
 import { createInterface } from 'node:readline/promises';
-import { CommanderError, Option } from 'commander';
 import { describeFolderChoice, type MigrationsFolder } from '../src/db/migrate/folder.js';
 import { describeHolder, type LockHolder } from '../src/db/migrate/lock.js';
 import { isOpsError, OpsError } from '../src/errors.js';
@@ -7,22 +6,6 @@ import type { Cli } from './context.js';
 import { err, reportError } from './output.js';
 
 /** Helpers shared by `migrate` and `rollback`: flags, notes to stderr, failure reporting, confirmation. */
-
-export function nonNegativeInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0)
-    throw new CommanderError(2, 'opsctl.invalidArgument', `expected a whole number of milliseconds, got "${value}"`);
-  return n;
-}
-
-export function lockTimeoutOption(): Option {
-  return new Option(
-    '--lock-timeout <ms>',
-    'how long to wait for another runner holding the migration lock (then exit 5)',
-  )
-    .default(60_000)
-    .argParser(nonNegativeInt);
-}
 
 /** A line on stderr for people (nothing under --json). */
 export function note(cli: Cli, text: string): void {

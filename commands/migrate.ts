@@ -1,16 +1,16 @@
 import type { Command } from 'commander';
 import { connectClient } from '../src/db/migrate/connect.js';
 import { type CreateFormat, createMigration } from '../src/db/migrate/create.js';
-import { openMigrator, readMigrationStatus } from '../src/db/migrate/migrator.js';
+import { openMigrator } from '../src/db/migrate/migrator.js';
 import { planUp, verifyNoDrift } from '../src/db/migrate/plan.js';
-import { hasFindings, type MigrationStatus } from '../src/db/migrate/state.js';
+import { readMigrationStatus } from '../src/db/migrate/read-status.js';
 import { prepareMigrations } from '../src/db/migrate/steps.js';
 import { type MigrationRunResult, migrationTasks } from '../src/db/migrate/tasks.js';
 import { ExitCode, errorMessage } from '../src/errors.js';
 import { runTasks } from '../src/tasks/run.js';
 import { runCommand } from './context.js';
 import { finishWithError, lockWaitNote, note, noteFolder } from './migrate-shared.js';
-import { out, table } from './output.js';
+import { out } from './output.js';
 
 const CREATE_VERIFY_TIMEOUT_MS = 3_000; // create works offline; the database check is a courtesy
 
@@ -69,38 +69,6 @@ export function up(cmd: Command): Promise<number> {
       await migrator.close();
     }
   });
-}
-
-/** `opsctl migrate status [--exit-code]`: read-only, no lock. */
-export function status(cmd: Command): Promise<number> {
-  return runCommand(cmd, async (cli) => {
-    const config = cli.config();
-    const opts = cli.opts as { exitCode?: boolean };
-    const { folder, status } = await readMigrationStatus(config.root, config.database);
-    noteFolder(cli, folder);
-    const exitCode = opts.exitCode && hasFindings(status) ? ExitCode.findings : ExitCode.ok;
-    if (cli.json) return cli.finish(exitCode, { ...status });
-    printStatus(status);
-    note(
-      cli,
-      `${status.executed.length} applied, ${status.pending.length} pending, ${status.drifted.length} drifted, ${status.missing.length} missing (${folder.label}/)`,
-    );
-    return exitCode;
-  });
-}
-
-function printStatus(status: MigrationStatus): void {
-  const drifted = new Set(status.drifted);
-  const missing = new Set(status.missing);
-  const rows = [
-    ...status.executed.map((e) => [
-      e.name,
-      missing.has(e.name) ? 'missing' : drifted.has(e.name) ? 'drifted' : 'applied',
-      e.appliedAt,
-    ]),
-    ...status.pending.map((name) => [name, 'pending', '']),
-  ].sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
-  if (rows.length) out(table(rows, ['migration', 'state', 'applied at']));
 }
 
 /** `opsctl migrate create <name> [--sql|--js|--ts]` */

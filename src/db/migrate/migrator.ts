@@ -1,5 +1,3 @@
-import type pg from 'pg';
-import { Umzug } from 'umzug';
 import type { ResolvedConfig } from '../../config/types.js';
 import { connectClient, verifyDatabaseUrl } from './connect.js';
 import { type MigrationsFolder, verifyMigrationsFolder } from './folder.js';
@@ -9,6 +7,7 @@ import { type MigrationSource, readMigrationSources } from './sources.js';
 import { compareState, ensureStateTable, type MigrationStatus, readAppliedRows } from './state.js';
 import { type PreparedMigration, toRunnable } from './steps.js';
 import { stateTableStorage } from './storage.js';
+import { loadUmzug } from './umzug-core.js';
 
 /** What opening a migrator needs: the app root and its resolved `database` config. */
 export interface MigratorOptions {
@@ -68,6 +67,7 @@ export async function openMigrator(options: MigratorOptions): Promise<Migrator> 
       notRun: [],
     };
     const prepared: PreparedMigration[] = [];
+    const Umzug = loadUmzug();
     const umzug = new Umzug<Session>({
       migrations: async () => prepared.map(toRunnable),
       context: session,
@@ -102,20 +102,4 @@ export async function openMigrator(options: MigratorOptions): Promise<Migrator> 
     throw err;
   }
 }
-
-/** Read status without the lock and without creating anything (for `migrate status` and doctor). */
-export async function readMigrationStatus(
-  root: string,
-  database: ResolvedConfig['database'],
-  connect: (url: string) => Promise<pg.Client> = connectClient,
-): Promise<{ folder: MigrationsFolder; status: MigrationStatus }> {
-  const folder = verifyMigrationsFolder(root, database.migrations);
-  const sources = readMigrationSources(folder.dir, folder.label);
-  const client = await connect(verifyDatabaseUrl(database));
-  try {
-    const rows = await readAppliedRows(client, { schema: database.schema, table: database.table });
-    return { folder, status: compareState(sources, rows) };
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
+export { readMigrationStatus } from './read-status.js';

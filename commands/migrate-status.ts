@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { readMigrationStatus } from '../src/db/migrate/read-status.js';
+import { hasFindings, type MigrationStatus } from '../src/db/migrate/state.js';
+import { ExitCode } from '../src/errors.js';
+import { runCommand } from './context.js';
+import { note, noteFolder } from './migrate-shared.js';
+import { out, table } from './output.js';
+
+// kept apart from migrate.ts so `migrate status` loads neither listr2 nor umzug
+
+/** `opsctl migrate status [--exit-code]`: read-only, no lock. */
+export default function status(cmd: Command): Promise<number> {
+  return runCommand(cmd, async (cli) => {
+    const config = cli.config();
+    const opts = cli.opts as { exitCode?: boolean };
+    const { folder, status } = await readMigrationStatus(config.root, config.database);
+    noteFolder(cli, folder);
+    const exitCode = opts.exitCode && hasFindings(status) ? ExitCode.findings : ExitCode.ok;
+    if (cli.json) return cli.finish(exitCode, { ...status });
+    printStatus(status);
+    note(
+      cli,
+      `${status.executed.length} applied, ${status.pending.length} pending, ${status.drifted.length} drifted, ${status.missing.length} missing (${folder.label}/)`,
+    );
+    return exitCode;
+  });
+}
+
+function printStatus(status: MigrationStatus): void {
+  const drifted = new Set(status.drifted);
+  const missing = new Set(status.missing);
+  const rows = [
+    ...status.executed.map((e) => [
+      e.name,
+      missing.has(e.name) ? 'missing' : drifted.has(e.name) ? 'drifted' : 'applied',
+      e.appliedAt,
+    ]),
+    ...status.pending.map((name) => [name, 'pending', '']),
+  ].sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
+  if (rows.length) out(table(rows, ['migration', 'state', 'applied at']));
+}
