@@ -44,7 +44,13 @@ export default function update(cmd: Command, ...args: unknown[]): Promise<number
     );
     const failed = errors.find((e) => isOpsError(e));
     const restored = results.filter((r) => r.status === 'restored');
-    const applied = results.filter((r) => r.status === 'updated').flatMap((r) => r.changes);
+    const applied = results
+      .filter((r) => r.status === 'updated')
+      .flatMap((r) => r.changes)
+      .map((c) => {
+        const range = planned.find((p) => p.package === c.package && p.name === c.name)?.range;
+        return range ? { ...c, range } : c;
+      });
     const exitCode = failed || restored.length ? ExitCode.failed : ExitCode.ok;
     if (cli.json) {
       return cli.finish(exitCode, {
