@@ -1,4 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { registerDeploy } from './deploy-commands.js';
 import { registerMigrate } from './migrate-commands.js';
 import { version } from './version.js';
 
@@ -117,6 +118,7 @@ export function buildProgram(): Command {
   }
 
   registerMigrate(program, lazy);
+  registerDeploy(program, lazy);
 
   for (const cmd of [program, ...allCommands(program)]) {
     cmd.exitOverride();

@@ -25,9 +25,27 @@ export interface RunOptions {
   onLine?: (line: string) => void;
 }
 
+export interface SpawnOptions {
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  /** Called with each redacted output line. */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+}
+
+/** A long-lived child (no timeout) in its own process group, so its whole tree can be signalled. */
+export interface SpawnedProcess {
+  pid: number | undefined;
+  /** Settles when it exits (stdout/stderr are not collected: they go to onLine). */
+  exited: Promise<RunResult>;
+  /** Signal the child's process group. */
+  kill(signal?: NodeJS.Signals): void;
+}
+
 /** Every child process of opsctl goes through a Runner: argument arrays, a timeout, no shell. */
 export interface Runner {
   run(command: string, args: string[], options: RunOptions): Promise<RunResult>;
+  /** For long-lived children (deploy --foreground); runners for tests may leave it out. */
+  spawn?(command: string, args: string[], options: SpawnOptions): SpawnedProcess;
 }
 
 export function createRunner(debug?: (line: string) => void): Runner {
@@ -65,6 +83,47 @@ export function createRunner(debug?: (line: string) => void): Runner {
         timedOut: res.timedOut,
         notFound,
         durationMs: Math.round(performance.now() - started),
+      };
+    },
+    spawn(command, args, options) {
+      debug?.(redact(`$ ${command} ${args.join(' ')}${options.cwd ? `  (in ${options.cwd})` : ''}`));
+      const started = performance.now();
+      const child = execa(command, args, {
+        cwd: options.cwd,
+        env: options.env,
+        extendEnv: true,
+        detached: true,
+        stdin: 'ignore',
+        buffer: false,
+        reject: false,
+      });
+      for (const stream of ['stdout', 'stderr'] as const) {
+        let rest = '';
+        child[stream]?.on('data', (chunk: Buffer) => {
+          const lines = (rest + chunk.toString()).split('\n');
+          rest = lines.pop() ?? '';
+          for (const line of lines) if (line.trim()) options.onLine?.(redact(line), stream);
+        });
+      }
+      const exited = child.then((res) => ({
+        exitCode: res.exitCode ?? (res.signal ? 128 : 1),
+        stdout: '',
+        stderr: '',
+        timedOut: false,
+        notFound: res.failed && ['ENOENT', 'EACCES'].includes((res as { code?: string }).code ?? ''),
+        durationMs: Math.round(performance.now() - started),
+      }));
+      return {
+        pid: child.pid,
+        exited,
+        kill(signal = 'SIGTERM') {
+          if (child.pid === undefined) return;
+          try {
+            process.kill(-child.pid, signal);
+          } catch {
+            // the group is gone already
+          }
+        },
       };
     },
   };

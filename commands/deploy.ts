@@ -1,0 +1,101 @@
+import chalk from 'chalk';
+import type { Command } from 'commander';
+import { packageTail, runForeground } from '../src/deploy/foreground.js';
+import { createDeployRun, deployReport, deployTasks } from '../src/deploy/tasks.js';
+import type { DeployRun, PackageReport } from '../src/deploy/types.js';
+import { ExitCode, isOpsError } from '../src/errors.js';
+import { runTasks } from '../src/tasks/run.js';
+import { type Cli, runCommand } from './context.js';
+import { err, out, table } from './output.js';
+import { appPm2, namedPackages } from './pm2-context.js';
+
+interface DeployFlags {
+  skipInstall?: boolean;
+  skipBuild?: boolean;
+  skipMigrate?: boolean;
+  start?: boolean;
+  force?: boolean;
+  foreground?: boolean;
+  healthTimeout: number;
+  dryRun?: boolean;
+  concurrency?: number;
+}
+
+/** `opsctl deploy [packages...]` */
+export default function deploy(cmd: Command, ...args: unknown[]): Promise<number> {
+  const names = args[0];
+  return runCommand(cmd, async (cli) => {
+    const config = cli.config();
+    const flags = cli.opts as unknown as DeployFlags;
+    const packages = namedPackages(config, names).length ? namedPackages(config, names) : config.packages;
+    const run = createDeployRun({ config, runner: cli.runner, pm2: appPm2(cli, config) }, packages, {
+      force: flags.force,
+      skipInstall: flags.skipInstall,
+      skipBuild: flags.skipBuild,
+      skipMigrate: flags.skipMigrate,
+      noStart: flags.start === false || flags.foreground,
+      dryRun: flags.dryRun,
+      healthTimeoutMs: flags.healthTimeout,
+      concurrency: flags.concurrency,
+    });
+    await runTasks(deployTasks(run), {}, { renderer: cli.renderer });
+    if (!run.errors.length && flags.foreground && !flags.dryRun) return foreground(cli, run);
+    return finish(cli, run);
+  });
+}
+
+function finish(cli: Cli, run: DeployRun): number {
+  const reports = deployReport(run);
+  const error = run.errors[0];
+  const exitCode = error ? (isOpsError(error) ? error.exitCode : ExitCode.failed) : ExitCode.ok;
+  if (!cli.json) {
+    printReports(reports);
+    for (const r of reports.filter((p) => p.logTail?.length)) {
+      err(chalk.bold(`\nLast log lines of ${r.name}:`));
+      for (const line of r.logTail!) err(`  ${line}`);
+    }
+    for (const r of reports.filter((p) => p.rolledBackTo)) err(`↺ ${r.name}: release ${r.rolledBackTo} was put back.`);
+    if (error) {
+      err(`✖ ${error.message}`);
+      if (isOpsError(error) && error.hint) err(`→ ${error.hint}`);
+    }
+  }
+  return cli.finish(exitCode, {
+    dryRun: Boolean(run.options.dryRun),
+    packages: reports.map(({ logTail, ...r }) => ({ ...r, ...(logTail?.length ? { logTail } : {}) })),
+    ...(error
+      ? {
+          error: {
+            code: isOpsError(error) ? error.code : 'UNEXPECTED',
+            message: error.message,
+            hint: isOpsError(error) ? error.hint : undefined,
+          },
+        }
+      : {}),
+  });
+}
+
+const STATUS = { done: chalk.green('done'), skipped: chalk.dim('skipped'), failed: chalk.red('failed') };
+
+function printReports(reports: PackageReport[]): void {
+  const rows = reports.flatMap((r) =>
+    r.steps.map((s, i) => [i ? '' : r.name, s.step, STATUS[s.status], `${s.durationMs} ms`, s.reason ?? '']),
+  );
+  if (rows.length) out(table(rows, ['package', 'step', 'status', 'time', 'detail']));
+}
+
+/** `--foreground`: the packages as child processes with prefixed logs until Ctrl-C. */
+async function foreground(cli: Cli, run: DeployRun): Promise<number> {
+  const colors = [chalk.cyan, chalk.magenta, chalk.yellow, chalk.green, chalk.blue];
+  const width = Math.max(...run.packages.map((p) => p.name.length));
+  const prefix = new Map(run.packages.map((p, i) => [p.name, colors[i % colors.length]!(`${p.name.padEnd(width)} │`)]));
+  const result = await runForeground(run, {
+    onLine: (pkg, line) => err(`${prefix.get(pkg)} ${line}`),
+    onEvent: (text) => err(text),
+  });
+  if (result.failed) {
+    err(`✖ ${result.failed.message}`);
+    for (const line of packageTail(result, 10)) err(`  ${line}`);
+  }
+  return cli.finish(result.exitCode, { packages: deployReport(run), foreground: true });
+}

@@ -1,0 +1,43 @@
+import chalk from 'chalk';
+import type { Command } from 'commander';
+import { readStatus } from '../src/pm2/status.js';
+import { runCommand } from './context.js';
+import { err, out, table } from './output.js';
+import { appPm2 } from './pm2-context.js';
+
+/** `opsctl status`: one row per instance (a package with none shows as not running). */
+export default function status(cmd: Command): Promise<number> {
+  return runCommand(cmd, async (cli) => {
+    const config = cli.config();
+    const result = await readStatus(appPm2(cli, config), config.packages);
+    if (cli.json) return cli.finish(0, { packages: result.packages });
+    if (!result.daemon) err('PM2 is not running for this app: nothing is deployed (`opsctl deploy` starts it).');
+    const rows = result.packages.flatMap((p) => {
+      const port = p.port === undefined ? '' : String(p.port);
+      const health = p.health === undefined ? '' : p.health === 'ok' ? chalk.green('ok') : chalk.red(p.health);
+      if (!p.instances.length) return [[p.name, '', '', chalk.dim('not running'), '', '', '', '', port, '']];
+      return p.instances.map((i, k) => [
+        k ? '' : p.name,
+        String(k),
+        String(i.pid || ''),
+        i.state === 'online' ? chalk.green(i.state) : chalk.red(i.state),
+        formatDuration(i.uptimeMs),
+        String(i.restarts),
+        `${(i.memoryBytes / 1024 / 1024).toFixed(1)} MB`,
+        `${i.cpu}%`,
+        k ? '' : port,
+        k ? '' : health,
+      ]);
+    });
+    out(table(rows, ['package', '#', 'pid', 'state', 'uptime', 'restarts', 'memory', 'cpu', 'port', 'health']));
+    return 0;
+  });
+}
+
+function formatDuration(ms: number): string {
+  if (!ms) return '';
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+  return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+}

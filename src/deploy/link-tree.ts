@@ -1,0 +1,35 @@
+import { constants } from 'node:fs';
+import { copyFile, link, mkdir, readdir, readlink, symlink } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+
+/**
+ * Copy a package folder into a release folder. Sources are copied (an editor writing a file in place must
+ * not change an older release); `node_modules` is hard-linked (npm replaces files, it does not edit them),
+ * falling back to a copy across file systems. Relative symlinks (npm's `file:` links) are made absolute so
+ * they still point at the same place from the release folder.
+ */
+export async function copyRelease(src: string, dst: string, exclude: Set<string>): Promise<void> {
+  await walk(src, dst, '', exclude, false);
+}
+
+async function walk(src: string, dst: string, rel: string, exclude: Set<string>, linked: boolean): Promise<void> {
+  await mkdir(join(dst, rel), { recursive: true });
+  const entries = await readdir(join(src, rel), { withFileTypes: true });
+  await Promise.all(
+    entries.map(async (e) => {
+      if (!rel && exclude.has(e.name)) return;
+      const path = rel ? join(rel, e.name) : e.name;
+      const from = join(src, path);
+      const to = join(dst, path);
+      if (e.isSymbolicLink()) {
+        const target = await readlink(from);
+        await symlink(isAbsolute(target) ? target : resolve(dirname(from), target), to);
+      } else if (e.isDirectory()) {
+        await walk(src, dst, path, exclude, linked || e.name === 'node_modules');
+      } else if (e.isFile()) {
+        if (linked) await link(from, to).catch(() => copyFile(from, to));
+        else await copyFile(from, to, constants.COPYFILE_FICLONE);
+      }
+    }),
+  );
+}

@@ -1,0 +1,12 @@
+import { join } from 'node:path';
+
+/** Where deploy keeps its state under the app's `.opsctl/`. */
+export function deployPaths(root: string) {
+  const base = join(root, '.opsctl');
+  return {
+    state: join(base, 'deploy', 'state.json'),
+    apps: join(base, 'deploy', 'pm2'),
+    releases: (pkg: string) => join(base, 'releases', pkg),
+    current: (pkg: string) => join(base, 'releases', pkg, 'current'),
+  };
+}

@@ -1,0 +1,55 @@
+import type { ListrTask } from 'listr2';
+import { OpsError } from '../errors.js';
+import { describeHolder, findPortHolders } from '../net/port-holders.js';
+import type { AppPackage } from '../packages/types.js';
+import { startCommand } from '../pm2/ecosystem.js';
+import { isDaemonRunning } from '../pm2/home.js';
+import { ownProcessPredicate } from '../pm2/own-process.js';
+import { record } from './step.js';
+import type { DeployRun } from './types.js';
+
+/** Packages this deploy would start under PM2. */
+export function startablePackages(run: DeployRun): AppPackage[] {
+  return run.options.noStart ? [] : run.packages.filter((p) => startCommand(p));
+}
+
+/**
+ * Before anything changes: PM2 must be startable, and each port must be free or held by the package's own
+ * PM2 processes. Anything else holding a port stops the deploy here, naming the holder.
+ */
+export function preflightTasks(run: DeployRun): ListrTask[] {
+  const startable = startablePackages(run);
+  return [
+    {
+      title: 'preflight: PM2 and ports',
+      skip: () => (!startable.length ? 'nothing to start' : false),
+      task: async (_ctx, task) => {
+        const started = performance.now();
+        const { pm2, runner } = run.deps;
+        try {
+          if (isDaemonRunning(pm2.home)) run.before = await pm2.snapshot();
+          else if (!run.options.dryRun) await pm2.verifyStartable();
+          else task.output = 'PM2 is not running yet (deploy would start it)';
+          for (const pkg of startable) {
+            if (pkg.port === undefined) continue;
+            const holders = (await findPortHolders(pkg.port, { runner })) ?? [];
+            const own = await ownProcessPredicate(pm2, pkg.name, '/proc', run.before?.instances ?? []);
+            const foreign = holders.filter((h) => h.pid === undefined || !own(h.pid));
+            if (foreign.length) {
+              const error = new OpsError(
+                'PORT_TAKEN',
+                `${pkg.name}: port ${pkg.port} is in use by ${foreign.map(describeHolder).join(' and ')}; nothing was deployed.`,
+                { hint: `Stop that process, or change packages.${pkg.name}.port in the config.`, exitCode: 3 },
+              );
+              record(run, pkg.name, 'start', 'failed', started, error.message);
+              throw error;
+            }
+          }
+        } catch (error) {
+          if (!run.errors.includes(error as Error)) run.errors.push(error as Error);
+          throw error;
+        }
+      },
+    },
+  ];
+}

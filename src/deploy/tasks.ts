@@ -1,0 +1,82 @@
+import type { ListrTask } from 'listr2';
+import { createGates, orderPackages, waitForDependencies } from '../graph/package-graph.js';
+import type { AppPackage } from '../packages/types.js';
+import { migrateStep, migrationsOwner } from './migrate.js';
+import { preflightTasks, startablePackages } from './preflight.js';
+import { buildStep, installStep } from './prepare.js';
+import { startSteps } from './start.js';
+import { type StepSpec, stepTask } from './step.js';
+import type { DeployDeps, DeployOptions, DeployRun, PackageReport } from './types.js';
+
+/** A deploy run over `packages` (any order: they are put in dependency order here; a cycle is a config error). */
+export function createDeployRun(deps: DeployDeps, packages: AppPackage[], options: DeployOptions): DeployRun {
+  const ordered = orderPackages(packages);
+  return {
+    deps,
+    options,
+    packages: ordered,
+    reports: new Map(ordered.map((p) => [p.name, { name: p.name, steps: [] } satisfies PackageReport])),
+    errors: [],
+    prepared: createGates(ordered),
+    started: createGates(ordered),
+  };
+}
+
+/**
+ * The deploy as one task list: preflight; install and build per package (dependencies first, independent packages
+ * concurrently); migrate once; start and health-gate per package in the same order. A failure stops the phases
+ * after it: a failed build restarts nothing, a failed migration starts nothing.
+ */
+export function deployTasks(run: DeployRun): ListrTask[] {
+  const concurrent = run.options.concurrency ?? true;
+  const stopped = () => (run.errors.length ? 'an earlier step failed' : false);
+  const owner = migrationsOwner(run);
+  const startable = startablePackages(run);
+  return [
+    ...preflightTasks(run),
+    {
+      title: 'install and build',
+      skip: stopped,
+      task: (_ctx, task) =>
+        task.newListr(
+          run.packages.map((pkg) => packageTask(run, pkg, run.prepared, [installStep(run, pkg), buildStep(run, pkg)])),
+          { concurrent, exitOnError: false },
+        ),
+    },
+    ...(owner ? [{ ...stepTask(run, migrateStep(run, owner)), skip: stopped }] : []),
+    {
+      title: 'start and health',
+      skip: () => stopped() || (!startable.length ? 'nothing to start' : false),
+      task: (_ctx, task) =>
+        task.newListr(
+          run.packages.map((pkg) => packageTask(run, pkg, run.started, startSteps(run, pkg))),
+          { concurrent, exitOnError: false },
+        ),
+    },
+  ];
+}
+
+/** A package's steps as a sub-list that first waits for its dependencies' same phase. */
+function packageTask(run: DeployRun, pkg: AppPackage, gates: DeployRun['prepared'], steps: StepSpec[]): ListrTask {
+  const gate = gates.get(pkg.name)!;
+  return {
+    title: pkg.name,
+    task: async (_ctx, task) => {
+      const failed = await waitForDependencies(pkg, gates);
+      if (failed) {
+        gate.reject(new Error(`${failed} failed`));
+        task.skip(`${pkg.name}: skipped (its dependency ${failed} failed)`);
+        return;
+      }
+      return task.newListr(
+        steps.map((spec, i) => stepTask(run, spec, { gate, last: i === steps.length - 1 })),
+        { concurrent: false, exitOnError: true },
+      );
+    },
+  };
+}
+
+/** The JSON/table shape: packages in dependency order with their steps. */
+export function deployReport(run: DeployRun): PackageReport[] {
+  return [...run.reports.values()];
+}

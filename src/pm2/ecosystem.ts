@@ -1,0 +1,73 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { OpsError } from '../errors.js';
+import type { AppPackage } from '../packages/types.js';
+
+/** How PM2 runs a package: its node entry in cluster mode when the start script is `node <file>`, else npm. */
+export interface StartCommand {
+  script: string;
+  args: string[];
+  nodeArgs: string[];
+  /** Cluster mode: zero-downtime reloads and `scale`. Only for a plain `node <file>` start script. */
+  cluster: boolean;
+}
+
+const NODE_START = /^node((?:\s+--?[\w-]+(?:=\S+)?)*)\s+(\S+\.(?:c|m)?js)((?:\s+\S+)*)\s*$/;
+
+export function startCommand(pkg: AppPackage): StartCommand | undefined {
+  const start = pkg.scripts.start;
+  if (start === undefined) return undefined;
+  const match = NODE_START.exec(start.trim());
+  if (match && !/[|&;<>$`"']/.test(start)) {
+    const split = (s: string | undefined) => (s ?? '').trim().split(/\s+/).filter(Boolean);
+    return { script: match[2]!, args: split(match[3]), nodeArgs: split(match[1]), cluster: true };
+  }
+  return { script: 'npm', args: ['run', 'start'], nodeArgs: [], cluster: false };
+}
+
+/** Instances from config: a number, `max` (one per CPU, cluster only), default 1. */
+export function desiredInstances(pkg: AppPackage, command: StartCommand): number | 'max' {
+  if (!command.cluster) return 1;
+  return pkg.instances ?? 1;
+}
+
+function templatePath(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++, dir = dirname(dir)) {
+    const file = join(dir, 'templates', 'pm2', 'app.json');
+    if (existsSync(file)) return file;
+  }
+  throw new OpsError('TEMPLATES_MISSING', 'The PM2 template of opsctl (templates/pm2/app.json) is missing.', {
+    hint: 'Reinstall opsctl.',
+  });
+}
+
+/**
+ * Write `<pm2Home>/../apps/<pkg>.json`, the PM2 ecosystem file of one package, running from `currentDir` (a
+ * symlink to the active release, so a reload picks up the new release). The environment is not written here:
+ * it reaches PM2 through the environment of the `pm2` command (`--update-env`), so no secret lands in a file.
+ */
+export function writeEcosystem(appsDir: string, pkg: AppPackage, currentDir: string): string {
+  const command = startCommand(pkg);
+  if (!command) throw new OpsError('NO_START', `${pkg.name} has no start script.`, { exitCode: 2 });
+  const defaults = JSON.parse(readFileSync(templatePath(), 'utf8')) as Record<string, unknown>;
+  const app = {
+    ...defaults,
+    name: pkg.name,
+    cwd: currentDir,
+    script: command.script === 'npm' ? 'npm' : join(currentDir, command.script),
+    args: command.args,
+    ...(command.nodeArgs.length ? { node_args: command.nodeArgs } : {}),
+    ...(command.cluster
+      ? {
+          exec_mode: 'cluster',
+          instances: desiredInstances(pkg, command) === 'max' ? 0 : desiredInstances(pkg, command),
+        }
+      : { exec_mode: 'fork', instances: 1, interpreter: 'none' }),
+  };
+  mkdirSync(appsDir, { recursive: true });
+  const file = join(appsDir, `${pkg.name}.json`);
+  writeFileSync(file, `${JSON.stringify({ apps: [app] }, null, 2)}\n`);
+  return file;
+}

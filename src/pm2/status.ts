@@ -1,0 +1,46 @@
+import { probeHealth } from '../deploy/health.js';
+import type { AppPackage } from '../packages/types.js';
+import type { Pm2 } from './cli.js';
+import { isDaemonRunning } from './home.js';
+import type { Pm2Instance } from './processes.js';
+
+/** `status` per package (CONTRACT.md section 7), plus the state summarised for people. */
+export interface PackageStatus {
+  name: string;
+  port?: number;
+  /** `ok`, what is wrong, or undefined when not running / no port. */
+  health?: string;
+  release?: string;
+  instances: Array<Pick<Pm2Instance, 'pid' | 'state' | 'uptimeMs' | 'restarts' | 'memoryBytes' | 'cpu'>>;
+}
+
+/** Read PM2's view of the packages without starting a daemon: no daemon means nothing is running. */
+export async function readStatus(
+  pm2: Pm2,
+  packages: AppPackage[],
+): Promise<{ daemon: boolean; packages: PackageStatus[] }> {
+  const daemon = isDaemonRunning(pm2.home);
+  const all = daemon ? await pm2.jlist() : [];
+  const rows = await Promise.all(
+    packages.map(async (pkg): Promise<PackageStatus> => {
+      const instances = all.filter((p) => p.name === pkg.name);
+      const online = instances.some((p) => p.state === 'online');
+      const problem = online && pkg.port !== undefined ? await probeHealth(pkg) : undefined;
+      return {
+        name: pkg.name,
+        ...(pkg.port !== undefined ? { port: pkg.port } : {}),
+        ...(online && pkg.port !== undefined ? { health: problem ?? 'ok' } : {}),
+        ...(instances[0]?.release ? { release: instances[0].release } : {}),
+        instances: instances.map(({ pid, state, uptimeMs, restarts, memoryBytes, cpu }) => ({
+          pid,
+          state,
+          uptimeMs,
+          restarts,
+          memoryBytes,
+          cpu,
+        })),
+      };
+    }),
+  );
+  return { daemon, packages: rows };
+}
