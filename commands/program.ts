@@ -1,4 +1,4 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { registerDeploy } from './deploy-commands.js';
 import { registerMigrate } from './migrate-commands.js';
 import { version } from './version.js';
