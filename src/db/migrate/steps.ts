@@ -10,13 +10,16 @@ import { type SqlPart, splitStatements } from './sql-text.js';
 
 export type Direction = 'up' | 'down';
 
+type StepFn = (session: Session, begin: boolean) => Promise<void>;
+
 /** A migration ready to run: its source, and for modules the loaded functions. */
 export interface PreparedMigration {
   source: MigrationSource;
   /** False for `-- opsctl:no-transaction` / `export const transaction = false`. */
   transaction: boolean;
-  up: (session: Session) => Promise<void>;
-  down?: (session: Session) => Promise<void>;
+  /** Run a direction; with `begin`, the step also opens the transaction (in the same round trip, for SQL). */
+  up: StepFn;
+  down?: StepFn;
 }
 
 /**
@@ -45,14 +48,18 @@ export async function prepareMigrations(
 
 function prepareSql(source: MigrationSource): PreparedMigration {
   const transaction = source.transaction !== false;
-  const run = (part: SqlPart | undefined, file: string) => async (session: Session) => {
-    if (!part) return;
-    try {
-      await runSql(session.client, part, transaction);
-    } catch (err) {
-      throw failure(source, describeSqlError(err, file, currentPart(err, part, transaction)), transaction, err);
-    }
-  };
+  const run =
+    (part: SqlPart | undefined, file: string): StepFn =>
+    async (session, begin) => {
+      // `begin` on a line of its own before the SQL: one round trip, and error positions still map to file lines
+      const sent = begin ? { sql: `begin;\n${part?.sql ?? ''}`, line: (part?.line ?? 1) - 1 } : part;
+      if (!sent) return;
+      try {
+        await runSql(session.client, sent, transaction);
+      } catch (err) {
+        throw failure(source, describeSqlError(err, file, currentPart(err, sent, transaction)), transaction, err);
+      }
+    };
   return {
     source,
     transaction,
@@ -63,13 +70,16 @@ function prepareSql(source: MigrationSource): PreparedMigration {
 
 async function prepareModule(source: MigrationSource): Promise<PreparedMigration> {
   const mod = await loadMigrationModule(source.path);
-  const call = (fn: MigrationStep) => async (session: Session) => {
-    try {
-      await fn({ name: source.name, path: source.path, context: { client: session.client } });
-    } catch (err) {
-      throw failure(source, `${basename(source.path)}: ${describeModuleError(err)}`, mod.transaction, err);
-    }
-  };
+  const call =
+    (fn: MigrationStep): StepFn =>
+    async (session, begin) => {
+      if (begin) await session.client.query('begin');
+      try {
+        await fn({ name: source.name, path: source.path, context: { client: session.client } });
+      } catch (err) {
+        throw failure(source, `${basename(source.path)}: ${describeModuleError(err)}`, mod.transaction, err);
+      }
+    };
   return { source, transaction: mod.transaction, up: call(mod.up), down: mod.down ? call(mod.down) : undefined };
 }
 
@@ -116,7 +126,7 @@ function failure(source: MigrationSource, what: string, transaction: boolean, ca
 /** The umzug view of a prepared migration: each step opens its transaction; the storage commits it with the row. */
 export function toRunnable(p: PreparedMigration): RunnableMigration<Session> {
   const step =
-    (fn: (s: Session) => Promise<void>) =>
+    (fn: StepFn) =>
     async ({ context }: { context: Session }) => {
       const own = p.transaction && !context.dryRun;
       context.current = {
@@ -129,9 +139,8 @@ export function toRunnable(p: PreparedMigration): RunnableMigration<Session> {
         context.notRun.push(p.source.name);
         return;
       }
-      if (own) await context.client.query('begin');
       try {
-        await fn(context);
+        await fn(context, own);
       } catch (err) {
         if (own) await context.client.query('rollback').catch(() => {});
         context.current = undefined;
