@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { connectClient } from '../src/db/migrate/connect.js';
 import { type CreateFormat, createMigration } from '../src/db/migrate/create.js';
 import { openMigrator } from '../src/db/migrate/migrator.js';
-import { planUp, verifyNoDrift } from '../src/db/migrate/plan.js';
+import { planUp, verifyNoDrift, verifyUpOptions } from '../src/db/migrate/plan.js';
 import { readMigrationStatus } from '../src/db/migrate/read-status.js';
 import { prepareMigrations } from '../src/db/migrate/steps.js';
 import { type MigrationRunResult, migrationTasks } from '../src/db/migrate/tasks.js';
@@ -26,6 +26,7 @@ export function up(cmd: Command): Promise<number> {
       lockTimeout?: number;
     };
     const dryRun = Boolean(opts.dryRun);
+    verifyUpOptions({ to: opts.to, step: opts.step });
     const migrator = await openMigrator({
       root: config.root,
       database: config.database,

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { openMigrator } from '../src/db/migrate/migrator.js';
-import { planDown } from '../src/db/migrate/plan.js';
+import { planDown, verifyDownOptions } from '../src/db/migrate/plan.js';
 import { prepareMigrations } from '../src/db/migrate/steps.js';
 import { type MigrationRunResult, migrationTasks } from '../src/db/migrate/tasks.js';
 import { ExitCode, OpsError, usageError } from '../src/errors.js';
@@ -26,6 +26,7 @@ export default function rollback(cmd: Command): Promise<number> {
     const opts = cli.opts as RollbackOptions;
     const dryRun = Boolean(opts.dryRun);
     // refuse before connecting: these need no database to decide
+    verifyDownOptions({ step: opts.step, to: opts.to, all: opts.all });
     if (opts.all && config.envName === 'production' && !opts.force) {
       throw usageError(
         'rollback --all under --env production also needs --force.',

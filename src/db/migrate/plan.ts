@@ -26,7 +26,7 @@ function verifyOneOf(options: Record<string, unknown>, flags: string[]): void {
 
 /** The pending migrations to apply, in order: all, up to and including `to`, or the next `step`. */
 export function planUp(sources: MigrationSource[], status: MigrationStatus, options: UpOptions): MigrationSource[] {
-  verifyOneOf(options as Record<string, unknown>, ['to', 'step']);
+  verifyUpOptions(options);
   const pendingSet = new Set(status.pending);
   const pending = sources.filter((s) => pendingSet.has(s.name));
   if (options.to !== undefined) {
@@ -43,7 +43,7 @@ export function planUp(sources: MigrationSource[], status: MigrationStatus, opti
  * including `to` (umzug's meaning), or all. An applied migration whose file is gone cannot be reverted.
  */
 export function planDown(sources: MigrationSource[], status: MigrationStatus, options: DownOptions): MigrationSource[] {
-  verifyOneOf(options as Record<string, unknown>, ['to', 'step', 'all']);
+  verifyDownOptions(options);
   const applied = [...status.executed]
     .map((e) => e.name)
     .sort()
@@ -87,6 +87,16 @@ export function verifyNoDrift(status: MigrationStatus, allowDrift: boolean): voi
     hint: 'Restore the applied files as they were (applied migrations are history: add a new migration for changes), or pass --allow-drift.',
     exitCode: 1,
   });
+}
+
+/** Check `migrate up` flags before connecting to anything (usage errors, exit 2). */
+export function verifyUpOptions(options: UpOptions): void {
+  verifyOneOf(options as Record<string, unknown>, ['to', 'step']);
+}
+
+/** Check `rollback` flags before connecting to anything (usage errors, exit 2). */
+export function verifyDownOptions(options: DownOptions): void {
+  verifyOneOf(options as Record<string, unknown>, ['to', 'step', 'all']);
 }
 
 function hintNames(label: string, names: string[]): string {
