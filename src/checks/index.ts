@@ -12,12 +12,15 @@ export function doctorChecks(config: ResolvedConfig): Check[] {
     lazy('config', async () => (await import('./config-check.js')).configCheck),
     lazy('node-version', async () => (await import('./node-version.js')).nodeVersionCheck),
     lazy('dependencies', async () => (await import('./dependencies.js')).dependenciesCheck),
-    ...config.packages.map((pkg) => lazy(`port:${pkg.name}`, async () => (await import('./port.js')).portCheck(pkg))),
+    ...config.packages.map((pkg) =>
+      lazy(`port:${pkg.name}`, async () => (await import('./processes.js')).ownPortCheck(pkg)),
+    ),
     lazy('postgres', async () => (await import('./postgres.js')).postgresCheck),
     lazy('migrations', async () => (await import('./migrations.js')).migrationsCheck),
     lazy('redis', async () => (await import('./redis.js')).redisCheck),
     lazy('logs', async () => (await import('./logs.js')).logsCheck),
     lazy('inspector', async () => (await import('./inspector.js')).inspectorCheck),
+    lazy('processes', async () => (await import('./processes.js')).processesCheck),
   ];
 }
 

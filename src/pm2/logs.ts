@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { redact } from '../output/redact.js';
 
 const TAIL_BYTES = 64 * 1024;
+const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/;
 
 /** PM2's log files of an app (merged across instances): stdout and stderr. */
 export function pm2LogFiles(home: string, name: string): string[] {
@@ -16,7 +17,7 @@ export function logOffsets(files: string[]): number[] {
 
 /** The last `n` lines of the files (from `offsets` on), redacted. */
 export function readLogTail(files: string[], n: number, offsets?: number[]): string[] {
-  const lines: string[] = [];
+  const lines: Array<{ at: string; text: string }> = [];
   files.forEach((file, i) => {
     if (!existsSync(file)) return;
     const size = statSync(file).size;
@@ -29,8 +30,16 @@ export function readLogTail(files: string[], n: number, offsets?: number[]): str
     } finally {
       closeSync(fd);
     }
-    for (const line of buf.toString('utf8').split('\n')) if (line.trim()) lines.push(redact(line));
+    let at = '';
+    for (const line of buf.toString('utf8').split('\n')) {
+      if (!line.trim()) continue;
+      at = TIMESTAMP.exec(line)?.[0] ?? at; // a stack trace's lines keep the time of the line that started it
+      lines.push({ at, text: redact(line) });
+    }
   });
-  // stdout first, then stderr: a crash's stack trace ends the excerpt
-  return lines.slice(-n);
+  // PM2 (`time: true`) stamps each write: merge stdout and stderr by it (a stable sort keeps each file's order)
+  return lines
+    .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
+    .slice(-n)
+    .map((l) => l.text);
 }

@@ -30,9 +30,7 @@ interface RawProcess {
 
 /** Parse `pm2 jlist`. Only the listed fields survive: the env (with its secrets) is dropped here. */
 export function parseJlist(stdout: string, now = Date.now()): Pm2Instance[] {
-  const start = stdout.indexOf('[');
-  if (start < 0) return [];
-  const raw = JSON.parse(stdout.slice(start)) as RawProcess[];
+  const raw = readRaw(stdout);
   return raw.map((p) => {
     const env = p.pm2_env ?? {};
     const state = env.status ?? 'unknown';
@@ -53,12 +51,17 @@ export function parseJlist(stdout: string, now = Date.now()): Pm2Instance[] {
 
 /** The environment PM2 holds for an app (to tell whether a reload would change it). Never print it. */
 export function parseAppEnv(stdout: string, name: string): Record<string, string> | undefined {
-  const start = stdout.indexOf('[');
-  if (start < 0) return undefined;
-  const raw = JSON.parse(stdout.slice(start)) as RawProcess[];
+  const raw = readRaw(stdout);
   const env = raw.find((p) => p.name === name)?.pm2_env;
   if (!env) return undefined;
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (typeof v === 'string') out[k] = v;
   return out;
+}
+
+/** The JSON array in jlist's output (PM2 may print "[PM2] Spawning PM2 daemon…" lines before it). */
+function readRaw(stdout: string): RawProcess[] {
+  const start = /^\[\s*(?:\{|\])/m.exec(stdout)?.index;
+  if (start === undefined) return [];
+  return JSON.parse(stdout.slice(start)) as RawProcess[];
 }
