@@ -228,7 +228,7 @@ describe.each(testServers())('migrate: failures and bad input ($label)', (server
     url.pathname = '/no_such_db_here';
     const res = await run(['migrate'], { DATABASE_URL: url.toString() });
     expect(res.exitCode).toBe(4);
-    expect(res.stderr).toContain('The database "no_such_db_here" does not exist');
+    expect(res.stderr).toContain('database "no_such_db_here" does not exist on 127.0.0.1:');
   });
 
   it.runIf(server.label === 'embedded')('a wrong password: exit 4, the password never printed', async () => {
@@ -236,7 +236,7 @@ describe.each(testServers())('migrate: failures and bad input ($label)', (server
     url.password = 'wrong-secret-pw';
     const res = await run(['migrate', '--json'], { DATABASE_URL: url.toString() });
     expect(res.exitCode).toBe(4);
-    expect(res.stderr).toContain(`rejected the password for "${url.username}"`);
+    expect(res.stderr).toContain(`rejected the password for user "${url.username}"`);
     expect(res.stdout + res.stderr).not.toContain('wrong-secret-pw');
     expect(JSON.parse(res.stdout)).toMatchObject({ ok: false, exitCode: 4, error: { code: 'DB_AUTH' } });
     expect(await db.applied()).toEqual([]);

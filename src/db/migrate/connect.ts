@@ -81,20 +81,27 @@ export function classifyConnectError(err: unknown, url: string): OpsError {
     case '28P01':
       return make(
         'DB_AUTH',
-        `PostgreSQL at ${target.hostPort} rejected the password for "${target.user}".`,
-        'Check the credentials in database.url or DATABASE_URL.',
+        `${target.hostPort} rejected the password for user "${target.user}".`,
+        'Check the user and password in database.url or DATABASE_URL.',
       );
     case '28000':
+      if (/no pg_hba\.conf entry.*(no encryption|SSL off)/i.test(e.message ?? '')) {
+        return make(
+          'DB_TLS_REQUIRED',
+          `${target.hostPort} requires TLS and we connected without it.`,
+          'Add ?sslmode=require to the database URL.',
+        );
+      }
       return make(
         'DB_AUTH',
-        `PostgreSQL at ${target.hostPort} refused the connection: ${e.message}.`,
-        'The server requires another authentication or TLS (try ?sslmode=require), or the role may not log in.',
+        `${target.hostPort} refused user "${target.user}": ${e.message}.`,
+        'Add a matching pg_hba.conf line on the server, or grant the role LOGIN.',
       );
     case '3D000':
       return make(
         'DB_MISSING',
-        `The database "${target.database}" does not exist on ${target.hostPort}.`,
-        `Create it (\`createdb ${target.database}\`) or fix the database name in DATABASE_URL.`,
+        `database "${target.database}" does not exist on ${target.hostPort}.`,
+        `Create it (\`createdb ${target.database}\`) or fix the database name in the database URL.`,
       );
     case '57P03':
       return make(
