@@ -92,6 +92,18 @@ const steps = [
     run: () => opsctl(['db', 'start']),
   },
   {
+    title: 'Apply the migrations',
+    run: () => opsctl(['migrate']),
+  },
+  {
+    title: 'Deploy: install, build, start under PM2, health-gate',
+    run: () => opsctl(['deploy']),
+  },
+  {
+    title: 'Process status',
+    run: () => opsctl(['status']),
+  },
+  {
     title: 'Run the on-call checks',
     // exit 1 means "a check failed": that is a result worth showing, not a broken demo
     failsFrom: 2,
@@ -122,10 +134,15 @@ async function main() {
     break;
   }
   if (exitCode === 0) {
+    console.log(`\n${bold('The shop is running')}:`);
+    console.log(`  storefront  http://localhost:3000`);
+    console.log(`  API         http://localhost:4000/health   http://localhost:4000/products`);
     console.log(`\n${bold('Next')}, from ${repo}:`);
+    console.log(`  node bin/opsctl.js -C ${appArg} logs backend   # the API's recent log lines`);
+    console.log(`  node bin/opsctl.js -C ${appArg} scale backend 2`);
     console.log(`  node bin/opsctl.js -C ${appArg} config show    # the resolved config`);
     console.log(`  node bin/opsctl.js -C ${appArg} db url         # the embedded database's URL`);
-    console.log(`  node bin/opsctl.js -C ${appArg} db stop        # or: node examples/demo-stop.js`);
+    console.log(`  npm run demo:stop                               # stops the app, PM2 and the database`);
     console.log(dim('  (with opsctl installed or linked, `opsctl -C examples/shop …` does the same)'));
   }
   return exitCode;
