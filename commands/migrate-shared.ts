@@ -32,12 +32,19 @@ export function finishWithError(cli: Cli, error: unknown, fields: Record<string,
   });
 }
 
-/** Ask a yes/no question on stderr; Ctrl-C is exit 130. Only call when `canPrompt()`. */
-export async function confirm(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
+/** Ask a yes/no question on stderr; Ctrl-C is exit 130. Only call when `canPrompt()` (streams injectable for tests). */
+export async function confirm(
+  question: string,
+  streams: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream } = {
+    input: process.stdin,
+    output: process.stderr,
+  },
+): Promise<boolean> {
+  const rl = createInterface(streams);
   try {
     const answer = await new Promise<string>((resolve, reject) => {
       rl.on('SIGINT', () => reject(new OpsError('INTERRUPTED', 'Cancelled.', { exitCode: 130 })));
+      rl.on('close', () => resolve(''));
       rl.question(`${question} (y/N) `).then(resolve, reject);
     });
     return /^y(es)?$/i.test(answer.trim());

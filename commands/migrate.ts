@@ -4,6 +4,7 @@ import { type CreateFormat, createMigration } from '../src/db/migrate/create.js'
 import { openMigrator } from '../src/db/migrate/migrator.js';
 import { planUp, verifyNoDrift, verifyUpOptions } from '../src/db/migrate/plan.js';
 import { readMigrationStatus } from '../src/db/migrate/read-status.js';
+import { diffSchema, type SchemaChanges } from '../src/db/migrate/snapshot.js';
 import { prepareMigrations } from '../src/db/migrate/steps.js';
 import { type MigrationRunResult, migrationTasks } from '../src/db/migrate/tasks.js';
 import { ExitCode, errorMessage } from '../src/errors.js';
@@ -35,7 +36,11 @@ export function up(cmd: Command): Promise<number> {
       dryRun,
     });
     const result: MigrationRunResult = { done: [], notRun: [] };
-    const fields = () => ({ applied: result.done, ...(dryRun ? { dryRun: true, notRun: result.notRun } : {}) });
+    let changes: SchemaChanges | undefined;
+    const fields = () => ({
+      applied: result.done,
+      ...(dryRun ? { dryRun: true, notRun: result.notRun, changes } : {}),
+    });
     try {
       noteFolder(cli, migrator.folder);
       const status = migrator.status();
@@ -51,8 +56,10 @@ export function up(cmd: Command): Promise<number> {
         return cli.finish(ExitCode.ok, fields());
       }
       const prepared = await prepareMigrations(plan, 'up');
+      const before = dryRun ? await migrator.schemaObjects() : undefined;
       const errors = await runTasks(migrationTasks(migrator, prepared, 'up', result), {}, { renderer: cli.renderer });
       if (errors.length) return finishWithError(cli, errors[0], fields());
+      if (before) changes = diffSchema(before, await migrator.schemaObjects());
       const skipped = result.notRun.length
         ? ` (${result.notRun.length} no-transaction migration(s) not executable in a dry run: ${result.notRun.join(', ')})`
         : '';
@@ -63,6 +70,7 @@ export function up(cmd: Command): Promise<number> {
           : `✔ Applied ${result.done.length} migration(s).`,
       );
       if (!cli.json) for (const name of result.done) out(name);
+      if (!cli.json && changes) printChanges(changes);
       return cli.finish(ExitCode.ok, fields());
     } catch (error) {
       return finishWithError(cli, error, fields());
@@ -70,6 +78,12 @@ export function up(cmd: Command): Promise<number> {
       await migrator.close();
     }
   });
+}
+
+function printChanges(changes: SchemaChanges): void {
+  out(`Would change the schema (${changes.created.length} created, ${changes.dropped.length} dropped):`);
+  for (const obj of changes.created) out(`  + ${obj}`);
+  for (const obj of changes.dropped) out(`  - ${obj}`);
 }
 
 /** `opsctl migrate create <name> [--sql|--js|--ts]` */

@@ -113,8 +113,22 @@ describe.each(testServers())('migrate: formats, ordering, status ($label)', (ser
       dryRun: true,
       notRun: ['0007_index_orders'],
     });
+    // and says what would change, without opsctl's own bookkeeping
+    const changes = res.doc.changes as { created: string[]; dropped: string[] };
+    expect(changes.dropped).toEqual([]);
+    for (const obj of [
+      'table public.products',
+      'column public.orders.status text',
+      'sequence public.products_id_seq',
+      'table public.shipments',
+    ]) {
+      expect(changes.created).toContain(obj);
+    }
+    expect(changes.created.some((o) => o.includes('opsctl_migrations'))).toBe(false);
     expect(await db.hasTable('products')).toBe(false);
     expect(await db.hasTable('opsctl_migrations')).toBe(false);
+    const people = await run('migrate', '--dry-run', '--step', '1');
+    expect(people.stdout).toContain('  + table public.products');
   });
 
   it('--dry-run reports a failing migration without changing anything', async () => {

@@ -3,6 +3,7 @@ import { connectClient, verifyDatabaseUrl } from './connect.js';
 import { type MigrationsFolder, verifyMigrationsFolder } from './folder.js';
 import { acquireMigrationLock, DEFAULT_LOCK_TIMEOUT_MS, type LockHolder, lockKeys } from './lock.js';
 import type { Session } from './session-types.js';
+import { readSchemaObjects } from './snapshot.js';
 import { type MigrationSource, readMigrationSources } from './sources.js';
 import { compareState, ensureStateTable, type MigrationStatus, readAppliedRows } from './state.js';
 import { type PreparedMigration, toRunnable } from './steps.js';
@@ -28,6 +29,8 @@ export interface Migrator {
   status(): MigrationStatus;
   /** Run prepared migrations one at a time through umzug (the caller decides the order and the progress). */
   run(direction: 'up' | 'down', migration: PreparedMigration): Promise<void>;
+  /** The schema's user-visible objects now (for a dry run's report of what would change). */
+  schemaObjects(): Promise<Set<string>>;
   /** Roll back a dry run, release the lock, disconnect. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -95,6 +98,7 @@ export async function openMigrator(options: MigratorOptions): Promise<Migrator> 
             : err;
         }
       },
+      schemaObjects: () => readSchemaObjects(client, state),
       close,
     };
   } catch (err) {
