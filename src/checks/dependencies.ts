@@ -46,7 +46,10 @@ async function judge(pkg: AppPackage, root: string): Promise<Finding> {
   }
   const deps = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies }).length;
   const lockName = state.lockfile ?? 'package-lock.json';
-  if (!deps && !state.lockfile) return { status: 'pass', text: `${pkg.name}: no dependencies` };
+  // a package without dependencies needs no node_modules, as long as its lockfile does not lock anything either
+  if (!deps && !state.lockedMissing.length && !state.outOfSync.length) {
+    return { status: 'pass', text: `${pkg.name}: no dependencies` };
+  }
   if (!state.nodeModules)
     return {
       status: 'fail',

@@ -93,3 +93,25 @@ describe('dependencies check after a real npm install', () => {
     expect(await check()).toMatchObject({ status: 'fail', message: 'backend: node_modules missing (run npm ci)' });
   });
 });
+
+describe('a package without dependencies', () => {
+  it('passes with npm install’s lockfile and no node_modules (npm creates none)', async () => {
+    const lone = mkdtempSync(join(tmpdir(), 'opsctl-deps-none-'));
+    try {
+      mkdirSync(join(lone, 'frontend'));
+      writeFileSync(join(lone, 'frontend', 'package.json'), JSON.stringify({ name: 'frontend', version: '1.0.0' }));
+      npm(['install'], join(lone, 'frontend'));
+      const config = loadConfig({ cwd: lone, processEnv: { PATH: process.env.PATH } });
+      const ctx = {
+        config,
+        runner: createRunner(),
+        signal: new AbortController().signal,
+        timeoutMs: 3000,
+        now: () => new Date(),
+      };
+      expect(await dependenciesCheck.run(ctx)).toEqual({ status: 'pass', message: 'frontend: no dependencies' });
+    } finally {
+      rmSync(lone, { recursive: true, force: true });
+    }
+  });
+});
