@@ -20,6 +20,10 @@ export const postgresCheck: Check = {
         hint: 'Use postgres://user:password@host:5432/database in database.url or DATABASE_URL.',
       };
     }
+    if (database.source === 'embedded') {
+      const stopped = await embeddedStopped(ctx.config.root, target.port);
+      if (stopped) return stopped;
+    }
     const { probePostgres } = await import('../db/probe.js');
     const timeoutMs = Math.max(1, ctx.timeoutMs - TIMEOUT_MARGIN_MS);
     const res = await probePostgres(database.url, target, { timeoutMs, signal: ctx.signal });
@@ -35,6 +39,21 @@ export const postgresCheck: Check = {
     };
   },
 };
+
+/**
+ * The embedded cluster's own postmaster must be up: probing its port when it is down could reach another
+ * app's server there and blame the password.
+ */
+async function embeddedStopped(root: string, port: number): Promise<CheckResult | undefined> {
+  const { isPostmasterRunning } = await import('../db/postmaster.js');
+  const { embeddedPaths } = await import('../db/embedded-state.js');
+  if (isPostmasterRunning(embeddedPaths(root).dataDir)) return undefined;
+  return {
+    status: 'fail',
+    message: `the embedded PostgreSQL is not running (it was last on port ${port})`,
+    hint: 'Start it with `opsctl db start`.',
+  };
+}
 
 function missingUrl(config: ResolvedConfig): CheckResult {
   if (config.database.source === 'embedded') {

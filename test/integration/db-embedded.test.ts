@@ -8,6 +8,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
@@ -150,8 +151,19 @@ describe('opsctl db (embedded PostgreSQL)', () => {
     const doctor = await db('doctor', '--only', 'postgres', '--json');
     expect(doctor.exitCode).toBe(1);
     const row = JSON.parse(doctor.stdout).checks[0];
-    expect(row.message).toMatch(/not running at 127\.0\.0\.1:\d+ \(connection refused\)/);
+    expect(row.message).toMatch(/^the embedded PostgreSQL is not running \(it was last on port \d+\)$/);
     expect(row.hint).toMatch(/opsctl db start/);
+
+    // another server on the stopped cluster's port must not be mistaken for it (nor blamed for the password)
+    const port = JSON.parse((await db('db', 'status', '--json')).stdout).port as number;
+    const squatter = createServer((socket) => socket.destroy());
+    await new Promise<void>((done) => squatter.listen(port, '127.0.0.1', done));
+    try {
+      const held = JSON.parse((await db('doctor', '--only', 'postgres', '--json')).stdout).checks[0];
+      expect(held.message).toMatch(/^the embedded PostgreSQL is not running/);
+    } finally {
+      await new Promise((done) => squatter.close(done));
+    }
   });
 
   it('restart after stop keeps the data and the password', async () => {
