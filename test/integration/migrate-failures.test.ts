@@ -242,6 +242,24 @@ describe.each(testServers())('migrate: failures and bad input ($label)', (server
     expect(await db.applied()).toEqual([]);
   });
 
+  it('an application role without CREATE on the database can migrate (and create the state table in its schema)', async () => {
+    const role = `opsctl_app_${Math.random().toString(36).slice(2, 10)}`;
+    await db.query(`create role ${role} login password 'app-pw-123'`);
+    await db.query(`grant usage, create on schema public to ${role}`);
+    try {
+      const url = new URL(db.url);
+      url.username = role;
+      url.password = 'app-pw-123';
+      const res = await run(['migrate'], { DATABASE_URL: url.toString() });
+      expect(res.stderr).not.toContain('permission denied');
+      expect(res.exitCode).toBe(0);
+      expect(await db.applied()).toEqual(['0001_first']);
+    } finally {
+      await db.query(`drop owned by ${role}`);
+      await db.query(`drop role ${role}`);
+    }
+  });
+
   it('no-transaction migrations run statement by statement outside a transaction', async () => {
     writeFileSync(
       join(app.root, 'migrations/0002_concurrently.sql'),

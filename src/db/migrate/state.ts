@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { errorMessage, OpsError } from '../../errors.js';
 import type { MigrationSource } from './sources.js';
 
 /** A row of the state table (default `opsctl_migrations`). */
@@ -34,17 +35,38 @@ export function qualified(state: StateTable): string {
   return `${quoteIdent(state.schema)}.${quoteIdent(state.table)}`;
 }
 
-/** Create the schema and state table if needed. Call it under the migration lock (CONTRACT.md section 6). */
+/**
+ * Create the schema and state table if needed. Call it under the migration lock (CONTRACT.md section 6).
+ * Existence is checked first: `create schema if not exists` still demands CREATE on the database, which an
+ * application role often lacks even when everything already exists.
+ */
 export async function ensureStateTable(client: pg.Client, state: StateTable): Promise<void> {
-  await client.query(
-    `create schema if not exists ${quoteIdent(state.schema)};
-     create table if not exists ${qualified(state)} (
-       name text primary key,
-       checksum text not null,
-       applied_at timestamptz not null default now(),
-       duration_ms integer not null
-     )`,
+  const { rows } = await client.query<{ has_schema: boolean; has_table: boolean }>(
+    'select to_regnamespace($1) is not null as has_schema, to_regclass($2) is not null as has_table',
+    [quoteIdent(state.schema), qualified(state)],
   );
+  if (rows[0]?.has_table) return;
+  try {
+    if (!rows[0]?.has_schema) await client.query(`create schema ${quoteIdent(state.schema)}`);
+    await client.query(
+      `create table ${qualified(state)} (
+         name text primary key,
+         checksum text not null,
+         applied_at timestamptz not null default now(),
+         duration_ms integer not null
+       )`,
+    );
+  } catch (err) {
+    throw new OpsError(
+      'STATE_TABLE',
+      `Could not create the state table ${state.schema}.${state.table}: ${errorMessage(err)}.`,
+      {
+        hint: `Grant the migration role CREATE on schema ${state.schema} (or create the table once as its owner), or set database.schema.`,
+        exitCode: 3,
+        cause: err,
+      },
+    );
+  }
 }
 
 /** The rows of the state table, or none when it does not exist yet (reading never creates it). */
