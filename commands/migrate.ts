@@ -2,10 +2,10 @@ import type { Command } from 'commander';
 import { connectClient } from '../src/db/migrate/connect.js';
 import { type CreateFormat, createMigration } from '../src/db/migrate/create.js';
 import { openMigrator } from '../src/db/migrate/migrator.js';
-import { planUp, verifyNoDrift, verifyUpOptions } from '../src/db/migrate/plan.js';
+import { verifyUpOptions } from '../src/db/migrate/plan.js';
+import { prepareUp } from '../src/db/migrate/prepare.js';
 import { readMigrationStatus } from '../src/db/migrate/read-status.js';
 import { diffSchema, type SchemaChanges } from '../src/db/migrate/snapshot.js';
-import { prepareMigrations } from '../src/db/migrate/steps.js';
 import { type MigrationRunResult, migrationTasks } from '../src/db/migrate/tasks.js';
 import { ExitCode, errorMessage } from '../src/errors.js';
 import { runTasks } from '../src/tasks/run.js';
@@ -43,11 +43,12 @@ export function up(cmd: Command): Promise<number> {
     });
     try {
       noteFolder(cli, migrator.folder);
-      const status = migrator.status();
-      verifyNoDrift(status, Boolean(opts.allowDrift));
-      if (status.drifted.length || status.missing.length)
-        note(cli, `⚠ Proceeding over drift (--allow-drift): ${[...status.drifted, ...status.missing].join(', ')}`);
-      const plan = planUp(migrator.sources, status, { to: opts.to, step: opts.step });
+      const { status, plan, allowedDrift } = await prepareUp(migrator, {
+        to: opts.to,
+        step: opts.step,
+        allowDrift: opts.allowDrift,
+      });
+      if (allowedDrift.length) note(cli, `⚠ Proceeding over drift (--allow-drift): ${allowedDrift.join(', ')}`);
       if (!plan.length) {
         note(
           cli,
@@ -55,9 +56,8 @@ export function up(cmd: Command): Promise<number> {
         );
         return cli.finish(ExitCode.ok, fields());
       }
-      const prepared = await prepareMigrations(plan, 'up');
       const before = dryRun ? await migrator.schemaObjects() : undefined;
-      const errors = await runTasks(migrationTasks(migrator, prepared, 'up', result), {}, { renderer: cli.renderer });
+      const errors = await runTasks(migrationTasks(migrator, plan, 'up', result), {}, { renderer: cli.renderer });
       if (errors.length) return finishWithError(cli, errors[0], fields());
       if (before) changes = diffSchema(before, await migrator.schemaObjects());
       const skipped = result.notRun.length

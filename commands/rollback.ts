@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { openMigrator } from '../src/db/migrate/migrator.js';
-import { planDown, verifyDownOptions } from '../src/db/migrate/plan.js';
-import { prepareMigrations } from '../src/db/migrate/steps.js';
+import { verifyDownOptions } from '../src/db/migrate/plan.js';
+import { prepareDown } from '../src/db/migrate/prepare.js';
 import { type MigrationRunResult, migrationTasks } from '../src/db/migrate/tasks.js';
 import { ExitCode, OpsError, usageError } from '../src/errors.js';
 import { runTasks } from '../src/tasks/run.js';
@@ -51,21 +51,20 @@ export default function rollback(cmd: Command): Promise<number> {
     const fields = () => ({ reverted: result.done, ...(dryRun ? { dryRun: true, notRun: result.notRun } : {}) });
     try {
       noteFolder(cli, migrator.folder);
-      const plan = planDown(migrator.sources, migrator.status(), { step: opts.step, to: opts.to, all: opts.all });
+      const { plan } = await prepareDown(migrator, { step: opts.step, to: opts.to, all: opts.all });
       if (!plan.length) {
         note(cli, '✔ Nothing to roll back: no migration is applied.');
         return cli.finish(ExitCode.ok, fields());
       }
-      const prepared = await prepareMigrations(plan, 'down');
       if (!dryRun && !opts.yes) {
-        const names = plan.map((p) => p.name).join(', ');
+        const names = plan.map((p) => p.source.name).join(', ');
         if (!(await confirm(`Revert ${plan.length} migration(s) on the database: ${names}?`))) {
           throw new OpsError('CANCELLED', 'Rollback cancelled; nothing was reverted.', {
             exitCode: ExitCode.interrupted,
           });
         }
       }
-      const errors = await runTasks(migrationTasks(migrator, prepared, 'down', result), {}, { renderer: cli.renderer });
+      const errors = await runTasks(migrationTasks(migrator, plan, 'down', result), {}, { renderer: cli.renderer });
       if (errors.length) return finishWithError(cli, errors[0], fields());
       note(
         cli,
