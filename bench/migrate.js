@@ -34,7 +34,10 @@ function scratchDatabase() {
   return { url: url.toString(), drop: () => psql(PG_URL, ['-c', `drop database if exists ${name} with (force)`]) };
 }
 
-const statements = (i) => [`create table bench_${i} (id serial primary key, name text not null)`, `insert into bench_${i} (name) values ('row ${i}')`];
+const statements = (i) => [
+  `create table bench_${i} (id serial primary key, name text not null)`,
+  `insert into bench_${i} (name) values ('row ${i}')`,
+];
 
 /** The same migrations in three shapes: opsctl's `-- up` SQL, node-pg-migrate's SQL, one psql script. */
 function writeMigrations(count) {
@@ -44,9 +47,14 @@ function writeMigrations(count) {
   const script = [];
   for (let i = 1; i <= count; i++) {
     const name = `${String(i).padStart(4, '0')}_bench_${i}`;
-    const body = statements(i).map((s) => `${s};`).join('\n');
+    const body = statements(i)
+      .map((s) => `${s};`)
+      .join('\n');
     writeFileSync(join(root, 'migrations', `${name}.sql`), `-- up\n${body}\n-- down\ndrop table bench_${i};\n`);
-    writeFileSync(join(root, 'npm-migrations', `${name}.sql`), `-- Up Migration\n${body}\n-- Down Migration\ndrop table bench_${i};\n`);
+    writeFileSync(
+      join(root, 'npm-migrations', `${name}.sql`),
+      `-- Up Migration\n${body}\n-- Down Migration\ndrop table bench_${i};\n`,
+    );
     script.push(`begin;\n${body}\ncommit;`);
   }
   writeFileSync(join(root, 'all.sql'), `${script.join('\n')}\n`);
@@ -69,17 +77,37 @@ function applyRows(root) {
   const node = process.execPath;
   const m = alternate(
     {
-      psql: () => onFreshDatabase((url) => timeCommand('psql', [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', join(root, 'all.sql')], { expectStatus: 0 })),
+      psql: () =>
+        onFreshDatabase((url) =>
+          timeCommand('psql', [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', join(root, 'all.sql')], {
+            expectStatus: 0,
+          }),
+        ),
       opsctl: () =>
         onFreshDatabase((url) =>
-          timeCommand(node, [BIN, '-C', root, 'migrate'], { env: { ...process.env, DATABASE_URL: url, CI: '1' }, expectStatus: 0 }),
+          timeCommand(node, [BIN, '-C', root, 'migrate'], {
+            env: { ...process.env, DATABASE_URL: url, CI: '1' },
+            expectStatus: 0,
+          }),
         ),
       nodePgMigrate: () =>
         onFreshDatabase((url) =>
-          timeCommand(node, [NPM, 'up', '-m', join(root, 'npm-migrations'), '--no-single-transaction', '--no-verbose', '--no-check-order'], {
-            env: { ...process.env, DATABASE_URL: url },
-            expectStatus: 0,
-          }),
+          timeCommand(
+            node,
+            [
+              NPM,
+              'up',
+              '-m',
+              join(root, 'npm-migrations'),
+              '--no-single-transaction',
+              '--no-verbose',
+              '--no-check-order',
+            ],
+            {
+              env: { ...process.env, DATABASE_URL: url },
+              expectStatus: 0,
+            },
+          ),
         ),
     },
     RUNS,
@@ -115,7 +143,11 @@ function statusRow() {
     const m = alternate(
       {
         version: () => timeCommand(process.execPath, [BIN, '--version'], { expectStatus: 0 }),
-        status: () => timeCommand(process.execPath, [BIN, '-C', root, 'migrate', 'status', '--exit-code'], { env, expectStatus: 0 }),
+        status: () =>
+          timeCommand(process.execPath, [BIN, '-C', root, 'migrate', 'status', '--exit-code'], {
+            env,
+            expectStatus: 0,
+          }),
       },
       RUNS * 2,
     );
