@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependenciesCheck } from '../../src/checks/dependencies.js';
-import type { CheckContext } from '../../src/checks/types.js';
 import { loadConfig } from '../../src/config/load.js';
-import { createRunner } from '../../src/process/runner.js';
+import { checkContext } from '../helpers/check-context.js';
 
 let root: string;
 const backend = () => join(root, 'backend');
@@ -39,14 +38,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 async function check() {
   const config = loadConfig({ cwd: root, processEnv: { PATH: process.env.PATH } });
-  const ctx: CheckContext = {
-    config,
-    runner: createRunner(),
-    signal: new AbortController().signal,
-    timeoutMs: 3000,
-    now: () => new Date(),
-  };
-  return dependenciesCheck.run(ctx);
+  return dependenciesCheck.run(checkContext(config));
 }
 
 describe('dependencies check after a real npm install', () => {
@@ -102,14 +94,10 @@ describe('a package without dependencies', () => {
       writeFileSync(join(lone, 'frontend', 'package.json'), JSON.stringify({ name: 'frontend', version: '1.0.0' }));
       npm(['install'], join(lone, 'frontend'));
       const config = loadConfig({ cwd: lone, processEnv: { PATH: process.env.PATH } });
-      const ctx = {
-        config,
-        runner: createRunner(),
-        signal: new AbortController().signal,
-        timeoutMs: 3000,
-        now: () => new Date(),
-      };
-      expect(await dependenciesCheck.run(ctx)).toEqual({ status: 'pass', message: 'frontend: no dependencies' });
+      expect(await dependenciesCheck.run(checkContext(config))).toEqual({
+        status: 'pass',
+        message: 'frontend: no dependencies',
+      });
     } finally {
       rmSync(lone, { recursive: true, force: true });
     }

@@ -1,12 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inspectorCheck } from '../../src/checks/inspector.js';
-import type { CheckContext } from '../../src/checks/types.js';
-import type { ResolvedConfig } from '../../src/config/types.js';
+import { freePort } from '../../src/db/free-port.js';
 import { findOpenInspectors } from '../../src/net/inspectors.js';
 import { createRunner } from '../../src/process/runner.js';
+import { checkContext } from '../helpers/check-context.js';
 
 const children: ChildProcess[] = [];
 
@@ -18,16 +17,6 @@ afterEach(async () => {
     }
   }
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 /** Start node with the given options and wait until its inspector says it is listening (on stderr). */
 async function startNode(nodeArgs: string[], script = 'setInterval(() => {}, 1000)'): Promise<ChildProcess> {
@@ -44,15 +33,7 @@ async function startNode(nodeArgs: string[], script = 'setInterval(() => {}, 100
   return child;
 }
 
-function ctx(): CheckContext {
-  return {
-    config: {} as ResolvedConfig,
-    runner: createRunner(),
-    signal: new AbortController().signal,
-    timeoutMs: 3000,
-    now: () => new Date(),
-  };
-}
+const ctx = () => checkContext();
 
 const ourInspectors = async (pid: number | undefined) =>
   (await findOpenInspectors({ runner: createRunner() }))?.filter((i) => i.pid === pid);

@@ -4,10 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { logsCheck } from '../../src/checks/logs.js';
-import type { CheckContext } from '../../src/checks/types.js';
 import { loadConfig } from '../../src/config/load.js';
 import { clearSecrets } from '../../src/output/redact.js';
-import { createRunner } from '../../src/process/runner.js';
+import { checkContext } from '../helpers/check-context.js';
 
 let root: string;
 
@@ -47,14 +46,7 @@ const CRASH_ORDERS = `console.log('listening'); setTimeout(() => require('./rout
 
 async function check(env: Record<string, string> = {}) {
   const config = loadConfig({ cwd: root, processEnv: { PATH: process.env.PATH, ...env } });
-  const ctx: CheckContext = {
-    config,
-    runner: createRunner(),
-    signal: new AbortController().signal,
-    timeoutMs: 3000,
-    now: () => new Date(),
-  };
-  return logsCheck.run(ctx);
+  return logsCheck.run(checkContext(config));
 }
 
 const iso = (file: string) =>

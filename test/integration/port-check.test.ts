@@ -1,13 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { portCheck } from '../../src/checks/port.js';
-import type { CheckContext } from '../../src/checks/types.js';
-import type { ResolvedConfig } from '../../src/config/types.js';
+import { freePort } from '../../src/db/free-port.js';
 import { addSecret, clearSecrets } from '../../src/output/redact.js';
-import type { AppPackage } from '../../src/packages/types.js';
-import { createRunner } from '../../src/process/runner.js';
+import { appPackage, checkContext } from '../helpers/check-context.js';
 
 const children: ChildProcess[] = [];
 
@@ -20,16 +17,6 @@ afterEach(async () => {
   }
   clearSecrets();
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 /** A real server in another process, so the holder's PID is not ours. Extra args show up in its cmdline. */
 async function listenInChild(port: number, host: string, extraArgs: string[] = []): Promise<ChildProcess> {
@@ -45,30 +32,9 @@ async function listenInChild(port: number, host: string, extraArgs: string[] = [
   return child;
 }
 
-function pkg(port: number | undefined): AppPackage {
-  return {
-    name: 'backend',
-    dir: '/tmp',
-    path: 'backend',
-    scripts: {},
-    dependencies: {},
-    devDependencies: {},
-    dependsOn: [],
-    env: {},
-    outputs: [],
-    port,
-  };
-}
+const pkg = (port: number | undefined) => appPackage({ name: 'backend', port });
 
-function ctx(): CheckContext {
-  return {
-    config: {} as ResolvedConfig,
-    runner: createRunner(),
-    signal: new AbortController().signal,
-    timeoutMs: 3000,
-    now: () => new Date(),
-  };
-}
+const ctx = () => checkContext();
 
 describe('port check against real sockets', () => {
   it('skips a package without a port and says how to set one', async () => {

@@ -3,10 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dependenciesCheck } from '../../src/checks/dependencies.js';
-import type { CheckContext } from '../../src/checks/types.js';
-import type { ResolvedConfig } from '../../src/config/types.js';
 import { isInstallCurrent, readInstallState } from '../../src/packages/install-state.js';
 import type { AppPackage } from '../../src/packages/types.js';
+import { checkContext } from '../helpers/check-context.js';
 import { fakeRunner } from '../helpers/fake-runner.js';
 
 let root: string;
@@ -59,13 +58,7 @@ function lockedBackend(): AppPackage {
 }
 
 const run = (packages: AppPackage[]) =>
-  dependenciesCheck.run({
-    config: { root, packages } as ResolvedConfig,
-    runner: fakeRunner({}),
-    signal: new AbortController().signal,
-    timeoutMs: 3000,
-    now: () => new Date(),
-  } satisfies CheckContext);
+  dependenciesCheck.run(checkContext({ root, packages }, { runner: fakeRunner({}) }));
 
 describe('readInstallState', () => {
   it('passes an install matching its lockfile (optional packages may be absent)', async () => {

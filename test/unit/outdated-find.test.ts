@@ -8,6 +8,7 @@ import { findOutdated } from '../../src/deps/outdated.js';
 import type { PackumentFetcher } from '../../src/deps/registry.js';
 import type { Packument } from '../../src/deps/types.js';
 import type { AppPackage } from '../../src/packages/types.js';
+import { appPackage } from '../helpers/check-context.js';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/deps');
 const read = (path: string) => JSON.parse(readFileSync(join(FIXTURES, path), 'utf8'));
@@ -45,17 +46,7 @@ beforeAll(() => {
       mkdirSync(join(dir, 'node_modules', dep), { recursive: true });
       writeFileSync(join(dir, 'node_modules', dep, 'package.json'), JSON.stringify({ name: dep, version }));
     }
-    return {
-      name,
-      dir,
-      path: name,
-      scripts: {},
-      dependencies: {},
-      devDependencies: {},
-      dependsOn: [],
-      env: {},
-      outputs: [],
-    };
+    return appPackage({ name, dir });
   });
 });
 

@@ -3,12 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { portCheck } from '../../src/checks/port.js';
-import type { CheckContext } from '../../src/checks/types.js';
-import type { ResolvedConfig } from '../../src/config/types.js';
 import { isLoopback } from '../../src/net/address.js';
 import { listListeners } from '../../src/net/listeners.js';
 import { parseProcNetTcp } from '../../src/net/proc-net.js';
-import type { AppPackage } from '../../src/packages/types.js';
+import { appPackage, checkContext } from '../helpers/check-context.js';
 import { fakeRunner } from '../helpers/fake-runner.js';
 
 const HEADER = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
@@ -83,25 +81,8 @@ describe('listListeners and portCheck over a fake /proc', () => {
   });
   afterAll(() => rmSync(proc, { recursive: true, force: true }));
 
-  const ctx = (): CheckContext => ({
-    config: {} as ResolvedConfig,
-    runner: fakeRunner({}),
-    signal: new AbortController().signal,
-    timeoutMs: 1000,
-    now: () => new Date(),
-  });
-  const pkg = (port: number): AppPackage => ({
-    name: 'api',
-    dir: '/srv/api',
-    path: 'api',
-    scripts: {},
-    dependencies: {},
-    devDependencies: {},
-    dependsOn: [],
-    env: {},
-    outputs: [],
-    port,
-  });
+  const ctx = () => checkContext({}, { runner: fakeRunner({}), timeoutMs: 1000 });
+  const pkg = (port: number) => appPackage({ name: 'api', dir: '/srv/api', port });
 
   it('maps socket inodes to PIDs through fd links', async () => {
     expect(await listListeners({ runner: fakeRunner({}), procRoot: proc })).toEqual([

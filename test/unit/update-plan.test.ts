@@ -7,6 +7,7 @@ import { newRange, planChanges, verifyUpdateTargets } from '../../src/deps/updat
 import { npmCommands } from '../../src/deps/update-run.js';
 import { isOpsError } from '../../src/errors.js';
 import type { AppPackage } from '../../src/packages/types.js';
+import { appPackage } from '../helpers/check-context.js';
 
 const root = mkdtempSync(join(tmpdir(), 'opsctl-update-plan-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -16,17 +17,7 @@ function pkg(name: string, manifest: object, lockfile?: string): AppPackage {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'package.json'), JSON.stringify(manifest));
   if (lockfile !== undefined) writeFileSync(join(dir, 'package-lock.json'), lockfile);
-  return {
-    name,
-    dir,
-    path: name,
-    scripts: {},
-    dependencies: {},
-    devDependencies: {},
-    dependsOn: [],
-    env: {},
-    outputs: [],
-  };
+  return appPackage({ name, dir });
 }
 
 const LOCK = JSON.stringify({ lockfileVersion: 3, packages: {} });
