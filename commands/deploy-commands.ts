@@ -1,21 +1,8 @@
-import { type Command, InvalidArgumentError, Option } from 'commander';
-import type { ActionModule } from './program.js';
-
-type Lazy = (load: () => Promise<ActionModule>) => (this: Command, ...args: unknown[]) => Promise<void>;
+import { type Command, Option } from 'commander';
+import { lineCount, positiveMilliseconds } from './parse-options.js';
+import type { Lazy } from './program.js';
 
 const DEFAULT_HEALTH_TIMEOUT_MS = 30_000;
-
-function milliseconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected milliseconds (> 0), got "${value}".`);
-  return n;
-}
-
-function lines(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a number of lines, got "${value}".`);
-  return n;
-}
 
 const processAction = (name: 'start' | 'stop' | 'restart' | 'logs' | 'scale') => async () => ({
   default: (await import('./process.js'))[name],
@@ -36,7 +23,7 @@ export function registerDeploy(program: Command, lazy: Lazy): void {
     .addOption(
       new Option('--health-timeout <ms>', 'how long a new release has to become healthy')
         .default(DEFAULT_HEALTH_TIMEOUT_MS)
-        .argParser(milliseconds),
+        .argParser(positiveMilliseconds),
     )
     .action(lazy(() => import('./deploy.js')));
   program
@@ -56,7 +43,7 @@ export function registerDeploy(program: Command, lazy: Lazy): void {
     .command('logs')
     .argument('<package>', 'the package whose PM2 logs to show')
     .description("show a package's recent log lines (redacted); --follow keeps streaming")
-    .addOption(new Option('--lines <n>', 'how many lines').default(50).argParser(lines))
+    .addOption(new Option('--lines <n>', 'how many lines').default(50).argParser(lineCount))
     .option('--follow', 'keep printing new lines until Ctrl-C')
     .action(lazy(processAction('logs')));
   program

@@ -1,22 +1,8 @@
-import { type Command, InvalidArgumentError, Option } from 'commander';
-import type { ActionModule } from './program.js';
-
-type Lazy = (load: () => Promise<ActionModule>) => (this: Command, ...args: unknown[]) => Promise<void>;
+import { type Command, Option } from 'commander';
+import { milliseconds, positiveInt } from './parse-options.js';
+import type { Lazy } from './program.js';
 
 const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
-
-function count(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive integer, got "${value}".`);
-  return n;
-}
-
-function milliseconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0)
-    throw new InvalidArgumentError(`expected a whole number of milliseconds, got "${value}".`);
-  return n;
-}
 
 const lockTimeout = () =>
   new Option('--lock-timeout <ms>', 'wait this long for another runner holding the migration lock, then exit 5')
@@ -25,7 +11,7 @@ const lockTimeout = () =>
 
 function rollbackOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--step <n>', 'revert the last n applied migrations').argParser(count))
+    .addOption(new Option('--step <n>', 'revert the last n applied migrations').argParser(positiveInt))
     .option('--to <name>', 'revert back to and including this migration')
     .option('--all', 'revert every applied migration (under --env production also needs --force)')
     .option('--force', 'allow --all in production')
@@ -46,7 +32,7 @@ export function registerMigrate(program: Command, lazy: Lazy): void {
     .command('up', { isDefault: true })
     .description('apply pending migrations, each in its own transaction, under an advisory lock')
     .option('--to <name>', 'apply up to and including this migration')
-    .addOption(new Option('--step <n>', 'apply the next n pending migrations').argParser(count))
+    .addOption(new Option('--step <n>', 'apply the next n pending migrations').argParser(positiveInt))
     .option('--allow-drift', 'run even though applied migrations changed or disappeared')
     .addOption(lockTimeout())
     .action(lazy(migrateAction('up')));

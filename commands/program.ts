@@ -1,6 +1,7 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { registerDeploy } from './deploy-commands.js';
 import { registerMigrate } from './migrate-commands.js';
+import { positiveInt } from './parse-options.js';
 import { version } from './version.js';
 
 /**
@@ -19,6 +20,9 @@ Exit codes:
 
 export type ActionModule = { default: (cmd: Command, ...args: unknown[]) => Promise<number> };
 
+/** How a command file registers lazily loaded actions (see `lazy` below). */
+export type Lazy = (load: () => Promise<ActionModule>) => (this: Command, ...args: unknown[]) => Promise<void>;
+
 function globalOptions(program: Command): Command {
   return program
     .option('-C, --cwd <dir>', 'app root (default: current folder)')
@@ -31,12 +35,6 @@ function globalOptions(program: Command): Command {
     .option('--dry-run', 'show what would change without changing it (where it applies)')
     .option('--debug', 'show stack traces and echo child commands')
     .option('--no-color', 'disable colours (also NO_COLOR)');
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive integer, got "${value}".`);
-  return n;
 }
 
 /** Wrap a lazily imported action so it reports its exit code. */
