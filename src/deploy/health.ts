@@ -1,7 +1,8 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 
-const POLL_MS = 250;
+const POLL_MS = 100;
+const FATAL_POLL_MS = 250; // between PM2 process-list checks (each one spawns the pm2 CLI)
 const PROBE_TIMEOUT_MS = 2_000; // one probe; the gate as a whole is bounded by --health-timeout
 
 export interface HealthTarget {
@@ -31,22 +32,51 @@ export interface GateOptions {
   stableProbes?: number;
 }
 
-/** Wait until the target is healthy. Resolves undefined when it is, or the last problem when time ran out. */
+/**
+ * Wait until the target is healthy. Resolves undefined when it is, or the last problem when time ran out.
+ * The `fatal` check (slow: a PM2 process list) runs in a loop of its own beside the fast probes, so a crash still
+ * ends the wait at once while a healthy target is not held up by it; healthy needs one clean fatal check too.
+ */
 export async function waitHealthy(target: HealthTarget, options: GateOptions): Promise<string | undefined> {
   const deadline = Date.now() + options.timeoutMs;
   const needed = options.stableProbes ?? 2;
-  let good = 0;
-  let problem: string | undefined = 'not checked yet';
-  while (!options.signal?.aborted) {
-    const fatal = await options.fatal?.();
-    if (fatal) return fatal;
-    problem = await probeHealth(target);
-    good = problem ? 0 : good + 1;
-    if (good >= needed) return undefined;
-    if (Date.now() >= deadline) return `${problem ?? 'not stable'} after ${options.timeoutMs} ms`;
-    await new Promise((r) => setTimeout(r, POLL_MS));
+  const watch = { done: false, checked: !options.fatal, problem: undefined as string | undefined };
+  void watchFatal(options, watch);
+  try {
+    let good = 0;
+    let problem: string | undefined = 'not checked yet';
+    while (!options.signal?.aborted) {
+      if (watch.problem) return watch.problem;
+      problem = await probeHealth(target);
+      good = problem ? 0 : good + 1;
+      if (good >= needed && watch.checked) return watch.problem;
+      if (Date.now() >= deadline) return `${problem ?? 'not stable'} after ${options.timeoutMs} ms`;
+      await sleep(POLL_MS);
+    }
+    return 'interrupted';
+  } finally {
+    watch.done = true;
   }
-  return 'interrupted';
+}
+
+async function watchFatal(
+  options: GateOptions,
+  watch: { done: boolean; checked: boolean; problem: string | undefined },
+): Promise<void> {
+  while (options.fatal && !watch.done && !options.signal?.aborted) {
+    try {
+      watch.problem = await options.fatal();
+    } catch (error) {
+      watch.problem = error instanceof Error ? error.message : String(error);
+    }
+    watch.checked = true;
+    if (watch.problem) return;
+    await sleep(FATAL_POLL_MS);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }
 
 function isListening(host: string, port: number): Promise<boolean> {

@@ -13,6 +13,8 @@ import type { StepSpec, TaskWrapper } from './step.js';
 import type { Decision, DeployRun } from './types.js';
 
 const LOG_TAIL_LINES = 20;
+/** Without a port, "healthy" means the instances stay online for about 1.5 s of 100 ms probes. */
+const PORTLESS_STABLE_PROBES = 15;
 const APP_ENV_KEYS = ['PORT', 'DATABASE_URL', 'REDIS_URL'];
 
 /** What the start step learned, for the health step and the rollback. */
@@ -20,6 +22,8 @@ interface Live {
   id?: string;
   previous?: string;
   baseline: Map<number, number>;
+  /** The instances were started fresh (not reloaded): their restart counts began at 0. */
+  fresh?: boolean;
   offsets: number[];
   /** Start was skipped: the release was already running, so one good probe is enough. */
   unchanged?: boolean;
@@ -42,29 +46,37 @@ export function startSteps(run: DeployRun, pkg: AppPackage): [StepSpec, StepSpec
     return n === 'max' ? availableParallelism() : n;
   };
 
-  const launch = async (id: string, task: TaskWrapper) => {
+  /** `known`: the package's instances when the caller already has a fresh list (each `pm2 jlist` costs ~300 ms). */
+  const launch = async (id: string, task: TaskWrapper, known?: Pm2Instance[]) => {
     activateRelease(config.root, pkg.name, id);
     const file = writeEcosystem(paths.apps, pkg, paths.current(pkg.name));
     const env = { ...packageEnv(config, pkg), OPSCTL_RELEASE: id };
-    const running = await instancesOf();
+    const running = known ?? (await instancesOf());
     live.offsets = logOffsets(logs);
     if (running.some((p) => p.state === 'online')) {
       task.output = `pm2 reload ${pkg.name}`;
       await pm2.reload(file, env);
       if (running.length !== want()) await pm2.scale(pkg.name, want());
+      live.fresh = false;
+      live.baseline = new Map((await instancesOf()).map((p) => [p.pmId, p.restarts]));
     } else {
       if (running.length) await pm2.action('delete', [pkg.name]);
       task.output = `pm2 start ${pkg.name}`;
       await pm2.start(file, env);
+      live.fresh = true;
+      live.baseline = new Map();
     }
-    live.baseline = new Map((await instancesOf()).map((p) => [p.pmId, p.restarts]));
   };
 
-  const fatal = (id: string) => async () => problemOf(await instancesOf(), id, live.baseline);
+  const fatal = (id: string) => async () => problemOf(await instancesOf(), id, live.baseline, live.fresh);
   const gate = (id: string) =>
     live.unchanged
       ? waitHealthy(pkg, { timeoutMs: run.options.healthTimeoutMs, stableProbes: 1 })
-      : waitHealthy(pkg, { timeoutMs: run.options.healthTimeoutMs, fatal: fatal(id), stableProbes: pkg.port ? 2 : 6 });
+      : waitHealthy(pkg, {
+          timeoutMs: run.options.healthTimeoutMs,
+          fatal: fatal(id),
+          stableProbes: pkg.port ? 2 : PORTLESS_STABLE_PROBES,
+        });
 
   const start: StepSpec = {
     step: 'start',
@@ -88,7 +100,12 @@ export function startSteps(run: DeployRun, pkg: AppPackage): [StepSpec, StepSpec
     async run(task) {
       const id = live.id!;
       await prepareRelease(config.root, pkg, id);
-      await launch(id, task);
+      // the preflight's snapshot is current for this package: nothing else starts or stops it in between
+      await launch(
+        id,
+        task,
+        (run.before?.instances ?? []).filter((p) => p.name === pkg.name),
+      );
       pruneReleases(config.root, pkg.name, [id, live.previous ?? id]);
       const report = run.reports.get(pkg.name);
       if (report) report.release = id;
@@ -153,12 +170,17 @@ export function startSteps(run: DeployRun, pkg: AppPackage): [StepSpec, StepSpec
 }
 
 /** A fatal problem with a package's instances: errored or stopped, or restarted since the start step. */
-function problemOf(instances: Pm2Instance[], id: string, baseline: Map<number, number>): string | undefined {
+function problemOf(
+  instances: Pm2Instance[],
+  id: string,
+  baseline: Map<number, number>,
+  fresh = false,
+): string | undefined {
   if (!instances.length) return 'no instance is running under PM2';
   for (const p of instances) {
     if (p.state === 'errored' || p.state === 'stopped')
       return `instance ${p.pmId} is ${p.state} (${p.restarts} restarts)`;
-    const before = baseline.get(p.pmId);
+    const before = baseline.get(p.pmId) ?? (fresh ? 0 : undefined);
     if (before !== undefined && p.restarts > before) return `instance ${p.pmId} crashed and was restarted`;
     if (id && p.release && p.release !== id) return `instance ${p.pmId} runs release ${p.release}, not ${id}`;
   }
