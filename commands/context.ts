@@ -44,10 +44,6 @@ export function createCli(cmd: Command): Cli {
   const name = commandPath(cmd);
   const json = Boolean(opts.json);
   const debug = Boolean(opts.debug);
-  if (opts.color === false || process.env.NO_COLOR) {
-    process.env.NO_COLOR = '1';
-    process.env.FORCE_COLOR = '0';
-  }
   if (process.env.GITHUB_ACTIONS === 'true') onSecret((s) => process.stderr.write(`::add-mask::${s}\n`));
   const startedAt = performance.now();
   let config: ResolvedConfig | undefined;

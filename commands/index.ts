@@ -8,6 +8,11 @@ const HELP_CACHE = new URL('../help.txt', import.meta.url);
  * commander (start-up stays close to bare Node); everything else builds the command table.
  */
 export async function main(argv: string[]): Promise<number> {
+  // decided before any command module (and chalk, listr2) loads: both read the environment once, at import
+  if (argv.includes('--no-color') || process.env.NO_COLOR) {
+    process.env.NO_COLOR = '1';
+    process.env.FORCE_COLOR = '0';
+  }
   const only = argv.length === 3 ? argv[2] : undefined;
   if (only === '--version' || only === '-V') {
     const { version } = await import('./version.js');
