@@ -136,7 +136,7 @@ async function main() {
   if (exitCode === 0) {
     console.log(`\n${bold('The shop is running')}:`);
     console.log(`  storefront  http://localhost:3000`);
-    console.log(`  API         http://localhost:4000/health   http://localhost:4000/products`);
+    console.log(`  API         http://localhost:4000/health   http://localhost:4000/api/products`);
     console.log(`\n${bold('Next')}, from ${repo}:`);
     console.log(`  node bin/opsctl.js -C ${appArg} logs backend   # the API's recent log lines`);
     console.log(`  node bin/opsctl.js -C ${appArg} scale backend 2`);
