@@ -1,5 +1,6 @@
 import chalk from 'chalk';
 import type { Command } from 'commander';
+import { startCommand } from '../src/pm2/ecosystem.js';
 import { readStatus } from '../src/pm2/status.js';
 import { runCommand } from './context.js';
 import { err, out, table } from './output.js';
@@ -9,13 +10,17 @@ import { appPm2 } from './pm2-context.js';
 export default function status(cmd: Command): Promise<number> {
   return runCommand(cmd, async (cli) => {
     const config = cli.config();
-    const result = await readStatus(appPm2(cli, config), config.packages);
+    const result = await readStatus(appPm2(cli, config), config.packages, config.root);
     if (cli.json) return cli.finish(0, { packages: result.packages });
     if (!result.daemon) err('PM2 is not running for this app: nothing is deployed (`opsctl deploy` starts it).');
+    const libraries = new Set(config.packages.filter((p) => !startCommand(p)).map((p) => p.name));
     const rows = result.packages.flatMap((p) => {
       const port = p.port === undefined ? '' : String(p.port);
       const health = p.health === undefined ? '' : p.health === 'ok' ? chalk.green('ok') : chalk.red(p.health);
-      if (!p.instances.length) return [[p.name, '', '', chalk.dim('not running'), '', '', '', '', port, '']];
+      if (!p.instances.length) {
+        const state = libraries.has(p.name) ? 'library (no start script)' : 'not running';
+        return [[p.name, '', '', chalk.dim(state), '', '', '', '', port, '']];
+      }
       return p.instances.map((i, k) => [
         k ? '' : p.name,
         String(k),

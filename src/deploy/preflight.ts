@@ -1,5 +1,5 @@
 import type { ListrTask } from 'listr2';
-import { OpsError } from '../errors.js';
+import { isOpsError, OpsError } from '../errors.js';
 import { describeHolder, findPortHolders } from '../net/port-holders.js';
 import type { AppPackage } from '../packages/types.js';
 import { startCommand } from '../pm2/ecosystem.js';
@@ -28,7 +28,7 @@ export function preflightTasks(run: DeployRun): ListrTask[] {
         const { pm2, runner } = run.deps;
         try {
           if (isDaemonRunning(pm2.home)) run.before = await pm2.snapshot();
-          else if (!run.options.dryRun) await pm2.verifyStartable();
+          else if (!run.options.dryRun) await verifyPm2(run);
           else task.output = 'PM2 is not running yet (deploy would start it)';
           for (const pkg of startable) {
             if (pkg.port === undefined) continue;
@@ -52,4 +52,18 @@ export function preflightTasks(run: DeployRun): ListrTask[] {
       },
     },
   ];
+}
+
+/** PM2 must start before anything is installed: its failure says so, keeping what PM2 said and what to do. */
+async function verifyPm2(run: DeployRun): Promise<void> {
+  try {
+    await run.deps.pm2.verifyStartable();
+  } catch (error) {
+    if (!isOpsError(error)) throw error;
+    throw new OpsError(error.code, `${error.message.replace(/\.$/, '')}; nothing was deployed.`, {
+      hint: error.hint,
+      exitCode: error.exitCode,
+      cause: error,
+    });
+  }
 }

@@ -2,7 +2,7 @@ import type { ListrTask } from 'listr2';
 import { createGates, orderPackages, waitForDependencies } from '../graph/package-graph.js';
 import type { AppPackage } from '../packages/types.js';
 import { migrateStep, migrationsOwner } from './migrate.js';
-import { preflightTasks, startablePackages } from './preflight.js';
+import { preflightTasks } from './preflight.js';
 import { buildStep, installStep } from './prepare.js';
 import { startSteps } from './start.js';
 import { type StepSpec, stepTask } from './step.js';
@@ -31,7 +31,6 @@ export function deployTasks(run: DeployRun): ListrTask[] {
   const concurrent = run.options.concurrency ?? true;
   const stopped = () => (run.errors.length ? 'an earlier step failed' : false);
   const owner = migrationsOwner(run);
-  const startable = startablePackages(run);
   return [
     ...preflightTasks(run),
     {
@@ -46,7 +45,8 @@ export function deployTasks(run: DeployRun): ListrTask[] {
     ...(owner ? [{ ...stepTask(run, migrateStep(run, owner)), skip: stopped }] : []),
     {
       title: 'start and health',
-      skip: () => stopped() || (!startable.length ? 'nothing to start' : false),
+      // with nothing to start, each package still reports start and health as skipped, saying why
+      skip: stopped,
       task: (_ctx, task) =>
         task.newListr(
           run.packages.map((pkg) => packageTask(run, pkg, run.started, startSteps(run, pkg))),

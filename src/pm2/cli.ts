@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { OpsError } from '../errors.js';
 import { redact } from '../output/redact.js';
 import type { Runner, RunResult } from '../process/runner.js';
+import { verifyHomeUsable } from './home.js';
 import { type Pm2Instance, parseAppEnv, parseJlist } from './processes.js';
 
 const PM2_TIMEOUT_MS = 60_000; // a reload waits for every instance to listen (PM2's listen_timeout each)
@@ -19,7 +20,7 @@ export interface Pm2 {
   jlist(): Promise<Pm2Instance[]>;
   /** One `jlist`: the instances and, for comparison only (never printed), each app's stored environment. */
   snapshot(): Promise<Pm2Snapshot>;
-  /** Start the daemon if needed and check that it answers. */
+  /** Check the home, start the daemon if needed and check that it answers. */
   verifyStartable(): Promise<void>;
   start(ecosystemFile: string, env: Record<string, string>): Promise<void>;
   reload(ecosystemFile: string, env: Record<string, string>): Promise<void>;
@@ -43,6 +44,7 @@ export function createPm2(runner: Runner, home: string, cwd: string): Pm2 {
     });
   const verify = (res: RunResult, what: string) => {
     if (res.exitCode === 0 && !res.timedOut) return res;
+    verifyHomeUsable(home, cwd); // the usual cause, said plainly rather than as PM2's stack traces
     const detail = lastLines(`${res.stdout}\n${res.stderr}`, 5);
     throw new OpsError('PM2', `PM2 could not ${what}${res.timedOut ? ' (timed out)' : ''}: ${detail}`, {
       hint: `Check that PM2's home ${home} is writable (or set PM2_HOME), and read ${join(home, 'pm2.log')}.`,
@@ -60,6 +62,7 @@ export function createPm2(runner: Runner, home: string, cwd: string): Pm2 {
       return { instances: parseJlist(raw), envOf: (name: string) => parseAppEnv(raw, name) };
     },
     async verifyStartable() {
+      verifyHomeUsable(home, cwd);
       verify(await run(['ping'], {}, PM2_QUERY_TIMEOUT_MS), 'start its daemon');
     },
     async start(file, env) {

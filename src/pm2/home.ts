@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { accessSync, constants, existsSync, readFileSync, type Stats, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { OpsError } from '../errors.js';
 
 /** PM2's home: `$PM2_HOME` (relative to the app root) when set, else `.opsctl/pm2` of the app. */
 export function pm2Home(root: string, env: Record<string, string | undefined>): string {
@@ -18,4 +19,41 @@ export function isDaemonRunning(home: string): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * What makes the home unusable for PM2, or undefined: the home (or a folder above it) is a file, or the nearest
+ * existing folder is not writable. Only looks at the file system, so it is cheap enough to ask after any failure.
+ */
+export function homeProblem(home: string): string | undefined {
+  for (let dir = home; ; dir = dirname(dir)) {
+    let stats: Stats;
+    try {
+      stats = statSync(dir);
+    } catch {
+      if (dirname(dir) === dir) return undefined;
+      continue;
+    }
+    if (!stats.isDirectory()) return dir === home ? 'is a file, not a folder' : `is inside ${dir}, which is a file`;
+    try {
+      accessSync(dir, constants.W_OK | constants.X_OK);
+    } catch {
+      return dir === home ? 'is not writable' : `cannot be created: ${dir} is not writable`;
+    }
+    return undefined;
+  }
+}
+
+/** Throw when PM2 could not start a daemon in this home, saying why and what to do. */
+export function verifyHomeUsable(home: string, root: string): void {
+  const problem = homeProblem(home);
+  if (!problem) return;
+  const fallback = join(root, '.opsctl', 'pm2');
+  throw new OpsError('PM2_HOME', `PM2 cannot run: its home ${home} ${problem}.`, {
+    hint:
+      home === fallback
+        ? 'Move that file out of the way, or set PM2_HOME to a writable folder.'
+        : `Point PM2_HOME at a writable folder, or unset it to use ${fallback}.`,
+    exitCode: 3,
+  });
 }

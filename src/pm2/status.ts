@@ -1,7 +1,7 @@
 import { probeHealth } from '../deploy/health.js';
 import type { AppPackage } from '../packages/types.js';
 import type { Pm2 } from './cli.js';
-import { isDaemonRunning } from './home.js';
+import { isDaemonRunning, verifyHomeUsable } from './home.js';
 import type { Pm2Instance } from './processes.js';
 
 /** `status` per package (CONTRACT.md section 7), plus the state summarised for people. */
@@ -14,12 +14,17 @@ export interface PackageStatus {
   instances: Array<Pick<Pm2Instance, 'pid' | 'state' | 'uptimeMs' | 'restarts' | 'memoryBytes' | 'cpu'>>;
 }
 
-/** Read PM2's view of the packages without starting a daemon: no daemon means nothing is running. */
+/**
+ * Read PM2's view of the packages without starting a daemon: no daemon means nothing is running, unless the
+ * home is unusable (a file, not writable): then no daemon could run there at all, which is an error.
+ */
 export async function readStatus(
   pm2: Pm2,
   packages: AppPackage[],
+  root: string,
 ): Promise<{ daemon: boolean; packages: PackageStatus[] }> {
   const daemon = isDaemonRunning(pm2.home);
+  if (!daemon) verifyHomeUsable(pm2.home, root);
   const all = daemon ? await pm2.jlist() : [];
   const rows = await Promise.all(
     packages.map(async (pkg): Promise<PackageStatus> => {
