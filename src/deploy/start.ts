@@ -5,6 +5,7 @@ import type { AppPackage } from '../packages/types.js';
 import { desiredInstances, startCommand, writeEcosystem } from '../pm2/ecosystem.js';
 import { logOffsets, pm2LogFiles, readLogTail } from '../pm2/logs.js';
 import type { Pm2Instance } from '../pm2/processes.js';
+import { importFailureIn } from './crash.js';
 import { packageEnv } from './env.js';
 import { waitHealthy } from './health.js';
 import { deployPaths } from './paths.js';
@@ -13,6 +14,7 @@ import type { StepSpec, TaskWrapper } from './step.js';
 import type { Decision, DeployRun } from './types.js';
 
 const LOG_TAIL_LINES = 20;
+const CRASH_SCAN_LINES = 400; // the new release's log lines searched for a failed import
 /** Without a port, "healthy" means the instances stay online for about 1.5 s of 100 ms probes. */
 const PORTLESS_STABLE_PROBES = 15;
 const APP_ENV_KEYS = ['PORT', 'DATABASE_URL', 'REDIS_URL'];
@@ -68,7 +70,13 @@ export function startSteps(run: DeployRun, pkg: AppPackage): [StepSpec, StepSpec
     }
   };
 
-  const fatal = (id: string) => async () => problemOf(await instancesOf(), id, live.baseline, live.fresh);
+  /** Read first: a failed import leaves the instance "online" (no restarts), and reading the log costs no jlist. */
+  const loadFailure = () => {
+    const error = importFailureIn(readLogTail(logs, CRASH_SCAN_LINES, live.offsets));
+    return error && `the release failed to load its code (${error})`;
+  };
+  const fatal = (id: string) => async () =>
+    loadFailure() ?? problemOf(await instancesOf(), id, live.baseline, live.fresh);
   const gate = (id: string) =>
     live.unchanged
       ? waitHealthy(pkg, { timeoutMs: run.options.healthTimeoutMs, stableProbes: 1 })

@@ -1,113 +1,37 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
-import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pm2Bin } from '../../src/pm2/cli.js';
-import { BIN, opsctl } from '../helpers/cli.js';
-import { freePort } from '../helpers/tcp.js';
+import { BIN } from '../helpers/cli.js';
+import {
+  assertNoSecrets,
+  createShopApp,
+  filesUnder,
+  health,
+  type DeployJson as Json,
+  type ShopApp,
+  steps,
+  TOKEN,
+} from '../helpers/deploy-app.js';
 
 /** deploy, status, scale, stop and --foreground on a copy of examples/shop with real npm, PM2 and PostgreSQL. */
 
-const EXAMPLE = fileURLToPath(new URL('../../examples/shop', import.meta.url));
-const EXCLUDED = new Set(['node_modules', '.opsctl', 'dist']);
-const PASSWORD = `pw-${process.pid}-Zq9x`;
-const TOKEN = `tok-${process.pid}-Hh7k2`;
-
+let shop: ShopApp;
 let app: string;
 let env: Record<string, string>;
 let ports: { backend: number; frontend: number };
-let admin: pg.Client;
-let dbName: string;
 
-function baseUrl(): URL {
-  const url = new URL(process.env.OPSCTL_TEST_PG_URL || 'postgres://127.0.0.1:5432/test');
-  if (!url.username) url.username = process.env.PGUSER || process.env.USER || userInfo().username;
-  return url;
-}
-
-async function health(port: number): Promise<number> {
-  try {
-    return (await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2_000) })).status;
-  } catch {
-    return 0;
-  }
-}
-
-const run = (args: string[], timeoutMs = 90_000) => opsctl(['-C', app, ...args], { env, timeoutMs });
-
-function assertNoSecrets(...texts: string[]): void {
-  for (const text of texts) {
-    expect(text).not.toContain(PASSWORD);
-    expect(text).not.toContain(TOKEN);
-  }
-}
-
-function filesUnder(dir: string): string[] {
-  try {
-    return readdirSync(dir, { recursive: true, withFileTypes: true })
-      .filter((e) => e.isFile())
-      .map((e) => join(e.parentPath, e.name));
-  } catch {
-    return [];
-  }
-}
+const run = (args: string[], timeoutMs = 90_000) => shop.run(args, { timeoutMs });
 
 beforeAll(async () => {
-  app = mkdtempSync(join(tmpdir(), 'opsctl-deploy-'));
-  cpSync(EXAMPLE, app, { recursive: true, filter: (src) => !EXCLUDED.has(basename(src)) });
-  ports = { backend: await freePort(), frontend: await freePort() };
-  const config = join(app, 'opsctl.config.yaml');
-  writeFileSync(
-    config,
-    readFileSync(config, 'utf8')
-      .replace('port: 4000', `port: ${ports.backend}`)
-      .replace('port: 3000', `port: ${ports.frontend}`),
-  );
-  admin = new pg.Client({ connectionString: baseUrl().toString() });
-  await admin.connect();
-  dbName = `opsctl_deploy_${process.pid}`;
-  await admin.query(`create database ${dbName}`);
-  const url = baseUrl();
-  url.password = PASSWORD; // the machine's Postgres trusts local connections; the password must still never show
-  url.pathname = `/${dbName}`;
-  env = { DATABASE_URL: url.toString(), REDIS_URL: 'redis://127.0.0.1:6379', API_TOKEN: TOKEN, PM2_HOME: '', CI: '1' };
-  delete (env as Record<string, string | undefined>).PM2_HOME;
+  shop = await createShopApp('deploy');
+  ({ dir: app, env, ports } = shop);
 });
 
 afterAll(async () => {
-  if (app) {
-    try {
-      execFileSync(process.execPath, [pm2Bin(), 'kill'], {
-        env: { ...process.env, PM2_HOME: join(app, '.opsctl', 'pm2') },
-        stdio: 'ignore',
-        timeout: 20_000,
-      });
-    } catch {
-      // no daemon was started
-    }
-  }
-  if (admin) {
-    await admin.query(`drop database if exists ${dbName} with (force)`).catch(() => {});
-    await admin.end();
-  }
-  if (app) rmSync(app, { recursive: true, force: true });
+  await shop?.cleanup();
 });
-
-type Json = {
-  exitCode: number;
-  packages: Array<{
-    name: string;
-    steps: Array<{ step: string; status: string; reason?: string }>;
-    logTail?: string[];
-    rolledBackTo?: string;
-  }>;
-};
-const steps = (doc: Json, pkg: string) =>
-  Object.fromEntries(doc.packages.find((p) => p.name === pkg)!.steps.map((s) => [s.step, s.status]));
 
 describe('opsctl deploy', () => {
   it('deploys both packages, migrates, and status shows them online', async () => {

@@ -1,0 +1,121 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { expect } from 'vitest';
+import { pm2Bin } from '../../src/pm2/cli.js';
+import { type CliResult, opsctl } from './cli.js';
+import { freePort } from './tcp.js';
+
+/** A copy of examples/shop in a temp dir, on free ports, with a database of its own, for real deploys. */
+
+const EXAMPLE = fileURLToPath(new URL('../../examples/shop', import.meta.url));
+const EXCLUDED = new Set(['node_modules', '.opsctl', 'dist']);
+/** Secrets the app is given; no opsctl output or kept file may show them. */
+export const PASSWORD = `pw-${process.pid}-Zq9x`;
+export const TOKEN = `tok-${process.pid}-Hh7k2`;
+
+export interface ShopApp {
+  dir: string;
+  /** The environment opsctl runs with (DATABASE_URL with PASSWORD, API_TOKEN, CI). */
+  env: Record<string, string>;
+  ports: { backend: number; frontend: number };
+  run(args: string[], options?: { env?: Record<string, string>; timeoutMs?: number }): Promise<CliResult>;
+  /** Kill the app's PM2 daemon, drop its database, remove the copy. */
+  cleanup(): Promise<void>;
+}
+
+function baseUrl(): URL {
+  const url = new URL(process.env.OPSCTL_TEST_PG_URL || 'postgres://127.0.0.1:5432/test');
+  if (!url.username) url.username = process.env.PGUSER || process.env.USER || userInfo().username;
+  return url;
+}
+
+export async function createShopApp(name: string): Promise<ShopApp> {
+  const dir = mkdtempSync(join(tmpdir(), `opsctl-${name}-`));
+  cpSync(EXAMPLE, dir, { recursive: true, filter: (src) => !EXCLUDED.has(basename(src)) });
+  const ports = { backend: await freePort(), frontend: await freePort() };
+  const config = join(dir, 'opsctl.config.yaml');
+  writeFileSync(
+    config,
+    readFileSync(config, 'utf8')
+      .replace('port: 4000', `port: ${ports.backend}`)
+      .replace('port: 3000', `port: ${ports.frontend}`),
+  );
+  const admin = new pg.Client({ connectionString: baseUrl().toString() });
+  await admin.connect();
+  const dbName = `opsctl_${name.replace(/\W/g, '_')}_${process.pid}`;
+  await admin.query(`create database ${dbName}`);
+  const url = baseUrl();
+  url.password = PASSWORD; // the machine's Postgres trusts local connections; the password must still never show
+  url.pathname = `/${dbName}`;
+  const env = { DATABASE_URL: url.toString(), REDIS_URL: 'redis://127.0.0.1:6379', API_TOKEN: TOKEN, CI: '1' };
+  return {
+    dir,
+    env,
+    ports,
+    run: (args, options = {}) =>
+      opsctl(['-C', dir, ...args], {
+        // PM2's home is the app's own .opsctl/pm2 (cleanup kills that daemon) unless a test sets one
+        env: { PM2_HOME: undefined, ...env, ...options.env },
+        timeoutMs: options.timeoutMs ?? 90_000,
+      }),
+    async cleanup() {
+      try {
+        execFileSync(process.execPath, [pm2Bin(), 'kill'], {
+          env: { ...process.env, PM2_HOME: join(dir, '.opsctl', 'pm2') },
+          stdio: 'ignore',
+          timeout: 20_000,
+        });
+      } catch {
+        // no daemon was started
+      }
+      await admin.query(`drop database if exists ${dbName} with (force)`).catch(() => {});
+      await admin.end();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** GET /health on 127.0.0.1: the status, or 0 when nothing answers. */
+export async function health(port: number): Promise<number> {
+  try {
+    return (await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2_000) })).status;
+  } catch {
+    return 0;
+  }
+}
+
+export function assertNoSecrets(...texts: string[]): void {
+  for (const text of texts) {
+    expect(text).not.toContain(PASSWORD);
+    expect(text).not.toContain(TOKEN);
+  }
+}
+
+export function filesUnder(dir: string): string[] {
+  try {
+    return readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => join(e.parentPath, e.name));
+  } catch {
+    return [];
+  }
+}
+
+/** `deploy --json`'s document, as far as these tests read it. */
+export type DeployJson = {
+  exitCode: number;
+  packages: Array<{
+    name: string;
+    steps: Array<{ step: string; status: string; reason?: string; durationMs?: number }>;
+    logTail?: string[];
+    rolledBackTo?: string;
+  }>;
+};
+
+/** A package's steps as `{ step: status }`. */
+export const steps = (doc: DeployJson, pkg: string) =>
+  Object.fromEntries(doc.packages.find((p) => p.name === pkg)!.steps.map((s) => [s.step, s.status]));
