@@ -7,6 +7,8 @@ import pg from 'pg';
 import { expect } from 'vitest';
 import { pm2Bin } from '../../src/pm2/cli.js';
 import { type CliResult, opsctl } from './cli.js';
+import { startTestPostgres, type TestPostgres } from './postgres.js';
+import { hasRedisServer, startRedis, type TestRedis } from './redis.js';
 import { freePort } from './tcp.js';
 
 /** A copy of examples/shop in a temp dir, on free ports, with a database of its own, for real deploys. */
@@ -27,10 +29,22 @@ export interface ShopApp {
   cleanup(): Promise<void>;
 }
 
-function baseUrl(): URL {
-  const url = new URL(process.env.OPSCTL_TEST_PG_URL || 'postgres://127.0.0.1:5432/test');
-  if (!url.username) url.username = process.env.PGUSER || process.env.USER || userInfo().username;
-  return url;
+/** The embedded cluster's generated password, when one is used: it must never show either. */
+const extraSecrets: string[] = [];
+
+/**
+ * The server to create the app's database on: OPSCTL_TEST_PG_URL (CI's PostgreSQL), else a throwaway embedded
+ * cluster of the app's own, so the tests need no PostgreSQL on the machine.
+ */
+async function adminServer(): Promise<{ url: URL; embedded?: TestPostgres }> {
+  if (process.env.OPSCTL_TEST_PG_URL) {
+    const url = new URL(process.env.OPSCTL_TEST_PG_URL);
+    if (!url.username) url.username = process.env.PGUSER || process.env.USER || userInfo().username;
+    return { url };
+  }
+  const embedded = await startTestPostgres();
+  extraSecrets.push(embedded.password);
+  return { url: new URL(embedded.url), embedded };
 }
 
 export async function createShopApp(name: string): Promise<ShopApp> {
@@ -44,14 +58,19 @@ export async function createShopApp(name: string): Promise<ShopApp> {
       .replace('port: 4000', `port: ${ports.backend}`)
       .replace('port: 3000', `port: ${ports.frontend}`),
   );
-  const admin = new pg.Client({ connectionString: baseUrl().toString() });
+  const server = await adminServer();
+  const admin = new pg.Client({ connectionString: server.url.toString() });
   await admin.connect();
   const dbName = `opsctl_${name.replace(/\W/g, '_')}_${process.pid}`;
   await admin.query(`create database ${dbName}`);
-  const url = baseUrl();
-  url.password = PASSWORD; // the machine's Postgres trusts local connections; the password must still never show
+  const url = new URL(server.url);
+  // the machine's Postgres trusts local connections; the password must still never show
+  if (!server.embedded) url.password = PASSWORD;
   url.pathname = `/${dbName}`;
-  const env = { DATABASE_URL: url.toString(), REDIS_URL: 'redis://127.0.0.1:6379', API_TOKEN: TOKEN, CI: '1' };
+  // the backend's /health pings Redis when REDIS_URL is set; without redis-server it runs without a cache
+  const redis: TestRedis | undefined = hasRedisServer() ? await startRedis() : undefined;
+  const env: Record<string, string> = { DATABASE_URL: url.toString(), API_TOKEN: TOKEN, CI: '1' };
+  if (redis) env.REDIS_URL = redis.url;
   return {
     dir,
     env,
@@ -74,6 +93,8 @@ export async function createShopApp(name: string): Promise<ShopApp> {
       }
       await admin.query(`drop database if exists ${dbName} with (force)`).catch(() => {});
       await admin.end();
+      await redis?.stop();
+      await server.embedded?.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -92,6 +113,7 @@ export function assertNoSecrets(...texts: string[]): void {
   for (const text of texts) {
     expect(text).not.toContain(PASSWORD);
     expect(text).not.toContain(TOKEN);
+    for (const secret of extraSecrets) expect(text).not.toContain(secret);
   }
 }
 
