@@ -1,21 +1,39 @@
-import { relative } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { findMigrationsFolder } from '../db/migrate/folder.js';
 import { openMigrator, readMigrationStatus } from '../db/migrate/migrator.js';
 import { planUp, verifyNoDrift } from '../db/migrate/plan.js';
 import { prepareMigrations } from '../db/migrate/steps.js';
 import { OpsError } from '../errors.js';
 import type { AppPackage } from '../packages/types.js';
+import { startCommand } from '../pm2/ecosystem.js';
 import type { StepSpec } from './step.js';
 import type { Decision, DeployRun } from './types.js';
 
-/** The package a migrate step is reported under: the one holding the migrations folder, else the first started. */
+/**
+ * The package a migrate step is reported under: the selected package holding the migrations folder; for a folder
+ * outside every package, the first package this deploy starts. None (no migrate step) when the folder belongs to a
+ * package that is not being deployed, or nothing is started: deploying only a library leaves the database alone.
+ */
 export function migrationsOwner(run: DeployRun): AppPackage | undefined {
-  const folder = findMigrationsFolder(run.deps.config.root, run.deps.config.database.migrations);
+  const { root, database } = run.deps.config;
+  const folder = findMigrationsFolder(root, database.migrations);
   if (!folder) return undefined;
-  const owner = run.packages.find(
-    (p) => !relative(p.dir, folder.dir).startsWith('..') && p.dir !== run.deps.config.root,
-  );
-  return owner ?? run.packages.find((p) => p.scripts.start !== undefined) ?? run.packages[0];
+  const inside = (dir: string) => !relative(dir, folder.dir).startsWith('..');
+  const owner = run.packages.find((p) => p.dir !== root && inside(p.dir));
+  if (owner) return owner;
+  const holder = nearestPackageDir(folder.dir, root);
+  if (holder && holder !== root) return undefined;
+  return run.packages.find((p) => startCommand(p) !== undefined);
+}
+
+/** The closest folder at or above `dir` (and below `root`) holding a package.json. */
+function nearestPackageDir(dir: string, root: string): string | undefined {
+  for (let d = dir; !relative(root, d).startsWith('..'); d = dirname(d)) {
+    if (existsSync(join(d, 'package.json'))) return d;
+    if (d === root) break;
+  }
+  return undefined;
 }
 
 /** `migrate`: the pending migrations, once, before any backend starts (the migrate command's own engine). */
