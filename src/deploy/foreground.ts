@@ -15,6 +15,9 @@ export interface ForegroundHooks {
   onEvent(text: string): void;
 }
 
+/** 128 + SIGTERM, as a shell reports a process stopped by it. */
+const TERMINATED_EXIT_CODE = 143;
+
 export interface ForegroundResult {
   exitCode: number;
   failed?: Error;
@@ -37,7 +40,12 @@ export async function runForeground(run: DeployRun, hooks: ForegroundHooks): Pro
       [...children.values()].flatMap((c) => (c.pid ? [c.pid] : [])),
       STOP_GRACE_MS,
     );
-  const onTerm = () => process.exit(143);
+  // SIGTERM (a supervisor stopping us) ends the run like a child's exit would; Ctrl-C is the CLI's (exit 130)
+  const terminated = new AbortController();
+  const onTerm = () => terminated.abort();
+  const termination = new Promise<'terminated'>((resolve) =>
+    terminated.signal.addEventListener('abort', () => resolve('terminated'), { once: true }),
+  );
   process.on('exit', stopAll);
   process.once('SIGTERM', onTerm);
   const exits: Promise<{ pkg: string; code: number }>[] = [];
@@ -69,14 +77,17 @@ export async function runForeground(run: DeployRun, hooks: ForegroundHooks): Pro
       );
       const problem = await waitHealthy(pkg, {
         timeoutMs: run.options.healthTimeoutMs,
+        signal: terminated.signal,
         fatal: async () => (exitCode !== undefined ? `exited with code ${exitCode}` : undefined),
       });
+      if (terminated.signal.aborted) return { exitCode: TERMINATED_EXIT_CODE, tails };
       if (problem) return failure(pkg, `${pkg.name} did not become healthy: ${problem}`, tails);
       hooks.onEvent(`✔ ${pkg.name} is up${pkg.port ? ` on http://localhost:${pkg.port}` : ''} (pid ${child.pid})`);
     }
     if (!children.size) return { exitCode: 0, tails };
     hooks.onEvent('Running in the foreground; Ctrl-C stops every process.');
-    const first = await Promise.race(exits);
+    const first = await Promise.race([...exits, termination]);
+    if (first === 'terminated') return { exitCode: TERMINATED_EXIT_CODE, tails };
     const pkg = run.packages.find((p) => p.name === first.pkg)!;
     return failure(pkg, `${first.pkg} exited with code ${first.code}; stopping the others.`, tails);
   } finally {

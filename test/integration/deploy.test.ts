@@ -161,7 +161,10 @@ describe('opsctl deploy', () => {
     expect(res.stderr).toContain('Unknown package');
   });
 
-  it('--foreground runs plain children and Ctrl-C leaves no process behind', async () => {
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('--foreground runs plain children and %s leaves no process behind', async (signal, expected) => {
     const child = spawn(
       process.execPath,
       [BIN, '-C', app, 'deploy', '--foreground', '--skip-install', '--skip-build'],
@@ -177,9 +180,9 @@ describe('opsctl deploy', () => {
     expect(await health(ports.frontend)).toBe(200);
     const code = await new Promise<number | null>((resolve) => {
       child.once('exit', (c) => resolve(c));
-      child.kill('SIGINT');
+      child.kill(signal);
     });
-    expect(code).toBe(130);
+    expect(code).toBe(expected);
     assertNoSecrets(stderr);
     expect(await health(ports.backend)).toBe(0);
     expect(await health(ports.frontend)).toBe(0);
