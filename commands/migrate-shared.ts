@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { describeFolderChoice, type MigrationsFolder } from '../src/db/migrate/folder.js';
 import { describeHolder, type LockHolder } from '../src/db/migrate/lock.js';
+import { openMigrator } from '../src/db/migrate/migrator.js';
 import { isOpsError, OpsError } from '../src/errors.js';
 import type { Cli } from './context.js';
 import { err, reportError } from './output.js';
@@ -19,6 +20,18 @@ export function noteFolder(cli: Cli, folder: MigrationsFolder): void {
 
 export function lockWaitNote(cli: Cli): (holder: LockHolder | undefined) => void {
   return (holder) => note(cli, `… waiting for the migration lock, held by ${describeHolder(holder)}`);
+}
+
+/** The migrator for this app's database, saying on stderr when it waits for another runner's lock. */
+export function openCliMigrator(cli: Cli, options: { lockTimeout?: number; dryRun: boolean }) {
+  const config = cli.config();
+  return openMigrator({
+    root: config.root,
+    database: config.database,
+    lockTimeoutMs: options.lockTimeout,
+    onLockWait: lockWaitNote(cli),
+    dryRun: options.dryRun,
+  });
 }
 
 /** Report a failure that happened part-way: the error on stderr, and under --json the fields so far plus the error. */

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { connectClient } from '../src/db/migrate/connect.js';
 import { type CreateFormat, createMigration } from '../src/db/migrate/create.js';
-import { openMigrator } from '../src/db/migrate/migrator.js';
 import { verifyUpOptions } from '../src/db/migrate/plan.js';
 import { prepareUp } from '../src/db/migrate/prepare.js';
 import { readMigrationStatus } from '../src/db/migrate/read-status.js';
@@ -10,7 +9,7 @@ import { type MigrationRunResult, migrationTasks } from '../src/db/migrate/tasks
 import { ExitCode, errorMessage } from '../src/errors.js';
 import { runTasks } from '../src/tasks/run.js';
 import { runCommand } from './context.js';
-import { finishWithError, lockWaitNote, note, noteFolder } from './migrate-shared.js';
+import { finishWithError, note, noteFolder, openCliMigrator } from './migrate-shared.js';
 import { out } from './output.js';
 
 const CREATE_VERIFY_TIMEOUT_MS = 3_000; // create works offline; the database check is a courtesy
@@ -18,7 +17,6 @@ const CREATE_VERIFY_TIMEOUT_MS = 3_000; // create works offline; the database ch
 /** `opsctl migrate [up]`: apply pending migrations under the lock, one transaction each. */
 export function up(cmd: Command): Promise<number> {
   return runCommand(cmd, async (cli) => {
-    const config = cli.config();
     const opts = cli.opts as {
       to?: string;
       step?: number;
@@ -28,13 +26,7 @@ export function up(cmd: Command): Promise<number> {
     };
     const dryRun = Boolean(opts.dryRun);
     verifyUpOptions({ to: opts.to, step: opts.step });
-    const migrator = await openMigrator({
-      root: config.root,
-      database: config.database,
-      lockTimeoutMs: opts.lockTimeout,
-      onLockWait: lockWaitNote(cli),
-      dryRun,
-    });
+    const migrator = await openCliMigrator(cli, { lockTimeout: opts.lockTimeout, dryRun });
     const result: MigrationRunResult = { done: [], notRun: [] };
     let changes: SchemaChanges | undefined;
     const fields = () => ({

@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
-import { openMigrator } from '../src/db/migrate/migrator.js';
 import { verifyDownOptions } from '../src/db/migrate/plan.js';
 import { prepareDown } from '../src/db/migrate/prepare.js';
 import { type MigrationRunResult, migrationTasks } from '../src/db/migrate/tasks.js';
 import { ExitCode, OpsError, usageError } from '../src/errors.js';
 import { runTasks } from '../src/tasks/run.js';
 import { canPrompt, runCommand } from './context.js';
-import { confirm, finishWithError, lockWaitNote, note, noteFolder } from './migrate-shared.js';
+import { confirm, finishWithError, note, noteFolder, openCliMigrator } from './migrate-shared.js';
 import { out } from './output.js';
 
 interface RollbackOptions {
@@ -40,13 +39,7 @@ export default function rollback(cmd: Command): Promise<number> {
         'Pass --yes to confirm, or --dry-run to see what would be reverted.',
       );
     }
-    const migrator = await openMigrator({
-      root: config.root,
-      database: config.database,
-      lockTimeoutMs: opts.lockTimeout,
-      onLockWait: lockWaitNote(cli),
-      dryRun,
-    });
+    const migrator = await openCliMigrator(cli, { lockTimeout: opts.lockTimeout, dryRun });
     const result: MigrationRunResult = { done: [], notRun: [] };
     const fields = () => ({ reverted: result.done, ...(dryRun ? { dryRun: true, notRun: result.notRun } : {}) });
     try {
