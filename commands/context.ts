@@ -80,9 +80,15 @@ export function createCli(cmd: Command): Cli {
   };
 }
 
+/** The command as the user typed it: `opsctl migrate` is "migrate", though its default subcommand `up` runs. */
 function commandPath(cmd: Command): string {
   const names: string[] = [];
-  for (let c: Command | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
+  for (let c: Command | null = cmd; c?.parent; c = c.parent) {
+    // commander keeps the default subcommand's name privately; `args[0]` is the subcommand name when typed
+    const implicit =
+      (c.parent as { _defaultCommandName?: string })._defaultCommandName === c.name() && c.parent.args[0] !== c.name();
+    if (!implicit) names.unshift(c.name());
+  }
   return names.join(' ');
 }
 

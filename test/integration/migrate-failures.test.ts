@@ -55,7 +55,7 @@ describe.each(testServers())('migrate: failures and bad input ($label)', (server
     expect(hasStackTrace(res.stderr)).toBe(false);
     const doc = JSON.parse(res.stdout);
     expect(doc).toMatchObject({
-      command: 'migrate up',
+      command: 'migrate',
       ok: false,
       exitCode: 3,
       applied: ['0001_first'],

@@ -54,7 +54,7 @@ describe.each(testServers())('migrate: formats, ordering, status ($label)', (ser
 
     const up = await json('migrate');
     expect(up.stderr).toBe('');
-    expect(up.doc).toMatchObject({ command: 'migrate up', ok: true, exitCode: 0, applied: ALL });
+    expect(up.doc).toMatchObject({ command: 'migrate', ok: true, exitCode: 0, applied: ALL });
     for (const table of ['products', 'orders', 'customers', 'invoices', 'shipments'])
       expect(await db.hasTable(table)).toBe(true);
     const [column] = await db.query(
