@@ -197,3 +197,30 @@ describe('doctor', () => {
     expect(res.stdout).toMatch(/✖ node-version {2}Node\.js .* does not satisfy api \(engines\.node >=99\)/);
   });
 });
+
+describe('GitHub Actions', () => {
+  it('announces each secret with ::add-mask:: on stderr and keeps stdout one clean JSON document', async () => {
+    const res = await opsctl(['config', 'show', '--json'], {
+      cwd: app,
+      env: {
+        GITHUB_ACTIONS: 'true',
+        DATABASE_URL: 'postgres://ci:gha-secret-pw@db:5432/app',
+        DEPLOY_TOKEN: 'tok-gha-123',
+      },
+    });
+    expect(res.exitCode).toBe(0);
+    expect(res.stderr).toContain('::add-mask::gha-secret-pw\n');
+    expect(res.stderr).toContain('::add-mask::tok-gha-123\n');
+    expect(res.stdout).not.toContain('gha-secret-pw');
+    expect(JSON.parse(res.stdout).database.url).toBe('postgres://ci:****@db:5432/app');
+  });
+
+  it('does not announce secrets outside GitHub Actions', async () => {
+    const res = await opsctl(['config', 'show', '--json'], {
+      cwd: app,
+      env: { GITHUB_ACTIONS: undefined, DATABASE_URL: 'postgres://ci:gha-secret-pw@db:5432/app' },
+    });
+    expect(res.stderr).not.toContain('add-mask');
+    expect(res.stderr + res.stdout).not.toContain('gha-secret-pw');
+  });
+});
