@@ -58,7 +58,7 @@ export async function runForeground(run: DeployRun, hooks: ForegroundHooks): Pro
         : ['npm', command.args];
       const tail: string[] = [];
       tails.set(pkg.name, tail);
-      const child = runner.spawn(cmd, args, {
+      const child = await runner.spawn(cmd, args, {
         cwd: pkg.dir,
         env: packageEnv(config, pkg),
         onLine: (line) => {

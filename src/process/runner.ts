@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import { redact } from '../output/redact.js';
 
 /** The outcome of a finished child process. Failing commands are values, not exceptions. */
@@ -45,14 +44,22 @@ export interface SpawnedProcess {
 export interface Runner {
   run(command: string, args: string[], options: RunOptions): Promise<RunResult>;
   /** For long-lived children (deploy --foreground); runners for tests may leave it out. */
-  spawn?(command: string, args: string[], options: SpawnOptions): SpawnedProcess;
+  spawn?(command: string, args: string[], options: SpawnOptions): Promise<SpawnedProcess>;
 }
+
+/** execa is loaded on first use: most commands never start a child process, and it is a large module. */
+let execaModule: Promise<typeof import('execa')> | undefined;
+const loadExeca = () => {
+  execaModule ??= import('execa');
+  return execaModule;
+};
 
 export function createRunner(debug?: (line: string) => void): Runner {
   return {
     async run(command, args, options) {
       debug?.(redact(`$ ${command} ${args.join(' ')}${options.cwd ? `  (in ${options.cwd})` : ''}`));
       const started = performance.now();
+      const { execa } = await loadExeca();
       const child = execa(command, args, {
         cwd: options.cwd,
         timeout: options.timeoutMs,
@@ -85,8 +92,9 @@ export function createRunner(debug?: (line: string) => void): Runner {
         durationMs: Math.round(performance.now() - started),
       };
     },
-    spawn(command, args, options) {
+    async spawn(command, args, options) {
       debug?.(redact(`$ ${command} ${args.join(' ')}${options.cwd ? `  (in ${options.cwd})` : ''}`));
+      const { execa } = await loadExeca();
       const started = performance.now();
       const child = execa(command, args, {
         cwd: options.cwd,
