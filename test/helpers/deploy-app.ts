@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,20 +82,35 @@ export async function createShopApp(name: string): Promise<ShopApp> {
         timeoutMs: options.timeoutMs ?? 90_000,
       }),
     async cleanup() {
-      try {
-        execFileSync(process.execPath, [pm2Bin(), 'kill'], {
-          env: { ...process.env, PM2_HOME: join(dir, '.opsctl', 'pm2') },
-          stdio: 'ignore',
-          timeout: 20_000,
-        });
-      } catch {
-        // no daemon was started
-      }
-      await admin.query(`drop database if exists ${dbName} with (force)`).catch(() => {});
-      await admin.end();
-      await redis?.stop();
-      await server.embedded?.stop();
+      // every step runs even when one fails (a loaded machine can time out pm2 or pg_ctl): nothing may be left behind
+      const failures: unknown[] = [];
+      const step = async (fn: () => unknown) => {
+        try {
+          await fn();
+        } catch (error) {
+          failures.push(error);
+        }
+      };
+      const home = join(dir, '.opsctl', 'pm2');
+      await step(() => {
+        if (!existsSync(join(home, 'pm2.pid'))) return; // no daemon was started
+        try {
+          execFileSync(process.execPath, [pm2Bin(), 'kill'], {
+            env: { ...process.env, PM2_HOME: home },
+            stdio: 'ignore',
+            timeout: 20_000,
+          });
+        } catch {
+          // pm2 could not stop its daemon in time: kill it (its apps are its children in cluster mode)
+          process.kill(Number(readFileSync(join(home, 'pm2.pid'), 'utf8')), 'SIGKILL');
+        }
+      });
+      await step(() => admin.query(`drop database if exists ${dbName} with (force)`));
+      await step(() => admin.end());
+      await step(() => redis?.stop());
+      await step(() => server.embedded?.stop());
       rmSync(dir, { recursive: true, force: true });
+      if (failures.length) throw new AggregateError(failures, 'cleaning up the test app failed');
     },
   };
 }

@@ -1,7 +1,8 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbedded, stopEmbedded } from '../../src/db/embedded.js';
+import { embeddedPaths } from '../../src/db/embedded-state.js';
 import { createRunner } from '../../src/process/runner.js';
 
 /** A running, password-protected PostgreSQL for one test file. */
@@ -32,6 +33,9 @@ export async function startTestPostgres(): Promise<TestPostgres> {
       async stop() {
         try {
           await stopEmbedded(deps);
+        } catch (err) {
+          killPostmaster(root); // pg_ctl did not stop it (a loaded machine): never leave a server behind
+          throw err;
         } finally {
           rmSync(root, { recursive: true, force: true });
         }
@@ -41,6 +45,16 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     await stopEmbedded(deps).catch(() => undefined);
     rmSync(root, { recursive: true, force: true });
     throw err;
+  }
+}
+
+function killPostmaster(root: string): void {
+  const pidFile = join(embeddedPaths(root).dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  try {
+    process.kill(Number(readFileSync(pidFile, 'utf8').split('\n')[0]), 'SIGKILL');
+  } catch {
+    // already gone
   }
 }
 
