@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, timeCommand } from './lib.js';
+import { median, ratioRow, timeCommand } from './lib.js';
 
 const BIN = fileURLToPath(new URL('../bin/opsctl.js', import.meta.url));
 const SHOP = fileURLToPath(new URL('../examples/shop', import.meta.url));
@@ -94,18 +94,8 @@ export async function run() {
       rmSync(scriptDir, { recursive: true, force: true });
     }
   }
-  const row = (name, ops, base, target) => {
-    const ratio = median(ops) / median(base);
-    return {
-      name,
-      opsctlMs: median(ops),
-      baselineMs: median(base),
-      baseline: 'npm ci + build + pm2 start',
-      ratio,
-      target: `≤ ${target}x`,
-      ok: ratio <= target,
-    };
-  };
+  const row = (name, ops, base, max) =>
+    ratioRow({ name, opsctlMs: median(ops), baseline: 'npm ci + build + pm2 start', baselineMs: median(base), max });
   return [
     row('deploy: first deploy (migrate + health gate)', firstOps, firstScript, 1.5),
     row('deploy: redeploy, nothing changed', againOps, againScript, 0.25),

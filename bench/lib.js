@@ -44,3 +44,9 @@ export function printRows(rows) {
   const widths = header.map((_, i) => Math.max(...all.map((l) => l[i].length)));
   for (const l of all) console.log(l.map((c, i) => c.padEnd(widths[i])).join('  '));
 }
+
+/** A result row: opsctl's time over the baseline's, and whether that ratio is within `max`. */
+export function ratioRow({ name, opsctlMs, baseline, baselineMs, max, target = `<= ${max}x` }) {
+  const ratio = opsctlMs / baselineMs;
+  return { name, opsctlMs, baseline, baselineMs, ratio, target, ok: ratio <= max };
+}

@@ -5,7 +5,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { alternate, timeCommand } from './lib.js';
+import { alternate, ratioRow, timeCommand } from './lib.js';
 
 const BIN = fileURLToPath(new URL('../bin/opsctl.js', import.meta.url));
 const APP = fileURLToPath(new URL('../test/fixtures/deps/app', import.meta.url));
@@ -32,15 +32,13 @@ export async function run() {
       RUNS,
     );
     return [
-      {
+      ratioRow({
         name: 'outdated: opsctl outdated (4 packages)',
         opsctlMs: m.opsctl,
         baseline: 'npm outdated in each package, one after the other',
         baselineMs: m.npm,
-        ratio: m.opsctl / m.npm,
-        target: `<= ${TARGET}x`,
-        ok: m.opsctl / m.npm <= TARGET,
-      },
+        max: TARGET,
+      }),
     ];
   } finally {
     rmSync(root, { recursive: true, force: true });

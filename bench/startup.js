@@ -1,6 +1,6 @@
 // Start-up: `opsctl --version` and `opsctl --help` against `node -e 0`, alternating runs, medians (target ≤ 1.3x).
 import { fileURLToPath } from 'node:url';
-import { alternate, timeCommand } from './lib.js';
+import { alternate, ratioRow, timeCommand } from './lib.js';
 
 const BIN = fileURLToPath(new URL('../bin/opsctl.js', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
@@ -16,13 +16,13 @@ export async function run() {
     },
     RUNS,
   );
-  return ['version', 'help'].map((k) => ({
-    name: `startup: opsctl --${k}`,
-    opsctlMs: m[k],
-    baseline: 'node -e 0',
-    baselineMs: m.bare,
-    ratio: m[k] / m.bare,
-    target: `<= ${TARGET}x`,
-    ok: m[k] / m.bare <= TARGET,
-  }));
+  return ['version', 'help'].map((k) =>
+    ratioRow({
+      name: `startup: opsctl --${k}`,
+      opsctlMs: m[k],
+      baseline: 'node -e 0',
+      baselineMs: m.bare,
+      max: TARGET,
+    }),
+  );
 }

@@ -1,22 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { inspectorCheck } from '../../src/checks/inspector.js';
 import { freePort } from '../../src/db/free-port.js';
 import { findOpenInspectors } from '../../src/net/inspectors.js';
 import { createRunner } from '../../src/process/runner.js';
 import { checkContext } from '../helpers/check-context.js';
+import { trackChildren } from '../helpers/children.js';
 
-const children: ChildProcess[] = [];
-
-afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null) {
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-    }
-  }
-});
+const children = trackChildren();
 
 /** Start node with the given options and wait until its inspector says it is listening (on stderr). */
 async function startNode(nodeArgs: string[], script = 'setInterval(() => {}, 1000)'): Promise<ChildProcess> {

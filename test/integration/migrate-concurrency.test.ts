@@ -1,10 +1,18 @@
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connectClient } from '../../src/db/migrate/connect.js';
 import { lockKeys } from '../../src/db/migrate/lock.js';
 import { BIN, hasStackTrace, opsctl } from '../helpers/cli.js';
-import { cliEnv, createDatabase, makeApp, manyMigrations, type TestDatabase, testServers } from './migrate-setup.js';
+import {
+  cliEnv,
+  createDatabase,
+  makeApp,
+  manyMigrations,
+  type TestDatabase,
+  testServers,
+  useServer,
+} from './migrate-setup.js';
 
 const RUNNERS = 8;
 const MIGRATIONS = 60;
@@ -18,19 +26,12 @@ async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 
 }
 
 describe.each(testServers())('migrate: concurrency, locking, interruption ($label)', (server) => {
-  let serverUrl: string;
-  let stopServer: () => Promise<void>;
+  const serverUrl = useServer(server);
   let db: TestDatabase;
   let app: ReturnType<typeof makeApp>;
 
-  beforeAll(async () => {
-    const started = await server.start();
-    serverUrl = started.url;
-    stopServer = started.stop;
-  });
-  afterAll(async () => stopServer?.());
   beforeEach(async () => {
-    db = await createDatabase(serverUrl);
+    db = await createDatabase(serverUrl());
   });
   afterEach(async () => {
     await db.drop();

@@ -1,38 +1,23 @@
 import { rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/db/free-port.js';
 import { hasStackTrace, opsctl } from '../helpers/cli.js';
-import { cliEnv, createDatabase, makeApp, type TestDatabase, testServers } from './migrate-setup.js';
+import { cliEnv, createDatabase, makeApp, type TestDatabase, testServers, useServer } from './migrate-setup.js';
 
 const OK = {
   'migrations/0001_first.sql': '-- up\ncreate table first (id int);\n-- down\ndrop table first;\n',
 };
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  await new Promise((done) => server.close(done));
-  return port;
-}
-
 describe.each(testServers())('migrate: failures and bad input ($label)', (server) => {
-  let serverUrl: string;
-  let stopServer: () => Promise<void>;
+  const serverUrl = useServer(server);
   let db: TestDatabase;
   let app: ReturnType<typeof makeApp>;
   const run = (args: string[], env: Record<string, string | undefined> = {}) =>
     opsctl(['-C', app.root, ...args], { env: { ...cliEnv(db.url), ...env } });
 
-  beforeAll(async () => {
-    const started = await server.start();
-    serverUrl = started.url;
-    stopServer = started.stop;
-  });
-  afterAll(async () => stopServer?.());
   beforeEach(async () => {
-    db = await createDatabase(serverUrl);
+    db = await createDatabase(serverUrl());
     app = makeApp(OK);
   });
   afterEach(async () => {
@@ -214,7 +199,7 @@ describe.each(testServers())('migrate: failures and bad input ($label)', (server
   });
 
   it('unreachable database: exit 4 with a clear message', async () => {
-    const url = `postgres://postgres@127.0.0.1:${await closedPort()}/app`;
+    const url = `postgres://postgres@127.0.0.1:${await freePort()}/app`;
     for (const args of [['migrate'], ['migrate', 'status'], ['rollback', '--yes']]) {
       const res = await run(args, { DATABASE_URL: url });
       expect(res.exitCode).toBe(4);

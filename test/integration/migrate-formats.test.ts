@@ -1,8 +1,8 @@
 import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hasStackTrace, opsctl } from '../helpers/cli.js';
-import { cliEnv, createDatabase, makeApp, type TestDatabase, testServers } from './migrate-setup.js';
+import { cliEnv, createDatabase, makeApp, type TestDatabase, testServers, useServer } from './migrate-setup.js';
 
 const FORMATS = resolve(import.meta.dirname, '../fixtures/migrations/formats');
 const ALL = readdirSync(FORMATS)
@@ -11,8 +11,7 @@ const ALL = readdirSync(FORMATS)
   .sort();
 
 describe.each(testServers())('migrate: formats, ordering, status ($label)', (server) => {
-  let serverUrl: string;
-  let stopServer: () => Promise<void>;
+  const serverUrl = useServer(server);
   let db: TestDatabase;
   let app: ReturnType<typeof makeApp>;
   const run = (...args: string[]) => opsctl(['-C', app.root, ...args], { env: cliEnv(db.url) });
@@ -21,14 +20,8 @@ describe.each(testServers())('migrate: formats, ordering, status ($label)', (ser
     return { ...res, doc: JSON.parse(res.stdout) as Record<string, unknown> };
   };
 
-  beforeAll(async () => {
-    const started = await server.start();
-    serverUrl = started.url;
-    stopServer = started.stop;
-  });
-  afterAll(async () => stopServer?.());
   beforeEach(async () => {
-    db = await createDatabase(serverUrl);
+    db = await createDatabase(serverUrl());
     app = makeApp({});
     cpSync(FORMATS, join(app.root, 'migrations'), { recursive: true });
   });

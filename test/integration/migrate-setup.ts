@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 import { connectClient } from '../../src/db/migrate/connect.js';
 import { machinePostgresUrl, startTestPostgres } from '../helpers/postgres.js';
 
@@ -10,6 +11,16 @@ import { machinePostgresUrl, startTestPostgres } from '../helpers/postgres.js';
 export interface TestServer {
   label: string;
   start(): Promise<{ url: string; stop(): Promise<void> }>;
+}
+
+/** Start `server` once for the enclosing describe block and stop it after; returns its URL once started. */
+export function useServer(server: TestServer): () => string {
+  let started: { url: string; stop(): Promise<void> } | undefined;
+  beforeAll(async () => {
+    started = await server.start();
+  });
+  afterAll(async () => started?.stop());
+  return () => started!.url;
 }
 
 export function testServers(): TestServer[] {

@@ -5,16 +5,11 @@ import { portCheck } from '../../src/checks/port.js';
 import { freePort } from '../../src/db/free-port.js';
 import { addSecret, clearSecrets } from '../../src/output/redact.js';
 import { appPackage, checkContext } from '../helpers/check-context.js';
+import { trackChildren } from '../helpers/children.js';
 
-const children: ChildProcess[] = [];
+const children = trackChildren();
 
-afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null) {
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-    }
-  }
+afterEach(() => {
   clearSecrets();
 });
 

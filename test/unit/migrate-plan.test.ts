@@ -3,7 +3,7 @@ import { nextVersion, slugify } from '../../src/db/migrate/create.js';
 import { planDown, planUp, verifyNoDrift } from '../../src/db/migrate/plan.js';
 import type { MigrationSource } from '../../src/db/migrate/sources.js';
 import { type AppliedRow, compareState, hasFindings } from '../../src/db/migrate/state.js';
-import { isOpsError } from '../../src/errors.js';
+import { opsErrorOf } from '../helpers/errors.js';
 
 const source = (name: string, checksum = `sum-${name}`): MigrationSource => ({
   name,
@@ -20,16 +20,6 @@ const row = (name: string, checksum = `sum-${name}`): AppliedRow => ({
 });
 
 const sources = ['0001_a', '0002_b', '0003_c', '0004_d'].map((n) => source(n));
-
-function errorOf(fn: () => unknown): { exitCode: number; message: string } {
-  try {
-    fn();
-  } catch (err) {
-    if (isOpsError(err)) return { exitCode: err.exitCode, message: err.message };
-    throw err;
-  }
-  throw new Error('expected an error');
-}
 
 describe('compareState', () => {
   it('sorts files and rows into executed, pending, drifted and missing', () => {
@@ -65,11 +55,11 @@ describe('planUp', () => {
     expect(planUp(sources, status, { to: '0001_a' })).toEqual([]);
   });
   it('an unknown --to, or --to with --step, is a usage error', () => {
-    expect(errorOf(() => planUp(sources, status, { to: '0009_x' }))).toEqual({
+    expect(opsErrorOf(() => planUp(sources, status, { to: '0009_x' }))).toEqual({
       exitCode: 2,
       message: '--to 0009_x: no such migration.',
     });
-    expect(errorOf(() => planUp(sources, status, { to: '0003_c', step: 1 })).exitCode).toBe(2);
+    expect(opsErrorOf(() => planUp(sources, status, { to: '0003_c', step: 1 })).exitCode).toBe(2);
   });
 });
 
@@ -82,19 +72,19 @@ describe('planDown', () => {
     expect(planDown(sources, status, { all: true }).map((s) => s.name)).toEqual(['0003_c', '0002_b', '0001_a']);
   });
   it('--to a pending migration is a usage error; a missing file cannot be reverted', () => {
-    expect(errorOf(() => planDown(sources, status, { to: '0004_d' }))).toEqual({
+    expect(opsErrorOf(() => planDown(sources, status, { to: '0004_d' }))).toEqual({
       exitCode: 2,
       message: '--to 0004_d: that migration is not applied.',
     });
     const gone = compareState(sources, [row('0001_a'), row('0005_gone')]);
-    expect(errorOf(() => planDown(sources, gone, {})).message).toContain('Cannot roll back 0005_gone');
+    expect(opsErrorOf(() => planDown(sources, gone, {})).message).toContain('Cannot roll back 0005_gone');
   });
 });
 
 describe('verifyNoDrift', () => {
   it('refuses drift and missing with exit 1 unless allowed', () => {
     const status = compareState(sources, [row('0001_a', 'changed')]);
-    expect(errorOf(() => verifyNoDrift(status, false))).toEqual({
+    expect(opsErrorOf(() => verifyNoDrift(status, false))).toEqual({
       exitCode: 1,
       message: 'Refusing to migrate: migrations changed since they were applied: 0001_a.',
     });

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readMigrationSources } from '../../src/db/migrate/sources.js';
 import { describeSqlError } from '../../src/db/migrate/sql-error.js';
 import { hasNoTransactionMarker, splitSections, splitStatements } from '../../src/db/migrate/sql-text.js';
-import { isOpsError } from '../../src/errors.js';
+import { opsErrorOf } from '../helpers/errors.js';
 
 const dirs: string[] = [];
 function folder(files: Record<string, string>): string {
@@ -17,16 +17,6 @@ function folder(files: Record<string, string>): string {
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-
-function thrown(fn: () => unknown): { exitCode: number; message: string } {
-  try {
-    fn();
-  } catch (err) {
-    if (isOpsError(err)) return { exitCode: err.exitCode, message: err.message };
-    throw err;
-  }
-  throw new Error('expected an error');
-}
 
 describe('splitSections', () => {
   it('splits -- up / -- down and remembers where each starts', () => {
@@ -124,20 +114,22 @@ describe('readMigrationSources', () => {
   });
 
   it('rejects two migrations with the same version (exit 2)', () => {
-    expect(thrown(() => readMigrationSources(folder({ '0001_a.sql': '', '0001_b.js': '' }), 'migrations'))).toEqual({
-      exitCode: 2,
-      message: 'migrations: two migrations share a version: 0001 (0001_a, 0001_b).',
-    });
+    expect(opsErrorOf(() => readMigrationSources(folder({ '0001_a.sql': '', '0001_b.js': '' }), 'migrations'))).toEqual(
+      {
+        exitCode: 2,
+        message: 'migrations: two migrations share a version: 0001 (0001_a, 0001_b).',
+      },
+    );
   });
 
   it('rejects one migration in two formats, an orphan down file and an unversioned file (exit 2)', () => {
-    expect(thrown(() => readMigrationSources(folder({ '0001_a.sql': '', '0001_a.up.sql': '' }), 'm')).message).toBe(
+    expect(opsErrorOf(() => readMigrationSources(folder({ '0001_a.sql': '', '0001_a.up.sql': '' }), 'm')).message).toBe(
       'm: migration 0001_a is defined more than once (0001_a.sql, 0001_a.up.sql).',
     );
-    expect(thrown(() => readMigrationSources(folder({ '0001_a.down.sql': '' }), 'm')).message).toContain(
+    expect(opsErrorOf(() => readMigrationSources(folder({ '0001_a.down.sql': '' }), 'm')).message).toContain(
       'no matching 0001_a.up.sql',
     );
-    expect(thrown(() => readMigrationSources(folder({ 'init.sql': '' }), 'm'))).toEqual({
+    expect(opsErrorOf(() => readMigrationSources(folder({ 'init.sql': '' }), 'm'))).toEqual({
       exitCode: 2,
       message: 'm: init.sql does not start with a version (like 0001_name.sql).',
     });
