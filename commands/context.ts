@@ -7,7 +7,7 @@ import { createRunner, type Runner } from '../src/process/runner.js';
 import type { RendererKind } from '../src/tasks/run.js';
 import { err, type JsonEnvelope, printJson, reportError } from './output.js';
 
-/** The global options of CONTRACT.md section 3, as every command sees them. */
+/** The global options of the README ("Commands": global options), as every command sees them. */
 export interface GlobalOptions {
   cwd?: string;
   config?: string;

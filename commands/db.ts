@@ -5,7 +5,7 @@ import { ExitCode, OpsError, usageError } from '../src/errors.js';
 import { type Cli, runCommand } from './context.js';
 import { err, out, table } from './output.js';
 
-/** `opsctl db start|stop|status|url`: the embedded PostgreSQL under .opsctl/pg (CONTRACT.md section 6). */
+/** `opsctl db start|stop|status|url`: the embedded PostgreSQL under .opsctl/pg (README, "Commands"). */
 export function start(cmd: Command): Promise<number> {
   return runCommand(cmd, async (cli) => {
     const config = localConfig(cli);
@@ -85,7 +85,7 @@ export function url(cmd: Command): Promise<number> {
   });
 }
 
-/** The embedded database is for local use only (CONTRACT.md section 6). */
+/** The embedded database is for local use only (README, "Commands"). */
 function localConfig(cli: Cli): ResolvedConfig {
   const config = cli.config();
   if (config.envName === 'production') {

@@ -8,7 +8,7 @@ const processAction = (name: 'start' | 'stop' | 'restart' | 'logs' | 'scale') =>
   default: (await import('./process.js'))[name],
 });
 
-/** `deploy`, `status`, `start|stop|restart`, `logs`, `scale` (CONTRACT.md section 6); actions load lazily. */
+/** `deploy`, `status`, `start|stop|restart`, `logs`, `scale` (README, "Commands"); actions load lazily. */
 export function registerDeploy(program: Command, lazy: Lazy): void {
   program
     .command('deploy')

@@ -33,7 +33,7 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
       if (err.code === 'commander.help') return err.exitCode === 0 ? 0 : 2;
-      // commander already printed the message; usage errors are exit 2 (CONTRACT.md section 4)
+      // commander already printed the message; usage errors are exit 2 (README, "Exit codes")
       return 2;
     }
     const { reportError } = await import('./output.js');

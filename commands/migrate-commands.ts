@@ -23,7 +23,7 @@ const migrateAction = (name: 'up' | 'create') => async () => ({
 });
 const rollbackAction = () => import('./rollback.js');
 
-/** `migrate [up|status|create|down]` and `rollback` (CONTRACT.md section 6); actions load lazily. */
+/** `migrate [up|status|create|down]` and `rollback` (README, "Commands"); actions load lazily. */
 export function registerMigrate(program: Command, lazy: Lazy): void {
   const migrate = program
     .command('migrate')

@@ -1,7 +1,7 @@
 import { isOpsError } from '../src/errors.js';
 import { redact, redactValue } from '../src/output/redact.js';
 
-/** Printing lives here: stdout for results, stderr for progress and errors (CONTRACT.md section 5). */
+/** Printing lives here: stdout for results, stderr for progress and errors (README, "Output"). */
 export function out(text: string): void {
   process.stdout.write(`${redact(text)}\n`);
 }

@@ -1,4 +1,4 @@
-/** Exit codes shared by every command (CONTRACT.md section 4). */
+/** Exit codes shared by every command (README, "Exit codes"). */
 export const ExitCode = {
   ok: 0,
   findings: 1,

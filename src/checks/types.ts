@@ -12,7 +12,7 @@ export interface CheckResult {
   details?: string[];
 }
 
-/** A finished check as reported by `opsctl doctor` (CONTRACT.md section 7). */
+/** A finished check as reported by `opsctl doctor` (README, "JSON shapes"). */
 export interface CheckReport extends CheckResult {
   id: string;
   durationMs: number;

@@ -73,7 +73,7 @@ function readDotenv(root: string): Record<string, string> {
   const file = join(root, '.env');
   if (!existsSync(file)) return {};
   const values = parseDotenv(readFileSync(file));
-  // every .env value is treated as a secret (CONTRACT.md section 5)
+  // every .env value is treated as a secret (README, "Output")
   for (const value of Object.values(values)) addSecret(value);
   return values;
 }

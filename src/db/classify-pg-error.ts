@@ -1,4 +1,4 @@
-import { classifySocketError, errorCode } from './reach.js';
+import { classifySocketError, errorCode } from '../net/reach.js';
 
 /** Why a PostgreSQL connection or query failed, one value per runbook entry. */
 export type PgFailure =

@@ -13,7 +13,7 @@ import {
   readEmbeddedState,
   writeEmbeddedState,
 } from './embedded-state.js';
-import { freePort, isPortFree, pickPort } from './free-port.js';
+import { freePort, isPortFree, pickPort } from '../net/free-port.js';
 import { ensureDatabase, initialiseCluster, isInitialised, lastLines } from './init-cluster.js';
 import { ensureServerUser, isRoot, readServerUser, type ServerUser, verifyTraversable } from './os-user.js';
 import { isPostmasterRunning, removeStaleLockFiles, waitForLeftovers } from './postmaster.js';

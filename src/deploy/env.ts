@@ -2,7 +2,7 @@ import type { ResolvedConfig } from '../config/types.js';
 import type { AppPackage } from '../packages/types.js';
 
 /**
- * The environment of a process opsctl starts (CONTRACT.md section 1): the app's environment (`.env` under the
+ * The environment of a process opsctl starts (README, "Config"): the app's environment (`.env` under the
  * real one), then PORT, DATABASE_URL and REDIS_URL, then the package's own `env`, which wins.
  */
 export function packageEnv(config: ResolvedConfig, pkg: AppPackage): Record<string, string> {

@@ -7,7 +7,7 @@ import type { Runner } from '../process/runner.js';
 export type StepName = 'install' | 'build' | 'migrate' | 'start' | 'health';
 export type StepStatus = 'done' | 'skipped' | 'failed';
 
-/** One step of one package, as `deploy --json` reports it (CONTRACT.md section 7). */
+/** One step of one package, as `deploy --json` reports it (README, "JSON shapes"). */
 export interface StepReport {
   step: StepName;
   status: StepStatus;

@@ -1,4 +1,4 @@
-/** One npm package of the app, as opsctl knows it (CONTRACT.md section 1). */
+/** One npm package of the app, as opsctl knows it (README, "Config"). */
 export interface AppPackage {
   name: string;
   /** Absolute folder. */

@@ -4,7 +4,7 @@ import type { Pm2 } from './cli.js';
 import { isDaemonRunning, verifyHomeUsable } from './home.js';
 import type { Pm2Instance } from './processes.js';
 
-/** `status` per package (CONTRACT.md section 7), plus the state summarised for people. */
+/** `status` per package (README, "JSON shapes"), plus the state summarised for people. */
 export interface PackageStatus {
   name: string;
   port?: number;

@@ -1,4 +1,4 @@
-import { classifySocketError, errorCode } from '../db/reach.js';
+import { classifySocketError, errorCode } from '../net/reach.js';
 
 /** Why a Redis connection or PING failed, one value per runbook entry. */
 export type RedisFailure =

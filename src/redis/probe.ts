@@ -1,4 +1,4 @@
-import { probeTcp } from '../db/reach.js';
+import { probeTcp } from '../net/reach.js';
 import { addUrlPassword } from '../output/redact.js';
 import { classifyRedisError, type RedisFailure } from './classify-error.js';
 

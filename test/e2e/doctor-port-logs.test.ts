@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/db/free-port.js';
+import { freePort } from '../../src/net/free-port.js';
 import { opsctl } from '../helpers/cli.js';
 
 let app: string;

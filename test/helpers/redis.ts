@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
-import { freePort } from '../../src/db/free-port.js';
+import { freePort } from '../../src/net/free-port.js';
 
 /** A throwaway redis-server on 127.0.0.1. */
 export interface TestRedis {

@@ -1,6 +1,6 @@
 import { createServer, type Socket } from 'node:net';
 
-export { freePort } from '../../src/db/free-port.js';
+export { freePort } from '../../src/net/free-port.js';
 
 /** A TCP server on 127.0.0.1 that accepts connections and never answers: a hung service. */
 export interface HungServer {

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { freePort } from '../../src/db/free-port.js';
+import { freePort } from '../../src/net/free-port.js';
 
 /**
  * The example app (examples/shop) as a user gets it: installed from its lockfiles, built, tested, and the

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { inspectorCheck } from '../../src/checks/inspector.js';
-import { freePort } from '../../src/db/free-port.js';
+import { freePort } from '../../src/net/free-port.js';
 import { findOpenInspectors } from '../../src/net/inspectors.js';
 import { createRunner } from '../../src/process/runner.js';
 import { checkContext } from '../helpers/check-context.js';

@@ -1,7 +1,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/db/free-port.js';
+import { freePort } from '../../src/net/free-port.js';
 import { hasStackTrace, opsctl } from '../helpers/cli.js';
 import { cliEnv, createDatabase, makeApp, type TestDatabase, testServers, useServer } from './migrate-setup.js';
 

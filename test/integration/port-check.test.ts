@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { portCheck } from '../../src/checks/port.js';
-import { freePort } from '../../src/db/free-port.js';
+import { freePort } from '../../src/net/free-port.js';
 import { addSecret, clearSecrets } from '../../src/output/redact.js';
 import { appPackage, checkContext } from '../helpers/check-context.js';
 import { trackChildren } from '../helpers/children.js';

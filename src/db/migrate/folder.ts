@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { configError, usageError } from '../../errors.js';
 
-/** Where opsctl looks for migrations when `database.migrations` is not set, in order (CONTRACT.md section 6). */
+/** Where opsctl looks for migrations when `database.migrations` is not set, in order (README, "Commands"). */
 export const CANDIDATE_FOLDERS = ['migrations', 'backend/migrations', 'db/migrations'];
 
 /** The migrations folder in use and how it was found. */

@@ -6,7 +6,7 @@ import { hasNoTransactionMarker, type SqlPart, splitSections } from './sql-text.
 
 /** One migration found in the folder: a SQL file, an up/down SQL pair, or a JS/TS module. */
 export interface MigrationSource {
-  /** The file name without its extension(s): `0001_create_orders` (CONTRACT.md section 7). */
+  /** The file name without its extension(s): `0001_create_orders` (README, "JSON shapes"). */
   name: string;
   /** The digits before the first underscore. */
   version: string;

@@ -10,7 +10,7 @@ export interface AppliedRow {
   durationMs: number;
 }
 
-/** What `migrate status` reports (CONTRACT.md section 7). */
+/** What `migrate status` reports (README, "JSON shapes"). */
 export interface MigrationStatus {
   /** Every applied migration, in file-name order, including drifted and missing ones. */
   executed: Array<{ name: string; appliedAt: string }>;
@@ -36,7 +36,7 @@ export function qualified(state: StateTable): string {
 }
 
 /**
- * Create the schema and state table if needed. Call it under the migration lock (CONTRACT.md section 6).
+ * Create the schema and state table if needed. Call it under the migration lock (README, "Commands").
  * Existence is checked first: `create schema if not exists` still demands CREATE on the database, which an
  * application role often lacks even when everything already exists.
  */
