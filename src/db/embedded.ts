@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { OpsError } from '../errors.js';
+import { freePort, isPortFree, pickPort } from '../net/free-port.js';
 import { addSecret, redact } from '../output/redact.js';
 import type { Runner } from '../process/runner.js';
 import { readPgBinaries } from './binaries.js';
@@ -13,7 +14,6 @@ import {
   readEmbeddedState,
   writeEmbeddedState,
 } from './embedded-state.js';
-import { freePort, isPortFree, pickPort } from '../net/free-port.js';
 import { ensureDatabase, initialiseCluster, isInitialised, lastLines } from './init-cluster.js';
 import { ensureServerUser, isRoot, readServerUser, type ServerUser, verifyTraversable } from './os-user.js';
 import { isPostmasterRunning, removeStaleLockFiles, waitForLeftovers } from './postmaster.js';

@@ -1,7 +1,7 @@
+import { probeTcp } from '../net/reach.js';
 import { addUrlPassword } from '../output/redact.js';
 import { classifyPgError, type PgFailure } from './classify-pg-error.js';
 import type { PgTarget } from './pg-target.js';
-import { probeTcp } from '../net/reach.js';
 
 /** The layer a probe got to: each one has its own runbook entry. */
 export type PgLayer = 'dns' | 'tcp' | 'connect' | 'query';
