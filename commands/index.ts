@@ -34,17 +34,15 @@ export async function run(argv: string[]): Promise<number> {
     await buildProgram().parseAsync(argv);
     return lastExitCode();
   } catch (error) {
-    if (!(error instanceof UsageFailure)) throw error;
+    const options = { debug: argv.includes('--debug'), json: argv.includes('--json') };
+    if (!(error instanceof UsageFailure)) return reportError(error, { ...options, command: argv[2] ?? '' });
     const { code, message, exitCode } = error.commanderError;
     if (code === 'commander.helpDisplayed' || code === 'commander.version') return ExitCode.ok;
     // help shown because a subcommand is missing (`opsctl config`) exits 1 in commander; for us it is a usage error
-    if (code === 'commander.help' && exitCode === 0) return ExitCode.ok;
-    const { what, hint } = explain(code === 'commander.help' ? `opsctl ${error.command} needs a subcommand.` : message);
-    return reportError(usageError(what, hint ?? `See \`opsctl ${error.command ? `${error.command} ` : ''}--help\`.`), {
-      debug: argv.includes('--debug'),
-      json: argv.includes('--json'),
-      command: error.command,
-    });
+    if (code === 'commander.help' && exitCode === ExitCode.ok) return ExitCode.ok;
+    const typed = ['opsctl', error.command].filter(Boolean).join(' ');
+    const { what, hint } = explain(code === 'commander.help' ? `${typed} needs a subcommand.` : message);
+    return reportError(usageError(what, hint ?? `See \`${typed} --help\`.`), { ...options, command: error.command });
   }
 }
 
