@@ -7,9 +7,9 @@ import * as deps from './deps/index.js';
 import * as doctor from './doctor/index.js';
 import * as migrate from './migrate/index.js';
 import * as processes from './process/index.js';
+import { createProgram } from './shared/global-options.js';
 import { commandName, lastExitCode } from './shared/lazy.js';
 import { reportError } from './shared/output.js';
-import { createProgram } from './shared/program.js';
 
 /**
  * The program: the global options and each family's commands. Only commander loads before a command runs; each

@@ -1,7 +1,7 @@
 import { ExitCode } from '../../src/errors.js';
+import type { Program } from '../shared/global-options.js';
 import { helpText } from '../shared/help.js';
 import { lazyAction } from '../shared/lazy.js';
-import type { Program } from '../shared/program.js';
 
 /** `opsctl config show|schema` (README, "`opsctl config show` / `opsctl config schema`"). */
 export function register(program: Program): void {

@@ -1,7 +1,7 @@
 import { ExitCode } from '../../src/errors.js';
+import type { Program } from '../shared/global-options.js';
 import { helpText } from '../shared/help.js';
 import { lazyAction } from '../shared/lazy.js';
-import type { Program } from '../shared/program.js';
 
 /** `opsctl db start|stop|status|url`: a local PostgreSQL for development (README, "`opsctl db start|stop|status|url`"). */
 export function register(program: Program): void {

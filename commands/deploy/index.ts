@@ -1,9 +1,9 @@
 import { Option } from '@commander-js/extra-typings';
 import { ExitCode } from '../../src/errors.js';
+import type { Program } from '../shared/global-options.js';
 import { helpText } from '../shared/help.js';
 import { lazyAction } from '../shared/lazy.js';
 import { positiveMilliseconds } from '../shared/parse-options.js';
-import type { Program } from '../shared/program.js';
 
 const DEFAULT_HEALTH_TIMEOUT_MS = 30_000;
 

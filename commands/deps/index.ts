@@ -1,9 +1,9 @@
 import { Option } from '@commander-js/extra-typings';
 import { ExitCode } from '../../src/errors.js';
+import type { Program } from '../shared/global-options.js';
 import { helpText } from '../shared/help.js';
 import { lazyAction } from '../shared/lazy.js';
 import { positiveInt } from '../shared/parse-options.js';
-import type { Program } from '../shared/program.js';
 
 const registryTimeout = () =>
   new Option('--timeout <ms>', 'time limit per registry request (default 30000)').argParser(positiveInt);

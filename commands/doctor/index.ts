@@ -1,9 +1,9 @@
 import { Option } from '@commander-js/extra-typings';
 import { ExitCode } from '../../src/errors.js';
+import type { Program } from '../shared/global-options.js';
 import { helpText } from '../shared/help.js';
 import { lazyAction } from '../shared/lazy.js';
 import { positiveInt } from '../shared/parse-options.js';
-import type { Program } from '../shared/program.js';
 
 /** `opsctl doctor` (alias `troubleshoot`): the on-call checks (README, "`opsctl doctor`"). */
 export function register(program: Program): void {

@@ -1,9 +1,9 @@
 import { type Command, Option, type OptionValues } from '@commander-js/extra-typings';
 import { ExitCode } from '../../src/errors.js';
+import type { Program } from '../shared/global-options.js';
 import { type ExitCodeList, helpText } from '../shared/help.js';
 import { lazyAction } from '../shared/lazy.js';
 import { milliseconds, positiveInt } from '../shared/parse-options.js';
-import type { Program } from '../shared/program.js';
 
 const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
 

@@ -1,9 +1,9 @@
 import { Option } from '@commander-js/extra-typings';
 import { ExitCode } from '../../src/errors.js';
+import type { Program } from '../shared/global-options.js';
 import { type ExitCodeList, helpText } from '../shared/help.js';
 import { lazyAction } from '../shared/lazy.js';
 import { lineCount } from '../shared/parse-options.js';
-import type { Program } from '../shared/program.js';
 
 const EXIT_CODES: ExitCodeList = [
   [ExitCode.ok, 'success; also a no-op (already running, scaling to the current count)'],
