@@ -1,7 +1,7 @@
 import { ExitCode, type ExitCodeValue } from '../../src/errors.js';
 
 /** What each exit code means for every command (README, "Exit codes"); a family words its own where it helps. */
-export const EXIT_CODE_MEANINGS: Record<ExitCodeValue, string> = {
+const EXIT_CODE_MEANINGS: Record<ExitCodeValue, string> = {
   [ExitCode.ok]: 'success, or nothing to do',
   [ExitCode.findings]: 'findings (a doctor check failed, outdated, pending migrations with --exit-code)',
   [ExitCode.usage]: 'usage or configuration error',
