@@ -76,6 +76,12 @@ describe('-p/--package', () => {
     ]);
   });
 
+  it('`deploy -p backend --dry-run` plans backend only', async () => {
+    const res = await opsctl(['deploy', '-p', 'backend', '--dry-run', '--json', '-C', app], { env });
+    expect(res.exitCode).toBe(0);
+    expect(packagesOf(res.stdout)).toEqual(['backend']);
+  });
+
   it.each([
     [['-p', 'backend', '-p', 'worker']],
     [['-p', 'backend,worker']],
