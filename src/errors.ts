@@ -7,13 +7,16 @@ export const ExitCode = {
   unreachable: 4,
   locked: 5,
   interrupted: 130,
+  /** `deploy --foreground` stopped by SIGTERM (README, "`opsctl deploy`"). */
+  terminated: 143,
 } as const;
 
+/** One of the codes above; an OpsError can carry no other. */
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
 export interface OpsErrorOptions {
   hint?: string;
-  exitCode?: number;
+  exitCode?: ExitCodeValue;
   cause?: unknown;
 }
 
@@ -24,7 +27,7 @@ export interface OpsErrorOptions {
 export class OpsError extends Error {
   readonly code: string;
   readonly hint?: string;
-  readonly exitCode: number;
+  readonly exitCode: ExitCodeValue;
 
   constructor(code: string, message: string, options: OpsErrorOptions = {}) {
     super(message, { cause: options.cause });

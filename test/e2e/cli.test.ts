@@ -132,6 +132,64 @@ describe('usage errors exit 2 without a stack trace', () => {
   });
 });
 
+describe('--json prints exactly one document, usage errors included', () => {
+  it.each([
+    [['deploy', '--bogus', '--json'], 'deploy', "unknown option '--bogus'"],
+    [['logs', '--json'], 'logs', "missing required argument 'package'"],
+    [['migrate', '--bogus', '--json'], 'migrate', "unknown option '--bogus'"],
+    [['migrate', 'create', '--json'], 'migrate create', "missing required argument 'name'"],
+    [['doctor', '--timeout', 'abc', '--json'], 'doctor', 'expected a positive integer, got "abc"'],
+    [['--json', 'bogus'], '', "unknown command 'bogus'"],
+    [['config', '--json'], 'config', 'opsctl config needs a subcommand.'],
+  ])('%j', async (args, command, message) => {
+    const res = await opsctl(args as string[], { cwd: app });
+    expect(res.exitCode).toBe(2);
+    const doc = JSON.parse(res.stdout); // throws unless stdout is one JSON document
+    expect(doc).toMatchObject({ command, ok: false, exitCode: 2, error: { code: 'USAGE' } });
+    expect(doc.error.message).toContain(message);
+    expect(doc.error.hint).toEqual(expect.any(String));
+    expect(res.stderr).toContain(`✖ ${doc.error.message}`);
+    expect(res.stderr).toContain(`→ ${doc.error.hint}`);
+    expect(hasStackTrace(res.stderr + res.stdout)).toBe(false);
+  });
+
+  it('names the command as typed: the default subcommand only when typed', async () => {
+    for (const [args, command] of [
+      [['migrate', '--json'], 'migrate'],
+      [['migrate', 'up', '--json'], 'migrate up'],
+      [['--json', 'migrate', 'status'], 'migrate status'],
+      [['troubleshoot', '--bogus', '--json'], 'doctor'],
+    ] as const) {
+      const res = await opsctl([...args], { cwd: app }); // no migrations folder: a usage error, before any database
+      expect(res.exitCode, args.join(' ')).toBe(2);
+      expect(JSON.parse(res.stdout).command, args.join(' ')).toBe(command);
+    }
+  });
+});
+
+describe('help', () => {
+  it.each([
+    [['migrate', '--help'], 'opsctl migrate status --exit-code', ['0', '1', '2', '3', '4', '5', '130']],
+    [['deploy', '--help'], 'opsctl deploy backend --dry-run', ['0', '2', '3', '4', '5', '130', '143']],
+    [['rollback', '--help'], 'opsctl rollback --yes', ['0', '1', '2', '3', '4', '5', '130']],
+    [['doctor', '--help'], 'opsctl doctor --only postgres redis', ['0', '1', '2', '130']],
+    [['update', '--help'], 'opsctl update -p backend pg', ['0', '2', '3', '4', '130']],
+    [['db', '--help'], 'opsctl db stop', ['0', '2', '3', '130']],
+    [['logs', '--help'], 'opsctl logs backend --follow', ['0', '2', '3', '130']],
+  ])('%j shows examples and the exit codes that apply', async (args, example, codes) => {
+    const res = await opsctl(args as string[]);
+    expect(res.exitCode).toBe(0);
+    const [, examples = '', exitCodes = ''] = res.stdout.split(/^(?:Examples|Exit codes):$/m);
+    expect(examples.split('\n').filter((l) => l.startsWith('  $ opsctl ')).length).toBeGreaterThanOrEqual(2);
+    expect(examples).toContain(`$ ${example}`);
+    const listed = exitCodes
+      .split('\n')
+      .map((l) => /^ {2}(\d+) +\S/.exec(l)?.[1])
+      .filter(Boolean);
+    expect(listed).toEqual(codes);
+  });
+});
+
 describe('config', () => {
   it('shows the resolved config with secrets redacted, as YAML and as JSON', async () => {
     const dir = writeConfig(

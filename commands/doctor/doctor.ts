@@ -1,12 +1,11 @@
 import chalk from 'chalk';
-import type { Command } from 'commander';
-import { doctorTasks } from '../src/checks/doctor-tasks.js';
-import { doctorChecks, selectChecks } from '../src/checks/index.js';
-import type { CheckReport, CheckStatus } from '../src/checks/types.js';
-import { ExitCode } from '../src/errors.js';
-import { runTasks } from '../src/tasks/run.js';
-import { runCommand } from './context.js';
-import { err, out } from './output.js';
+import { doctorTasks } from '../../src/checks/doctor-tasks.js';
+import { doctorChecks, selectChecks } from '../../src/checks/index.js';
+import type { CheckReport, CheckStatus } from '../../src/checks/types.js';
+import { ExitCode } from '../../src/errors.js';
+import { runTasks } from '../../src/tasks/run.js';
+import { type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
+import { err, out } from '../shared/output.js';
 
 const DEFAULT_TIMEOUT_MS = 3_000;
 
@@ -17,10 +16,17 @@ const ICONS: Record<CheckStatus, string> = {
   skip: chalk.dim('–'),
 };
 
-export default function doctor(cmd: Command): Promise<number> {
+export interface DoctorOptions extends GlobalOptions {
+  timeout?: number;
+  only?: string[];
+  skip?: string[];
+}
+
+/** `opsctl doctor [--only ids...] [--skip ids...] [--timeout ms]` */
+export function doctor(cmd: Invocation<DoctorOptions>): Promise<number> {
   return runCommand(cmd, async (cli) => {
     const config = cli.config();
-    const opts = cli.opts as { timeout?: number; only?: string[]; skip?: string[] };
+    const opts = cli.opts;
     const timeoutMs = opts.timeout ?? config.doctor.timeout ?? DEFAULT_TIMEOUT_MS;
     const checks = selectChecks(doctorChecks(config), opts.only, [...(config.doctor.skip ?? []), ...(opts.skip ?? [])]);
     const reports: CheckReport[] = [];

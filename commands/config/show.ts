@@ -1,10 +1,11 @@
-import type { Command } from 'commander';
 import { stringify } from 'yaml';
-import { redactValue } from '../src/output/redact.js';
-import { runCommand } from './context.js';
-import { out } from './output.js';
+import { ExitCode } from '../../src/errors.js';
+import { redactValue } from '../../src/output/redact.js';
+import { type Invocation, runCommand } from '../shared/context.js';
+import { out } from '../shared/output.js';
 
-export default function configShow(cmd: Command): Promise<number> {
+/** `opsctl config show`: the resolved config, secrets redacted. */
+export function show(cmd: Invocation): Promise<number> {
   return runCommand(cmd, async (cli) => {
     const config = cli.config();
     const shown = redactValue({
@@ -29,8 +30,8 @@ export default function configShow(cmd: Command): Promise<number> {
       audit: config.audit,
       pipelines: config.pipelines,
     });
-    if (cli.json) return cli.finish(0, shown);
+    if (cli.json) return cli.finish(ExitCode.ok, shown);
     out(stringify(shown).trimEnd());
-    return 0;
+    return ExitCode.ok;
   });
 }

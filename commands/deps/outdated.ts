@@ -1,21 +1,25 @@
 import chalk from 'chalk';
-import type { Command } from 'commander';
-import { reachesLevel } from '../src/deps/bump.js';
-import { checkOutdated } from '../src/deps/check-outdated.js';
-import type { Bump, OutdatedDependency } from '../src/deps/types.js';
-import { ExitCode } from '../src/errors.js';
-import { selectPackages } from '../src/packages/discover.js';
-import { runCommand } from './context.js';
-import { err, out, table } from './output.js';
+import { reachesLevel } from '../../src/deps/bump.js';
+import { checkOutdated } from '../../src/deps/check-outdated.js';
+import type { Bump, OutdatedDependency } from '../../src/deps/types.js';
+import { ExitCode } from '../../src/errors.js';
+import { selectPackages } from '../../src/packages/discover.js';
+import { type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
+import { err, out, table } from '../shared/output.js';
 
 type Level = Bump | 'any';
 
+export interface OutdatedOptions extends GlobalOptions {
+  failOn?: Level;
+  timeout?: number;
+}
+
 const BUMP_COLOUR: Record<Bump, (s: string) => string> = { major: chalk.red, minor: chalk.yellow, patch: chalk.green };
 
-export default function outdated(cmd: Command, ...args: unknown[]): Promise<number> {
-  const packages = (args[0] as string[] | undefined) ?? [];
+/** `opsctl outdated [packages...] [--fail-on level]`: every package's outdated dependencies in one table. */
+export function outdated(cmd: Invocation<OutdatedOptions>, packages: string[]): Promise<number> {
   return runCommand(cmd, async (cli) => {
-    const opts = cli.opts as { failOn?: Level; timeout?: number };
+    const opts = cli.opts;
     const selected = selectPackages(cli.config().packages, packages);
     if (!cli.json) err(`Checking ${selected.length} package${selected.length === 1 ? '' : 's'} against the registry…`);
     const result = await checkOutdated(selected, { runner: cli.runner, timeoutMs: opts.timeout });

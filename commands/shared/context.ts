@@ -1,11 +1,11 @@
-import type { Command } from 'commander';
-import { loadConfig } from '../src/config/load.js';
-import type { ResolvedConfig } from '../src/config/types.js';
-import { onSecret } from '../src/output/redact.js';
-import { selectPackages } from '../src/packages/discover.js';
-import { createRunner, type Runner } from '../src/process/runner.js';
-import type { RendererKind } from '../src/tasks/run.js';
-import { err, type JsonEnvelope, printJson, reportError } from './output.js';
+import { loadConfig } from '../../src/config/load.js';
+import type { ResolvedConfig } from '../../src/config/types.js';
+import { ExitCode, type ExitCodeValue } from '../../src/errors.js';
+import { onSecret } from '../../src/output/redact.js';
+import { selectPackages } from '../../src/packages/discover.js';
+import { createRunner, type Runner } from '../../src/process/runner.js';
+import type { RendererKind } from '../../src/tasks/run.js';
+import { envelope, err, errorJson, exitCodeOf, printError, printJson, reportError } from './output.js';
 
 /** The global options of the README ("Commands": global options), as every command sees them. */
 export interface GlobalOptions {
@@ -16,13 +16,24 @@ export interface GlobalOptions {
   package?: string[];
   concurrency?: number;
   yes?: boolean;
+  dryRun?: boolean;
   debug?: boolean;
   color?: boolean;
 }
 
-export interface Cli {
+/**
+ * What the lazy loader hands an action: the command as the user typed it and its options (its own and the global
+ * ones), typed from the declaration in the family's index.ts.
+ */
+export interface Invocation<Options = GlobalOptions> {
+  /** As typed: "migrate" for `opsctl migrate`, "migrate up" for `opsctl migrate up` (README, "JSON shapes"). */
   name: string;
-  opts: GlobalOptions & Record<string, unknown>;
+  opts: Options;
+}
+
+export interface Cli<Options extends GlobalOptions = GlobalOptions> {
+  name: string;
+  opts: Options;
   json: boolean;
   debug: boolean;
   renderer: RendererKind;
@@ -32,6 +43,8 @@ export interface Cli {
   config(): ResolvedConfig;
   /** Print a JSON document (with the envelope) when --json, and return exitCode. */
   finish(exitCode: number, fields: Record<string, unknown>): number;
+  /** A failure part-way: the error on stderr, under --json the fields so far plus the error; returns its exit code. */
+  fail(error: unknown, fields: Record<string, unknown>): ExitCodeValue;
 }
 
 /** Interactive prompts only when stdin and stderr are TTYs and CI is unset. */
@@ -39,14 +52,17 @@ export function canPrompt(): boolean {
   return Boolean(process.stdin.isTTY && process.stderr.isTTY && !process.env.CI);
 }
 
-export function createCli(cmd: Command): Cli {
-  const opts = cmd.optsWithGlobals() as Cli['opts'];
-  const name = commandPath(cmd);
+export function createCli<Options extends GlobalOptions>(invocation: Invocation<Options>): Cli<Options> {
+  const { name, opts } = invocation;
   const json = Boolean(opts.json);
   const debug = Boolean(opts.debug);
   if (process.env.GITHUB_ACTIONS === 'true') onSecret((s) => process.stderr.write(`::add-mask::${s}\n`));
   const startedAt = performance.now();
   let config: ResolvedConfig | undefined;
+  const finish = (exitCode: number, fields: Record<string, unknown>) => {
+    if (json) printJson(envelope(name, exitCode, startedAt, fields));
+    return exitCode;
+  };
   return {
     name,
     opts,
@@ -58,47 +74,31 @@ export function createCli(cmd: Command): Cli {
     config() {
       if (!config) {
         const loaded = loadConfig({ cwd: opts.cwd, config: opts.config, env: opts.env });
-        const names = opts.package?.flatMap((n) => n.split(',')).filter(Boolean);
-        config = { ...loaded, packages: selectPackages(loaded.packages, names) };
+        config = { ...loaded, packages: selectPackages(loaded.packages, opts.package) };
         for (const warning of loaded.warnings) if (!json) err(`⚠ ${warning}`);
       }
       return config;
     },
-    finish(exitCode, fields) {
-      if (json) {
-        const doc: JsonEnvelope = {
-          command: name,
-          ok: exitCode === 0,
-          exitCode,
-          durationMs: Math.round(performance.now() - startedAt),
-          ...fields,
-        };
-        printJson(doc);
-      }
+    finish,
+    fail(error, fields) {
+      printError(error, debug);
+      const exitCode = exitCodeOf(error);
+      finish(exitCode, { ...fields, error: errorJson(error) });
       return exitCode;
     },
   };
 }
 
-/** The command as the user typed it: `opsctl migrate` is "migrate", though its default subcommand `up` runs. */
-function commandPath(cmd: Command): string {
-  const names: string[] = [];
-  for (let c: Command | null = cmd; c?.parent; c = c.parent) {
-    // commander keeps the default subcommand's name privately; `args[0]` is the subcommand name when typed
-    const implicit =
-      (c.parent as { _defaultCommandName?: string })._defaultCommandName === c.name() && c.parent.args[0] !== c.name();
-    if (!implicit) names.unshift(c.name());
-  }
-  return names.join(' ');
-}
-
 /** Run a command body; an OpsError becomes its printed message and exit code. */
-export async function runCommand(cmd: Command, body: (cli: Cli) => Promise<number>): Promise<number> {
-  const cli = createCli(cmd);
+export async function runCommand<Options extends GlobalOptions>(
+  invocation: Invocation<Options>,
+  body: (cli: Cli<Options>) => Promise<number>,
+): Promise<number> {
+  const cli = createCli(invocation);
   const onSigint = () => {
     if (process.stderr.isTTY) process.stderr.write('\u001b[?25h'); // the live renderer hides the cursor
     err('✖ Interrupted.');
-    process.exit(130);
+    process.exit(ExitCode.interrupted);
   };
   process.once('SIGINT', onSigint);
   try {

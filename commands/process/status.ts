@@ -1,17 +1,17 @@
 import chalk from 'chalk';
-import type { Command } from 'commander';
-import { startCommand } from '../src/pm2/ecosystem.js';
-import { readStatus } from '../src/pm2/status.js';
-import { runCommand } from './context.js';
-import { err, out, table } from './output.js';
-import { appPm2 } from './pm2-context.js';
+import { ExitCode } from '../../src/errors.js';
+import { startCommand } from '../../src/pm2/ecosystem.js';
+import { readStatus } from '../../src/pm2/status.js';
+import { type Invocation, runCommand } from '../shared/context.js';
+import { err, out, table } from '../shared/output.js';
+import { appPm2 } from '../shared/pm2-context.js';
 
 /** `opsctl status`: one row per instance (a package with none shows as not running). */
-export default function status(cmd: Command): Promise<number> {
+export function status(cmd: Invocation): Promise<number> {
   return runCommand(cmd, async (cli) => {
     const config = cli.config();
     const result = await readStatus(appPm2(cli, config), config.packages, config.root);
-    if (cli.json) return cli.finish(0, { packages: result.packages });
+    if (cli.json) return cli.finish(ExitCode.ok, { packages: result.packages });
     if (!result.daemon) err('PM2 is not running for this app: nothing is deployed (`opsctl deploy` starts it).');
     const libraries = new Set(config.packages.filter((p) => !startCommand(p)).map((p) => p.name));
     const rows = result.packages.flatMap((p) => {
@@ -35,7 +35,7 @@ export default function status(cmd: Command): Promise<number> {
       ]);
     });
     out(table(rows, ['package', '#', 'pid', 'state', 'uptime', 'restarts', 'memory', 'cpu', 'port', 'health']));
-    return 0;
+    return ExitCode.ok;
   });
 }
 

@@ -1,12 +1,12 @@
 import { createInterface } from 'node:readline/promises';
-import { describeFolderChoice, type MigrationsFolder } from '../src/db/migrate/folder.js';
-import { describeHolder, type LockHolder } from '../src/db/migrate/lock.js';
-import { openMigrator } from '../src/db/migrate/migrator.js';
-import { isOpsError, OpsError } from '../src/errors.js';
-import type { Cli } from './context.js';
-import { err, reportError } from './output.js';
+import { describeFolderChoice, type MigrationsFolder } from '../../src/db/migrate/folder.js';
+import { describeHolder, type LockHolder } from '../../src/db/migrate/lock.js';
+import { openMigrator } from '../../src/db/migrate/migrator.js';
+import { ExitCode, OpsError } from '../../src/errors.js';
+import type { Cli } from '../shared/context.js';
+import { err } from '../shared/output.js';
 
-/** Helpers shared by `migrate` and `rollback`: flags, notes to stderr, failure reporting, confirmation. */
+/** Helpers shared by `migrate` and `rollback`: notes to stderr, the migrator, confirmation. */
 
 /** A line on stderr for people (nothing under --json). */
 export function note(cli: Cli, text: string): void {
@@ -34,17 +34,6 @@ export function openCliMigrator(cli: Cli, options: { lockTimeout?: number; dryRu
   });
 }
 
-/** Report a failure that happened part-way: the error on stderr, and under --json the fields so far plus the error. */
-export function finishWithError(cli: Cli, error: unknown, fields: Record<string, unknown>): number {
-  const exitCode = reportError(error, { debug: cli.debug, json: false, command: cli.name });
-  const ops = isOpsError(error);
-  const message = error instanceof Error ? error.message : String(error);
-  return cli.finish(exitCode, {
-    ...fields,
-    error: { code: ops ? error.code : 'UNEXPECTED', message, hint: ops ? error.hint : undefined },
-  });
-}
-
 /** Ask a yes/no question on stderr; Ctrl-C is exit 130. Only call when `canPrompt()` (streams injectable for tests). */
 export async function confirm(
   question: string,
@@ -56,7 +45,7 @@ export async function confirm(
   const rl = createInterface(streams);
   try {
     const answer = await new Promise<string>((resolve, reject) => {
-      rl.on('SIGINT', () => reject(new OpsError('INTERRUPTED', 'Cancelled.', { exitCode: 130 })));
+      rl.on('SIGINT', () => reject(new OpsError('INTERRUPTED', 'Cancelled.', { exitCode: ExitCode.interrupted })));
       rl.on('close', () => resolve(''));
       rl.question(`${question} (y/N) `).then(resolve, reject);
     });

@@ -1,28 +1,25 @@
-import type { Command } from 'commander';
-import { verifyDownOptions } from '../src/db/migrate/plan.js';
-import { prepareDown } from '../src/db/migrate/prepare.js';
-import { type MigrationRunResult, migrationTasks } from '../src/db/migrate/tasks.js';
-import { ExitCode, OpsError, usageError } from '../src/errors.js';
-import { runTasks } from '../src/tasks/run.js';
-import { canPrompt, runCommand } from './context.js';
-import { confirm, finishWithError, note, noteFolder, openCliMigrator } from './migrate-shared.js';
-import { out } from './output.js';
+import { verifyDownOptions } from '../../src/db/migrate/plan.js';
+import { prepareDown } from '../../src/db/migrate/prepare.js';
+import { type MigrationRunResult, migrationTasks } from '../../src/db/migrate/tasks.js';
+import { ExitCode, OpsError, usageError } from '../../src/errors.js';
+import { runTasks } from '../../src/tasks/run.js';
+import { canPrompt, type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
+import { out } from '../shared/output.js';
+import { confirm, note, noteFolder, openCliMigrator } from './shared.js';
 
-interface RollbackOptions {
+export interface RollbackOptions extends GlobalOptions {
   step?: number;
   to?: string;
   all?: boolean;
   force?: boolean;
-  dryRun?: boolean;
-  yes?: boolean;
-  lockTimeout?: number;
+  lockTimeout: number;
 }
 
 /** `opsctl rollback [--step n|--to name|--all]` (alias `migrate down`): revert applied migrations, newest first. */
-export default function rollback(cmd: Command): Promise<number> {
+export function rollback(cmd: Invocation<RollbackOptions>): Promise<number> {
   return runCommand(cmd, async (cli) => {
     const config = cli.config();
-    const opts = cli.opts as RollbackOptions;
+    const opts = cli.opts;
     const dryRun = Boolean(opts.dryRun);
     // refuse before connecting: these need no database to decide
     verifyDownOptions({ step: opts.step, to: opts.to, all: opts.all });
@@ -58,7 +55,7 @@ export default function rollback(cmd: Command): Promise<number> {
         }
       }
       const errors = await runTasks(migrationTasks(migrator, plan, 'down', result), {}, { renderer: cli.renderer });
-      if (errors.length) return finishWithError(cli, errors[0], fields());
+      if (errors.length) return cli.fail(errors[0], fields());
       note(
         cli,
         dryRun
@@ -68,7 +65,7 @@ export default function rollback(cmd: Command): Promise<number> {
       if (!cli.json) for (const name of result.done) out(name);
       return cli.finish(ExitCode.ok, fields());
     } catch (error) {
-      return finishWithError(cli, error, fields());
+      return cli.fail(error, fields());
     } finally {
       await migrator.close();
     }

@@ -1,15 +1,14 @@
 import chalk from 'chalk';
-import type { Command } from 'commander';
-import { packageTail, runForeground } from '../src/deploy/foreground.js';
-import { createDeployRun, deployReport, deployTasks } from '../src/deploy/tasks.js';
-import type { DeployRun, PackageReport } from '../src/deploy/types.js';
-import { ExitCode, isOpsError } from '../src/errors.js';
-import { runTasks } from '../src/tasks/run.js';
-import { type Cli, runCommand } from './context.js';
-import { err, out, table } from './output.js';
-import { appPm2, namedPackages } from './pm2-context.js';
+import { packageTail, runForeground } from '../../src/deploy/foreground.js';
+import { createDeployRun, deployReport, deployTasks } from '../../src/deploy/tasks.js';
+import type { DeployRun, PackageReport } from '../../src/deploy/types.js';
+import { ExitCode } from '../../src/errors.js';
+import { runTasks } from '../../src/tasks/run.js';
+import { type Cli, type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
+import { err, errorJson, exitCodeOf, out, printError, table } from '../shared/output.js';
+import { appPm2, namedPackages } from '../shared/pm2-context.js';
 
-interface DeployFlags {
+export interface DeployFlags extends GlobalOptions {
   skipInstall?: boolean;
   skipBuild?: boolean;
   skipMigrate?: boolean;
@@ -17,16 +16,13 @@ interface DeployFlags {
   force?: boolean;
   foreground?: boolean;
   healthTimeout: number;
-  dryRun?: boolean;
-  concurrency?: number;
 }
 
 /** `opsctl deploy [packages...]` */
-export default function deploy(cmd: Command, ...args: unknown[]): Promise<number> {
-  const names = args[0];
+export function deploy(cmd: Invocation<DeployFlags>, names: string[]): Promise<number> {
   return runCommand(cmd, async (cli) => {
     const config = cli.config();
-    const flags = cli.opts as unknown as DeployFlags;
+    const flags = cli.opts;
     const packages = namedPackages(config, names).length ? namedPackages(config, names) : config.packages;
     const run = createDeployRun({ config, runner: cli.runner, pm2: appPm2(cli, config) }, packages, {
       force: flags.force,
@@ -47,7 +43,7 @@ export default function deploy(cmd: Command, ...args: unknown[]): Promise<number
 function finish(cli: Cli, run: DeployRun): number {
   const reports = deployReport(run);
   const error = run.errors[0];
-  const exitCode = error ? (isOpsError(error) ? error.exitCode : ExitCode.failed) : ExitCode.ok;
+  const exitCode = error ? exitCodeOf(error) : ExitCode.ok;
   if (!cli.json) {
     printReports(reports);
     for (const r of reports.filter((p) => p.logTail?.length)) {
@@ -55,23 +51,12 @@ function finish(cli: Cli, run: DeployRun): number {
       for (const line of r.logTail!) err(`  ${line}`);
     }
     for (const r of reports.filter((p) => p.rolledBackTo)) err(`↺ ${r.name}: release ${r.rolledBackTo} was put back.`);
-    if (error) {
-      err(`✖ ${error.message}`);
-      if (isOpsError(error) && error.hint) err(`→ ${error.hint}`);
-    }
+    if (error) printError(error, cli.debug);
   }
   return cli.finish(exitCode, {
     dryRun: Boolean(run.options.dryRun),
     packages: reports.map(({ logTail, ...r }) => ({ ...r, ...(logTail?.length ? { logTail } : {}) })),
-    ...(error
-      ? {
-          error: {
-            code: isOpsError(error) ? error.code : 'UNEXPECTED',
-            message: error.message,
-            hint: isOpsError(error) ? error.hint : undefined,
-          },
-        }
-      : {}),
+    ...(error ? { error: errorJson(error) } : {}),
   });
 }
 
@@ -94,7 +79,7 @@ async function foreground(cli: Cli, run: DeployRun): Promise<number> {
     onEvent: (text) => err(text),
   });
   if (result.failed) {
-    err(`✖ ${result.failed.message}`);
+    printError(result.failed, cli.debug);
     for (const line of packageTail(result, 10)) err(`  ${line}`);
   }
   return cli.finish(result.exitCode, { packages: deployReport(run), foreground: true });

@@ -1,17 +1,22 @@
-import type { Command } from 'commander';
-import { checkOutdated } from '../src/deps/check-outdated.js';
-import { type PlannedChange, planChanges, verifyUpdateTargets } from '../src/deps/update-plan.js';
-import type { PackageUpdate } from '../src/deps/update-run.js';
-import { updateTasks } from '../src/deps/update-tasks.js';
-import { ExitCode, isOpsError, usageError } from '../src/errors.js';
-import { runTasks } from '../src/tasks/run.js';
-import { runCommand } from './context.js';
-import { err, out, table } from './output.js';
+import { checkOutdated } from '../../src/deps/check-outdated.js';
+import { type PlannedChange, planChanges, verifyUpdateTargets } from '../../src/deps/update-plan.js';
+import type { PackageUpdate } from '../../src/deps/update-run.js';
+import { updateTasks } from '../../src/deps/update-tasks.js';
+import { ExitCode, isOpsError, usageError } from '../../src/errors.js';
+import { runTasks } from '../../src/tasks/run.js';
+import { type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
+import { err, errorJson, out, printError, table } from '../shared/output.js';
 
-export default function update(cmd: Command, ...args: unknown[]): Promise<number> {
-  const names = (args[0] as string[] | undefined) ?? [];
+export interface UpdateOptions extends GlobalOptions {
+  latest?: boolean;
+  test?: boolean;
+  timeout?: number;
+}
+
+/** `opsctl update [dependencies...] [--latest] [--test]`: npm update in the selected packages. */
+export function update(cmd: Invocation<UpdateOptions>, names: string[]): Promise<number> {
   return runCommand(cmd, async (cli) => {
-    const opts = cli.opts as { latest?: boolean; test?: boolean; dryRun?: boolean; timeout?: number };
+    const opts = cli.opts;
     const config = cli.config();
     const targets = await verifyUpdateTargets(config.packages, names);
     if (opts.test) {
@@ -56,9 +61,7 @@ export default function update(cmd: Command, ...args: unknown[]): Promise<number
       return cli.finish(exitCode, {
         changes: applied,
         packages: results.map(({ output: _o, ...r }) => r),
-        ...(failed && isOpsError(failed)
-          ? { error: { code: failed.code, message: failed.message, hint: failed.hint } }
-          : {}),
+        ...(failed ? { error: errorJson(failed) } : {}),
       });
     }
     printChanges(applied, 'updated', restored.length || failed ? '' : 'Everything was already up to date.');
@@ -67,10 +70,7 @@ export default function update(cmd: Command, ...args: unknown[]): Promise<number
       if (r.output) err(r.output);
       err(`→ Fix the failing tests (or pin the dependency), then run opsctl update again.`);
     }
-    if (failed && isOpsError(failed)) {
-      err(`✖ ${failed.message}`);
-      if (failed.hint) err(`→ ${failed.hint}`);
-    }
+    if (failed) printError(failed, cli.debug);
     return exitCode;
   });
 }

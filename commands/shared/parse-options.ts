@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError } from '@commander-js/extra-typings';
 
 /** Option value parsers shared by every command: a bad value is a usage error (exit 2) naming what was expected. */
 function integer(what: string, min: number) {
@@ -15,3 +15,11 @@ export const positiveInt = integer('a positive integer', 1);
 export const milliseconds = integer('a whole number of milliseconds', 0);
 export const positiveMilliseconds = integer('milliseconds (> 0)', 1);
 export const lineCount = integer('a number of lines', 0);
+
+/**
+ * A repeatable option taking one name per flag or a comma list (`-p a -p b`, `-p a,b`): unlike a variadic option
+ * it never swallows the positional arguments after it (README, "Commands": global options).
+ */
+export function nameList(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), ...value.split(',').filter(Boolean)];
+}

@@ -1,18 +1,21 @@
-import type { Command } from 'commander';
-import { readMigrationStatus } from '../src/db/migrate/read-status.js';
-import { hasFindings, type MigrationStatus } from '../src/db/migrate/state.js';
-import { ExitCode } from '../src/errors.js';
-import { runCommand } from './context.js';
-import { note, noteFolder } from './migrate-shared.js';
-import { out, table } from './output.js';
+import { readMigrationStatus } from '../../src/db/migrate/read-status.js';
+import { hasFindings, type MigrationStatus } from '../../src/db/migrate/state.js';
+import { ExitCode } from '../../src/errors.js';
+import { type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
+import { out, table } from '../shared/output.js';
+import { note, noteFolder } from './shared.js';
 
-// kept apart from migrate.ts so `migrate status` loads neither listr2 nor umzug
+// kept apart from up.ts so `migrate status` loads neither listr2 nor umzug
+
+export interface StatusOptions extends GlobalOptions {
+  exitCode?: boolean;
+}
 
 /** `opsctl migrate status [--exit-code]`: read-only, no lock. */
-export default function status(cmd: Command): Promise<number> {
+export function status(cmd: Invocation<StatusOptions>): Promise<number> {
   return runCommand(cmd, async (cli) => {
     const config = cli.config();
-    const opts = cli.opts as { exitCode?: boolean };
+    const opts = cli.opts;
     const { folder, status } = await readMigrationStatus(config.root, config.database);
     noteFolder(cli, folder);
     const exitCode = opts.exitCode && hasFindings(status) ? ExitCode.findings : ExitCode.ok;

@@ -1,0 +1,38 @@
+import { ExitCode } from '../../src/errors.js';
+import type { Program } from '../shared/global-options.js';
+import { helpText } from '../shared/help.js';
+import { lazyAction } from '../shared/lazy.js';
+
+/** `opsctl db start|stop|status|url`: a local PostgreSQL for development (README, "`opsctl db start|stop|status|url`"). */
+export function register(program: Program): void {
+  const db = program
+    .command('db')
+    .description('a local PostgreSQL for development, kept under .opsctl/pg')
+    .addHelpText(
+      'after',
+      helpText(
+        [
+          'opsctl db start && opsctl db status',
+          'export DATABASE_URL=$(opsctl db url --show-password)',
+          'opsctl db stop',
+        ],
+        [
+          [ExitCode.ok, 'success; also starting a running or stopping a stopped database'],
+          [ExitCode.usage, 'usage or configuration error (db is refused under --env production)'],
+          [ExitCode.failed, 'the embedded PostgreSQL would not start or stop; `db url` without any database'],
+          ExitCode.interrupted,
+        ],
+      ),
+    );
+  const start = db.command('start').description('initialise (first time) and start the embedded PostgreSQL');
+  lazyAction(start, async () => (await import('./start.js')).start);
+  const stop = db.command('stop').description('stop the embedded PostgreSQL');
+  lazyAction(stop, async () => (await import('./stop.js')).stop);
+  const status = db.command('status').description('is the embedded PostgreSQL running, and where');
+  lazyAction(status, async () => (await import('./status.js')).status);
+  const url = db
+    .command('url')
+    .description('print the database URL opsctl uses (password redacted unless --show-password)')
+    .option('--show-password', 'print the password too (for scripts; never logged)');
+  lazyAction(url, async () => (await import('./url.js')).url);
+}

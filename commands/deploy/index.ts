@@ -1,0 +1,47 @@
+import { Option } from '@commander-js/extra-typings';
+import { ExitCode } from '../../src/errors.js';
+import type { Program } from '../shared/global-options.js';
+import { helpText } from '../shared/help.js';
+import { lazyAction } from '../shared/lazy.js';
+import { positiveMilliseconds } from '../shared/parse-options.js';
+
+const DEFAULT_HEALTH_TIMEOUT_MS = 30_000;
+
+/** `opsctl deploy [packages...]` (README, "`opsctl deploy`"). */
+export function register(program: Program): void {
+  const deploy = program
+    .command('deploy')
+    .argument('[packages...]', 'deploy only these packages (default: all)')
+    .description('install, build, migrate, start under PM2 and health-gate, in dependency order; rolls back on failure')
+    .option('--skip-install', 'do not run npm ci / npm install')
+    .option('--skip-build', 'do not run npm run build')
+    .option('--skip-migrate', 'do not apply pending migrations')
+    .option('--no-start', 'install and build only')
+    .option('--force', 'ignore the install and build caches; reload even when nothing changed')
+    .option('--foreground', 'run the packages as plain child processes with prefixed logs (development)')
+    .addOption(
+      new Option('--health-timeout <ms>', 'how long a new release has to become healthy')
+        .default(DEFAULT_HEALTH_TIMEOUT_MS)
+        .argParser(positiveMilliseconds),
+    )
+    .addHelpText(
+      'after',
+      helpText(
+        [
+          'opsctl deploy                    # every package, in dependency order',
+          'opsctl deploy backend --dry-run  # the plan: what would run, what would be skipped and why',
+          'opsctl deploy --foreground       # development: plain child processes, Ctrl-C stops them all',
+        ],
+        [
+          [ExitCode.ok, 'deployed, or nothing changed'],
+          [ExitCode.usage, 'usage or configuration error (unknown package, a dependency cycle)'],
+          [ExitCode.failed, 'install, build, migration, start or health gate failed (the previous release serves)'],
+          [ExitCode.unreachable, 'the database is unreachable (migrate step)'],
+          [ExitCode.locked, 'another runner holds the migration lock'],
+          ExitCode.interrupted,
+          [ExitCode.terminated, '--foreground stopped by SIGTERM'],
+        ],
+      ),
+    );
+  lazyAction(deploy, async () => (await import('./deploy.js')).deploy);
+}

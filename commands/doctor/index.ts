@@ -1,0 +1,35 @@
+import { Option } from '@commander-js/extra-typings';
+import { ExitCode } from '../../src/errors.js';
+import type { Program } from '../shared/global-options.js';
+import { helpText } from '../shared/help.js';
+import { lazyAction } from '../shared/lazy.js';
+import { positiveInt } from '../shared/parse-options.js';
+
+/** `opsctl doctor` (alias `troubleshoot`): the on-call checks (README, "`opsctl doctor`"). */
+export function register(program: Program): void {
+  const doctor = program
+    .command('doctor')
+    .alias('troubleshoot')
+    .description('run the on-call checks: config, node, dependencies, ports, postgres, redis, logs, inspector')
+    .addOption(new Option('--timeout <ms>', 'time limit per check').argParser(positiveInt))
+    // variadic is safe here: doctor takes no positional argument a list could swallow
+    .option('--only <ids...>', 'run only these checks (port selects every port:<pkg>)')
+    .option('--skip <ids...>', 'skip these checks')
+    .addHelpText(
+      'after',
+      helpText(
+        [
+          'opsctl doctor',
+          'opsctl doctor --only postgres redis --timeout 1000 --json',
+          'opsctl -C /srv/shop troubleshoot --skip logs',
+        ],
+        [
+          [ExitCode.ok, 'every check passed (warnings do not fail)'],
+          [ExitCode.findings, 'a check failed'],
+          [ExitCode.usage, 'usage or configuration error (an unknown check id, a bad config)'],
+          ExitCode.interrupted,
+        ],
+      ),
+    );
+  lazyAction(doctor, async () => (await import('./doctor.js')).doctor);
+}

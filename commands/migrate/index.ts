@@ -1,0 +1,96 @@
+import { type Command, Option, type OptionValues } from '@commander-js/extra-typings';
+import { ExitCode } from '../../src/errors.js';
+import type { Program } from '../shared/global-options.js';
+import { type ExitCodeList, helpText } from '../shared/help.js';
+import { lazyAction } from '../shared/lazy.js';
+import { milliseconds, positiveInt } from '../shared/parse-options.js';
+
+const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
+
+const lockTimeout = () =>
+  new Option('--lock-timeout <ms>', 'wait this long for another runner holding the migration lock, then exit 5')
+    .default(DEFAULT_LOCK_TIMEOUT_MS)
+    .argParser(milliseconds);
+
+const EXIT_CODES: ExitCodeList = [
+  [ExitCode.ok, 'success, or nothing to migrate or roll back'],
+  [ExitCode.findings, 'drifted or missing migrations (migrate refuses), or anything pending under status --exit-code'],
+  [ExitCode.usage, 'usage or configuration error (no migrations folder, duplicate versions, rollback without --yes)'],
+  [ExitCode.failed, 'a migration failed (its transaction was rolled back), or has no down part to roll back'],
+  [ExitCode.unreachable, 'the database is unreachable or refused the login'],
+  [ExitCode.locked, 'another runner held the migration lock longer than --lock-timeout'],
+  [ExitCode.interrupted, 'interrupted, or rollback declined at the prompt'],
+];
+
+/** `migrate [up|status|create|down]` and `rollback` (README, "`opsctl migrate`, `migrate status`, ..."). */
+export function register(program: Program): void {
+  const migrate = program
+    .command('migrate')
+    .description('database migrations (umzug over PostgreSQL): up, status, create, down')
+    .addHelpText(
+      'after',
+      helpText(
+        [
+          'opsctl migrate                      # apply everything pending (also: opsctl migrate up)',
+          'opsctl migrate --dry-run            # run them in a transaction that is rolled back',
+          'opsctl migrate status --exit-code   # exit 1 when anything is pending, drifted or missing',
+        ],
+        EXIT_CODES,
+      ),
+    );
+
+  const up = migrate
+    .command('up', { isDefault: true })
+    .description('apply pending migrations, each in its own transaction, under an advisory lock')
+    .option('--to <name>', 'apply up to and including this migration')
+    .addOption(new Option('--step <n>', 'apply the next n pending migrations').argParser(positiveInt))
+    .option('--allow-drift', 'run even though applied migrations changed or disappeared')
+    .addOption(lockTimeout());
+  lazyAction(up, async () => (await import('./up.js')).up);
+
+  const status = migrate
+    .command('status')
+    .description('executed, pending, drifted and missing migrations')
+    .option('--exit-code', 'exit 1 when anything is pending, drifted or missing');
+  lazyAction(status, async () => (await import('./status.js')).status);
+
+  const create = migrate
+    .command('create')
+    .argument('<name>', 'what the migration does, e.g. add_order_status')
+    .description("write a new migration from templates/, numbered in the folder's style")
+    .option('--sql', 'a .sql file with -- up / -- down sections (default, or the style of the newest migration)')
+    .option('--js', 'a JavaScript module exporting up and down')
+    .option('--ts', 'a TypeScript module exporting up and down');
+  lazyAction(create, async () => (await import('./create.js')).create);
+
+  const down = migrate.command('down').description('same as `opsctl rollback`');
+  lazyAction(rollbackOptions(down), async () => (await import('./rollback.js')).rollback);
+
+  const rollback = program
+    .command('rollback')
+    .description('revert applied migrations (default: the last one); asks first, --yes in CI')
+    .addHelpText(
+      'after',
+      helpText(
+        [
+          'opsctl rollback --yes               # the last one',
+          'opsctl rollback --step 2 --dry-run  # what reverting the last two would do',
+          'opsctl rollback --to 0003_add_order_status --yes',
+        ],
+        EXIT_CODES,
+      ),
+    );
+  lazyAction(rollbackOptions(rollback), async () => (await import('./rollback.js')).rollback);
+}
+
+/** The options `rollback` and `migrate down` share. */
+function rollbackOptions<Options extends OptionValues, Globals extends OptionValues>(
+  cmd: Command<[], Options, Globals>,
+) {
+  return cmd
+    .addOption(new Option('--step <n>', 'revert the last n applied migrations').argParser(positiveInt))
+    .option('--to <name>', 'revert back to and including this migration')
+    .option('--all', 'revert every applied migration (under --env production also needs --force)')
+    .option('--force', 'allow --all in production')
+    .addOption(lockTimeout());
+}

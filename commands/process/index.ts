@@ -1,0 +1,78 @@
+import { Option } from '@commander-js/extra-typings';
+import { ExitCode } from '../../src/errors.js';
+import type { Program } from '../shared/global-options.js';
+import { type ExitCodeList, helpText } from '../shared/help.js';
+import { lazyAction } from '../shared/lazy.js';
+import { lineCount } from '../shared/parse-options.js';
+
+const EXIT_CODES: ExitCodeList = [
+  [ExitCode.ok, 'success; also a no-op (already running, scaling to the current count)'],
+  [
+    ExitCode.usage,
+    'usage or configuration error (unknown package, a library without a start script, not cluster mode)',
+  ],
+  [ExitCode.failed, 'PM2 failed, or a package did not become healthy'],
+  ExitCode.interrupted,
+];
+
+/**
+ * `status`, `start|stop|restart [packages...]`, `logs <package>`, `scale <package> <n|+n|-n>`: the app's processes
+ * under PM2 (README, "`opsctl status`, ...").
+ */
+export function register(program: Program): void {
+  const status = program
+    .command('status')
+    .description('per package: instances, pids, state, uptime, restarts, memory, cpu, port, health (PM2)')
+    .addHelpText('after', helpText(['opsctl status', 'opsctl status --json'], EXIT_CODES));
+  lazyAction(status, async () => (await import('./status.js')).status);
+
+  const start = program
+    .command('start')
+    .argument('[packages...]', 'these packages (default: all with a start script)')
+    .description("start the packages' PM2 processes")
+    .addHelpText(
+      'after',
+      helpText(['opsctl start', 'opsctl start backend', 'opsctl start -p backend,frontend'], EXIT_CODES),
+    );
+  lazyAction(start, async () => (await import('./start.js')).start);
+
+  const stop = program
+    .command('stop')
+    .argument('[packages...]', 'these packages (default: all with a start script)')
+    .description("stop the packages' PM2 processes")
+    .addHelpText(
+      'after',
+      helpText(['opsctl stop                 # frees the ports', 'opsctl stop frontend'], EXIT_CODES),
+    );
+  lazyAction(stop, async () => (await import('./stop.js')).stop);
+
+  const restart = program
+    .command('restart')
+    .argument('[packages...]', 'these packages (default: all with a start script)')
+    .description("restart the packages' PM2 processes (a zero-downtime reload in cluster mode)")
+    .addHelpText('after', helpText(['opsctl restart', 'opsctl restart backend --json'], EXIT_CODES));
+  lazyAction(restart, async () => (await import('./restart.js')).restart);
+
+  const logs = program
+    .command('logs')
+    .argument('<package>', 'the package whose PM2 logs to show')
+    .description("show a package's recent log lines (redacted); --follow keeps streaming")
+    .addOption(new Option('--lines <n>', 'how many lines').default(50).argParser(lineCount))
+    .option('--follow', 'keep printing new lines until Ctrl-C')
+    .addHelpText(
+      'after',
+      helpText(
+        ['opsctl logs backend --lines 100', 'opsctl logs backend --follow', 'opsctl logs backend --json'],
+        EXIT_CODES,
+      ),
+    );
+  lazyAction(logs, async () => (await import('./logs.js')).logs);
+
+  const scale = program
+    .command('scale')
+    .argument('<package>', 'the package to scale (cluster mode)')
+    .argument('<count>', 'n, +n or -n instances')
+    .description('set the number of PM2 instances of a package; to the current count is a no-op')
+    .addHelpText('after', helpText(['opsctl scale backend +2', 'opsctl scale backend 1'], EXIT_CODES));
+  lazyAction(scale, async () => (await import('./scale.js')).scale);
+}

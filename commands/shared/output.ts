@@ -1,0 +1,99 @@
+import { ExitCode, type ExitCodeValue, isOpsError } from '../../src/errors.js';
+import { redact, redactValue } from '../../src/output/redact.js';
+
+/** Printing lives here: stdout for results, stderr for progress and errors (README, "Output"). */
+export function out(text: string): void {
+  process.stdout.write(`${redact(text)}\n`);
+}
+
+export function err(text: string): void {
+  process.stderr.write(`${redact(text)}\n`);
+}
+
+/** What every JSON document starts with (README, "JSON shapes"). */
+export interface JsonEnvelope {
+  command: string;
+  ok: boolean;
+  exitCode: number;
+  durationMs: number;
+  [field: string]: unknown;
+}
+
+/** The `error` field of a failure document: `{code, message, hint}` (README, "Output"). */
+export interface JsonError {
+  code: string;
+  message: string;
+  hint?: string;
+}
+
+/** A document with the envelope; `startedAt` is the command's `performance.now()` at start. */
+export function envelope(
+  command: string,
+  exitCode: number,
+  startedAt: number | undefined,
+  fields: Record<string, unknown>,
+): JsonEnvelope {
+  const durationMs = startedAt === undefined ? 0 : Math.round(performance.now() - startedAt);
+  return { command, ok: exitCode === ExitCode.ok, exitCode, durationMs, ...fields };
+}
+
+export function printJson(doc: JsonEnvelope): void {
+  process.stdout.write(`${JSON.stringify(redactValue(doc), null, 2)}\n`);
+}
+
+const BUG_HINT = 'This looks like a bug in opsctl; run again with --debug and report the stack trace.';
+
+/** The exit code an error stands for: an OpsError's own, anything else is an operation that failed. */
+export function exitCodeOf(error: unknown): ExitCodeValue {
+  return isOpsError(error) ? error.exitCode : ExitCode.failed;
+}
+
+export function errorJson(error: unknown): JsonError {
+  const message = error instanceof Error ? error.message : String(error);
+  return isOpsError(error)
+    ? { code: error.code, message, hint: error.hint }
+    : { code: 'UNEXPECTED', message, hint: BUG_HINT };
+}
+
+/** `✖ what happened` / `→ what to do` on stderr; under --debug the stack and every cause too. */
+export function printError(error: unknown, debug = false): void {
+  const { message, hint } = errorJson(error);
+  err(`✖ ${isOpsError(error) ? message : `Unexpected error: ${message}`}`);
+  if (hint) err(`→ ${hint}`);
+  if (!debug || !(error instanceof Error)) return;
+  err(error.stack ?? '');
+  for (let cause = error.cause; cause instanceof Error; cause = cause.cause) {
+    err(`Caused by: ${cause.stack ?? cause.message}`);
+  }
+}
+
+export interface ReportOptions {
+  debug: boolean;
+  json: boolean;
+  command: string;
+  startedAt?: number;
+}
+
+/** Print an error, and under --json its failure document on stdout; returns its exit code. */
+export function reportError(error: unknown, options: ReportOptions): ExitCodeValue {
+  const exitCode = exitCodeOf(error);
+  printError(error, options.debug);
+  if (options.json) printJson(envelope(options.command, exitCode, options.startedAt, { error: errorJson(error) }));
+  return exitCode;
+}
+
+/** A plain text table; columns padded to the widest cell. */
+export function table(rows: string[][], header?: string[]): string {
+  const all = header ? [header, ...rows] : rows;
+  const widths = all[0]?.map((_, i) => Math.max(...all.map((r) => visibleLength(r[i] ?? '')))) ?? [];
+  return all
+    .map((r) =>
+      r.map((cell, i) => (i === r.length - 1 ? cell : cell + ' '.repeat(widths[i]! - visibleLength(cell)))).join('  '),
+    )
+    .join('\n');
+}
+
+function visibleLength(text: string): number {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour codes
+  return text.replace(/\u001b\[[0-9;]*m/g, '').length;
+}
