@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../src/config/load.js';
 import type { ResolvedConfig } from '../src/config/types.js';
+import { readEmbeddedUrl } from '../src/db/embedded-state.js';
 import { onSecret } from '../src/output/redact.js';
 import { selectPackages } from '../src/packages/discover.js';
 import { createRunner, type Runner } from '../src/process/runner.js';
@@ -57,7 +58,12 @@ export function createCli(cmd: Command): Cli {
     runner: createRunner(debug ? (line) => err(line) : undefined),
     config() {
       if (!config) {
-        const loaded = loadConfig({ cwd: opts.cwd, config: opts.config, env: opts.env });
+        const loaded = loadConfig({
+          cwd: opts.cwd,
+          config: opts.config,
+          env: opts.env,
+          embeddedDatabaseUrl: readEmbeddedUrl,
+        });
         const names = opts.package?.flatMap((n) => n.split(',')).filter(Boolean);
         config = { ...loaded, packages: selectPackages(loaded.packages, names) };
         for (const warning of loaded.warnings) if (!json) err(`⚠ ${warning}`);
