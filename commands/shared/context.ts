@@ -1,5 +1,6 @@
 import { loadConfig } from '../../src/config/load.js';
 import type { ResolvedConfig } from '../../src/config/types.js';
+import { readEmbeddedUrl } from '../../src/db/embedded-state.js';
 import { ExitCode, type ExitCodeValue } from '../../src/errors.js';
 import { onSecret } from '../../src/output/redact.js';
 import { selectPackages } from '../../src/packages/discover.js';
@@ -73,7 +74,12 @@ export function createCli<Options extends GlobalOptions>(invocation: Invocation<
     runner: createRunner(debug ? (line) => err(line) : undefined),
     config() {
       if (!config) {
-        const loaded = loadConfig({ cwd: opts.cwd, config: opts.config, env: opts.env });
+        const loaded = loadConfig({
+          cwd: opts.cwd,
+          config: opts.config,
+          env: opts.env,
+          embeddedDatabaseUrl: readEmbeddedUrl,
+        });
         config = { ...loaded, packages: selectPackages(loaded.packages, opts.package) };
         for (const warning of loaded.warnings) if (!json) err(`⚠ ${warning}`);
       }

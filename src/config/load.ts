@@ -1,7 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
-import { embeddedUrl, readEmbeddedState } from '../db/embedded-state.js';
 import { configError } from '../errors.js';
 import { addSecret, addSecretsFromEnv } from '../output/redact.js';
 import { discoverPackages } from '../packages/discover.js';
@@ -17,6 +16,11 @@ export interface LoadOptions {
   config?: string;
   env?: string;
   processEnv?: Record<string, string | undefined>;
+  /**
+   * The URL of the app's embedded database, when it has one (`opsctl db start`), for a config that names no
+   * other. Config does not know the embedded database: its owner (src/db) is passed in by the front end.
+   */
+  embeddedDatabaseUrl?: (root: string) => string | undefined;
 }
 
 /** Read, validate and resolve the app's config. Every problem is an exit-2 `OpsError` naming file and key. */
@@ -50,7 +54,7 @@ export function loadConfig(options: LoadOptions = {}): ResolvedConfig {
     file,
     envName,
     packages,
-    database: resolveDatabase(root, merged, env, envName),
+    database: resolveDatabase(root, merged, env, envName, options.embeddedDatabaseUrl),
     redis: { url: merged.redis?.url ?? env.REDIS_URL },
     logs: merged.logs ?? [],
     audit: merged.audit ?? {},
@@ -112,6 +116,7 @@ function resolveDatabase(
   config: ParsedConfig,
   env: Record<string, string | undefined>,
   envName: string | undefined,
+  embeddedDatabaseUrl: LoadOptions['embeddedDatabaseUrl'],
 ): ResolvedConfig['database'] {
   const base = {
     migrations: config.database?.migrations,
@@ -121,6 +126,5 @@ function resolveDatabase(
   if (config.database?.url) return { ...base, url: config.database.url, source: 'config' };
   if (env.DATABASE_URL) return { ...base, url: env.DATABASE_URL, source: 'env' };
   if (envName === 'production') return { ...base, source: 'none' };
-  const state = readEmbeddedState(root);
-  return { ...base, url: state ? embeddedUrl(state) : undefined, source: 'embedded' };
+  return { ...base, url: embeddedDatabaseUrl?.(root), source: 'embedded' };
 }

@@ -63,3 +63,9 @@ export function writeEmbeddedState(root: string, state: EmbeddedState): void {
 export function embeddedUrl(state: EmbeddedState): string {
   return `postgres://${state.user}:${encodeURIComponent(state.password)}@127.0.0.1:${state.port}/${state.database}`;
 }
+
+/** The embedded database's URL, once `opsctl db start` has set it up (its password is registered as a secret). */
+export function readEmbeddedUrl(root: string): string | undefined {
+  const state = readEmbeddedState(root);
+  return state ? embeddedUrl(state) : undefined;
+}

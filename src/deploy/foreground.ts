@@ -1,9 +1,9 @@
+import { packageEnv } from '../app/env.js';
+import { waitHealthy } from '../app/health.js';
 import { OpsError } from '../errors.js';
 import type { AppPackage } from '../packages/types.js';
 import { startCommand } from '../pm2/ecosystem.js';
 import type { SpawnedProcess } from '../process/runner.js';
-import { packageEnv } from './env.js';
-import { waitHealthy } from './health.js';
 import { stopGroupsSync } from './process-group.js';
 import type { DeployRun } from './types.js';
 

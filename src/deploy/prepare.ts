@@ -1,11 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { packageEnv } from '../app/env.js';
+import { hashManifest, hashTree } from '../app/hash.js';
+import { deployPaths } from '../app/paths.js';
 import { OpsError } from '../errors.js';
 import type { AppPackage } from '../packages/types.js';
 import type { RunResult } from '../process/runner.js';
-import { packageEnv } from './env.js';
-import { hashManifest, hashTree, hasOutputs, lockfileOf } from './hash.js';
-import { deployPaths } from './paths.js';
+import { hasOutputs, lockfileOf } from './package-files.js';
 import { readDeployState, updateDeployState } from './state.js';
 import type { StepSpec, TaskWrapper } from './step.js';
 import type { Decision, DeployRun } from './types.js';

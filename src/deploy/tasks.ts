@@ -1,10 +1,11 @@
 import type { ListrTask } from 'listr2';
 import { createGates, orderPackages, waitForDependencies } from '../graph/package-graph.js';
 import type { AppPackage } from '../packages/types.js';
+import { healthStep } from './health-step.js';
 import { migrateStep, migrationsOwner } from './migrate.js';
 import { preflightTasks } from './preflight.js';
 import { buildStep, installStep } from './prepare.js';
-import { startSteps } from './start.js';
+import { type StartRecord, startStep } from './start.js';
 import { type StepSpec, stepTask } from './step.js';
 import type { DeployDeps, DeployOptions, DeployRun, PackageReport } from './types.js';
 
@@ -54,6 +55,12 @@ export function deployTasks(run: DeployRun): ListrTask[] {
         ),
     },
   ];
+}
+
+/** A package's `start` and `health` steps: health gates (and rolls back) what start launched. */
+function startSteps(run: DeployRun, pkg: AppPackage): StepSpec[] {
+  const record: StartRecord = {};
+  return [startStep(run, pkg, record), healthStep(run, pkg, record)];
 }
 
 /** A package's steps as a sub-list that first waits for its dependencies' same phase. */

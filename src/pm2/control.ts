@@ -1,14 +1,13 @@
 import { existsSync } from 'node:fs';
+import { deployPaths } from '../app/paths.js';
+import { currentRelease } from '../app/releases.js';
 import type { ResolvedConfig } from '../config/types.js';
-import { packageEnv } from '../deploy/env.js';
-import { waitHealthy } from '../deploy/health.js';
-import { deployPaths } from '../deploy/paths.js';
-import { currentRelease } from '../deploy/releases.js';
 import { OpsError, usageError } from '../errors.js';
 import type { AppPackage } from '../packages/types.js';
 import type { Pm2 } from './cli.js';
-import { startCommand, writeEcosystem } from './ecosystem.js';
+import { startCommand } from './ecosystem.js';
 import { isDaemonRunning } from './home.js';
+import { instancesOf, launchLogTail, launchRelease, packageLogTail, waitLaunched, waitRunning } from './launch.js';
 
 /** What a process command did to one package. */
 export interface ControlResult {
@@ -29,7 +28,10 @@ export function verifyStartable(packages: AppPackage[], named: boolean): AppPack
   return packages.filter((p) => startCommand(p));
 }
 
-/** Start (or reload, when online) the current release of each package and wait until it is healthy. */
+/**
+ * Start (or reload, when online) the current release of each package and wait until it is healthy, through the
+ * same start/reload path and crash detection as deploy: a release that crashes fails at once, with its log lines.
+ */
 export async function startPackages(
   pm2: Pm2,
   config: ResolvedConfig,
@@ -37,39 +39,50 @@ export async function startPackages(
   healthTimeoutMs: number,
   verb: 'start' | 'restart',
 ): Promise<ControlResult[]> {
-  const paths = deployPaths(config.root);
   const results: ControlResult[] = [];
-  for (const pkg of packages) {
-    const release = currentRelease(config.root, pkg.name);
-    if (!release || !existsSync(paths.current(pkg.name))) {
-      throw new OpsError('NOT_DEPLOYED', `${pkg.name} has not been deployed yet, so there is nothing to ${verb}.`, {
-        hint: `Run \`opsctl deploy ${pkg.name}\` first.`,
-        exitCode: 3,
-      });
-    }
-    const before = isDaemonRunning(pm2.home) ? (await pm2.jlist()).filter((p) => p.name === pkg.name) : [];
-    const online = before.filter((p) => p.state === 'online');
-    const env = { ...packageEnv(config, pkg), OPSCTL_RELEASE: release };
-    let action: string;
-    if (verb === 'start' && online.length === before.length && online.length) action = 'already running';
-    else if (online.length) {
-      await pm2.action('reload', [pkg.name], env);
-      action = 'reloaded';
-    } else {
-      if (before.length) await pm2.action('delete', [pkg.name]);
-      await pm2.start(writeEcosystem(paths.apps, pkg, paths.current(pkg.name)), env);
-      action = 'started';
-    }
-    const problem = await waitHealthy(pkg, { timeoutMs: healthTimeoutMs });
-    if (problem) {
-      throw new OpsError('HEALTH', `${pkg.name} was ${action} but is not healthy: ${problem}.`, {
-        hint: `\`opsctl logs ${pkg.name}\` shows why.`,
-        exitCode: 3,
-      });
-    }
-    results.push({ name: pkg.name, action, instances: (await pm2.jlist()).filter((p) => p.name === pkg.name).length });
-  }
+  for (const pkg of packages) results.push(await startPackage(pm2, config, pkg, healthTimeoutMs, verb));
   return results;
+}
+
+async function startPackage(
+  pm2: Pm2,
+  config: ResolvedConfig,
+  pkg: AppPackage,
+  healthTimeoutMs: number,
+  verb: 'start' | 'restart',
+): Promise<ControlResult> {
+  const release = verifyDeployed(config.root, pkg, verb);
+  const running = isDaemonRunning(pm2.home) ? await instancesOf(pm2, pkg.name) : [];
+  if (verb === 'start' && running.length && running.every((p) => p.state === 'online')) {
+    const problem = await waitRunning(pkg, healthTimeoutMs);
+    if (problem) throw unhealthy(pkg, 'already running', problem, packageLogTail(pm2, pkg));
+    return { name: pkg.name, action: 'already running', instances: running.length };
+  }
+  const launch = await launchRelease(pm2, config, pkg, release, { running });
+  const problem = await waitLaunched(pm2, launch, healthTimeoutMs);
+  if (problem) throw unhealthy(pkg, launch.action, problem, launchLogTail(launch));
+  return { name: pkg.name, action: launch.action, instances: (await instancesOf(pm2, pkg.name)).length };
+}
+
+/** The release `current` points at; a package never deployed has nothing to start (exit 3). */
+function verifyDeployed(root: string, pkg: AppPackage, verb: string): string {
+  const release = currentRelease(root, pkg.name);
+  if (!release || !existsSync(deployPaths(root).current(pkg.name))) {
+    throw new OpsError('NOT_DEPLOYED', `${pkg.name} has not been deployed yet, so there is nothing to ${verb}.`, {
+      hint: `Run \`opsctl deploy ${pkg.name}\` first.`,
+      exitCode: 3,
+    });
+  }
+  return release;
+}
+
+/** The failed health gate, with the package's last log lines under the message (README, "Exit codes": 3). */
+function unhealthy(pkg: AppPackage, action: string, problem: string, tail: string[]): OpsError {
+  const lines = tail.length ? `\nIts last log lines:\n${tail.map((l) => `    ${l}`).join('\n')}` : '';
+  return new OpsError('HEALTH', `${pkg.name} was ${action} but is not healthy: ${problem}.${lines}`, {
+    hint: `\`opsctl logs ${pkg.name}\` shows more.`,
+    exitCode: 3,
+  });
 }
 
 /** Stop each package's processes (kept in PM2's list, so `start` brings them back). No daemon: nothing to stop. */

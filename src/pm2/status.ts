@@ -1,4 +1,4 @@
-import { probeHealth } from '../deploy/health.js';
+import { probeHealth } from '../app/health.js';
 import type { AppPackage } from '../packages/types.js';
 import type { Pm2 } from './cli.js';
 import { isDaemonRunning, verifyHomeUsable } from './home.js';

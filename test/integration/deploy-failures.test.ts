@@ -120,3 +120,70 @@ describe('a release whose backend fails while loading its code (PM2 cluster mode
     }
   });
 });
+
+describe('start and restart share deploy’s start/reload path and its crash detection', () => {
+  const config = () => join(shop.dir, 'opsctl.config.yaml');
+  let original: string;
+  // an address no interface has: the backend logs "cannot listen" and exits, and PM2 restarts it until it gives up
+  const breakHost = () =>
+    writeFileSync(
+      config(),
+      original.replace('    instances: 1\n', '    instances: 1\n    env:\n      HOST: 192.0.2.1\n'),
+    );
+
+  beforeAll(() => {
+    original = readFileSync(config(), 'utf8');
+  });
+
+  afterAll(() => {
+    writeFileSync(config(), original);
+  });
+
+  it('restarts a healthy backend with a reload', async () => {
+    const res = await shop.run(['restart', 'backend', '--json']);
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout).packages).toEqual([{ name: 'backend', action: 'reloaded', instances: 1 }]);
+    expect(await health(shop.ports.backend)).toBe(200);
+  });
+
+  it('a restart into an environment that crashes the backend exits 3 (not after the 30 s timeout) with its log lines', async () => {
+    breakHost();
+    const started = Date.now();
+    const res = await shop.run(['restart', 'backend', '--json']);
+    const elapsed = Date.now() - started;
+    assertNoSecrets(res.stdout, res.stderr);
+    expect(res.exitCode, res.stderr).toBe(3);
+    const error = JSON.parse(res.stdout).error as { code: string; message: string; hint: string };
+    expect(error.code).toBe('HEALTH');
+    expect(error.message).toMatch(
+      /^backend was reloaded but is not healthy: instance \d+ (crashed and was restarted|is errored \(\d+ restarts\))\.\nIts last log lines:\n/,
+    );
+    expect(error.message).toContain('bind EADDRNOTAVAIL 192.0.2.1');
+    expect(error.hint).toBe('`opsctl logs backend` shows more.');
+    // PM2's reload itself waits for the new worker to listen (listen_timeout: 8 s, templates/pm2/app.json)
+    expect(elapsed).toBeLessThan(15_000);
+  });
+
+  it('a start from stopped into that environment fails the same way, printing the log lines', async () => {
+    expect((await shop.run(['stop', 'backend'])).exitCode).toBe(0);
+    const res = await shop.run(['start', 'backend']);
+    assertNoSecrets(res.stdout, res.stderr);
+    expect(res.exitCode, res.stderr).toBe(3);
+    expect(res.stderr).toMatch(
+      /✖ backend was started but is not healthy: instance \d+ (crashed and was restarted|is errored)/,
+    );
+    expect(res.stderr).toContain('Its last log lines:');
+    expect(res.stderr).toContain('cannot listen on port');
+    expect(res.stderr).toContain('→ `opsctl logs backend` shows more.');
+    expect(hasStackTrace(res.stderr)).toBe(false);
+  });
+
+  it('with the environment fixed, start brings the backend back', async () => {
+    writeFileSync(config(), original);
+    expect((await shop.run(['stop', 'backend'])).exitCode).toBe(0);
+    const res = await shop.run(['start', 'backend', '--json']);
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout).packages).toEqual([{ name: 'backend', action: 'started', instances: 1 }]);
+    expect(await health(shop.ports.backend)).toBe(200);
+  });
+});

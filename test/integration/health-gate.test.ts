@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitHealthy } from '../../src/deploy/health.js';
+import { waitHealthy } from '../../src/app/health.js';
 
 let server: Server;
 let port: number;

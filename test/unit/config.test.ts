@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
+import { readEmbeddedUrl, writeEmbeddedState } from '../../src/db/embedded-state.js';
 import { OpsError } from '../../src/errors.js';
 import { clearSecrets, redact } from '../../src/output/redact.js';
 
@@ -152,6 +153,25 @@ describe('environment', () => {
     const config = loadConfig({ cwd: root, env: 'production', processEnv: {} });
     expect(config.database.source).toBe('none');
     expect(config.database.url).toBeUndefined();
+  });
+
+  it('takes the embedded database URL from the resolver it is given, only when nothing else names a database', () => {
+    mkdirSync(join(root, '.opsctl', 'pg'), { recursive: true });
+    writeEmbeddedState(root, { port: 54329, user: 'postgres', password: 'cfg-pw-81d2', database: 'app' });
+    const embedded = loadConfig({ cwd: root, processEnv: {}, embeddedDatabaseUrl: readEmbeddedUrl });
+    expect(embedded.database).toMatchObject({
+      source: 'embedded',
+      url: 'postgres://postgres:cfg-pw-81d2@127.0.0.1:54329/app',
+    });
+    expect(redact('cfg-pw-81d2')).toBe('****');
+    // config itself does not know where the embedded database keeps its state
+    expect(loadConfig({ cwd: root, processEnv: {} }).database).toMatchObject({ source: 'embedded', url: undefined });
+    const fromEnv = loadConfig({
+      cwd: root,
+      processEnv: { DATABASE_URL: 'postgres://ci@db/app' },
+      embeddedDatabaseUrl: readEmbeddedUrl,
+    });
+    expect(fromEnv.database).toMatchObject({ source: 'env', url: 'postgres://ci@db/app' });
   });
 
   it('uses ${VAR:-default} and warns about unset variables inside longer strings', () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Never part of a package's inputs or release: dependencies, VCS, opsctl's own state, logs. */
@@ -39,16 +39,4 @@ export function hashManifest(dir: string): string {
     if (existsSync(file)) hash.update(readFileSync(file));
   }
   return hash.digest('hex');
-}
-
-export function lockfileOf(dir: string): string | undefined {
-  return ['package-lock.json', 'npm-shrinkwrap.json'].map((n) => join(dir, n)).find((f) => existsSync(f));
-}
-
-/** Do the build outputs exist (at least one of them, non-empty)? */
-export function hasOutputs(dir: string, outputs: string[]): boolean {
-  return outputs.some((o) => {
-    const path = join(dir, o);
-    return existsSync(path) && (!statSync(path).isDirectory() || readdirSync(path).length > 0);
-  });
 }

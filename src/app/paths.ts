@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 
-/** Where deploy keeps its state under the app's `.opsctl/`. */
+/** Where the app's releases, their PM2 ecosystem files and deploy's build cache live, under `.opsctl/`. */
 export function deployPaths(root: string) {
   const base = join(root, '.opsctl');
   return {

@@ -1,0 +1,73 @@
+import { rmSync } from 'node:fs';
+import { deployPaths } from '../app/paths.js';
+import { currentRelease } from '../app/releases.js';
+import { OpsError } from '../errors.js';
+import type { AppPackage } from '../packages/types.js';
+import { launchLogTail, packageLogTail, waitLaunched, waitRunning } from '../pm2/launch.js';
+import { notStartedReason, runRelease, type StartRecord } from './start.js';
+import type { StepSpec, TaskWrapper } from './step.js';
+import type { Decision, DeployRun } from './types.js';
+
+/** `health`: wait until what the start step launched is healthy; on failure, put the previous release back. */
+export function healthStep(run: DeployRun, pkg: AppPackage, record: StartRecord): StepSpec {
+  return {
+    step: 'health',
+    pkg: pkg.name,
+    decide(): Decision {
+      const reason = notStartedReason(run, pkg);
+      return reason ? { run: false, reason } : { run: true, what: `wait until ${healthMeaning(pkg)}` };
+    },
+    async run() {
+      const id = record.id ?? currentRelease(run.deps.config.root, pkg.name) ?? '';
+      const problem = await gate(run, pkg, record);
+      if (!problem) return `healthy (release ${id})`;
+      const report = run.reports.get(pkg.name);
+      if (report) report.logTail = record.launch ? launchLogTail(record.launch) : packageLogTail(run.deps.pm2, pkg);
+      throw new OpsError('HEALTH', `${pkg.name}: health gate failed: ${problem}.`, {
+        hint: `Its last log lines are shown above; \`opsctl logs ${pkg.name}\` shows more.`,
+        exitCode: 3,
+      });
+    },
+    rollback: (task) => rollBack(run, pkg, record, task),
+  };
+}
+
+/** What "healthy" means for the package, for the plan. */
+function healthMeaning(pkg: AppPackage): string {
+  if (pkg.port === undefined) return 'instances stay online';
+  return pkg.health && pkg.health !== 'tcp' ? `GET :${pkg.port}${pkg.health} answers 2xx` : `port ${pkg.port} listens`;
+}
+
+/** A release this deploy launched must prove it does not crash; one already running needs one good probe. */
+function gate(run: DeployRun, pkg: AppPackage, record: StartRecord): Promise<string | undefined> {
+  const timeoutMs = run.options.healthTimeoutMs;
+  return record.launch && !record.unchanged
+    ? waitLaunched(run.deps.pm2, record.launch, timeoutMs)
+    : waitRunning(pkg, timeoutMs);
+}
+
+/** After a failed health gate: put the previous release back, or stop a first release rather than let it crash-loop. */
+async function rollBack(run: DeployRun, pkg: AppPackage, record: StartRecord, task: TaskWrapper): Promise<void> {
+  if (record.unchanged) {
+    task.title = `health: failed; ${pkg.name} was not changed by this deploy, so there is nothing to roll back`;
+    return;
+  }
+  const previous = record.previous;
+  if (!previous || previous === record.id || run.options.dryRun) {
+    task.title = `health: failed; no previous release of ${pkg.name}, stopping it`;
+    await run.deps.pm2.action('delete', [pkg.name]).catch(() => {});
+    rmSync(deployPaths(run.deps.config.root).current(pkg.name), { force: true });
+    return;
+  }
+  task.title = `health: failed; putting release ${previous} back`;
+  record.launch = await runRelease(run, pkg, previous, task);
+  const problem = await waitLaunched(run.deps.pm2, record.launch, run.options.healthTimeoutMs);
+  const report = run.reports.get(pkg.name);
+  if (report) {
+    report.rolledBackTo = previous;
+    report.release = previous;
+  }
+  task.title = problem
+    ? `health: failed; release ${previous} was put back but is not healthy either: ${problem}`
+    : `health: failed; release ${previous} was put back and is healthy`;
+}
