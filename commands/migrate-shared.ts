@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises';
-import { describeFolderChoice, type MigrationsFolder } from '../src/db/migrate/folder.js';
+import { openMigrator } from '../src/db/migrate/engine.js';
 import { describeHolder, type LockHolder } from '../src/db/migrate/lock.js';
-import { openMigrator } from '../src/db/migrate/migrator.js';
+import { describeFolderChoice, type MigrationsFolder } from '../src/db/migrate/sources.js';
 import { isOpsError, OpsError } from '../src/errors.js';
 import type { Cli } from './context.js';
 import { err, reportError } from './output.js';

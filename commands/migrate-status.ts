@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { readMigrationStatus } from '../src/db/migrate/read-status.js';
-import { hasFindings, type MigrationStatus } from '../src/db/migrate/state.js';
+import { readMigrationStatus } from '../src/db/migrate/engine.js';
+import { hasFindings, type MigrationStatus } from '../src/db/migrate/plan.js';
 import { ExitCode } from '../src/errors.js';
 import { runCommand } from './context.js';
 import { note, noteFolder } from './migrate-shared.js';

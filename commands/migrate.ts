@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { connectClient } from '../src/db/migrate/connect.js';
 import { type CreateFormat, createMigration } from '../src/db/migrate/create.js';
+import { prepareUp, readMigrationStatus } from '../src/db/migrate/engine.js';
 import { verifyUpOptions } from '../src/db/migrate/plan.js';
-import { prepareUp } from '../src/db/migrate/prepare.js';
-import { readMigrationStatus } from '../src/db/migrate/read-status.js';
 import { diffSchema, type SchemaChanges } from '../src/db/migrate/snapshot.js';
 import { type MigrationRunResult, migrationTasks } from '../src/db/migrate/tasks.js';
 import { ExitCode, errorMessage } from '../src/errors.js';
