@@ -85,8 +85,9 @@ export async function openMigrator(options: MigratorOptions): Promise<Migrator> 
     // loaded by the plan's checks; umzug runs the same modules
     const prepared = new Map<string, PreparedMigration>();
     const prepare = async (source: MigrationSource) => prepared.get(source.name) ?? (await prepareMigration(source));
-    // loaded only here: the other commands, and `migrate status`, do without umzug
-    const { Umzug } = await import('umzug');
+    // loaded only here, so the other commands and `migrate status` do without it; `default` is umzug's CommonJS
+    // exports object, both under Node and in the esbuild bundle (which names no exports of a CommonJS module)
+    const { Umzug } = (await import('umzug')).default;
     const umzug = new Umzug<Session>({
       // a list rather than umzug's glob: one migration can be two files (.up.sql/.down.sql), and the folder was
       // checked as a whole (versions, orphans) by readMigrationSources
