@@ -89,8 +89,7 @@ export async function openMigrator(options: MigratorOptions): Promise<Migrator> 
     // exports object, both under Node and in the esbuild bundle (which names no exports of a CommonJS module)
     const { Umzug } = (await import('umzug')).default;
     const umzug = new Umzug<Session>({
-      // a list rather than umzug's glob: one migration can be two files (.up.sql/.down.sql), and the folder was
-      // checked as a whole (versions, orphans) by readMigrationSources
+      // the folder as read and checked by readMigrationSources, as a list
       migrations: sources.map((source) => toRunnable(source, prepare)),
       context: session,
       storage: stateTableStorage(),

@@ -1,10 +1,10 @@
+// Hand-written rather than umzug's glob: one migration can be two files (.up.sql/.down.sql), and the folder is
+// checked as a whole (versions, orphans) before anything runs. umzug gets the result as its migration list.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { configError, usageError } from '../../errors.js';
 import { hasNoTransactionMarker, type SqlPart, splitSections } from './sql.js';
-
-/** The migration files: which folder, and what each file in it is. */
 
 /** Where opsctl looks for migrations when `database.migrations` is not set, in order (README, "Commands"). */
 export const CANDIDATE_FOLDERS = ['migrations', 'backend/migrations', 'db/migrations'];
