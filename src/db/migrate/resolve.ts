@@ -35,13 +35,15 @@ export async function prepareMigrations(
   const prepared: PreparedMigration[] = [];
   for (const source of sources) prepared.push(await prepareMigration(source));
   const withoutDown = direction === 'down' ? prepared.filter((p) => !p.down).map((p) => p.source.name) : [];
-  if (withoutDown.length) {
-    throw new OpsError('MIGRATION_NO_DOWN', `Cannot roll back ${withoutDown.join(', ')}: no down part.`, {
-      hint: 'Add a down part (a `-- down` section, a .down.sql file or a `down` export), or roll back fewer (--step/--to). Nothing was reverted.',
-      exitCode: 3,
-    });
-  }
+  if (withoutDown.length) throw noDownError(withoutDown);
   return prepared;
+}
+
+function noDownError(names: string[]): OpsError {
+  return new OpsError('MIGRATION_NO_DOWN', `Cannot roll back ${names.join(', ')}: no down part.`, {
+    hint: 'Add a down part (a `-- down` section, a .down.sql file or a `down` export), or roll back fewer (--step/--to). Nothing was reverted.',
+    exitCode: 3,
+  });
 }
 
 /** A SQL migration is ready as read; a module is imported and checked. */
@@ -61,6 +63,9 @@ export function toRunnable(
     (direction: Direction) =>
     async ({ context }: { context: Session }) => {
       const p = await prepare(source);
+      const run = p[direction];
+      // checked for the whole plan before anything ran (prepareMigrations); never unlog a migration left in place
+      if (!run) throw noDownError([source.name]);
       const own = p.transaction && !context.dryRun;
       context.current = {
         name: source.name,
@@ -73,7 +78,7 @@ export function toRunnable(
         return;
       }
       try {
-        await p[direction]?.(context, own);
+        await run(context, own);
       } catch (err) {
         if (own) await context.client.query('rollback').catch(() => {});
         context.current = undefined;
