@@ -1,6 +1,6 @@
 import { connectClient } from '../../src/db/migrate/connect.js';
 import { type CreateFormat, createMigration } from '../../src/db/migrate/create.js';
-import { readMigrationStatus } from '../../src/db/migrate/read-status.js';
+import { readMigrationStatus } from '../../src/db/migrate/engine.js';
 import { ExitCode, errorMessage } from '../../src/errors.js';
 import { type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
 import { out } from '../shared/output.js';

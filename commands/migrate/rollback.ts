@@ -1,5 +1,5 @@
+import { prepareDown } from '../../src/db/migrate/engine.js';
 import { verifyDownOptions } from '../../src/db/migrate/plan.js';
-import { prepareDown } from '../../src/db/migrate/prepare.js';
 import { type MigrationRunResult, migrationTasks } from '../../src/db/migrate/tasks.js';
 import { ExitCode, OpsError, usageError } from '../../src/errors.js';
 import { runTasks } from '../../src/tasks/run.js';

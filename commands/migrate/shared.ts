@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises';
-import { describeFolderChoice, type MigrationsFolder } from '../../src/db/migrate/folder.js';
+import { openMigrator } from '../../src/db/migrate/engine.js';
 import { describeHolder, type LockHolder } from '../../src/db/migrate/lock.js';
-import { openMigrator } from '../../src/db/migrate/migrator.js';
+import { describeFolderChoice, type MigrationsFolder } from '../../src/db/migrate/sources.js';
 import { ExitCode, OpsError } from '../../src/errors.js';
 import type { Cli } from '../shared/context.js';
 import { err } from '../shared/output.js';

@@ -1,5 +1,5 @@
-import { readMigrationStatus } from '../../src/db/migrate/read-status.js';
-import { hasFindings, type MigrationStatus } from '../../src/db/migrate/state.js';
+import { readMigrationStatus } from '../../src/db/migrate/engine.js';
+import { hasFindings, type MigrationStatus } from '../../src/db/migrate/plan.js';
 import { ExitCode } from '../../src/errors.js';
 import { type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
 import { out, table } from '../shared/output.js';

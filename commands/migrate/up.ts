@@ -1,5 +1,5 @@
+import { prepareUp } from '../../src/db/migrate/engine.js';
 import { verifyUpOptions } from '../../src/db/migrate/plan.js';
-import { prepareUp } from '../../src/db/migrate/prepare.js';
 import { diffSchema, type SchemaChanges } from '../../src/db/migrate/snapshot.js';
 import { type MigrationRunResult, migrationTasks } from '../../src/db/migrate/tasks.js';
 import { ExitCode } from '../../src/errors.js';

@@ -1,6 +1,6 @@
 import { connectClient } from '../db/migrate/connect.js';
-import { CANDIDATE_FOLDERS, findMigrationsFolder } from '../db/migrate/folder.js';
-import { readMigrationStatus } from '../db/migrate/read-status.js';
+import { readMigrationStatus } from '../db/migrate/engine.js';
+import { CANDIDATE_FOLDERS, findMigrationsFolder } from '../db/migrate/sources.js';
 import { errorMessage, isOpsError } from '../errors.js';
 import type { Check, CheckResult } from './types.js';
 

@@ -1,9 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { findMigrationsFolder } from '../db/migrate/folder.js';
-import { openMigrator, readMigrationStatus } from '../db/migrate/migrator.js';
-import { planUp, verifyNoDrift } from '../db/migrate/plan.js';
-import { prepareMigrations } from '../db/migrate/steps.js';
+import { openMigrator, prepareUp, readMigrationStatus } from '../db/migrate/engine.js';
+import { findMigrationsFolder } from '../db/migrate/sources.js';
 import { OpsError } from '../errors.js';
 import type { AppPackage } from '../packages/types.js';
 import { startCommand } from '../pm2/ecosystem.js';
@@ -61,17 +59,9 @@ export function migrateStep(run: DeployRun, owner: AppPackage): StepSpec {
     async run(task) {
       const migrator = await openMigrator({ root: config.root, database: config.database });
       try {
-        const status = migrator.status();
-        verifyNoDrift(status, false);
-        const plan = planUp(migrator.sources, status, {});
+        const { plan } = await prepareUp(migrator, {});
         if (!plan.length) return 'no pending migrations (applied concurrently by someone else)';
-        const prepared = await prepareMigrations(plan, 'up');
-        const applied: string[] = [];
-        for (const migration of prepared) {
-          task.output = `applying ${migration.source.name}`;
-          await migrator.run('up', migration);
-          applied.push(migration.source.name);
-        }
+        const applied = await migrator.run('up', plan, { started: (name) => (task.output = `applying ${name}`) });
         return `applied ${applied.length}: ${applied.join(', ')}`;
       } finally {
         await migrator.close();

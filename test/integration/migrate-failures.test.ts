@@ -65,6 +65,21 @@ describe.each(testServers())('migrate: failures and bad input ($label)', (server
     expect(await db.applied()).toEqual(['0001_first']);
   });
 
+  it('each state row is written inside the transaction of its own migration (SQL and JS)', async () => {
+    // txid_current() inside the migration vs the xmin of its state row: equal only if one transaction wrote both
+    const txid = '(txid_current() % 4294967296)::text';
+    app.write(
+      'migrations/0002_js_tx.js',
+      `export async function up({ context: { client } }) {\n  await client.query("create table txids as select ${txid} as id");\n}\n`,
+    );
+    app.write('migrations/0003_sql_tx.sql', `insert into txids select ${txid};\n`);
+    expect((await run(['migrate'])).exitCode).toBe(0);
+    const rows = await db.query<{ name: string }>(
+      'select m.name from opsctl_migrations m join txids t on t.id = m.xmin::text order by m.name',
+    );
+    expect(rows.map((r) => r.name)).toEqual(['0002_js_tx', '0003_sql_tx']);
+  });
+
   it('drift: a changed applied file is reported, migrate refuses (exit 1), --allow-drift proceeds', async () => {
     expect((await run(['migrate'])).exitCode).toBe(0);
     app.write('migrations/0001_first.sql', '-- up\ncreate table first (id bigint);\n-- down\ndrop table first;\n');

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { nextVersion, slugify } from '../../src/db/migrate/create.js';
-import { planDown, planUp, verifyNoDrift } from '../../src/db/migrate/plan.js';
+import { compareState, hasFindings, planDown, planUp, verifyNoDrift } from '../../src/db/migrate/plan.js';
 import type { MigrationSource } from '../../src/db/migrate/sources.js';
-import { type AppliedRow, compareState, hasFindings } from '../../src/db/migrate/state.js';
+import type { AppliedRow } from '../../src/db/migrate/state.js';
 import { opsErrorOf } from '../helpers/errors.js';
 
 const source = (name: string, checksum = `sum-${name}`): MigrationSource => ({

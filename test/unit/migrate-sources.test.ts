@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readMigrationSources } from '../../src/db/migrate/sources.js';
-import { describeSqlError } from '../../src/db/migrate/sql-error.js';
-import { hasNoTransactionMarker, splitSections, splitStatements } from '../../src/db/migrate/sql-text.js';
+import { describeSqlError, hasNoTransactionMarker, splitSections, splitStatements } from '../../src/db/migrate/sql.js';
 import { opsErrorOf } from '../helpers/errors.js';
 
 const dirs: string[] = [];

@@ -2,8 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OpsError, usageError } from '../../errors.js';
-import { defaultNewFolder, findMigrationsFolder } from './folder.js';
-import { type MigrationSource, readMigrationSources } from './sources.js';
+import { defaultNewFolder, findMigrationsFolder, type MigrationSource, readMigrationSources } from './sources.js';
 
 /** The file formats `migrate create` writes. `sql-pair` is `.up.sql` + `.down.sql`. */
 export type CreateFormat = 'sql' | 'sql-pair' | 'js' | 'ts';

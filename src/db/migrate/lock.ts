@@ -1,3 +1,5 @@
+// Hand-written: umzug's own lock (FileLocker) is a file on one host and wraps a single command; runners on several
+// hosts need PostgreSQL's advisory lock, held from before the state is read until the run ends.
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';

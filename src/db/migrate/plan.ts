@@ -1,6 +1,39 @@
 import { OpsError, usageError } from '../../errors.js';
 import type { MigrationSource } from './sources.js';
-import type { MigrationStatus } from './state.js';
+import type { AppliedRow } from './state.js';
+
+/** What `migrate status` reports (README, "JSON shapes"). */
+export interface MigrationStatus {
+  /** Every applied migration, in file-name order, including drifted and missing ones. */
+  executed: Array<{ name: string; appliedAt: string }>;
+  pending: string[];
+  /** Applied, but the file changed since. */
+  drifted: string[];
+  /** Applied, but the file is gone. */
+  missing: string[];
+}
+
+/**
+ * Compare the folder with the state table. Pure: no I/O. Not umzug's `executed()`: it lists only applied
+ * migrations whose file still exists (it filters its migration list by the storage's names), so a missing file
+ * would vanish instead of being reported, and it knows no checksums or times. Pending is the same set
+ * difference umzug's `pending()` makes, done here in the same pass, so `migrate status` needs no umzug.
+ */
+export function compareState(sources: MigrationSource[], rows: AppliedRow[]): MigrationStatus {
+  const byName = new Map(sources.map((s) => [s.name, s]));
+  const applied = new Set(rows.map((r) => r.name));
+  return {
+    executed: rows.map((r) => ({ name: r.name, appliedAt: r.appliedAt.toISOString() })),
+    pending: sources.filter((s) => !applied.has(s.name)).map((s) => s.name),
+    drifted: rows.filter((r) => byName.has(r.name) && byName.get(r.name)!.checksum !== r.checksum).map((r) => r.name),
+    missing: rows.filter((r) => !byName.has(r.name)).map((r) => r.name),
+  };
+}
+
+/** True when status shows something an operator must act on (`--exit-code`, doctor). */
+export function hasFindings(status: MigrationStatus): boolean {
+  return status.pending.length + status.drifted.length + status.missing.length > 0;
+}
 
 /** `migrate up` options: at most one of `to` / `step`. */
 export interface UpOptions {
@@ -40,7 +73,8 @@ export function planUp(sources: MigrationSource[], status: MigrationStatus, opti
 
 /**
  * The applied migrations to revert, newest (by name) first: the last one, the last `step`, everything back to and
- * including `to` (umzug's meaning), or all. An applied migration whose file is gone cannot be reverted.
+ * including `to` (umzug's meaning), or all. An applied migration whose file is gone cannot be reverted; checked
+ * here because umzug's `down()` sees only migrations that have a file and would quietly revert an older one.
  */
 export function planDown(sources: MigrationSource[], status: MigrationStatus, options: DownOptions): MigrationSource[] {
   verifyDownOptions(options);

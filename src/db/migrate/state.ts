@@ -1,6 +1,6 @@
 import type pg from 'pg';
+import type { UmzugStorage } from 'umzug';
 import { errorMessage, OpsError } from '../../errors.js';
-import type { MigrationSource } from './sources.js';
 
 /** A row of the state table (default `opsctl_migrations`). */
 export interface AppliedRow {
@@ -8,17 +8,6 @@ export interface AppliedRow {
   checksum: string;
   appliedAt: Date;
   durationMs: number;
-}
-
-/** What `migrate status` reports (README, "JSON shapes"). */
-export interface MigrationStatus {
-  /** Every applied migration, in file-name order, including drifted and missing ones. */
-  executed: Array<{ name: string; appliedAt: string }>;
-  pending: string[];
-  /** Applied, but the file changed since. */
-  drifted: string[];
-  /** Applied, but the file is gone. */
-  missing: string[];
 }
 
 /** Where the state lives: a schema and a table, both configurable. */
@@ -81,19 +70,76 @@ export async function readAppliedRows(client: pg.Client, state: StateTable): Pro
   return rows.map((r) => ({ name: r.name, checksum: r.checksum, appliedAt: r.applied_at, durationMs: r.duration_ms }));
 }
 
-/** Compare the folder with the state table. Pure: no I/O. */
-export function compareState(sources: MigrationSource[], rows: AppliedRow[]): MigrationStatus {
-  const byName = new Map(sources.map((s) => [s.name, s]));
-  const applied = new Set(rows.map((r) => r.name));
+/** The step being run: what the storage needs to write its state row and end the transaction. */
+interface CurrentStep {
+  name: string;
+  checksum: string;
+  startedAt: number;
+  /** True when the step opened its own transaction, which the storage commits after writing the row. */
+  transaction: boolean;
+}
+
+/**
+ * The umzug context of one run: a connected client holding the migration lock, and where the state lives.
+ * Migrations themselves receive only `{ client }`.
+ */
+export interface Session {
+  client: pg.Client;
+  state: StateTable;
+  /** Everything runs inside one transaction that is rolled back at the end. */
+  dryRun: boolean;
+  /** Set by a migration's step when it starts; the storage uses and clears it. */
+  current?: CurrentStep;
+  /** Dry run: migrations marked no-transaction, which cannot run inside the dry run's transaction. */
+  notRun: string[];
+}
+
+/**
+ * umzug's storage over the state table. umzug calls a migration's `up` and then `logMigration`; the step left
+ * its transaction open, so the row is written through the same client inside it and the storage commits: the
+ * migration and its state row commit together or not at all (README, "Commands").
+ */
+export function stateTableStorage(): UmzugStorage<Session> {
   return {
-    executed: rows.map((r) => ({ name: r.name, appliedAt: r.appliedAt.toISOString() })),
-    pending: sources.filter((s) => !applied.has(s.name)).map((s) => s.name),
-    drifted: rows.filter((r) => byName.has(r.name) && byName.get(r.name)!.checksum !== r.checksum).map((r) => r.name),
-    missing: rows.filter((r) => !byName.has(r.name)).map((r) => r.name),
+    async executed({ context }) {
+      return (await readAppliedRows(context.client, context.state)).map((row) => row.name);
+    },
+    async logMigration({ name, context }) {
+      const step = context.current!;
+      const durationMs = Math.round(performance.now() - step.startedAt);
+      await finish(context, async (commit) => {
+        const insert = `insert into ${qualified(context.state)} (name, checksum, duration_ms)`;
+        const { client } = context;
+        // with the commit: the row and the commit in one round trip, so a simple query with escaped literals
+        if (commit)
+          await client.query(`${insert} values (${literals(client, name, step.checksum)}, ${durationMs}); commit`);
+        else await client.query(`${insert} values ($1, $2, $3)`, [name, step.checksum, durationMs]);
+      });
+    },
+    async unlogMigration({ name, context }) {
+      await finish(context, async (commit) => {
+        const del = `delete from ${qualified(context.state)} where name =`;
+        const { client } = context;
+        if (commit) await client.query(`${del} ${client.escapeLiteral(name)}; commit`);
+        else await client.query(`${del} $1`, [name]);
+      });
+    },
   };
 }
 
-/** True when status shows something an operator must act on (`--exit-code`, doctor). */
-export function hasFindings(status: MigrationStatus): boolean {
-  return status.pending.length + status.drifted.length + status.missing.length > 0;
+function literals(client: pg.Client, ...values: string[]): string {
+  return values.map((v) => client.escapeLiteral(v)).join(', ');
+}
+
+/** Write the state row and (when the step opened a transaction) commit; on failure roll back so neither remains. */
+async function finish(session: Session, write: (commit: boolean) => Promise<void>): Promise<void> {
+  const owned = session.current?.transaction === true;
+  try {
+    await write(owned);
+  } catch (err) {
+    if (owned) await session.client.query('rollback').catch(() => {});
+    throw err;
+  } finally {
+    session.current = undefined;
+  }
 }

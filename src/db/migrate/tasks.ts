@@ -1,6 +1,6 @@
 import type { ListrTask } from 'listr2';
-import type { Migrator } from './migrator.js';
-import type { Direction, PreparedMigration } from './steps.js';
+import type { Migrator } from './engine.js';
+import type { Direction, PreparedMigration } from './resolve.js';
 
 /** What a migrate/rollback run did, filled in as its tasks finish. */
 export interface MigrationRunResult {
@@ -10,28 +10,65 @@ export interface MigrationRunResult {
   notRun: string[];
 }
 
-/** One task per migration, run in order; the first failure stops the list (exitOnError). */
+interface Finished {
+  durationMs: number;
+  executed: boolean;
+}
+
+/**
+ * One task per migration of the plan. umzug runs the whole plan in one `up`/`down` call, started by the first
+ * task; each task ends when umzug's event says its migration finished, or fails with the error that stopped
+ * the run there (exitOnError then stops the list).
+ */
 export function migrationTasks(
   migrator: Migrator,
   plan: PreparedMigration[],
   direction: Direction,
   result: MigrationRunResult,
 ): ListrTask[] {
-  return plan.map((migration) => ({
-    title: migration.source.name,
+  const waiting = new Map(plan.map((p) => [p.source.name, settleable<Finished>()]));
+  let started = false;
+  const start = () => {
+    if (started) return;
+    started = true;
+    migrator
+      .run(direction, plan, {
+        finished: (name, durationMs, executed) => waiting.get(name)?.resolve({ durationMs, executed }),
+      })
+      .then(
+        () => {
+          for (const [name, w] of waiting) w.reject(new Error(`umzug did not run ${name}.`));
+        },
+        (err) => {
+          for (const w of waiting.values()) w.reject(err);
+        },
+      );
+  };
+  return plan.map(({ source: { name } }) => ({
+    title: name,
     task: async (_, task) => {
-      const started = performance.now();
-      const notRunBefore = migrator.session.notRun.length;
-      await migrator.run(direction, migration);
-      const name = migration.source.name;
-      if (migrator.session.notRun.length > notRunBefore) {
+      start();
+      const { durationMs, executed } = await waiting.get(name)!.promise;
+      if (!executed) {
         result.notRun.push(name);
         task.skip(`${name}: runs outside a transaction (no-transaction), so a dry run cannot execute it`);
         return;
       }
       result.done.push(name);
       const verb = direction === 'up' ? 'applied' : 'reverted';
-      task.title = `${name} ${migrator.session.dryRun ? `would be ${verb}` : verb} (${Math.round(performance.now() - started)} ms)`;
+      task.title = `${name} ${migrator.dryRun ? `would be ${verb}` : verb} (${Math.round(durationMs)} ms)`;
     },
   }));
+}
+
+/** A promise settled from outside; settling twice keeps the first outcome. Never an unhandled rejection. */
+function settleable<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => {}); // a task after the failing one is never awaited
+  return { promise, resolve, reject };
 }

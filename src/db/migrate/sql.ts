@@ -1,4 +1,8 @@
-/** Parsing of SQL migration files: `-- up` / `-- down` sections, the no-transaction marker, statement splitting. */
+import { basename } from 'node:path';
+import { errorMessage } from '../../errors.js';
+
+// Hand-written: PostgreSQL has no client-side splitter, and the parts need their file lines for error positions.
+/** SQL migration files: `-- up` / `-- down` sections, the no-transaction marker, statement splitting, error positions. */
 
 /** A part of a SQL file, with the 1-based line it starts on so database errors can point into the file. */
 export interface SqlPart {
@@ -41,11 +45,6 @@ export function splitSections(text: string): SqlSections {
     up: upIndex >= 0 ? part(upIndex) : { sql: '', line: 1 },
     down: downIndex >= 0 ? part(downIndex) : undefined,
   };
-}
-
-/** True when the SQL has something other than whitespace and comments. */
-export function hasStatements(sql: string): boolean {
-  return splitStatements(sql).length > 0;
 }
 
 /**
@@ -111,4 +110,36 @@ export function lineAt(text: string, offset: number): number {
 export function columnAt(text: string, offset: number): number {
   const lastNewline = text.lastIndexOf('\n', offset - 1);
   return offset - lastNewline;
+}
+
+interface DatabaseErrorLike {
+  message: string;
+  position?: string;
+  detail?: string;
+  hint?: string;
+  where?: string;
+  code?: string;
+}
+
+/**
+ * Describe a database error raised while running `part` of `file`: `file:line:column: message`, with the
+ * server's detail and hint. The position PostgreSQL reports is an offset into the query; mapped back into the file.
+ */
+export function describeSqlError(err: unknown, file: string, part: SqlPart | undefined): string {
+  const e = err as DatabaseErrorLike;
+  let where = basename(file);
+  const position = Number(e?.position);
+  if (part && Number.isInteger(position) && position > 0) {
+    const offset = position - 1;
+    where += `:${part.line + lineAt(part.sql, offset) - 1}:${columnAt(part.sql, offset)}`;
+  } else if (part) {
+    where += `:${part.line}`;
+  }
+  const extras = [
+    e?.detail && `detail: ${e.detail}`,
+    e?.hint && `hint: ${e.hint}`,
+    e?.where && `context: ${e.where}`,
+  ].filter(Boolean);
+  const code = e?.code && /^[0-9A-Z]{5}$/.test(e.code) ? ` [${e.code}]` : '';
+  return `${where}: ${errorMessage(err)}${code}${extras.length ? ` (${extras.join('; ')})` : ''}`;
 }

@@ -1,0 +1,185 @@
+import type pg from 'pg';
+import type { ResolvedConfig } from '../../config/types.js';
+import { connectClient, verifyDatabaseUrl } from './connect.js';
+import { acquireMigrationLock, DEFAULT_LOCK_TIMEOUT_MS, type LockHolder, lockKeys } from './lock.js';
+import {
+  compareState,
+  type DownOptions,
+  type MigrationStatus,
+  planDown,
+  planUp,
+  type UpOptions,
+  verifyNoDrift,
+} from './plan.js';
+import { type Direction, type PreparedMigration, prepareMigration, prepareMigrations, toRunnable } from './resolve.js';
+import { readSchemaObjects } from './snapshot.js';
+import {
+  type MigrationSource,
+  type MigrationsFolder,
+  readMigrationSources,
+  verifyMigrationsFolder,
+} from './sources.js';
+import { ensureStateTable, readAppliedRows, type Session, stateTableStorage } from './state.js';
+
+/** What opening a migrator needs: the app root and its resolved `database` config. */
+export interface MigratorOptions {
+  root: string;
+  database: ResolvedConfig['database'];
+  lockTimeoutMs?: number;
+  /** Called when another runner holds the lock and we start waiting for it. */
+  onLockWait?: (holder: LockHolder | undefined) => void;
+  /** Run everything in one transaction that is rolled back on close. */
+  dryRun?: boolean;
+}
+
+/** What a run reports as it goes, from umzug's `migrating`/`migrated` (`reverting`/`reverted`) events. */
+export interface MigrationProgress {
+  started?(name: string): void;
+  /** `executed` is false for a no-transaction migration that a dry run could not execute. */
+  finished?(name: string, durationMs: number, executed: boolean): void;
+}
+
+/** A connected client holding the migration lock, with the folder read and umzug set up over it. */
+export interface Migrator {
+  folder: MigrationsFolder;
+  sources: MigrationSource[];
+  dryRun: boolean;
+  /** The state as read under the lock when the migrator was opened. */
+  status(): MigrationStatus;
+  /** Apply (up) or revert (down) a prepared plan through umzug; returns the names umzug ran, in order. */
+  run(direction: Direction, plan: PreparedMigration[], progress?: MigrationProgress): Promise<string[]>;
+  /** The schema's user-visible objects now (for a dry run's report of what would change). */
+  schemaObjects(): Promise<Set<string>>;
+  /** Roll back a dry run, release the lock, disconnect. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Read the folder (usage errors first, before touching the database), connect, lock, create the state table. */
+export async function openMigrator(options: MigratorOptions): Promise<Migrator> {
+  const folder = verifyMigrationsFolder(options.root, options.database.migrations);
+  const sources = readMigrationSources(folder.dir, folder.label);
+  const url = verifyDatabaseUrl(options.database);
+  const state = { schema: options.database.schema, table: options.database.table };
+  const client = await connectClient(url);
+  let release: (() => Promise<void>) | undefined;
+  let dryRunOpen = false;
+  const close = async () => {
+    if (dryRunOpen) await client.query('rollback').catch(() => {});
+    dryRunOpen = false;
+    if (release) await release().catch(() => {});
+    release = undefined;
+    await client.end().catch(() => {});
+  };
+  try {
+    release = await acquireMigrationLock(client, lockKeys(state.schema, state.table), {
+      timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+      onWait: options.onLockWait,
+    });
+    if (options.dryRun) {
+      await client.query('begin');
+      dryRunOpen = true;
+    }
+    await ensureStateTable(client, state);
+    const status = compareState(sources, await readAppliedRows(client, state));
+    const session: Session = { client, state, dryRun: Boolean(options.dryRun), notRun: [] };
+    // loaded by the plan's checks; umzug runs the same modules
+    const prepared = new Map<string, PreparedMigration>();
+    const prepare = async (source: MigrationSource) => prepared.get(source.name) ?? (await prepareMigration(source));
+    // loaded only here, so the other commands and `migrate status` do without it; `default` is umzug's CommonJS
+    // exports object, both under Node and in the esbuild bundle (which names no exports of a CommonJS module)
+    const { Umzug } = (await import('umzug')).default;
+    const umzug = new Umzug<Session>({
+      // the folder as read and checked by readMigrationSources, as a list
+      migrations: sources.map((source) => toRunnable(source, prepare)),
+      context: session,
+      storage: stateTableStorage(),
+      logger: undefined,
+    });
+    return {
+      folder,
+      sources,
+      dryRun: session.dryRun,
+      status: () => status,
+      async run(direction, plan, progress = {}) {
+        const last = plan.at(-1);
+        if (!last) return [];
+        for (const p of plan) prepared.set(p.source.name, p);
+        const startedAt = new Map<string, number>();
+        const unsubscribe = [
+          umzug.on(direction === 'up' ? 'migrating' : 'reverting', ({ name }) => {
+            startedAt.set(name, performance.now());
+            progress.started?.(name);
+          }),
+          umzug.on(direction === 'up' ? 'migrated' : 'reverted', ({ name }) => {
+            const ms = performance.now() - (startedAt.get(name) ?? performance.now());
+            progress.finished?.(name, ms, !session.notRun.includes(name));
+          }),
+        ];
+        try {
+          // `to` is inclusive in both directions (umzug's meaning); the plan's last migration pins the run to
+          // exactly what was checked and, for a rollback, confirmed
+          const ran =
+            direction === 'up' ? await umzug.up({ to: last.source.name }) : await umzug.down({ to: last.source.name });
+          return ran.map((m) => m.name);
+        } catch (err) {
+          // umzug wraps what a migration throws in a MigrationError; ours already names the file and the cause
+          const e = err as Error;
+          throw e.name === 'MigrationError' && e.cause ? e.cause : err;
+        } finally {
+          for (const off of unsubscribe) off();
+        }
+      },
+      schemaObjects: () => readSchemaObjects(client, state),
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** What a migrate or rollback run will do, decided under the lock and checked before anything runs. */
+export interface PreparedRun {
+  status: MigrationStatus;
+  plan: PreparedMigration[];
+  /** Drifted or missing migrations run over because `allowDrift` was given (for a warning). */
+  allowedDrift: string[];
+}
+
+/**
+ * `migrate up`: refuse drift (exit 1) unless allowed, pick the pending migrations (`to`/`step`), and load them all,
+ * so a broken module stops the run before the first migration.
+ */
+export async function prepareUp(
+  migrator: Migrator,
+  options: UpOptions & { allowDrift?: boolean },
+): Promise<PreparedRun> {
+  const status = migrator.status();
+  verifyNoDrift(status, Boolean(options.allowDrift));
+  const plan = await prepareMigrations(planUp(migrator.sources, status, options), 'up');
+  return { status, plan, allowedDrift: [...status.drifted, ...status.missing] };
+}
+
+/** `rollback`: pick the applied migrations to revert and check each has a down part, before reverting any. */
+export async function prepareDown(migrator: Migrator, options: DownOptions): Promise<PreparedRun> {
+  const status = migrator.status();
+  const plan = await prepareMigrations(planDown(migrator.sources, status, options), 'down');
+  return { status, plan, allowedDrift: [] };
+}
+
+/** Read status without the lock, without umzug and without creating anything (`migrate status`, doctor). */
+export async function readMigrationStatus(
+  root: string,
+  database: ResolvedConfig['database'],
+  connect: (url: string) => Promise<pg.Client> = connectClient,
+): Promise<{ folder: MigrationsFolder; status: MigrationStatus }> {
+  const folder = verifyMigrationsFolder(root, database.migrations);
+  const sources = readMigrationSources(folder.dir, folder.label);
+  const client = await connect(verifyDatabaseUrl(database));
+  try {
+    const rows = await readAppliedRows(client, { schema: database.schema, table: database.table });
+    return { folder, status: compareState(sources, rows) };
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
