@@ -43,7 +43,7 @@ export interface Cli<Options extends GlobalOptions = GlobalOptions> {
   /** Load and resolve the config; `--package` narrows `packages`. */
   config(): ResolvedConfig;
   /** Print a JSON document (with the envelope) when --json, and return exitCode. */
-  finish(exitCode: number, fields: Record<string, unknown>): number;
+  finish(exitCode: ExitCodeValue, fields: Record<string, unknown>): number;
   /** A failure part-way: the error on stderr, under --json the fields so far plus the error; returns its exit code. */
   fail(error: unknown, fields: Record<string, unknown>): ExitCodeValue;
 }

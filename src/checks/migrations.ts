@@ -1,7 +1,7 @@
 import { connectClient } from '../db/migrate/connect.js';
 import { readMigrationStatus } from '../db/migrate/engine.js';
 import { CANDIDATE_FOLDERS, findMigrationsFolder } from '../db/migrate/sources.js';
-import { errorMessage, isOpsError } from '../errors.js';
+import { ExitCode, errorMessage, isOpsError } from '../errors.js';
 import type { Check, CheckResult } from './types.js';
 
 const MAX_NAMES = 5;
@@ -27,7 +27,7 @@ export const migrationsCheck: Check = {
       result = await readMigrationStatus(config.root, config.database, (url) => connectClient(url, ctx.timeoutMs));
     } catch (err) {
       // an unreachable database is the postgres check's finding; a broken folder is ours
-      if (isOpsError(err) && err.exitCode === 4)
+      if (isOpsError(err) && err.exitCode === ExitCode.unreachable)
         return { status: 'skip', message: `database not reachable: ${err.message}`, hint: err.hint };
       return { status: 'fail', message: errorMessage(err), hint: isOpsError(err) ? err.hint : undefined };
     }

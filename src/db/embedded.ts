@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { OpsError } from '../errors.js';
+import { ExitCode, OpsError } from '../errors.js';
 import { freePort, isPortFree, pickPort } from '../net/free-port.js';
 import { addSecret, redact } from '../output/redact.js';
 import type { Runner } from '../process/runner.js';
@@ -99,7 +99,7 @@ export async function startEmbedded(deps: EmbeddedDeps): Promise<StartResult> {
       `${paths.stateFile} is missing, so the password of the cluster in ${paths.dataDir} is unknown.`,
       {
         hint: `Restore that file, or delete ${paths.dir} to start over with an empty database.`,
-        exitCode: 3,
+        exitCode: ExitCode.failed,
       },
     );
   }
@@ -152,7 +152,7 @@ export async function startEmbedded(deps: EmbeddedDeps): Promise<StartResult> {
         `The embedded PostgreSQL did not start${res.timedOut ? ' in time' : ''} (pg_ctl exit ${res.exitCode}).`,
         {
           hint: `Last lines of ${paths.logFile}:\n${redact(lastLines(readLog(paths), LOG_TAIL_LINES) || res.stderr || res.stdout)}`,
-          exitCode: 3,
+          exitCode: ExitCode.failed,
         },
       );
     },
@@ -176,7 +176,7 @@ export async function stopEmbedded(deps: EmbeddedDeps): Promise<{ wasRunning: bo
     (res) => {
       throw new OpsError('DB_STOP', `The embedded PostgreSQL did not stop (pg_ctl exit ${res.exitCode}).`, {
         hint: `pg_ctl said: ${redact((res.stderr || res.stdout).trim())}\nLook at ${paths.logFile}.`,
-        exitCode: 3,
+        exitCode: ExitCode.failed,
       });
     },
   );
@@ -231,7 +231,7 @@ function verifyShellSafe(dir: string): void {
       `The embedded PostgreSQL cannot live in "${dir}": the path contains a quote, $, backtick or backslash.`,
       {
         hint: 'Move the app to a folder without those characters, or set DATABASE_URL to a PostgreSQL you run yourself.',
-        exitCode: 3,
+        exitCode: ExitCode.failed,
       },
     );
   }

@@ -1,6 +1,6 @@
 import { chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OpsError } from '../errors.js';
+import { ExitCode, OpsError } from '../errors.js';
 import { redact } from '../output/redact.js';
 import type { Runner } from '../process/runner.js';
 import { readPgBinaries } from './binaries.js';
@@ -50,7 +50,7 @@ export async function initialiseCluster(
     if (res.exitCode !== 0 || res.timedOut) {
       throw new OpsError('DB_INIT', 'Could not initialise the embedded PostgreSQL cluster (initdb failed).', {
         hint: `initdb said:\n${redact(lastLines(`${res.stdout}\n${res.stderr}`, 15))}`,
-        exitCode: 3,
+        exitCode: ExitCode.failed,
       });
     }
   } finally {
@@ -83,7 +83,7 @@ export async function ensureDatabase(state: EmbeddedState): Promise<boolean> {
       `The embedded PostgreSQL started but creating database "${state.database}" failed: ${(err as Error).message}`,
       {
         hint: 'Run `opsctl db start` again; if it keeps failing, look at .opsctl/pg/postgres.log.',
-        exitCode: 3,
+        exitCode: ExitCode.failed,
         cause: err,
       },
     );

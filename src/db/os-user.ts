@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { OpsError } from '../errors.js';
+import { ExitCode, OpsError } from '../errors.js';
 import type { Runner } from '../process/runner.js';
 
 /** The OS account the embedded server runs as. Empty when opsctl is not root (it runs as us). */
@@ -50,7 +50,7 @@ export function verifyTraversable(dir: string, user: ServerUser): void {
     `The "${POSTGRES_OS_USER}" OS user cannot enter "${current}", so the embedded PostgreSQL cannot use ${dir}.`,
     {
       hint: `PostgreSQL does not run as root, so opsctl runs it as "${POSTGRES_OS_USER}". Allow it in (chmod o+x "${current}") or move the app to a folder it can reach.`,
-      exitCode: 3,
+      exitCode: ExitCode.failed,
     },
   );
 }
@@ -70,6 +70,6 @@ export async function ensureServerUser(runner: Runner): Promise<ServerUser> {
   throw new OpsError(
     'DB_OS_USER',
     'There is no "postgres" OS user to run the embedded PostgreSQL as (it refuses to run as root), and creating one failed.',
-    { hint: 'Create one (useradd postgres), or run opsctl as an ordinary user.', exitCode: 3 },
+    { hint: 'Create one (useradd postgres), or run opsctl as an ordinary user.', exitCode: ExitCode.failed },
   );
 }

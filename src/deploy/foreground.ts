@@ -1,6 +1,6 @@
 import { packageEnv } from '../app/env.js';
 import { waitHealthy } from '../app/health.js';
-import { OpsError } from '../errors.js';
+import { ExitCode, type ExitCodeValue, OpsError } from '../errors.js';
 import type { AppPackage } from '../packages/types.js';
 import { startCommand } from '../pm2/ecosystem.js';
 import type { SpawnedProcess } from '../process/runner.js';
@@ -15,11 +15,8 @@ export interface ForegroundHooks {
   onEvent(text: string): void;
 }
 
-/** 128 + SIGTERM, as a shell reports a process stopped by it. */
-const TERMINATED_EXIT_CODE = 143;
-
 export interface ForegroundResult {
-  exitCode: number;
+  exitCode: ExitCodeValue;
   failed?: Error;
   tails: Map<string, string[]>;
   failedPackage?: string;
@@ -80,14 +77,14 @@ export async function runForeground(run: DeployRun, hooks: ForegroundHooks): Pro
         signal: terminated.signal,
         fatal: async () => (exitCode !== undefined ? `exited with code ${exitCode}` : undefined),
       });
-      if (terminated.signal.aborted) return { exitCode: TERMINATED_EXIT_CODE, tails };
+      if (terminated.signal.aborted) return { exitCode: ExitCode.terminated, tails };
       if (problem) return failure(pkg, `${pkg.name} did not become healthy: ${problem}`, tails);
       hooks.onEvent(`✔ ${pkg.name} is up${pkg.port ? ` on http://localhost:${pkg.port}` : ''} (pid ${child.pid})`);
     }
-    if (!children.size) return { exitCode: 0, tails };
+    if (!children.size) return { exitCode: ExitCode.ok, tails };
     hooks.onEvent('Running in the foreground; Ctrl-C stops every process.');
     const first = await Promise.race([...exits, termination]);
-    if (first === 'terminated') return { exitCode: TERMINATED_EXIT_CODE, tails };
+    if (first === 'terminated') return { exitCode: ExitCode.terminated, tails };
     const pkg = run.packages.find((p) => p.name === first.pkg)!;
     return failure(pkg, `${first.pkg} exited with code ${first.code}; stopping the others.`, tails);
   } finally {
@@ -98,7 +95,7 @@ export async function runForeground(run: DeployRun, hooks: ForegroundHooks): Pro
 }
 
 function failure(pkg: AppPackage, message: string, tails: Map<string, string[]>): ForegroundResult {
-  return { exitCode: 3, failed: new OpsError('FOREGROUND', message), tails, failedPackage: pkg.name };
+  return { exitCode: ExitCode.failed, failed: new OpsError('FOREGROUND', message), tails, failedPackage: pkg.name };
 }
 
 /** The last lines of the package that failed. */

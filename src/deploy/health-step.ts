@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { deployPaths } from '../app/paths.js';
 import { currentRelease } from '../app/releases.js';
-import { OpsError } from '../errors.js';
+import { ExitCode, OpsError } from '../errors.js';
 import type { AppPackage } from '../packages/types.js';
 import { launchLogTail, packageLogTail, waitLaunched, waitRunning } from '../pm2/launch.js';
 import { notStartedReason, runRelease, type StartRecord } from './start.js';
@@ -25,7 +25,7 @@ export function healthStep(run: DeployRun, pkg: AppPackage, record: StartRecord)
       if (report) report.logTail = record.launch ? launchLogTail(record.launch) : packageLogTail(run.deps.pm2, pkg);
       throw new OpsError('HEALTH', `${pkg.name}: health gate failed: ${problem}.`, {
         hint: `Its last log lines are shown above; \`opsctl logs ${pkg.name}\` shows more.`,
-        exitCode: 3,
+        exitCode: ExitCode.failed,
       });
     },
     rollback: (task) => rollBack(run, pkg, record, task),

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { openMigrator, prepareUp, readMigrationStatus } from '../db/migrate/engine.js';
 import { findMigrationsFolder } from '../db/migrate/sources.js';
-import { OpsError } from '../errors.js';
+import { ExitCode, OpsError } from '../errors.js';
 import type { AppPackage } from '../packages/types.js';
 import { startCommand } from '../pm2/ecosystem.js';
 import type { StepSpec } from './step.js';
@@ -48,7 +48,7 @@ export function migrateStep(run: DeployRun, owner: AppPackage): StepSpec {
             config.database.source === 'embedded'
               ? 'Start the embedded database (`opsctl db start`), set DATABASE_URL, or pass --skip-migrate.'
               : 'Set database.url or DATABASE_URL, or pass --skip-migrate.',
-          exitCode: 4,
+          exitCode: ExitCode.unreachable,
         });
       }
       const { status } = await readMigrationStatus(config.root, config.database);

@@ -1,5 +1,5 @@
 import type { ListrTask } from 'listr2';
-import { isOpsError, OpsError } from '../errors.js';
+import { ExitCode, isOpsError, OpsError } from '../errors.js';
 import { describeHolder, findPortHolders } from '../net/port-holders.js';
 import type { AppPackage } from '../packages/types.js';
 import { startCommand } from '../pm2/ecosystem.js';
@@ -39,7 +39,10 @@ export function preflightTasks(run: DeployRun): ListrTask[] {
               const error = new OpsError(
                 'PORT_TAKEN',
                 `${pkg.name}: port ${pkg.port} is in use by ${foreign.map(describeHolder).join(' and ')}; nothing was deployed.`,
-                { hint: `Stop that process, or change packages.${pkg.name}.port in the config.`, exitCode: 3 },
+                {
+                  hint: `Stop that process, or change packages.${pkg.name}.port in the config.`,
+                  exitCode: ExitCode.failed,
+                },
               );
               record(run, pkg.name, 'start', 'failed', started, error.message);
               throw error;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { packageEnv } from '../app/env.js';
 import { hashManifest, hashTree } from '../app/hash.js';
 import { deployPaths } from '../app/paths.js';
-import { OpsError } from '../errors.js';
+import { ExitCode, OpsError } from '../errors.js';
 import type { AppPackage } from '../packages/types.js';
 import type { RunResult } from '../process/runner.js';
 import { hasOutputs, lockfileOf } from './package-files.js';
@@ -93,7 +93,7 @@ function verifyNpm(res: RunResult, pkg: AppPackage, what: string): void {
   if (res.notFound) {
     throw new OpsError('NPM_NOT_FOUND', 'npm was not found on PATH.', {
       hint: 'Install Node.js with npm, or fix PATH.',
-      exitCode: 3,
+      exitCode: ExitCode.failed,
     });
   }
   const output = `${res.stdout}\n${res.stderr}`
@@ -103,7 +103,7 @@ function verifyNpm(res: RunResult, pkg: AppPackage, what: string): void {
   throw new OpsError(
     'STEP_FAILED',
     `${pkg.name}: ${what} ${res.timedOut ? 'timed out' : `failed (exit ${res.exitCode})`}:\n${output.map((l) => `    ${l}`).join('\n')}`,
-    { hint: `Run \`${what}\` in ${pkg.path} to reproduce; nothing was restarted.`, exitCode: 3 },
+    { hint: `Run \`${what}\` in ${pkg.path} to reproduce; nothing was restarted.`, exitCode: ExitCode.failed },
   );
 }
 

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { OpsError } from '../errors.js';
+import { ExitCode, OpsError } from '../errors.js';
 import { redact } from '../output/redact.js';
 import type { Runner, RunResult } from '../process/runner.js';
 import { verifyHomeUsable } from './home.js';
@@ -48,7 +48,7 @@ export function createPm2(runner: Runner, home: string, cwd: string): Pm2 {
     const detail = lastLines(`${res.stdout}\n${res.stderr}`, 5);
     throw new OpsError('PM2', `PM2 could not ${what}${res.timedOut ? ' (timed out)' : ''}: ${detail}`, {
       hint: `Check that PM2's home ${home} is writable (or set PM2_HOME), and read ${join(home, 'pm2.log')}.`,
-      exitCode: 3,
+      exitCode: ExitCode.failed,
     });
   };
   const jlistRaw = async () => verify(await run(['jlist'], {}, PM2_QUERY_TIMEOUT_MS), 'list its processes').stdout;

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { deployPaths } from '../app/paths.js';
 import { currentRelease } from '../app/releases.js';
 import type { ResolvedConfig } from '../config/types.js';
-import { OpsError, usageError } from '../errors.js';
+import { ExitCode, OpsError, usageError } from '../errors.js';
 import type { AppPackage } from '../packages/types.js';
 import type { Pm2 } from './cli.js';
 import { startCommand } from './ecosystem.js';
@@ -70,7 +70,7 @@ function verifyDeployed(root: string, pkg: AppPackage, verb: string): string {
   if (!release || !existsSync(deployPaths(root).current(pkg.name))) {
     throw new OpsError('NOT_DEPLOYED', `${pkg.name} has not been deployed yet, so there is nothing to ${verb}.`, {
       hint: `Run \`opsctl deploy ${pkg.name}\` first.`,
-      exitCode: 3,
+      exitCode: ExitCode.failed,
     });
   }
   return release;
@@ -81,7 +81,7 @@ function unhealthy(pkg: AppPackage, action: string, problem: string, tail: strin
   const lines = tail.length ? `\nIts last log lines:\n${tail.map((l) => `    ${l}`).join('\n')}` : '';
   return new OpsError('HEALTH', `${pkg.name} was ${action} but is not healthy: ${problem}.${lines}`, {
     hint: `\`opsctl logs ${pkg.name}\` shows more.`,
-    exitCode: 3,
+    exitCode: ExitCode.failed,
   });
 }
 
@@ -141,7 +141,7 @@ export async function scalePackage(
   if (!running.length) {
     throw new OpsError('NOT_RUNNING', `${pkg.name} is not running.`, {
       hint: `Run \`opsctl deploy ${pkg.name}\` (or \`opsctl start ${pkg.name}\`) first.`,
-      exitCode: 3,
+      exitCode: ExitCode.failed,
     });
   }
   const target = scaleTarget(spec, running.length);

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OpsError } from '../errors.js';
+import { ExitCode, OpsError } from '../errors.js';
 import type { AppPackage } from '../packages/types.js';
 
 /** How PM2 runs a package: its node entry in cluster mode when the start script is `node <file>`, else npm. */
@@ -50,7 +50,7 @@ function templatePath(): string {
  */
 export function writeEcosystem(appsDir: string, pkg: AppPackage, currentDir: string): string {
   const command = startCommand(pkg);
-  if (!command) throw new OpsError('NO_START', `${pkg.name} has no start script.`, { exitCode: 2 });
+  if (!command) throw new OpsError('NO_START', `${pkg.name} has no start script.`, { exitCode: ExitCode.usage });
   const defaults = JSON.parse(readFileSync(templatePath(), 'utf8')) as Record<string, unknown>;
   const app = {
     ...defaults,

@@ -1,6 +1,6 @@
 import { accessSync, constants, existsSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { OpsError } from '../errors.js';
+import { ExitCode, OpsError } from '../errors.js';
 
 /** PM2's home: `$PM2_HOME` (relative to the app root) when set, else `.opsctl/pm2` of the app. */
 export function pm2Home(root: string, env: Record<string, string | undefined>): string {
@@ -54,6 +54,6 @@ export function verifyHomeUsable(home: string, root: string): void {
       home === fallback
         ? 'Move that file out of the way, or set PM2_HOME to a writable folder.'
         : `Point PM2_HOME at a writable folder, or unset it to use ${fallback}.`,
-    exitCode: 3,
+    exitCode: ExitCode.failed,
   });
 }

@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import pg from 'pg';
 import type { ResolvedConfig } from '../../config/types.js';
-import { configError, OpsError } from '../../errors.js';
+import { configError, ExitCode, OpsError } from '../../errors.js';
 import { redact } from '../../output/redact.js';
 
 /** `application_name` of opsctl's migration sessions: how a lock holder is recognised in pg_stat_activity. */
@@ -19,7 +19,7 @@ export function verifyDatabaseUrl(database: ResolvedConfig['database']): string 
   }
   throw new OpsError('DB_NOT_STARTED', 'No database configured and the embedded PostgreSQL is not running.', {
     hint: 'Run `opsctl db start`, or set DATABASE_URL / database.url.',
-    exitCode: 4,
+    exitCode: ExitCode.unreachable,
   });
 }
 
@@ -63,7 +63,7 @@ export function classifyConnectError(err: unknown, url: string): OpsError {
   const e = (err ?? {}) as PgLikeError;
   const target = describeTarget(url);
   const make = (code: string, message: string, hint: string) =>
-    new OpsError(code, message, { hint, exitCode: 4, cause: err });
+    new OpsError(code, message, { hint, exitCode: ExitCode.unreachable, cause: err });
   switch (e.code) {
     case 'ECONNREFUSED':
       return make(

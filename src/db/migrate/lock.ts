@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
-import { OpsError } from '../../errors.js';
+import { ExitCode, OpsError } from '../../errors.js';
 
 /** Default `--lock-timeout`: how long a runner waits for another one to finish. */
 export const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
@@ -90,7 +90,7 @@ export async function acquireMigrationLock(
           hint: holder
             ? `Another runner is migrating: wait for it, or raise --lock-timeout. If it is stuck: select pg_terminate_backend(${holder.pid});`
             : 'Wait for the other runner to finish, or raise --lock-timeout.',
-          exitCode: 5,
+          exitCode: ExitCode.locked,
         },
       );
     }

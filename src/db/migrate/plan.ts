@@ -1,4 +1,4 @@
-import { OpsError, usageError } from '../../errors.js';
+import { ExitCode, OpsError, usageError } from '../../errors.js';
 import type { MigrationSource } from './sources.js';
 import type { AppliedRow } from './state.js';
 
@@ -103,7 +103,7 @@ export function planDown(sources: MigrationSource[], status: MigrationStatus, op
       `Cannot roll back ${gone.join(', ')}: applied, but the file is gone from the migrations folder.`,
       {
         hint: 'Restore the file (from version control) to roll it back. Nothing was reverted.',
-        exitCode: 3,
+        exitCode: ExitCode.failed,
       },
     );
   }
@@ -119,7 +119,7 @@ export function verifyNoDrift(status: MigrationStatus, allowDrift: boolean): voi
   ].filter(Boolean);
   throw new OpsError('MIGRATION_DRIFT', `Refusing to migrate: migrations ${parts.join('; ')}.`, {
     hint: 'Restore the applied files as they were (applied migrations are history: add a new migration for changes), or pass --allow-drift.',
-    exitCode: 1,
+    exitCode: ExitCode.findings,
   });
 }
 

@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type pg from 'pg';
 import type { RunnableMigration } from 'umzug';
-import { errorMessage, OpsError } from '../../errors.js';
+import { ExitCode, errorMessage, OpsError } from '../../errors.js';
 import type { MigrationSource } from './sources.js';
 import { describeSqlError, type SqlPart, splitStatements } from './sql.js';
 import type { Session } from './state.js';
@@ -42,7 +42,7 @@ export async function prepareMigrations(
 function noDownError(names: string[]): OpsError {
   return new OpsError('MIGRATION_NO_DOWN', `Cannot roll back ${names.join(', ')}: no down part.`, {
     hint: 'Add a down part (a `-- down` section, a .down.sql file or a `down` export), or roll back fewer (--step/--to). Nothing was reverted.',
-    exitCode: 3,
+    exitCode: ExitCode.failed,
   });
 }
 
@@ -161,14 +161,14 @@ async function loadModule(path: string): Promise<{ up: MigrationFn; down?: Migra
   } catch (err) {
     throw new OpsError('MIGRATION_LOAD', `${basename(path)} could not be loaded: ${errorMessage(err)}`, {
       hint: 'Fix the module so it can be imported (run it with `node` to see the full error); nothing was applied.',
-      exitCode: 3,
+      exitCode: ExitCode.failed,
       cause: err,
     });
   }
   // CommonJS modules arrive as `default` when imported from ESM
   const exports = (typeof mod.up === 'function' ? mod : ((mod.default as Exports | undefined) ?? mod)) as Exports;
   const invalid = (message: string, hint: string) =>
-    new OpsError('MIGRATION_INVALID', `${basename(path)} ${message}`, { hint, exitCode: 3 });
+    new OpsError('MIGRATION_INVALID', `${basename(path)} ${message}`, { hint, exitCode: ExitCode.failed });
   if (typeof exports.up !== 'function') {
     throw invalid(
       'does not export an `up` function.',
@@ -199,7 +199,7 @@ function failure(source: MigrationSource, what: string, transaction: boolean, ca
     hint: transaction
       ? `It was rolled back, so nothing of ${source.name} is applied; fix it and run again.`
       : `It ran outside a transaction (no-transaction): statements before the failing one stay applied. Check the database, make it safe to re-run, then run again.`,
-    exitCode: 3,
+    exitCode: ExitCode.failed,
     cause,
   });
 }

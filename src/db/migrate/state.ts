@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { UmzugStorage } from 'umzug';
-import { errorMessage, OpsError } from '../../errors.js';
+import { ExitCode, errorMessage, OpsError } from '../../errors.js';
 
 /** A row of the state table (default `opsctl_migrations`). */
 export interface AppliedRow {
@@ -51,7 +51,7 @@ export async function ensureStateTable(client: pg.Client, state: StateTable): Pr
       `Could not create the state table ${state.schema}.${state.table}: ${errorMessage(err)}.`,
       {
         hint: `Grant the migration role CREATE on schema ${state.schema} (or create the table once as its owner), or set database.schema.`,
-        exitCode: 3,
+        exitCode: ExitCode.failed,
         cause: err,
       },
     );
