@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -130,6 +130,29 @@ describe('environment', () => {
     });
     expect(config.redis.url).toBe('redis://127.0.0.1:6399');
     expect(redact('fromfile dotenvpass')).toBe('**** ****');
+  });
+
+  it('expands ${VAR} inside .env values, and the expanded password stays a secret', () => {
+    write(
+      '.env',
+      'DB_PASSWORD=s3cr3t-pw\nDATABASE_URL=postgres://app:${DB_PASSWORD}@host/db\nHOST_ONLY=${DB_HOST:-db}:5432\n',
+    );
+    const config = loadConfig({ cwd: root, processEnv: {} });
+    expect(config.database).toMatchObject({ url: 'postgres://app:s3cr3t-pw@host/db', source: 'env' });
+    expect(config.env.HOST_ONLY).toBe('db:5432');
+    expect(redact(`url ${config.database.url} pw s3cr3t-pw`)).not.toContain('s3cr3t-pw');
+  });
+
+  it('expands .env references from the real environment first, and never runs $(command)', () => {
+    const marker = join(root, 'ran');
+    write(
+      '.env',
+      `DB_PASSWORD=fromfile\nDATABASE_URL=postgres://app:\${DB_PASSWORD}@host/db\nCMD=a$(touch ${marker})b\n`,
+    );
+    const config = loadConfig({ cwd: root, processEnv: { DB_PASSWORD: 'fromprocess' } });
+    expect(config.database.url).toBe('postgres://app:fromprocess@host/db');
+    expect(config.env.CMD).toBe(`a$(touch ${marker})b`);
+    expect(existsSync(marker)).toBe(false);
   });
 
   it('merges environments.<name> over the rest with --env, and refuses an unknown one', () => {
