@@ -83,6 +83,16 @@ describe('config files', () => {
     expect(err.message).toBe('opsctl.config.yaml: packages.backend.port: expected a number, got "abc" (line 3)');
   });
 
+  it('names the line in a JSON config too', () => {
+    write('opsctl.config.json', JSON.stringify({ packages: { backend: { port: 'abc' } } }, null, 2));
+    const err = configError(() => loadConfig({ cwd: root, processEnv: {} }));
+    expect(err.message).toBe('opsctl.config.json: packages.backend.port: expected a number, got "abc" (line 4)');
+    write('opsctl.config.json', '{\n  "databse": {}\n}\n');
+    expect(configError(() => loadConfig({ cwd: root, processEnv: {} })).message).toBe(
+      'opsctl.config.json: databse: unknown key "databse" (line 2)',
+    );
+  });
+
   it('rejects unknown keys', () => {
     write('opsctl.config.yml', 'databse:\n  url: x\n');
     expect(configError(() => loadConfig({ cwd: root, processEnv: {} })).message).toContain(
