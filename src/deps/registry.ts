@@ -1,3 +1,4 @@
+// Hand-written registry client rather than pacote/npm-registry-fetch: keeps `opsctl outdated` start-up time low.
 import { OpsError } from '../errors.js';
 import { redact } from '../output/redact.js';
 import { createAgents, httpGet, tlsFromNpmConfig } from './http-get.js';
