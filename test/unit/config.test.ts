@@ -58,6 +58,21 @@ describe('package discovery', () => {
     expect(loadConfig({ cwd: root, processEnv: {} }).packages.map((p) => p.name)).toEqual(['api']);
   });
 
+  it('expands workspace globs as npm does: {a,b}, ** and ! negation, in the order of the patterns', () => {
+    write('package.json', { name: 'root', workspaces: ['{apps,services}/*', 'libs/**', '!services/legacy'] });
+    write('apps/web/package.json', { name: 'web' });
+    write('services/api/package.json', { name: 'api' });
+    write('services/legacy/package.json', { name: 'legacy' });
+    write('services/notes/README.md', 'no package here');
+    write('libs/core/utils/package.json', { name: 'utils' });
+    write('libs/core/utils/node_modules/dep/package.json', { name: 'dep' });
+    expect(loadConfig({ cwd: root, processEnv: {} }).packages.map((p) => p.path)).toEqual([
+      'apps/web',
+      'services/api',
+      'libs/core/utils',
+    ]);
+  });
+
   it('finds services/* folders and falls back to the root package', () => {
     write('services/worker/package.json', { name: 'worker' });
     expect(loadConfig({ cwd: root, processEnv: {} }).packages.map((p) => p.path)).toContain('services/worker');
