@@ -49,19 +49,3 @@ export function declaredDependencies(manifest: ManifestDeps): DeclaredDependency
   add(manifest.devDependencies, 'dev');
   return [...edges.values()];
 }
-
-export interface Installed {
-  version: string;
-  path: string;
-}
-
-/** The version installed at `<dir>/node_modules/<name>`, or undefined when it is not there. */
-export async function readInstalled(dir: string, name: string): Promise<Installed | undefined> {
-  const path = join(dir, 'node_modules', name);
-  try {
-    const pkg = JSON.parse(await readFile(join(path, 'package.json'), 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? { version: pkg.version, path } : undefined;
-  } catch {
-    return undefined;
-  }
-}
