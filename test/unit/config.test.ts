@@ -73,6 +73,18 @@ describe('package discovery', () => {
     ]);
   });
 
+  it('lists plain workspace patterns the way the glob does: dot folders and node_modules left out', () => {
+    write('package.json', { name: 'root', workspaces: ['services/*', 'tools/cli/'] });
+    for (const dir of ['services/api', 'services/.cache', 'services/node_modules', 'tools/cli']) {
+      write(`${dir}/package.json`, { name: dir.replace(/\W/g, '') });
+    }
+    write('services/docs/README.md', 'no package here');
+    const plain = loadConfig({ cwd: root, processEnv: {} }).packages.map((p) => p.path);
+    expect(plain).toEqual(['services/api', 'tools/cli']);
+    write('package.json', { name: 'root', workspaces: ['service{s,}/*', 'tools/cl?/'] }); // same, through the glob
+    expect(loadConfig({ cwd: root, processEnv: {} }).packages.map((p) => p.path)).toEqual(plain);
+  });
+
   it('finds services/* folders and falls back to the root package', () => {
     write('services/worker/package.json', { name: 'worker' });
     expect(loadConfig({ cwd: root, processEnv: {} }).packages.map((p) => p.path)).toContain('services/worker');
