@@ -1,5 +1,5 @@
 import { lstat, realpath, stat } from 'node:fs/promises';
-import { relative, resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { type CrashGroup, groupCrashes } from './fingerprint.js';
 import { expandGlob } from './glob.js';
 import { parseCrashes } from './parse-crashes.js';
@@ -24,7 +24,7 @@ export interface LogSource {
 export interface LogScan {
   /** Configured globs that matched no file. */
   unmatched: string[];
-  /** Files scanned, relative to the root. */
+  /** Files scanned, relative to the root (absolute when outside it). */
   files: Array<{ path: string; size: number; truncated: boolean }>;
   /** Files matched but left out because of MAX_FILES. */
   skipped: number;
@@ -66,7 +66,7 @@ export async function scanLogs(root: string, sources: LogSource[], signal?: Abor
     const batch = await Promise.all(
       chosen.slice(i, i + CONCURRENCY).map(async ({ file }) => {
         const tail = await readTail(file, TAIL_BYTES);
-        return { file: relative(root, file) || file, events: parseCrashes(tail.text, root), ...tail };
+        return { file: shownPath(root, file), events: parseCrashes(tail.text, root), ...tail };
       }),
     );
     results.push(...batch);
@@ -91,6 +91,12 @@ async function oncePerFile(files: string[]): Promise<Set<string>> {
     if (known === undefined || !(await lstat(file)).isSymbolicLink()) byTarget.set(target, file);
   }
   return new Set(byTarget.values());
+}
+
+/** Relative to the root; a file outside it (an absolute glob such as /var/log/app/*.log) as its absolute path. */
+function shownPath(root: string, file: string): string {
+  const path = relative(root, file);
+  return !path || path.startsWith('..') || isAbsolute(path) ? file : path;
 }
 
 /** `$PM2_HOME` when set (absolute, or relative to the root). */

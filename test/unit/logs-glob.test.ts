@@ -89,6 +89,11 @@ describe('scanLogs over configured globs', () => {
     expect(scan.unmatched).toEqual([]);
   });
 
+  it('names a file found by an absolute glob by its absolute path', async () => {
+    const scan = await scanLogs(root, logSources(root, [`${outside}/*.log`]));
+    expect(scan.files.map((f) => f.path)).toEqual([join(outside, 'system.log')]);
+  });
+
   it('scans a file reached through a symlink and by its own name once', async () => {
     const scan = await scanLogs(root, logSources(root, ['backend/logs/*.log*']));
     expect(scan.files.map((f) => f.path).sort()).toEqual([
