@@ -1,9 +1,9 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { parse as parseDotenv } from 'dotenv';
 import { configError } from '../errors.js';
-import { addSecret, addSecretsFromEnv } from '../output/redact.js';
+import { addSecretsFromEnv } from '../output/redact.js';
 import { discoverPackages } from '../packages/discover.js';
+import { readDotenv } from './dotenv.js';
 import { deepMerge, interpolate } from './interpolate.js';
 import { describeIssue, readConfigDocument } from './read-file.js';
 import { configSchema, type ParsedConfig } from './schema.js';
@@ -27,7 +27,7 @@ export interface LoadOptions {
 export function loadConfig(options: LoadOptions = {}): ResolvedConfig {
   const root = verifyRoot(options.cwd ?? process.cwd());
   const processEnv = options.processEnv ?? process.env;
-  const env = { ...readDotenv(root), ...processEnv };
+  const env = { ...readDotenv(root, processEnv), ...processEnv };
   addSecretsFromEnv(env);
   const envName = options.env ?? processEnv.OPSCTL_ENV ?? undefined;
 
@@ -71,15 +71,6 @@ function verifyRoot(cwd: string): string {
     throw configError(`The app folder "${cwd}" does not exist.`, 'Pass an existing folder with --cwd (-C).');
   }
   return root;
-}
-
-function readDotenv(root: string): Record<string, string> {
-  const file = join(root, '.env');
-  if (!existsSync(file)) return {};
-  const values = parseDotenv(readFileSync(file));
-  // every .env value is treated as a secret (README, "Output")
-  for (const value of Object.values(values)) addSecret(value);
-  return values;
 }
 
 function findConfigFile(root: string, explicit: string | undefined): string | undefined {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import type * as z from 'zod/mini';
 import { configError } from '../errors.js';
 
@@ -23,8 +23,15 @@ export function readConfigDocument(file: string): ConfigDocument {
       err,
     );
   }
-  if (file.endsWith('.json')) return readJson(file, name, text);
-  const doc = parseDocument(text, { prettyErrors: true });
+  const lines = new LineCounter();
+  // JSON is YAML too: the YAML document of a JSON config gives its key positions
+  const doc = parseDocument(text, { prettyErrors: true, lineCounter: lines });
+  const lineOf = (path: PropertyKey[]) => {
+    const node = doc.getIn(path as unknown[], true) as { range?: [number, number] } | undefined;
+    const offset = node?.range?.[0];
+    return offset === undefined ? undefined : lines.linePos(offset).line;
+  };
+  if (file.endsWith('.json')) return { file, data: parseJson(name, text, lines), lineOf };
   const first = doc.errors[0];
   if (first) {
     const line = first.linePos?.[0]?.line;
@@ -33,33 +40,20 @@ export function readConfigDocument(file: string): ConfigDocument {
       'Fix the YAML syntax (indentation, colons, quotes) at that line.',
     );
   }
-  const lineCounter = lineStarts(text);
-  return {
-    file,
-    data: doc.toJS() ?? {},
-    lineOf(path) {
-      const node = doc.getIn(path as unknown[], true) as { range?: [number, number] } | undefined;
-      const offset = node?.range?.[0];
-      return offset === undefined ? undefined : lineCounter(offset);
-    },
-  };
+  return { file, data: doc.toJS() ?? {}, lineOf };
 }
 
-function readJson(file: string, name: string, text: string): ConfigDocument {
+function parseJson(name: string, text: string, lines: LineCounter): unknown {
   try {
-    return { file, data: JSON.parse(text), lineOf: () => undefined };
+    return JSON.parse(text);
   } catch (err) {
     const pos = /position (\d+)/.exec((err as Error).message);
-    const line = pos ? lineStarts(text)(Number(pos[1])) : undefined;
+    const line = pos ? lines.linePos(Number(pos[1])).line : undefined;
     throw configError(
       `${name}${line ? `:${line}` : ''}: invalid JSON: ${(err as Error).message}`,
       'Fix the JSON syntax (commas, quotes, brackets).',
     );
   }
-}
-
-function lineStarts(text: string): (offset: number) => number {
-  return (offset) => text.slice(0, offset).split('\n').length;
 }
 
 /** `opsctl.config.yaml: packages.backend.port: expected a number, got "abc" (line 3)` */

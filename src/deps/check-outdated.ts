@@ -1,7 +1,7 @@
 import type { AppPackage } from '../packages/types.js';
 import type { Runner } from '../process/runner.js';
 import { byRisk } from './bump.js';
-import { type NpmConfig, readNpmConfig } from './npm-config.js';
+import { type NpmConfig, npmSetting, readNpmConfig } from './npm-config.js';
 import { npmOutdated } from './npm-outdated.js';
 import { findOutdated, type OutdatedReport } from './outdated.js';
 import { createPackumentFetcher, type PackumentFetcher } from './registry.js';
@@ -43,7 +43,8 @@ export async function checkOutdated(
     const key = configKey(config);
     let fetcher = fetchers.get(key);
     if (!fetcher) {
-      const timeoutMs = options.timeoutMs ?? (Number(config.values['fetch-timeout']) || REGISTRY_TIMEOUT_MS);
+      const timeoutMs =
+        options.timeoutMs ?? (Number(npmSetting(config.values, 'fetch-timeout')) || REGISTRY_TIMEOUT_MS);
       fetcher = createPackumentFetcher(config, { timeoutMs });
       fetchers.set(key, fetcher);
     }
@@ -84,6 +85,11 @@ function configKey(config: NpmConfig): string {
 
 /** npm's `omit` default: dev when NODE_ENV is production, unless `include=dev`. */
 function omitsDev(config: NpmConfig, env: Record<string, string | undefined>): boolean {
-  const omit = config.values.omit ?? (env.NODE_ENV === 'production' ? 'dev' : '');
-  return omit.split(/[\s,]+/).includes('dev') && !(config.values.include ?? '').split(/[\s,]+/).includes('dev');
+  const listed = (key: string) =>
+    [config.values[key] ?? []]
+      .flat()
+      .join(' ')
+      .split(/[\s,]+/);
+  const omit = config.values.omit === undefined ? [env.NODE_ENV === 'production' ? 'dev' : ''] : listed('omit');
+  return omit.includes('dev') && !listed('include').includes('dev');
 }

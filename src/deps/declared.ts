@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OpsError } from '../errors.js';
+import { ExitCode, OpsError } from '../errors.js';
 import type { DeclaredDependency, EdgeType } from './types.js';
 
 interface ManifestDeps {
@@ -18,14 +18,14 @@ export async function readManifest(dir: string): Promise<ManifestDeps & Record<s
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new OpsError('NO_MANIFEST', `${file}: cannot read package.json.`, { exitCode: 2, cause: err });
+    throw new OpsError('NO_MANIFEST', `${file}: cannot read package.json.`, { exitCode: ExitCode.usage, cause: err });
   }
   try {
     return JSON.parse(text);
   } catch (err) {
     throw new OpsError('BAD_MANIFEST', `${file}: invalid JSON: ${(err as Error).message}`, {
       hint: 'Fix the package.json syntax.',
-      exitCode: 2,
+      exitCode: ExitCode.usage,
       cause: err,
     });
   }
@@ -48,20 +48,4 @@ export function declaredDependencies(manifest: ManifestDeps): DeclaredDependency
   add(manifest.optionalDependencies, 'optional');
   add(manifest.devDependencies, 'dev');
   return [...edges.values()];
-}
-
-export interface Installed {
-  version: string;
-  path: string;
-}
-
-/** The version installed at `<dir>/node_modules/<name>`, or undefined when it is not there. */
-export async function readInstalled(dir: string, name: string): Promise<Installed | undefined> {
-  const path = join(dir, 'node_modules', name);
-  try {
-    const pkg = JSON.parse(await readFile(join(path, 'package.json'), 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? { version: pkg.version, path } : undefined;
-  } catch {
-    return undefined;
-  }
 }

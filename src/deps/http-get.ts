@@ -1,9 +1,11 @@
+// Hand-written GET on node:http(s) rather than npm-registry-fetch (start-up time); honours npm's TLS settings.
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { OpsError } from '../errors.js';
+import { ExitCode, OpsError } from '../errors.js';
+import { type NpmValue, npmSetting } from './npm-config.js';
 
 export interface TlsSettings {
   /** PEM text replacing the default CAs (npm's `ca` / `cafile`). */
@@ -70,15 +72,28 @@ export function httpGet(url: string, headers: Record<string, string>, agents: Ag
   });
 }
 
-/** npm's TLS settings: `ca` (inline) or `cafile`, `cert`, `key`, `strict-ssl`. */
-export function tlsFromNpmConfig(values: Record<string, string>): TlsSettings {
+/** npm's TLS settings: `ca` (inline, one value or a `ca[]` list) or `cafile`, `cert`, `key`, `strict-ssl`. */
+export function tlsFromNpmConfig(values: Record<string, NpmValue>): TlsSettings {
   const tls: TlsSettings = {};
-  if (values.cafile && values.cafile !== 'null') tls.ca = splitPem(readCaFile(values.cafile));
-  if (values.ca && values.ca !== 'null') tls.ca = values.ca.replace(/\\n/g, '\n');
-  if (values.cert && values.cert !== 'null') tls.cert = values.cert.replace(/\\n/g, '\n');
-  if (values.key && values.key !== 'null') tls.key = values.key.replace(/\\n/g, '\n');
-  if (values['strict-ssl'] === 'false') tls.rejectUnauthorized = false;
+  const set = (key: string) => {
+    const v = npmSetting(values, key);
+    return v && v !== 'null' ? v : undefined;
+  };
+  const cafile = set('cafile');
+  if (cafile) tls.ca = splitPem(readCaFile(cafile));
+  const ca = [values.ca ?? []].flat().filter((v) => v && v !== 'null');
+  if (ca.length) tls.ca = Array.isArray(values.ca) ? ca.map(unescapeNewlines) : unescapeNewlines(ca[0]!);
+  const cert = set('cert');
+  if (cert) tls.cert = unescapeNewlines(cert);
+  const key = set('key');
+  if (key) tls.key = unescapeNewlines(key);
+  if (set('strict-ssl') === 'false') tls.rejectUnauthorized = false;
   return tls;
+}
+
+/** npmrc values spell PEM line breaks as `\n`. */
+function unescapeNewlines(pem: string): string {
+  return pem.replace(/\\n/g, '\n');
 }
 
 function readCaFile(file: string): string {
@@ -87,7 +102,7 @@ function readCaFile(file: string): string {
   } catch (err) {
     throw new OpsError('NPM_CONFIG', `npm's cafile ${file} cannot be read: ${(err as Error).message}`, {
       hint: 'Fix or remove the cafile setting in .npmrc.',
-      exitCode: 2,
+      exitCode: ExitCode.usage,
       cause: err,
     });
   }

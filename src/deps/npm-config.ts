@@ -1,9 +1,14 @@
+// Hand-written reader on npm's own ini parser: @npmcli/config needs npm's whole definitions table (start-up time).
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { parse as parseIni } from 'ini';
 import { addSecret } from '../output/redact.js';
 
 const DEFAULT_REGISTRY = 'https://registry.npmjs.org/';
+
+/** One npm setting: a list for `key[] = value` lines (`ca[]`, `omit[]`), else the value as written. */
+export type NpmValue = string | string[];
 
 /** The part of the user's npm configuration that `outdated` needs, read the way npm reads it. */
 export interface NpmConfig {
@@ -11,7 +16,7 @@ export interface NpmConfig {
   /** `@scope:registry` entries. */
   scopes: Record<string, string>;
   /** Every key/value from env and the npmrc files (env > project > user > global), `${VAR}` expanded. */
-  values: Record<string, string>;
+  values: Record<string, NpmValue>;
   /** Settings opsctl's registry client does not honour (proxies, release-age limits, offline mode). */
   unsupported: string[];
 }
@@ -26,23 +31,45 @@ const UNSUPPORTED = ['proxy', 'https-proxy', 'before', 'min-release-age', 'offli
 export function readNpmConfig(projectDir: string, env: Record<string, string | undefined> = process.env): NpmConfig {
   const envValues: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
-    if (v !== undefined && /^npm_config_/i.test(k)) envValues[k.slice(11).toLowerCase().replace(/_/g, '-')] = v;
+    if (v && /^npm_config_/i.test(k)) envValues[configKeyOf(k.slice('npm_config_'.length))] = v;
   }
   const userFile = envValues.userconfig ?? join(homedir(), '.npmrc');
   const globalFile =
     envValues.globalconfig ?? join(envValues.prefix ?? dirname(dirname(process.execPath)), 'etc', 'npmrc');
   const layers = [globalFile, userFile, join(projectDir, '.npmrc')].map((f) => parseNpmrc(readText(f), env));
-  const values: Record<string, string> = Object.assign({}, ...layers, envValues);
+  const values: Record<string, NpmValue> = Object.assign({}, ...layers, envValues);
 
   const scopes: Record<string, string> = {};
   for (const [k, v] of Object.entries(values)) {
     const m = /^(@[^:]+):registry$/.exec(k);
-    if (m?.[1]) scopes[m[1]] = withSlash(v);
-    if (/(_authToken|_auth|_password)$/.test(k)) addSecret(v);
+    if (m?.[1]) scopes[m[1]] = withSlash(lastOf(v));
+    if (/(_authToken|_auth|_password)$/.test(k)) for (const secret of [v].flat()) addSecret(secret);
   }
-  const unsupported = UNSUPPORTED.filter((k) => values[k] && values[k] !== 'null' && values[k] !== 'false');
+  const unsupported = UNSUPPORTED.filter((k) => {
+    const v = npmSetting(values, k);
+    return v && v !== 'null' && v !== 'false';
+  });
   for (const k of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']) if (env[k]) unsupported.push(k);
-  return { registry: withSlash(values.registry || DEFAULT_REGISTRY), scopes, values, unsupported };
+  return { registry: withSlash(npmSetting(values, 'registry') || DEFAULT_REGISTRY), scopes, values, unsupported };
+}
+
+/**
+ * The config key of an `npm_config_<name>` variable, as npm maps it: lower case, `_` becomes `-` except a leading
+ * one (`npm_config__auth` is `_auth`); nerf-darted keys (`//host/:_authToken`) stay as written.
+ */
+function configKeyOf(name: string): string {
+  if (name.startsWith('//')) return name;
+  return (name.slice(0, 1) + name.slice(1).replace(/_/g, '-')).toLowerCase();
+}
+
+/** A single-valued setting; for a list, its last value (what a later `key=value` line would leave). */
+export function npmSetting(values: Record<string, NpmValue>, key: string): string | undefined {
+  const v = values[key];
+  return v === undefined ? undefined : lastOf(v);
+}
+
+function lastOf(value: NpmValue): string {
+  return Array.isArray(value) ? (value.at(-1) ?? '') : value;
 }
 
 /** The registry a package name is fetched from (scoped registries honoured). */
@@ -57,30 +84,27 @@ export function authHeader(config: NpmConfig, registryUrl: string): string | und
   const parts = `//${url.host}${url.pathname}`.replace(/\/?$/, '/').split('/');
   while (parts.length > 3) {
     const nerf = parts.join('/');
-    const token = config.values[`${nerf}:_authToken`];
+    const token = npmSetting(config.values, `${nerf}:_authToken`);
     if (token) return `Bearer ${token}`;
-    const auth = config.values[`${nerf}:_auth`];
+    const auth = npmSetting(config.values, `${nerf}:_auth`);
     if (auth) return `Basic ${auth}`;
-    const user = config.values[`${nerf}:username`];
-    const pass = config.values[`${nerf}:_password`];
+    const user = npmSetting(config.values, `${nerf}:username`);
+    const pass = npmSetting(config.values, `${nerf}:_password`);
     if (user && pass) return `Basic ${Buffer.from(`${user}:${Buffer.from(pass, 'base64')}`).toString('base64')}`;
     parts.splice(parts.length - 2, 1);
   }
   return undefined;
 }
 
-/** Parse npmrc text: `key = value` lines, `;`/`#` comments, quoted values, `${VAR}` from the environment. */
-export function parseNpmrc(text: string, env: Record<string, string | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (!line || line.startsWith(';') || line.startsWith('#') || line.startsWith('[')) continue;
-    const eq = line.indexOf('=');
-    if (eq < 0) continue;
-    const key = expand(line.slice(0, eq).trim(), env);
-    let value = line.slice(eq + 1).trim();
-    if (/^(["']).*\1$/.test(value)) value = value.slice(1, -1);
-    out[key.replace(/\[\]$/, '')] = expand(value, env);
+/**
+ * Parse npmrc text with npm's own `ini` parser (quotes, comments, `key[]` lists), then expand `${VAR}` in keys
+ * and values as npm does. `[section]` tables are ignored, as npm ignores them.
+ */
+export function parseNpmrc(text: string, env: Record<string, string | undefined>): Record<string, NpmValue> {
+  const out: Record<string, NpmValue> = {};
+  for (const [key, value] of Object.entries(parseIni(text))) {
+    if (Array.isArray(value)) out[expand(key, env)] = value.map((v) => expand(String(v), env));
+    else if (value === null || typeof value !== 'object') out[expand(key, env)] = expand(String(value), env);
   }
   return out;
 }

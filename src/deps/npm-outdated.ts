@@ -1,4 +1,4 @@
-import { OpsError } from '../errors.js';
+import { ExitCode, OpsError } from '../errors.js';
 import type { AppPackage } from '../packages/types.js';
 import type { Runner } from '../process/runner.js';
 import { bumpOf, byRisk } from './bump.js';
@@ -54,7 +54,7 @@ export async function npmOutdated(
           `npm outdated in ${pkg.name} did not finish within ${timeoutMs} ms.`,
           {
             hint: 'Check the network and the registry setting (`npm config get registry`).',
-            exitCode: 4,
+            exitCode: ExitCode.unreachable,
           },
         );
       }
@@ -63,7 +63,7 @@ export async function npmOutdated(
         parsed = res.stdout.trim() ? JSON.parse(res.stdout) : {};
       } catch (cause) {
         throw new OpsError('NPM_FAILED', `npm outdated in ${pkg.name} printed no JSON: ${res.stderr.slice(-400)}`, {
-          exitCode: 3,
+          exitCode: ExitCode.failed,
           cause,
         });
       }

@@ -1,6 +1,7 @@
+import { dependencyDirs, readInstalled } from '../packages/installed.js';
 import type { AppPackage } from '../packages/types.js';
 import { bumpOf, byRisk } from './bump.js';
-import { declaredDependencies, readInstalled, readManifest } from './declared.js';
+import { declaredDependencies, readManifest } from './declared.js';
 import { pickVersion, specType } from './pick-version.js';
 import type { PackumentFetcher } from './registry.js';
 import type { DeclaredDependency, OutdatedDependency } from './types.js';
@@ -30,7 +31,8 @@ export async function findOutdated(packages: AppPackage[], options: OutdatedOpti
     packages.map(async (pkg) => {
       const declared = declaredDependencies(await readManifest(pkg.dir));
       const wanted = options.names?.length ? declared.filter((d) => options.names!.includes(d.name)) : declared;
-      const lines = await Promise.all(wanted.map((dep) => outdatedLine(pkg, dep, options, skipped)));
+      const dirs = dependencyDirs(pkg.dir);
+      const lines = await Promise.all(wanted.map((dep) => outdatedLine(pkg, dirs, dep, options, skipped)));
       return lines.filter((l): l is OutdatedDependency => l !== undefined);
     }),
   );
@@ -39,6 +41,7 @@ export async function findOutdated(packages: AppPackage[], options: OutdatedOpti
 
 async function outdatedLine(
   pkg: AppPackage,
+  dirs: string[],
   dep: DeclaredDependency,
   options: OutdatedOptions,
   skipped: OutdatedReport['skipped'],
@@ -46,7 +49,8 @@ async function outdatedLine(
   if (options.omitDev && dep.type === 'dev') return undefined;
   const target = registryTarget(dep);
   if (!target) return undefined; // file:, git, URLs, workspace: not a registry dependency
-  const installed = await readInstalled(pkg.dir, dep.name);
+  const found = await readInstalled(dirs, dep.name);
+  const installed = found?.version ? found : undefined; // a folder without a version counts as missing
   // npm leaves out missing dependencies other than plain `dependencies`
   if (!installed && dep.type !== 'prod') return undefined;
 

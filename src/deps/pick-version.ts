@@ -1,5 +1,7 @@
+// specType stays hand-written: npm-package-arg is not a direct dependency, and this is all of it that opsctl needs.
+import pickManifest from 'npm-pick-manifest';
 import semver from 'semver';
-import type { Packument, PackumentVersion } from './types.js';
+import type { Packument } from './types.js';
 
 /** The shapes of a registry spec, as npm-package-arg classifies them. */
 export type SpecType = 'range' | 'version' | 'tag';
@@ -18,55 +20,16 @@ export function specType(spec: string): SpecType | null {
 }
 
 /**
- * The version npm would pick for `spec` (a port of npm-pick-manifest without `before`, staging and policies):
- * the `latest` tag when it satisfies the range, is not deprecated and suits this Node; otherwise the best
- * satisfying version, preferring non-deprecated, engine-compatible ones. Undefined when none matches (ETARGET).
+ * The version npm would pick for `spec` (npm-pick-manifest, as `npm outdated` calls it, without `before`): the
+ * `latest` tag when it satisfies the range, is not deprecated and suits this Node; otherwise the best satisfying
+ * version, preferring non-deprecated, engine-compatible ones. Undefined when none matches (ETARGET).
  */
 export function pickVersion(packument: Packument, spec: string, options: PickOptions = {}): string | undefined {
-  const nodeVersion = options.nodeVersion ?? process.version;
-  const versions = packument.versions ?? {};
-  const tags = packument['dist-tags'] ?? {};
-  const type = specType(spec);
-  if (type === null) return undefined;
-
-  if (type === 'tag') {
-    const ver = tags[spec.trim()];
-    return ver && versions[ver] ? ver : undefined;
-  }
-  if (type === 'version') {
-    const ver = semver.clean(spec, { loose: true });
-    return ver && versions[ver] ? ver : undefined;
-  }
-
-  const range = spec.trim() === '' ? '*' : spec.trim();
-  const latest = tags.latest;
-  if (latest && (range === '*' || semver.satisfies(latest, range, { loose: true }))) {
-    const mani = versions[latest];
-    if (mani && engineOk(mani, nodeVersion) && !mani.deprecated) return latest;
-  }
-
-  const candidates = Object.entries(versions).filter(([ver]) => semver.satisfies(ver, range, { loose: true }));
-  candidates.sort(([va, ma], [vb, mb]) => {
-    const ea = engineOk(ma, nodeVersion);
-    const eb = engineOk(mb, nodeVersion);
-    const da = !ma.deprecated;
-    const db = !mb.deprecated;
-    return (
-      Number(db && eb) - Number(da && ea) ||
-      Number(eb) - Number(ea) ||
-      Number(db) - Number(da) ||
-      semver.rcompare(va, vb, true)
-    );
-  });
-  return candidates[0]?.[0];
-}
-
-function engineOk(mani: PackumentVersion, nodeVersion: string): boolean {
-  const wanted = mani.engines?.node;
-  if (!wanted || typeof wanted !== 'string') return true;
+  if (specType(spec) === null) return undefined;
   try {
-    return semver.satisfies(nodeVersion, wanted, { includePrerelease: true });
-  } catch {
-    return true;
+    return pickManifest(packument, spec, { nodeVersion: options.nodeVersion ?? process.version }).version;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ETARGET') return undefined;
+    throw err;
   }
 }

@@ -1,4 +1,5 @@
-import { OpsError } from '../errors.js';
+// Hand-written registry client rather than pacote/npm-registry-fetch: keeps `opsctl outdated` start-up time low.
+import { ExitCode, OpsError } from '../errors.js';
 import { redact } from '../output/redact.js';
 import { createAgents, httpGet, tlsFromNpmConfig } from './http-get.js';
 import { authHeader, type NpmConfig, registryFor } from './npm-config.js';
@@ -67,7 +68,7 @@ async function fetchPackument(
   if (res.status === 401) {
     throw new OpsError('REGISTRY_AUTH', `The npm registry ${where} refused us (401) when asked for ${name}.`, {
       hint: 'Log in with `npm login --registry <url>`, or set the //host/:_authToken entry in .npmrc.',
-      exitCode: 4,
+      exitCode: ExitCode.unreachable,
     });
   }
   if (res.status !== 200) throw unreachable(where, `answered ${res.status} ${res.statusText} when asked for ${name}`);
@@ -81,7 +82,7 @@ async function fetchPackument(
 function unreachable(where: string, detail: string, cause?: unknown): OpsError {
   return new OpsError('REGISTRY_UNREACHABLE', `The npm registry ${where} ${detail}.`, {
     hint: 'Check the network and the registry setting (`npm config get registry`, .npmrc); raise --timeout for slow links.',
-    exitCode: 4,
+    exitCode: ExitCode.unreachable,
     cause,
   });
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import semver from 'semver';
-import { OpsError, usageError } from '../errors.js';
+import { ExitCode, OpsError, usageError } from '../errors.js';
 import { NPM_LOCKFILES } from '../packages/lockfile.js';
 import type { AppPackage } from '../packages/types.js';
 import { declaredDependencies, readManifest } from './declared.js';
@@ -79,7 +79,7 @@ export async function verifyLockfile(pkg: AppPackage): Promise<string> {
   }
   throw new OpsError('NO_LOCKFILE', `${pkg.name} (${pkg.path}) has no package-lock.json; nothing was changed.`, {
     hint: `opsctl update moves locked versions: run npm install in ${pkg.path}, commit package-lock.json, then update.`,
-    exitCode: 2,
+    exitCode: ExitCode.usage,
   });
 }
 
@@ -89,7 +89,7 @@ function corrupt(pkg: AppPackage, file: string, why: string, cause?: unknown): O
     `${pkg.path}/${file} is not a valid npm lockfile (${why}); nothing was changed.`,
     {
       hint: `Restore it from version control, or regenerate it: cd ${pkg.path} && npm install --package-lock-only.`,
-      exitCode: 2,
+      exitCode: ExitCode.usage,
       cause,
     },
   );

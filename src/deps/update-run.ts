@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { OpsError } from '../errors.js';
+import { ExitCode, OpsError } from '../errors.js';
+import { dependencyDirs, readInstalled } from '../packages/installed.js';
 import type { Runner } from '../process/runner.js';
-import { readInstalled } from './declared.js';
 import { takeSnapshot } from './snapshot.js';
 import type { PlannedChange, UpdateTarget } from './update-plan.js';
 
@@ -64,7 +64,7 @@ export async function updatePackage(target: UpdateTarget, ctx: UpdateRunContext)
         if (snapshot) await snapshot.restore();
         throw new OpsError('NPM_FAILED', `npm ${args.join(' ')} failed in ${pkg.path} (exit ${res.exitCode}).`, {
           hint: `${snapshot ? 'Everything was restored. ' : ''}npm said: ${tail(res.stderr || res.stdout, 5)}`,
-          exitCode: 3,
+          exitCode: ExitCode.failed,
         });
       }
     }
@@ -126,7 +126,10 @@ export function npmCommands(target: UpdateTarget, latest: PlannedChange[] | unde
 }
 
 async function installedVersions(dir: string, names: string[]): Promise<Map<string, string | undefined>> {
-  const entries = await Promise.all(names.map(async (n) => [n, (await readInstalled(dir, n))?.version] as const));
+  const dirs = dependencyDirs(dir);
+  const entries = await Promise.all(
+    names.map(async (n) => [n, (await readInstalled(dirs, n))?.version || undefined] as const),
+  );
   return new Map(entries);
 }
 

@@ -1,3 +1,4 @@
+// Hand-written: reading /proc directly answers in milliseconds, where spawning lsof or ss costs far more (Linux only).
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 

@@ -1,3 +1,4 @@
+// Hand-written: redaction must know opsctl's own secrets (.env, URLs, npm tokens), which no library tracks for it.
 /**
  * Secret redaction. Every string that leaves opsctl (stdout, stderr, JSON, log files it writes,
  * child-process output it relays) passes through `redact`. Secrets are learned from URLs with

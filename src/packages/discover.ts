@@ -3,6 +3,7 @@ import { join, relative, resolve } from 'node:path';
 import type { PackageConfig } from '../config/schema.js';
 import { configError } from '../errors.js';
 import type { AppPackage } from './types.js';
+import { expandWorkspaces } from './workspaces.js';
 
 const NESTED_FOLDERS = ['services', 'packages', 'apps'];
 const SKIPPED = new Set(['node_modules', '.git', '.opsctl', 'dist', 'build']);
@@ -65,7 +66,7 @@ function discoverFolders(root: string): string[] {
   const rootPkg = readPackageJson(root);
   const workspaces = Array.isArray(rootPkg?.workspaces) ? rootPkg.workspaces : rootPkg?.workspaces?.packages;
   if (workspaces?.length) {
-    const dirs = workspaces.flatMap((pattern) => expandWorkspace(root, pattern));
+    const dirs = expandWorkspaces(root, workspaces);
     if (dirs.length) return dirs;
   }
   const dirs: string[] = [];
@@ -81,18 +82,6 @@ function discoverFolders(root: string): string[] {
   if (dirs.length) return dirs;
   if (rootPkg?.scripts && Object.keys(rootPkg.scripts).length) return ['.'];
   return [];
-}
-
-/** Workspace patterns: a plain folder or a folder ending in `/*`. */
-function expandWorkspace(root: string, pattern: string): string[] {
-  const clean = pattern.replace(/\/+$/, '');
-  if (clean.endsWith('/*')) {
-    const base = clean.slice(0, -2);
-    return subfolders(join(root, base))
-      .filter((d) => existsSync(join(root, base, d, 'package.json')))
-      .map((d) => `${base}/${d}`);
-  }
-  return existsSync(join(root, clean, 'package.json')) ? [clean] : [];
 }
 
 function subfolders(dir: string): string[] {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { declaredRanges, findNpmLockfile, type LockEntry, otherLockfile, readInstalledVersion } from './lockfile.js';
+import { dependencyDirs, readInstalled, readInstalledVersion } from './installed.js';
+import { declaredRanges, findNpmLockfile, type LockEntry, otherLockfile } from './lockfile.js';
 import type { AppPackage } from './types.js';
 
 /** A package whose installed version is not the locked one. */
@@ -49,11 +50,9 @@ export async function readInstallState(pkg: AppPackage, root: string): Promise<I
     checked: 0,
   };
   if (!found) {
-    const versions = await readVersions(
-      pkg.dir,
-      Object.keys(direct).map((n) => `node_modules/${n}`),
-    );
-    state.notInstalled = Object.keys(direct).filter((_, i) => versions[i] === undefined);
+    const dirs = dependencyDirs(pkg.dir);
+    const installed = await Promise.all(Object.keys(direct).map((n) => readInstalled(dirs, n)));
+    state.notInstalled = Object.keys(direct).filter((_, i) => installed[i] === undefined);
     return state;
   }
   const { lock, path } = found;

@@ -67,16 +67,6 @@ export function declaredRanges(entry: LockEntry | undefined): Record<string, str
   return { ...entry?.dependencies, ...entry?.devDependencies, ...entry?.optionalDependencies };
 }
 
-/** The version installed at `<dir>/<installPath>`, or undefined when it is not installed. */
-export async function readInstalledVersion(dir: string, installPath: string): Promise<string | undefined> {
-  try {
-    const pkg = JSON.parse(await readFile(join(dir, installPath, 'package.json'), 'utf8')) as { version?: string };
-    return pkg.version ?? '';
-  } catch {
-    return undefined;
-  }
-}
-
 interface V1Entry {
   version?: string;
   dev?: boolean;

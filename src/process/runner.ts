@@ -54,6 +54,17 @@ const loadExeca = () => {
   return execaModule;
 };
 
+/**
+ * An execa transform that sees whole lines (execa carries a partial line over to the next chunk, and hands
+ * over a last line without a newline at exit) and passes each non-blank one, redacted, to `onLine`.
+ */
+function lineTap(onLine: (line: string) => void) {
+  return function* (line: unknown) {
+    if (typeof line === 'string' && line.trim()) onLine(redact(line));
+    yield line;
+  };
+}
+
 export function createRunner(debug?: (line: string) => void): Runner {
   return {
     async run(command, args, options) {
@@ -73,14 +84,11 @@ export function createRunner(debug?: (line: string) => void): Runner {
         all: false,
         stripFinalNewline: true,
         forceKillAfterDelay: 2_000,
+        ...(options.onLine && {
+          stdout: lineTap((line) => options.onLine!(line)),
+          stderr: lineTap((line) => options.onLine!(line)),
+        }),
       });
-      if (options.onLine) {
-        const emit = (chunk: Buffer) => {
-          for (const line of chunk.toString().split('\n')) if (line.trim()) options.onLine!(redact(line));
-        };
-        child.stdout?.on('data', emit);
-        child.stderr?.on('data', emit);
-      }
       const res = await child;
       const notFound = res.failed && ['ENOENT', 'EACCES'].includes((res as { code?: string }).code ?? '');
       return {
@@ -102,17 +110,14 @@ export function createRunner(debug?: (line: string) => void): Runner {
         extendEnv: true,
         detached: true,
         stdin: 'ignore',
+        stdout: lineTap((line) => options.onLine?.(line, 'stdout')),
+        stderr: lineTap((line) => options.onLine?.(line, 'stderr')),
         buffer: false,
         reject: false,
       });
-      for (const stream of ['stdout', 'stderr'] as const) {
-        let rest = '';
-        child[stream]?.on('data', (chunk: Buffer) => {
-          const lines = (rest + chunk.toString()).split('\n');
-          rest = lines.pop() ?? '';
-          for (const line of lines) if (line.trim()) options.onLine?.(redact(line), stream);
-        });
-      }
+      // nothing else reads the output: let it flow through the line taps
+      child.stdout?.resume();
+      child.stderr?.resume();
       const exited = child.then((res) => ({
         exitCode: res.exitCode ?? (res.signal ? 128 : 1),
         stdout: '',

@@ -215,6 +215,18 @@ describe('config', () => {
     }
   });
 
+  it('expands ${VAR} inside .env values and never prints the expanded password', async () => {
+    const dir = writeConfig('opsctl.config.yaml', 'logs: []\n');
+    writeFileSync(join(dir, '.env'), 'DB_PASSWORD=s3cr3t-pw\nDATABASE_URL=postgres://app:${DB_PASSWORD}@host/db\n');
+    const env = { DATABASE_URL: undefined, DB_PASSWORD: undefined };
+    const [text, json] = await Promise.all([
+      opsctl(['config', 'show'], { cwd: dir, env }),
+      opsctl(['config', 'show', '--json'], { cwd: dir, env }),
+    ]);
+    expect(JSON.parse(json.stdout).database).toMatchObject({ url: 'postgres://app:****@host/db', source: 'env' });
+    for (const out of [text.stdout, text.stderr, json.stdout, json.stderr]) expect(out).not.toContain('s3cr3t-pw');
+  });
+
   it('prints a JSON Schema that describes the config keys', async () => {
     const res = await opsctl(['config', 'schema']);
     expect(res.exitCode).toBe(0);

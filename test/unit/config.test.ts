@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -59,6 +59,33 @@ describe('package discovery', () => {
     expect(loadConfig({ cwd: root, processEnv: {} }).packages.map((p) => p.name)).toEqual(['api']);
   });
 
+  it('expands workspace globs as npm does: {a,b}, ** and ! negation, in the order of the patterns', () => {
+    write('package.json', { name: 'root', workspaces: ['{apps,services}/*', 'libs/**', '!services/legacy'] });
+    write('apps/web/package.json', { name: 'web' });
+    write('services/api/package.json', { name: 'api' });
+    write('services/legacy/package.json', { name: 'legacy' });
+    write('services/notes/README.md', 'no package here');
+    write('libs/core/utils/package.json', { name: 'utils' });
+    write('libs/core/utils/node_modules/dep/package.json', { name: 'dep' });
+    expect(loadConfig({ cwd: root, processEnv: {} }).packages.map((p) => p.path)).toEqual([
+      'apps/web',
+      'services/api',
+      'libs/core/utils',
+    ]);
+  });
+
+  it('lists plain workspace patterns the way the glob does: dot folders and node_modules left out', () => {
+    write('package.json', { name: 'root', workspaces: ['services/*', 'tools/cli/'] });
+    for (const dir of ['services/api', 'services/.cache', 'services/node_modules', 'tools/cli']) {
+      write(`${dir}/package.json`, { name: dir.replace(/\W/g, '') });
+    }
+    write('services/docs/README.md', 'no package here');
+    const plain = loadConfig({ cwd: root, processEnv: {} }).packages.map((p) => p.path);
+    expect(plain).toEqual(['services/api', 'tools/cli']);
+    write('package.json', { name: 'root', workspaces: ['service{s,}/*', 'tools/cl?/'] }); // same, through the glob
+    expect(loadConfig({ cwd: root, processEnv: {} }).packages.map((p) => p.path)).toEqual(plain);
+  });
+
   it('finds services/* folders and falls back to the root package', () => {
     write('services/worker/package.json', { name: 'worker' });
     expect(loadConfig({ cwd: root, processEnv: {} }).packages.map((p) => p.path)).toContain('services/worker');
@@ -82,6 +109,16 @@ describe('config files', () => {
     const err = configError(() => loadConfig({ cwd: root, processEnv: {} }));
     expect(err.exitCode).toBe(2);
     expect(err.message).toBe('opsctl.config.yaml: packages.backend.port: expected a number, got "abc" (line 3)');
+  });
+
+  it('names the line in a JSON config too', () => {
+    write('opsctl.config.json', JSON.stringify({ packages: { backend: { port: 'abc' } } }, null, 2));
+    const err = configError(() => loadConfig({ cwd: root, processEnv: {} }));
+    expect(err.message).toBe('opsctl.config.json: packages.backend.port: expected a number, got "abc" (line 4)');
+    write('opsctl.config.json', '{\n  "databse": {}\n}\n');
+    expect(configError(() => loadConfig({ cwd: root, processEnv: {} })).message).toBe(
+      'opsctl.config.json: databse: unknown key "databse" (line 2)',
+    );
   });
 
   it('rejects unknown keys', () => {
@@ -131,6 +168,29 @@ describe('environment', () => {
     });
     expect(config.redis.url).toBe('redis://127.0.0.1:6399');
     expect(redact('fromfile dotenvpass')).toBe('**** ****');
+  });
+
+  it('expands ${VAR} inside .env values, and the expanded password stays a secret', () => {
+    write(
+      '.env',
+      'DB_PASSWORD=s3cr3t-pw\nDATABASE_URL=postgres://app:${DB_PASSWORD}@host/db\nHOST_ONLY=${DB_HOST:-db}:5432\n',
+    );
+    const config = loadConfig({ cwd: root, processEnv: {} });
+    expect(config.database).toMatchObject({ url: 'postgres://app:s3cr3t-pw@host/db', source: 'env' });
+    expect(config.env.HOST_ONLY).toBe('db:5432');
+    expect(redact(`url ${config.database.url} pw s3cr3t-pw`)).not.toContain('s3cr3t-pw');
+  });
+
+  it('expands .env references from the real environment first, and never runs $(command)', () => {
+    const marker = join(root, 'ran');
+    write(
+      '.env',
+      `DB_PASSWORD=fromfile\nDATABASE_URL=postgres://app:\${DB_PASSWORD}@host/db\nCMD=a$(touch ${marker})b\n`,
+    );
+    const config = loadConfig({ cwd: root, processEnv: { DB_PASSWORD: 'fromprocess' } });
+    expect(config.database.url).toBe('postgres://app:fromprocess@host/db');
+    expect(config.env.CMD).toBe(`a$(touch ${marker})b`);
+    expect(existsSync(marker)).toBe(false);
   });
 
   it('merges environments.<name> over the rest with --env, and refuses an unknown one', () => {

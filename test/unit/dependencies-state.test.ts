@@ -166,6 +166,20 @@ describe('readInstallState', () => {
     expect(state.drift).toEqual([{ name: 'lodash', installed: '4.17.20', locked: '4.17.21' }]);
   });
 
+  it('finds a workspace member dependency hoisted to the workspace root without a lockfile', async () => {
+    const p = pkg('api', { lodash: '^4.17.0', ms: '^2.0.0' });
+    p.dir = join(root, 'packages/api');
+    p.path = 'packages/api';
+    write('package.json', { name: 'root', workspaces: ['packages/*'] });
+    write('packages/api/package.json', { name: 'api' });
+    write('node_modules/lodash/package.json', { version: '4.17.21' });
+    write('packages/api/node_modules/ms/package.json', { version: '2.1.3' });
+    expect((await readInstallState(p, root)).notInstalled).toEqual([]);
+    // outside a workspace, a node_modules above the package is not its install (npm would not use it)
+    write('package.json', { name: 'root' });
+    expect((await readInstallState(p, root)).notInstalled).toEqual(['lodash']);
+  });
+
   it('reads lockfileVersion 1', async () => {
     const p = pkg('legacy', { ms: '^2.0.0' });
     write('legacy/package-lock.json', { lockfileVersion: 1, dependencies: { ms: { version: '2.1.3' } } });

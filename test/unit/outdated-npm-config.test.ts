@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { bumpBetween, bumpOf, reachesLevel } from '../../src/deps/bump.js';
+import { tlsFromNpmConfig } from '../../src/deps/http-get.js';
 import { authHeader, parseNpmrc, readNpmConfig, registryFor } from '../../src/deps/npm-config.js';
 import { parseNpmOutdated } from '../../src/deps/npm-outdated.js';
 import type { OutdatedDependency } from '../../src/deps/types.js';
@@ -64,12 +65,37 @@ describe('npm configuration', () => {
   });
 
   it('parses npmrc syntax', () => {
-    expect(parseNpmrc('; c\n# c\n[section]\na = "quoted"\nb=${X?}\nc=\\${X}\nlist[]=1\n', { X: 'x' })).toEqual({
+    expect(parseNpmrc('; c\n# c\na = "quoted"\nb=${X?}\nc=\\${X}\nlist[]=1\n[section]\nd=1\n', { X: 'x' })).toEqual({
       a: 'quoted',
       b: 'x',
       c: '${X}',
-      list: '1',
+      list: ['1'],
     });
+  });
+
+  it('keeps every value of a ca[] list', () => {
+    const pem = (n: number) => `-----BEGIN CERTIFICATE-----\\nMII${n}\\n-----END CERTIFICATE-----`;
+    const { project, env } = files(`ca[]="${pem(1)}"\nca[]="${pem(2)}"\nstrict-ssl=false\n`, '', '');
+    const tls = tlsFromNpmConfig(readNpmConfig(project, env).values);
+    expect(tls.ca).toEqual([1, 2].map((n) => `-----BEGIN CERTIFICATE-----\nMII${n}\n-----END CERTIFICATE-----`));
+    expect(tls.rejectUnauthorized).toBe(false);
+  });
+
+  it('maps npm_config_* names as npm does: a leading underscore stays (_auth), nerf-darted keys as written', () => {
+    const { project, env } = files('', '', '');
+    const config = readNpmConfig(project, {
+      ...env,
+      npm_config__auth: 'legacy-auth-secret',
+      NPM_CONFIG_FETCH_TIMEOUT: '4321',
+      'npm_config_//reg.example/:_authToken': 'nerf-token-secret',
+      npm_config_omit: '',
+    });
+    expect(config.values._auth).toBe('legacy-auth-secret');
+    expect(config.values['-auth']).toBeUndefined();
+    expect(config.values['fetch-timeout']).toBe('4321');
+    expect(config.values.omit).toBeUndefined(); // npm ignores empty npm_config_* values
+    expect(authHeader(config, 'https://reg.example/')).toBe('Bearer nerf-token-secret');
+    expect(redact('legacy-auth-secret nerf-token-secret')).toBe(`${MASK} ${MASK}`);
   });
 });
 
