@@ -1,4 +1,4 @@
-// Which way the layers point (STYLE.md, "The layout"), checked by `npm run lint`.
+// Which way the layers point (README, "Repository layout"), checked by `npm run lint`.
 // Core rooms are used by everything and use no feature room. Feature rooms come in two tiers: the ones that talk to
 // one outside thing (pm2, db, redis, deps) use core rooms only; the ones that put several together (checks = doctor,
 // deploy, and the audit/debug/watch rooms to come) may use those, never each other. So no circle between rooms.
