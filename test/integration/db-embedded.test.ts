@@ -119,6 +119,9 @@ describe('opsctl db (embedded PostgreSQL)', () => {
   it('url is redacted; --show-password prints the real, working URL', async () => {
     const redacted = await db('db', 'url');
     expect(redacted.stdout.trim()).toBe(`postgres://postgres:****@127.0.0.1:${state().port}/app`);
+    const json = await db('db', 'url', '--json');
+    expect(JSON.parse(json.stdout)).toMatchObject({ command: 'db url', ok: true, url: redacted.stdout.trim() });
+    expect(json.stdout).not.toContain(state().password);
     const shown = await db('db', 'url', '--show-password');
     expect(shown.exitCode).toBe(0);
     const url = shown.stdout.trim();
