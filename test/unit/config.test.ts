@@ -193,6 +193,15 @@ describe('environment', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
+  it('keeps dollar signs in .env values used through ${VAR}: a substituted value is not expanded again', () => {
+    write('.env', 'DB_PASSWORD=S3cr$tPw\nDATABASE_URL=postgres://app:${DB_PASSWORD}@host/db\nLITERAL=\\${NOT_A_REF}\n');
+    const config = loadConfig({ cwd: root, processEnv: {} });
+    // only ${VAR} and ${VAR:-default} are references: a bare $ (common in passwords) stays as written
+    expect(config.env.DB_PASSWORD).toBe('S3cr$tPw');
+    expect(config.database.url).toBe('postgres://app:S3cr$tPw@host/db');
+    expect(config.env.LITERAL).toBe('${NOT_A_REF}');
+  });
+
   it('merges environments.<name> over the rest with --env, and refuses an unknown one', () => {
     write(
       'opsctl.config.yaml',
