@@ -20,7 +20,7 @@ const BUMP_COLOUR: Record<Bump, (s: string) => string> = { major: chalk.red, min
 export function outdated(cmd: Invocation<OutdatedOptions>, packages: string[]): Promise<number> {
   return runCommand(cmd, async (cli) => {
     const opts = cli.opts;
-    const selected = selectPackages(cli.config().packages, packages);
+    const selected = selectPackages(cli.config().packages, packages, cli.config().appPackages);
     if (!cli.json) err(`Checking ${selected.length} package${selected.length === 1 ? '' : 's'} against the registry…`);
     const result = await checkOutdated(selected, { runner: cli.runner, timeoutMs: opts.timeout });
 

@@ -80,7 +80,7 @@ export function createCli<Options extends GlobalOptions>(invocation: Invocation<
           env: opts.env,
           embeddedDatabaseUrl: readEmbeddedUrl,
         });
-        config = { ...loaded, packages: selectPackages(loaded.packages, opts.package) };
+        config = { ...loaded, packages: selectPackages(loaded.packages, opts.package), appPackages: loaded.packages };
         for (const warning of loaded.warnings) if (!json) err(`⚠ ${warning}`);
       }
       return config;

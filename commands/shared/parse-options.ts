@@ -21,5 +21,8 @@ export const lineCount = integer('a number of lines', 0);
  * it never swallows the positional arguments after it (README, "Commands": global options).
  */
 export function nameList(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), ...value.split(',').filter(Boolean)];
+  const names = value.split(',').map((name) => name.trim());
+  // an empty name is a typo or an unset shell variable (`-p "$PKG"`): never read it as "every package"
+  if (names.some((name) => !name)) throw new InvalidArgumentError(`expected a package name, got "${value}".`);
+  return [...(previous ?? []), ...names];
 }

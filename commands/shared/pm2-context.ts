@@ -13,5 +13,5 @@ export function appPm2(cli: Cli, config: ResolvedConfig): Pm2 {
 /** The packages named as positional arguments (comma lists too); unknown names are a usage error (exit 2). */
 export function namedPackages(config: ResolvedConfig, names: string[]): AppPackage[] {
   const list = names.flatMap((n) => n.split(',')).filter(Boolean);
-  return selectPackages(config.packages, list.length ? list : undefined);
+  return selectPackages(config.packages, list.length ? list : undefined, config.appPackages);
 }

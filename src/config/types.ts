@@ -11,6 +11,8 @@ export interface ResolvedConfig {
   file?: string;
   envName?: string;
   packages: AppPackage[];
+  /** Every package of the app when `-p` narrowed `packages` (so a name left out can be told from an unknown one). */
+  appPackages?: AppPackage[];
   database: {
     url?: string;
     source: DatabaseSource;

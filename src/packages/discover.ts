@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { PackageConfig } from '../config/schema.js';
-import { configError } from '../errors.js';
+import { configError, usageError } from '../errors.js';
 import type { AppPackage } from './types.js';
 import { expandWorkspaces } from './workspaces.js';
 
@@ -155,8 +155,19 @@ function verifyDependsOn(packages: AppPackage[], configFile: string): void {
 }
 
 /** Narrow to the packages named by `--package`; an unknown name is a usage error (exit 2). */
-export function selectPackages(packages: AppPackage[], names: string[] | undefined): AppPackage[] {
+export function selectPackages(
+  packages: AppPackage[],
+  names: string[] | undefined,
+  appPackages: AppPackage[] = packages,
+): AppPackage[] {
   if (!names?.length) return packages;
+  const unselected = names.filter((n) => !packages.some((p) => p.name === n) && appPackages.some((p) => p.name === n));
+  if (unselected.length) {
+    throw usageError(
+      `${unselected.join(', ')} ${unselected.length > 1 ? 'are' : 'is'} not among the packages chosen with -p (${packages.map((p) => p.name).join(', ')}).`,
+      'Add it to -p, or leave -p out.',
+    );
+  }
   const unknown = names.filter((n) => !packages.some((p) => p.name === n));
   if (unknown.length) {
     throw configError(

@@ -104,4 +104,23 @@ describe('-p/--package', () => {
     expect(res.exitCode).toBe(2);
     expect(res.stderr).toContain('✖ Unknown package: nope.');
   });
+
+  it.each([[['-p', '']], [['-p', ',']], [['--package=']]])(
+    '%j (an unset shell variable in a runbook) is a usage error, never "all packages"',
+    async (flags) => {
+      const res = await opsctl(['config', 'show', ...flags, '--json', '-C', app]);
+      expect(res.exitCode).toBe(2);
+      const doc = JSON.parse(res.stdout);
+      expect(doc).toMatchObject({ ok: false, exitCode: 2, error: { code: 'USAGE' } });
+      expect(doc.error.message).toContain('package name');
+    },
+  );
+
+  it('a package named as an argument but left out by -p is named as such, not as unknown', async () => {
+    const res = await opsctl(['outdated', '-p', 'worker', 'backend', '-C', app], { env });
+    expect(res.exitCode).toBe(2);
+    expect(res.stderr).toContain('backend');
+    expect(res.stderr).not.toContain('Unknown package: backend');
+    expect(res.stderr).not.toContain('Known packages: worker.');
+  });
 });
