@@ -48,7 +48,7 @@ function describe(i: OpenInspector): string {
   return `${scope}: ${where(i)} PID ${i.pid} (${i.command})${i.flag ? ` via ${i.flag}` : ''}`;
 }
 
-/** `127.0.0.1:9229`, or `127.0.0.1 (random port)` for `--inspect=0`. */
+/** `127.0.0.1:9229`, or `127.0.0.1 (port not in its arguments)` for `--inspect=0` and PM2 cluster workers. */
 function where(i: OpenInspector): string {
-  return i.port ? hostPort(i.address, i.port) : `${i.address} (random port)`;
+  return i.port ? hostPort(i.address, i.port) : `${i.address} (port not in its arguments)`;
 }

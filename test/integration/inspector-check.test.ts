@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -11,6 +11,7 @@ import { createRunner } from '../../src/process/runner.js';
 import { checkContext } from '../helpers/check-context.js';
 import { trackChildren } from '../helpers/children.js';
 import { opsctl } from '../helpers/cli.js';
+import { createPm2App } from '../helpers/pm2-app.js';
 
 const children = trackChildren();
 
@@ -159,4 +160,36 @@ describe('inspector check against real node processes', () => {
     expect(stdout).not.toContain('REQUEST');
     expect(plainOut).not.toContain('REQUEST');
   });
+
+  it('finds the inspector of a PM2 cluster worker, whose title hides its flags, from its pm2_env', async (t) => {
+    const app = await createPm2App('inspector-pm2', {
+      files: {
+        'api/package.json': JSON.stringify({
+          name: 'api',
+          version: '1.0.0',
+          scripts: { start: 'node --inspect=0.0.0.0 server.js' },
+        }),
+        'api/server.js': "require('node:http').createServer((q, s) => s.end()).listen(process.env.PORT);\n",
+      },
+    });
+    try {
+      expect((await app.run(['deploy'])).exitCode).toBe(0);
+      // a cluster worker inherits the PM2 daemon's stderr: node's inspector message lands in pm2.log
+      const daemonLog = join(app.dir, '.opsctl', 'pm2', 'pm2.log');
+      const log = () => (existsSync(daemonLog) ? readFileSync(daemonLog, 'utf8') : '');
+      await vi.waitFor(() => expect(log()).toMatch(/Debugger listening on|Starting inspector .* failed/), {
+        timeout: 10_000,
+      });
+      // node's cluster module gives the worker port 9230 or so: when something else holds it, no inspector opened
+      if (!log().includes('Debugger listening on')) return t.skip();
+      const [worker] = await app.instances();
+      const found = await ourInspectors(worker!.pid);
+      expect(found).toEqual([expect.objectContaining({ address: '0.0.0.0', port: 0, flag: '--inspect=0.0.0.0' })]);
+      const result = await inspectorCheck.run(ctx());
+      expect(result.status).toBe('fail');
+      expect(result.details?.join('\n')).toContain(`0.0.0.0 (port not in its arguments) PID ${worker!.pid}`);
+    } finally {
+      app.cleanup();
+    }
+  }, 120_000);
 });
