@@ -70,14 +70,7 @@ export const envCheck: Check = {
       const env = packageEnv(config, pkg);
       const live = running.get(pkg.name);
       for (const v of vars) {
-        const what =
-          env[v.name] === undefined
-            ? 'not set'
-            : env[v.name] === ''
-              ? EMPTY
-              : live && !live[v.name]
-                ? NOT_RUNNING_WITH
-                : undefined;
+        const what = problemWith(env[v.name], live?.[v.name], live !== undefined);
         if (what) problems.push({ pkg: pkg.name, name: v.name, what, source: v.source });
       }
     }
@@ -94,6 +87,14 @@ export const envCheck: Check = {
     };
   },
 };
+
+/** What is wrong with one variable: its value for a new process, and in the running one when it runs. */
+function problemWith(value: string | undefined, liveValue: string | undefined, running: boolean): string | undefined {
+  if (value === undefined) return 'not set';
+  if (value === '') return EMPTY;
+  if (running && !liveValue) return NOT_RUNNING_WITH;
+  return undefined;
+}
 
 function failure(problems: Problem[]): CheckResult {
   const groups = new Map<string, { pkg: string; what: string; names: string[] }>();
