@@ -96,6 +96,10 @@ const steps = [
     run: () => opsctl(['migrate']),
   },
   {
+    title: "Generate the app's secrets once (ENCRYPTION_KEY in examples/shop/.env, mode 0600)",
+    run: () => run(process.execPath, ['examples/demo-keys.js', appArg]),
+  },
+  {
     title: 'Deploy: install, build, start under PM2, health-gate',
     run: () => opsctl(['deploy']),
   },
@@ -138,7 +142,9 @@ async function main() {
     console.log(`  storefront  http://localhost:3000`);
     console.log(`  API         http://localhost:4000/health   http://localhost:4000/api/products`);
     console.log(`\n${bold('Next')}, from ${repo}:`);
-    console.log(`  node bin/opsctl.js -C ${appArg} logs backend   # the API's recent log lines`);
+    console.log(
+      `  node bin/opsctl.js -C ${appArg} logs backend   # the API's recent log lines (PM2's files in .opsctl/pm2/logs)`,
+    );
     console.log(`  node bin/opsctl.js -C ${appArg} scale backend 2`);
     console.log(`  node bin/opsctl.js -C ${appArg} config show    # the resolved config`);
     console.log(`  node bin/opsctl.js -C ${appArg} db url         # the embedded database's URL`);

@@ -10,7 +10,7 @@ export function register(program: Program): void {
   const doctor = program
     .command('doctor')
     .alias('troubleshoot')
-    .description('run the on-call checks: config, node, dependencies, ports, postgres, redis, logs, inspector')
+    .description('run the on-call checks: config, node, dependencies, env, ports, postgres, redis, logs, inspector')
     .addOption(new Option('--timeout <ms>', 'time limit per check').argParser(positiveInt))
     // variadic is safe here: doctor takes no positional argument a list could swallow
     .option('--only <ids...>', 'run only these checks (port selects every port:<pkg>)')

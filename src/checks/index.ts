@@ -12,6 +12,7 @@ export function doctorChecks(config: ResolvedConfig): Check[] {
     lazy('config', async () => (await import('./config-check.js')).configCheck),
     lazy('node-version', async () => (await import('./node-version.js')).nodeVersionCheck),
     lazy('dependencies', async () => (await import('./dependencies.js')).dependenciesCheck),
+    lazy('env', async () => (await import('./env.js')).envCheck),
     ...config.packages.map((pkg) =>
       lazy(`port:${pkg.name}`, async () => (await import('./processes.js')).ownPortCheck(pkg)),
     ),

@@ -1,17 +1,21 @@
 import type { ResolvedConfig } from '../config/types.js';
 import type { PgFailure } from '../db/classify-pg-error.js';
+import { findMigrationsFolder } from '../db/migrate/sources.js';
 import { type PgTarget, parsePgTarget } from '../db/pg-target.js';
 import type { Check, CheckResult } from './types.js';
 
 /** Leave a little of the check's time so our own "timed out" answer wins over the generic one. */
 const TIMEOUT_MARGIN_MS = 150;
 
-/** Layered PostgreSQL check: DNS, TCP, TLS, authentication, database exists, `select 1`. */
+/**
+ * Layered PostgreSQL check: DNS, TCP, TLS, authentication, database exists, `select 1`. Skipped when the app has
+ * no database: no URL, no embedded database and no migrations.
+ */
 export const postgresCheck: Check = {
   id: 'postgres',
   async run(ctx) {
     const { database } = ctx.config;
-    if (!database.url) return missingUrl(ctx.config);
+    if (!database.url) return needsDatabase(ctx.config) ? missingUrl(ctx.config) : notConfigured();
     const target = parsePgTarget(database.url);
     if (!target) {
       return {
@@ -52,6 +56,22 @@ async function embeddedStopped(root: string, port: number): Promise<CheckResult 
     status: 'fail',
     message: `the embedded PostgreSQL is not running (it was last on port ${port})`,
     hint: 'Start it with `opsctl db start`.',
+  };
+}
+
+/** An app with migrations needs a database even when none is configured; any other app may have none. */
+function needsDatabase(config: ResolvedConfig): boolean {
+  try {
+    return findMigrationsFolder(config.root, config.database.migrations) !== undefined;
+  } catch {
+    return true; // a configured migrations folder that is missing: the app meant to have a database
+  }
+}
+
+function notConfigured(): CheckResult {
+  return {
+    status: 'skip',
+    message: 'no database configured and no migrations (set database.url or DATABASE_URL to check one)',
   };
 }
 

@@ -2,16 +2,33 @@ import type { AppPackage } from '../packages/types.js';
 import { createPm2 } from '../pm2/cli.js';
 import { isDaemonRunning, pm2Home } from '../pm2/home.js';
 import { ownProcessPredicate } from '../pm2/own-process.js';
+import type { Pm2Instance } from '../pm2/processes.js';
 import { portCheck } from './port.js';
-import type { Check, CheckResult } from './types.js';
+import type { Check, CheckResult, CheckStatus } from './types.js';
 
-const CRASH_LOOP_RESTARTS = 5; // this many restarts...
-const CRASH_LOOP_UPTIME_MS = 60_000; // ...and up for less than this: it keeps dying
+/** A start on purpose may take the old process' whole kill_timeout to stop, plus this, before the new one starts. */
+const RESTART_GRACE_MS = 1_000;
+const PM2_DEFAULT_KILL_TIMEOUT_MS = 1_600;
+/** A crash this recent fails the check; an older one (the process has been up since) only warns. */
+const RECENT_CRASH_MS = 60 * 60_000;
 
-/** `processes`: crash loops (many restarts, short uptime) and errored or stopped instances under PM2. */
+/** What one instance's PM2 state says, as one line for people. */
+interface Verdict {
+  status: CheckStatus;
+  /** `crashed`, `errored`, `stopped on purpose`…, for the summary; undefined when all is well. */
+  problem?: string;
+  line: string;
+}
+
+/**
+ * `processes`: crashes told from deploys and deliberate stops, one line per instance (README, "doctor"). PM2 counts
+ * every reload and restart in `restart_time`, so that count says nothing; its `created_at` does: start, restart and
+ * reload set it, a restart after the process exited on its own keeps it. A process started well after it was last
+ * started on purpose was restarted by PM2 after a crash.
+ */
 export const processesCheck: Check = {
   id: 'processes',
-  async run({ config, runner }): Promise<CheckResult> {
+  async run({ config, runner, now }): Promise<CheckResult> {
     const home = pm2Home(config.root, config.env);
     if (!isDaemonRunning(home)) {
       return {
@@ -24,33 +41,84 @@ export const processesCheck: Check = {
       config.packages.some((pkg) => pkg.name === p.name),
     );
     if (!instances.length) return { status: 'pass', message: 'no package is running under PM2' };
-    const bad = instances.filter((p) => p.state === 'errored');
-    const looping = instances.filter((p) => p.restarts >= CRASH_LOOP_RESTARTS && p.uptimeMs < CRASH_LOOP_UPTIME_MS);
-    const stopped = instances.filter((p) => p.state === 'stopped');
-    const details = [...bad, ...looping, ...stopped].map(
-      (p) => `${p.name}#${p.pmId}: ${p.state}, ${p.restarts} restarts, up ${Math.round(p.uptimeMs / 1000)} s`,
-    );
-    if (bad.length || looping.length) {
-      const names = [...new Set([...bad, ...looping].map((p) => p.name))];
+    const at = now().getTime();
+    const verdicts = instances.map((p) => ({ p, ...judge(p, at) }));
+    const details = verdicts.map((v) => v.line);
+    for (const status of ['fail', 'warn'] as const) {
+      const bad = verdicts.filter((v) => v.status === status);
+      if (!bad.length) continue;
+      const byProblem = new Map<string, string[]>();
+      for (const v of bad) byProblem.set(v.problem!, [...(byProblem.get(v.problem!) ?? []), instanceName(v.p)]);
+      const message = [...byProblem].map(([problem, names]) => `${names.join(', ')} ${problem}`).join('; ');
+      const first = bad[0]!.p.name;
+      const stoppedOnly = bad.every((v) => v.problem === STOPPED);
       return {
-        status: 'fail',
-        message: `${names.join(', ')} ${bad.length ? 'errored' : 'is crash-looping'} (${details.length} instance(s))`,
-        hint: `Read why with \`opsctl logs ${names[0]}\`; fix and \`opsctl deploy\`, or \`opsctl restart ${names[0]}\`.`,
+        status,
+        message,
+        hint: stoppedOnly
+          ? `\`opsctl start ${first}\` starts it again.`
+          : `Read why with \`opsctl logs ${first}\`; fix and \`opsctl deploy\`, or \`opsctl restart ${first}\`.`,
         details,
       };
     }
-    if (stopped.length) {
-      return {
-        status: 'warn',
-        message: `${stopped.length} instance(s) stopped`,
-        hint: '`opsctl start` starts them again.',
-        details,
-      };
-    }
-    const restarts = instances.reduce((n, p) => n + p.restarts, 0);
-    return { status: 'pass', message: `${instances.length} instance(s) online, ${restarts} restart(s) in all` };
+    const n = instances.length;
+    return {
+      status: 'pass',
+      message: `${n} instance${n > 1 ? 's' : ''} online, none crashed since it was last started or deployed`,
+      details,
+    };
   },
 };
+
+const STOPPED = 'stopped on purpose (`opsctl stop` or `pm2 stop`)';
+
+function judge(p: Pm2Instance, now: number): Verdict {
+  const name = instanceName(p);
+  const exit = p.exitCode === undefined ? '' : `exited with code ${p.exitCode}`;
+  if (p.state === 'errored') {
+    return {
+      status: 'fail',
+      problem: 'errored (PM2 gave up restarting it)',
+      line: `${name}: errored: it kept exiting and PM2 stopped restarting it${exit ? ` (last ${exit})` : ''}`,
+    };
+  }
+  if (p.state === 'waiting restart') {
+    return { status: 'fail', problem: 'crashed', line: `${name}: crashed (${exit || 'exited'}), PM2 restarts it soon` };
+  }
+  if (p.state === 'stopped' || p.state === 'stopping') {
+    return { status: 'warn', problem: STOPPED, line: `${name}: ${STOPPED}` };
+  }
+  if (p.state !== 'online' && p.state !== 'launching') {
+    return { status: 'warn', problem: `is ${p.state}`, line: `${name}: ${p.state}` };
+  }
+  const since = ago(now - (p.startedAt ?? now));
+  if (!crashedSinceStart(p)) return { status: 'pass', line: `${name}: online, up ${since}` };
+  const recent = now - (p.startedAt ?? now) < RECENT_CRASH_MS;
+  const unstable = p.unstableRestarts ? `, ${p.unstableRestarts} restart(s) within a second of starting` : '';
+  return {
+    status: recent ? 'fail' : 'warn',
+    problem: recent ? 'crashed' : `crashed ${since} ago`,
+    line: `${name}: crashed and was restarted by PM2 ${since} ago (${exit || 'exited'}${unstable})`,
+  };
+}
+
+/** Restarted by PM2 itself since the last start on purpose (see processesCheck). */
+function crashedSinceStart(p: Pm2Instance): boolean {
+  if (p.unstableRestarts) return true;
+  if (!p.startedAt || !p.startedOnPurposeAt) return false;
+  return p.startedAt - p.startedOnPurposeAt > (p.killTimeoutMs ?? PM2_DEFAULT_KILL_TIMEOUT_MS) + RESTART_GRACE_MS;
+}
+
+function instanceName(p: Pm2Instance): string {
+  return `${p.name}#${p.pmId}`;
+}
+
+function ago(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  return `${Math.round(s / 3600)} h`;
+}
 
 /** `port:<pkg>` where the package's own PM2 processes holding its port is a pass. */
 export function ownPortCheck(pkg: AppPackage): Check {

@@ -19,6 +19,12 @@ export const packageSchema = z.strictObject({
   instances: z.optional(z.union([z.int().check(z.minimum(1)), z.literal('max')])),
   dependsOn: z.optional(z.array(packageName)),
   env: z.optional(z.record(z.string(), z.string())),
+  requiredEnv: z.optional(
+    doc(
+      z.array(z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'))),
+      'Environment variables the package needs set and not empty (doctor `env`; also every key of its .env.example)',
+    ),
+  ),
   outputs: z.optional(doc(strings, 'Build outputs (default dist, build)')),
 });
 

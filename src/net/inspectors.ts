@@ -1,8 +1,7 @@
 import { basename } from 'node:path';
 import type { Runner } from '../process/runner.js';
 import { formatCommandLine } from './command-line.js';
-import { parseInspectFlags } from './inspect-flags.js';
-import { isInspectorSocket } from './inspector-probe.js';
+import { DEFAULT_INSPECT_PORT, parseInspectFlags } from './inspect-flags.js';
 import { type Listener, listListeners, readCommandLine } from './listeners.js';
 import { readProcEnvVar, readProcExe } from './proc-pid.js';
 
@@ -12,6 +11,7 @@ export interface OpenInspector {
   /** Redacted command line. */
   command: string;
   address: string;
+  /** 0 when the arguments do not say which port (`--inspect=0`, PM2 cluster workers): not known without asking. */
   port: number;
   /** The `--inspect…` flag that opened it, when it came from a flag. */
   flag?: string;
@@ -24,10 +24,12 @@ export interface InspectorScanOptions {
 }
 
 /**
- * Every inspector listening on this host. Candidates are node processes and processes with an
- * `--inspect` flag (argv or NODE_OPTIONS); a candidate's socket is its inspector when it is on the
- * flag's port, or when it answers the inspector's `/json/version` (SIGUSR1, `inspector.open()`, port 0).
- * Undefined when listening sockets cannot be seen on this host.
+ * Every inspector listening on this host, found from each process' own arguments, never by sending anything to a
+ * port (an app's port would log the request). A socket is an inspector when its process asked for one on that port:
+ * `--inspect[-brk|-wait]=[host:]port` or `--inspect-port` (argv or NODE_OPTIONS), or Node's default 9229 for a node
+ * process without a flag (SIGUSR1); a PM2 cluster worker's `node_args` (in its `pm2_env`). `--inspect=0` and PM2 cluster
+ * workers (whose port node's cluster module picks) are reported on their host with port 0. Not found: an inspector opened
+ * at run time on a port no flag names (`inspector.open(4000)`). Undefined when listening sockets cannot be seen.
  */
 export async function findOpenInspectors(options: InspectorScanOptions): Promise<OpenInspector[] | undefined> {
   const listeners = await listListeners(options);
@@ -39,22 +41,47 @@ export async function findOpenInspectors(options: InspectorScanOptions): Promise
 }
 
 async function inspectorsOf(pid: number, sockets: Listener[], options: InspectorScanOptions): Promise<OpenInspector[]> {
-  const [argv, exe, nodeOptions] = await Promise.all([
+  const [argv, exe, nodeOptions, pm2Env] = await Promise.all([
     readCommandLine(pid, options),
     readProcExe(pid, options.procRoot),
     readProcEnvVar(pid, 'NODE_OPTIONS', options.procRoot),
+    readProcEnvVar(pid, 'pm2_env', options.procRoot),
   ]);
   if (!argv) return [];
-  const flag = parseInspectFlags([...(nodeOptions?.split(/\s+/) ?? []), ...argv.slice(1)]);
+  // PM2 replaces a worker's title with `node <script>`, which hides its flags: its node_args are in its pm2_env
+  const pm2 = readPm2Env(pm2Env);
+  // NODE_OPTIONS holds options only, read before argv's own (which end at the script), as node does
+  const chosen = parseInspectFlags([...splitOptions(nodeOptions), ...pm2.nodeArgs, ...argv.slice(1)]);
   const isNode = [exe, argv[0]].some((p) => p && /^node(js)?[\d.]*(\.exe)?$/i.test(basename(p.split(' ')[0]!)));
-  if (!isNode && !flag) return [];
+  if (!isNode && !chosen) return [];
   const command = formatCommandLine(argv);
-  const found = await Promise.all(
-    sockets.map(async (s) => {
-      const byFlag = flag !== undefined && flag.port !== 0 && s.port === flag.port;
-      if (!byFlag && !(await isInspectorSocket(s.address, s.port, options.signal))) return undefined;
-      return { pid, command, address: s.address, port: s.port, flag: flag?.flag };
-    }),
-  );
-  return found.filter((i): i is NonNullable<typeof i> => i !== undefined);
+  // cluster workers get a port of their own from node's cluster module (--inspect-port=9230…): not in their arguments
+  const portUnknown = chosen?.atStart && (chosen.port === 0 || (pm2.cluster && pm2.nodeArgs.includes(chosen.flag)));
+  if (chosen && portUnknown) return [{ pid, command, address: chosen.host, port: 0, flag: chosen.flag }];
+  const port = chosen?.port ?? DEFAULT_INSPECT_PORT;
+  return sockets
+    .filter((s) => s.port === port)
+    .map((s) => ({ pid, command, address: s.address, port: s.port, flag: chosen?.flag }));
+}
+
+function splitOptions(value: string | undefined): string[] {
+  return value?.split(/\s+/).filter(Boolean) ?? [];
+}
+
+/** `node_args` and cluster mode of a PM2 process, from the `pm2_env` JSON PM2 puts in a cluster worker's environment. */
+function readPm2Env(pm2Env: string | undefined): { nodeArgs: string[]; cluster: boolean } {
+  const none = { nodeArgs: [], cluster: false };
+  if (!pm2Env) return none;
+  try {
+    const env = JSON.parse(pm2Env) as { node_args?: unknown; exec_mode?: unknown };
+    const args = env.node_args;
+    const nodeArgs = Array.isArray(args)
+      ? args.filter((a): a is string => typeof a === 'string')
+      : typeof args === 'string'
+        ? splitOptions(args)
+        : [];
+    return { nodeArgs, cluster: env.exec_mode === 'cluster_mode' };
+  } catch {
+    return none;
+  }
 }

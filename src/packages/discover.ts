@@ -112,6 +112,7 @@ function toAppPackage(root: string, name: string, dir: string, pkg: PackageJson,
     instances: cfg.instances,
     dependsOn: cfg.dependsOn ?? [],
     env: cfg.env ?? {},
+    ...(cfg.requiredEnv ? { requiredEnv: cfg.requiredEnv } : {}),
     outputs: cfg.outputs ?? DEFAULT_OUTPUTS,
   };
 }

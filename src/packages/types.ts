@@ -16,5 +16,7 @@ export interface AppPackage {
   instances?: number | 'max';
   dependsOn: string[];
   env: Record<string, string>;
+  /** `requiredEnv` of the config: variables the package needs (doctor's `env` check). */
+  requiredEnv?: string[];
   outputs: string[];
 }

@@ -11,6 +11,19 @@ export interface Pm2Instance {
   /** The opsctl release the instance runs (OPSCTL_RELEASE in its environment). */
   release?: string;
   execMode?: string;
+  /** When the current process started (PM2's `pm_uptime`), ms since the epoch. */
+  startedAt?: number;
+  /**
+   * When it was last started on purpose (PM2's `created_at`: set by start, restart and reload, kept when PM2 restarts
+   * a process that exited on its own), ms since the epoch.
+   */
+  startedOnPurposeAt?: number;
+  /** Restarts PM2 counts as unstable (the process lived less than `min_uptime`) since the last start on purpose. */
+  unstableRestarts?: number;
+  /** The exit code of the last exit PM2 saw, if any (cluster workers exit 0 after an uncaught exception). */
+  exitCode?: number;
+  /** How long PM2 waits for a process to stop before killing it (`kill_timeout`; PM2's default is 1600 ms). */
+  killTimeoutMs?: number;
 }
 
 interface RawProcess {
@@ -21,7 +34,11 @@ interface RawProcess {
   pm2_env?: {
     status?: string;
     pm_uptime?: number;
+    created_at?: number;
     restart_time?: number;
+    unstable_restarts?: number;
+    exit_code?: number;
+    kill_timeout?: number;
     exec_mode?: string;
     OPSCTL_RELEASE?: string;
     env?: Record<string, unknown>;
@@ -45,6 +62,11 @@ export function parseJlist(stdout: string, now = Date.now()): Pm2Instance[] {
       cpu: p.monit?.cpu ?? 0,
       release: typeof env.OPSCTL_RELEASE === 'string' ? env.OPSCTL_RELEASE : undefined,
       execMode: env.exec_mode,
+      startedAt: env.pm_uptime,
+      startedOnPurposeAt: env.created_at,
+      unstableRestarts: env.unstable_restarts ?? 0,
+      exitCode: typeof env.exit_code === 'number' ? env.exit_code : undefined,
+      killTimeoutMs: typeof env.kill_timeout === 'number' ? env.kill_timeout : undefined,
     };
   });
 }

@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { freePort } from '../../src/net/free-port.js';
+import { createShopApp, type ShopApp } from '../helpers/deploy-app.js';
 
 /**
  * The example app (examples/shop) as a user gets it: installed from its lockfiles, built, tested, and the
@@ -211,4 +212,62 @@ describe('example app (examples/shop)', () => {
       });
     },
   );
+});
+
+/** `npm run demo`'s own setup step, on a copy of the app: the secrets it needs, generated once into its .env. */
+describe('example app after the demo setup (examples/demo-keys.js), deployed by opsctl', () => {
+  const DEMO_KEYS = fileURLToPath(new URL('../../examples/demo-keys.js', import.meta.url));
+  let shop: ShopApp;
+  const envFile = () => join(shop.dir, '.env');
+  const demoKeys = () => execFileAsync(process.execPath, [DEMO_KEYS, shop.dir], { timeout: NPM_SCRIPT_TIMEOUT_MS });
+  const keyIn = (text: string) => /^ENCRYPTION_KEY=([0-9a-f]{64})$/m.exec(text)?.[1];
+
+  beforeAll(async () => {
+    shop = await createShopApp('example-demo');
+    rmSync(envFile(), { force: true }); // a developer's own demo .env is not part of the app
+  }, 120_000);
+  afterAll(() => shop?.cleanup(), 60_000);
+
+  it('generates ENCRYPTION_KEY once into .env with mode 0600, keeps it on the next run, never prints it', async () => {
+    writeFileSync(envFile(), 'LOG_LEVEL=info\nENCRYPTION_KEY=\n'); // empty counts as unset
+    const first = await demoKeys();
+    const key = keyIn(readFileSync(envFile(), 'utf8'));
+    expect(key).toBeDefined();
+    expect(readFileSync(envFile(), 'utf8')).toMatch(/^LOG_LEVEL=info$/m);
+    expect(statSync(envFile()).mode & 0o777).toBe(0o600);
+    const second = await demoKeys();
+    expect(keyIn(readFileSync(envFile(), 'utf8'))).toBe(key);
+    expect(`${first.stdout}${first.stderr}${second.stdout}${second.stderr}`).not.toContain(key);
+  });
+
+  it('answers an order with 2xx after migrate and deploy, and doctor env passes, the running backend included', async () => {
+    for (const args of [['migrate'], ['deploy']]) {
+      const res = await shop.run(args, { timeoutMs: 240_000 });
+      expect(res.exitCode, `${args[0]}: ${res.stderr}`).toBe(0);
+    }
+    const order = await fetch(`http://127.0.0.1:${shop.ports.backend}/api/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ productId: 1, quantity: 2, email: 'ada@example.com' }),
+    });
+    expect(order.status, await order.clone().text()).toBeGreaterThanOrEqual(200);
+    expect(order.status).toBeLessThan(300);
+    const doctor = await shop.run(['doctor', '--only', 'env', '--json']);
+    const env = JSON.parse(doctor.stdout).checks[0];
+    expect(env).toMatchObject({ id: 'env', status: 'pass' });
+    expect(env.message).toMatch(
+      /^backend: 2 required variables set \(DATABASE_URL, ENCRYPTION_KEY\), and in its running process$/,
+    );
+  }, 300_000);
+
+  it("doctor's env check fails when the key is removed, naming it and no value", async () => {
+    const key = keyIn(readFileSync(envFile(), 'utf8'))!;
+    writeFileSync(envFile(), 'LOG_LEVEL=info\n');
+    const doctor = await shop.run(['doctor', '--only', 'env', '--json']);
+    expect(doctor.exitCode).toBe(1);
+    const env = JSON.parse(doctor.stdout).checks[0];
+    expect(env).toMatchObject({ status: 'fail', message: 'backend: ENCRYPTION_KEY not set' });
+    expect(env.details).toEqual(['backend: ENCRYPTION_KEY not set (required by backend/.env.example)']);
+    expect(doctor.stdout + doctor.stderr).not.toContain(key);
+  }, 60_000);
 });

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -98,24 +98,57 @@ describe('postgres check against a real PostgreSQL', () => {
     await vi.waitFor(() => expect(hung.openSockets()).toBe(0), { timeout: 1000 });
   });
 
-  it('no database at all: embedded not started says `opsctl db start`', async () => {
+  it('nothing configured (no URL, no embedded database, no migrations): skip, saying why', async () => {
     const report = await check(undefined);
-    expect(report.status).toBe('fail');
-    expect(report.message).toMatch(/embedded PostgreSQL has not been started/);
-    expect(report.hint).toMatch(/opsctl db start/);
+    expect(report.status).toBe('skip');
+    expect(report.message).toMatch(/no database configured/);
+    expect(report.message).toMatch(/DATABASE_URL/);
   });
 
-  it('no database under --env production: says how to configure one', async () => {
-    const config = loadConfig({ cwd: app, env: 'production', processEnv: {} });
+  it('nothing configured under --env production: skip too', async () => {
     const report = await runCheck(postgresCheck, {
-      config,
+      config: loadConfig({ cwd: app, env: 'production', processEnv: {} }),
       runner: createRunner(),
       timeoutMs: 3000,
       now: () => new Date(),
     });
-    expect(report.status).toBe('fail');
-    expect(report.message).toMatch(/no database is configured for --env production/);
-    expect(report.hint).toMatch(/DATABASE_URL/);
+    expect(report.status).toBe('skip');
+  });
+
+  describe('an app with migrations needs a database', () => {
+    let withMigrations: string;
+    beforeAll(() => {
+      withMigrations = mkdtempSync(join(tmpdir(), 'opsctl-pgcheck-mig-'));
+      mkdirSync(join(withMigrations, 'migrations'));
+      writeFileSync(join(withMigrations, 'migrations', '0001_init.sql'), 'create table t (id int);\n');
+    });
+    afterAll(() => rmSync(withMigrations, { recursive: true, force: true }));
+
+    it('embedded not started: fail, saying `opsctl db start`', async () => {
+      const config = loadConfig({ cwd: withMigrations, processEnv: {} });
+      const report = await runCheck(postgresCheck, {
+        config,
+        runner: createRunner(),
+        timeoutMs: 3000,
+        now: () => new Date(),
+      });
+      expect(report.status).toBe('fail');
+      expect(report.message).toMatch(/embedded PostgreSQL has not been started/);
+      expect(report.hint).toMatch(/opsctl db start/);
+    });
+
+    it('under --env production: fail, saying how to configure one', async () => {
+      const config = loadConfig({ cwd: withMigrations, env: 'production', processEnv: {} });
+      const report = await runCheck(postgresCheck, {
+        config,
+        runner: createRunner(),
+        timeoutMs: 3000,
+        now: () => new Date(),
+      });
+      expect(report.status).toBe('fail');
+      expect(report.message).toMatch(/no database is configured for --env production/);
+      expect(report.hint).toMatch(/DATABASE_URL/);
+    });
   });
 });
 

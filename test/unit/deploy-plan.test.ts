@@ -66,6 +66,8 @@ describe('deploy plan pieces', () => {
       cpu: 3,
       release: 'abc',
       execMode: undefined,
+      startedAt: 1000,
+      unstableRestarts: 0,
     });
     expect(JSON.stringify(p)).not.toContain('hunter22');
   });

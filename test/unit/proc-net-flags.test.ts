@@ -19,8 +19,22 @@ describe('parseInspectFlags', () => {
 
   it('ignores processes without the flag and flags after "--"', () => {
     expect(parseInspectFlags(['server.js'])).toBeUndefined();
-    expect(parseInspectFlags(['--inspect-port=9300'])).toBeUndefined();
     expect(parseInspectFlags(['-e', 'x', '--', '--inspect'])).toBeUndefined();
+  });
+
+  it("reads only node's own options: after the script, --inspect is an argument of the app", () => {
+    expect(parseInspectFlags(['server.js', '--inspect=0.0.0.0:9229'])).toBeUndefined();
+    expect(parseInspectFlags(['-r', '--inspect', 'server.js'])).toBeUndefined(); // -r's value is a module name
+    expect(parseInspectFlags(['-e', 'code', '--inspect=9300'])).toMatchObject({ port: 9300, atStart: true });
+  });
+
+  it('--inspect-port alone names the port of an inspector opened at run time', () => {
+    expect(parseInspectFlags(['--inspect-port=9300'])).toEqual({
+      host: '127.0.0.1',
+      port: 9300,
+      flag: '--inspect-port=9300',
+      atStart: false,
+    });
   });
 });
 
