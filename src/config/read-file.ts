@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type * as z from 'zod/mini';
 import { configError } from '../errors.js';
 
@@ -25,10 +25,10 @@ export function readConfigDocument(file: string): ConfigDocument {
   }
   const lines = new LineCounter();
   // JSON is YAML too: the YAML document of a JSON config gives its key positions
-  const doc = parseDocument(text, { prettyErrors: true, lineCounter: lines });
+  // YAML 1.1 merge keys (`<<: *base`) are what people write to share settings between packages
+  const doc = parseDocument(text, { prettyErrors: true, lineCounter: lines, merge: true });
   const lineOf = (path: PropertyKey[]) => {
-    const node = doc.getIn(path as unknown[], true) as { range?: [number, number] } | undefined;
-    const offset = node?.range?.[0];
+    const offset = startOf(doc.getIn(path.slice(0, -1) as unknown[], true) ?? doc.contents, path.at(-1));
     return offset === undefined ? undefined : lines.linePos(offset).line;
   };
   if (file.endsWith('.json')) return { file, data: parseJson(name, text, lines), lineOf };
@@ -40,7 +40,23 @@ export function readConfigDocument(file: string): ConfigDocument {
       'Fix the YAML syntax (indentation, colons, quotes) at that line.',
     );
   }
-  return { file, data: doc.toJS() ?? {}, lineOf };
+  try {
+    return { file, data: doc.toJS() ?? {}, lineOf };
+  } catch (err) {
+    // e.g. "Excessive alias count": a document that expands to something huge (an alias bomb)
+    throw configError(`${name}: invalid YAML: ${(err as Error).message}`, 'Use fewer aliases (*name).', err);
+  }
+}
+
+/** Where the entry `key` of a map (its key, not its value) or item `key` of a list starts in the file. */
+function startOf(parent: unknown, key: PropertyKey | undefined): number | undefined {
+  if (key === undefined) return undefined;
+  if (isMap(parent)) {
+    const pair = parent.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === key);
+    return (pair?.key as { range?: [number, number] } | undefined)?.range?.[0];
+  }
+  if (isSeq(parent)) return (parent.items[Number(key)] as { range?: [number, number] } | undefined)?.range?.[0];
+  return undefined;
 }
 
 function parseJson(name: string, text: string, lines: LineCounter): unknown {

@@ -128,6 +128,39 @@ describe('config files', () => {
     );
   });
 
+  it('names the line of the key, not of its value, for an unknown key in YAML', () => {
+    write('opsctl.config.yml', 'redis:\n  url: redis://127.0.0.1:6379\ndatabse:\n  url: x\n');
+    expect(configError(() => loadConfig({ cwd: root, processEnv: {} })).message).toBe(
+      'opsctl.config.yml: databse: unknown key "databse" (line 3)',
+    );
+  });
+
+  it('takes YAML merge keys, and refuses an alias bomb as a config error (exit 2), not a bug', () => {
+    write(
+      'opsctl.config.yaml',
+      'packages:\n  backend: &base { health: /health, instances: 2, port: 4000 }\n  worker: { <<: *base, port: 4001 }\n',
+    );
+    for (const name of ['backend', 'worker']) write(`${name}/package.json`, { name, scripts: { start: 'node x.js' } });
+    const merged = loadConfig({ cwd: root, processEnv: {} });
+    expect(merged.packages.find((p) => p.name === 'worker')).toMatchObject({
+      port: 4001,
+      instances: 2,
+      health: '/health',
+    });
+    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (const name of 'bcdefghij')
+      bomb.push(
+        `${name}: &${name} [${Array(9)
+          .fill(`*${String.fromCharCode(name.charCodeAt(0) - 1)}`)
+          .join(',')}]`,
+      );
+    write('opsctl.config.yaml', `${bomb.join('\n')}\n`);
+    const bombErr = configError(() => loadConfig({ cwd: root, processEnv: {} }));
+    expect(bombErr.exitCode).toBe(2);
+    expect(bombErr.code).toBe('CONFIG');
+    expect(bombErr.message).toContain('opsctl.config.yaml');
+  });
+
   it('reports malformed YAML with its line', () => {
     write('opsctl.config.yaml', 'packages:\n  backend: [\n');
     const err = configError(() => loadConfig({ cwd: root, processEnv: {} }));
