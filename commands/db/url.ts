@@ -23,7 +23,7 @@ export function url(cmd: Invocation<UrlOptions>): Promise<number> {
       );
     }
     if (!cli.opts.showPassword) {
-      out(value); // out() masks the password
+      if (!cli.json) out(value); // out() masks the password
       return cli.finish(ExitCode.ok, { url: value, source: config.database.source });
     }
     // the one place a password is printed on purpose: straight to stdout, never through a logger

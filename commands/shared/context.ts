@@ -2,7 +2,7 @@ import { loadConfig } from '../../src/config/load.js';
 import type { ResolvedConfig } from '../../src/config/types.js';
 import { readEmbeddedUrl } from '../../src/db/embedded-state.js';
 import { ExitCode, type ExitCodeValue } from '../../src/errors.js';
-import { onSecret } from '../../src/output/redact.js';
+import { addUrlPassword, onSecret } from '../../src/output/redact.js';
 import { selectPackages } from '../../src/packages/discover.js';
 import { createRunner, type Runner } from '../../src/process/runner.js';
 import type { RendererKind } from '../../src/tasks/run.js';
@@ -81,6 +81,8 @@ export function createCli<Options extends GlobalOptions>(invocation: Invocation<
           embeddedDatabaseUrl: readEmbeddedUrl,
         });
         config = { ...loaded, packages: selectPackages(loaded.packages, opts.package) };
+        // a URL written in the config file is no environment value: its password is learned here
+        for (const url of [config.database.url, config.redis.url]) if (url) addUrlPassword(url);
         for (const warning of loaded.warnings) if (!json) err(`⚠ ${warning}`);
       }
       return config;

@@ -1,5 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { addSecret, addSecretsFromEnv, clearSecrets, MASK, redact, redactValue } from '../../src/output/redact.js';
+import {
+  addEnvValue,
+  addSecret,
+  addSecretsFromEnv,
+  addUrlPassword,
+  clearSecrets,
+  MASK,
+  redact,
+  redactValue,
+} from '../../src/output/redact.js';
 
 afterEach(() => clearSecrets());
 
@@ -47,5 +56,69 @@ describe('redact', () => {
       env: { API_TOKEN: MASK, NAME: MASK },
       list: [MASK],
     });
+  });
+
+  it('parses URLs: query passwords, unusual characters in the password, no scheme', () => {
+    const cases: Array<[string, string]> = [
+      [
+        'postgres://app@db:5432/shop?sslmode=require&password=qs-Pass-77',
+        'postgres://app@db:5432/shop?sslmode=require&password=****',
+      ],
+      ['https://api.example/v1?api_key=k3y-value&x=1', 'https://api.example/v1?api_key=****&x=1'],
+      ['postgres://app:sl/ash-Pass-77@db:5432/shop', 'postgres://app:****@db:5432/shop'],
+      ['postgres://app:at@sign-Pass-77@db:5432/shop', 'postgres://app:****@db:5432/shop'],
+      ['postgres://app:ha#sh?q-Pass-77@db:5432/shop', 'postgres://app:****@db:5432/shop'],
+      ['app:no-scheme-Pass-77@db:5432/shop', 'app:****@db:5432/shop'],
+      ['postgres://[::1]:5432/shop', 'postgres://[::1]:5432/shop'],
+    ];
+    for (const [url, shown] of cases) {
+      expect(redact(`connect "${url}" failed`)).toBe(`connect "${shown}" failed`);
+      expect(redactValue({ url })).toEqual({ url: shown });
+    }
+  });
+
+  it('parses a whole URL value with a space in its password, and learns its password for free text', () => {
+    const url = 'postgres://app:spa ce-Pass-77@db:5432/shop';
+    expect(redactValue(url)).toBe('postgres://app:****@db:5432/shop');
+    addUrlPassword(url);
+    expect(redact(`could not connect with ${url}`)).toBe('could not connect with postgres://app:****@db:5432/shop');
+  });
+
+  it('leaves URLs without secrets alone, @ in a path included', () => {
+    for (const text of [
+      'GET https://registry.example:443/@scope/pkg 200',
+      'see https://github.com/org/repo@v1.2.3 and git@github.com:org/repo.git',
+      'postgres://db.internal:5432/shop?sslmode=require',
+      'time 12:30:01 user@example.com',
+    ]) {
+      expect(redact(text)).toBe(text);
+    }
+  });
+
+  it('masks a registered secret only as a whole token, never inside a longer word', () => {
+    addSecret('info1234');
+    addSecret('s3cr3t');
+    expect(redact('information info1234 info12345 xinfo1234')).toBe(`information ${MASK} info12345 xinfo1234`);
+    expect(redact('"s3cr3t", s3cr3t. (s3cr3t) key=s3cr3t&x')).toBe(`"${MASK}", ${MASK}. (${MASK}) key=${MASK}&x`);
+  });
+
+  it('learns .env values by name or by how generated they look, never short or plain ones', () => {
+    for (const [name, value] of Object.entries({
+      LOG_LEVEL: 'info',
+      FEATURE: 'true',
+      PORT: '3000',
+      NODE_ENV: 'production',
+      HOST: 'db1.internal.example',
+      LOG_DIR: '/var/log/app2',
+      VERSION: 'v1.22.3',
+      SESSION_SEED: 'x7Gh2kLp9q',
+      API_KEY: 'short',
+    })) {
+      addEnvValue(name, value);
+    }
+    expect(redact('information: info true 3000 production db1.internal.example /var/log/app2 v1.22.3')).toBe(
+      'information: info true 3000 production db1.internal.example /var/log/app2 v1.22.3',
+    );
+    expect(redact('seed x7Gh2kLp9q key short')).toBe(`seed ${MASK} key ${MASK}`);
   });
 });
