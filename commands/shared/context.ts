@@ -6,7 +6,16 @@ import { addUrlPassword, onSecret } from '../../src/output/redact.js';
 import { selectPackages } from '../../src/packages/discover.js';
 import { createRunner, type Runner } from '../../src/process/runner.js';
 import type { RendererKind } from '../../src/tasks/run.js';
-import { envelope, err, errorJson, exitCodeOf, printError, printJson, reportError } from './output.js';
+import {
+  envelope,
+  err,
+  errorJson,
+  exitCodeOf,
+  printError,
+  printJson,
+  reportError,
+  routeConsoleToStderr,
+} from './output.js';
 
 /** The global options of the README ("Commands": global options), as every command sees them. */
 export interface GlobalOptions {
@@ -109,6 +118,7 @@ export async function runCommand<Options extends GlobalOptions>(
     process.exit(ExitCode.interrupted);
   };
   process.once('SIGINT', onSigint);
+  const restoreConsole = routeConsoleToStderr();
   try {
     return await body(cli);
   } catch (error) {
@@ -119,6 +129,7 @@ export async function runCommand<Options extends GlobalOptions>(
       startedAt: cli.startedAt,
     });
   } finally {
+    restoreConsole();
     process.removeListener('SIGINT', onSigint);
   }
 }
