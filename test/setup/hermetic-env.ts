@@ -9,6 +9,7 @@ const CLEARED = [
   /^OPSCTL_(?!TEST_PG_URL$)/,
   /^NO_COLOR$/,
   /^FORCE_COLOR$/,
+  /^GITHUB_ACTIONS$/, // opsctl announces secrets under GitHub Actions, on stderr
   /^npm_config_/i,
   /^PG[A-Z]+$/,
 ];
