@@ -6,7 +6,8 @@ import { isUrlLike, maskUrl, maskUrlsInText, readUrlSecrets } from './url-secret
  * child-process output it relays) passes through `redact`. Secrets are learned from URLs with passwords, env vars
  * with secret-looking names, and secret-looking values from `.env` files; each is masked as a whole token.
  */
-const SECRET_NAME = /PASS|PWD|SECRET|TOKEN|KEY|CREDENTIAL/i;
+// `_PWD` (DB_PWD) but not the shell's PWD and OLDPWD, which hold the current folder
+const SECRET_NAME = /PASS|SECRET|TOKEN|KEY|CREDENTIAL|_PWD$/i;
 const MIN_SECRET_LENGTH = 4; // shorter values would redact ordinary words and digits
 // a value under a plain name (LOG_LEVEL, PORT) counts only when it looks generated: this long, letters and digits
 const MIN_UNNAMED_LENGTH = 8;

@@ -39,6 +39,11 @@ describe('redact', () => {
     expect(redact(text)).toBe(`${MASK} ${MASK} ${MASK} ${MASK} ${MASK} 4000`);
   });
 
+  it("masks DB_PWD but not the shell's PWD and OLDPWD (the current folder)", () => {
+    addSecretsFromEnv({ PWD: '/srv/shop', OLDPWD: '/home/ops', DB_PWD: 'hunter22x' });
+    expect(redact('in /srv/shop (was /home/ops) with hunter22x')).toBe(`in /srv/shop (was /home/ops) with ${MASK}`);
+  });
+
   it('does not mask short values that would hide ordinary text', () => {
     addSecret('ab');
     expect(redact('abc')).toBe('abc');
