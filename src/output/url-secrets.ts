@@ -16,16 +16,21 @@ interface UrlParts {
 
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 const SCHEME_INSIDE = /[a-z][a-z0-9+.-]*:\/\//i;
-// user:password@host without a scheme; the user has no `/`, `:` or `@`
-const SCHEMELESS = /^[\w.~%+-]+:.*@/s;
+// user:password@host without a scheme; the user has no `/`, `:` or `@`, and nothing has white space
+const SCHEMELESS = /^[\w.~%+-]+:\S*@/;
 // a host (name, IPv4 or [IPv6]) and optional port right after the `@` that ends the userinfo
 const HOST_AFTER_AT = /^@(?:\[[0-9a-f:.]+\]|[\w.~%-]+)(?::\d*)?(?=$|[/?#,;"')\]}>\s])/i;
 const HOST_PORT = /^(?:\[[0-9a-f:.]+\]|[\w.~%-]+)(?::\d+)?$/i;
 const SECRET_PARAM = /pass|pwd|token|secret|(?:^|[_-])key$|apikey|credential/i;
 
-/** Does the text look like a URL (with a scheme, or `user:pw@host` without one)? */
+/**
+ * Is the text as a whole one URL (with a scheme, or `user:pw@host` without one)? Only its password may hold white
+ * space: `https://x.example failed: see user@host` is a sentence, not a URL.
+ */
 export function isUrlLike(text: string): boolean {
-  return SCHEME.test(text) || (SCHEMELESS.test(text) && splitUrl(text) !== undefined);
+  if (!SCHEME.test(text) && !SCHEMELESS.test(text)) return false;
+  const parts = splitUrl(text);
+  return parts !== undefined && !/\s/.test(parts.head) && !/\s/.test(parts.tail);
 }
 
 /**

@@ -100,6 +100,16 @@ describe('redact', () => {
     }
   });
 
+  it('reads a JSON string as one URL only when it is one, not a sentence with a colon and an @', () => {
+    for (const text of [
+      'TypeError: Cannot read properties of undefined at handler@1.2.3',
+      'https://api.example failed: ask ops@example.com',
+      'port 5432: in use by postgres@db',
+    ]) {
+      expect(redactValue({ message: text })).toEqual({ message: text });
+    }
+  });
+
   it('masks a registered secret only as a whole token, never inside a longer word', () => {
     addSecret('info1234');
     addSecret('s3cr3t');
