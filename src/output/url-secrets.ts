@@ -1,5 +1,5 @@
-// Hand-written: WHATWG URL misreads the URLs people really write (an unencoded `/`, `@`, `#` or `?` in the
-// password, no scheme at all) without an error, and those are exactly the ones whose password must not leak.
+// Hand-written: WHATWG URL (`new URL`) misreads the URLs people really write (an unencoded `/`, `@`, `#` or `?` in
+// the password, no scheme) without an error, and re-serialises what it parses; the URL must print as written.
 /**
  * Finding the secrets of a URL: the password of its userinfo and the values of its secret-named query parameters
  * (`?password=`, `&token=`...), for URLs with or without a scheme (`user:pw@host:5432/db`).
