@@ -10,6 +10,7 @@ import * as processes from './process/index.js';
 import { createProgram } from './shared/global-options.js';
 import { commandName, lastExitCode } from './shared/lazy.js';
 import { reportError } from './shared/output.js';
+import { typoOfSubcommand } from './shared/typo.js';
 
 /**
  * The program: the global options and each family's commands. Only commander loads before a command runs; each
@@ -21,7 +22,8 @@ export function buildProgram() {
   for (const cmd of [program, ...allCommands(program)]) {
     // commander's usage errors go through the one error path below (README, "Output")
     cmd.exitOverride((error) => {
-      throw new UsageFailure(error, commandName(cmd));
+      const typo = typoOfSubcommand(cmd, error);
+      throw typo ? new UsageFailure(typo, commandName(cmd.parent ?? cmd)) : new UsageFailure(error, commandName(cmd));
     });
     cmd.configureOutput({ outputError: () => undefined });
   }

@@ -1,13 +1,12 @@
 import chalk from 'chalk';
 import { doctorTasks } from '../../src/checks/doctor-tasks.js';
+import { DEFAULT_CHECK_TIMEOUT_MS } from '../../src/checks/ids.js';
 import { doctorChecks, selectChecks } from '../../src/checks/index.js';
 import type { CheckReport, CheckStatus } from '../../src/checks/types.js';
 import { ExitCode } from '../../src/errors.js';
 import { runTasks } from '../../src/tasks/run.js';
 import { type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
 import { err, out } from '../shared/output.js';
-
-const DEFAULT_TIMEOUT_MS = 3_000;
 
 const ICONS: Record<CheckStatus, string> = {
   pass: chalk.green('✔'),
@@ -27,7 +26,7 @@ export function doctor(cmd: Invocation<DoctorOptions>): Promise<number> {
   return runCommand(cmd, async (cli) => {
     const config = cli.config();
     const opts = cli.opts;
-    const timeoutMs = opts.timeout ?? config.doctor.timeout ?? DEFAULT_TIMEOUT_MS;
+    const timeoutMs = opts.timeout ?? config.doctor.timeout ?? DEFAULT_CHECK_TIMEOUT_MS;
     const checks = selectChecks(doctorChecks(config), opts.only, [...(config.doctor.skip ?? []), ...(opts.skip ?? [])]);
     const reports: CheckReport[] = [];
     const ctx = { config, runner: cli.runner, timeoutMs, now: () => new Date() };

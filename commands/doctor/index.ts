@@ -1,4 +1,5 @@
 import { Option } from '@commander-js/extra-typings';
+import { CHECK_IDS, DEFAULT_CHECK_TIMEOUT_MS } from '../../src/checks/ids.js';
 import { ExitCode } from '../../src/errors.js';
 import type { Program } from '../shared/global-options.js';
 import { helpText } from '../shared/help.js';
@@ -11,10 +12,19 @@ export function register(program: Program): void {
     .command('doctor')
     .alias('troubleshoot')
     .description('run the on-call checks: config, node, dependencies, env, ports, postgres, redis, logs, inspector')
-    .addOption(new Option('--timeout <ms>', 'time limit per check').argParser(positiveInt))
+    .addOption(
+      new Option(
+        '--timeout <ms>',
+        `time limit per check (default: ${DEFAULT_CHECK_TIMEOUT_MS}, or doctor.timeout in the config)`,
+      ).argParser(positiveInt),
+    )
     // variadic is safe here: doctor takes no positional argument a list could swallow
     .option('--only <ids...>', 'run only these checks (port selects every port:<pkg>)')
     .option('--skip <ids...>', 'skip these checks')
+    .addHelpText(
+      'after',
+      `\nChecks, in report order (port stands for every port:<package>):\n  ${CHECK_IDS.join(', ')}`,
+    )
     .addHelpText(
       'after',
       helpText(

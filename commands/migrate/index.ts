@@ -1,7 +1,7 @@
 import { type Command, Option, type OptionValues } from '@commander-js/extra-typings';
 import { ExitCode } from '../../src/errors.js';
 import type { Program } from '../shared/global-options.js';
-import { type ExitCodeList, helpText } from '../shared/help.js';
+import { defaultSubcommandHelp, type ExitCodeList, helpText } from '../shared/help.js';
 import { lazyAction } from '../shared/lazy.js';
 import { milliseconds, positiveInt } from '../shared/parse-options.js';
 
@@ -27,6 +27,7 @@ export function register(program: Program): void {
   const migrate = program
     .command('migrate')
     .description('database migrations (umzug over PostgreSQL): up, status, create, down')
+    .addHelpText('after', ({ command }) => defaultSubcommandHelp(command, 'up'))
     .addHelpText(
       'after',
       helpText(

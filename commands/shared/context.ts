@@ -2,11 +2,20 @@ import { loadConfig } from '../../src/config/load.js';
 import type { ResolvedConfig } from '../../src/config/types.js';
 import { readEmbeddedUrl } from '../../src/db/embedded-state.js';
 import { ExitCode, type ExitCodeValue } from '../../src/errors.js';
-import { onSecret } from '../../src/output/redact.js';
+import { addUrlPassword, onSecret } from '../../src/output/redact.js';
 import { selectPackages } from '../../src/packages/discover.js';
 import { createRunner, type Runner } from '../../src/process/runner.js';
 import type { RendererKind } from '../../src/tasks/run.js';
-import { envelope, err, errorJson, exitCodeOf, printError, printJson, reportError } from './output.js';
+import {
+  envelope,
+  err,
+  errorJson,
+  exitCodeOf,
+  printError,
+  printJson,
+  reportError,
+  routeConsoleToStderr,
+} from './output.js';
 
 /** The global options of the README ("Commands": global options), as every command sees them. */
 export interface GlobalOptions {
@@ -81,6 +90,8 @@ export function createCli<Options extends GlobalOptions>(invocation: Invocation<
           embeddedDatabaseUrl: readEmbeddedUrl,
         });
         config = { ...loaded, packages: selectPackages(loaded.packages, opts.package), appPackages: loaded.packages };
+        // a URL written in the config file is no environment value: its password is learned here
+        for (const url of [config.database.url, config.redis.url]) if (url) addUrlPassword(url);
         for (const warning of loaded.warnings) if (!json) err(`⚠ ${warning}`);
       }
       return config;
@@ -107,6 +118,7 @@ export async function runCommand<Options extends GlobalOptions>(
     process.exit(ExitCode.interrupted);
   };
   process.once('SIGINT', onSigint);
+  const restoreConsole = routeConsoleToStderr();
   try {
     return await body(cli);
   } catch (error) {
@@ -117,6 +129,7 @@ export async function runCommand<Options extends GlobalOptions>(
       startedAt: cli.startedAt,
     });
   } finally {
+    restoreConsole();
     process.removeListener('SIGINT', onSigint);
   }
 }

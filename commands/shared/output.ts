@@ -1,3 +1,4 @@
+import { formatWithOptions } from 'node:util';
 import { ExitCode, type ExitCodeValue, isOpsError } from '../../src/errors.js';
 import { redact, redactValue } from '../../src/output/redact.js';
 
@@ -8,6 +9,23 @@ export function out(text: string): void {
 
 export function err(text: string): void {
   process.stderr.write(`${redact(text)}\n`);
+}
+
+const CONSOLE_METHODS = ['log', 'info', 'debug', 'warn', 'error', 'trace', 'dir'] as const;
+
+/**
+ * While a command runs, whatever code it loads prints through `console` (a JS migration's `console.log`, a
+ * library's warning) goes to stderr, redacted: stdout is opsctl's result alone (README, "Output"). opsctl itself
+ * never prints through console. Returns the function that puts console back.
+ */
+export function routeConsoleToStderr(): () => void {
+  const saved = CONSOLE_METHODS.map((name) => [name, console[name]] as const);
+  for (const name of CONSOLE_METHODS) {
+    console[name] = (...args: unknown[]) => err(formatWithOptions({ colors: false }, ...args));
+  }
+  return () => {
+    for (const [name, method] of saved) console[name] = method as never;
+  };
 }
 
 /** What every JSON document starts with (README, "JSON shapes"). */

@@ -3,14 +3,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
-import { addSecret } from '../output/redact.js';
+import { addEnvValue } from '../output/redact.js';
 
 /** `${VAR}` or `${VAR:-default}`; a backslash before the `$` keeps it literal. */
 const REFERENCE = /(\\?)\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 /**
  * The app's `.env` (README, "Config"), with `${VAR}` references expanded: the real environment first (a `.env`
- * never overrides it), then the file's own values. Every value, before and after expansion, is a secret.
+ * never overrides it), then the file's own values. Every value, before and after expansion, is
+ * learned as a secret (README, "Output").
  */
 export function readDotenv(root: string, processEnv: Record<string, string | undefined>): Record<string, string> {
   const file = join(root, '.env');
@@ -28,7 +29,7 @@ export function readDotenv(root: string, processEnv: Record<string, string | und
     return expanded[name];
   };
   for (const name of Object.keys(raw)) lookup(name);
-  for (const value of [...Object.values(raw), ...Object.values(expanded)]) addSecret(value);
+  for (const [name, value] of [...Object.entries(raw), ...Object.entries(expanded)]) addEnvValue(name, value);
   return Object.fromEntries(Object.keys(raw).map((name) => [name, expanded[name] ?? raw[name]!]));
 }
 

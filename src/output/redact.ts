@@ -1,15 +1,19 @@
 // Hand-written: redaction must know opsctl's own secrets (.env, URLs, npm tokens), which no library tracks for it.
+import { isUrlLike, maskUrl, maskUrlsInText, readUrlSecrets } from './url-secrets.js';
+
 /**
- * Secret redaction. Every string that leaves opsctl (stdout, stderr, JSON, log files it writes,
- * child-process output it relays) passes through `redact`. Secrets are learned from URLs with
- * passwords, env vars with secret-looking names, and values from `.env` files.
+ * Secret redaction (README, "Output"). Every string that leaves opsctl (stdout, stderr, JSON, log files it writes,
+ * child-process output it relays) passes through `redact`. Secrets are learned from URLs with passwords, env vars
+ * with secret-looking names, and the values of `.env` files; each is masked as a whole token.
  */
-const SECRET_NAME = /PASS|SECRET|TOKEN|KEY|CREDENTIAL/i;
+// `_PWD` (DB_PWD) but not the shell's PWD and OLDPWD, which hold the current folder
+const SECRET_NAME = /PASS|SECRET|TOKEN|KEY|CREDENTIAL|_PWD$/i;
 const MIN_SECRET_LENGTH = 4; // shorter values would redact ordinary words and digits
 export const MASK = '****';
 
 const secrets = new Set<string>();
 const listeners: Array<(secret: string) => void> = [];
+let pattern: RegExp | undefined;
 
 export function isSecretName(name: string): boolean {
   return SECRET_NAME.test(name);
@@ -18,11 +22,8 @@ export function isSecretName(name: string): boolean {
 /** Remember a value that must never be printed. */
 export function addSecret(value: string | undefined | null): void {
   if (!value || value.length < MIN_SECRET_LENGTH || secrets.has(value)) return;
-  secrets.add(value);
-  const decoded = safeDecode(value);
-  if (decoded !== value) secrets.add(decoded);
-  const encoded = encodeURIComponent(value);
-  if (encoded !== value) secrets.add(encoded);
+  for (const form of new Set([value, safeDecode(value), encodeURIComponent(value)])) secrets.add(form);
+  pattern = undefined;
   for (const listener of listeners) listener(value);
 }
 
@@ -41,11 +42,28 @@ export function addSecretsFromEnv(env: Record<string, string | undefined>): void
   }
 }
 
+/**
+ * Learn a `.env` value (README, "Output"): every value is a secret, masked as a whole token, except settings that
+ * cannot hold one: a name that says what it is (NODE_ENV, LOG_LEVEL, PORT, *_HOST, *_PORT, *_DIR...), a boolean or a
+ * short number, and a URL (only its password and secret parameters are learned).
+ */
+export function addEnvValue(name: string, value: string): void {
+  addUrlPassword(value);
+  if (isSecretName(name) || !isPlainSetting(name, value)) addSecret(value);
+}
+
+// names whose values are settings, never credentials: masking them would make opsctl's own output unreadable
+const PLAIN_NAME =
+  /^(NODE_ENV|LOG_LEVEL|PORT|HOST|HOSTNAME|TZ|LANG|DEBUG|NODE_VERSION)$|_(HOST|PORT|DIR|PATH|LEVEL|ENV)$/i;
+const PLAIN_VALUE = /^(true|false|yes|no|on|off|\d{1,5})$/i;
+
+function isPlainSetting(name: string, value: string): boolean {
+  return PLAIN_NAME.test(name) || PLAIN_VALUE.test(value) || isUrlLike(value);
+}
+
+/** Learn the password and the secret query parameters (`?password=`, `&token=`) of a URL. */
 export function addUrlPassword(value: string): void {
-  const match = /^[a-z][a-z0-9+.-]*:\/\/([^/@\s]*)@/i.exec(value);
-  if (!match?.[1]) return;
-  const colon = match[1].indexOf(':');
-  if (colon >= 0) addSecret(match[1].slice(colon + 1));
+  for (const secret of readUrlSecrets(value)) addSecret(secret);
 }
 
 function safeDecode(value: string): string {
@@ -56,21 +74,37 @@ function safeDecode(value: string): string {
   }
 }
 
-const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)([^@\s/]+)@/gi;
-
-/** Replace every known secret and every password inside a URL. */
-export function redact(text: string): string {
-  let out = text.replace(URL_PASSWORD, `$1${MASK}@`);
-  // longest first, so a secret containing another is masked whole
-  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
-    if (out.includes(secret)) out = out.split(secret).join(MASK);
-  }
-  return out;
+/**
+ * Known secrets, longest first (a secret containing another is masked whole), each as a whole token: a secret
+ * that starts or ends with a letter or digit is not masked inside a longer word.
+ */
+function secretsPattern(): RegExp | undefined {
+  if (!secrets.size) return undefined;
+  pattern ??= new RegExp(
+    [...secrets]
+      .sort((a, b) => b.length - a.length)
+      .map(
+        (s) =>
+          `${/^\w/.test(s) ? '(?<!\\w)' : ''}${s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}${/\w$/.test(s) ? '(?!\\w)' : ''}`,
+      )
+      .join('|'),
+    'g',
+  );
+  return pattern;
 }
 
-/** Deep-redact a JSON-able value: strings are redacted, secret-named keys masked. */
+/** Replace every known secret, and the password and secret query values of every URL in the text. */
+export function redact(text: string): string {
+  const known = secretsPattern();
+  return maskUrlsInText(known ? text.replace(known, MASK) : text, MASK);
+}
+
+/**
+ * Deep-redact a JSON-able value: strings are redacted (a string that is a URL as a whole is parsed as one, so a
+ * password with spaces is found too), secret-named keys masked.
+ */
 export function redactValue<T>(value: T): T {
-  if (typeof value === 'string') return redact(value) as T;
+  if (typeof value === 'string') return redact(isUrlLike(value) ? maskUrl(value, MASK) : value) as T;
   if (Array.isArray(value)) return value.map((v) => redactValue(v)) as T;
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
@@ -85,4 +119,5 @@ export function redactValue<T>(value: T): T {
 /** For tests: forget what was learned. */
 export function clearSecrets(): void {
   secrets.clear();
+  pattern = undefined;
 }

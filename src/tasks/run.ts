@@ -1,13 +1,17 @@
 import { Listr, ListrLogger, type ListrTask, ProcessOutput } from 'listr2';
+import { PlainRenderer } from './plain-renderer.js';
 
-/** default: listr2's live renderer (TTY); plain: a line per event (CI, no TTY); silent: nothing (--json). */
+/** default: listr2's live renderer (TTY); plain: a line per finished step (CI, no TTY); silent: nothing (--json). */
 export type RendererKind = 'default' | 'plain' | 'silent';
 
 export interface RunTasksOptions {
   renderer: RendererKind;
   concurrent?: boolean | number;
   exitOnError?: boolean;
-  /** Clear the live view when done (the command prints a full report of its own afterwards). */
+  /**
+   * The command prints a full report of its own afterwards: clear the live view when done, and print no plain
+   * lines (they would only say everything twice).
+   */
   transient?: boolean;
 }
 
@@ -22,21 +26,25 @@ export async function runTasks<Ctx extends object>(
 ): Promise<Error[]> {
   const processOutput = new ProcessOutput(process.stderr, process.stderr);
   const logger = new ListrLogger({ processOutput, useIcons: true });
-  const listr = new Listr<Ctx, 'default' | 'simple' | 'silent', 'simple'>(tasks as never, {
+  const plain = options.renderer === 'plain';
+  const write = (line: string) => processOutput.toStderr(line);
+  const listr = new Listr<Ctx, 'default' | 'silent' | typeof PlainRenderer, typeof PlainRenderer>(tasks as never, {
     ctx,
     concurrent: options.concurrent ?? false,
     exitOnError: options.exitOnError ?? true,
     collectErrors: 'minimal',
-    renderer: options.renderer === 'plain' ? 'simple' : options.renderer,
-    fallbackRendererCondition: options.renderer === 'plain',
-    fallbackRenderer: 'simple',
+    renderer: options.renderer === 'plain' ? (options.transient ? 'silent' : PlainRenderer) : options.renderer,
+    // listr2 also falls back to it by itself when stdout is no terminal
+    fallbackRendererCondition: plain,
+    fallbackRenderer: options.transient ? ('silent' as never) : PlainRenderer,
     rendererOptions: {
       logger,
+      write,
       collapseErrors: false,
       showErrorMessage: true,
       clearOutput: options.transient ?? false,
     } as never,
-    fallbackRendererOptions: { logger } as never,
+    fallbackRendererOptions: { write } as never,
     registerSignalListeners: false,
   });
   try {

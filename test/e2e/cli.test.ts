@@ -141,6 +141,13 @@ describe('--json prints exactly one document, usage errors included', () => {
     [['doctor', '--timeout', 'abc', '--json'], 'doctor', 'expected a positive integer, got "abc"'],
     [['--json', 'bogus'], '', "unknown command 'bogus'"],
     [['config', '--json'], 'config', 'opsctl config needs a subcommand.'],
+    [['nosuchcmd', '--json'], '', "unknown command 'nosuchcmd'"],
+    [['doctor', '--nosuchflag', '--json'], 'doctor', "unknown option '--nosuchflag'"],
+    [['--concurrency', '0', '--json'], '', 'expected a positive integer, got "0"'],
+    [['logs', 'api', '--lines', '-1', '--json'], 'logs', 'expected a number of lines, got "-1"'],
+    [['migrate', '--step', '0', '--json'], 'migrate', 'expected a positive integer, got "0"'],
+    [['db', '--json'], 'db', 'opsctl db needs a subcommand.'],
+    [['migrate', 'stauts', '--json'], 'migrate', "unknown command 'stauts'"],
   ])('%j', async (args, command, message) => {
     const res = await opsctl(args as string[], { cwd: app });
     expect(res.exitCode).toBe(2);
@@ -151,6 +158,24 @@ describe('--json prints exactly one document, usage errors included', () => {
     expect(res.stderr).toContain(`✖ ${doc.error.message}`);
     expect(res.stderr).toContain(`→ ${doc.error.hint}`);
     expect(hasStackTrace(res.stderr + res.stdout)).toBe(false);
+  });
+
+  it('-p before the command takes one name: `-p nosuch deploy` is an unknown package, not help', async () => {
+    const res = await opsctl(['-p', 'nosuch', 'deploy', '--json'], { cwd: app });
+    expect(res.exitCode).toBe(2);
+    const doc = JSON.parse(res.stdout);
+    expect(doc).toMatchObject({ command: 'deploy', ok: false, exitCode: 2, error: { code: 'CONFIG' } });
+    expect(doc.error.message).toContain('nosuch');
+    expect(res.stderr).not.toContain('Usage:');
+    expect(hasStackTrace(res.stderr + res.stdout)).toBe(false);
+  });
+
+  it('suggests the subcommand a typo was meant to be, instead of passing it to the default one', async () => {
+    const res = await opsctl(['migrate', 'stauts'], { cwd: app });
+    expect(res.exitCode).toBe(2);
+    expect(res.stderr).toContain("✖ unknown command 'stauts'");
+    expect(res.stderr).toContain('→ Did you mean status?');
+    expect(res.stderr).not.toContain("for 'up'");
   });
 
   it('names the command as typed: the default subcommand only when typed', async () => {
@@ -187,6 +212,24 @@ describe('help', () => {
       .map((l) => /^ {2}(\d+) +\S/.exec(l)?.[1])
       .filter(Boolean);
     expect(listed).toEqual(codes);
+  });
+});
+
+describe('help of commands with hidden parts', () => {
+  it('migrate --help shows the options of its default subcommand, up', async () => {
+    const res = await opsctl(['migrate', '--help']);
+    expect(res.exitCode).toBe(0);
+    for (const option of ['--to <name>', '--step <n>', '--allow-drift', '--lock-timeout <ms>']) {
+      expect(res.stdout).toContain(option);
+    }
+  });
+
+  it('doctor --help lists the check ids and the default timeout', async () => {
+    const res = await opsctl(['doctor', '--help']);
+    expect(res.exitCode).toBe(0);
+    const ids = ['config', 'node-version', 'dependencies', 'port', 'postgres', 'migrations', 'redis', 'logs'];
+    for (const id of [...ids, 'inspector', 'processes']) expect(res.stdout).toMatch(new RegExp(`\\b${id}\\b`));
+    expect(res.stdout).toMatch(/default:? 3000/);
   });
 });
 

@@ -188,10 +188,10 @@ describe('config files', () => {
 });
 
 describe('environment', () => {
-  it('interpolates ${VAR}, reads .env without overriding the real environment, and treats .env values as secrets', () => {
+  it('interpolates ${VAR}, reads .env without overriding the real environment, and treats generated-looking .env values as secrets', () => {
     write(
       '.env',
-      'DATABASE_URL=postgres://app:dotenvpass@127.0.0.1:5432/shop\nREDIS_URL=redis://127.0.0.1:6380\nPLAIN=fromfile\n',
+      'DATABASE_URL=postgres://app:dotenvpass@127.0.0.1:5432/shop\nREDIS_URL=redis://127.0.0.1:6380\nPLAIN=fromfile\nSEED=f7Ka93bQx1\n',
     );
     write('opsctl.config.yaml', 'database:\n  url: ${DATABASE_URL}\nredis:\n  url: ${REDIS_URL}\n');
     const config = loadConfig({ cwd: root, processEnv: { REDIS_URL: 'redis://127.0.0.1:6399' } });
@@ -200,7 +200,8 @@ describe('environment', () => {
       source: 'config',
     });
     expect(config.redis.url).toBe('redis://127.0.0.1:6399');
-    expect(redact('fromfile dotenvpass')).toBe('**** ****');
+    // every .env value is a secret, as a whole token (README, "Output")
+    expect(redact('fromfile dotenvpass f7Ka93bQx1 fromfiles')).toBe('**** **** **** fromfiles');
   });
 
   it('expands ${VAR} inside .env values, and the expanded password stays a secret', () => {
