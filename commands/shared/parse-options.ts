@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '@commander-js/extra-typings';
+import { parseDuration } from '../../src/logs/duration.js';
 
 /** Option value parsers shared by every command: a bad value is a usage error (exit 2) naming what was expected. */
 function integer(what: string, min: number) {
@@ -22,4 +23,11 @@ export const lineCount = integer('a number of lines', 0);
  */
 export function nameList(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), ...value.split(',').filter(Boolean)];
+}
+
+/** `--since <duration>`: `30m`, `24h`, `2d` as milliseconds. */
+export function duration(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined) throw new InvalidArgumentError(`expected a duration such as 30m, 24h or 2d, got "${value}".`);
+  return ms;
 }

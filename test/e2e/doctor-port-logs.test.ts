@@ -64,7 +64,7 @@ describe('opsctl doctor --only port logs --json', () => {
     expect(byId.logs).toMatchObject({
       status: 'fail',
       message: expect.stringMatching(
-        /^1 crash signature in 1 file: TypeError: Cannot read properties of null \(reading 'id'\) at \[eval\]:1 ×1 \(last /,
+        /^1 crash signature in 1 file since \S+Z: TypeError: Cannot read properties of null \(reading 'id'\) at \[eval\]:1 ×1 \(last /,
       ),
     });
     for (const check of doc.checks) expect(check.durationMs).toEqual(expect.any(Number));
