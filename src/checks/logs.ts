@@ -72,7 +72,9 @@ export const logsCheck: Check = {
       status,
       message: `${fileWord} scanned ${sinceWord}, no uncaught exceptions or unhandled rejections${logged}`,
       ...(status === 'warn'
-        ? { hint: 'Errors the app caught and logged (not crashes): see them with opsctl logs --grep error.' }
+        ? {
+            hint: `Errors the app caught and logged, not crashes: opsctl logs --since ${sinceHint(from, now())} --grep '/error/i' shows them.`,
+          }
         : scan.unmatched.length
           ? { hint: 'Check logs: in opsctl.config.yaml; globs are relative to the app root.' }
           : {}),
@@ -105,6 +107,11 @@ function summary(group: CrashGroup): string {
 
 function describe(group: CrashGroup): string[] {
   return [`${summary(group)} in ${group.files.join(', ')}`, ...group.stack.slice(1).map((l) => `    ${redact(l)}`)];
+}
+
+/** A `--since` for `opsctl logs` covering the same span, rounded up to whole minutes. */
+function sinceHint(from: Date, now: Date): string {
+  return `${Math.max(1, Math.ceil((now.getTime() - from.getTime()) / 60_000))}m`;
 }
 
 function iso(date: Date): string {

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type LogEntry, type LogOrigin, parseLogLines } from '../logs/log-entry.js';
+import { entryLines, type LogEntry, type LogOrigin, parseLogLines } from '../logs/log-entry.js';
 import { pm2AppOf } from '../logs/pm2-stamp.js';
 import { redact } from '../output/redact.js';
 
@@ -62,7 +62,10 @@ export function appLogFiles(home: string, names: string[]): Array<{ file: string
     });
 }
 
-/** What to read: entries since a time, matching a text; `from` holds where each file was read up to before. */
+/**
+ * What to read: entries since a time, whose text as shown (time, level, message, stack) matches; `from` holds where
+ * each file was read up to before.
+ */
 export interface AppLogQuery {
   since?: Date;
   match?: (text: string) => boolean;
@@ -93,7 +96,7 @@ export function readAppLogs(
       const shown = { ...entry, message: redact(entry.message), stack: entry.stack?.map((l) => redact(l)) };
       if (!shown.stack) delete shown.stack;
       if (query.since && shown.time && shown.time < query.since) continue;
-      if (query.match && !query.match([shown.message, ...(shown.stack ?? [])].join('\n'))) continue;
+      if (query.match && !query.match(entryLines(shown).join('\n'))) continue;
       entries.push(shown);
     }
   }

@@ -124,6 +124,7 @@ describe('logs check on real Node.js crash output', () => {
     );
     const result = await check();
     expect(result.status).toBe('warn');
+    expect(result.hint).toMatch(/^Errors the app caught and logged, not crashes: opsctl logs --since \d+m --grep/);
     expect(result.message).toMatch(
       /^1 file scanned since \S+Z, no uncaught exceptions or unhandled rejections; 2 logged errors$/,
     );
