@@ -41,6 +41,8 @@ export function parseCrashes(text: string, options: ParseOptions): CrashEvent[] 
   const lines = text.split('\n').map(splitStamp);
   const stamped = options.pm2 === true && (options.stamped ?? lines.some((l) => l.stamp));
   const events: CrashEvent[] = [];
+  /** Stamped stacks that a failed exit came right after: the last one before each exit is the crash. */
+  const beforeExit: CrashEvent[] = [];
   let sinceTrailer = 0;
   for (let i = 0; i < lines.length; i++) {
     const { text: line, stamp } = lines[i]!;
@@ -66,14 +68,11 @@ export function parseCrashes(text: string, options: ParseOptions): CrashEvent[] 
     while (isFrameLine(lines[end]?.text)) end++;
     const frames = lines.slice(i + 1, end).map((l) => l.text);
     const at = timeAt(lines, i);
-    const crash =
-      isCrash(lines, i, end, header.prefix) ||
-      (stamped && !stamp && !header.prefix.trim()) ||
-      (stamp !== undefined && exitedAfter(stamp, options.failedExits));
+    const crash = isCrash(lines, i, end, header.prefix) || (stamped && !stamp && !header.prefix.trim());
     if (crash && header.type === 'UnhandledPromiseRejection') {
       push(events, rejection(header.message, frames, at, options));
     } else {
-      push(events, {
+      const event: CrashEvent = {
         kind: crash ? 'crash' : 'logged',
         type: header.type,
         message: header.message,
@@ -83,10 +82,18 @@ export function parseCrashes(text: string, options: ParseOptions): CrashEvent[] 
           ...frames.slice(0, STACK_LINES).map((f) => cleanFrame(f, options)),
         ],
         timestamp: at,
-      });
+      };
+      if (!crash && stamp && exitedAfter(stamp, options.failedExits)) beforeExit.push(event);
+      push(events, event);
     }
     if (crash) sinceTrailer++;
     i = end - 1;
+  }
+  for (const exit of options.failedExits ?? []) {
+    const window = events.filter((e) => e.timestamp && exitedAfter(e.timestamp, [exit]));
+    if (window.some((e) => e.kind === 'crash')) continue;
+    const last = beforeExit.filter((e) => window.includes(e)).at(-1);
+    if (last) last.kind = 'crash';
   }
   // the file's time is only a bound: applied after `push` compared the entries' own times
   return options.mtime ? events.map((e) => ({ ...e, timestamp: e.timestamp ?? options.mtime })) : events;
@@ -171,13 +178,15 @@ function timeAt(lines: LogLine[], i: number): Date | undefined {
   return undefined;
 }
 
-/** Add an event, unless it repeats the one before it (an app's handler printing what PM2 printed already). */
+/**
+ * Add an event, unless it repeats the one before it within a second (PM2's wrapper and then the app's own handler
+ * printing one error): then the one kept is a crash if either is.
+ */
 function push(events: CrashEvent[], event: CrashEvent | undefined): void {
   if (!event) return;
   const last = events.at(-1);
   const same =
     last &&
-    last.kind === event.kind &&
     last.type === event.type &&
     last.message === event.message &&
     last.frame === event.frame &&
@@ -185,4 +194,5 @@ function push(events: CrashEvent[], event: CrashEvent | undefined): void {
     event.timestamp !== undefined &&
     Math.abs(last.timestamp.getTime() - event.timestamp.getTime()) <= 1_000;
   if (!same) events.push(event);
+  else if (event.kind === 'crash') last.kind = 'crash';
 }

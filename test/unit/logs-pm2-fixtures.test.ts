@@ -62,6 +62,18 @@ describe('uncaught exceptions under PM2, each found once and located in the sour
 });
 
 describe('errors the app caught and logged under PM2 are not crashes', () => {
+  it('fork mode: of the stacks printed just before a failed exit, only the last one is the crash', () => {
+    const restamp = (text: string, stamp: string) => text.replace(/^\S+: /gm, `${stamp}: `);
+    const text =
+      restamp(read('fork', 'handled-error.log'), '2030-01-01T10:00:01') +
+      restamp(read('fork', 'sync-throw-error.log'), '2030-01-01T10:00:03');
+    const events = parseCrashes(text, { ...layout, pm2: true, failedExits: [new Date('2030-01-01T10:00:04')] });
+    expect(events.map((e) => `${e.kind} ${e.type} @ ${e.frame}`)).toEqual([
+      'logged TypeError @ backend/handled.js:3',
+      'crash TypeError @ backend/sync-throw.js:4',
+    ]);
+  });
+
   it.each(['cluster', 'fork', 'fork-npm'])('%s mode: a pino err at level 50 and console.error(err)', (mode) => {
     const events = parse(mode, 'handled');
     expect(events.filter((e) => e.kind === 'crash')).toEqual([]);
