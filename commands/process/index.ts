@@ -55,7 +55,10 @@ export function register(program: Program): void {
 
   const logs = program
     .command('logs')
-    .argument('[package]', 'the package whose PM2 logs to show (default: all, merged with a package# prefix)')
+    .argument(
+      '[package]',
+      'the package whose PM2 logs to show (default: every package, merged, each line prefixed with its name)',
+    )
     .description("show the packages' recent log lines (redacted, JSON lines pretty-printed); --follow keeps streaming")
     .addOption(new Option('--lines <n>', 'how many lines').default(50).argParser(lineCount))
     .addOption(new Option('--since <duration>', 'only lines this recent (30m, 24h, 2d)').argParser(duration))
