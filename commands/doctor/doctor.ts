@@ -19,9 +19,11 @@ export interface DoctorOptions extends GlobalOptions {
   timeout?: number;
   only?: string[];
   skip?: string[];
+  /** Milliseconds: log entries older than this are ignored. */
+  since?: number;
 }
 
-/** `opsctl doctor [--only ids...] [--skip ids...] [--timeout ms]` */
+/** `opsctl doctor [--only ids...] [--skip ids...] [--timeout ms] [--since duration]` */
 export function doctor(cmd: Invocation<DoctorOptions>): Promise<number> {
   return runCommand(cmd, async (cli) => {
     const config = cli.config();
@@ -29,7 +31,8 @@ export function doctor(cmd: Invocation<DoctorOptions>): Promise<number> {
     const timeoutMs = opts.timeout ?? config.doctor.timeout ?? DEFAULT_CHECK_TIMEOUT_MS;
     const checks = selectChecks(doctorChecks(config), opts.only, [...(config.doctor.skip ?? []), ...(opts.skip ?? [])]);
     const reports: CheckReport[] = [];
-    const ctx = { config, runner: cli.runner, timeoutMs, now: () => new Date() };
+    const since = opts.since === undefined ? undefined : new Date(Date.now() - opts.since);
+    const ctx = { config, runner: cli.runner, timeoutMs, now: () => new Date(), since };
     await runTasks(
       doctorTasks(checks, ctx, reports),
       {},

@@ -4,7 +4,7 @@ import { ExitCode } from '../../src/errors.js';
 import type { Program } from '../shared/global-options.js';
 import { helpText } from '../shared/help.js';
 import { lazyAction } from '../shared/lazy.js';
-import { positiveInt } from '../shared/parse-options.js';
+import { duration, positiveInt } from '../shared/parse-options.js';
 
 /** `opsctl doctor` (alias `troubleshoot`): the on-call checks (README, "`opsctl doctor`"). */
 export function register(program: Program): void {
@@ -21,6 +21,12 @@ export function register(program: Program): void {
     // variadic is safe here: doctor takes no positional argument a list could swallow
     .option('--only <ids...>', 'run only these checks (port selects every port:<pkg>)')
     .option('--skip <ids...>', 'skip these checks')
+    .addOption(
+      new Option(
+        '--since <duration>',
+        'logs: only entries this recent (30m, 24h, 2d; default: the current release)',
+      ).argParser(duration),
+    )
     .addHelpText(
       'after',
       `\nChecks, in report order (port stands for every port:<package>):\n  ${CHECK_IDS.join(', ')}`,
@@ -31,6 +37,7 @@ export function register(program: Program): void {
         [
           'opsctl doctor',
           'opsctl doctor --only postgres redis --timeout 1000 --json',
+          'opsctl doctor --only logs --since 2h',
           'opsctl -C /srv/shop troubleshoot --skip logs',
         ],
         [

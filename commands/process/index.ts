@@ -3,7 +3,7 @@ import { ExitCode } from '../../src/errors.js';
 import type { Program } from '../shared/global-options.js';
 import { type ExitCodeList, helpText } from '../shared/help.js';
 import { lazyAction } from '../shared/lazy.js';
-import { lineCount } from '../shared/parse-options.js';
+import { duration, lineCount } from '../shared/parse-options.js';
 
 const EXIT_CODES: ExitCodeList = [
   [ExitCode.ok, 'success; also a no-op (already running, scaling to the current count)'],
@@ -16,7 +16,7 @@ const EXIT_CODES: ExitCodeList = [
 ];
 
 /**
- * `status`, `start|stop|restart [packages...]`, `logs <package>`, `scale <package> <n|+n|-n>`: the app's processes
+ * `status`, `start|stop|restart [packages...]`, `logs [package]`, `scale <package> <n|+n|-n>`: the app's processes
  * under PM2 (README, "`opsctl status`, ...").
  */
 export function register(program: Program): void {
@@ -55,14 +55,25 @@ export function register(program: Program): void {
 
   const logs = program
     .command('logs')
-    .argument('<package>', 'the package whose PM2 logs to show')
-    .description("show a package's recent log lines (redacted); --follow keeps streaming")
+    .argument(
+      '[package]',
+      'the package whose PM2 logs to show (default: every package, merged, each line prefixed with its name)',
+    )
+    .description("show the packages' recent log lines (redacted, JSON lines pretty-printed); --follow keeps streaming")
     .addOption(new Option('--lines <n>', 'how many lines').default(50).argParser(lineCount))
+    .addOption(new Option('--since <duration>', 'only lines this recent (30m, 24h, 2d)').argParser(duration))
+    .option('--grep <text>', 'only lines containing this text, or matching /regex/')
     .option('--follow', 'keep printing new lines until Ctrl-C')
     .addHelpText(
       'after',
       helpText(
-        ['opsctl logs backend --lines 100', 'opsctl logs backend --follow', 'opsctl logs backend --json'],
+        [
+          'opsctl logs                              # every package, merged by time',
+          'opsctl logs backend --lines 100',
+          "opsctl logs --since 30m --grep '/error|fatal/i'",
+          'opsctl logs backend --follow',
+          'opsctl logs backend --json',
+        ],
         EXIT_CODES,
       ),
     );

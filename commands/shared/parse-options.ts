@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '@commander-js/extra-typings';
+import { parseDuration } from '../../src/logs/duration.js';
 
 /** Option value parsers shared by every command: a bad value is a usage error (exit 2) naming what was expected. */
 function integer(what: string, min: number) {
@@ -25,4 +26,11 @@ export function nameList(value: string, previous: string[] | undefined): string[
   // an empty name is a typo or an unset shell variable (`-p "$PKG"`): never read it as "every package"
   if (names.some((name) => !name)) throw new InvalidArgumentError(`expected a package name, got "${value}".`);
   return [...(previous ?? []), ...names];
+}
+
+/** `--since <duration>`: `30m`, `24h`, `2d` as milliseconds. */
+export function duration(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined) throw new InvalidArgumentError(`expected a duration such as 30m, 24h or 2d, got "${value}".`);
+  return ms;
 }

@@ -25,6 +25,8 @@ export interface CheckContext {
   signal: AbortSignal;
   timeoutMs: number;
   now: () => Date;
+  /** `doctor --since`: log entries older than this are ignored (default: since the current release started). */
+  since?: Date;
 }
 
 export interface Check {

@@ -1,124 +1,198 @@
 import { type CrashEvent, STACK_LINES } from './crash-event.js';
 import { parseJsonLogLine } from './json-line.js';
-import { cleanFrame, isFrameLine, lineTimestamp, parseErrorHeader, topFrame } from './stack.js';
+import { type LogLine, splitStamp } from './pm2-stamp.js';
+import { cleanFrame, isFrameLine, lineTimestamp, parseErrorHeader, type SourceLayout, topFrame } from './stack.js';
 
 const CARET = /^\s*\^+\s*$/;
 const NODE_TRAILER = /^Node\.js v\d+\.\d+\.\d+\s*$/;
 const CRASH_WORDS = /uncaught|unhandled/i;
 const OLD_REJECTION = /\[UnhandledPromiseRejection: (.*?)\]/;
 const REJECTION_REASON = /The promise rejected with the reason (.*?)\.?$/;
+/** An error printed inside another's properties (`[cause]: Error: …`) belongs to that error. */
+const NESTED = /\[(?:cause|errors)\]:\s*\[?\s*$/;
 /** How far below a stack we look for Node's trailer (an error's own properties may come first). */
-const CONTEXT_LINES = 8;
+const CONTEXT_LINES = 16;
+/** PM2 logs an app's exit at most this long after the app printed its last words (stamps have 1 s steps). */
+const EXIT_WINDOW_MS = 5_000;
+
+/** What the parser knows about the file besides its text. */
+export interface ParseOptions extends SourceLayout {
+  /** The file is one of PM2's logs of an app (`<home>/logs/<app>-error.log`). */
+  pm2?: boolean;
+  /** PM2 stamps this app's output (`time: true`), as its other log shows; else judged from this file alone. */
+  stamped?: boolean;
+  /** When PM2 saw this app exit with a non-zero code (its `pm2.log`). */
+  failedExits?: Date[];
+  /** The file's last write: the time of an entry that carries none (nor a stamped line after it). */
+  mtime?: Date;
+}
 
 /**
- * Find uncaught exceptions and unhandled rejections in log text:
+ * Find errors in log text; `kind: 'crash'` for uncaught exceptions and unhandled rejections:
  * - Node's own crash printout (`file:line`, source, caret, blank, `TypeError: …`, frames, `Node.js v20…`),
  *   including thrown non-Errors and `[UnhandledPromiseRejection: …]`;
- * - errors with a stack that a logger marks as uncaught / unhandled;
- * - structured (JSON) log lines at error level with a stack.
- * Errors logged with a stack but without such a marker are handled errors and are not reported.
+ * - errors with a stack that a logger or PM2 marks as uncaught / unhandled;
+ * - in a PM2 log written with `time: true`, a stack PM2's cluster-mode handler wrote unstamped, and a stack
+ *   printed within seconds before PM2 saw the app exit with a non-zero code (fork mode);
+ * - JSON log lines at fatal level or saying uncaught / unhandled.
+ * Errors logged with a stack but without such a sign, and JSON lines at error level, are `logged`.
  */
-export function parseCrashes(text: string, root: string): CrashEvent[] {
-  const lines = text.split('\n');
+export function parseCrashes(text: string, options: ParseOptions): CrashEvent[] {
+  const lines = text.split('\n').map(splitStamp);
+  const stamped = options.pm2 === true && (options.stamped ?? lines.some((l) => l.stamp));
   const events: CrashEvent[] = [];
+  /** Stamped stacks that a failed exit came right after: the last one before each exit is the crash. */
+  const beforeExit: CrashEvent[] = [];
   let sinceTrailer = 0;
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    const json = line.includes('{') ? parseJsonLogLine(line, root) : undefined;
+    const { text: line, stamp } = lines[i]!;
+    const json = line.includes('{') ? parseJsonLogLine(line, options) : undefined;
     if (json) {
-      events.push(json);
+      push(events, { ...json, timestamp: json.timestamp ?? timeAt(lines, i) });
       continue;
     }
     if (NODE_TRAILER.test(line)) {
-      if (!sinceTrailer) pushIfFound(events, thrownValue(lines, i));
+      if (!sinceTrailer) push(events, thrownValue(lines, i, options));
       sinceTrailer = 0;
       continue;
     }
     const old = OLD_REJECTION.exec(line);
     if (old) {
-      events.push(rejection(old[1]!, [], line, root));
+      push(events, rejection(old[1]!, [], timeAt(lines, i), options));
       sinceTrailer++;
       continue;
     }
     const header = parseErrorHeader(line);
-    if (!header || !isFrameLine(lines[i + 1])) continue;
+    if (!header || !isFrameLine(lines[i + 1]?.text) || NESTED.test(header.prefix)) continue;
     let end = i + 1;
-    while (isFrameLine(lines[end])) end++;
-    const frames = lines.slice(i + 1, end);
-    if (!isCrash(lines, i, end, header.prefix)) {
-      i = end - 1;
-      continue;
+    while (isFrameLine(lines[end]?.text)) end++;
+    const frames = lines.slice(i + 1, end).map((l) => l.text);
+    const at = timeAt(lines, i);
+    const crash = isCrash(lines, i, end, header.prefix) || (stamped && !stamp && !header.prefix.trim());
+    if (crash && header.type === 'UnhandledPromiseRejection') {
+      push(events, rejection(header.message, frames, at, options));
+    } else {
+      const event: CrashEvent = {
+        kind: crash ? 'crash' : 'logged',
+        type: header.type,
+        message: header.message,
+        frame: topFrame(frames, options),
+        stack: [
+          line.slice(header.prefix.length).trim(),
+          ...frames.slice(0, STACK_LINES).map((f) => cleanFrame(f, options)),
+        ],
+        timestamp: at,
+      };
+      if (!crash && stamp && exitedAfter(stamp, options.failedExits)) beforeExit.push(event);
+      push(events, event);
     }
-    events.push(
-      header.type === 'UnhandledPromiseRejection'
-        ? rejection(header.message, frames, line, root)
-        : {
-            type: header.type,
-            message: header.message,
-            frame: topFrame(frames, root),
-            stack: [line.slice(header.prefix.length).trim(), ...frames.slice(0, STACK_LINES).map(cleanFrame)],
-            timestamp: lineTimestamp(line) ?? lineTimestamp(lines[i - 1] ?? ''),
-          },
-    );
-    sinceTrailer++;
+    if (crash) sinceTrailer++;
     i = end - 1;
   }
-  return events;
+  for (const exit of options.failedExits ?? []) {
+    const window = events.filter((e) => e.timestamp && exitedAfter(e.timestamp, [exit]));
+    if (window.some((e) => e.kind === 'crash')) continue;
+    const last = beforeExit.filter((e) => window.includes(e)).at(-1);
+    if (last) last.kind = 'crash';
+  }
+  // the file's time is only a bound: applied after `push` compared the entries' own times
+  return options.mtime ? events.map((e) => ({ ...e, timestamp: e.timestamp ?? options.mtime })) : events;
 }
 
 /**
  * Node marks its own crash printout with a caret above (caret, blank, header) and a version trailer below;
- * loggers say "uncaught" / "unhandled" on the header line or on the line just before it.
+ * loggers (and PM2: "You have triggered an unhandledRejection") say "uncaught" / "unhandled" on the header line
+ * or on the line just before it.
  */
-function isCrash(lines: string[], header: number, stackEnd: number, prefix: string): boolean {
+function isCrash(lines: LogLine[], header: number, stackEnd: number, prefix: string): boolean {
   if (CRASH_WORDS.test(prefix)) return true;
-  const previous = lines.slice(Math.max(0, header - 3), header);
+  const previous = lines.slice(Math.max(0, header - 3), header).map((l) => l.text);
   if (previous.some((l) => CARET.test(l))) return true;
   const before = previous.filter((l) => l.trim()).at(-1);
   if (before && !isFrameLine(before) && CRASH_WORDS.test(before)) return true;
-  // an error's own properties (`{ code: 'E_X' }`) may sit between the frames and the trailer
+  // an error's own properties (`{ code: 'E_X' }`, `[cause]: …` with its frames) may sit between the frames and
+  // the trailer; another error's header ends the search
   for (let k = stackEnd; k < Math.min(lines.length, stackEnd + CONTEXT_LINES); k++) {
-    if (NODE_TRAILER.test(lines[k]!)) return true;
-    if (isFrameLine(lines[k]) || parseErrorHeader(lines[k]!)) break;
+    const text = lines[k]!.text;
+    if (NODE_TRAILER.test(text)) return true;
+    const next = parseErrorHeader(text);
+    if (next && !NESTED.test(next.prefix)) break;
   }
   return false;
 }
 
+/** A fork-mode app printed this and then PM2 saw it exit with a failure code. */
+function exitedAfter(stamp: Date, exits: Date[] | undefined): boolean {
+  return (exits ?? []).some((exit) => {
+    const after = exit.getTime() - stamp.getTime();
+    return after >= 0 && after <= EXIT_WINDOW_MS;
+  });
+}
+
 /** `throw 'boom'` prints `file:line`, source, caret, then the value itself, then the trailer. */
-function thrownValue(lines: string[], trailer: number): CrashEvent | undefined {
+function thrownValue(lines: LogLine[], trailer: number, options: ParseOptions): CrashEvent | undefined {
   for (let k = trailer - 1; k >= Math.max(0, trailer - 8); k--) {
-    if (!CARET.test(lines[k]!)) continue;
+    if (!CARET.test(lines[k]!.text)) continue;
     // an Error printed without frames (Error.stackTraceLimit = 0) comes after a blank line
     const value =
       lines
         .slice(k + 1, trailer)
-        .find((l) => l.trim())
-        ?.trim() ?? '';
+        .find((l) => l.text.trim())
+        ?.text.trim() ?? '';
     const header = parseErrorHeader(value);
-    const location = lines[k - 2]?.trim();
+    const location = lines[k - 2]?.text.trim();
     return {
+      kind: 'crash',
       type: header?.type ?? 'Uncaught',
       message: header?.message ?? value,
-      frame: location,
-      stack: [location ?? '', lines[k - 1]?.trim() ?? '', `Uncaught ${value}`].filter(Boolean),
-      timestamp: lineTimestamp(location ?? ''),
+      frame: location ? topFrame([`    at ${location}:0`], options) : undefined,
+      stack: [location ?? '', lines[k - 1]?.text.trim() ?? '', `Uncaught ${value}`].filter(Boolean),
+      timestamp: timeAt(lines, Math.max(0, k - 2)),
     };
   }
   return undefined;
 }
 
-function rejection(text: string, frames: string[], line: string, root: string): CrashEvent {
+function rejection(text: string, frames: string[], at: Date | undefined, layout: SourceLayout): CrashEvent {
   const reason = REJECTION_REASON.exec(text)?.[1];
   const message = reason ? `a promise rejected with ${reason}` : text;
   return {
+    kind: 'crash',
     type: 'UnhandledPromiseRejection',
     message,
-    frame: topFrame(frames, root),
-    stack: [`UnhandledPromiseRejection: ${message}`, ...frames.slice(0, STACK_LINES).map(cleanFrame)],
-    timestamp: lineTimestamp(line),
+    frame: topFrame(frames, layout),
+    stack: [`UnhandledPromiseRejection: ${message}`, ...frames.slice(0, STACK_LINES).map((f) => cleanFrame(f, layout))],
+    timestamp: at,
   };
 }
 
-function pushIfFound(events: CrashEvent[], event: CrashEvent | undefined): void {
-  if (event) events.push(event);
+/**
+ * When line `i` was written: PM2's stamp, a timestamp on the line or the one before it; for an unstamped line
+ * (PM2's own crash output in a stamped log), the next stamped line. Else undefined: the file's last write then.
+ */
+function timeAt(lines: LogLine[], i: number): Date | undefined {
+  const line = lines[i]!;
+  const own = line.stamp ?? lineTimestamp(line.text) ?? (i > 0 ? lineTimestamp(lines[i - 1]!.text) : undefined);
+  if (own) return own;
+  for (let k = i + 1; k < lines.length; k++) if (lines[k]!.stamp) return lines[k]!.stamp;
+  return undefined;
+}
+
+/**
+ * Add an event, unless it repeats the one before it within a second (PM2's wrapper and then the app's own handler
+ * printing one error): then the one kept is a crash if either is.
+ */
+function push(events: CrashEvent[], event: CrashEvent | undefined): void {
+  if (!event) return;
+  const last = events.at(-1);
+  const same =
+    last &&
+    last.type === event.type &&
+    last.message === event.message &&
+    last.frame === event.frame &&
+    last.timestamp !== undefined &&
+    event.timestamp !== undefined &&
+    Math.abs(last.timestamp.getTime() - event.timestamp.getTime()) <= 1_000;
+  if (!same) events.push(event);
+  else if (event.kind === 'crash') last.kind = 'crash';
 }

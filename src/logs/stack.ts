@@ -17,30 +17,53 @@ export function isFrameLine(line: string | undefined): boolean {
   return line !== undefined && /^\s+at\s/.test(line);
 }
 
-/** A frame as shown to people: trimmed, without the " {" that opens the error's properties. */
-export function cleanFrame(line: string): string {
-  return line.trim().replace(/ \{$/, '');
+/**
+ * A frame as shown to people: trimmed, without the " {" that opens the error's properties, its file named as in
+ * the source tree (`at show (backend/routes/orders.js:2:38)`).
+ */
+export function cleanFrame(line: string, layout?: SourceLayout): string {
+  const clean = line.trim().replace(/ \{$/, '');
+  const file = layout && FRAME.exec(line)?.[1];
+  return file ? clean.replace(file, displayPath(file, layout)) : clean;
+}
+
+/** Where the app's sources are: its root and its packages (name and folder relative to the root). */
+export interface SourceLayout {
+  root: string;
+  packages?: ReadonlyArray<{ name: string; path: string }>;
 }
 
 /**
  * The frame that identifies where an error came from: the first one outside Node's internals
  * (`node:internal/...` says nothing about the app), shown as `path:line` relative to the app root.
  */
-export function topFrame(frames: string[], root: string): string | undefined {
+export function topFrame(frames: string[], layout: SourceLayout): string | undefined {
   const locations = frames.flatMap((f) => {
     const m = FRAME.exec(f);
     return m ? [{ file: m[1]!, line: m[2]! }] : [];
   });
   const chosen = locations.find((l) => !l.file.startsWith('node:')) ?? locations[0];
-  return chosen ? `${displayPath(chosen.file, root)}:${chosen.line}` : undefined;
+  return chosen ? `${displayPath(chosen.file, layout)}:${chosen.line}` : undefined;
 }
 
-/** Paths inside the app are shown relative to its root; `file://` URLs as paths. */
-export function displayPath(file: string, root: string): string {
+/** A deployed copy of a package: `.opsctl/releases/<package>/<release id or current>/<file>`. */
+const RELEASE_COPY = /^\.opsctl\/releases\/([^/]+)\/(?:[0-9a-f]{12}|current)\/(.+)$/;
+
+/**
+ * Paths inside the app are shown relative to its root; `file://` URLs as paths; a file of a release copy as the
+ * source file it was copied from (`backend/routes/orders.js`), which is what people edit and which outlives the
+ * release folder.
+ */
+export function displayPath(file: string, layout: SourceLayout): string {
   const path = file.replace(/^file:\/\//, '');
   if (!isAbsolute(path)) return path;
-  const rel = relative(root, path);
-  return rel && !rel.startsWith('..') ? rel : path;
+  const rel = relative(layout.root, path).replace(/\\/g, '/');
+  if (!rel || rel.startsWith('..')) return path;
+  const copy = RELEASE_COPY.exec(rel);
+  if (!copy) return rel;
+  const pkg = layout.packages?.find((p) => p.name === copy[1]);
+  const dir = pkg ? pkg.path.replace(/^\.\/?|\/$/g, '') : copy[1];
+  return dir ? `${dir}/${copy[2]}` : copy[2]!;
 }
 
 const TIMESTAMP = /\b(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)/;

@@ -1,5 +1,7 @@
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { entryLines, type LogEntry, type LogOrigin, parseLogLines } from '../logs/log-entry.js';
+import { pm2AppOf } from '../logs/pm2-stamp.js';
 import { redact } from '../output/redact.js';
 
 const TAIL_BYTES = 64 * 1024;
@@ -42,4 +44,74 @@ export function readLogTail(files: string[], n: number, offsets?: number[]): str
     .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
     .slice(-n)
     .map((l) => l.text);
+}
+
+/** How much of each file `opsctl logs` reads: many screens of recent lines, bounded for huge logs. */
+const APP_LOG_TAIL_BYTES = 1024 * 1024;
+
+/** PM2's log files of these apps: merged across instances (`backend-out.log`) or per instance (`backend-out-1.log`). */
+export function appLogFiles(home: string, names: string[]): Array<{ file: string; origin: LogOrigin }> {
+  const dir = join(home, 'logs');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const app = pm2AppOf(name);
+      if (!app || !names.includes(app.app)) return [];
+      return [{ file: join(dir, name), origin: { package: app.app, instance: app.instance, stream: app.stream } }];
+    });
+}
+
+/**
+ * What to read: entries since a time, whose text as shown (time, level, message, stack) matches; `from` holds where
+ * each file was read up to before.
+ */
+export interface AppLogQuery {
+  since?: Date;
+  match?: (text: string) => boolean;
+  from?: Map<string, number>;
+}
+
+/**
+ * The entries of the apps' PM2 logs, redacted, merged by time (PM2's stamps, `time: true`), filtered by the query;
+ * `cursor` is where each file ends now, to read only what comes next (`--follow`).
+ */
+export function readAppLogs(
+  home: string,
+  names: string[],
+  query: AppLogQuery = {},
+): { files: string[]; entries: LogEntry[]; cursor: Map<string, number> } {
+  const files = appLogFiles(home, names);
+  const cursor = new Map<string, number>();
+  const entries: LogEntry[] = [];
+  for (const { file, origin } of files) {
+    const { size, mtime } = statSync(file);
+    cursor.set(file, size);
+    if (query.since && mtime < query.since) continue;
+    const start = query.from ? (query.from.get(file) ?? 0) : Math.max(0, size - APP_LOG_TAIL_BYTES);
+    if (size <= start) continue;
+    let text = readRange(file, start, size);
+    if (!query.from && start > 0) text = text.slice(text.indexOf('\n') + 1); // a cut first line is a fragment
+    for (const entry of parseLogLines(text, origin)) {
+      const shown = { ...entry, message: redact(entry.message), stack: entry.stack?.map((l) => redact(l)) };
+      if (!shown.stack) delete shown.stack;
+      if (query.since && shown.time && shown.time < query.since) continue;
+      if (query.match && !query.match(entryLines(shown).join('\n'))) continue;
+      entries.push(shown);
+    }
+  }
+  // a stable sort: lines of one file keep their order; lines without any time come first
+  entries.sort((a, b) => (a.time?.getTime() ?? 0) - (b.time?.getTime() ?? 0));
+  return { files: files.map((f) => f.file), entries, cursor };
+}
+
+function readRange(file: string, start: number, end: number): string {
+  const buf = Buffer.alloc(end - start);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, buf, 0, buf.length, start);
+  } finally {
+    closeSync(fd);
+  }
+  return buf.toString('utf8');
 }

@@ -135,7 +135,7 @@ describe('usage errors exit 2 without a stack trace', () => {
 describe('--json prints exactly one document, usage errors included', () => {
   it.each([
     [['deploy', '--bogus', '--json'], 'deploy', "unknown option '--bogus'"],
-    [['logs', '--json'], 'logs', "missing required argument 'package'"],
+    [['logs', 'a', 'b', '--json'], 'logs', "too many arguments for 'logs'"],
     [['migrate', '--bogus', '--json'], 'migrate', "unknown option '--bogus'"],
     [['migrate', 'create', '--json'], 'migrate create', "missing required argument 'name'"],
     [['doctor', '--timeout', 'abc', '--json'], 'doctor', 'expected a positive integer, got "abc"'],

@@ -49,7 +49,11 @@ afterAll(async () => {
 
 describe('opsctl doctor --only port logs --json', () => {
   it('reports the port holder and the crash as failures, exit 1', async () => {
-    const res = await opsctl(['doctor', '--only', 'port', 'logs', '--json'], { cwd: app });
+    // PM2_HOME unset: the app's own .opsctl/pm2 (none), not whatever PM2 home the caller uses
+    const res = await opsctl(['doctor', '--only', 'port', 'logs', '--json'], {
+      cwd: app,
+      env: { PM2_HOME: undefined },
+    });
     expect(res.exitCode).toBe(1);
     const doc = JSON.parse(res.stdout);
     expect(doc).toMatchObject({ command: 'doctor', ok: false, exitCode: 1 });
@@ -64,9 +68,20 @@ describe('opsctl doctor --only port logs --json', () => {
     expect(byId.logs).toMatchObject({
       status: 'fail',
       message: expect.stringMatching(
-        /^1 crash signature in 1 file: TypeError: Cannot read properties of null \(reading 'id'\) at \[eval\]:1 ×1 \(last /,
+        /^1 crash signature in 1 file since \S+Z: TypeError: Cannot read properties of null \(reading 'id'\) at \[eval\]:1 ×1 \(last /,
       ),
     });
     for (const check of doc.checks) expect(check.durationMs).toEqual(expect.any(Number));
+  });
+});
+
+describe('opsctl doctor --since', () => {
+  it('refuses what is not a duration (exit 2), naming the expected form', async () => {
+    const res = await opsctl(['doctor', '--only', 'logs', '--since', 'soon', '--json'], {
+      cwd: app,
+      env: { PM2_HOME: undefined },
+    });
+    expect(res.exitCode).toBe(2);
+    expect(JSON.parse(res.stdout).error.message).toContain('expected a duration such as 30m, 24h or 2d, got "soon"');
   });
 });

@@ -3,6 +3,7 @@ import type { CrashEvent } from '../../src/logs/crash-event.js';
 import { fingerprint, groupCrashes, normaliseMessage } from '../../src/logs/fingerprint.js';
 
 const event = (message: string, extra: Partial<CrashEvent> = {}): CrashEvent => ({
+  kind: 'crash',
   type: 'Error',
   message,
   frame: 'backend/app.js:10',

@@ -84,18 +84,18 @@ describe('expandGlob', () => {
 
 describe('scanLogs over configured globs', () => {
   it('leaves out files matched by a ! pattern, and does not report the ! pattern as unmatched', async () => {
-    const scan = await scanLogs(root, logSources(root, ['backend/logs/*.log', '!backend/logs/err.log']));
+    const scan = await scanLogs(logSources(root, ['backend/logs/*.log', '!backend/logs/err.log']), { root });
     expect(scan.files.map((f) => f.path).sort()).toEqual(['backend/logs/app.log', 'backend/logs/current.log']);
     expect(scan.unmatched).toEqual([]);
   });
 
   it('names a file found by an absolute glob by its absolute path', async () => {
-    const scan = await scanLogs(root, logSources(root, [`${outside}/*.log`]));
+    const scan = await scanLogs(logSources(root, [`${outside}/*.log`]), { root });
     expect(scan.files.map((f) => f.path)).toEqual([join(outside, 'system.log')]);
   });
 
   it('scans a file reached through a symlink and by its own name once', async () => {
-    const scan = await scanLogs(root, logSources(root, ['backend/logs/*.log*']));
+    const scan = await scanLogs(logSources(root, ['backend/logs/*.log*']), { root });
     expect(scan.files.map((f) => f.path).sort()).toEqual([
       'backend/logs/app.log',
       'backend/logs/app.log.1',

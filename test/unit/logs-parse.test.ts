@@ -6,9 +6,10 @@ import { parseCrashes } from '../../src/logs/parse-crashes.js';
 
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, '../fixtures/logs', name), 'utf8');
 const ROOT = '/srv/shop';
+const crashes = (text: string) => parseCrashes(text, { root: ROOT }).filter((e) => e.kind === 'crash');
 
 describe('parseCrashes on a recorded Node.js crash log', () => {
-  const events = parseCrashes(fixture('node-crash.log'), ROOT);
+  const events = crashes(fixture('node-crash.log'));
 
   it('finds both uncaught TypeErrors and the unhandled rejection, nothing else', () => {
     expect(events.map((e) => e.type)).toEqual(['TypeError', 'TypeError', 'UnhandledPromiseRejection']);
@@ -42,19 +43,19 @@ describe('parseCrashes on a recorded Node.js crash log', () => {
 });
 
 describe('parseCrashes on logger output', () => {
-  it('reads pino error lines with a stack, ignores info and warn lines, keeps their timestamps', () => {
-    const events = parseCrashes(fixture('pino.log'), ROOT);
-    expect(events.map((e) => `${e.type}|${e.frame}`)).toEqual([
-      'TypeError|backend/routes/invoices.js:18',
-      'TypeError|backend/routes/invoices.js:18',
-      'Error|node:net:1607',
+  it('counts pino error lines as logged errors, a fatal uncaughtException as a crash, ignores info and warn', () => {
+    const events = parseCrashes(fixture('pino.log'), { root: ROOT });
+    expect(events.map((e) => `${e.kind}|${e.type}|${e.frame}`)).toEqual([
+      'logged|TypeError|backend/routes/invoices.js:18',
+      'logged|TypeError|backend/routes/invoices.js:18',
+      'crash|Error|node:net:1607',
     ]);
     expect(events[0]!.timestamp?.toISOString()).toBe(new Date(1795656120000).toISOString());
     expect(events[2]!.timestamp?.toISOString()).toBe('2026-11-26T03:12:00.000Z');
   });
 
   it('reads "Unhandled rejection" and "uncaughtException" lines, not handled errors', () => {
-    const events = parseCrashes(fixture('logger-text.log'), ROOT);
+    const events = crashes(fixture('logger-text.log'));
     expect(events.map((e) => `${e.type}: ${e.message} @ ${e.frame}`)).toEqual([
       'Error: payment gateway timeout after 3000 ms @ backend/lib/gateway.js:77',
       'Error: payment gateway timeout after 5000 ms @ backend/lib/gateway.js:77',
@@ -84,14 +85,16 @@ describe('parseCrashes on logger output', () => {
       '',
       'Node.js v20.20.2',
     ].join('\n');
-    expect(parseCrashes(text, ROOT)).toEqual([
+    expect(parseCrashes(text, { root: ROOT })).toEqual([
       expect.objectContaining({ type: 'UnhandledPromiseRejection', message: 'a promise rejected with "42"' }),
-      expect.objectContaining({ type: 'Uncaught', message: 'queue empty', frame: '/srv/shop/backend/worker.js:3' }),
+      expect.objectContaining({ type: 'Uncaught', message: 'queue empty', frame: 'backend/worker.js:3' }),
     ]);
   });
 
-  it('finds nothing in a clean log', () => {
+  it('finds no crash in a clean log, and counts a printed stack as a logged error', () => {
     const text = 'GET /health 200\nError: handled\n    at x (/srv/shop/a.js:1:1)\nGET /orders 200\n';
-    expect(parseCrashes(text, ROOT)).toEqual([]);
+    expect(parseCrashes(text, { root: ROOT })).toEqual([
+      expect.objectContaining({ kind: 'logged', type: 'Error', message: 'handled', frame: 'a.js:1' }),
+    ]);
   });
 });
