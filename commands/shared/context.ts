@@ -1,7 +1,7 @@
 import { loadConfig } from '../../src/config/load.js';
 import type { ResolvedConfig } from '../../src/config/types.js';
 import { readEmbeddedUrl } from '../../src/db/embedded-state.js';
-import { ExitCode, type ExitCodeValue } from '../../src/errors.js';
+import { ExitCode, type ExitCodeValue, OpsError } from '../../src/errors.js';
 import { addUrlPassword, onSecret } from '../../src/output/redact.js';
 import { selectPackages } from '../../src/packages/discover.js';
 import { createRunner, type Runner } from '../../src/process/runner.js';
@@ -112,12 +112,26 @@ export async function runCommand<Options extends GlobalOptions>(
   body: (cli: Cli<Options>) => Promise<number>,
 ): Promise<number> {
   const cli = createCli(invocation);
-  const onSigint = () => {
+  // a signal ends the run through the one error path: `✖ Interrupted.`, and under --json still one document
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+    // a command that handles SIGTERM itself (deploy --foreground stops its children first) keeps it
+    if (signal === 'SIGTERM' && process.listenerCount('SIGTERM') > 0) return;
     if (process.stderr.isTTY) process.stderr.write('\u001b[?25h'); // the live renderer hides the cursor
-    err('✖ Interrupted.');
-    process.exit(ExitCode.interrupted);
+    const interrupted = signal === 'SIGINT';
+    const error = new OpsError(
+      interrupted ? 'INTERRUPTED' : 'TERMINATED',
+      interrupted ? 'Interrupted.' : 'Terminated (SIGTERM).',
+      {
+        hint: 'Run the command again when ready.',
+        exitCode: interrupted ? ExitCode.interrupted : ExitCode.terminated,
+      },
+    );
+    process.exit(reportError(error, { debug: false, json: cli.json, command: cli.name, startedAt: cli.startedAt }));
   };
+  const onSigint = () => onSignal('SIGINT');
+  const onSigterm = () => onSignal('SIGTERM');
   process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigterm);
   const restoreConsole = routeConsoleToStderr();
   try {
     return await body(cli);
@@ -131,5 +145,6 @@ export async function runCommand<Options extends GlobalOptions>(
   } finally {
     restoreConsole();
     process.removeListener('SIGINT', onSigint);
+    process.removeListener('SIGTERM', onSigterm);
   }
 }
