@@ -20,6 +20,7 @@ export function createProgram() {
         ExitCode.unreachable,
         ExitCode.locked,
         ExitCode.interrupted,
+        ExitCode.terminated,
       ]),
     )
     .option('-C, --cwd <dir>', 'app root (default: current folder)')

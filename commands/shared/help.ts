@@ -7,7 +7,7 @@ const EXIT_CODE_MEANINGS: Record<ExitCodeValue, string> = {
   [ExitCode.findings]: 'findings (a doctor check failed, outdated, pending migrations with --exit-code)',
   [ExitCode.usage]: 'usage or configuration error',
   [ExitCode.failed]: 'an operation failed (install, build, start, health, migration, child process)',
-  [ExitCode.unreachable]: 'a dependency is unreachable or refused us (database, Redis, registry, Snyk)',
+  [ExitCode.unreachable]: 'a dependency is unreachable or refused us (database, Redis, registry)',
   [ExitCode.locked]: 'a lock is held by someone else',
   [ExitCode.interrupted]: 'interrupted',
   [ExitCode.terminated]: 'terminated (SIGTERM)',
