@@ -40,8 +40,8 @@ export const migrationsCheck: Check = {
         }),
       );
     } catch (err) {
-      // an unreachable database is the postgres check's finding; a broken folder is ours
-      if (isOpsError(err) && err.exitCode === ExitCode.unreachable)
+      // an unreachable database or an unusable URL is the postgres check's finding; a broken folder is ours
+      if (isOpsError(err) && (err.exitCode === ExitCode.unreachable || err.code === 'DB_URL'))
         return { status: 'skip', message: `database not reachable: ${err.message}`, hint: err.hint };
       return { status: 'fail', message: errorMessage(err), hint: isOpsError(err) ? err.hint : undefined };
     }

@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { ResolvedConfig } from '../../config/types.js';
 import { configError, ExitCode, OpsError } from '../../errors.js';
 import { redact } from '../../output/redact.js';
+import { urlSourceLabel, verifyPgTarget } from '../pg-target.js';
 import { explainBounds, setSessionBounds } from './session.js';
 
 /** `application_name` of opsctl's migration sessions: how a lock holder is recognised in pg_stat_activity. */
@@ -15,7 +16,10 @@ const SIDE_TIMEOUT_MS = 2_000;
 
 /** The database URL to migrate, or a usage/unreachable error saying how to get one. */
 export function verifyDatabaseUrl(database: ResolvedConfig['database']): string {
-  if (database.url) return database.url;
+  if (database.url) {
+    verifyPgTarget(database.url, urlSourceLabel(database.source));
+    return database.url;
+  }
   if (database.source === 'none') {
     throw configError(
       'No database URL for production: neither database.url nor DATABASE_URL is set.',
@@ -46,6 +50,7 @@ export interface ConnectOptions {
  * become exit-4 errors that say which layer failed.
  */
 export async function connectClient(url: string, options: ConnectOptions = {}): Promise<pg.Client> {
+  verifyPgTarget(url, 'the database URL');
   const connectionString = withDefaultUser(url);
   const lockTimeoutMs = options.lockTimeoutMs ?? SESSION_LOCK_TIMEOUT_MS;
   const client = new pg.Client({
