@@ -26,6 +26,8 @@ const SHAPE = 'postgres://user@host:5432/database (user:password@ when there is 
 const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
 /** Query parameters naming files that pg reads before connecting (a missing one is an ENOENT thrown at us). */
 const FILE_PARAMS = ['sslrootcert', 'sslcert', 'sslkey'];
+/** Query parameters pg and libpq read, whose values may hold an `@`. */
+const QUERY_PARAMS = new Set(['user', 'password', 'host', 'options', 'application_name', 'dbname', ...FILE_PARAMS]);
 
 /** Read host, port, database and user from a `postgres://` URL; undefined when it is not a usable one. */
 export function parsePgTarget(url: string): PgTarget | undefined {
@@ -38,19 +40,19 @@ export function parsePgTarget(url: string): PgTarget | undefined {
  * out of range, `#`/`?`/`/` left unencoded in the password, a TLS file that does not exist.
  * `from` names where the URL came from (`DATABASE_URL`, `database.url`).
  */
-export function verifyPgTarget(url: string, from: string): PgTarget {
+export function verifyPgTarget(url: string, from?: string): PgTarget {
   const read = readPgUrl(url, from);
   if ('target' in read) return read.target;
   throw urlError(read.problem);
 }
 
 /** `verifyPgTarget`'s answer as a value, for doctor. */
-export function readPgUrl(url: string, from = 'the database URL'): { target: PgTarget } | { problem: PgUrlProblem } {
-  const problem = findProblem(url, from);
+export function readPgUrl(url: string, from?: string): { target: PgTarget } | { problem: PgUrlProblem } {
+  const problem = findProblem(url, from ? `the database URL (${from})` : 'the database URL');
   if (problem) return { problem };
   // `postgres://app@/shop?host=/run/postgresql` (socket, no host) is valid for pg but not for URL
   const parsed = parseUrl(url) ?? parseUrl(url.replace(/^(postgres(?:ql)?:\/\/[^/?#]*?)([/?#]|$)/, '$1localhost$2'));
-  if (!parsed) return { problem: notAUrl(from) };
+  if (!parsed) return { problem: notAUrl('the database URL') };
   const queryHost = parsed.searchParams.get('host') || undefined;
   const host = queryHost ?? (decodeURIComponent(parsed.hostname.replace(/^\[|\]$/g, '')) || 'localhost');
   const port = Number(parsed.port || parsed.searchParams.get('port') || DEFAULT_PORT);
@@ -62,17 +64,18 @@ export function readPgUrl(url: string, from = 'the database URL'): { target: PgT
   };
 }
 
-function findProblem(url: string, from: string): PgUrlProblem | undefined {
+/** `what` is "the database URL (DATABASE_URL)": messages start with it, lower case, as doctor's do. */
+function findProblem(url: string, what: string): PgUrlProblem | undefined {
   const scheme = SCHEME.exec(url)?.[1];
   if (!scheme) {
     return {
-      message: `${from} has no scheme: expected ${SHAPE}`,
+      message: `${what} has no scheme: expected ${SHAPE}`,
       hint: 'Start it with postgres:// (or postgresql://); without one the rest is not read as user, password and host.',
     };
   }
   if (!/^postgres(ql)?$/i.test(scheme)) {
     return {
-      message: `${from} is a ${scheme}:// URL, not a postgres:// URL`,
+      message: `${what} is a ${scheme}:// URL, not a postgres:// URL`,
       hint: `Use ${SHAPE}.`,
     };
   }
@@ -80,9 +83,9 @@ function findProblem(url: string, from: string): PgUrlProblem | undefined {
   const at = rest.lastIndexOf('@');
   const userinfo = at >= 0 ? rest.slice(0, at) : '';
   const early = [...new Set(userinfo.match(/[#?/]/g) ?? [])];
-  if (early.length) {
+  if (early.length && !isInQueryParameter(rest, at)) {
     return {
-      message: `the user name or password in ${from} contains ${early.map((c) => `"${c}"`).join(' and ')}, which ends the host part of a URL early`,
+      message: `the user name or password in ${what} contains ${early.map((c) => `"${c}"`).join(' and ')}, which ends the host part of a URL early`,
       hint: 'Percent-encode it in the URL: # as %23, ? as %3F, / as %2F (encodeURIComponent does it).',
     };
   }
@@ -90,17 +93,17 @@ function findProblem(url: string, from: string): PgUrlProblem | undefined {
   const port = /^(?:\[[^\]]*\]|[^:]*):(.*)$/.exec(authority)?.[1];
   if (port !== undefined && port !== '' && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
     return {
-      message: `the port "${port}" in ${from} is not a number from 1 to 65535`,
+      message: `the port "${port}" in ${what} is not a number from 1 to 65535`,
       hint: 'Fix the port (PostgreSQL listens on 5432 unless configured otherwise).',
     };
   }
   const parsed = parseUrl(url) ?? parseUrl(url.replace(/^(postgres(?:ql)?:\/\/[^/?#]*?)([/?#]|$)/, '$1localhost$2'));
-  if (!parsed) return notAUrl(from);
+  if (!parsed) return notAUrl(what);
   for (const param of FILE_PARAMS) {
     const file = parsed.searchParams.get(param);
     if (file && !isReadable(file)) {
       return {
-        message: `the file "${file}" given as ${param} in ${from} does not exist or cannot be read`,
+        message: `the file "${file}" given as ${param} in ${what} does not exist or cannot be read`,
         hint: `Fix the path (a relative one is read from the current folder)${param === 'sslrootcert' ? ', or remove sslrootcert to trust the system CAs' : ''}.`,
       };
     }
@@ -108,9 +111,22 @@ function findProblem(url: string, from: string): PgUrlProblem | undefined {
   return undefined;
 }
 
-function notAUrl(from: string): PgUrlProblem {
+/** `?user=app@tenant` (an `@` in a libpq parameter's value) is not a password ending the address early. */
+function isInQueryParameter(rest: string, at: number): boolean {
+  const query = rest.indexOf('?');
+  if (query < 0 || query > at) return false;
+  const param =
+    rest
+      .slice(query + 1, at)
+      .split('&')
+      .at(-1) ?? '';
+  const equals = param.indexOf('=');
+  return equals > 0 && QUERY_PARAMS.has(param.slice(0, equals));
+}
+
+function notAUrl(what: string): PgUrlProblem {
   return {
-    message: `${from} is not a valid URL`,
+    message: `${what} is not a valid URL`,
     hint: `Use ${SHAPE}, with special characters in the password percent-encoded (encodeURIComponent).`,
   };
 }
@@ -122,7 +138,7 @@ function urlError(problem: PgUrlProblem): OpsError {
 
 /** Where the database URL came from, as people set it. */
 export function urlSourceLabel(source: ResolvedConfig['database']['source']): string {
-  return { config: 'database.url', env: 'DATABASE_URL', embedded: 'the embedded database URL', none: 'no URL' }[source];
+  return { config: 'database.url', env: 'DATABASE_URL', embedded: 'embedded database', none: 'none' }[source];
 }
 
 function isReadable(file: string): boolean {

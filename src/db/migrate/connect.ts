@@ -50,7 +50,7 @@ export interface ConnectOptions {
  * become exit-4 errors that say which layer failed.
  */
 export async function connectClient(url: string, options: ConnectOptions = {}): Promise<pg.Client> {
-  verifyPgTarget(url, 'the database URL');
+  verifyPgTarget(url);
   const connectionString = withDefaultUser(url);
   const lockTimeoutMs = options.lockTimeoutMs ?? SESSION_LOCK_TIMEOUT_MS;
   const client = new pg.Client({
