@@ -1,5 +1,6 @@
 // Hand-written: PostgreSQL bounds a lock wait (lock_timeout) but says neither which lock nor who holds it, and
 // pg has no hook for a statement that waits; this watches a slow statement from a second session and asks.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { ExitCode, OpsError } from '../../errors.js';
 import { describeHolder, type LockHolder } from './lock-holder.js';
@@ -24,6 +25,7 @@ interface Watch {
 
 /** Look at a statement's blockers once it has run this long (sooner when the lock budget is shorter). */
 const WATCH_AFTER_MS = 500;
+const BLOCKER_POLL_MS = 100;
 const LOCK_NOT_AVAILABLE = '55P03';
 const QUERY_CANCELED = '57014';
 
@@ -64,15 +66,17 @@ async function watched<T>(client: pg.Client, watch: Watch, pending: Promise<T>):
   const started = performance.now();
   let lookup: Promise<Blocker | undefined> | undefined;
   const pid = (client as { processID?: number }).processID;
+  const settled = { done: false };
   const timer = setTimeout(
     () => {
-      if (pid) lookup = readBlocker(watch, pid).catch(() => undefined);
+      if (pid) lookup = readBlocker(watch, pid, settled).catch(() => undefined);
     },
-    Math.min(WATCH_AFTER_MS, watch.lockTimeoutMs / 2),
+    Math.min(WATCH_AFTER_MS, watch.lockTimeoutMs / 4),
   );
   try {
     return await pending;
   } catch (err) {
+    settled.done = true;
     const code = (err as { code?: string }).code;
     const waitedMs = Math.round(performance.now() - started);
     if (code === LOCK_NOT_AVAILABLE) throw lockTimeoutError(err, await lookup, waitedMs);
@@ -80,38 +84,50 @@ async function watched<T>(client: pg.Client, watch: Watch, pending: Promise<T>):
       throw statementTimeoutError(err, waitedMs);
     throw err;
   } finally {
+    settled.done = true;
     clearTimeout(timer);
   }
 }
 
-async function readBlocker(watch: Watch, pid: number): Promise<Blocker | undefined> {
+/** Ask who blocks `pid`, again every moment while the statement runs (it may start waiting later). */
+async function readBlocker(watch: Watch, pid: number, settled: { done: boolean }): Promise<Blocker | undefined> {
   const side = await watch.connectSide();
   try {
-    const { rows } = await side.query<{
-      relation: string | null;
-      pid: number;
-      application_name: string | null;
-      since: Date | null;
-      client_addr: string | null;
-    }>(
-      `select (select l.relation::regclass::text from pg_locks l where l.pid = $1 and not l.granted limit 1) as relation,
+    while (!settled.done) {
+      const blocker = await queryBlocker(side, pid);
+      if (blocker) return blocker;
+      // a few looks within any one lock wait, without querying ten times a second through an hour-long index build
+      await sleep(Math.max(BLOCKER_POLL_MS, Math.min(1000, watch.lockTimeoutMs / 4)));
+    }
+    return undefined;
+  } finally {
+    await side.end().catch(() => {});
+  }
+}
+
+async function queryBlocker(side: pg.Client, pid: number): Promise<Blocker | undefined> {
+  const { rows } = await side.query<{
+    relation: string | null;
+    pid: number;
+    application_name: string | null;
+    since: Date | null;
+    client_addr: string | null;
+  }>(
+    `select (select l.relation::regclass::text from pg_locks l where l.pid = $1 and not l.granted limit 1) as relation,
               a.pid, a.application_name, coalesce(a.xact_start, a.backend_start) as since,
               host(a.client_addr) as client_addr
          from pg_stat_activity a
         where a.pid = any(pg_blocking_pids($1))
         order by a.xact_start nulls last
         limit 1`,
-      [pid],
-    );
-    const row = rows[0];
-    if (!row) return undefined;
-    return {
-      relation: row.relation,
-      holder: { pid: row.pid, applicationName: row.application_name, since: row.since, clientAddr: row.client_addr },
-    };
-  } finally {
-    await side.end().catch(() => {});
-  }
+    [pid],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  return {
+    relation: row.relation,
+    holder: { pid: row.pid, applicationName: row.application_name, since: row.since, clientAddr: row.client_addr },
+  };
 }
 
 function lockTimeoutError(cause: unknown, blocker: Blocker | undefined, waitedMs: number): OpsError {
