@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connectClient } from '../../src/db/migrate/connect.js';
+import { OpsError } from '../../src/errors.js';
 import { hasStackTrace, opsctl } from '../helpers/cli.js';
 import {
   cliEnv,
@@ -121,6 +122,26 @@ describe.each(testServers())('bounded database sessions ($label)', (server) => {
     expect(row!.st).toBe('0');
     expect(milliseconds(row!.lt)).toBeGreaterThan(0);
     expect(milliseconds(row!.lt)).toBeLessThanOrEqual(5000);
+  });
+
+  it('every session opsctl opens is bounded: defaults, its own bounds, and a statement past its bound is exit 4', async () => {
+    const plain = await connectClient(db.url);
+    try {
+      const { rows } = await plain.query<{ lt: string; st: string }>(
+        "select current_setting('lock_timeout') as lt, current_setting('statement_timeout') as st",
+      );
+      expect(rows[0]).toEqual({ lt: '10s', st: '30s' });
+    } finally {
+      await plain.end();
+    }
+    const short = await connectClient(db.url, { lockTimeoutMs: 300, statementTimeoutMs: 400 });
+    try {
+      const err = await short.query('select pg_sleep(5)').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OpsError);
+      expect(err).toMatchObject({ code: 'DB_STATEMENT_TIMEOUT', exitCode: 4 });
+    } finally {
+      await short.end();
+    }
   });
 
   it('migrate status gives up with exit 5 naming the holder instead of hanging', async () => {
