@@ -25,7 +25,11 @@ export function create(cmd: Invocation<CreateOptions>, name: string): Promise<nu
     let unverified: string | undefined;
     try {
       const { status } = await readMigrationStatus(config.root, config.database, (url) =>
-        connectClient(url, CREATE_VERIFY_TIMEOUT_MS),
+        connectClient(url, {
+          connectTimeoutMs: CREATE_VERIFY_TIMEOUT_MS,
+          lockTimeoutMs: CREATE_VERIFY_TIMEOUT_MS,
+          statementTimeoutMs: CREATE_VERIFY_TIMEOUT_MS,
+        }),
       );
       pending = status.pending.includes(created.name);
       const later = status.executed.filter((e) => e.name > created.name).map((e) => e.name);

@@ -8,17 +8,20 @@ import { milliseconds, positiveInt } from '../shared/parse-options.js';
 const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
 
 const lockTimeout = () =>
-  new Option('--lock-timeout <ms>', 'wait this long for another runner holding the migration lock, then exit 5')
+  new Option('--lock-timeout <ms>', 'longest wait for locks (the migration lock, then the tables it uses), then exit 5')
     .default(DEFAULT_LOCK_TIMEOUT_MS)
     .argParser(milliseconds);
 
 const EXIT_CODES: ExitCodeList = [
   [ExitCode.ok, 'success, or nothing to migrate or roll back'],
   [ExitCode.findings, 'drifted or missing migrations (migrate refuses), or anything pending under status --exit-code'],
-  [ExitCode.usage, 'usage or configuration error (no migrations folder, duplicate versions, rollback without --yes)'],
+  [
+    ExitCode.usage,
+    'usage or configuration error (no migrations folder, duplicate versions, rollback without --yes, a bad database URL)',
+  ],
   [ExitCode.failed, 'a migration failed (its transaction was rolled back), or has no down part to roll back'],
   [ExitCode.unreachable, 'the database is unreachable or refused the login'],
-  [ExitCode.locked, 'another runner held the migration lock longer than --lock-timeout'],
+  [ExitCode.locked, 'a lock (the migration lock, or a table) was held by another session past --lock-timeout'],
   [ExitCode.interrupted, 'interrupted, or rollback declined at the prompt'],
 ];
 

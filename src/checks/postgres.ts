@@ -1,7 +1,7 @@
 import type { ResolvedConfig } from '../config/types.js';
 import type { PgFailure } from '../db/classify-pg-error.js';
 import { findMigrationsFolder } from '../db/migrate/sources.js';
-import { type PgTarget, parsePgTarget } from '../db/pg-target.js';
+import { type PgTarget, readPgUrl, urlSourceLabel } from '../db/pg-target.js';
 import type { Check, CheckResult } from './types.js';
 
 /** Leave a little of the check's time so our own "timed out" answer wins over the generic one. */
@@ -16,14 +16,9 @@ export const postgresCheck: Check = {
   async run(ctx) {
     const { database } = ctx.config;
     if (!database.url) return needsDatabase(ctx.config) ? missingUrl(ctx.config) : notConfigured();
-    const target = parsePgTarget(database.url);
-    if (!target) {
-      return {
-        status: 'fail',
-        message: `the database URL (${sourceLabel(database.source)}) is not a postgres:// URL`,
-        hint: 'Use postgres://user:password@host:5432/database in database.url or DATABASE_URL.',
-      };
-    }
+    const read = readPgUrl(database.url, sourceLabel(database.source));
+    if ('problem' in read) return { status: 'fail', ...read.problem };
+    const { target } = read;
     if (database.source === 'embedded') {
       const stopped = await embeddedStopped(ctx.config.root, target.port);
       if (stopped) return stopped;
@@ -90,9 +85,7 @@ function missingUrl(config: ResolvedConfig): CheckResult {
   };
 }
 
-function sourceLabel(source: ResolvedConfig['database']['source']): string {
-  return { config: 'database.url', env: 'DATABASE_URL', embedded: 'embedded database', none: 'none' }[source];
-}
+const sourceLabel = urlSourceLabel;
 
 /** The runbook: one message and one next step per failure. */
 function explain(failure: PgFailure, t: PgTarget, source: ResolvedConfig['database']['source'], timeoutMs: number) {

@@ -7,7 +7,25 @@ function doc<T extends z.ZodMiniType>(schema: T, description: string): T {
   return schema;
 }
 
-const port = () => z.int().check(z.minimum(1), z.maximum(65535));
+const VARIABLE_PATTERN = '^\\$\\{[A-Za-z_][A-Za-z0-9_]*(:-[0-9]*)?\\}$';
+
+/** Numeric fields that may be written as `${VAR}` / `${VAR:-4100}` (README, "Config"). */
+const fromVariable = new WeakSet<z.core.$ZodType>();
+
+/**
+ * A whole number that may also arrive as a string of digits: interpolation yields strings, so
+ * `port: ${PORT:-4100}` reaches the schema as "4100". Anything else still fails with the number's own message.
+ */
+function wholeNumber<T extends z.ZodMiniType>(schema: T) {
+  const piped = z.pipe(
+    z.transform((v: unknown) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v)),
+    schema,
+  );
+  fromVariable.add(piped);
+  return piped;
+}
+
+const port = () => wholeNumber(z.int().check(z.minimum(1), z.maximum(65535)));
 const packageName = z.string().check(z.regex(/^[a-zA-Z0-9._-]+$/, 'letters, digits, ".", "_" or "-"'));
 const strings = z.array(z.string());
 
@@ -16,7 +34,7 @@ export const packageSchema = z.strictObject({
   port: z.optional(doc(port(), 'Port the package listens on')),
   health: z.optional(doc(z.string(), 'HTTP path answering 2xx when healthy, or "tcp"')),
   debugPort: z.optional(doc(port(), 'Inspector port for `opsctl debug`')),
-  instances: z.optional(z.union([z.int().check(z.minimum(1)), z.literal('max')])),
+  instances: z.optional(z.union([wholeNumber(z.int().check(z.minimum(1))), z.literal('max')])),
   dependsOn: z.optional(z.array(packageName)),
   env: z.optional(z.record(z.string(), z.string())),
   requiredEnv: z.optional(
@@ -59,7 +77,7 @@ const baseShape = {
   pipelines: z.optional(z.record(z.string(), strings)),
   doctor: z.optional(
     z.strictObject({
-      timeout: z.optional(z.int().check(z.minimum(1))),
+      timeout: z.optional(wholeNumber(z.int().check(z.minimum(1)))),
       skip: z.optional(strings),
     }),
   ),
@@ -81,7 +99,17 @@ export type PackageConfig = z.output<typeof packageSchema>;
 /** The JSON Schema printed by `opsctl config schema`. */
 export function configJsonSchema(): object {
   return {
-    ...z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }),
+    ...z.toJSONSchema(configSchema, {
+      io: 'input',
+      unrepresentable: 'any',
+      // the file holds `${PORT:-4100}` before interpolation: editors must accept it where a number goes
+      override: (ctx) => {
+        if (!fromVariable.has(ctx.zodSchema)) return;
+        const { description, ...number } = ctx.jsonSchema;
+        for (const key of Object.keys(ctx.jsonSchema)) delete ctx.jsonSchema[key];
+        Object.assign(ctx.jsonSchema, { description, anyOf: [number, { type: 'string', pattern: VARIABLE_PATTERN }] });
+      },
+    }),
     title: 'opsctl config',
   };
 }

@@ -6,6 +6,7 @@ import { freePort, isPortFree, pickPort } from '../net/free-port.js';
 import { addSecret, redact } from '../output/redact.js';
 import type { Runner } from '../process/runner.js';
 import { readPgBinaries } from './binaries.js';
+import { withEmbeddedLock } from './embedded-lock.js';
 import {
   type EmbeddedPaths,
   type EmbeddedState,
@@ -29,6 +30,8 @@ const PG_CTL_MARGIN_MS = 10_000; // pg_ctl's own -t bound hits first; this only 
 const LOG_TAIL_LINES = 20;
 const LEFTOVER_WAIT_MS = 10_000; // backends of a crashed server exit within moments of noticing
 const PRIVATE_DIR_MODE = isRoot() ? 0o711 : 0o700;
+/** How long a start or stop waits for another one: longer than initdb plus a start ever takes. */
+const LOCK_WAIT_MS = 180_000;
 
 export interface EmbeddedDeps {
   /** The app root; the cluster lives in `<root>/.opsctl/pg`. */
@@ -76,10 +79,18 @@ export function readEmbeddedStatus(root: string): EmbeddedStatus {
   };
 }
 
-/** Initialise (first time) and start the embedded cluster; the server outlives this process. */
+/**
+ * Initialise (first time) and start the embedded cluster; the server outlives this process. Under the
+ * cluster's lock file: a second start at the same time waits, then finds it running.
+ */
 export async function startEmbedded(deps: EmbeddedDeps): Promise<StartResult> {
   const paths = embeddedPaths(deps.root);
   verifyShellSafe(paths.dir);
+  makePrivateDir(paths);
+  return withEmbeddedLock(paths.dir, 'start', lockOptions(deps), () => startLocked(deps, paths));
+}
+
+async function startLocked(deps: EmbeddedDeps, paths: EmbeddedPaths): Promise<StartResult> {
   let state = readEmbeddedState(deps.root);
   const result = (extra: Partial<StartResult>, s: EmbeddedState): StartResult => ({
     alreadyRunning: false,
@@ -103,10 +114,6 @@ export async function startEmbedded(deps: EmbeddedDeps): Promise<StartResult> {
       },
     );
   }
-  // .opsctl is shared with other tools (PM2 home): only our own folder is private
-  mkdirSync(dirname(paths.dir), { recursive: true });
-  // as root, initdb runs as `postgres` before that account owns this folder: let it pass, not list
-  mkdirSync(paths.dir, { recursive: true, mode: PRIVATE_DIR_MODE });
   const user = await ensureServerUser(deps.runner);
   verifyTraversable(paths.dir, user);
 
@@ -164,6 +171,11 @@ export async function startEmbedded(deps: EmbeddedDeps): Promise<StartResult> {
 /** Stop the embedded cluster (fast shutdown: open sessions are ended). Returns whether it was running. */
 export async function stopEmbedded(deps: EmbeddedDeps): Promise<{ wasRunning: boolean }> {
   const paths = embeddedPaths(deps.root);
+  if (!existsSync(paths.dir)) return { wasRunning: false };
+  return withEmbeddedLock(paths.dir, 'stop', lockOptions(deps), () => stopLocked(deps, paths));
+}
+
+async function stopLocked(deps: EmbeddedDeps, paths: EmbeddedPaths): Promise<{ wasRunning: boolean }> {
   if (!isInitialised(paths) || !isPostmasterRunning(paths.dataDir)) return { wasRunning: false };
   const user = (await readServerUser(deps.runner)) ?? {};
   deps.onProgress?.('Stopping PostgreSQL');
@@ -181,6 +193,17 @@ export async function stopEmbedded(deps: EmbeddedDeps): Promise<{ wasRunning: bo
     },
   );
   return { wasRunning: true };
+}
+
+function makePrivateDir(paths: EmbeddedPaths): void {
+  // .opsctl is shared with other tools (PM2 home): only our own folder is private
+  mkdirSync(dirname(paths.dir), { recursive: true });
+  // as root, initdb runs as `postgres` before that account owns this folder: let it pass, not list
+  mkdirSync(paths.dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+}
+
+function lockOptions(deps: EmbeddedDeps) {
+  return { timeoutMs: LOCK_WAIT_MS, onWait: deps.onProgress };
 }
 
 type PgCtlResult = Awaited<ReturnType<Runner['run']>>;

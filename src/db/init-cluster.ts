@@ -8,6 +8,7 @@ import type { EmbeddedPaths, EmbeddedState } from './embedded-state.js';
 import type { ServerUser } from './os-user.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
+const STATEMENT_TIMEOUT_MS = 30_000;
 const INITDB_TIMEOUT_MS = 120_000; // initdb writes a whole cluster: seconds normally, longer on a slow disk
 
 /** A cluster is initialised once initdb finished: PG_VERSION is among the last files it writes. */
@@ -69,6 +70,9 @@ export async function ensureDatabase(state: EmbeddedState): Promise<boolean> {
     database: 'postgres',
     application_name: 'opsctl',
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    // a fresh local server answers at once; these only keep a wedged one from hanging `db start`
+    statement_timeout: STATEMENT_TIMEOUT_MS,
+    lock_timeout: STATEMENT_TIMEOUT_MS,
   });
   client.on('error', () => undefined); // a dropped connection surfaces through the awaited calls
   try {

@@ -199,7 +199,7 @@ describe('help', () => {
     [['rollback', '--help'], 'opsctl rollback --yes', ['0', '1', '2', '3', '4', '5', '130']],
     [['doctor', '--help'], 'opsctl doctor --only postgres redis', ['0', '1', '2', '130']],
     [['update', '--help'], 'opsctl update -p backend pg', ['0', '2', '3', '4', '130']],
-    [['db', '--help'], 'opsctl db stop', ['0', '2', '3', '130']],
+    [['db', '--help'], 'opsctl db stop', ['0', '2', '3', '5', '130']],
     [['logs', '--help'], 'opsctl logs backend --follow', ['0', '2', '3', '130']],
   ])('%j shows examples and the exit codes that apply', async (args, example, codes) => {
     const res = await opsctl(args as string[]);

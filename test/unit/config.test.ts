@@ -283,4 +283,31 @@ describe('environment', () => {
     expect(config.redis.url).toBe('redis://127.0.0.1:');
     expect(config.warnings[0]).toContain('${REDIS_PORT} is not set');
   });
+
+  it('fills numeric fields from ${VAR:-default} (port, debugPort, instances, doctor.timeout)', () => {
+    write(
+      'opsctl.config.yaml',
+      'packages:\n  backend:\n    port: ${BACKEND_PORT:-4100}\n    debugPort: ${DEBUG_PORT:-9230}\n    instances: ${INSTANCES:-2}\ndoctor:\n  timeout: ${DOCTOR_TIMEOUT}\n',
+    );
+    const config = loadConfig({ cwd: root, processEnv: { DEBUG_PORT: '9331', DOCTOR_TIMEOUT: '1500' } });
+    expect(config.packages.find((p) => p.name === 'backend')).toMatchObject({
+      port: 4100,
+      debugPort: 9331,
+      instances: 2,
+    });
+    expect(config.doctor.timeout).toBe(1500);
+  });
+
+  it('a non-numeric ${VAR} in a numeric field is still an error naming file, key and line', () => {
+    write('opsctl.config.yaml', 'packages:\n  backend:\n    port: ${BACKEND_PORT:-41OO}\n');
+    const err = configError(() => loadConfig({ cwd: root, processEnv: {} }));
+    expect(err.exitCode).toBe(2);
+    expect(err.message).toContain('opsctl.config.yaml: packages.backend.port:');
+    expect(err.message).toContain('"41OO"');
+    expect(err.message).toContain('(line 3)');
+    write('opsctl.config.yaml', 'packages:\n  backend:\n    port: ${BACKEND_PORT}\n');
+    expect(configError(() => loadConfig({ cwd: root, processEnv: { BACKEND_PORT: '70000' } })).message).toContain(
+      'packages.backend.port: expected at most 65535',
+    );
+  });
 });

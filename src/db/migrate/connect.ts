@@ -3,14 +3,23 @@ import pg from 'pg';
 import type { ResolvedConfig } from '../../config/types.js';
 import { configError, ExitCode, OpsError } from '../../errors.js';
 import { redact } from '../../output/redact.js';
+import { urlSourceLabel, verifyPgTarget } from '../pg-target.js';
+import { explainBounds, setSessionBounds } from './session.js';
 
 /** `application_name` of opsctl's migration sessions: how a lock holder is recognised in pg_stat_activity. */
 export const APPLICATION_NAME = 'opsctl migrate';
 const CONNECT_TIMEOUT_MS = 10_000; // a firewall that drops packets should not hang a deploy
+/** Default bounds of a session (`migrate status`); `migrate` sets its own from --lock-timeout. */
+const SESSION_LOCK_TIMEOUT_MS = 10_000;
+const SESSION_STATEMENT_TIMEOUT_MS = 30_000;
+const SIDE_TIMEOUT_MS = 2_000;
 
 /** The database URL to migrate, or a usage/unreachable error saying how to get one. */
 export function verifyDatabaseUrl(database: ResolvedConfig['database']): string {
-  if (database.url) return database.url;
+  if (database.url) {
+    verifyPgTarget(database.url, urlSourceLabel(database.source));
+    return database.url;
+  }
   if (database.source === 'none') {
     throw configError(
       'No database URL for production: neither database.url nor DATABASE_URL is set.',
@@ -23,22 +32,73 @@ export function verifyDatabaseUrl(database: ResolvedConfig['database']): string 
   });
 }
 
-/** Connect a client for migrations. Connection failures become exit-4 errors that say which layer failed. */
-export async function connectClient(url: string, timeoutMs = CONNECT_TIMEOUT_MS): Promise<pg.Client> {
+/** How long a session may wait, and for what; every database session of opsctl has these bounds. */
+export interface ConnectOptions {
+  /** The TCP + TLS + authentication handshake. */
+  connectTimeoutMs?: number;
+  /** Longest wait for one lock (`lock_timeout`); past it a statement fails with exit 5 naming the holder. */
+  lockTimeoutMs?: number;
+  /** Longest statement (`statement_timeout`); 0 for none (the migration lock lifts it for migrations). */
+  statementTimeoutMs?: number;
+  /** Aborting it closes the connection at once (doctor's per-check timeout), so the process can exit. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Connect a client, bounded: `lock_timeout` and `statement_timeout` are set on the session, and a statement
+ * that runs into them fails with an error naming the cause (README, "`opsctl migrate`"). Connection failures
+ * become exit-4 errors that say which layer failed.
+ */
+export async function connectClient(url: string, options: ConnectOptions = {}): Promise<pg.Client> {
+  verifyPgTarget(url);
+  const connectionString = withDefaultUser(url);
+  const lockTimeoutMs = options.lockTimeoutMs ?? SESSION_LOCK_TIMEOUT_MS;
   const client = new pg.Client({
-    connectionString: withDefaultUser(url),
+    connectionString,
     application_name: APPLICATION_NAME,
-    connectionTimeoutMillis: timeoutMs,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
   });
   // an idle client whose server goes away emits 'error'; without a listener that would crash the process
   client.on('error', () => {});
+  const destroy = () => destroyClient(client);
+  options.signal?.addEventListener('abort', destroy, { once: true });
+  client.once('end', () => options.signal?.removeEventListener('abort', destroy));
   try {
     await client.connect();
-    return client;
+    // set after connecting rather than as startup parameters, which poolers such as PgBouncer refuse
+    await setSessionBounds(client, {
+      lockTimeoutMs,
+      statementTimeoutMs: options.statementTimeoutMs ?? SESSION_STATEMENT_TIMEOUT_MS,
+    });
   } catch (err) {
-    await client.end().catch(() => {});
+    destroy();
     throw classifyConnectError(err, url);
   }
+  explainBounds(client, () => connectSide(connectionString), lockTimeoutMs);
+  return client;
+}
+
+/** A second session to look at a waiting one from: small bounds, never itself watched. */
+async function connectSide(connectionString: string): Promise<pg.Client> {
+  const side = new pg.Client({
+    connectionString,
+    application_name: `${APPLICATION_NAME} (lock check)`,
+    connectionTimeoutMillis: SIDE_TIMEOUT_MS,
+    query_timeout: SIDE_TIMEOUT_MS,
+  });
+  side.on('error', () => {});
+  try {
+    await side.connect();
+    return side;
+  } catch (err) {
+    destroyClient(side);
+    throw err;
+  }
+}
+
+/** Close the socket now: `end()` waits for the server, which is what we no longer want to do. */
+function destroyClient(client: pg.Client): void {
+  (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
 }
 
 /** Like libpq (psql): with no user in the URL, PGUSER or USER, use the OS account name (pg would send none). */

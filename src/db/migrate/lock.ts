@@ -4,21 +4,16 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { ExitCode, OpsError } from '../../errors.js';
+import { describeHolder, type LockHolder } from './lock-holder.js';
+import { noteLockTimeout } from './session.js';
+
+export { describeHolder, type LockHolder };
 
 /** Default `--lock-timeout`: how long a runner waits for another one to finish. */
 export const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
 const POLL_MS = 100;
 /** First key of the two-int advisory lock: "opsc", so opsctl's locks are recognisable in pg_locks. */
 const LOCK_NAMESPACE = 0x6f707363;
-
-/** Who holds the migration lock, from pg_locks joined with pg_stat_activity. */
-export interface LockHolder {
-  pid: number;
-  applicationName: string | null;
-  /** When the holder's session started (PostgreSQL does not record when a session-level lock was taken). */
-  since: Date | null;
-  clientAddr: string | null;
-}
 
 /** The two int4 keys of the advisory lock for one state table (one lock per schema.table). */
 export function lockKeys(schema: string, table: string): [number, number] {
@@ -45,15 +40,6 @@ export async function readLockHolder(client: pg.Client, keys: [number, number]):
   return { pid: row.pid, applicationName: row.application_name, since: row.backend_start, clientAddr: row.client_addr };
 }
 
-/** "pid 123 (opsctl migrate, since 2026-01-01T10:00:00.000Z)" */
-export function describeHolder(holder: LockHolder | undefined): string {
-  if (!holder) return 'another session (it could not be identified)';
-  const parts = [holder.applicationName ? `application_name "${holder.applicationName}"` : 'no application_name'];
-  if (holder.since) parts.push(`since ${holder.since.toISOString()}`);
-  if (holder.clientAddr) parts.push(`from ${holder.clientAddr}`);
-  return `pid ${holder.pid} (${parts.join(', ')})`;
-}
-
 export interface AcquireLockOptions {
   timeoutMs: number;
   /** Called once, when the lock is busy and we start waiting. */
@@ -63,6 +49,8 @@ export interface AcquireLockOptions {
 /**
  * Take the session-level advisory lock that serialises migration runners, polling `pg_try_advisory_lock`
  * until `timeoutMs`; then throw an exit-5 error naming the holder. Returns the release function.
+ * Once it is taken, the session's `lock_timeout` is what is left of `timeoutMs`, so waiting for the state
+ * table or a table a migration alters never takes the whole run past the budget.
  * A session lock (not a transaction lock) because each migration commits its own transaction under it;
  * if the process dies, PostgreSQL releases it with the session.
  */
@@ -74,8 +62,18 @@ export async function acquireMigrationLock(
   const deadline = Date.now() + options.timeoutMs;
   let waiting = false;
   for (;;) {
-    const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1, $2) as ok', keys);
-    if (rows[0]?.ok) return async () => void (await client.query('select pg_advisory_unlock($1, $2)', keys));
+    // the same round trip gives the table locks of the run what is left of the budget (README, "`opsctl migrate`"),
+    // and lifts the session's statement bound: a migration may rightly run for an hour (an index build)
+    const lockTimeoutMs = Math.max(1, deadline - Date.now());
+    const { rows } = await client.query<{ ok: boolean }>(
+      `select pg_try_advisory_lock($1, $2) as ok, set_config('lock_timeout', $3, false),
+              set_config('statement_timeout', '0', false)`,
+      [...keys, `${lockTimeoutMs}ms`],
+    );
+    if (rows[0]?.ok) {
+      noteLockTimeout(client, lockTimeoutMs);
+      return async () => void (await client.query('select pg_advisory_unlock($1, $2)', keys));
+    }
     if (!waiting) {
       waiting = true;
       options.onWait?.(await readLockHolder(client, keys));
