@@ -19,8 +19,20 @@ export function register(program: Program): void {
         [ExitCode.ok, [ExitCode.usage, 'usage or configuration error (the config is invalid)']],
       ),
     );
-  const show = config.command('show').description('print the resolved config (secrets redacted)');
+  const show = config
+    .command('show')
+    .description('print the resolved config (secrets redacted)')
+    .addHelpText(
+      'after',
+      helpText(
+        ['opsctl config show', 'opsctl config show --env production --json'],
+        [ExitCode.ok, [ExitCode.usage, 'the config is invalid (file, key path and line are named)']],
+      ),
+    );
   lazyAction(show, async () => (await import('./show.js')).show);
-  const schema = config.command('schema').description('print the config JSON Schema');
+  const schema = config
+    .command('schema')
+    .description('print the config JSON Schema')
+    .addHelpText('after', helpText(['opsctl config schema > opsctl.schema.json'], [ExitCode.ok]));
   lazyAction(schema, async () => (await import('./schema.js')).schema);
 }

@@ -25,15 +25,62 @@ export function register(program: Program): void {
         ],
       ),
     );
-  const start = db.command('start').description('initialise (first time) and start the embedded PostgreSQL');
+  const start = db
+    .command('start')
+    .description('initialise (first time) and start the embedded PostgreSQL')
+    .addHelpText(
+      'after',
+      helpText(
+        [
+          'opsctl db start                     # prints the URL (password redacted) on stdout',
+          'opsctl db start --json',
+        ],
+        [
+          [ExitCode.ok, 'running (also when it already was)'],
+          [ExitCode.usage, 'refused under --env production, or a bad config'],
+          [ExitCode.failed, 'initdb or the server failed to start (its log lines are shown)'],
+          [ExitCode.locked, 'another `db start` or `db stop` held .opsctl/pg/start.lock for 3 minutes'],
+        ],
+      ),
+    );
   lazyAction(start, async () => (await import('./start.js')).start);
-  const stop = db.command('stop').description('stop the embedded PostgreSQL');
+  const stop = db
+    .command('stop')
+    .description('stop the embedded PostgreSQL')
+    .addHelpText(
+      'after',
+      helpText(
+        ['opsctl db stop', 'opsctl -C /srv/shop db stop --json'],
+        [
+          [ExitCode.ok, 'stopped (also when it was not running)'],
+          ExitCode.usage,
+          [ExitCode.failed, 'the server would not stop'],
+          ExitCode.locked,
+        ],
+      ),
+    );
   lazyAction(stop, async () => (await import('./stop.js')).stop);
-  const status = db.command('status').description('is the embedded PostgreSQL running, and where');
+  const status = db
+    .command('status')
+    .description('is the embedded PostgreSQL running, and where')
+    .addHelpText(
+      'after',
+      helpText(
+        ['opsctl db status', 'opsctl db status --json'],
+        [[ExitCode.ok, 'running or not: the answer is the output'], ExitCode.usage],
+      ),
+    );
   lazyAction(status, async () => (await import('./status.js')).status);
   const url = db
     .command('url')
     .description('print the database URL opsctl uses (password redacted unless --show-password)')
-    .option('--show-password', 'print the password too (for scripts; never logged)');
+    .option('--show-password', 'print the password too (for scripts; never logged)')
+    .addHelpText(
+      'after',
+      helpText(
+        ['opsctl db url', 'export DATABASE_URL=$(opsctl db url --show-password)'],
+        [ExitCode.ok, ExitCode.usage, [ExitCode.failed, 'no database configured and the embedded one never started']],
+      ),
+    );
   lazyAction(url, async () => (await import('./url.js')).url);
 }

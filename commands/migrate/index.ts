@@ -49,13 +49,38 @@ export function register(program: Program): void {
     .option('--to <name>', 'apply up to and including this migration')
     .addOption(new Option('--step <n>', 'apply the next n pending migrations').argParser(positiveInt))
     .option('--allow-drift', 'run even though applied migrations changed or disappeared')
-    .addOption(lockTimeout());
+    .addOption(lockTimeout())
+    .addHelpText(
+      'after',
+      helpText(
+        [
+          'opsctl migrate up --to 0004_add_invoices',
+          'opsctl migrate up --step 1 --dry-run',
+          'opsctl migrate up --json',
+        ],
+        EXIT_CODES,
+      ),
+    );
   lazyAction(up, async () => (await import('./up.js')).up);
 
   const status = migrate
     .command('status')
     .description('executed, pending, drifted and missing migrations')
-    .option('--exit-code', 'exit 1 when anything is pending, drifted or missing');
+    .option('--exit-code', 'exit 1 when anything is pending, drifted or missing')
+    .addHelpText(
+      'after',
+      helpText(
+        ['opsctl migrate status', 'opsctl migrate status --exit-code --json   # a CI gate'],
+        [
+          ExitCode.ok,
+          [ExitCode.findings, 'with --exit-code: anything pending, drifted or missing'],
+          [ExitCode.usage, 'usage or configuration error (no migrations folder, a bad database URL)'],
+          [ExitCode.unreachable, 'the database is unreachable or refused the login'],
+          [ExitCode.locked, 'a table lock held by another session past the session bound'],
+          ExitCode.interrupted,
+        ],
+      ),
+    );
   lazyAction(status, async () => (await import('./status.js')).status);
 
   const create = migrate
@@ -64,10 +89,23 @@ export function register(program: Program): void {
     .description("write a new migration from templates/, numbered in the folder's style")
     .option('--sql', 'a .sql file with -- up / -- down sections (default, or the style of the newest migration)')
     .option('--js', 'a JavaScript module exporting up and down')
-    .option('--ts', 'a TypeScript module exporting up and down');
+    .option('--ts', 'a TypeScript module exporting up and down')
+    .addHelpText(
+      'after',
+      helpText(
+        ['opsctl migrate create add_order_status', 'opsctl migrate create backfill_totals --js'],
+        [ExitCode.ok, [ExitCode.usage, 'a bad name, or no migrations folder'], ExitCode.interrupted],
+      ),
+    );
   lazyAction(create, async () => (await import('./create.js')).create);
 
-  const down = migrate.command('down').description('same as `opsctl rollback`');
+  const down = migrate
+    .command('down')
+    .description('same as `opsctl rollback`')
+    .addHelpText(
+      'after',
+      helpText(['opsctl migrate down --yes', 'opsctl migrate down --step 2 --dry-run'], EXIT_CODES),
+    );
   lazyAction(rollbackOptions(down), async () => (await import('./rollback.js')).rollback);
 
   const rollback = program

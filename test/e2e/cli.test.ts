@@ -215,6 +215,29 @@ describe('help', () => {
   });
 });
 
+describe('help of every command', () => {
+  it('each command, subcommands included, shows at least one example and its exit codes', async () => {
+    const { buildProgram } = await import('../../commands/index.js');
+    type Node = { name(): string; commands: readonly Node[] };
+    const leaves = (cmd: Node, path: string[]): string[][] =>
+      cmd.commands.length ? cmd.commands.flatMap((c) => leaves(c, [...path, c.name()])) : [path];
+    const paths = (buildProgram() as unknown as Node).commands.flatMap((c) => leaves(c, [c.name()]));
+    expect(paths.length).toBeGreaterThan(20);
+    const missing: string[] = [];
+    for (const path of paths) {
+      const res = await opsctl([...path, '--help']);
+      if (
+        res.exitCode !== 0 ||
+        !/^Examples:\n {2}\$ opsctl /m.test(res.stdout) ||
+        !/^Exit codes:\n {2}0 /m.test(res.stdout)
+      ) {
+        missing.push(path.join(' '));
+      }
+    }
+    expect(missing).toEqual([]);
+  }, 60_000);
+});
+
 describe('help of commands with hidden parts', () => {
   it('migrate --help shows the options of its default subcommand, up', async () => {
     const res = await opsctl(['migrate', '--help']);
