@@ -63,7 +63,8 @@ export async function run() {
     hung.stop();
   }
 
-  const env = { ...process.env, DATABASE_URL: PG_URL, REDIS_URL };
+  // the example backend's .env.example asks for ENCRYPTION_KEY (the demo generates one into .env; not needed here)
+  const env = { ...process.env, DATABASE_URL: PG_URL, REDIS_URL, ENCRYPTION_KEY: 'bench-key-not-a-secret' };
   const green = spawnSync(node, [BIN, '-C', SHOP, 'doctor', '--json'], { env, encoding: 'utf8' });
   if (green.status !== 0) {
     process.stderr.write(
