@@ -101,6 +101,19 @@ describe.each(testServers())('migrate: issue 9 defects ($label)', (server) => {
       expect(await db.applied()).toEqual([]);
     });
 
+    it('only the direction being run is checked: a COMMIT in the down part stops the rollback, not migrate', async () => {
+      app.write(
+        'migrations/0002_down_commit.sql',
+        '-- up\ncreate table kept (id int);\n-- down\ndrop table kept;\ncommit;\n',
+      );
+      expect((await run(['migrate'])).exitCode).toBe(0);
+      const res = await run(['rollback', '--yes']);
+      expect(res.exitCode).toBe(3);
+      expect(res.stderr).toContain('0002_down_commit.sql:5: commit inside a migration that runs in a transaction');
+      expect(await db.hasTable('kept')).toBe(true);
+      expect(await db.applied()).toEqual(['0001_first', '0002_down_commit']);
+    });
+
     it('savepoints, strings, comments and PL/pgSQL blocks are not transaction control', async () => {
       app.write(
         'migrations/0002_fine.sql',

@@ -50,8 +50,8 @@ export function verifyMigrationName(name: string): string {
   const slug = slugify(name);
   if (!slug)
     throw usageError(
-      `"${name}" is not a usable migration name.`,
-      'Use letters and digits, e.g. `opsctl migrate create add_order_status`.',
+      `"${name}" is not a usable migration name: it has no letters or digits.`,
+      'Use ASCII letters and digits (others become underscores), e.g. `opsctl migrate create add_order_status`.',
     );
   if (slug.length > MAX_NAME_LENGTH)
     throw usageError(

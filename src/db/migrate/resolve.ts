@@ -28,14 +28,18 @@ export interface PreparedMigration {
 
 /**
  * Load and check every migration of a plan before anything runs, so a module that fails to import, lacks `up`,
- * or (rolling back) a migration without a down part stops the run with nothing changed.
+ * SQL that would end its own transaction, or (rolling back) a migration without a down part stops the run with
+ * nothing changed.
  */
 export async function prepareMigrations(
   sources: MigrationSource[],
   direction: Direction,
 ): Promise<PreparedMigration[]> {
   const prepared: PreparedMigration[] = [];
-  for (const source of sources) prepared.push(await prepareMigration(source));
+  for (const source of sources) {
+    prepared.push(await prepareMigration(source));
+    if (source.kind === 'sql' && source.transaction !== false) verifyNoTransactionControl(source, direction);
+  }
   const withoutDown = direction === 'down' ? prepared.filter((p) => !p.down).map((p) => p.source.name) : [];
   if (withoutDown.length) throw noDownError(withoutDown);
   return prepared;
@@ -54,8 +58,9 @@ export async function prepareMigration(source: MigrationSource): Promise<Prepare
 }
 
 /**
- * umzug's view of a migration. The step opens the migration's transaction and leaves it open: umzug then calls
- * the storage's `logMigration`, which writes the state row in it and commits (see `stateTableStorage`).
+ * umzug's view of a migration. A plain SQL step sends `begin`, its SQL, its state row and `commit` as one query
+ * and marks itself logged; a module's step opens the migration's transaction and leaves it open, and umzug's
+ * call to the storage's `logMigration` writes the state row in it and commits (see `stateTableStorage`).
  */
 export function toRunnable(
   source: MigrationSource,
@@ -92,10 +97,6 @@ export function toRunnable(
 
 function prepareSql(source: MigrationSource): PreparedMigration {
   const transaction = source.transaction !== false;
-  if (transaction) {
-    verifyNoTransactionControl(source, source.up, source.path);
-    if (source.down) verifyNoTransactionControl(source, source.down, source.downPath ?? source.path);
-  }
   const run =
     (direction: Direction, part: SqlPart | undefined, file: string): StepFn =>
     async (session, begin) => {
@@ -120,8 +121,10 @@ function prepareSql(source: MigrationSource): PreparedMigration {
   };
 }
 
-/** A migration run in a transaction must not end or start one itself: refused before anything runs. */
-function verifyNoTransactionControl(source: MigrationSource, part: SqlPart | undefined, file: string): void {
+/** A SQL migration run in a transaction must not end or start one itself: refused before anything runs. */
+function verifyNoTransactionControl(source: MigrationSource, direction: Direction): void {
+  const part = direction === 'up' ? source.up : source.down;
+  const file = direction === 'up' ? source.path : (source.downPath ?? source.path);
   const control = part && findTransactionControl(part.sql);
   if (!control) return;
   throw new OpsError(
