@@ -114,6 +114,17 @@ describe.each(testServers())('migrate: issue 9 defects ($label)', (server) => {
       expect(await db.applied()).toEqual(['0001_first', '0002_down_commit']);
     });
 
+    it('a JS migration with transaction = false may commit', async () => {
+      app.write(
+        'migrations/0002_js_free.mjs',
+        "export const transaction = false;\nexport async function up({ context: { client } }) {\n  await client.query('begin');\n  await client.query('create table js_free (id int)');\n  await client.query('commit');\n}\n",
+      );
+      const res = await run(['migrate']);
+      expect(res.exitCode).toBe(0);
+      expect(await db.hasTable('js_free')).toBe(true);
+      expect(await db.applied()).toEqual(['0001_first', '0002_js_free']);
+    });
+
     it('savepoints, strings, comments and PL/pgSQL blocks are not transaction control', async () => {
       app.write(
         'migrations/0002_fine.sql',
@@ -165,6 +176,16 @@ describe.each(testServers())('migrate: issue 9 defects ($label)', (server) => {
     });
   });
 
+  it('a SQL migration sent in one query still records how long it took (measured by the server)', async () => {
+    app.write('migrations/0002_slow.sql', 'select pg_sleep(0.3);\n');
+    expect((await run(['migrate'])).exitCode).toBe(0);
+    const [row] = await db.query<{ duration_ms: number }>(
+      "select duration_ms from opsctl_migrations where name = '0002_slow'",
+    );
+    expect(row!.duration_ms).toBeGreaterThanOrEqual(300);
+    expect(row!.duration_ms).toBeLessThan(60_000);
+  });
+
   it('a file name with a space is refused for that reason (exit 2), not as unversioned', async () => {
     app.write('migrations/0002_add orders.sql', 'create table orders (id int);\n');
     const res = await run(['migrate']);
@@ -212,6 +233,7 @@ describe.each(testServers())('migrate: issue 9 defects ($label)', (server) => {
 
   describe('output of JS migrations', () => {
     const LOGGING = [
+      'console.log("loading the module");',
       'export async function up({ context: { client } }) {',
       '  console.log("connecting to", process.env.DATABASE_URL);',
       '  console.info("info line");',
@@ -229,7 +251,15 @@ describe.each(testServers())('migrate: issue 9 defects ($label)', (server) => {
       const res = await run(['migrate', '--json']);
       expect(res.exitCode).toBe(0);
       expect(JSON.parse(res.stdout)).toMatchObject({ ok: true, applied: ['0001_first', '0002_logs'] });
-      for (const line of ['connecting to', 'info line', 'warn line', 'error line', 'debug line', 'raw stdout write'])
+      for (const line of [
+        'loading the module',
+        'connecting to',
+        'info line',
+        'warn line',
+        'error line',
+        'debug line',
+        'raw stdout write',
+      ])
         expect(res.stderr).toContain(line);
       expect(await db.hasTable('logged')).toBe(true);
     });
