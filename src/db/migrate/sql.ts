@@ -58,11 +58,17 @@ export function splitStatements(sql: string): SqlPart[] {
   let start = 0;
   let i = 0;
   let atomicDepth = 0; // inside BEGIN ATOMIC ... END (CASE ... END nests there)
+  // lines counted on from the previous statement, not from the top each time (files can be large)
+  let counted = { offset: 0, line: 1 };
+  const lineOf = (offset: number) => {
+    counted = { offset, line: counted.line + lineAt(sql.slice(counted.offset, offset), offset) - 1 };
+    return counted.line;
+  };
   const push = (end: number) => {
     const chunk = sql.slice(start, end);
     if (stripComments(chunk).trim()) {
       const lead = chunk.length - chunk.trimStart().length;
-      out.push({ sql: chunk.trim(), line: lineAt(sql, start + lead) });
+      out.push({ sql: chunk.trim(), line: lineOf(start + lead) });
     }
     start = end + 1;
   };
@@ -72,12 +78,12 @@ export function splitStatements(sql: string): SqlPart[] {
     else if (c === '/' && sql[i + 1] === '*') i = indexOrEnd(sql, '*/', i + 2) + 1;
     else if (c === "'" || c === '"') i = closingQuote(sql, c, i, c === "'" && isEscapeString(sql, i));
     else if (c === '$') {
-      const tag = /^\$[A-Za-z_]*\$/.exec(sql.slice(i))?.[0];
+      const tag = matchAt(DOLLAR_TAG, sql, i);
       if (tag) i = indexOrEnd(sql, tag, i + tag.length) + tag.length - 1;
     } else if (/[A-Za-z_]/.test(c)) {
-      const word = /^[A-Za-z_][A-Za-z0-9_$]*/.exec(sql.slice(i))![0];
+      const word = matchAt(WORD, sql, i)!;
       const lower = word.toLowerCase();
-      if (lower === 'begin' && /^\s+atomic\b/i.test(sql.slice(i + word.length))) atomicDepth++;
+      if (lower === 'begin' && matchAt(ATOMIC, sql, i + word.length)) atomicDepth++;
       else if (atomicDepth && lower === 'case') atomicDepth++;
       else if (atomicDepth && lower === 'end') atomicDepth--;
       i += word.length - 1;
@@ -86,6 +92,16 @@ export function splitStatements(sql: string): SqlPart[] {
   }
   push(sql.length);
   return out;
+}
+
+// sticky: matched at an offset without slicing the text (migration files can be megabytes of seed data)
+const DOLLAR_TAG = /\$[A-Za-z_]*\$/y;
+const WORD = /[A-Za-z_][A-Za-z0-9_$]*/y;
+const ATOMIC = /\s+atomic\b/iy;
+
+function matchAt(pattern: RegExp, text: string, at: number): string | undefined {
+  pattern.lastIndex = at;
+  return pattern.exec(text)?.[0];
 }
 
 /** A quote opening `E'...'`, where a backslash escapes the next character. */
