@@ -1,6 +1,6 @@
 // migrate benchmarks, against a local PostgreSQL (OPSCTL_BENCH_PG_URL, default postgres@127.0.0.1:5432/test):
 // 1. 300 SQL migrations (each creates a table and inserts a row) applied to an empty database, one transaction per
-//    migration: opsctl vs `psql` running the same statements in one session (the floor; target <= 1.3x) and vs
+//    migration: opsctl vs `psql` running the same statements in one session (the floor; target <= 1.2x) and vs
 //    node-pg-migrate on the same migrations (--no-single-transaction, the same guarantee; target: opsctl faster);
 // 2. `opsctl migrate status` with 1,000 applied migrations: under 300 ms beyond `opsctl --version`.
 import { spawnSync } from 'node:child_process';
@@ -16,7 +16,7 @@ const PG_URL = process.env.OPSCTL_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const APPLY_COUNT = 300;
 const STATUS_COUNT = 1000;
-const APPLY_TARGET = 1.3;
+const APPLY_TARGET = 1.2;
 const STATUS_BUDGET_MS = 300;
 
 function psql(url, args) {

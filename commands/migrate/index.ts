@@ -85,7 +85,7 @@ export function register(program: Program): void {
 
   const create = migrate
     .command('create')
-    .argument('<name>', 'what the migration does, e.g. add_order_status')
+    .argument('<name>', 'what the migration does, e.g. add_order_status (letters and digits, at most 100)')
     .description("write a new migration from templates/, numbered in the folder's style")
     .option('--sql', 'a .sql file with -- up / -- down sections (default, or the style of the newest migration)')
     .option('--js', 'a JavaScript module exporting up and down')

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextVersion, slugify } from '../../src/db/migrate/create.js';
+import { MAX_NAME_LENGTH, nextVersion, slugify, verifyMigrationName } from '../../src/db/migrate/create.js';
 import { compareState, hasFindings, planDown, planUp, verifyNoDrift } from '../../src/db/migrate/plan.js';
 import type { MigrationSource } from '../../src/db/migrate/sources.js';
 import type { AppliedRow } from '../../src/db/migrate/state.js';
@@ -22,6 +22,13 @@ const row = (name: string, checksum = `sum-${name}`): AppliedRow => ({
 const sources = ['0001_a', '0002_b', '0003_c', '0004_d'].map((n) => source(n));
 
 describe('compareState', () => {
+  it('accepts the whole-file checksum an older opsctl stored for a single-file SQL migration (issue 9)', () => {
+    const upgraded = { ...source('0001_a', 'up-part'), legacyChecksum: 'whole-file' };
+    expect(compareState([upgraded], [row('0001_a', 'whole-file')]).drifted).toEqual([]);
+    expect(compareState([upgraded], [row('0001_a', 'up-part')]).drifted).toEqual([]);
+    expect(compareState([upgraded], [row('0001_a', 'something-else')]).drifted).toEqual(['0001_a']);
+  });
+
   it('sorts files and rows into executed, pending, drifted and missing', () => {
     const status = compareState(sources, [row('0001_a'), row('0002_b', 'old'), row('0000_gone')]);
     expect(status).toEqual({
@@ -109,5 +116,27 @@ describe('migrate create numbering', () => {
   it('slugifies names', () => {
     expect(slugify('Add order status!')).toBe('add_order_status');
     expect(slugify('  --  ')).toBe('');
+  });
+});
+
+describe('verifyMigrationName (issue 9)', () => {
+  it('returns the slug of a usable name, accents folded', () => {
+    expect(verifyMigrationName('Add order status!')).toBe('add_order_status');
+    expect(verifyMigrationName('añadir pedidos')).toBe('anadir_pedidos');
+    expect(verifyMigrationName('../../etc/passwd')).toBe('etc_passwd');
+    expect(verifyMigrationName('x'.repeat(MAX_NAME_LENGTH))).toBe('x'.repeat(MAX_NAME_LENGTH));
+  });
+  it('a name too long for a file name is a usage error saying the limit', () => {
+    expect(MAX_NAME_LENGTH).toBe(100);
+    expect(opsErrorOf(() => verifyMigrationName('x'.repeat(300)))).toEqual({
+      exitCode: 2,
+      message:
+        'The migration name is 300 characters long; it can be at most 100 characters (it becomes part of a file name).',
+    });
+    expect(opsErrorOf(() => verifyMigrationName('x'.repeat(MAX_NAME_LENGTH + 1))).exitCode).toBe(2);
+  });
+  it('a name with no letters or digits is a usage error', () => {
+    for (const bad of ['', '  --  ', '日本語', '\n\t'])
+      expect(opsErrorOf(() => verifyMigrationName(bad)).message).toContain('is not a usable migration name');
   });
 });

@@ -2,8 +2,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readMigrationSources } from '../../src/db/migrate/sources.js';
-import { describeSqlError, hasNoTransactionMarker, splitSections, splitStatements } from '../../src/db/migrate/sql.js';
+import { checksumOf, readMigrationSources } from '../../src/db/migrate/sources.js';
+import {
+  describeSqlError,
+  findTransactionControl,
+  hasNoTransactionMarker,
+  splitSections,
+  splitStatements,
+} from '../../src/db/migrate/sql.js';
 import { opsErrorOf } from '../helpers/errors.js';
 
 const dirs: string[] = [];
@@ -37,6 +43,40 @@ describe('no-transaction marker', () => {
   it('is a line of its own', () => {
     expect(hasNoTransactionMarker('-- opsctl:no-transaction\ncreate index concurrently i on t (a);')).toBe(true);
     expect(hasNoTransactionMarker('-- use "-- opsctl:no-transaction" to opt out\nselect 1;')).toBe(false);
+  });
+});
+
+describe('findTransactionControl (issue 9)', () => {
+  it.each([
+    ['commit;', 'commit'],
+    ['COMMIT WORK;', 'COMMIT WORK'],
+    ['commit and chain', 'commit and chain'],
+    ['end;', 'end'],
+    ['End Transaction;', 'End Transaction'],
+    ['rollback;', 'rollback'],
+    ['abort;', 'abort'],
+    ['begin;', 'begin'],
+    ['BEGIN ISOLATION LEVEL SERIALIZABLE;', 'BEGIN ISOLATION LEVEL SERIALIZABLE'],
+    ['start transaction;', 'start transaction'],
+    ["prepare transaction 'x';", "prepare transaction 'x'"],
+    ['/* c */ commit;', 'commit'],
+  ])('finds %s', (statement, found) => {
+    const sql = `create table a (id int);\n${statement}\ncreate table b (id int);`;
+    expect(findTransactionControl(sql)).toEqual({ sql: found, line: 2 });
+  });
+  it.each([
+    'savepoint s1; rollback to savepoint s1; release savepoint s1;',
+    'rollback to s1;',
+    "insert into t values ('commit;');",
+    '-- commit;\nselect 1;',
+    'do $$ begin perform 1; end $$;',
+    'create function f() returns void language plpgsql as $f$ begin commit; end; $f$;',
+    'select 1 as begin;',
+    'create table commit_log (id int);',
+    'create function g() returns int language sql begin atomic select 1; select case when true then 2 end; end;',
+    "select E'it\\'s; commit;';",
+  ])('does not take %s for transaction control', (sql) => {
+    expect(findTransactionControl(sql)).toBeUndefined();
   });
 });
 
@@ -75,6 +115,12 @@ describe('describeSqlError', () => {
       '0001_a.up.sql:1: duplicate key [23505] (detail: Key (id)=(1) already exists.)',
     );
   });
+  it('never says line 0: a part without a file line names the file only (issue 9)', () => {
+    const err = Object.assign(new Error('duplicate key'), { code: '23505' });
+    expect(describeSqlError(err, '/x/0001_a.up.sql', { sql: 'insert ...', line: 0 })).toBe(
+      '0001_a.up.sql: duplicate key [23505]',
+    );
+  });
 });
 
 describe('readMigrationSources', () => {
@@ -110,6 +156,34 @@ describe('readMigrationSources', () => {
     const c = readMigrationSources(folder({ '0001_a.up.sql': 'select 2;\n' }))[0]!;
     expect(a.checksum).toBe(b.checksum);
     expect(a.checksum).not.toBe(c.checksum);
+  });
+
+  it('a single file: editing the -- down part leaves the checksum alone; the old whole-file one is kept (issue 9)', () => {
+    const text = '-- up\ncreate table a (id int);\n-- down\ndrop table a;\n';
+    const a = readMigrationSources(folder({ '0001_a.sql': text }))[0]!;
+    const b = readMigrationSources(
+      folder({ '0001_a.sql': text.replace('drop table a;', 'drop table a cascade;') }),
+    )[0]!;
+    const c = readMigrationSources(folder({ '0001_a.sql': text.replace('(id int)', '(id bigint)') }))[0]!;
+    expect(a.checksum).toBe(b.checksum);
+    expect(a.checksum).not.toBe(c.checksum);
+    expect(a.checksum).toBe(checksumOf('create table a (id int);'));
+    expect(a.legacyChecksum).toBe(checksumOf(text));
+    // a file without sections is all up: one checksum, as before
+    const plain = readMigrationSources(folder({ '0001_a.sql': 'select 1;\n' }))[0]!;
+    expect(plain.checksum).toBe(checksumOf('select 1;\n'));
+    expect(plain.legacyChecksum).toBeUndefined();
+  });
+
+  it('refuses a file name with whitespace for that reason (exit 2), naming a fix (issue 9)', () => {
+    expect(opsErrorOf(() => readMigrationSources(folder({ '0001_add orders.sql': '' }), 'm'))).toEqual({
+      exitCode: 2,
+      message:
+        'm: "0001_add orders.sql": a migration file name cannot contain spaces (rename it to 0001_add_orders.sql).',
+    });
+    expect(opsErrorOf(() => readMigrationSources(folder({ '0001_tab\there.up.sql': '' }), 'm')).message).toContain(
+      'rename it to 0001_tab_here.up.sql',
+    );
   });
 
   it('rejects two migrations with the same version (exit 2)', () => {

@@ -28,13 +28,37 @@ function templatesDir(): string {
   });
 }
 
-/** `Add order status!` → `add_order_status` */
+/** `Add order status!` → `add_order_status` (accents folded: `añadir` → `anadir`) */
 export function slugify(name: string): string {
   return name
+    .normalize('NFD')
+    .replace(/\p{Mn}/gu, '')
     .trim()
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '_')
     .replace(/^_+|_+$/g, '');
+}
+
+/**
+ * The longest name `migrate create` accepts, after slugifying: with a 14-digit version and `.down.sql` the file
+ * name stays far below the 255 bytes file systems allow, and the name stays readable in status tables.
+ */
+export const MAX_NAME_LENGTH = 100;
+
+/** The slug of a usable migration name; a usage error (exit 2) for one that is empty or too long once slugified. */
+export function verifyMigrationName(name: string): string {
+  const slug = slugify(name);
+  if (!slug)
+    throw usageError(
+      `"${name}" is not a usable migration name: it has no letters or digits.`,
+      'Use ASCII letters and digits (others become underscores), e.g. `opsctl migrate create add_order_status`.',
+    );
+  if (slug.length > MAX_NAME_LENGTH)
+    throw usageError(
+      `The migration name is ${slug.length} characters long; it can be at most ${MAX_NAME_LENGTH} characters (it becomes part of a file name).`,
+      'Say what the migration does in a few words, e.g. `opsctl migrate create add_order_status`.',
+    );
+  return slug;
 }
 
 /** The next version in the folder's style: a timestamp like the existing ones, or the next zero-padded number. */
@@ -74,12 +98,7 @@ export function createMigration(options: {
   format?: CreateFormat;
   now?: Date;
 }): CreatedMigration {
-  const slug = slugify(options.name);
-  if (!slug)
-    throw usageError(
-      `"${options.name}" is not a usable migration name.`,
-      'Use letters and digits, e.g. `opsctl migrate create add_order_status`.',
-    );
+  const slug = verifyMigrationName(options.name);
   const found = findMigrationsFolder(options.root, options.configuredFolder);
   const dir = found?.dir ?? defaultNewFolder(options.root, options.configuredFolder);
   mkdirSync(dir, { recursive: true });

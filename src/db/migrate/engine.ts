@@ -19,7 +19,15 @@ import {
   readMigrationSources,
   verifyMigrationsFolder,
 } from './sources.js';
-import { ensureStateTable, readAppliedRows, type Session, stateTableStorage } from './state.js';
+import { ensureStateTable, readAppliedRows, type Session, stateTableStorage, upgradeLegacyChecksums } from './state.js';
+
+/**
+ * A plain SQL migration travels with its state row and `commit` in one query, so a runner killed mid-migration
+ * must not leave the server to finish and commit it: the server checks every 3 s that the client is still there
+ * and aborts the query when it is gone (PostgreSQL 14+; older servers lack the setting, which is then skipped).
+ */
+const CHECK_CLIENT_SQL = `do $$ begin perform set_config('client_connection_check_interval', '3000', false);
+  exception when others then null; end $$`;
 
 /** What opening a migrator needs: the app root and its resolved `database` config. */
 export interface MigratorOptions {
@@ -71,6 +79,7 @@ export async function openMigrator(options: MigratorOptions): Promise<Migrator> 
     await client.end().catch(() => {});
   };
   try {
+    await client.query(CHECK_CLIENT_SQL);
     release = await acquireMigrationLock(client, lockKeys(state.schema, state.table), {
       timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
       onWait: options.onLockWait,
@@ -80,7 +89,8 @@ export async function openMigrator(options: MigratorOptions): Promise<Migrator> 
       dryRunOpen = true;
     }
     await ensureStateTable(client, state);
-    const status = compareState(sources, await readAppliedRows(client, state));
+    const rows = await upgradeLegacyChecksums(client, state, sources, await readAppliedRows(client, state));
+    const status = compareState(sources, rows);
     const session: Session = { client, state, dryRun: Boolean(options.dryRun), notRun: [] };
     // loaded by the plan's checks; umzug runs the same modules
     const prepared = new Map<string, PreparedMigration>();

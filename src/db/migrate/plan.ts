@@ -25,9 +25,14 @@ export function compareState(sources: MigrationSource[], rows: AppliedRow[]): Mi
   return {
     executed: rows.map((r) => ({ name: r.name, appliedAt: r.appliedAt.toISOString() })),
     pending: sources.filter((s) => !applied.has(s.name)).map((s) => s.name),
-    drifted: rows.filter((r) => byName.has(r.name) && byName.get(r.name)!.checksum !== r.checksum).map((r) => r.name),
+    drifted: rows.filter((r) => byName.has(r.name) && !matchesChecksum(byName.get(r.name)!, r)).map((r) => r.name),
     missing: rows.filter((r) => !byName.has(r.name)).map((r) => r.name),
   };
+}
+
+/** The stored checksum is the file's, in the current format or the one an older opsctl wrote. */
+export function matchesChecksum(source: MigrationSource, row: AppliedRow): boolean {
+  return row.checksum === source.checksum || row.checksum === source.legacyChecksum;
 }
 
 /** True when status shows something an operator must act on (`--exit-code`, doctor). */

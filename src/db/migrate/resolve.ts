@@ -3,9 +3,11 @@ import { pathToFileURL } from 'node:url';
 import type pg from 'pg';
 import type { RunnableMigration } from 'umzug';
 import { ExitCode, errorMessage, OpsError } from '../../errors.js';
+import { withModuleOutputOnStderr } from './module-output.js';
+import { runSqlSection, withoutTransactionControl } from './run-sql.js';
 import type { MigrationSource } from './sources.js';
-import { describeSqlError, type SqlPart, splitStatements } from './sql.js';
-import type { Session } from './state.js';
+import { describeSqlError, findTransactionControl, type SqlPart } from './sql.js';
+import { type Session, stateRowStatement } from './state.js';
 
 export type Direction = 'up' | 'down';
 
@@ -26,14 +28,18 @@ export interface PreparedMigration {
 
 /**
  * Load and check every migration of a plan before anything runs, so a module that fails to import, lacks `up`,
- * or (rolling back) a migration without a down part stops the run with nothing changed.
+ * SQL that would end its own transaction, or (rolling back) a migration without a down part stops the run with
+ * nothing changed.
  */
 export async function prepareMigrations(
   sources: MigrationSource[],
   direction: Direction,
 ): Promise<PreparedMigration[]> {
   const prepared: PreparedMigration[] = [];
-  for (const source of sources) prepared.push(await prepareMigration(source));
+  for (const source of sources) {
+    prepared.push(await prepareMigration(source));
+    if (source.kind === 'sql' && source.transaction !== false) verifyNoTransactionControl(source, direction);
+  }
   const withoutDown = direction === 'down' ? prepared.filter((p) => !p.down).map((p) => p.source.name) : [];
   if (withoutDown.length) throw noDownError(withoutDown);
   return prepared;
@@ -52,8 +58,9 @@ export async function prepareMigration(source: MigrationSource): Promise<Prepare
 }
 
 /**
- * umzug's view of a migration. The step opens the migration's transaction and leaves it open: umzug then calls
- * the storage's `logMigration`, which writes the state row in it and commits (see `stateTableStorage`).
+ * umzug's view of a migration. A plain SQL step sends `begin`, its SQL, its state row and `commit` as one query
+ * and marks itself logged; a module's step opens the migration's transaction and leaves it open, and umzug's
+ * call to the storage's `logMigration` writes the state row in it and commits (see `stateTableStorage`).
  */
 export function toRunnable(
   source: MigrationSource,
@@ -91,47 +98,43 @@ export function toRunnable(
 function prepareSql(source: MigrationSource): PreparedMigration {
   const transaction = source.transaction !== false;
   const run =
-    (part: SqlPart | undefined, file: string): StepFn =>
+    (direction: Direction, part: SqlPart | undefined, file: string): StepFn =>
     async (session, begin) => {
-      // `begin` on a line of its own before the SQL: one round trip, and error positions still map to file lines
-      const sent = begin ? { sql: `begin;\n${part?.sql ?? ''}`, line: (part?.line ?? 1) - 1 } : part;
-      if (!sent) return;
+      const step = session.current;
+      // owning the transaction: the SQL, the state row and the commit in one query (one round trip)
+      const after =
+        begin && step ? `${stateRowStatement(session, direction, step.name, step.checksum)};\ncommit` : undefined;
+      const sql = part ?? { sql: '', line: 1 };
       try {
-        await runSql(session.client, sent, transaction);
+        await runSqlSection(session.client, sql, transaction, { begin, after });
+        if (after) step!.logged = true;
       } catch (err) {
-        throw failure(source, describeSqlError(err, file, currentPart(err, sent, transaction)), transaction, err);
+        const located = (err as { opsctlPart?: SqlPart }).opsctlPart;
+        throw failure(source, describeSqlError(err, file, located ?? sql), transaction, err);
       }
     };
   return {
     source,
     transaction,
-    up: run(source.up, source.path),
-    down: source.down ? run(source.down, source.downPath ?? source.path) : undefined,
+    up: run('up', source.up, source.path),
+    down: source.down ? run('down', source.down, source.downPath ?? source.path) : undefined,
   };
 }
 
-/**
- * A whole section goes to the server as one query (fast, and correct for any SQL). Outside a transaction each
- * statement is sent alone: PostgreSQL wraps a multi-statement query in an implicit transaction, which
- * CREATE INDEX CONCURRENTLY refuses.
- */
-async function runSql(client: pg.Client, part: SqlPart, transaction: boolean): Promise<void> {
-  if (transaction) {
-    await client.query(part.sql);
-    return;
-  }
-  for (const statement of splitStatements(part.sql)) {
-    try {
-      await client.query(statement.sql);
-    } catch (err) {
-      throw Object.assign(err as object, { opsctlPart: { sql: statement.sql, line: part.line + statement.line - 1 } });
-    }
-  }
-}
-
-function currentPart(err: unknown, part: SqlPart, transaction: boolean): SqlPart {
-  const statement = (err as { opsctlPart?: SqlPart }).opsctlPart;
-  return !transaction && statement ? statement : part;
+/** A SQL migration run in a transaction must not end or start one itself: refused before anything runs. */
+function verifyNoTransactionControl(source: MigrationSource, direction: Direction): void {
+  const part = direction === 'up' ? source.up : source.down;
+  const file = direction === 'up' ? source.path : (source.downPath ?? source.path);
+  const control = part && findTransactionControl(part.sql);
+  if (!control) return;
+  throw new OpsError(
+    'MIGRATION_INVALID',
+    `${basename(file)}:${part.line + control.line - 1}: ${control.sql} inside a migration that runs in a transaction: it would commit part of ${source.name} without its state row.`,
+    {
+      hint: 'Remove it (opsctl commits each migration together with its state row), or put `-- opsctl:no-transaction` on a line of its own to run the file statement by statement outside a transaction. Nothing was applied.',
+      exitCode: ExitCode.failed,
+    },
+  );
 }
 
 async function prepareModule(source: MigrationSource): Promise<PreparedMigration> {
@@ -140,8 +143,9 @@ async function prepareModule(source: MigrationSource): Promise<PreparedMigration
     (fn: MigrationFn): StepFn =>
     async (session, begin) => {
       if (begin) await session.client.query('begin');
+      const client = mod.transaction ? withoutTransactionControl(session.client) : session.client;
       try {
-        await fn({ name: source.name, path: source.path, context: { client: session.client } });
+        await withModuleOutputOnStderr(() => fn({ name: source.name, path: source.path, context: { client } }));
       } catch (err) {
         throw failure(source, `${basename(source.path)}: ${describeModuleError(err)}`, mod.transaction, err);
       }
@@ -155,9 +159,12 @@ type Exports = { up?: unknown; down?: unknown; transaction?: unknown; default?: 
 async function loadModule(path: string): Promise<{ up: MigrationFn; down?: MigrationFn; transaction: boolean }> {
   let mod: Exports;
   try {
-    mod = /\.[mc]?ts$/.test(path)
-      ? ((await (await import('tsx/esm/api')).tsImport(pathToFileURL(path).href, import.meta.url)) as Exports)
-      : ((await import(pathToFileURL(path).href)) as Exports);
+    // top-level code of the module runs here: its output is kept off stdout too
+    mod = await withModuleOutputOnStderr(async () =>
+      /\.[mc]?ts$/.test(path)
+        ? ((await (await import('tsx/esm/api')).tsImport(pathToFileURL(path).href, import.meta.url)) as Exports)
+        : ((await import(pathToFileURL(path).href)) as Exports),
+    );
   } catch (err) {
     throw new OpsError('MIGRATION_LOAD', `${basename(path)} could not be loaded: ${errorMessage(err)}`, {
       hint: 'Fix the module so it can be imported (run it with `node` to see the full error); nothing was applied.',

@@ -78,6 +78,11 @@ export interface MigrationSource {
   downPath?: string;
   /** sha256 of the up part as it is on disk now (line endings normalised); compared with the state table. */
   checksum: string;
+  /**
+   * Single-file SQL with sections only: the whole-file sha256 that opsctl stored before the checksum covered the
+   * up part alone. A state row holding it is not drift; `migrate` rewrites it to `checksum`.
+   */
+  legacyChecksum?: string;
   /** SQL only: the parts to run. `down` is absent when the migration has none. */
   up?: SqlPart;
   down?: SqlPart;
@@ -87,7 +92,8 @@ export interface MigrationSource {
 
 const MODULE_EXT = /\.(js|cjs|mjs|ts|mts|cts)$/;
 const SQL_EXT = /(\.up|\.down)?\.sql$/;
-const VERSIONED = /^(\d+)_[^\s]+$/;
+const VERSIONED = /^(\d+)_\S+$/;
+const WHITESPACE = /\s/;
 
 interface FileEntry {
   file: string;
@@ -126,6 +132,7 @@ export function readMigrationSources(dir: string, label = dir): MigrationSource[
   for (const file of readdirSync(dir).sort()) {
     const entry = classify(file);
     if (!entry) continue;
+    verifyNoWhitespace(file, label);
     if (!VERSIONED.test(entry.base)) {
       unversioned.push(file);
       continue;
@@ -144,6 +151,19 @@ export function readMigrationSources(dir: string, label = dir): MigrationSource[
   return sources;
 }
 
+/**
+ * A name is typed in `--to` and printed one per line and in status columns, so it is one word. Refused with that
+ * reason rather than read as unversioned (README, "`opsctl migrate`...").
+ */
+function verifyNoWhitespace(file: string, label: string): void {
+  if (!WHITESPACE.test(file)) return;
+  const renamed = file.trim().replace(/\s+/g, '_');
+  throw usageError(
+    `${label}: "${file}": a migration file name cannot contain spaces (rename it to ${renamed}).`,
+    'Names are typed as one word (--to) and listed one per line; `opsctl migrate create` writes them with underscores.',
+  );
+}
+
 function toSource(dir: string, label: string, name: string, entries: FileEntry[]): MigrationSource {
   const version = VERSIONED.exec(name)![1]!;
   const roles = entries
@@ -160,12 +180,17 @@ function toSource(dir: string, label: string, name: string, entries: FileEntry[]
     case 'single': {
       const text = read(dir, byRole('single'));
       const sections = splitSections(text);
+      // only the up part counts (README, "`opsctl migrate`..."): editing the down part or a comment before the
+      // sections is not drift
+      const checksum = checksumOf(sections.up.sql);
+      const whole = checksumOf(text);
       return {
         name,
         version,
         kind: 'sql',
         path: join(dir, byRole('single')),
-        checksum: checksumOf(text),
+        checksum,
+        ...(whole !== checksum ? { legacyChecksum: whole } : {}),
         ...sections,
         transaction: !hasNoTransactionMarker(text),
       };

@@ -48,19 +48,27 @@ export function splitSections(text: string): SqlSections {
 }
 
 /**
- * Split SQL into statements on top-level semicolons, respecting quotes, dollar quotes and comments.
- * Needed only for no-transaction files: PostgreSQL runs a multi-statement query string in one implicit
- * transaction, which CREATE INDEX CONCURRENTLY refuses.
+ * Split SQL into statements on top-level semicolons, respecting quotes (E'' with backslash escapes), dollar quotes,
+ * comments and SQL-standard function bodies (`BEGIN ATOMIC ... END`). Used for no-transaction files (PostgreSQL
+ * runs a multi-statement query string in one implicit transaction, which CREATE INDEX CONCURRENTLY refuses), to
+ * find transaction control, and to place an error the server gave no position for on its statement.
  */
 export function splitStatements(sql: string): SqlPart[] {
   const out: SqlPart[] = [];
   let start = 0;
   let i = 0;
+  let atomicDepth = 0; // inside BEGIN ATOMIC ... END (CASE ... END nests there)
+  // lines counted on from the previous statement, not from the top each time (files can be large)
+  let counted = { offset: 0, line: 1 };
+  const lineOf = (offset: number) => {
+    counted = { offset, line: counted.line + lineAt(sql.slice(counted.offset, offset), offset) - 1 };
+    return counted.line;
+  };
   const push = (end: number) => {
     const chunk = sql.slice(start, end);
     if (stripComments(chunk).trim()) {
       const lead = chunk.length - chunk.trimStart().length;
-      out.push({ sql: chunk.trim(), line: lineAt(sql, start + lead) });
+      out.push({ sql: chunk.trim(), line: lineOf(start + lead) });
     }
     start = end + 1;
   };
@@ -68,15 +76,67 @@ export function splitStatements(sql: string): SqlPart[] {
     const c = sql[i]!;
     if (c === '-' && sql[i + 1] === '-') i = indexOrEnd(sql, '\n', i);
     else if (c === '/' && sql[i + 1] === '*') i = indexOrEnd(sql, '*/', i + 2) + 1;
-    else if (c === "'" || c === '"') i = closingQuote(sql, c, i);
+    else if (c === "'" || c === '"') i = closingQuote(sql, c, i, c === "'" && isEscapeString(sql, i));
     else if (c === '$') {
-      const tag = /^\$[A-Za-z_]*\$/.exec(sql.slice(i))?.[0];
+      const tag = matchAt(DOLLAR_TAG, sql, i);
       if (tag) i = indexOrEnd(sql, tag, i + tag.length) + tag.length - 1;
-    } else if (c === ';') push(i);
+    } else if (/[A-Za-z_]/.test(c)) {
+      const word = matchAt(WORD, sql, i)!;
+      const lower = word.toLowerCase();
+      if (lower === 'begin' && matchAt(ATOMIC, sql, i + word.length)) atomicDepth++;
+      else if (atomicDepth && lower === 'case') atomicDepth++;
+      else if (atomicDepth && lower === 'end') atomicDepth--;
+      i += word.length - 1;
+    } else if (c === ';' && !atomicDepth) push(i);
     i++;
   }
   push(sql.length);
   return out;
+}
+
+// sticky: matched at an offset without slicing the text (migration files can be megabytes of seed data)
+const DOLLAR_TAG = /\$[A-Za-z_]*\$/y;
+const WORD = /[A-Za-z_][A-Za-z0-9_$]*/y;
+const ATOMIC = /\s+atomic\b/iy;
+
+function matchAt(pattern: RegExp, text: string, at: number): string | undefined {
+  pattern.lastIndex = at;
+  return pattern.exec(text)?.[0];
+}
+
+/** A quote opening `E'...'`, where a backslash escapes the next character. */
+function isEscapeString(sql: string, quoteAt: number): boolean {
+  return /[eE]/.test(sql[quoteAt - 1] ?? '') && !/[A-Za-z0-9_$]/.test(sql[quoteAt - 2] ?? '');
+}
+
+const TRANSACTION_CONTROL = /^(commit|end|rollback|abort|begin|start\s+transaction|prepare\s+transaction)\b/i;
+const SAVEPOINT_ROLLBACK = /^rollback(\s+(work|transaction))?\s+to\b/i;
+
+/**
+ * The first statement that ends or starts a transaction (COMMIT, END, ROLLBACK, ABORT, BEGIN, START TRANSACTION,
+ * PREPARE TRANSACTION), with its line in `sql`; savepoints are fine. In a migration that runs in a transaction
+ * such a statement would commit part of it without its state row (README, "`opsctl migrate`...").
+ */
+export function findTransactionControl(sql: string): SqlPart | undefined {
+  for (const statement of splitStatements(sql)) {
+    const lead = leadingCommentLength(statement.sql);
+    const text = statement.sql.slice(lead).trim();
+    if (TRANSACTION_CONTROL.test(text) && !SAVEPOINT_ROLLBACK.test(text)) {
+      return { sql: text.split('\n')[0]!.trim(), line: statement.line + lineAt(statement.sql, lead) - 1 };
+    }
+  }
+  return undefined;
+}
+
+/** Length of the comments and whitespace a statement starts with. */
+function leadingCommentLength(sql: string): number {
+  let i = 0;
+  for (;;) {
+    while (i < sql.length && /\s/.test(sql[i]!)) i++;
+    if (sql.startsWith('--', i)) i = indexOrEnd(sql, '\n', i);
+    else if (sql.startsWith('/*', i)) i = indexOrEnd(sql, '*/', i + 2) + 2;
+    else return Math.min(i, sql.length);
+  }
 }
 
 function indexOrEnd(text: string, needle: string, from: number): number {
@@ -84,10 +144,11 @@ function indexOrEnd(text: string, needle: string, from: number): number {
   return at < 0 ? text.length : at;
 }
 
-function closingQuote(text: string, quote: string, from: number): number {
+function closingQuote(text: string, quote: string, from: number, backslashEscapes = false): number {
   let i = from + 1;
   while (i < text.length) {
-    if (text[i] === quote) {
+    if (backslashEscapes && text[i] === '\\') i += 2;
+    else if (text[i] === quote) {
       if (text[i + 1] === quote) i += 2;
       else return i;
     } else i++;
@@ -124,6 +185,8 @@ interface DatabaseErrorLike {
 /**
  * Describe a database error raised while running `part` of `file`: `file:line:column: message`, with the
  * server's detail and hint. The position PostgreSQL reports is an offset into the query; mapped back into the file.
+ * Without a position, the line is the part's (the failing statement's, when the caller knows it); a part with no
+ * line in the file (0) names the file alone.
  */
 export function describeSqlError(err: unknown, file: string, part: SqlPart | undefined): string {
   const e = err as DatabaseErrorLike;
@@ -132,7 +195,7 @@ export function describeSqlError(err: unknown, file: string, part: SqlPart | und
   if (part && Number.isInteger(position) && position > 0) {
     const offset = position - 1;
     where += `:${part.line + lineAt(part.sql, offset) - 1}:${columnAt(part.sql, offset)}`;
-  } else if (part) {
+  } else if (part && part.line > 0) {
     where += `:${part.line}`;
   }
   const extras = [

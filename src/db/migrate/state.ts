@@ -70,6 +70,32 @@ export async function readAppliedRows(client: pg.Client, state: StateTable): Pro
   return rows.map((r) => ({ name: r.name, checksum: r.checksum, appliedAt: r.applied_at, durationMs: r.duration_ms }));
 }
 
+/**
+ * Rewrite state rows that hold the whole-file checksum an older opsctl stored for a single-file SQL migration to
+ * the up-part checksum, so editing the down part later is not drift. Only rows matching the file as it is now
+ * are rewritten (a drifted one stays drifted). Returns the rows as they are after the rewrite. Under the lock.
+ */
+export async function upgradeLegacyChecksums(
+  client: pg.Client,
+  state: StateTable,
+  sources: Array<{ name: string; checksum: string; legacyChecksum?: string }>,
+  rows: AppliedRow[],
+): Promise<AppliedRow[]> {
+  const byName = new Map(sources.map((s) => [s.name, s]));
+  const stale = rows.filter(
+    (r) => r.checksum !== byName.get(r.name)?.checksum && r.checksum === byName.get(r.name)?.legacyChecksum,
+  );
+  if (!stale.length) return rows;
+  await client.query(
+    `update ${qualified(state)} t set checksum = u.checksum
+       from unnest($1::text[], $2::text[], $3::text[]) as u(name, legacy, checksum)
+      where t.name = u.name and t.checksum = u.legacy`,
+    [stale.map((r) => r.name), stale.map((r) => r.checksum), stale.map((r) => byName.get(r.name)!.checksum)],
+  );
+  const upgraded = new Set(stale.map((r) => r.name));
+  return rows.map((r) => (upgraded.has(r.name) ? { ...r, checksum: byName.get(r.name)!.checksum } : r));
+}
+
 /** The step being run: what the storage needs to write its state row and end the transaction. */
 interface CurrentStep {
   name: string;
@@ -77,6 +103,8 @@ interface CurrentStep {
   startedAt: number;
   /** True when the step opened its own transaction, which the storage commits after writing the row. */
   transaction: boolean;
+  /** The step already wrote (or deleted) the state row and committed, in the same query as its SQL. */
+  logged?: boolean;
 }
 
 /**
@@ -95,9 +123,10 @@ export interface Session {
 }
 
 /**
- * umzug's storage over the state table. umzug calls a migration's `up` and then `logMigration`; the step left
- * its transaction open, so the row is written through the same client inside it and the storage commits: the
- * migration and its state row commit together or not at all (README, "Commands").
+ * umzug's storage over the state table. umzug calls a migration's `up` and then `logMigration`. A plain SQL step
+ * sends its state row and `commit` in the same query as its SQL (one round trip) and marks the step `logged`;
+ * any other step left its transaction open, so the row is written through the same client inside it and the
+ * storage commits. Either way the migration and its state row commit together or not at all (README, "Commands").
  */
 export function stateTableStorage(): UmzugStorage<Session> {
   return {
@@ -108,23 +137,41 @@ export function stateTableStorage(): UmzugStorage<Session> {
       const step = context.current!;
       const durationMs = Math.round(performance.now() - step.startedAt);
       await finish(context, async (commit) => {
-        const insert = `insert into ${qualified(context.state)} (name, checksum, duration_ms)`;
-        const { client } = context;
         // with the commit: the row and the commit in one round trip, so a simple query with escaped literals
         if (commit)
-          await client.query(`${insert} values (${literals(client, name, step.checksum)}, ${durationMs}); commit`);
-        else await client.query(`${insert} values ($1, $2, $3)`, [name, step.checksum, durationMs]);
+          await context.client.query(`${stateRowStatement(context, 'up', name, step.checksum, durationMs)}; commit`);
+        else
+          await context.client.query(
+            `insert into ${qualified(context.state)} (name, checksum, duration_ms) values ($1, $2, $3)`,
+            [name, step.checksum, durationMs],
+          );
       });
     },
     async unlogMigration({ name, context }) {
       await finish(context, async (commit) => {
-        const del = `delete from ${qualified(context.state)} where name =`;
-        const { client } = context;
-        if (commit) await client.query(`${del} ${client.escapeLiteral(name)}; commit`);
-        else await client.query(`${del} $1`, [name]);
+        if (commit) await context.client.query(`${stateRowStatement(context, 'down', name)}; commit`);
+        else await context.client.query(`delete from ${qualified(context.state)} where name = $1`, [name]);
       });
     },
   };
+}
+
+/**
+ * The statement that records (up) or removes (down) a migration's state row, with its values as escaped literals
+ * so it can travel in a simple query with other statements. Without `durationMs` the server measures it: the
+ * time since its transaction began (the migration's `begin`).
+ */
+export function stateRowStatement(
+  session: Session,
+  direction: 'up' | 'down',
+  name: string,
+  checksum = '',
+  durationMs?: number,
+): string {
+  const { client, state } = session;
+  if (direction === 'down') return `delete from ${qualified(state)} where name = ${client.escapeLiteral(name)}`;
+  const duration = durationMs ?? '(extract(epoch from clock_timestamp() - now()) * 1000)::integer';
+  return `insert into ${qualified(state)} (name, checksum, duration_ms) values (${literals(client, name, checksum)}, ${duration})`;
 }
 
 function literals(client: pg.Client, ...values: string[]): string {
@@ -133,6 +180,10 @@ function literals(client: pg.Client, ...values: string[]): string {
 
 /** Write the state row and (when the step opened a transaction) commit; on failure roll back so neither remains. */
 async function finish(session: Session, write: (commit: boolean) => Promise<void>): Promise<void> {
+  if (session.current?.logged) {
+    session.current = undefined;
+    return;
+  }
   const owned = session.current?.transaction === true;
   try {
     await write(owned);
