@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type pg from 'pg';
 import type { RunnableMigration } from 'umzug';
-import { ExitCode, errorMessage, OpsError } from '../../errors.js';
+import { ExitCode, errorMessage, isOpsError, OpsError } from '../../errors.js';
 import { withModuleOutputOnStderr } from './module-output.js';
 import { runSqlSection, withoutTransactionControl } from './run-sql.js';
 import type { MigrationSource } from './sources.js';
@@ -202,10 +202,21 @@ function describeModuleError(err: unknown): string {
 }
 
 function failure(source: MigrationSource, what: string, transaction: boolean, cause: unknown): OpsError {
+  const undone = transaction
+    ? `It was rolled back, so nothing of ${source.name} is applied`
+    : 'It ran outside a transaction (no-transaction): statements before the failing one stay applied';
+  // a bound of the session (a lock held past --lock-timeout: exit 5; a statement limit: exit 4) keeps its code
+  if (isOpsError(cause) && (cause.code === 'DB_LOCK_TIMEOUT' || cause.code === 'DB_STATEMENT_TIMEOUT')) {
+    return new OpsError(cause.code, `Migration ${source.name} failed: ${cause.message}`, {
+      hint: `${undone}. ${cause.hint ?? ''}`.trim(),
+      exitCode: cause.exitCode,
+      cause,
+    });
+  }
   return new OpsError('MIGRATION_FAILED', `Migration ${source.name} failed: ${what}`, {
     hint: transaction
-      ? `It was rolled back, so nothing of ${source.name} is applied; fix it and run again.`
-      : `It ran outside a transaction (no-transaction): statements before the failing one stay applied. Check the database, make it safe to re-run, then run again.`,
+      ? `${undone}; fix it and run again.`
+      : `${undone}. Check the database, make it safe to re-run, then run again.`,
     exitCode: ExitCode.failed,
     cause,
   });

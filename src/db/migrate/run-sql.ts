@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { watchQuery } from './session.js';
 import { findTransactionControl, type SqlPart, splitStatements } from './sql.js';
 
 // Hand-written over pg's own Query: pg reports no statement count for a failed multi-statement query, which an
@@ -18,12 +19,14 @@ class CountingQuery extends (pg.Query as unknown as new (
 
 /** Send `sql` as one simple query (one round trip); a failure carries how many of its statements completed first. */
 function simpleQuery(client: pg.Client, sql: string): Promise<void> {
-  return new Promise((resolve, reject) => {
+  const pending = new Promise<void>((resolve, reject) => {
     const query: CountingQuery = new CountingQuery(sql, (err) =>
       err ? reject(Object.assign(err, { completedStatements: query.completed })) : resolve(),
     );
     client.query(query as unknown as pg.Submittable);
   });
+  // a submittable bypasses the session's query wrapper: watch it here, so a lock wait names its holder
+  return watchQuery(client, pending);
 }
 
 /** What surrounds a section when it is sent: `begin` before it, the state row and `commit` after it. */

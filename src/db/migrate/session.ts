@@ -62,6 +62,12 @@ export function explainBounds(client: pg.Client, connectSide: () => Promise<pg.C
   Object.assign(client, { query: explained });
 }
 
+/** Watch one query sent by other means than `client.query(text)` (a submittable): see `explainBounds`. */
+export function watchQuery<T>(client: pg.Client, pending: Promise<T>): Promise<T> {
+  const watch = watches.get(client);
+  return watch ? watched(client, watch, pending) : pending;
+}
+
 async function watched<T>(client: pg.Client, watch: Watch, pending: Promise<T>): Promise<T> {
   const started = performance.now();
   let lookup: Promise<Blocker | undefined> | undefined;
