@@ -4,11 +4,13 @@ import { isUrlLike, maskUrl, maskUrlsInText, readUrlSecrets } from './url-secret
 /**
  * Secret redaction (README, "Output"). Every string that leaves opsctl (stdout, stderr, JSON, log files it writes,
  * child-process output it relays) passes through `redact`. Secrets are learned from URLs with passwords, env vars
- * with secret-looking names, and the values of `.env` files; each is masked as a whole token.
+ * with secret-looking names, and secret-looking values from `.env` files; each is masked as a whole token.
  */
 // `_PWD` (DB_PWD) but not the shell's PWD and OLDPWD, which hold the current folder
 const SECRET_NAME = /PASS|SECRET|TOKEN|KEY|CREDENTIAL|_PWD$/i;
 const MIN_SECRET_LENGTH = 4; // shorter values would redact ordinary words and digits
+// a value under a plain name (LOG_LEVEL, PORT) counts only when it looks generated: this long, letters and digits
+const MIN_UNNAMED_LENGTH = 8;
 export const MASK = '****';
 
 const secrets = new Set<string>();
@@ -43,22 +45,20 @@ export function addSecretsFromEnv(env: Record<string, string | undefined>): void
 }
 
 /**
- * Learn a `.env` value (README, "Output"): every value is a secret, masked as a whole token, except settings that
- * cannot hold one: a name that says what it is (NODE_ENV, LOG_LEVEL, PORT, *_HOST, *_PORT, *_DIR...), a boolean or a
- * short number, and a URL (only its password and secret parameters are learned).
+ * Learn a `.env` value (README, "Output"): a secret when its name looks secret, or the value looks generated (at
+ * least 8 characters, letters and digits, not a host name, path or version). Masking every value would garble
+ * opsctl's own output: `DB_USER=postgres` masked the id of doctor's `postgres` check.
  */
 export function addEnvValue(name: string, value: string): void {
   addUrlPassword(value);
-  if (isSecretName(name) || !isPlainSetting(name, value)) addSecret(value);
+  if (isSecretName(name) || looksGenerated(value)) addSecret(value);
 }
 
-// names whose values are settings, never credentials: masking them would make opsctl's own output unreadable
-const PLAIN_NAME =
-  /^(NODE_ENV|LOG_LEVEL|PORT|HOST|HOSTNAME|TZ|LANG|DEBUG|NODE_VERSION)$|_(HOST|PORT|DIR|PATH|LEVEL|ENV)$/i;
-const PLAIN_VALUE = /^(true|false|yes|no|on|off|\d{1,5})$/i;
-
-function isPlainSetting(name: string, value: string): boolean {
-  return PLAIN_NAME.test(name) || PLAIN_VALUE.test(value) || isUrlLike(value);
+function looksGenerated(value: string): boolean {
+  if (value.length < MIN_UNNAMED_LENGTH || /\s/.test(value) || isUrlLike(value)) return false;
+  if (!/[a-z]/i.test(value) || !/\d/.test(value)) return false;
+  const hostOrPath = /^(?:[\w-]+(?:\.[\w-]+)+(?::\d+)?|[./~].*|v?\d[\w.+-]*)$/i;
+  return !hostOrPath.test(value);
 }
 
 /** Learn the password and the secret query parameters (`?password=`, `&token=`) of a URL. */

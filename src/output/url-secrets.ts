@@ -18,6 +18,8 @@ const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 const SCHEME_INSIDE = /[a-z][a-z0-9+.-]*:\/\//i;
 // user:password@host without a scheme; the user has no `/`, `:` or `@`, and nothing has white space
 const SCHEMELESS = /^[\w.~%+-]+:\S*@/;
+// host[:port][/path]?query without a scheme or userinfo (`127.0.0.1:5432/shop?password=...`): its query can hold secrets
+const SCHEMELESS_QUERY = /^(?:\[[0-9a-f:.]+\]|[\w.~%-]+)(?::\d+)?(?:\/[^\s?#@]*)?\?\S*$/i;
 // a host (name, IPv4 or [IPv6]) and optional port right after the `@` that ends the userinfo
 const HOST_AFTER_AT = /^@(?:\[[0-9a-f:.]+\]|[\w.~%-]+)(?::\d*)?(?=$|[/?#,;"')\]}>\s])/i;
 const HOST_PORT = /^(?:\[[0-9a-f:.]+\]|[\w.~%-]+)(?::\d+)?$/i;
@@ -28,7 +30,7 @@ const SECRET_PARAM = /pass|pwd|token|secret|(?:^|[_-])key$|apikey|credential/i;
  * space: `https://x.example failed: see user@host` is a sentence, not a URL.
  */
 export function isUrlLike(text: string): boolean {
-  if (!SCHEME.test(text) && !SCHEMELESS.test(text)) return false;
+  if (!SCHEME.test(text) && !SCHEMELESS.test(text) && !SCHEMELESS_QUERY.test(text)) return false;
   const parts = splitUrl(text);
   return parts !== undefined && !/\s/.test(parts.head) && !/\s/.test(parts.tail);
 }
@@ -42,7 +44,10 @@ function splitUrl(url: string): UrlParts | undefined {
   const scheme = SCHEME.exec(url)?.[0] ?? '';
   const rest = url.slice(scheme.length);
   const at = userinfoEnd(rest);
-  if (at < 0) return scheme || SCHEMELESS.test(url) ? { head: url.slice(0, scheme.length), tail: rest } : undefined;
+  if (at < 0) {
+    const plain = scheme || SCHEMELESS.test(url) || SCHEMELESS_QUERY.test(url);
+    return plain ? { head: url.slice(0, scheme.length), tail: rest } : undefined;
+  }
   const userinfo = rest.slice(0, at);
   const colon = userinfo.indexOf(':');
   if (!scheme && (colon <= 0 || /[/@]/.test(userinfo.slice(0, colon)))) return undefined;

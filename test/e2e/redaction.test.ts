@@ -45,6 +45,16 @@ const URLS: Array<{ url: string; password: string; shown: string }> = [
     password: 'no-scheme-Pass-77',
     shown: 'app:****@db.internal:5432/shop',
   },
+  {
+    url: '127.0.0.1:5432/shop?password=no-scheme-qs-77',
+    password: 'no-scheme-qs-77',
+    shown: '127.0.0.1:5432/shop?password=****',
+  },
+  {
+    url: 'db.internal/shop?sslmode=require&password=no-scheme-qs-78',
+    password: 'no-scheme-qs-78',
+    shown: 'db.internal/shop?sslmode=require&password=****',
+  },
 ];
 
 /** The password, and each piece of it between unusual characters: none may appear anywhere. */
@@ -114,5 +124,17 @@ describe('.env values', () => {
     expect(res.exitCode, res.stderr).toBe(0);
     const env = JSON.parse(res.stdout).packages[0].env;
     expect(env).toEqual({ NOTE: 'information about true-ish settings on port 30001', SESSION: '****' });
+  });
+});
+
+describe('.env values that are also words opsctl prints', () => {
+  it("DB_USER=postgres leaves the id of doctor's postgres check readable", async () => {
+    const dir = mkdtempSync(join(app, 'ids-'));
+    writeFileSync(join(dir, '.env'), 'DB_USER=postgres\nDB_NAME=shop_db\n');
+    const res = await opsctl(['doctor', '--only', 'postgres', '--json'], {
+      cwd: dir,
+      env: { DATABASE_URL: undefined },
+    });
+    expect(JSON.parse(res.stdout).checks.map((c: { id: string }) => c.id)).toEqual(['postgres']);
   });
 });
