@@ -9,6 +9,11 @@ const HELP_CACHE = new URL('../help.txt', import.meta.url);
  * commander (start-up stays close to bare Node); everything else loads the program (index.ts).
  */
 export async function main(argv: string[]): Promise<number> {
+  // `opsctl logs | head -1`: once the reader is gone there is nobody to tell; stop quietly, as cat does
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(ExitCode.ok);
+    throw error;
+  });
   // decided before any command module (and chalk, listr2) loads: both read the environment once, at import
   if (argv.includes('--no-color') || process.env.NO_COLOR) {
     process.env.NO_COLOR = '1';

@@ -3,7 +3,7 @@ import { ExitCode } from '../../src/errors.js';
 import type { Program } from '../shared/global-options.js';
 import { type ExitCodeList, helpText } from '../shared/help.js';
 import { lazyAction } from '../shared/lazy.js';
-import { duration, lineCount } from '../shared/parse-options.js';
+import { duration, grepPattern, lineCount } from '../shared/parse-options.js';
 
 const EXIT_CODES: ExitCodeList = [
   [ExitCode.ok, 'success; also a no-op (already running, scaling to the current count)'],
@@ -62,7 +62,9 @@ export function register(program: Program): void {
     .description("show the packages' recent log lines (redacted, JSON lines pretty-printed); --follow keeps streaming")
     .addOption(new Option('--lines <n>', 'how many lines').default(50).argParser(lineCount))
     .addOption(new Option('--since <duration>', 'only lines this recent (30m, 24h, 2d)').argParser(duration))
-    .option('--grep <text>', 'only lines containing this text, or matching /regex/')
+    .addOption(
+      new Option('--grep <text>', 'only lines containing this text, or matching /regex/').argParser(grepPattern),
+    )
     .option('--follow', 'keep printing new lines until Ctrl-C')
     .addHelpText(
       'after',

@@ -34,3 +34,16 @@ export function duration(value: string): number {
   if (ms === undefined) throw new InvalidArgumentError(`expected a duration such as 30m, 24h or 2d, got "${value}".`);
   return ms;
 }
+
+/** `--grep`: plain text, or `/regex/flags`; a regex that does not compile is a usage error, not a crash. */
+export function grepPattern(value: string): string {
+  const regex = /^\/(.+)\/([a-z]*)$/.exec(value);
+  if (regex) {
+    try {
+      new RegExp(regex[1]!, regex[2]!.replace('g', ''));
+    } catch (err) {
+      throw new InvalidArgumentError(`"${value}" is not a valid regular expression (${(err as Error).message}).`);
+    }
+  }
+  return value;
+}

@@ -215,6 +215,48 @@ describe('help', () => {
   });
 });
 
+describe('bad input that used to crash', () => {
+  it('a --grep regex that does not compile is a usage error (exit 2), not a bug', async () => {
+    const res = await opsctl(['logs', '--grep', '/[/', '--json']);
+    expect(res.exitCode).toBe(2);
+    expect(JSON.parse(res.stdout)).toMatchObject({ ok: false, error: { code: 'USAGE' } });
+    expect(res.stdout).toContain('not a valid regular expression');
+  });
+
+  it('a reader that goes away (`opsctl ... | head -1`) ends the run quietly: no EPIPE stack', async () => {
+    const { spawn } = await import('node:child_process');
+    const { BIN } = await import('../helpers/cli.js');
+    const { mkdirSync, mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    // an app whose PM2 log holds many lines: `logs` writes them one by one, long after the reader has gone
+    const app = mkdtempSync(join(tmpdir(), 'opsctl-epipe-'));
+    mkdirSync(join(app, 'backend'));
+    writeFileSync(
+      join(app, 'backend', 'package.json'),
+      JSON.stringify({ name: 'backend', scripts: { start: 'node x.js' } }),
+    );
+    mkdirSync(join(app, '.opsctl', 'pm2', 'logs'), { recursive: true });
+    const lines = Array.from({ length: 20_000 }, (_, i) => `2026-11-29T10:00:00: line ${i} ${'x'.repeat(80)}`);
+    writeFileSync(join(app, '.opsctl', 'pm2', 'logs', 'backend-out.log'), `${lines.join('\n')}\n`);
+    const child = spawn(process.execPath, [BIN, '-C', app, 'logs', 'backend', '--lines', '20000'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.on('exit', () => rmSync(app, { recursive: true, force: true }));
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    // read the first chunk, then close the pipe as `head -1` does
+    await new Promise((done) => child.stdout.once('data', done));
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+    expect(stderr).not.toContain('EPIPE');
+    expect(hasStackTrace(stderr)).toBe(false);
+    expect(code).toBe(0);
+  });
+});
+
 describe('help of every command', () => {
   it('each command, subcommands included, shows at least one example and its exit codes', async () => {
     const { buildProgram } = await import('../../commands/index.js');
