@@ -16,7 +16,9 @@ export const redisCheck: Check = {
         message: 'no Redis configured (set redis.url in the config or REDIS_URL to check it)',
       };
     }
-    const { parseRedisTarget, probeRedis } = await import('../redis/probe.js');
+    const { parseRedisTarget, probeRedis, readRedisUrlProblem } = await import('../redis/probe.js');
+    const problem = readRedisUrlProblem(url);
+    if (problem) return { status: 'fail', ...problem };
     const target = parseRedisTarget(url);
     if (!target) {
       return {

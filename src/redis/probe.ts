@@ -21,6 +21,21 @@ export type RedisProbeResult =
 const DEFAULT_PORT = 6379;
 const DISCONNECT_TIMEOUT_MS = 100;
 
+/**
+ * A Redis URL whose password holds an unencoded `/`, `#` or `?`: a URL parser ends the host part there, and part of
+ * the password would be read (and reported) as the host name. Found before parsing; never quotes the URL.
+ */
+export function readRedisUrlProblem(url: string): { message: string; hint: string } | undefined {
+  const rest = url.replace(/^rediss?:\/\//i, '');
+  const at = rest.lastIndexOf('@');
+  const early = [...new Set(rest.slice(0, Math.max(0, at)).match(/[#?/]/g) ?? [])];
+  if (!early.length) return undefined;
+  return {
+    message: `the password in the Redis URL contains ${early.map((c) => `"${c}"`).join(' and ')}, which ends the host part of a URL early`,
+    hint: 'Percent-encode it in the URL: # as %23, ? as %3F, / as %2F (encodeURIComponent does it).',
+  };
+}
+
 export function parseRedisTarget(url: string): RedisTarget | undefined {
   let parsed: URL;
   try {

@@ -62,6 +62,16 @@ describe('redis check without a server', () => {
     await vi.waitFor(() => expect(hung.openSockets()).toBe(0), { timeout: 1000 });
   });
 
+  it.each(['Xk9@LeakPart1/Q2', 'Xk9@LeakPart2#Q2', 'Xk9?LeakPart3@Q2'])(
+    'a password %j with an unencoded / # or ? is a URL problem, never a host named after part of it',
+    async (password) => {
+      const report = await check(`redis://:${password}@127.0.0.1:6379`);
+      expect(report.status).toBe('fail');
+      expect(report.message).toMatch(/percent-encode|contains/i);
+      for (const piece of password.split(/[@/#?]/)) expect(JSON.stringify(report)).not.toContain(piece);
+    },
+  );
+
   it('DNS failure', async () => {
     const report = await check('redis://no-such-host.invalid:6379');
     expect(report.message).toMatch(/cannot resolve host "no-such-host.invalid"/);
