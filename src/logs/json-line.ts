@@ -1,11 +1,10 @@
 import { type CrashEvent, STACK_LINES } from './crash-event.js';
-import { cleanFrame, isFrameLine, parseErrorHeader, type SourceLayout, topFrame } from './stack.js';
+import { cleanFrame, hasCrashMark, isFrameLine, parseErrorHeader, type SourceLayout, topFrame } from './stack.js';
 
 const ERROR_LEVELS = new Set(['error', 'fatal', 'crit', 'critical', 'alert', 'emerg', 'emergency']);
 const FATAL_LEVELS = new Set(['fatal', 'crit', 'critical', 'alert', 'emerg', 'emergency']);
 const PINO_ERROR = 50;
 const PINO_FATAL = 60;
-const CRASH_WORDS = /uncaught|unhandled/i;
 
 type Json = Record<string, unknown>;
 
@@ -25,7 +24,8 @@ export function parseJsonObject(line: string): Json | undefined {
  * A structured log line at error level or above:
  * `{"level":50,"time":…,"err":{"type":"TypeError","message":"…","stack":"TypeError: …\n    at …"},"msg":"…"}`.
  * It is a crash at fatal level (what pino.final and winston's exception handler write for an uncaught exception)
- * or when its message says uncaught / unhandled; otherwise the app handled and logged it.
+ * or when its message names the event (`uncaughtException`, "unhandled rejection", winston's exception handler);
+ * otherwise the app handled and logged it, whatever its message says ("uncaught error in handler, returned 500").
  */
 export function parseJsonLogLine(line: string, layout: SourceLayout): CrashEvent | undefined {
   const obj = parseJsonObject(line);
@@ -39,7 +39,7 @@ export function parseJsonLogLine(line: string, layout: SourceLayout): CrashEvent
   const message = (str(err?.message) ?? header?.message ?? str(obj.msg) ?? str(obj.message) ?? '').split('\n')[0]!;
   const said = [obj.msg, obj.message, err?.message].filter((v) => typeof v === 'string').join(' ');
   return {
-    kind: isFatal(obj) || CRASH_WORDS.test(said) ? 'crash' : 'logged',
+    kind: isFatal(obj) || hasCrashMark(said) ? 'crash' : 'logged',
     type,
     message,
     frame: topFrame(frames, layout),

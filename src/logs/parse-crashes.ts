@@ -1,11 +1,25 @@
 import { type CrashEvent, STACK_LINES } from './crash-event.js';
 import { parseJsonLogLine } from './json-line.js';
 import { type LogLine, splitStamp } from './pm2-stamp.js';
-import { cleanFrame, isFrameLine, lineTimestamp, parseErrorHeader, type SourceLayout, topFrame } from './stack.js';
+import {
+  cleanFrame,
+  hasCrashMark,
+  isFrameLine,
+  lineTimestamp,
+  parseErrorHeader,
+  type SourceLayout,
+  topFrame,
+} from './stack.js';
 
 const CARET = /^\s*\^+\s*$/;
 const NODE_TRAILER = /^Node\.js v\d+\.\d+\.\d+\s*$/;
-const CRASH_WORDS = /uncaught|unhandled/i;
+/** Node's "Uncaught TypeError: …" (the REPL, the inspector): the word right before the error, capitalised. */
+const NODE_UNCAUGHT = /(?:^|\s)Uncaught\s*$/;
+/** PM2's cluster-mode handler writes the reason on the next line: a stack, or a non-Error as text. */
+const PM2_REJECTION =
+  /^You have triggered an unhandledRejection, you may have forgotten to catch a Promise rejection:\s*$/;
+/** An Error's message may span lines (`query failed:` / `SELECT …`): at most this many before its frames. */
+const MESSAGE_LINES = 10;
 const OLD_REJECTION = /\[UnhandledPromiseRejection: (.*?)\]/;
 const REJECTION_REASON = /The promise rejected with the reason (.*?)\.?$/;
 /** An error printed inside another's properties (`[cause]: Error: …`) belongs to that error. */
@@ -31,10 +45,13 @@ export interface ParseOptions extends SourceLayout {
  * Find errors in log text; `kind: 'crash'` for uncaught exceptions and unhandled rejections:
  * - Node's own crash printout (`file:line`, source, caret, blank, `TypeError: …`, frames, `Node.js v20…`),
  *   including thrown non-Errors and `[UnhandledPromiseRejection: …]`;
- * - errors with a stack that a logger or PM2 marks as uncaught / unhandled;
+ * - errors with a stack that a logger or PM2 marks as an uncaught exception / unhandled rejection (the event's name,
+ *   not the word "uncaught" or "unhandled" alone), and PM2's "You have triggered an unhandledRejection" with a
+ *   non-Error reason;
+ * - an Error's message of several lines (`Error: query failed:` / `SELECT …` / frames) is read as one;
  * - in a PM2 log written with `time: true`, a stack PM2's cluster-mode handler wrote unstamped, and a stack
  *   printed within seconds before PM2 saw the app exit with a non-zero code (fork mode);
- * - JSON log lines at fatal level or saying uncaught / unhandled.
+ * - JSON log lines at fatal level or naming the event.
  * Errors logged with a stack but without such a sign, and JSON lines at error level, are `logged`.
  */
 export function parseCrashes(text: string, options: ParseOptions): CrashEvent[] {
@@ -62,23 +79,36 @@ export function parseCrashes(text: string, options: ParseOptions): CrashEvent[] 
       sinceTrailer++;
       continue;
     }
+    if (PM2_REJECTION.test(line)) {
+      const reason = lines[i + 1]?.text.trim();
+      if (reason && !parseErrorHeader(reason)) {
+        push(events, rejection(reason, [], timeAt(lines, i), options));
+        sinceTrailer++;
+        i++;
+      }
+      continue;
+    }
     const header = parseErrorHeader(line);
-    if (!header || !isFrameLine(lines[i + 1]?.text) || NESTED.test(header.prefix)) continue;
-    let end = i + 1;
+    if (!header || NESTED.test(header.prefix)) continue;
+    const first = messageEnd(lines, i);
+    if (!isFrameLine(lines[first]?.text)) continue;
+    let end = first;
     while (isFrameLine(lines[end]?.text)) end++;
-    const frames = lines.slice(i + 1, end).map((l) => l.text);
+    const frames = lines.slice(first, end).map((l) => l.text);
+    const more = lines.slice(i + 1, first).map((l) => l.text.trim());
+    const message = [header.message, ...more].join(' ');
     const at = timeAt(lines, i);
     const crash = isCrash(lines, i, end, header.prefix) || (stamped && !stamp && !header.prefix.trim());
     if (crash && header.type === 'UnhandledPromiseRejection') {
-      push(events, rejection(header.message, frames, at, options));
+      push(events, rejection(message, frames, at, options));
     } else {
       const event: CrashEvent = {
         kind: crash ? 'crash' : 'logged',
         type: header.type,
-        message: header.message,
+        message,
         frame: topFrame(frames, options),
         stack: [
-          line.slice(header.prefix.length).trim(),
+          [line.slice(header.prefix.length).trim(), ...more].join(' '),
           ...frames.slice(0, STACK_LINES).map((f) => cleanFrame(f, options)),
         ],
         timestamp: at,
@@ -100,16 +130,32 @@ export function parseCrashes(text: string, options: ParseOptions): CrashEvent[] 
 }
 
 /**
+ * Where an error's frames start: after its header, and after the further lines of a message that spans lines,
+ * written like the header (stamped or not), none of them blank, another error, a caret or a log line of its own.
+ */
+function messageEnd(lines: LogLine[], header: number): number {
+  const stamped = lines[header]!.stamp !== undefined;
+  let k = header + 1;
+  while (k < Math.min(lines.length, header + 1 + MESSAGE_LINES)) {
+    const { text, stamp } = lines[k]!;
+    if (isFrameLine(text) || !text.trim() || (stamp !== undefined) !== stamped) break;
+    if (parseErrorHeader(text) || CARET.test(text) || lineTimestamp(text) || text.trim().startsWith('{')) break;
+    k++;
+  }
+  return isFrameLine(lines[k]?.text) ? k : header + 1;
+}
+
+/**
  * Node marks its own crash printout with a caret above (caret, blank, header) and a version trailer below;
- * loggers (and PM2: "You have triggered an unhandledRejection") say "uncaught" / "unhandled" on the header line
- * or on the line just before it.
+ * loggers and PM2 ("You have triggered an unhandledRejection") name the event on the header line or on the line
+ * just before it (README, "The `logs` check").
  */
 function isCrash(lines: LogLine[], header: number, stackEnd: number, prefix: string): boolean {
-  if (CRASH_WORDS.test(prefix)) return true;
+  if (hasCrashMark(prefix) || NODE_UNCAUGHT.test(prefix)) return true;
   const previous = lines.slice(Math.max(0, header - 3), header).map((l) => l.text);
   if (previous.some((l) => CARET.test(l))) return true;
   const before = previous.filter((l) => l.trim()).at(-1);
-  if (before && !isFrameLine(before) && CRASH_WORDS.test(before)) return true;
+  if (before && !isFrameLine(before) && hasCrashMark(before)) return true;
   // an error's own properties (`{ code: 'E_X' }`, `[cause]: …` with its frames) may sit between the frames and
   // the trailer; another error's header ends the search
   for (let k = stackEnd; k < Math.min(lines.length, stackEnd + CONTEXT_LINES); k++) {

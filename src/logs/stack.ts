@@ -6,6 +6,18 @@ const ERROR_HEADER =
 // a last frame may end in " {" when Node prints the error's own properties after the stack
 const FRAME = /^\s*at (?:async )?(?:.*? \()?(.+?):(\d+):\d+\)?(?: \{)?\s*$/;
 
+/**
+ * What is written for an error that nobody caught: the names of the two process events, as Node, PM2 and handlers
+ * on them write them (`uncaughtException`, "You have triggered an unhandledRejection", "Unhandled rejection:",
+ * "uncaught exception"). Not "unhandled" or "uncaught" alone: "unhandled status 503" is a handled error.
+ */
+const CRASH_MARK = /\b(?:uncaught[ _-]?exception|unhandled[ _-]?(?:promise[ _-]?)?rejection)s?\b/i;
+
+/** A log line names an uncaught exception or an unhandled rejection. */
+export function hasCrashMark(text: string): boolean {
+  return CRASH_MARK.test(text);
+}
+
 /** One line is the first line of an error's printout (its type and message), when it matches. */
 export function parseErrorHeader(line: string): { type: string; message: string; prefix: string } | undefined {
   const match = ERROR_HEADER.exec(line);

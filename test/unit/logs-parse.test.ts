@@ -91,6 +91,38 @@ describe('parseCrashes on logger output', () => {
     ]);
   });
 
+  it('takes the event names and Node\'s "Uncaught", not the words alone, for a crash', () => {
+    const text = [
+      'Uncaught TypeError: x is not a function',
+      '    at run (/srv/shop/a.js:1:1)',
+      '{"level":"error","message":"uncaughtException: boom","stack":"Error: boom\\n    at go (/srv/shop/b.js:2:2)"}',
+      '{"level":50,"msg":"unhandled input, skipped","err":{"type":"Error","message":"bad","stack":"Error: bad"}}',
+      '2026-11-26T03:10:05.004Z ERROR uncaught error in job 7, retried',
+      'Error: flaky',
+      '    at job (/srv/shop/c.js:3:3)',
+    ].join('\n');
+    expect(parseCrashes(text, { root: ROOT }).map((e) => `${e.kind} ${e.message}`)).toEqual([
+      'crash x is not a function',
+      'crash boom',
+      'logged bad',
+      'logged flaky',
+    ]);
+  });
+
+  it('reads a message of several lines up to its frames, but not across a log line of its own', () => {
+    const text = [
+      'Error: query failed:',
+      'SELECT * FROM orders',
+      '    at q (/srv/shop/db.js:4:4)',
+      'Error: handled',
+      '2026-11-26T03:10:05.004Z INFO next request',
+      '    at r (/srv/shop/db.js:5:5)',
+    ].join('\n');
+    expect(parseCrashes(text, { root: ROOT }).map((e) => `${e.message} @ ${e.frame}`)).toEqual([
+      'query failed: SELECT * FROM orders @ db.js:4',
+    ]);
+  });
+
   it('finds no crash in a clean log, and counts a printed stack as a logged error', () => {
     const text = 'GET /health 200\nError: handled\n    at x (/srv/shop/a.js:1:1)\nGET /orders 200\n';
     expect(parseCrashes(text, { root: ROOT })).toEqual([

@@ -24,6 +24,7 @@ const SYNC = "TypeError: Cannot read properties of undefined (reading 'id') @ ba
 const REJECT = 'Error: connect ECONNREFUSED 127.0.0.1:6379 @ backend/async-reject.js:4';
 const CAUSE = 'Error: could not load order 42 @ backend/cause.js:5';
 const ESM = 'RangeError: invalid page size: -1 @ backend/esm-throw.mjs:4';
+const MULTILINE = 'Error: query failed: SELECT * FROM orders WHERE id = 7 @ backend/multiline-error.js:4';
 const HANDLER = "SyntaxError: Expected property name or '}' in JSON at position 1 @ backend/handler-present.js:7";
 
 describe('uncaught exceptions under PM2, each found once and located in the source tree', () => {
@@ -42,6 +43,15 @@ describe('uncaught exceptions under PM2, each found once and located in the sour
     ['fork-npm', 'cause', CAUSE],
     ['fork-npm', 'esm-throw', ESM],
     ['fork-npm', 'handler-present', HANDLER], // the app's handler says "uncaught exception"
+    ['cluster', 'multiline-error', MULTILINE], // a message of several lines before the frames
+    ['fork', 'multiline-error', MULTILINE],
+    ['fork-npm', 'multiline-error', MULTILINE],
+    ['cluster', 'reject-string', 'UnhandledPromiseRejection: just a string rejection @ undefined'],
+    [
+      'fork-npm',
+      'reject-string',
+      'UnhandledPromiseRejection: a promise rejected with "just a string rejection" @ node:internal/process/promises:389',
+    ],
   ])('%s mode, %s', (mode, app, expected) => {
     expect(crashes(mode, app)).toEqual([expected]);
   });
@@ -83,6 +93,20 @@ describe('errors the app caught and logged under PM2 are not crashes', () => {
       'logged TypeError @ backend/handled.js:3',
     ]);
   });
+
+  it.each(['cluster', 'fork', 'fork-npm'])(
+    '%s mode: "unhandled" / "uncaught" in a handled error\'s log line',
+    (mode) => {
+      // "WARN …: unhandled status 503" then a stack, "ERROR Unhandled error in route …: TypeError …" then
+      // "INFO still serving", a pino err at level 50 with msg "uncaught error in request handler, returned 500"
+      const events = parse(mode, 'handled-words');
+      expect(events.map((e) => `${e.kind} ${e.type} @ ${e.frame}`)).toEqual([
+        'logged Error @ backend/handled-words.js:4',
+        'logged TypeError @ backend/handled-words.js:8',
+        'logged TypeError @ backend/handled-words.js:8',
+      ]);
+    },
+  );
 
   it('a bare stack in a PM2 log without PM2 stamps elsewhere is not taken for PM2 crash output', () => {
     const text = read('cluster', 'handled-error.log').replace(/^\S+: /gm, '');
