@@ -1,11 +1,19 @@
 /**
- * PM2 with `time: true` (opsctl's ecosystem template) prefixes what an app writes with `YYYY-MM-DDTHH:mm:ss: `,
- * in the machine's local time: in fork mode every line, in cluster mode the first line of each write. Its own
- * crash handler in cluster mode writes the stack straight to the file, unstamped.
+ * PM2 prefixes what an app writes with `<log_date_format>: `: in fork mode every line, in cluster mode the first
+ * line of each write; its own crash handler in cluster mode writes the stack straight to the file, unstamped.
+ * opsctl's ecosystem template has it write `YYYY-MM-DDTHH:mm:ss.SSSZ` (`2026-11-29T14:08:53.123+09:00`), so the
+ * stamp says its zone; `time: true` (older opsctl, a user's own PM2 setup) writes `YYYY-MM-DDTHH:mm:ss`, without
+ * one, in the zone of whichever process formatted it: read as this machine's local time (README, "The `logs` check").
  */
-const PM2_STAMP = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}): /;
-/** `2026-11-29T14:08:53: PM2 log: App [backend:0] exited with code [1] via signal [SIGINT]` in `pm2.log`. */
-const PM2_EXIT = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}): PM2 log: App \[(.+):\d+\] exited with code \[(\d+)\]/;
+const STAMP_TIME = String.raw`(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?)(Z|[+-]\d{2}:?\d{2})?`;
+const PM2_STAMP = new RegExp(`^${STAMP_TIME}: `);
+/** `2026-11-29T14:08:53.123+09:00: PM2 log: App [backend:0] exited with code [1] via signal [SIGINT]` in `pm2.log`. */
+const PM2_EXIT = new RegExp(String.raw`^${STAMP_TIME}: PM2 log: App \[(.+):\d+\] exited with code \[(\d+)\]`);
+
+/** The instant a stamp names: with its offset when it has one (`+0900` read as `+09:00`), else local time. */
+function stampTime(time: string, zone: string | undefined): Date {
+  return new Date(`${time}${zone ? zone.replace(/^([+-]\d{2})(\d{2})$/, '$1:$2') : ''}`);
+}
 
 /** A log line without PM2's stamp, and the stamp's time. */
 export interface LogLine {
@@ -21,7 +29,7 @@ export function hasStamp(text: string): boolean {
 export function splitStamp(line: string): LogLine {
   const match = PM2_STAMP.exec(line);
   if (!match) return { text: line };
-  return { text: line.slice(match[0].length), stamp: new Date(match[1]!) };
+  return { text: line.slice(match[0].length), stamp: stampTime(match[1]!, match[2]) };
 }
 
 /** When PM2 saw each app exit with a non-zero code, from the daemon's `pm2.log`. */
@@ -29,10 +37,10 @@ export function readFailedExits(pm2Log: string): Map<string, Date[]> {
   const exits = new Map<string, Date[]>();
   for (const line of pm2Log.split('\n')) {
     const match = PM2_EXIT.exec(line);
-    if (!match || match[3] === '0') continue;
-    const list = exits.get(match[2]!) ?? [];
-    list.push(new Date(match[1]!));
-    exits.set(match[2]!, list);
+    if (!match || match[4] === '0') continue;
+    const list = exits.get(match[3]!) ?? [];
+    list.push(stampTime(match[1]!, match[2]));
+    exits.set(match[3]!, list);
   }
   return exits;
 }

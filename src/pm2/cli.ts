@@ -8,6 +8,8 @@ import { type Pm2Instance, parseAppEnv, parseJlist } from './processes.js';
 
 const PM2_TIMEOUT_MS = 60_000; // a reload waits for every instance to listen (PM2's listen_timeout each)
 const PM2_QUERY_TIMEOUT_MS = 15_000; // jlist/ping answer in well under a second; a hung daemon must not hang us
+/** The stamp of the daemon's own `pm2.log` (read from the daemon that this starts): with its UTC offset, like the apps'. */
+const PM2_LOG_DATE_FORMAT = 'YYYY-MM-DDTHH:mm:ss.SSSZ';
 
 export interface Pm2Snapshot {
   instances: Pm2Instance[];
@@ -40,7 +42,7 @@ export function createPm2(runner: Runner, home: string, cwd: string): Pm2 {
     runner.run(process.execPath, [bin, ...args], {
       cwd,
       timeoutMs,
-      env: { ...env, PM2_HOME: home, FORCE_COLOR: '0', NO_COLOR: '1' },
+      env: { ...env, PM2_HOME: home, PM2_LOG_DATE_FORMAT, FORCE_COLOR: '0', NO_COLOR: '1' },
     });
   const verify = (res: RunResult, what: string) => {
     if (res.exitCode === 0 && !res.timedOut) return res;

@@ -39,7 +39,8 @@ export function readLogTail(files: string[], n: number, offsets?: number[]): str
       lines.push({ at, text: redact(line) });
     }
   });
-  // PM2 (`time: true`) stamps each write: merge stdout and stderr by it (a stable sort keeps each file's order)
+  // PM2 stamps each write (`log_date_format`, one zone per app): merge stdout and stderr by it (a stable sort keeps
+  // each file's order)
   return lines
     .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
     .slice(-n)
@@ -73,7 +74,7 @@ export interface AppLogQuery {
 }
 
 /**
- * The entries of the apps' PM2 logs, redacted, merged by time (PM2's stamps, `time: true`), filtered by the query;
+ * The entries of the apps' PM2 logs, redacted, merged by time (PM2's stamps), filtered by the query;
  * `cursor` is where each file ends now, to read only what comes next (`--follow`).
  */
 export function readAppLogs(
