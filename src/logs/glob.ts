@@ -2,13 +2,20 @@ import { isAbsolute } from 'node:path';
 
 /** Never searched by `**`: dependency and VCS trees hold no app logs and are large. */
 const SKIPPED = ['**/node_modules/**', '**/.git/**'];
+/** Nor the kernel's virtual trees, for an absolute glob that walks from `/` (a typo for a glob under /var/log). */
+const SKIPPED_ABSOLUTE = ['/proc/**', '/sys/**', '/dev/**', '/run/**', ...SKIPPED];
 
 /**
  * Files matching a glob relative to `root` (an absolute glob is taken as it is): `*`, `?`, `**`, `{a,b}` and
  * `[...]`; dotfiles only when the pattern names the dot; symlinked files are followed. `ignore` holds globs to
- * leave out (the config's `!` patterns). Returns absolute paths, sorted.
+ * leave out (the config's `!` patterns); `signal` stops the walk. Returns absolute paths, sorted.
  */
-export async function expandGlob(root: string, pattern: string, ignore: string[] = []): Promise<string[]> {
+export async function expandGlob(
+  root: string,
+  pattern: string,
+  ignore: string[] = [],
+  signal?: AbortSignal,
+): Promise<string[]> {
   // loaded on first use: only doctor's logs check globs
   const { glob } = await import('tinyglobby');
   const files = await glob(pattern.replace(/\\/g, '/'), {
@@ -17,7 +24,10 @@ export async function expandGlob(root: string, pattern: string, ignore: string[]
     onlyFiles: true,
     followSymbolicLinks: true,
     expandDirectories: false,
-    ignore: isAbsolute(pattern) ? ignore : [...SKIPPED, ...ignore],
+    ignore: [...(isAbsolute(pattern) ? SKIPPED_ABSOLUTE : SKIPPED), ...ignore],
+    // a glob over a huge tree stops with the check's time limit (README, "`opsctl doctor`": --timeout)
+    signal,
   });
+  signal?.throwIfAborted();
   return files.sort();
 }

@@ -70,7 +70,8 @@ export async function scanLogs(sources: LogSource[], options: ScanOptions): Prom
   const unmatched: string[] = [];
   const matched: string[] = [];
   for (const source of sources) {
-    const files = (await expandGlob(source.base, source.pattern, source.ignore)).filter(
+    signal?.throwIfAborted();
+    const files = (await expandGlob(source.base, source.pattern, source.ignore, signal)).filter(
       (f) => !/\.(gz|zip|bz2|xz)$/.test(f) && (!source.apps || source.apps.includes(pm2AppOf(basename(f))?.app ?? '')),
     );
     if (!files.length && !source.optional) unmatched.push(source.pattern);

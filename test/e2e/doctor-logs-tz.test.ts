@@ -1,11 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/net/free-port.js';
-import { pm2Bin } from '../../src/pm2/cli.js';
 import { opsctl } from '../helpers/cli.js';
+import { killPm2 } from '../helpers/pm2-kill.js';
 
 /**
  * PM2's stamps read the same in any time zone (issue 9): PM2 runs in UTC (as under CI or systemd), the operator's
@@ -67,13 +66,7 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  if (existsSync(join(home(), 'pm2.pid'))) {
-    execFileSync(process.execPath, [pm2Bin(), 'kill'], {
-      env: { ...process.env, PM2_HOME: home() },
-      stdio: 'ignore',
-      timeout: 30_000,
-    });
-  }
+  killPm2(home());
   rmSync(app, { recursive: true, force: true });
 });
 

@@ -1,12 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { expect } from 'vitest';
-import { pm2Bin } from '../../src/pm2/cli.js';
 import { type CliResult, opsctl } from './cli.js';
+import { killPm2 } from './pm2-kill.js';
 import { startTestPostgres, type TestPostgres } from './postgres.js';
 import { hasRedisServer, startRedis, type TestRedis } from './redis.js';
 import { freePort } from './tcp.js';
@@ -92,19 +91,7 @@ export async function createShopApp(name: string): Promise<ShopApp> {
         }
       };
       const home = join(dir, '.opsctl', 'pm2');
-      await step(() => {
-        if (!existsSync(join(home, 'pm2.pid'))) return; // no daemon was started
-        try {
-          execFileSync(process.execPath, [pm2Bin(), 'kill'], {
-            env: { ...process.env, PM2_HOME: home },
-            stdio: 'ignore',
-            timeout: 20_000,
-          });
-        } catch {
-          // pm2 could not stop its daemon in time: kill it (its apps are its children in cluster mode)
-          process.kill(Number(readFileSync(join(home, 'pm2.pid'), 'utf8')), 'SIGKILL');
-        }
-      });
+      await step(() => killPm2(home));
       await step(() => admin.query(`drop database if exists ${dbName} with (force)`));
       await step(() => admin.end());
       await step(() => redis?.stop());

@@ -1,11 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createPm2, pm2Bin } from '../../src/pm2/cli.js';
+import { createPm2 } from '../../src/pm2/cli.js';
 import type { Pm2Instance } from '../../src/pm2/processes.js';
 import { createRunner } from '../../src/process/runner.js';
 import { type CliResult, opsctl } from './cli.js';
+import { killPm2 } from './pm2-kill.js';
 import { freePort } from './tcp.js';
 
 /** A one-package app (`api`, no dependencies, `node server.js`) deployed under a PM2 of its own. */
@@ -57,17 +57,7 @@ export async function createPm2App(
     },
     instances: () => createPm2(createRunner(), home, dir).jlist(),
     cleanup() {
-      if (existsSync(join(home, 'pm2.pid'))) {
-        try {
-          execFileSync(process.execPath, [pm2Bin(), 'kill'], {
-            env: { ...process.env, PM2_HOME: home },
-            stdio: 'ignore',
-            timeout: 20_000,
-          });
-        } catch {
-          process.kill(Number(readFileSync(join(home, 'pm2.pid'), 'utf8')), 'SIGKILL');
-        }
-      }
+      killPm2(home);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -152,6 +152,20 @@ describe('logs check on real Node.js crash output', () => {
     expect(await check()).toMatchObject({ status: 'warn', message: 'no log file matches backend/log/*.log' });
   });
 
+  it('a glob over the whole disk (`/**/*.log`, a typo for /var/log/**) stops at --timeout: the process exits', async () => {
+    writeConfig(['/**/*.log']);
+    const { opsctl } = await import('../helpers/cli.js');
+    const started = performance.now();
+    const res = await opsctl(['-C', root, 'doctor', '--only', 'logs', '--timeout', '1000', '--json'], {
+      timeoutMs: 30_000,
+    });
+    // before: still walking the disk (5 GB of memory) after two minutes
+    expect(performance.now() - started).toBeLessThan(8_000);
+    const [logs] = JSON.parse(res.stdout).checks as Array<{ id: string; status: string; message: string }>;
+    expect(logs).toMatchObject({ id: 'logs', status: 'fail' });
+    expect(logs!.message).toMatch(/timed out/);
+  }, 40_000);
+
   it('notes, without warning, a glob that matches nothing when other log files were scanned', async () => {
     writeFileSync(join(root, 'backend/logs/app.log'), '{"level":30,"msg":"listening"}\n');
     writeConfig(['backend/logs/*.log', 'worker/logs/*.log']);
