@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/net/free-port.js';
 import { opsctl } from '../helpers/cli.js';
 import { killPm2 } from '../helpers/pm2-kill.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * doctor's logs check against a real app under real PM2 in cluster mode (opsctl's mode for `node server.js`), where
@@ -48,15 +49,6 @@ async function get(path: string): Promise<void> {
   await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(5_000) });
 }
 
-/** Wait until the condition holds (the machine is shared and loaded: generous bound). */
-async function until(what: string, condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 const errorLog = () => join(app, '.opsctl/pm2/logs/backend-error.log');
 const read = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : '');
 
@@ -85,7 +77,7 @@ describe('opsctl doctor --only logs on an app under PM2 (cluster mode)', () => {
     expect(await logsCheck()).toMatchObject({ exitCode: 0, status: 'pass' });
 
     await get('/handled');
-    await until('the handled error in the log', () => read(errorLog()).includes('total'));
+    await waitFor('the handled error in the log', () => read(errorLog()).includes('total'));
     const handled = await logsCheck();
     expect(handled).toMatchObject({ exitCode: 0, status: 'warn' });
     expect(handled.message).toMatch(/no uncaught exceptions or unhandled rejections; 2 logged errors$/);
@@ -93,7 +85,7 @@ describe('opsctl doctor --only logs on an app under PM2 (cluster mode)', () => {
 
   it('fails on the uncaught TypeError PM2 wrote as a bare stack, located in the source tree', async () => {
     await get('/crash');
-    await until('the crash in the log', () => /^TypeError/m.test(read(errorLog())));
+    await waitFor('the crash in the log', () => /^TypeError/m.test(read(errorLog())));
     const crashed = await logsCheck();
     expect(crashed).toMatchObject({ exitCode: 1, status: 'fail' });
     expect(crashed.message).toMatch(

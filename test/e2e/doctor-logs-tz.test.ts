@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/net/free-port.js';
 import { opsctl } from '../helpers/cli.js';
 import { killPm2 } from '../helpers/pm2-kill.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * PM2's stamps read the same in any time zone (issue 9): PM2 runs in UTC (as under CI or systemd), the operator's
@@ -38,15 +39,6 @@ async function logsCheck(tz: string, extra: string[] = []) {
   return { exitCode: res.exitCode, ...doc.checks[0]! };
 }
 
-/** Wait until the condition holds (the machine is shared and loaded: generous bound). */
-async function until(what: string, condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 const home = () => join(app, '.opsctl/pm2');
 const read = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : '');
 const errorLog = (name: string) => read(join(home(), `logs/${name}-error.log`));
@@ -76,12 +68,12 @@ describe('doctor --only logs reads PM2 stamps in the zone PM2 wrote them in', ()
     expect(deploy.exitCode, deploy.stderr).toBe(0);
     crashedAt = Date.now();
     for (const name of Object.keys(PACKAGES)) {
-      await until(`the first line of ${name}`, () => outLog(name).includes('listening'));
+      await waitFor(`the first line of ${name}`, () => outLog(name).includes('listening'));
       await fetch(`http://127.0.0.1:${ports[name]}/crash`, { signal: AbortSignal.timeout(5_000) });
-      await until(`the crash of ${name} in its log`, () => /^(\S+: )?TypeError/m.test(errorLog(name)));
+      await waitFor(`the crash of ${name} in its log`, () => /^(\S+: )?TypeError/m.test(errorLog(name)));
     }
     const pm2Log = () => read(join(home(), 'pm2.log'));
-    await until('both exits in pm2.log', () => /\[worker:\d+\] exited with code \[[1-9]/.test(pm2Log()));
+    await waitFor('both exits in pm2.log', () => /\[worker:\d+\] exited with code \[[1-9]/.test(pm2Log()));
   });
 
   it('has PM2 stamp the app lines and pm2.log with their UTC offset', () => {

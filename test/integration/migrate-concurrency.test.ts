@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connectClient } from '../../src/db/migrate/connect.js';
 import { lockKeys } from '../../src/db/migrate/lock.js';
 import { BIN, hasStackTrace, opsctl } from '../helpers/cli.js';
+import { waitFor } from '../helpers/wait.js';
 import {
   cliEnv,
   createDatabase,
@@ -16,14 +16,6 @@ import {
 
 const RUNNERS = 8;
 const MIGRATIONS = 60;
-
-async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 describe.each(testServers())('migrate: concurrency, locking, interruption ($label)', (server) => {
   const serverUrl = useServer(server);
