@@ -3,6 +3,7 @@ import { packageTail, runForeground } from '../../src/deploy/foreground.js';
 import { createDeployRun, deployReport, deployTasks } from '../../src/deploy/tasks.js';
 import type { DeployRun, PackageReport } from '../../src/deploy/types.js';
 import { ExitCode } from '../../src/errors.js';
+import { LaunchFailure } from '../../src/pm2/failure.js';
 import { runTasks } from '../../src/tasks/run.js';
 import { type Cli, type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
 import { err, errorJson, exitCodeOf, out, printError, table } from '../shared/output.js';
@@ -46,9 +47,9 @@ function finish(cli: Cli, run: DeployRun): number {
   const exitCode = error ? exitCodeOf(error) : ExitCode.ok;
   if (!cli.json) {
     printReports(reports);
-    for (const r of reports.filter((p) => p.logTail?.length)) {
-      err(chalk.bold(`\nLast log lines of ${r.name}:`));
-      for (const line of r.logTail!) err(`  ${line}`);
+    for (const { name, lines } of logTails(reports)) {
+      err(chalk.bold(`\nLast log lines of ${name}:`));
+      for (const line of lines) err(`  ${line}`);
     }
     for (const r of reports.filter((p) => p.rolledBackTo)) err(`↺ ${r.name}: release ${r.rolledBackTo} was put back.`);
     if (error) printError(error, cli.debug);
@@ -56,7 +57,18 @@ function finish(cli: Cli, run: DeployRun): number {
   return cli.finish(exitCode, {
     dryRun: Boolean(run.options.dryRun),
     packages: reports.map(({ logTail, ...r }) => ({ ...r, ...(logTail?.length ? { logTail } : {}) })),
-    ...(error ? { error: errorJson(error) } : {}),
+    // the lines are not "shown above" in a JSON document: the hint names the failed step's logTail instead
+    ...(error
+      ? { error: { ...errorJson(error), ...(error instanceof LaunchFailure ? { hint: error.jsonHint } : {}) } }
+      : {}),
+  });
+}
+
+/** The last log lines of each package whose start failed (README, "`opsctl deploy`"): its failed step's, in every renderer. */
+function logTails(reports: PackageReport[]): Array<{ name: string; lines: string[] }> {
+  return reports.flatMap((r) => {
+    const lines = r.steps.find((s) => s.logTail?.length)?.logTail ?? r.logTail;
+    return lines?.length ? [{ name: r.name, lines }] : [];
   });
 }
 
