@@ -126,3 +126,33 @@ describe('a start that fails without writing a line', () => {
     }
   });
 });
+
+describe('a release whose code fails to load (an ES module importing a missing file)', () => {
+  it('names the source files in the message, the step reason and the log lines, not the release copy', async () => {
+    const esm = await createPm2App('fail-import', {
+      files: {
+        'api/package.json': JSON.stringify({
+          name: 'api',
+          version: '1.0.0',
+          private: true,
+          type: 'module',
+          scripts: { start: 'node server.js' },
+        }),
+        'api/server.js': "import './missing.js';\n",
+      },
+    });
+    try {
+      const res = await esm.run(['deploy', '--json', '--health-timeout', '15000']);
+      expect(res.exitCode, res.stderr).toBe(3);
+      const doc = JSON.parse(res.stdout);
+      expect(doc.error.message).toMatch(/failed to load its code \(.*Cannot find module 'api\/missing\.js'/);
+      expect(doc.error.message).toContain('imported from api/server.js');
+      const failed = doc.packages[0].steps.find((s: { status: string }) => s.status === 'failed');
+      expect(failed.reason).toBe(doc.error.message);
+      expect(failed.logTail.join('\n')).toContain("Cannot find module 'api/missing.js'");
+      expect(res.stdout).not.toContain('.opsctl/releases');
+    } finally {
+      esm.cleanup();
+    }
+  });
+});
