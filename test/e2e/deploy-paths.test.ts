@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,7 +52,7 @@ beforeAll(async () => {
     'fork app; 2/package.json': JSON.stringify({
       name: 'worker',
       version: '1.0.0',
-      scripts: { start: 'node ./server.js --fork' },
+      scripts: { start: 'exec node server.js' },
     }),
     'fork app; 2/server.js': SERVER,
   };
@@ -80,6 +80,8 @@ async function get(port: number): Promise<string> {
 
 describe('an app in "my app; v2" with package folders "web app; 1" and "fork app; 2"', () => {
   it('deploys in cluster and fork mode: exit 0, both health gates pass', async () => {
+    const mode = (name: string) =>
+      JSON.parse(readFileSync(join(root, '.opsctl', 'deploy', 'pm2', `${name}.json`), 'utf8')).apps[0].exec_mode;
     const res = await run(['deploy', '--json', '--health-timeout', '20000']);
     expect(res.exitCode, `${res.stderr}\n${res.stdout}`).toBe(0);
     const doc = JSON.parse(res.stdout) as {
@@ -92,6 +94,7 @@ describe('an app in "my app; v2" with package folders "web app; 1" and "fork app
         health: 'done',
       });
     }
+    expect([mode('web'), mode('worker')]).toEqual(['cluster', 'fork']);
   });
 
   it('`status` shows every instance online, and each package answers', async () => {
