@@ -64,7 +64,7 @@ function finish(cli: Cli, run: DeployRun): number {
   });
 }
 
-/** The last log lines of each package whose start failed (README, "`opsctl deploy`"): its failed step's, in every renderer. */
+/** Each failed start's last log lines (README, "`opsctl deploy`"): its failed step's, printed in every renderer. */
 function logTails(reports: PackageReport[]): Array<{ name: string; lines: string[] }> {
   return reports.flatMap((r) => {
     const lines = r.steps.find((s) => s.logTail?.length)?.logTail ?? r.logTail;
