@@ -46,8 +46,13 @@ beforeAll(async () => {
       '',
     ].join('\n'),
     // `node <file>`: PM2 cluster mode
-    'web app; 1/package.json': JSON.stringify({ name: 'web', version: '1.0.0', scripts: { start: 'node server.js' } }),
+    'web app; 1/package.json': JSON.stringify({
+      name: 'web',
+      version: '1.0.0',
+      scripts: { start: 'node server.js', build: 'node build.js' },
+    }),
     'web app; 1/server.js': SERVER,
+    'web app; 1/build.js': "require('node:fs').writeFileSync('built.txt', __dirname);\n",
     // anything else runs as `npm start` in PM2 fork mode
     'fork app; 2/package.json': JSON.stringify({
       name: 'worker',
@@ -79,7 +84,7 @@ async function get(port: number): Promise<string> {
 }
 
 describe('an app in "my app; v2" with package folders "web app; 1" and "fork app; 2"', () => {
-  it('deploys in cluster and fork mode: exit 0, both health gates pass', async () => {
+  it('builds, and deploys in cluster and fork mode: exit 0, both health gates pass', async () => {
     const mode = (name: string) =>
       JSON.parse(readFileSync(join(root, '.opsctl', 'deploy', 'pm2', `${name}.json`), 'utf8')).apps[0].exec_mode;
     const res = await run(['deploy', '--json', '--health-timeout', '20000']);
@@ -95,6 +100,7 @@ describe('an app in "my app; v2" with package folders "web app; 1" and "fork app
       });
     }
     expect([mode('web'), mode('worker')]).toEqual(['cluster', 'fork']);
+    expect(readFileSync(join(root, 'web app; 1', 'built.txt'), 'utf8')).toBe(join(root, 'web app; 1'));
   });
 
   it('`status` shows every instance online, and each package answers', async () => {
