@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasStackTrace } from '../helpers/cli.js';
 import { createPm2App, type Pm2App } from '../helpers/pm2-app.js';
@@ -153,6 +155,31 @@ describe('a release whose code fails to load (an ES module importing a missing f
       expect(res.stdout).not.toContain('.opsctl/releases');
     } finally {
       esm.cleanup();
+    }
+  });
+});
+
+describe('`restart` into a release that exits without a word', () => {
+  it('says it wrote no log lines and names PM2’s own log', async () => {
+    const server = [
+      'if (process.env.CRASH) process.exit(1);',
+      "require('node:http').createServer((_q, s) => s.end('ok')).listen(Number(process.env.PORT), '127.0.0.1');",
+      '',
+    ].join('\n');
+    const quiet = await createPm2App('restart-silent', { files: { 'api/server.js': server } });
+    try {
+      expect((await quiet.run(['deploy'])).exitCode).toBe(0);
+      const config = join(quiet.dir, 'opsctl.config.yaml');
+      writeFileSync(config, `${readFileSync(config, 'utf8')}    env:\n      CRASH: "1"\n`);
+      const res = await quiet.run(['restart', 'api', '--json']);
+      expect(res.exitCode, res.stderr).toBe(3);
+      const error = JSON.parse(res.stdout).error as { message: string; hint: string };
+      expect(error.message).not.toContain('Its last log lines');
+      expect(error.hint).toBe(
+        `It wrote no log lines; PM2's own log (${quiet.dir}/.opsctl/pm2/pm2.log) may say why, and \`opsctl logs api\` shows any written since.`,
+      );
+    } finally {
+      quiet.cleanup();
     }
   });
 });
