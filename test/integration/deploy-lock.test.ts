@@ -1,0 +1,249 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { groupAlive } from '../../src/process/process-group.js';
+import { BIN, hasStackTrace } from '../helpers/cli.js';
+import { createShopApp, health, type ShopApp } from '../helpers/deploy-app.js';
+import { waitFor } from '../helpers/wait.js';
+
+/** One deploy/start/stop/restart/scale per app (README, "One at a time"), and what a signal mid-build leaves. */
+
+let shop: ShopApp;
+let lockFile: string;
+let buildScript: string;
+let fastBuild: string;
+let pidFile: string;
+
+beforeAll(async () => {
+  shop = await createShopApp('deploy-lock');
+  lockFile = join(shop.dir, '.opsctl', 'deploy.lock');
+  buildScript = join(shop.dir, 'frontend', 'scripts', 'build.js');
+  fastBuild = readFileSync(buildScript, 'utf8');
+  pidFile = join(shop.dir, 'build.pid');
+  const first = await shop.run(['deploy']);
+  expect(first.exitCode, first.stderr).toBe(0);
+}, 180_000);
+
+afterAll(async () => {
+  await shop?.cleanup();
+});
+
+interface Running {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+/** opsctl in the background (the tests signal it), with the app's environment. */
+function start(args: string[]): Running {
+  const child = spawn(process.execPath, [BIN, '-C', shop.dir, ...args], {
+    env: { ...process.env, NO_COLOR: '1', ...shop.env },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr!.on('data', (d) => {
+    stderr += d;
+  });
+  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+  return { child, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+/** A build that writes its pid, then keeps writing dist/ files for a minute (the orphan of the issue). */
+function useSlowBuild(): void {
+  writeFileSync(
+    buildScript,
+    `import { mkdirSync, writeFileSync } from 'node:fs';
+writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));
+mkdirSync('dist', { recursive: true });
+let n = 0;
+const timer = setInterval(() => writeFileSync(\`dist/tick-\${n++}.txt\`, 'x'), 100);
+setTimeout(() => clearInterval(timer), 60_000);
+`,
+  );
+}
+
+const isRunning = (pid: number) => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+};
+const pgidOf = (pid: number) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+};
+const currentFrontend = () => readlinkSync(join(shop.dir, '.opsctl', 'releases', 'frontend', 'current'));
+const distFiles = () => readdirSync(join(shop.dir, 'frontend', 'dist')).length;
+
+/** A `deploy frontend` stuck in its slow build: the opsctl run, and the build's pid and process group. */
+async function deployInSlowBuild(): Promise<{ run: Running; buildPid: number; pgid: number }> {
+  useSlowBuild();
+  writeFileSync(pidFile, '');
+  const run = start(['deploy', 'frontend']);
+  await waitFor('the slow build to start', () => readFileSync(pidFile, 'utf8') !== '', 60_000);
+  const buildPid = Number(readFileSync(pidFile, 'utf8'));
+  return { run, buildPid, pgid: pgidOf(buildPid) };
+}
+
+describe('a second deploy/stop while a deploy runs', () => {
+  it('exits 5 naming the holder (human and --json), touches nothing; --dry-run still answers', async () => {
+    const release = currentFrontend();
+    const { run, buildPid, pgid } = await deployInSlowBuild();
+    try {
+      expect(existsSync(lockFile)).toBe(true);
+      const holder = JSON.parse(readFileSync(lockFile, 'utf8'));
+      expect(holder).toMatchObject({ pid: run.child.pid, command: 'deploy' });
+      expect(holder.commandLine).toContain('opsctl -C');
+      expect(typeof holder.hostname).toBe('string');
+
+      const human = await shop.run(['deploy']);
+      expect(human.exitCode, human.stderr).toBe(5);
+      expect(human.stderr).toMatch(
+        new RegExp(
+          `✖ Another opsctl deploy is running on this app \\(pid ${run.child.pid}, "opsctl -C .* deploy frontend", since \\d\\d:\\d\\d:\\d\\d\\)\\.`,
+        ),
+      );
+      expect(human.stderr).toContain('→ Wait for it to finish');
+      expect(human.stderr).not.toContain('ENOTEMPTY');
+      expect(hasStackTrace(human.stderr)).toBe(false);
+
+      const json = await shop.run(['deploy', '--json']);
+      expect(json.exitCode).toBe(5);
+      const doc = JSON.parse(json.stdout);
+      expect(doc).toMatchObject({ command: 'deploy', ok: false, exitCode: 5, error: { code: 'APP_LOCKED' } });
+      expect(doc.error.message).toContain(`(pid ${run.child.pid}, "opsctl -C`);
+
+      for (const args of [['stop'], ['restart', 'backend'], ['scale', 'backend', '2'], ['start']]) {
+        const other = await shop.run([...args, '--json']);
+        expect(other.exitCode, `${args.join(' ')}: ${other.stderr}`).toBe(5);
+        expect(JSON.parse(other.stdout).error.message).toContain(`pid ${run.child.pid}`);
+      }
+      expect(await health(shop.ports.backend)).toBe(200); // stop did not stop anything
+
+      const dry = await shop.run(['deploy', '--dry-run']);
+      expect(dry.exitCode, dry.stderr).toBe(0);
+      // the holder's lock is still the holder's
+      expect(JSON.parse(readFileSync(lockFile, 'utf8')).pid).toBe(run.child.pid);
+    } finally {
+      run.child.kill('SIGINT');
+      expect(await run.exited).toBe(130);
+    }
+    expect(isRunning(buildPid)).toBe(false);
+    expect(groupAlive(pgid)).toBe(false);
+    expect(existsSync(lockFile)).toBe(false);
+    expect(currentFrontend()).toBe(release);
+  }, 120_000);
+});
+
+describe('a signal during the build', () => {
+  it.each([
+    ['SIGINT', 130, 'Interrupted.'],
+    ['SIGTERM', 143, 'Terminated (SIGTERM).'],
+  ] as const)(
+    '%s: exit %i, the build tree ended, lock gone, the old release still serving',
+    async (signal, code, message) => {
+      const release = currentFrontend();
+      const { run, buildPid, pgid } = await deployInSlowBuild();
+      expect(isRunning(buildPid)).toBe(true);
+      expect(pgid).not.toBe(pgidOf(run.child.pid!)); // the build runs in a group of its own
+      run.child.kill(signal);
+      expect(await run.exited).toBe(code);
+      expect(run.stderr()).toContain(`✖ ${message}`);
+      // nothing of the build outlives opsctl: not the node process, not npm's sh, nothing in its group
+      expect(isRunning(buildPid)).toBe(false);
+      expect(groupAlive(pgid)).toBe(false);
+      const files = distFiles();
+      await new Promise((r) => setTimeout(r, 500));
+      expect(distFiles()).toBe(files); // nobody is writing dist/ any more
+      expect(existsSync(lockFile)).toBe(false);
+      expect(currentFrontend()).toBe(release);
+      expect(await health(shop.ports.frontend)).toBe(200);
+    },
+    120_000,
+  );
+});
+
+describe('two deploys at once', () => {
+  it('one deploys, the other exits 5 naming the first one, before touching anything', async () => {
+    writeFileSync(buildScript, `${fastBuild}\n// changed: ${Date.now()}\n`);
+    const a = start(['deploy', 'frontend', '--json']);
+    const b = start(['deploy', 'frontend', '--json']);
+    const codes = [await a.exited, await b.exited];
+    expect(codes.sort()).toEqual([0, 5]);
+    const [winner, loser] = codes[0] === 0 && (await a.exited) === 0 ? [a, b] : [b, a];
+    const doc = JSON.parse(loser.stdout());
+    expect(doc).toMatchObject({ ok: false, exitCode: 5, error: { code: 'APP_LOCKED' } });
+    expect(doc.error.message).toContain(`pid ${winner.child.pid}`);
+    expect(loser.stderr()).not.toMatch(/ENOTEMPTY|Reload already in progress/);
+    expect(JSON.parse(winner.stdout())).toMatchObject({ ok: true, exitCode: 0 });
+    expect(existsSync(lockFile)).toBe(false);
+    expect(readdirSync(join(shop.dir, '.opsctl', 'releases', 'frontend')).filter((n) => n.includes('.tmp-'))).toEqual(
+      [],
+    );
+    expect(await health(shop.ports.frontend)).toBe(200);
+  }, 120_000);
+});
+
+describe('a stale lock', () => {
+  const deadPid = async () => {
+    const child = spawn(process.execPath, ['-e', '']);
+    await new Promise((done) => child.on('exit', done));
+    return child.pid!;
+  };
+
+  it('of a dead pid is taken over, saying so; it is gone afterwards', async () => {
+    const pid = await deadPid();
+    const stale = {
+      pid,
+      command: 'deploy',
+      commandLine: 'opsctl deploy',
+      since: new Date(Date.now() - 3_600_000).toISOString(),
+      hostname: (await import('node:os')).hostname(),
+    };
+    writeFileSync(lockFile, JSON.stringify(stale));
+    const res = await shop.run(['scale', 'backend', '1']);
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(res.stderr).toContain(`⚠ Took over the app's lock ${lockFile} from pid ${pid}, "opsctl deploy", since`);
+    expect(res.stderr).toContain(`pid ${pid} is no longer running.`);
+    expect(existsSync(lockFile)).toBe(false);
+  });
+
+  it('whose pid now runs another program (another start time) is taken over', async () => {
+    const sleeper = spawn('sleep', ['30']);
+    try {
+      const stale = {
+        pid: sleeper.pid,
+        command: 'stop',
+        commandLine: 'opsctl stop',
+        since: new Date().toISOString(),
+        hostname: (await import('node:os')).hostname(),
+        pidStart: 1,
+      };
+      writeFileSync(lockFile, JSON.stringify(stale));
+      const res = await shop.run(['scale', 'backend', '1', '--json']);
+      expect(res.exitCode, res.stderr).toBe(0);
+      expect(res.stderr).toContain(`pid ${sleeper.pid} now belongs to another process.`);
+      expect(existsSync(lockFile)).toBe(false);
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
+  });
+
+  it('a half-copied release of a dead opsctl is pruned by the next deploy', async () => {
+    const pid = await deadPid();
+    const leftover = join(shop.dir, '.opsctl', 'releases', 'frontend', `0123456789ab.tmp-${pid}`);
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(leftover, 'src'), { recursive: true });
+    writeFileSync(buildScript, `${fastBuild}\n// changed again: ${Date.now()}\n`);
+    const res = await shop.run(['deploy', 'frontend']);
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(existsSync(leftover)).toBe(false);
+  }, 120_000);
+});
