@@ -102,12 +102,15 @@ export function createRunner(debug?: (line: string) => void): Runner {
       });
       const pgid = child.pid;
       const forget = pgid === undefined ? () => {} : trackChildGroup(pgid);
+      // execa signals only the child itself, and then waits for output pipes its children may hold open
       const stopGroup = () => signalGroup(pgid, 'SIGTERM');
+      const timer = setTimeout(stopGroup, options.timeoutMs);
       options.signal?.addEventListener('abort', stopGroup, { once: true });
       const res = await child;
+      clearTimeout(timer);
       options.signal?.removeEventListener('abort', stopGroup);
       forget();
-      // execa signals only the child itself; what it started may still run
+      // what ignored the SIGTERM gets a grace period, then SIGKILL
       if (pgid !== undefined && (res.timedOut || res.isCanceled)) stopGroupsSync([pgid], LEFTOVER_GRACE_MS);
       const notFound = res.failed && ['ENOENT', 'EACCES'].includes((res as { code?: string }).code ?? '');
       return {
