@@ -67,7 +67,7 @@ export function acquireAppLock(root: string, command: string, commandLine: strin
 export function describeHolder(holder: LockHolder): string {
   const since = new Date(holder.since);
   const time = since.toTimeString().slice(0, 8);
-  const day = since.toDateString() === new Date().toDateString() ? '' : `${holder.since.slice(0, 10)} `;
+  const day = since.toDateString() === new Date().toDateString() ? '' : `${since.toLocaleDateString('sv-SE')} `;
   const host = holder.hostname === hostname() ? '' : ` on ${holder.hostname}`;
   return `pid ${holder.pid}${host}, "${holder.commandLine}", since ${day}${time}`;
 }

@@ -1,9 +1,19 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { groupAlive } from '../../src/process/process-group.js';
-import { BIN, hasStackTrace } from '../helpers/cli.js';
+import { BIN, hasStackTrace, opsctl } from '../helpers/cli.js';
 import { createShopApp, health, type ShopApp } from '../helpers/deploy-app.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -37,8 +47,8 @@ interface Running {
 }
 
 /** opsctl in the background (the tests signal it), with the app's environment. */
-function start(args: string[]): Running {
-  const child = spawn(process.execPath, [BIN, '-C', shop.dir, ...args], {
+function start(args: string[], dir = shop.dir): Running {
+  const child = spawn(process.execPath, [BIN, '-C', dir, ...args], {
     env: { ...process.env, NO_COLOR: '1', ...shop.env },
   });
   let stdout = '';
@@ -191,13 +201,13 @@ describe('two deploys at once', () => {
   }, 120_000);
 });
 
-describe('a stale lock', () => {
-  const deadPid = async () => {
-    const child = spawn(process.execPath, ['-e', '']);
-    await new Promise((done) => child.on('exit', done));
-    return child.pid!;
-  };
+const deadPid = async () => {
+  const child = spawn(process.execPath, ['-e', '']);
+  await new Promise((done) => child.on('exit', done));
+  return child.pid!;
+};
 
+describe('a stale lock', () => {
   it('of a dead pid is taken over, saying so; it is gone afterwards', async () => {
     const pid = await deadPid();
     const stale = {
@@ -205,7 +215,7 @@ describe('a stale lock', () => {
       command: 'deploy',
       commandLine: 'opsctl deploy',
       since: new Date(Date.now() - 3_600_000).toISOString(),
-      hostname: (await import('node:os')).hostname(),
+      hostname: hostname(),
     };
     writeFileSync(lockFile, JSON.stringify(stale));
     const res = await shop.run(['scale', 'backend', '1']);
@@ -223,7 +233,7 @@ describe('a stale lock', () => {
         command: 'stop',
         commandLine: 'opsctl stop',
         since: new Date().toISOString(),
-        hostname: (await import('node:os')).hostname(),
+        hostname: hostname(),
         pidStart: 1,
       };
       writeFileSync(lockFile, JSON.stringify(stale));
@@ -239,11 +249,60 @@ describe('a stale lock', () => {
   it('a half-copied release of a dead opsctl is pruned by the next deploy', async () => {
     const pid = await deadPid();
     const leftover = join(shop.dir, '.opsctl', 'releases', 'frontend', `0123456789ab.tmp-${pid}`);
-    const { mkdirSync } = await import('node:fs');
     mkdirSync(join(leftover, 'src'), { recursive: true });
     writeFileSync(buildScript, `${fastBuild}\n// changed again: ${Date.now()}\n`);
     const res = await shop.run(['deploy', 'frontend']);
     expect(res.exitCode, res.stderr).toBe(0);
     expect(existsSync(leftover)).toBe(false);
   }, 120_000);
+});
+
+describe('an app root with a space', () => {
+  it('holds its lock in "<root>/.opsctl/deploy.lock": a stale one is taken over, a live one is exit 5', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'opsctl lock space '));
+    try {
+      const lib = join(root, 'lib');
+      mkdirSync(lib);
+      const libPid = join(root, 'build.pid');
+      writeFileSync(
+        join(lib, 'package.json'),
+        JSON.stringify({ name: 'lib', version: '1.0.0', scripts: { build: 'node build.js' } }),
+      );
+      writeFileSync(
+        join(lib, 'build.js'),
+        `require('node:fs').writeFileSync(${JSON.stringify(libPid)}, String(process.pid)); setTimeout(() => {}, 60_000);`,
+      );
+      const lock = join(root, '.opsctl', 'deploy.lock');
+      mkdirSync(join(root, '.opsctl'));
+      const pid = await deadPid();
+      writeFileSync(
+        lock,
+        JSON.stringify({
+          pid,
+          command: 'deploy',
+          commandLine: 'opsctl deploy',
+          since: new Date().toISOString(),
+          hostname: hostname(),
+        }),
+      );
+
+      const run = start(['deploy', '--force'], root);
+      await waitFor(
+        'the build in the spaced path',
+        () => existsSync(libPid) && readFileSync(libPid, 'utf8') !== '',
+        60_000,
+      );
+      expect(JSON.parse(readFileSync(lock, 'utf8')).pid).toBe(run.child.pid);
+      const second = await opsctl(['-C', root, 'deploy', '--json']);
+      expect(second.exitCode).toBe(5);
+      expect(JSON.parse(second.stdout).error.message).toContain(`pid ${run.child.pid}`);
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(143);
+      expect(run.stderr()).toContain(`⚠ Took over the app's lock ${lock} from pid ${pid}`);
+      expect(isRunning(Number(readFileSync(libPid, 'utf8')))).toBe(false);
+      expect(existsSync(lock)).toBe(false);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
