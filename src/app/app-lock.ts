@@ -4,6 +4,7 @@ import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } 
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode, OpsError } from '../errors.js';
+import { isProcessRunning } from '../process/process-group.js';
 
 /** Who holds the app's lock: what `.opsctl/deploy.lock` holds (README, "One at a time"). */
 export interface LockHolder {
@@ -108,11 +109,7 @@ function staleReason(holder: LockHolder): string | undefined {
   if (holder.pid <= 0) return 'its lock file was unreadable';
   // a pid on another machine (a shared disk) cannot be checked: it holds the lock until removed by hand
   if (holder.hostname && holder.hostname !== hostname()) return undefined;
-  try {
-    process.kill(holder.pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return `pid ${holder.pid} is no longer running`;
-  }
+  if (!isProcessRunning(holder.pid)) return `pid ${holder.pid} is no longer running`;
   const start = procStartTime(holder.pid);
   if (holder.pidStart !== undefined && start !== undefined && start !== holder.pidStart) {
     return `pid ${holder.pid} now belongs to another process`;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { AppPackage } from '../packages/types.js';
+import { isProcessRunning } from '../process/process-group.js';
 import { hashManifest, hashTree } from './hash.js';
 import { copyRelease } from './link-tree.js';
 import { deployPaths } from './paths.js';
@@ -43,16 +44,7 @@ function removeDeadTemps(dir: string): void {
   if (!existsSync(dir)) return;
   for (const name of readdirSync(dir)) {
     const pid = Number(/\.tmp-(\d+)$/.exec(name)?.[1]);
-    if (pid && pid !== process.pid && !isRunning(pid)) rmSync(join(dir, name), { recursive: true, force: true });
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if (pid && pid !== process.pid && !isProcessRunning(pid)) rmSync(join(dir, name), { recursive: true, force: true });
   }
 }
 

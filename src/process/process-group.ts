@@ -7,6 +7,16 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** Whether a process with this pid exists (one of another user's counts: signalling it is just not allowed). */
+export function isProcessRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * Live (non-zombie) members of a process group. From /proc on Linux; elsewhere `kill(-pgid, 0)`, which also
  * counts zombies, so the caller's grace period just runs out before SIGKILL.
