@@ -180,6 +180,30 @@ describe('a signal during the build', () => {
   );
 });
 
+describe('after an interrupted build', () => {
+  it('the next deploy builds again (the half-written dist/ is not taken for the last good build)', async () => {
+    // slow only while a marker outside the package exists, so the package's inputs are those of its last good build
+    const marker = join(shop.dir, 'slow-build');
+    writeFileSync(
+      buildScript,
+      `${fastBuild}\nimport { existsSync as slow, writeFileSync as pidOut } from 'node:fs';\nif (slow(${JSON.stringify(marker)})) { pidOut(${JSON.stringify(pidFile)}, String(process.pid)); await new Promise((r) => setTimeout(r, 60_000)); }\n`,
+    );
+    const good = await shop.run(['deploy', 'frontend']);
+    expect(good.exitCode, good.stderr).toBe(0);
+    writeFileSync(marker, '');
+    writeFileSync(pidFile, '');
+    const run = start(['deploy', 'frontend', '--force']);
+    await waitFor('the forced build to start', () => readFileSync(pidFile, 'utf8') !== '', 60_000);
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(130);
+    rmSync(marker);
+    const next = await shop.run(['deploy', 'frontend', '--json']);
+    expect(next.exitCode, next.stderr).toBe(0);
+    const build = JSON.parse(next.stdout).packages.find((p: { name: string }) => p.name === 'frontend').steps[1];
+    expect(build).toMatchObject({ step: 'build', status: 'done' });
+  }, 120_000);
+});
+
 describe('two deploys at once', () => {
   it('one deploys, the other exits 5 naming the first one, before touching anything', async () => {
     writeFileSync(buildScript, `${fastBuild}\n// changed: ${Date.now()}\n`);
