@@ -325,6 +325,12 @@ describe('an app root with a space', () => {
       expect(run.stderr()).toContain(`⚠ Took over the app's lock ${lock} from pid ${pid}`);
       expect(isRunning(Number(readFileSync(libPid, 'utf8')))).toBe(false);
       expect(existsSync(lock)).toBe(false);
+
+      // a failed deploy gives the lock back too
+      writeFileSync(join(lib, 'build.js'), "console.error('build broke'); process.exit(1);");
+      const failed = await opsctl(['-C', root, 'deploy']);
+      expect(failed.exitCode, failed.stderr).toBe(3);
+      expect(existsSync(lock)).toBe(false);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
