@@ -180,6 +180,43 @@ describe('a signal during the build', () => {
   );
 });
 
+describe('a signal during npm ci', () => {
+  it('ends npm and its scripts, keeps the old backend serving; the next deploy deploys', async () => {
+    const manifestFile = join(shop.dir, 'backend', 'package.json');
+    const manifest = readFileSync(manifestFile, 'utf8');
+    const release = readlinkSync(join(shop.dir, '.opsctl', 'releases', 'backend', 'current'));
+    const marker = join(shop.dir, 'slow-install');
+    const pkg = JSON.parse(manifest);
+    // npm ci runs the package's own postinstall: slow (and telling its pid) while the marker exists
+    pkg.scripts.postinstall = `node -e "const f=require('fs');if(f.existsSync(${JSON.stringify(marker).replaceAll('"', '\\"')})){f.writeFileSync(${JSON.stringify(pidFile).replaceAll('"', '\\"')},String(process.pid));setTimeout(()=>{},60000)}"`;
+    writeFileSync(manifestFile, JSON.stringify(pkg, null, 2));
+    writeFileSync(marker, '');
+    writeFileSync(pidFile, '');
+    try {
+      const run = start(['deploy', 'backend']);
+      await waitFor('the postinstall script to start', () => readFileSync(pidFile, 'utf8') !== '', 90_000);
+      const scriptPid = Number(readFileSync(pidFile, 'utf8'));
+      const pgid = pgidOf(scriptPid);
+      run.child.kill('SIGINT');
+      expect(await run.exited).toBe(130);
+      expect(isRunning(scriptPid)).toBe(false);
+      expect(groupAlive(pgid)).toBe(false);
+      expect(existsSync(lockFile)).toBe(false);
+      expect(readlinkSync(join(shop.dir, '.opsctl', 'releases', 'backend', 'current'))).toBe(release);
+      expect(await health(shop.ports.backend)).toBe(200);
+    } finally {
+      rmSync(marker, { force: true });
+    }
+    const next = await shop.run(['deploy', 'backend', '--json']);
+    expect(next.exitCode, next.stderr).toBe(0);
+    const install = JSON.parse(next.stdout).packages.find((p: { name: string }) => p.name === 'backend').steps[0];
+    // npm had finished unpacking (its hidden lockfile says so) before the postinstall was cut short
+    expect(install).toMatchObject({ step: 'install', status: 'skipped', reason: 'node_modules matches the lockfile' });
+    expect(existsSync(join(shop.dir, 'backend', 'node_modules', 'pg', 'package.json'))).toBe(true);
+    expect(await health(shop.ports.backend)).toBe(200);
+  }, 180_000);
+});
+
 describe('after an interrupted build', () => {
   it('the next deploy builds again (the half-written dist/ is not taken for the last good build)', async () => {
     // slow only while a marker outside the package exists, so the package's inputs are those of its last good build
