@@ -38,7 +38,11 @@ export function appLockFile(root: string): string {
  */
 export function acquireAppLock(root: string, command: string, commandLine: string): AppLock {
   const file = appLockFile(root);
-  mkdirSync(join(root, '.opsctl'), { recursive: true });
+  try {
+    mkdirSync(join(root, '.opsctl'), { recursive: true });
+  } catch (err) {
+    throw unwritable(file, err);
+  }
   const me: LockHolder = {
     pid: process.pid,
     command,
@@ -49,7 +53,13 @@ export function acquireAppLock(root: string, command: string, commandLine: strin
   };
   let takenOver: AppLock['takenOver'];
   for (let attempt = 0; attempt < 5; attempt++) {
-    if (tryCreate(file, me)) {
+    let created: boolean;
+    try {
+      created = tryCreate(file, me);
+    } catch (err) {
+      throw unwritable(file, err);
+    }
+    if (created) {
       return { file, takenOver, release: () => releaseIfOurs(file, me) };
     }
     const holder = readHolder(file);
@@ -148,6 +158,15 @@ function removeIfUnchanged(file: string, stale: LockHolder): boolean {
 function releaseIfOurs(file: string, me: LockHolder): void {
   const holder = readHolder(file);
   if (holder?.pid === me.pid && holder.since === me.since) rmSync(file, { force: true });
+}
+
+function unwritable(file: string, cause: unknown): OpsError {
+  const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
+  return new OpsError('APP_LOCK_UNWRITABLE', `Cannot write the app's lock ${file} (${code}); nothing was changed.`, {
+    hint: `Make ${join(file, '..')} a folder this user can write to.`,
+    exitCode: ExitCode.failed,
+    cause,
+  });
 }
 
 function lockedError(file: string, holder: LockHolder): OpsError {

@@ -73,3 +73,18 @@ it('release leaves a lock that is no longer ours alone', () => {
   lock.release();
   expect(JSON.parse(readFileSync(lock.file, 'utf8')).command).toBe('stop');
 });
+
+it('an app root whose .opsctl cannot hold the lock is exit 3 saying so', () => {
+  writeFileSync(join(root, '.opsctl'), 'a file, not a folder\n');
+  let error: unknown;
+  try {
+    acquireAppLock(root, 'deploy', 'opsctl deploy');
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(OpsError);
+  expect((error as OpsError).exitCode).toBe(ExitCode.failed);
+  expect((error as OpsError).message).toBe(
+    `Cannot write the app's lock ${join(root, '.opsctl', 'deploy.lock')} (EEXIST); nothing was changed.`,
+  );
+});
