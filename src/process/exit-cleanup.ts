@@ -21,7 +21,7 @@ function install(): void {
  * `node build.js` outlives opsctl; then the registered cleanups run (a lock is released only once its work is
  * stopped). Synchronous, as everything in an `exit` handler must be. Safe to call more than once.
  */
-export function runExitCleanupSync(): void {
+function runExitCleanupSync(): void {
   const groups = [...liveGroups];
   liveGroups.clear();
   if (groups.length) stopGroupsSync(groups, CHILD_GRACE_MS);

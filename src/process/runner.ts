@@ -104,7 +104,8 @@ export function createRunner(debug?: (line: string) => void): Runner {
       const forget = pgid === undefined ? () => {} : trackChildGroup(pgid);
       // execa signals only the child itself, and then waits for output pipes its children may hold open
       const stopGroup = () => signalGroup(pgid, 'SIGTERM');
-      const timer = setTimeout(stopGroup, options.timeoutMs);
+      // just after execa's own timer, so the result still says timedOut
+      const timer = setTimeout(stopGroup, options.timeoutMs + 100);
       options.signal?.addEventListener('abort', stopGroup, { once: true });
       const res = await child;
       clearTimeout(timer);
