@@ -5,6 +5,7 @@ import type { DeployRun, PackageReport } from '../../src/deploy/types.js';
 import { ExitCode } from '../../src/errors.js';
 import { LaunchFailure } from '../../src/pm2/failure.js';
 import { runTasks } from '../../src/tasks/run.js';
+import { holdAppLock } from '../shared/app-lock.js';
 import { type Cli, type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
 import { err, errorJson, exitCodeOf, out, printError, table } from '../shared/output.js';
 import { appPm2, namedPackages } from '../shared/pm2-context.js';
@@ -35,7 +36,13 @@ export function deploy(cmd: Invocation<DeployFlags>, names: string[]): Promise<n
       healthTimeoutMs: flags.healthTimeout,
       concurrency: flags.concurrency,
     });
-    await runTasks(deployTasks(run), {}, { renderer: cli.renderer });
+    // --dry-run only reads, so it takes no lock; --foreground gives it back before its children run (README, "One at a time")
+    const release = flags.dryRun ? () => {} : holdAppLock(cli, config.root);
+    try {
+      await runTasks(deployTasks(run), {}, { renderer: cli.renderer });
+    } finally {
+      release();
+    }
     if (!run.errors.length && flags.foreground && !flags.dryRun) return foreground(cli, run);
     return finish(cli, run);
   });
