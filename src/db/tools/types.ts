@@ -48,6 +48,10 @@ export type ToolAction =
 export interface ToolCommand {
   file: string;
   args: string[];
+  /** Added by tools-core: the environment variable the tool reads the database URL from (default DATABASE_URL). */
+  urlEnv?: string;
+  /** Added by tools-core: a flag run.ts appends with the database URL as its value (sequelize-cli `--url`). */
+  urlFlag?: string;
 }
 
 /** One adapter per app tool, in src/db/tools/<tool>.ts. */
@@ -66,4 +70,9 @@ export interface ToolAdapter {
   command(choice: ToolChoice, action: ToolAction): ToolCommand;
   /** Whether the tool runs each migration in its own transaction (said in failure messages and the README). */
   transactional: 'each' | 'all' | 'none' | 'configurable';
+  /**
+   * Added by tools-core: write a new migration in the tool's convention (`migrate create`); absent = opsctl
+   * refuses with a usage error naming the tool's own generator.
+   */
+  create?(choice: ToolChoice, name: string): { name: string; path: string };
 }
