@@ -5,11 +5,7 @@ import type { AppToolId, ToolAdapter, ToolId } from './types.js';
 import { umzugSequelize } from './umzug-sequelize.js';
 
 /** Every app tool opsctl can drive; one entry per adapter (README, "Apps with their own migration tool"). */
-export const ADAPTERS: ToolAdapter[] = [
-  umzugSequelize,
-  sequelizeCli,
-  scriptsTool,
-];
+export const ADAPTERS: ToolAdapter[] = [umzugSequelize, sequelizeCli, scriptsTool];
 
 export function adapterFor(id: AppToolId): ToolAdapter {
   const adapter = ADAPTERS.find((a) => a.id === id);

@@ -81,7 +81,17 @@ export async function runTool(options: ToolRunOptions): Promise<ToolRunResult> {
       const applied = after.executed.map((e) => e.name).filter((n) => !before.executed.some((b) => b.name === n));
       const reverted = before.executed.map((e) => e.name).filter((n) => !after.executed.some((a) => a.name === n));
       const result = { applied, reverted, nothingToDo: false, stateless };
-      const error = judge({ adapter, choice, action, before, applied, reverted, output, exitCode: res.exitCode, stateless });
+      const error = judge({
+        adapter,
+        choice,
+        action,
+        before,
+        applied,
+        reverted,
+        output,
+        exitCode: res.exitCode,
+        stateless,
+      });
       return error ? { ...result, error } : result;
     } finally {
       await release().catch(() => {});
@@ -136,15 +146,15 @@ function judge(o: Outcome): OpsError | undefined {
   const failing = o.stateless ? undefined : failingMigration(o);
   const message = databaseMessage(o.output);
   const what = failing ? `Migration ${failing} failed` : `${tool} failed`;
-  const done = o.stateless ? '' : changed.length ? `${capital(verb)} before the failure: ${changed.join(', ')}. ` : `Nothing was ${verb}. `;
-  return new OpsError(
-    'MIGRATION_FAILED',
-    `${what} (exit ${o.exitCode})${message ? `: ${message}` : '.'}`,
-    {
-      hint: `${done}${transactionNote(o.adapter, failing)} Fix it, then run again; the tool's output is above.`,
-      exitCode: ExitCode.failed,
-    },
-  );
+  const done = o.stateless
+    ? ''
+    : changed.length
+      ? `${capital(verb)} before the failure: ${changed.join(', ')}. `
+      : `Nothing was ${verb}. `;
+  return new OpsError('MIGRATION_FAILED', `${what} (exit ${o.exitCode})${message ? `: ${message}` : '.'}`, {
+    hint: `${done}${transactionNote(o.adapter, failing)} Fix it, then run again; the tool's output is above.`,
+    exitCode: ExitCode.failed,
+  });
 }
 
 /** The migration the tool stopped at: the first pending (up) / newest applied (down) that did not change, preferring one the output names. */

@@ -22,7 +22,14 @@ export const scriptsTool: ToolAdapter = {
     return { executed: [], pending: [], drifted: [], missing: [] };
   },
   command(choice, action) {
-    const flag = action.to !== undefined ? '--to' : action.step !== undefined ? '--step' : action.kind === 'down' && action.all ? '--all' : undefined;
+    const flag =
+      action.to !== undefined
+        ? '--to'
+        : action.step !== undefined
+          ? '--step'
+          : action.kind === 'down' && action.all
+            ? '--all'
+            : undefined;
     if (flag)
       throw usageError(
         `${flag} is not supported for the "scripts" tool: opsctl runs the package's "migrate"/"rollback" scripts as they are.`,

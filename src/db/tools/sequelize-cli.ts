@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { usageError } from '../../errors.js';
@@ -6,7 +6,6 @@ import { readSequelizeMeta, sequelizeTimestamp } from './sequelize-meta.js';
 import { dependsOn, findBin, scriptsOf } from './state.js';
 import type { ToolAdapter, ToolChoice } from './types.js';
 import { runsSequelizeCli } from './umzug-sequelize.js';
-import { writeFileSync } from 'node:fs';
 
 /** `.sequelizerc`'s paths (a CommonJS module the app writes; loaded as sequelize-cli loads it). */
 interface RcPaths {
@@ -87,6 +86,7 @@ export const sequelizeCli: ToolAdapter = {
   create(choice, name) {
     const dir = choice.migrationsDir ?? join(choice.dir, 'migrations');
     const file = `${sequelizeTimestamp()}-${name}.js`;
+    mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, file), TEMPLATE, { flag: 'wx' });
     return { name: file, path: join(dir, file) };
   },

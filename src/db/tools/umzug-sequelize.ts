@@ -1,7 +1,7 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { usageError } from '../../errors.js';
-import { sequelizeTimestamp, readSequelizeMeta } from './sequelize-meta.js';
+import { readSequelizeMeta, sequelizeTimestamp } from './sequelize-meta.js';
 import { dependsOn, firstFolder, moduleFiles, readManifest, scriptsOf } from './state.js';
 import type { ToolAdapter, ToolChoice } from './types.js';
 
@@ -68,6 +68,7 @@ function createLikeNeighbours(choice: ToolChoice, name: string) {
   const body = esm
     ? "/** @param {{ context: import('sequelize').QueryInterface }} params */\nexport async function up({ context: queryInterface }) {}\n\nexport async function down({ context: queryInterface }) {}\n"
     : "'use strict';\n\n/** @param {{ context: import('sequelize').QueryInterface }} params */\nasync function up({ context: queryInterface }) {}\n\nasync function down({ context: queryInterface }) {}\n\nmodule.exports = { up, down };\n";
+  mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, file), body, { flag: 'wx' });
   return { name: file, path: join(dir, file) };
 }
