@@ -3,8 +3,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { migrationsCheck } from '../../src/checks/migrations.js';
+import { loadConfig } from '../../src/config/load.js';
 import { connectClient } from '../../src/db/migrate/connect.js';
 import { lockKeys } from '../../src/db/migrate/lock.js';
+import { migrateStep, migrationsOwner } from '../../src/deploy/migrate.js';
+import type { DeployRun } from '../../src/deploy/types.js';
+import { checkContext } from '../helpers/check-context.js';
 import { hasStackTrace, opsctl } from '../helpers/cli.js';
 import { machinePostgresUrl, startTestPostgres } from '../helpers/postgres.js';
 import { cliEnv, createDatabase, type TestDatabase } from './migrate-setup.js';
@@ -281,5 +286,55 @@ describe('detection', () => {
     expect(res.stderr).toBe('');
     const status = json(res.stdout);
     expect(status.tool).toMatchObject({ id: 'opsctl', package: null });
+  });
+});
+
+describe('the state decides what happened', () => {
+  it('a "migrate" script that exits 0 having applied nothing while something is pending is an error (exit 3)', async () => {
+    app = umzugApp({ [USERS]: umzugMigration('users') });
+    const manifest = JSON.parse(readFileSync(join(app.pkgDir, 'package.json'), 'utf8'));
+    manifest.scripts.migrate = 'node -e "console.log(42)"';
+    app.write('backend/package.json', JSON.stringify(manifest));
+    const res = await cli(['migrate', '--json']);
+    expect(res.exitCode).toBe(3);
+    const doc = json(res.stdout);
+    expect(doc.applied).toEqual([]);
+    expect((doc.error as { message: string }).message).toContain('exited 0 but applied nothing');
+  });
+
+  it('a "rollback" script that reverts, then exits non-zero, is reported with what it reverted (exit 3)', async () => {
+    app = umzugApp({ [USERS]: umzugMigration('users'), [POSTS]: umzugMigration('posts') });
+    const manifest = JSON.parse(readFileSync(join(app.pkgDir, 'package.json'), 'utf8'));
+    manifest.scripts.rollback = 'node migrate.js down && exit 7';
+    app.write('backend/package.json', JSON.stringify(manifest));
+    expect((await cli(['migrate'])).exitCode).toBe(0);
+    const res = await cli(['rollback', '--yes', '--json']);
+    expect(res.exitCode).toBe(3);
+    const doc = json(res.stdout);
+    expect(doc.reverted).toEqual([POSTS]);
+    expect((doc.error as { hint: string }).hint).toContain(`Reverted before the failure: ${POSTS}`);
+    expect(await meta()).toEqual([USERS]);
+  });
+});
+
+describe("doctor's migrations check and deploy's migrate step use the tool", () => {
+  it('doctor warns on pending from SequelizeMeta; deploy decides and applies through the tool', async () => {
+    app = umzugApp({ [USERS]: umzugMigration('users'), [POSTS]: umzugMigration('posts') });
+    await run('npm', ['run', 'migrate'], { cwd: app.pkgDir, env: { ...process.env, DATABASE_URL: db.url } });
+    await db.query(`delete from "SequelizeMeta" where name = $1`, [POSTS]);
+    await db.query('drop table posts');
+    const config = loadConfig({ cwd: app.root, processEnv: { ...process.env, DATABASE_URL: db.url } });
+    const check = await migrationsCheck.run(checkContext(config, { timeoutMs: 10_000 }));
+    expect(check).toMatchObject({ status: 'warn', message: `1 pending in umzug-sequelize, SequelizeMeta: ${POSTS}` });
+
+    const deploy = { deps: { config }, options: {}, packages: config.packages } as unknown as DeployRun;
+    const owner = migrationsOwner(deploy);
+    expect(owner?.name).toBe('backend');
+    const step = migrateStep(deploy, owner!);
+    expect(await step.decide()).toEqual({ run: true, what: `apply 1 pending migration(s): ${POSTS}` });
+    const task = { output: '' };
+    expect(await step.run(task as never)).toBe(`applied 1 with umzug-sequelize: ${POSTS}`);
+    expect(await meta()).toEqual([USERS, POSTS]);
+    expect(await migrationsCheck.run(checkContext(config, { timeoutMs: 10_000 }))).toMatchObject({ status: 'pass' });
   });
 });
