@@ -338,3 +338,34 @@ describe("doctor's migrations check and deploy's migrate step use the tool", () 
     expect(await migrationsCheck.run(checkContext(config, { timeoutMs: 10_000 }))).toMatchObject({ status: 'pass' });
   });
 });
+
+describe('sequelize-cli without use_env_variable', () => {
+  it('gets the URL through --url, and the password never shows in its output', async () => {
+    app = sequelizeCliApp({ [USERS]: cliMigration('users') });
+    app.write(
+      'api/config/config.json',
+      JSON.stringify({ test: { dialect: 'postgres' }, development: { dialect: 'postgres' } }),
+    );
+    const url = new URL(db.url);
+    url.username = 'postgres';
+    url.password = 'pw-Sup3rSecret';
+    const res = await opsctl(['-C', app.root, 'migrate'], { env: { ...cliEnv(url.toString()) }, timeoutMs: 120_000 });
+    expect(res.exitCode).toBe(0);
+    expect(res.stdout.trim()).toBe(USERS);
+    expect(`${res.stdout}${res.stderr}`).not.toContain('pw-Sup3rSecret');
+    expect(res.stderr).toContain('  '); // the tool's own output is shown, indented, on stderr
+    expect(await meta()).toEqual([USERS]);
+  });
+});
+
+describe('migrate create for umzug', () => {
+  it("writes a file in the existing files' style (timestamp, dash, CommonJS), shown as pending", async () => {
+    app = umzugApp({ [USERS]: umzugMigration('users') });
+    const res = await cli(['migrate', 'create', 'add-orders', '--json']);
+    expect(res.exitCode).toBe(0);
+    const name = json(res.stdout).name as string;
+    expect(name).toMatch(/^\d{14}-add-orders\.js$/);
+    expect(readFileSync(join(app.pkgDir, 'migrations', name), 'utf8')).toContain('module.exports = { up, down }');
+    expect(json((await cli(['migrate', 'status', '--json'])).stdout).pending).toEqual([USERS, name]);
+  });
+});
