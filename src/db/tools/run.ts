@@ -152,7 +152,7 @@ function judge(o: Outcome): OpsError | undefined {
       ? `${capital(verb)} before the failure: ${changed.join(', ')}. `
       : `Nothing was ${verb}. `;
   return new OpsError('MIGRATION_FAILED', `${what} (exit ${o.exitCode})${message ? `: ${message}` : '.'}`, {
-    hint: `${done}${transactionNote(o.adapter, failing)} Fix it, then run again; the tool's output is above.`,
+    hint: `${done}${transactionNote(o.adapter, failing)} Fix it, then run again.`,
     exitCode: ExitCode.failed,
   });
 }
@@ -174,7 +174,10 @@ function failingMigration(o: Outcome): string | undefined {
 function databaseMessage(output: string[]): string {
   const lines = output
     .map((l) => l.trim())
-    .filter((l) => /error|failed/i.test(l) && !/^at\s/.test(l) && !/^npm (ERR|error)/i.test(l));
+    .filter((l) => /error|failed/i.test(l) && !/^at\s/.test(l) && !/^npm (ERR|error)/i.test(l))
+    // `MigrationError: ... failed: Original error: relation "x" does not exist`, `ERROR: relation ...`: the last part
+    .map((l) => l.split(/(?:Original error|\berror|ERROR):\s*/i).pop()?.trim() ?? l)
+    .filter(Boolean);
   const db = lines.filter((l) => /(relation|column|syntax|constraint|violat|exist|duplicate|permission)/i.test(l));
   return [...new Set(db.length ? db : lines)].slice(0, MESSAGE_LINES).join(' / ');
 }
