@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ResolvedConfig } from '../../src/config/types.js';
 import { detectTool } from '../../src/db/tools/detect.js';
+import { sequelizeCli } from '../../src/db/tools/sequelize-cli.js';
 import { statusFromNames } from '../../src/db/tools/state.js';
 import { isOpsError } from '../../src/errors.js';
 import { appPackage } from '../helpers/check-context.js';
@@ -26,6 +27,8 @@ function app(packages: Record<string, Record<string, unknown>>, files: Record<st
     root,
     packages: Object.keys(packages).map((name) => appPackage({ name, dir: join(root, name) })),
     database: { source: 'env', table: 'opsctl_migrations', schema: 'public', ...(tool ? { tool } : {}) },
+    env: { NODE_ENV: 'staging' },
+    redis: {},
   } as unknown as ResolvedConfig;
 }
 
@@ -95,6 +98,29 @@ describe('detectTool', () => {
     expect(detectTool(app(packages, {}, 'umzug-sequelize'))).toMatchObject({ tool: 'umzug-sequelize', pkg: 'backend' });
     expect(detectTool(app(packages, {}, 'opsctl'))).toBeUndefined();
     expect(() => detectTool(app({ a: {}, b: {} }, {}, 'sequelize-cli'))).toThrow(/no package shows it/);
+  });
+});
+
+describe('sequelize-cli command', () => {
+  it("takes the URL through the variable the package's NODE_ENV section names, else --url", () => {
+    const config = app(
+      { api: { devDependencies: { 'sequelize-cli': '^6' } } },
+      {
+        'api/config/config.json': JSON.stringify({ staging: { use_env_variable: 'STAGING_DB' }, development: {} }),
+        'api/node_modules/.bin/sequelize-cli': '',
+      },
+    );
+    const choice = detectTool(config)!;
+    expect(choice.nodeEnv).toBe('staging');
+    expect(sequelizeCli.command(choice, { kind: 'down', to: 'x.js' })).toEqual({
+      file: join(root, 'api/node_modules/.bin/sequelize-cli'),
+      args: ['db:migrate:undo:all', '--to', 'x.js'],
+      urlEnv: 'STAGING_DB',
+    });
+    expect(sequelizeCli.command({ ...choice, nodeEnv: 'development' }, { kind: 'up' })).toMatchObject({
+      args: ['db:migrate'],
+      urlFlag: '--url',
+    });
   });
 });
 

@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import type pg from 'pg';
+import { packageEnv } from '../../app/env.js';
 import type { ResolvedConfig } from '../../config/types.js';
 import { usageError } from '../../errors.js';
 import type { AppPackage } from '../../packages/types.js';
@@ -36,7 +37,7 @@ export function detectTool(config: ResolvedConfig): ToolChoice | undefined {
   const specific = found.filter((c) => c.adapter.id !== 'scripts' || !found.some((o) => o.pkg === c.pkg && o !== c));
   if (specific.length > 1) throw ambiguous(config, specific);
   const only = specific[0];
-  return only && toChoice(only, []);
+  return only && toChoice(config, only, []);
 }
 
 function candidates(packages: AppPackage[], adapters: ToolAdapter[]): Candidate[] {
@@ -54,10 +55,10 @@ function candidates(packages: AppPackage[], adapters: ToolAdapter[]): Candidate[
 function chooseConfigured(config: ResolvedConfig, packages: AppPackage[], adapter: ToolAdapter): ToolChoice {
   const why = `database.tool is "${adapter.id}" in ${configName(config)}`;
   const found = candidates(packages, [adapter]);
-  if (found.length === 1) return toChoice(found[0]!, [why]);
+  if (found.length === 1) return toChoice(config, found[0]!, [why]);
   if (!found.length) {
     const pkg = packages.length === 1 ? packages[0] : packages.find((p) => p.scripts.migrate);
-    if (pkg) return toChoice({ adapter, pkg, evidence: { reasons: [] } }, [why]);
+    if (pkg) return toChoice(config, { adapter, pkg, evidence: { reasons: [] } }, [why]);
   }
   const names = found.map((c) => c.pkg.name);
   throw usageError(
@@ -70,8 +71,10 @@ function chooseConfigured(config: ResolvedConfig, packages: AppPackage[], adapte
   );
 }
 
-function toChoice({ adapter, pkg, evidence }: Candidate, first: string[]): ToolChoice {
+function toChoice(config: ResolvedConfig, { adapter, pkg, evidence }: Candidate, first: string[]): ToolChoice {
+  const nodeEnv = packageEnv(config, pkg).NODE_ENV;
   return {
+    ...(nodeEnv ? { nodeEnv } : {}),
     tool: adapter.id,
     pkg: pkg.name,
     dir: pkg.dir,

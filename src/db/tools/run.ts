@@ -176,7 +176,13 @@ function databaseMessage(output: string[]): string {
     .map((l) => l.trim())
     .filter((l) => /error|failed/i.test(l) && !/^at\s/.test(l) && !/^npm (ERR|error)/i.test(l))
     // `MigrationError: ... failed: Original error: relation "x" does not exist`, `ERROR: relation ...`: the last part
-    .map((l) => l.split(/(?:Original error|\berror|ERROR):\s*/i).pop()?.trim() ?? l)
+    .map(
+      (l) =>
+        l
+          .split(/(?:Original error|\berror|ERROR):\s*/i)
+          .pop()
+          ?.trim() ?? l,
+    )
     .filter(Boolean);
   const db = lines.filter((l) => /(relation|column|syntax|constraint|violat|exist|duplicate|permission)/i.test(l));
   return [...new Set(db.length ? db : lines)].slice(0, MESSAGE_LINES).join(' / ');

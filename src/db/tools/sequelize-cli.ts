@@ -24,12 +24,12 @@ function readRc(dir: string): RcPaths {
 }
 
 /** The section of config/config.json for NODE_ENV (sequelize-cli's default: development), when it is JSON. */
-function configSection(dir: string): Record<string, unknown> | undefined {
+function configSection(dir: string, nodeEnv = process.env.NODE_ENV): Record<string, unknown> | undefined {
   const file = resolve(dir, readRc(dir).config ?? 'config/config.json');
   if (!file.endsWith('.json') || !existsSync(file)) return undefined;
   try {
     const all = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, unknown>>;
-    return all[process.env.NODE_ENV || 'development'];
+    return all[nodeEnv || 'development'];
   } catch {
     return undefined;
   }
@@ -76,7 +76,7 @@ export const sequelizeCli: ToolAdapter = {
             ? ['db:migrate:undo:all']
             : ['db:migrate:undo'];
     // sequelize-cli reads the URL from the variable its config names (`use_env_variable`), else from --url
-    const envVar = configSection(choice.dir)?.use_env_variable;
+    const envVar = configSection(choice.dir, choice.nodeEnv)?.use_env_variable;
     return {
       file: bin(choice),
       args,

@@ -38,6 +38,8 @@ export interface ToolChoice {
   migrationsDir?: string;
   /** The state table, possibly schema-qualified (`public.knex_migrations`). */
   table: string;
+  /** Added by tools-core: NODE_ENV the tool will run with (the package's environment), for tools whose config has sections per environment. */
+  nodeEnv?: string;
 }
 
 export type ToolAction =
