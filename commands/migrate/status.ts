@@ -42,7 +42,8 @@ export function status(cmd: Invocation<StatusOptions>): Promise<number> {
     const exitCode = opts.exitCode && hasFindings(status) ? ExitCode.findings : ExitCode.ok;
     if (cli.json) return cli.finish(exitCode, { ...status, tool: reportTool(config, undefined) });
     printStatus(status);
-    note(cli, summary(status, folder.label));
+    const tool = reportTool(config, undefined);
+    note(cli, `${summary(status, folder.label)}; opsctl's own engine (${tool.reasons.join('; ')})`);
     return exitCode;
   });
 }

@@ -282,6 +282,8 @@ describe('detection', () => {
     app = sequelizeCliApp({});
     app.write('api/package.json', JSON.stringify({ name: 'api', scripts: { start: 'node .' } }));
     app.write('migrations/0001_init.sql', '-- up\ncreate table t (id int);\n-- down\ndrop table t;\n');
+    const human = await cli(['migrate', 'status']);
+    expect(human.stderr).toContain("opsctl's own engine (no app migration tool detected");
     const res = await cli(['migrate', 'status', '--json']);
     expect(res.stderr).toBe('');
     const status = json(res.stdout);
