@@ -1,3 +1,4 @@
+import type { ListrTask } from 'listr2';
 import { describe, expect, it } from 'vitest';
 import type { MigrationProgress, Migrator } from '../../src/db/migrate/engine.js';
 import type { PreparedMigration } from '../../src/db/migrate/resolve.js';
@@ -36,10 +37,10 @@ describe('migrationTasks', () => {
     });
     const plan = [prepared('0001_a'), prepared('0002_b')];
     const result: MigrationRunResult = { done: [], notRun: [] };
-    const tasks = migrationTasks(migrator, plan, 'up', result).map((t) => ({
+    const tasks: ListrTask[] = migrationTasks(migrator, plan, 'up', result).map((t) => ({
       ...t,
-      task: async (ctx: unknown, task: never) => {
-        await (t.task as (c: unknown, tk: never) => Promise<void>)(ctx, task);
+      task: async (ctx, task) => {
+        await t.task(ctx, task);
         events.push(`${t.title} done`);
       },
     }));
