@@ -32,6 +32,10 @@ export function rollback(cmd: Invocation<RollbackOptions>): Promise<number> {
         'Reverting every migration in production drops its data; add --force if you mean it.',
       );
     }
+    const choice = detectTool(config);
+    const action = { kind: 'down' as const, step: opts.step, to: opts.to, all: opts.all };
+    // an option the tool lacks (or an action it has not: Prisma has no rollback) is refused before asking
+    if (choice && !dryRun) adapterFor(choice.tool).command(choice, action);
     const interactive = canPrompt();
     if (!dryRun && !opts.yes && !interactive) {
       throw usageError(
@@ -39,11 +43,7 @@ export function rollback(cmd: Invocation<RollbackOptions>): Promise<number> {
         'Pass --yes to confirm, or --dry-run to see what would be reverted.',
       );
     }
-    const choice = detectTool(config);
     if (choice) {
-      const action = { kind: 'down' as const, step: opts.step, to: opts.to, all: opts.all };
-      // an option the tool lacks is refused before asking
-      if (!dryRun) adapterFor(choice.tool).command(choice, action);
       if (!dryRun && !opts.yes && !(await confirm(`Roll back with ${choice.tool} (${choice.pkg}) on the database?`)))
         throw new OpsError('CANCELLED', 'Rollback cancelled; nothing was reverted.', {
           exitCode: ExitCode.interrupted,

@@ -3,6 +3,7 @@ import { readMigrationStatus } from '../../src/db/migrate/engine.js';
 import { hasFindings, type MigrationStatus } from '../../src/db/migrate/plan.js';
 import { detectTool, reportTool } from '../../src/db/tools/detect.js';
 import { readToolStatus } from '../../src/db/tools/status.js';
+import type { ToolStatus } from '../../src/db/tools/types.js';
 import { ExitCode } from '../../src/errors.js';
 import { type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
 import { out, table } from '../shared/output.js';
@@ -28,6 +29,7 @@ export function status(cmd: Invocation<StatusOptions>): Promise<number> {
       if (!read.choice.table)
         note(cli, `⚠ ${choice.tool}: opsctl cannot read this tool's state; it shows nothing here.`);
       printStatus(read.status);
+      for (const warning of (read.status as ToolStatus).warnings ?? []) note(cli, `⚠ ${warning}`);
       note(
         cli,
         summary(
@@ -52,7 +54,8 @@ function summary(status: MigrationStatus, where: string): string {
   return `${status.executed.length} applied, ${status.pending.length} pending, ${status.drifted.length} drifted, ${status.missing.length} missing (${where}/)`;
 }
 
-function printStatus(status: MigrationStatus): void {
+function printStatus(status: MigrationStatus & Pick<ToolStatus, 'failed'>): void {
+  const failed = new Set(status.failed);
   const drifted = new Set(status.drifted);
   const missing = new Set(status.missing);
   const rows = [
@@ -61,7 +64,7 @@ function printStatus(status: MigrationStatus): void {
       missing.has(e.name) ? 'missing' : drifted.has(e.name) ? 'drifted' : 'applied',
       e.appliedAt || '-',
     ]),
-    ...status.pending.map((name) => [name, 'pending', '']),
+    ...status.pending.map((name) => [name, failed.has(name) ? 'failed' : 'pending', '']),
   ].sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
   if (rows.length) out(table(rows, ['migration', 'state', 'applied at']));
 }

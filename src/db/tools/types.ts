@@ -78,3 +78,14 @@ export interface ToolAdapter {
    */
   create?(choice: ToolChoice, name: string): { name: string; path: string };
 }
+
+/**
+ * What an adapter's `readStatus` may report beyond `MigrationStatus` (added for the knex, node-pg-migrate, TypeORM
+ * and Prisma adapters; all optional, so a plain `MigrationStatus` is a `ToolStatus`).
+ */
+export interface ToolStatus extends MigrationStatus {
+  /** Migrations the tool recorded as started but never finished (Prisma's failed rows); each is also in `pending`. */
+  failed?: string[];
+  /** What the operator must know that is no migration, e.g. knex's lock table left locked by a crashed run. */
+  warnings?: string[];
+}
