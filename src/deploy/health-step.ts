@@ -3,7 +3,8 @@ import { deployPaths } from '../app/paths.js';
 import { currentRelease } from '../app/releases.js';
 import { ExitCode, OpsError } from '../errors.js';
 import type { AppPackage } from '../packages/types.js';
-import { launchLogTail, packageLogTail, waitLaunched, waitRunning } from '../pm2/launch.js';
+import { launchLogTail, packageLogTail, removeCandidate, waitLaunched, waitRunning } from '../pm2/launch.js';
+import { promote, proveCandidate, throwIfInterrupted } from './candidate.js';
 import { notStartedReason, runRelease, type StartRecord } from './start.js';
 import type { StepSpec, TaskWrapper } from './step.js';
 import type { Decision, DeployRun } from './types.js';
@@ -17,19 +18,41 @@ export function healthStep(run: DeployRun, pkg: AppPackage, record: StartRecord)
       const reason = notStartedReason(run, pkg);
       return reason ? { run: false, reason } : { run: true, what: `wait until ${healthMeaning(pkg)}` };
     },
-    async run() {
+    // after an interrupt it still runs: it deletes a candidate the start step left (README, "Deploy")
+    runsWhenInterrupted: true,
+    async run(task) {
       const id = record.id ?? currentRelease(run.deps.config.root, pkg.name) ?? '';
+      const candidate = record.candidate;
+      if (candidate) {
+        record.candidate = undefined; // proveCandidate deletes it, whatever happens
+        await proveCandidate(run, pkg, candidate, task);
+        const problem = await promote(run, pkg, record, task);
+        throwIfInterrupted(run);
+        if (!problem) {
+          const report = run.reports.get(pkg.name);
+          if (report) report.release = id;
+          return `healthy (release ${id}: candidate proven, then live)`;
+        }
+        return failed(run, pkg, record, problem);
+      }
+      throwIfInterrupted(run);
       const problem = await gate(run, pkg, record);
+      throwIfInterrupted(run);
       if (!problem) return `healthy (release ${id})`;
-      const report = run.reports.get(pkg.name);
-      if (report) report.logTail = record.launch ? launchLogTail(record.launch) : packageLogTail(run.deps.pm2, pkg);
-      throw new OpsError('HEALTH', `${pkg.name}: health gate failed: ${problem}.`, {
-        hint: `Its last log lines are shown above; \`opsctl logs ${pkg.name}\` shows more.`,
-        exitCode: ExitCode.failed,
-      });
+      return failed(run, pkg, record, problem);
     },
     rollback: (task) => rollBack(run, pkg, record, task),
   };
+}
+
+/** A failed gate of the live instances: their last log lines, and the error (the rollback runs next). */
+function failed(run: DeployRun, pkg: AppPackage, record: StartRecord, problem: string): never {
+  const report = run.reports.get(pkg.name);
+  if (report) report.logTail = record.launch ? launchLogTail(record.launch) : packageLogTail(run.deps.pm2, pkg);
+  throw new OpsError('HEALTH', `${pkg.name}: health gate failed: ${problem}.`, {
+    hint: `Its last log lines are shown above; \`opsctl logs ${pkg.name}\` shows more.`,
+    exitCode: ExitCode.failed,
+  });
 }
 
 /** What "healthy" means for the package, for the plan. */
@@ -42,12 +65,18 @@ function healthMeaning(pkg: AppPackage): string {
 function gate(run: DeployRun, pkg: AppPackage, record: StartRecord): Promise<string | undefined> {
   const timeoutMs = run.options.healthTimeoutMs;
   return record.launch && !record.unchanged
-    ? waitLaunched(run.deps.pm2, record.launch, timeoutMs)
+    ? waitLaunched(run.deps.pm2, record.launch, timeoutMs, run.signal)
     : waitRunning(pkg, timeoutMs);
 }
 
 /** After a failed health gate: put the previous release back, or stop a first release rather than let it crash-loop. */
 async function rollBack(run: DeployRun, pkg: AppPackage, record: StartRecord, task: TaskWrapper): Promise<void> {
+  const what = run.signal?.aborted ? 'interrupted' : 'failed';
+  if (record.candidate) await removeCandidate(run.deps.pm2, run.deps.config, pkg); // interrupted before its gate
+  if (!record.live && !record.unchanged) {
+    task.title = `health: ${what}; the candidate was deleted, and the live release and \`current\` were not touched`;
+    return;
+  }
   if (record.unchanged) {
     task.title = `health: failed; ${pkg.name} was not changed by this deploy, so there is nothing to roll back`;
     return;

@@ -54,6 +54,8 @@ export interface DeployRun {
   errors: Error[];
   prepared: Map<string, Gate>;
   started: Map<string, Gate>;
+  /** Aborted on SIGINT/SIGTERM (its reason: the interrupt error): steps stop, a candidate is deleted, a release put back. */
+  signal?: AbortSignal;
   /** PM2's state before anything changed (taken by the preflight; absent when PM2 is not running). */
   before?: Pm2Snapshot;
 }

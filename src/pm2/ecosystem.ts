@@ -43,31 +43,41 @@ function templatePath(): string {
   });
 }
 
+/** A process beside the package's own: another PM2 name, one fork-mode instance, no restarts (a crash is final). */
+export interface SideProcess {
+  name: string;
+  /** PM2's log files of it (out, error). */
+  logs: [string, string];
+}
+
 /**
  * Write `<pm2Home>/../apps/<pkg>.json`, the PM2 ecosystem file of one package, running from `currentDir` (a
  * symlink to the active release, so a reload picks up the new release). The environment is not written here:
  * it reaches PM2 through the environment of the `pm2` command (`--update-env`), so no secret lands in a file.
+ * With `side`, the file runs the package as that side process (deploy's candidate, README, "Deploy").
  */
-export function writeEcosystem(appsDir: string, pkg: AppPackage, currentDir: string): string {
+export function writeEcosystem(appsDir: string, pkg: AppPackage, currentDir: string, side?: SideProcess): string {
   const command = startCommand(pkg);
   if (!command) throw new OpsError('NO_START', `${pkg.name} has no start script.`, { exitCode: ExitCode.usage });
   const defaults = JSON.parse(readFileSync(templatePath(), 'utf8')) as Record<string, unknown>;
+  const name = side?.name ?? pkg.name;
   const app = {
     ...defaults,
-    name: pkg.name,
+    name,
     cwd: currentDir,
     script: command.script === 'npm' ? 'npm' : join(currentDir, command.script),
     args: command.args,
     ...(command.nodeArgs.length ? { node_args: command.nodeArgs } : {}),
-    ...(command.cluster
+    ...(command.cluster && !side
       ? {
           exec_mode: 'cluster',
           instances: desiredInstances(pkg, command) === 'max' ? 0 : desiredInstances(pkg, command),
         }
-      : { exec_mode: 'fork', instances: 1, interpreter: 'none' }),
+      : { exec_mode: 'fork', instances: 1, ...(command.cluster ? {} : { interpreter: 'none' }) }),
+    ...(side ? { autorestart: false, out_file: side.logs[0], error_file: side.logs[1] } : {}),
   };
   mkdirSync(appsDir, { recursive: true });
-  const file = join(appsDir, `${pkg.name}.json`);
+  const file = join(appsDir, `${name}.json`);
   writeFileSync(file, `${JSON.stringify({ apps: [app] }, null, 2)}\n`);
   return file;
 }
