@@ -28,6 +28,8 @@ export interface GateOptions {
   signal?: AbortSignal;
   /** A fatal problem seen outside the probe (crashed or errored instances): stop waiting at once. */
   fatal?: () => Promise<string | undefined>;
+  /** A cheap fatal check (a log read) run before every probe, so a crash it sees ends the wait within one poll. */
+  quick?: () => string | undefined;
   /** Consecutive healthy probes required (a process that answers once and then crashes is not healthy). */
   stableProbes?: number;
 }
@@ -46,7 +48,8 @@ export async function waitHealthy(target: HealthTarget, options: GateOptions): P
     let good = 0;
     let problem: string | undefined = 'not checked yet';
     while (!options.signal?.aborted) {
-      if (watch.problem) return watch.problem;
+      const quick = watch.problem ?? options.quick?.();
+      if (quick) return quick;
       problem = await probeHealth(target);
       good = problem ? 0 : good + 1;
       if (good >= needed && watch.checked) return watch.problem;
@@ -84,6 +87,7 @@ export interface WatchOptions {
   durationMs: number;
   signal?: AbortSignal;
   fatal?: () => Promise<string | undefined>;
+  quick?: () => string | undefined;
 }
 
 /**
@@ -96,7 +100,8 @@ export async function staysHealthy(target: HealthTarget, options: WatchOptions):
   void watchFatal(options, watch);
   try {
     while (!options.signal?.aborted) {
-      if (watch.problem) return watch.problem;
+      const quick = watch.problem ?? options.quick?.();
+      if (quick) return quick;
       const problem = await probeHealth(target);
       if (problem) return `${problem} after it was healthy`;
       if (Date.now() >= deadline && watch.checked) return watch.problem;

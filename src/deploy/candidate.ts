@@ -39,8 +39,8 @@ export async function startCandidate(run: DeployRun, pkg: AppPackage, id: string
 
 /**
  * The candidate's gate: healthy within --health-timeout, its smoke paths answered, then healthy all through the
- * stability window. The candidate is deleted whatever the outcome; a failure leaves `current` and the live
- * instances as they were.
+ * stability window. A proven candidate is deleted here; a failed one by the step's rollback (the failure is
+ * reported first). Either way `current` and the live instances are as they were.
  */
 export async function proveCandidate(
   run: DeployRun,
@@ -50,22 +50,16 @@ export async function proveCandidate(
 ): Promise<void> {
   const { pm2, config } = run.deps;
   const window = pkg.stabilityWindow ?? DEFAULT_STABILITY_WINDOW_MS;
-  let problem: string | undefined;
-  try {
-    task.output = `candidate of release ${candidate.release} on 127.0.0.1:${candidate.port}`;
-    problem = await waitLaunched(pm2, candidate, run.options.healthTimeoutMs, run.signal);
-    if (!problem) {
-      task.output = `candidate healthy; checking ${pkg.smoke?.length ?? 0} smoke path(s), then ${window} ms of stability`;
-      problem = await provenStable(pm2, candidate, window, run.signal);
-    }
-    if (problem && !run.signal?.aborted) {
-      const report = run.reports.get(pkg.name);
-      if (report) report.logTail = launchLogTail(candidate);
-    }
-  } finally {
-    await removeCandidate(pm2, config, pkg);
+  task.output = `candidate of release ${candidate.release} on 127.0.0.1:${candidate.port}`;
+  let problem = await waitLaunched(pm2, candidate, run.options.healthTimeoutMs, run.signal);
+  if (!problem) {
+    task.output = `candidate healthy; checking ${pkg.smoke?.length ?? 0} smoke path(s), then ${window} ms of stability`;
+    problem = await provenStable(pm2, candidate, window, run.signal);
   }
   throwIfInterrupted(run);
+  if (!problem) await removeCandidate(pm2, config, pkg);
+  const report = run.reports.get(pkg.name);
+  if (problem && report) report.logTail = launchLogTail(candidate);
   if (problem) {
     throw new OpsError(
       'HEALTH',

@@ -24,8 +24,8 @@ export function healthStep(run: DeployRun, pkg: AppPackage, record: StartRecord)
       const id = record.id ?? currentRelease(run.deps.config.root, pkg.name) ?? '';
       const candidate = record.candidate;
       if (candidate) {
-        record.candidate = undefined; // proveCandidate deletes it, whatever happens
         await proveCandidate(run, pkg, candidate, task);
+        record.candidate = undefined; // proven, and deleted: the rollback deletes a failed one
         const problem = await promote(run, pkg, record, task);
         throwIfInterrupted(run);
         if (!problem) {
@@ -72,7 +72,7 @@ function gate(run: DeployRun, pkg: AppPackage, record: StartRecord): Promise<str
 /** After a failed health gate: put the previous release back, or stop a first release rather than let it crash-loop. */
 async function rollBack(run: DeployRun, pkg: AppPackage, record: StartRecord, task: TaskWrapper): Promise<void> {
   const what = run.signal?.aborted ? 'interrupted' : 'failed';
-  if (record.candidate) await removeCandidate(run.deps.pm2, run.deps.config, pkg); // interrupted before its gate
+  if (record.candidate) await removeCandidate(run.deps.pm2, run.deps.config, pkg); // failed, or interrupted
   if (!record.live && !record.unchanged) {
     task.title = `health: ${what}; the candidate was deleted, and the live release and \`current\` were not touched`;
     return;

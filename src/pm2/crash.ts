@@ -30,10 +30,11 @@ const LOG_STAMP = /^\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d)?: /;
  * rejects, prints the bare stack and keeps the process "online". A stack through Node's ES module loader in the
  * release's own log lines is that failure: its error line, or undefined.
  */
-export function forkImportFailureIn(lines: string[]): string | undefined {
+export function forkImportFailureIn(stamped: string[]): string | undefined {
+  const lines = stamped.map((l) => l.replace(LOG_STAMP, ''));
   const frame = lines.findIndex((l) => STACK_FRAME.test(l) && ESM_LOADER_FRAME.test(l));
   if (frame < 0) return undefined;
   let start = frame;
   while (start > 0 && STACK_FRAME.test(lines[start]!)) start--;
-  return lines[start]!.replace(LOG_STAMP, '').trim() || 'an error';
+  return lines[start]!.trim() || 'an error';
 }

@@ -147,6 +147,7 @@ export function waitLaunched(
   return waitHealthy(targetOf(launch), {
     timeoutMs,
     signal,
+    quick: () => loadFailure(launch),
     fatal: launchFatal(pm2, launch),
     stableProbes: launch.port ? 2 : PORTLESS_STABLE_PROBES,
   });
@@ -162,7 +163,12 @@ export async function provenStable(
   const target = targetOf(launch);
   const smoke = await probeSmoke(target, launch.pkg.smoke ?? []);
   if (smoke) return smoke;
-  return staysHealthy(target, { durationMs, signal, fatal: launchFatal(pm2, launch) });
+  return staysHealthy(target, {
+    durationMs,
+    signal,
+    quick: () => loadFailure(launch),
+    fatal: launchFatal(pm2, launch),
+  });
 }
 
 function targetOf(launch: Launch): HealthTarget {

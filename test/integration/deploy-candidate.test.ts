@@ -159,6 +159,24 @@ describe('a release proves itself beside the live one', () => {
     expect(await health(shop.ports.backend)).toBe(200);
   });
 
+  it('a release that fails only once live (its candidate passed) is rolled back: the previous release is put back', async () => {
+    const before = current();
+    const res = await withChanged(
+      server(),
+      (s) =>
+        `if (process.env.PORT === '${shop.ports.backend}') { console.error('live-only crash'); process.exit(1); }\n${s}`,
+      () => shop.run(['deploy', 'backend', '--json']),
+    );
+    expect(res.exitCode, res.stderr).toBe(3);
+    const doc = JSON.parse(res.stdout) as DeployJson;
+    expect(steps(doc, 'backend').health).toBe('failed');
+    expect(doc.packages[0]!.rolledBackTo).toBe(before);
+    expect(doc.packages[0]!.logTail?.join('\n')).toContain('live-only crash');
+    expect(current()).toBe(before);
+    expect(await health(shop.ports.backend)).toBe(200);
+    expect(pm2Names()).toEqual(['backend:online', 'frontend:online']);
+  });
+
   it('two failed deploys in a row never stop the app', async () => {
     const before = current();
     for (let i = 0; i < 2; i++) {
