@@ -14,9 +14,8 @@ import {
   removeCandidate,
   waitLaunched,
 } from '../pm2/launch.js';
-import type { StartRecord } from './start.js';
 import type { TaskWrapper } from './step.js';
-import type { DeployRun } from './types.js';
+import type { DeployRun, StartRecord } from './types.js';
 
 /** How long a candidate must stay healthy after its first good probe, unless the package sets `stabilityWindow`. */
 export const DEFAULT_STABILITY_WINDOW_MS = 5_000;

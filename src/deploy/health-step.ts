@@ -5,9 +5,9 @@ import { ExitCode, OpsError } from '../errors.js';
 import type { AppPackage } from '../packages/types.js';
 import { launchLogTail, packageLogTail, removeCandidate, waitLaunched, waitRunning } from '../pm2/launch.js';
 import { promote, proveCandidate, throwIfInterrupted } from './candidate.js';
-import { notStartedReason, runRelease, type StartRecord } from './start.js';
+import { notStartedReason, runRelease } from './start.js';
 import type { StepSpec, TaskWrapper } from './step.js';
-import type { Decision, DeployRun } from './types.js';
+import type { Decision, DeployRun, StartRecord } from './types.js';
 
 /** `health`: wait until what the start step launched is healthy; on failure, put the previous release back. */
 export function healthStep(run: DeployRun, pkg: AppPackage, record: StartRecord): StepSpec {

@@ -6,23 +6,9 @@ import { type Launch, launchRelease, removeCandidate, wantedInstances } from '..
 import type { Pm2Instance } from '../pm2/processes.js';
 import { startCandidate, throwIfInterrupted, usesCandidate } from './candidate.js';
 import type { StepSpec, TaskWrapper } from './step.js';
-import type { Decision, DeployRun } from './types.js';
+import type { Decision, DeployRun, StartRecord } from './types.js';
 
 const APP_ENV_KEYS = ['PORT', 'DATABASE_URL', 'REDIS_URL'];
-
-/** What the start step did, handed to the health step and its rollback. */
-export interface StartRecord {
-  /** The release this deploy runs, and the one it replaces (what a rollback puts back). */
-  id?: string;
-  previous?: string;
-  /** The release already ran: start was skipped, so there is nothing to roll back. */
-  unchanged?: boolean;
-  /** The new release running beside the live one until it has proved itself (README, "Deploy"). */
-  candidate?: Launch;
-  /** `current` or the live instances were changed: a failure from here on puts the previous release back. */
-  live?: boolean;
-  launch?: Launch;
-}
 
 /** Why a package is not started (`--no-start`, a library), or undefined. */
 export function notStartedReason(run: DeployRun, pkg: AppPackage): string | undefined {

@@ -5,9 +5,9 @@ import { healthStep } from './health-step.js';
 import { migrateStep, migrationsOwner } from './migrate.js';
 import { preflightTasks } from './preflight.js';
 import { buildStep, installStep } from './prepare.js';
-import { type StartRecord, startStep } from './start.js';
+import { startStep } from './start.js';
 import { type StepSpec, stepTask } from './step.js';
-import type { DeployDeps, DeployOptions, DeployRun, PackageReport } from './types.js';
+import type { DeployDeps, DeployOptions, DeployRun, PackageReport, StartRecord } from './types.js';
 
 /** A deploy run over `packages` (any order: they are put in dependency order here; a cycle is a config error). */
 export function createDeployRun(
