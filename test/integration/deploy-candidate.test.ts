@@ -195,6 +195,37 @@ describe('a release proves itself beside the live one', () => {
     expect(pm2Names()).toEqual(['backend:online', 'frontend:online']);
   });
 
+  it('SIGINT during the live reload: exit 130 with the previous release put back and serving', async () => {
+    const before = current();
+    await withChanged(
+      server(),
+      // the candidate passes at once; the live instance takes 4 s to listen, so the signal lands in its reload
+      (s) => `if (process.env.PORT === '${shop.ports.backend}') await new Promise((r) => setTimeout(r, 4000));\n${s}`,
+      async () => {
+        const child = spawn(process.execPath, [BIN, '-C', shop.dir, 'deploy', 'backend', '--json'], {
+          env: { ...process.env, ...shop.env, NO_COLOR: '1' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        child.stdout.on('data', (c) => (stdout += c));
+        const deadline = Date.now() + 60_000;
+        while (current() === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        expect(current()).not.toBe(before); // `current` moved: the live reload has begun
+        const code = await new Promise<number | null>((resolve) => {
+          child.once('exit', (c) => resolve(c));
+          child.kill('SIGINT');
+        });
+        expect(code).toBe(130);
+        const doc = JSON.parse(stdout) as DeployJson & { error: { code: string } };
+        expect(doc.error.code).toBe('INTERRUPTED');
+        expect(doc.packages[0]!.rolledBackTo).toBe(before);
+      },
+    );
+    expect(current()).toBe(before);
+    expect(await health(shop.ports.backend)).toBe(200);
+    expect(pm2Names()).toEqual(['backend:online', 'frontend:online']);
+  });
+
   it('SIGINT during the candidate gate: exit 130, no candidate left, old release serving, current unchanged', async () => {
     const before = current();
     await withChanged(
