@@ -138,8 +138,9 @@ export async function runCommand<Options extends GlobalOptions>(
   };
   // a signal ends the run through the one error path: `✖ Interrupted.`, and under --json still one document
   const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
-    // a command that handles SIGTERM itself (deploy --foreground stops its children first) keeps it
-    if (signal === 'SIGTERM' && process.listenerCount('SIGTERM') > 1) return;
+    // a command that handles SIGTERM itself (deploy --foreground stops its children first) keeps it; one that
+    // deferred signals is handled here even though a library (signal-exit) listens too
+    if (signal === 'SIGTERM' && graceMs === undefined && process.listenerCount('SIGTERM') > 1) return;
     const error = interruptError(signal);
     if (graceMs === undefined || controller.signal.aborted) exitNow(error);
     controller.abort(error);

@@ -14,6 +14,7 @@ import {
   removeCandidate,
   waitLaunched,
 } from '../pm2/launch.js';
+import type { Pm2Instance } from '../pm2/processes.js';
 import type { TaskWrapper } from './step.js';
 import type { DeployRun, StartRecord } from './types.js';
 
@@ -21,11 +22,12 @@ import type { DeployRun, StartRecord } from './types.js';
 export const DEFAULT_STABILITY_WINDOW_MS = 5_000;
 
 /**
- * Does the package get a candidate (README, "Deploy")? Only one with a port: the candidate's traffic is the health
- * and smoke probes. A portless worker started twice would do its real work twice, so it gets the gated reload only.
+ * Does the package get a candidate (README, "Deploy")? Only one with a port (the candidate's traffic is the health
+ * and smoke probes: a portless worker started twice would do its real work twice) and with a live instance to
+ * protect: with none online, the release is started and gated directly, and a failure stops it.
  */
-export function usesCandidate(pkg: AppPackage): boolean {
-  return pkg.port !== undefined;
+export function usesCandidate(pkg: AppPackage, running: Pm2Instance[]): boolean {
+  return pkg.port !== undefined && running.some((p) => p.state === 'online');
 }
 
 /** Start the release as the package's candidate on a free loopback port (a candidate left by a killed run goes first). */

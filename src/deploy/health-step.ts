@@ -1,4 +1,5 @@
 import { rmSync } from 'node:fs';
+import { probeSmoke } from '../app/health.js';
 import { deployPaths } from '../app/paths.js';
 import { currentRelease } from '../app/releases.js';
 import { ExitCode, OpsError } from '../errors.js';
@@ -61,12 +62,15 @@ function healthMeaning(pkg: AppPackage): string {
   return pkg.health && pkg.health !== 'tcp' ? `GET :${pkg.port}${pkg.health} answers 2xx` : `port ${pkg.port} listens`;
 }
 
-/** A release this deploy launched must prove it does not crash; one already running needs one good probe. */
-function gate(run: DeployRun, pkg: AppPackage, record: StartRecord): Promise<string | undefined> {
+/**
+ * A release this deploy launched without a candidate must prove it does not crash and answer its smoke paths; one
+ * already running needs one good probe.
+ */
+async function gate(run: DeployRun, pkg: AppPackage, record: StartRecord): Promise<string | undefined> {
   const timeoutMs = run.options.healthTimeoutMs;
-  return record.launch && !record.unchanged
-    ? waitLaunched(run.deps.pm2, record.launch, timeoutMs, run.signal)
-    : waitRunning(pkg, timeoutMs);
+  if (!record.launch || record.unchanged) return waitRunning(pkg, timeoutMs);
+  const problem = await waitLaunched(run.deps.pm2, record.launch, timeoutMs, run.signal);
+  return problem ?? (await probeSmoke({ port: pkg.port, health: pkg.health }, pkg.smoke ?? []));
 }
 
 /** After a failed health gate: put the previous release back, or stop a first release rather than let it crash-loop. */

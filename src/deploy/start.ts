@@ -34,7 +34,7 @@ export function startStep(run: DeployRun, pkg: AppPackage, record: StartRecord):
         record.unchanged = true;
         return { run: false, reason: `release ${id} already running (${running.length} instance(s))` };
       }
-      const then = usesCandidate(pkg) ? 'a candidate on a scratch port, then ' : '';
+      const then = usesCandidate(pkg, running) ? 'a candidate on a scratch port, then ' : '';
       return running.length
         ? { run: true, what: `${then}pm2 reload ${pkg.name} (release ${current ?? '?'} → ${id})` }
         : { run: true, what: `${then}pm2 start ${pkg.name} (release ${id}, ${wantedInstances(pkg)} instance(s))` };
@@ -44,7 +44,7 @@ export function startStep(run: DeployRun, pkg: AppPackage, record: StartRecord):
       await prepareRelease(run.deps.config.root, pkg, id);
       pruneReleases(run.deps.config.root, pkg.name, [id, record.previous ?? id]);
       throwIfInterrupted(run);
-      if (usesCandidate(pkg)) {
+      if (usesCandidate(pkg, instancesBefore(run, pkg))) {
         try {
           record.candidate = await startCandidate(run, pkg, id);
         } catch (error) {
@@ -53,7 +53,7 @@ export function startStep(run: DeployRun, pkg: AppPackage, record: StartRecord):
         }
         return `candidate of release ${id} started on 127.0.0.1:${record.candidate.port}`;
       }
-      // no port, no candidate: the gated reload of before (README, "Deploy"); the preflight's snapshot is current
+      // no port, or nothing live: started or reloaded, then gated (README, "Deploy"); the preflight's snapshot is current
       record.live = true;
       record.launch = await runRelease(run, pkg, id, task, instancesBefore(run, pkg));
       const report = run.reports.get(pkg.name);

@@ -226,36 +226,42 @@ describe('a release proves itself beside the live one', () => {
     expect(pm2Names()).toEqual(['backend:online', 'frontend:online']);
   });
 
-  it('SIGINT during the candidate gate: exit 130, no candidate left, old release serving, current unchanged', async () => {
-    const before = current();
-    await withChanged(
-      server(),
-      // never listens: the candidate's gate waits until the signal
-      (s) => `await new Promise((r) => setTimeout(r, 60_000));\n${s}`,
-      async () => {
-        const child = spawn(process.execPath, [BIN, '-C', shop.dir, 'deploy', 'backend', '--json'], {
-          env: { ...process.env, ...shop.env, NO_COLOR: '1' },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let stdout = '';
-        child.stdout.on('data', (c) => (stdout += c));
-        const deadline = Date.now() + 60_000;
-        while (!pm2Names().includes('backend~candidate:online') && Date.now() < deadline)
-          await new Promise((r) => setTimeout(r, 200));
-        const started = Date.now();
-        const code = await new Promise<number | null>((resolve) => {
-          child.once('exit', (c) => resolve(c));
-          child.kill('SIGINT');
-        });
-        expect(code).toBe(130);
-        expect(Date.now() - started).toBeLessThan(5_000);
-        const doc = JSON.parse(stdout) as DeployJson & { error: { code: string } };
-        expect(doc.error.code).toBe('INTERRUPTED');
-        expect(steps(doc, 'backend').health).toBe('failed');
-      },
-    );
-    expect(current()).toBe(before);
-    expect(await health(shop.ports.backend)).toBe(200);
-    expect(pm2Names()).toEqual(['backend:online', 'frontend:online']);
-  });
+  it.each([
+    ['SIGINT', 130, 'INTERRUPTED'],
+    ['SIGTERM', 143, 'TERMINATED'],
+  ] as const)(
+    '%s during the candidate gate: exit %i, no candidate left, old release serving, current unchanged',
+    async (signal, exitCode, errorCode) => {
+      const before = current();
+      await withChanged(
+        server(),
+        // never listens: the candidate's gate waits until the signal
+        (s) => `await new Promise((r) => setTimeout(r, 60_000));\n${s}`,
+        async () => {
+          const child = spawn(process.execPath, [BIN, '-C', shop.dir, 'deploy', 'backend', '--json'], {
+            env: { ...process.env, ...shop.env, NO_COLOR: '1' },
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
+          let stdout = '';
+          child.stdout.on('data', (c) => (stdout += c));
+          const deadline = Date.now() + 60_000;
+          while (!pm2Names().includes('backend~candidate:online') && Date.now() < deadline)
+            await new Promise((r) => setTimeout(r, 200));
+          const started = Date.now();
+          const code = await new Promise<number | null>((resolve) => {
+            child.once('exit', (c) => resolve(c));
+            child.kill(signal);
+          });
+          expect(code).toBe(exitCode);
+          expect(Date.now() - started).toBeLessThan(5_000);
+          const doc = JSON.parse(stdout) as DeployJson & { error: { code: string } };
+          expect(doc.error.code).toBe(errorCode);
+          expect(steps(doc, 'backend').health).toBe('failed');
+        },
+      );
+      expect(current()).toBe(before);
+      expect(await health(shop.ports.backend)).toBe(200);
+      expect(pm2Names()).toEqual(['backend:online', 'frontend:online']);
+    },
+  );
 });
