@@ -26,16 +26,23 @@ export function deploy(cmd: Invocation<DeployFlags>, names: string[]): Promise<n
     const config = cli.config();
     const flags = cli.opts;
     const packages = namedPackages(config, names).length ? namedPackages(config, names) : config.packages;
-    const run = createDeployRun({ config, runner: cli.runner, pm2: appPm2(cli, config) }, packages, {
-      force: flags.force,
-      skipInstall: flags.skipInstall,
-      skipBuild: flags.skipBuild,
-      skipMigrate: flags.skipMigrate,
-      noStart: flags.start === false || flags.foreground,
-      dryRun: flags.dryRun,
-      healthTimeoutMs: flags.healthTimeout,
-      concurrency: flags.concurrency,
-    });
+    // an interrupt lets the deploy clean up (delete a candidate, put the previous release back), README "`opsctl deploy`"
+    const signal = flags.foreground ? undefined : cli.deferSignals();
+    const run = createDeployRun(
+      { config, runner: cli.runner, pm2: appPm2(cli, config) },
+      packages,
+      {
+        force: flags.force,
+        skipInstall: flags.skipInstall,
+        skipBuild: flags.skipBuild,
+        skipMigrate: flags.skipMigrate,
+        noStart: flags.start === false || flags.foreground,
+        dryRun: flags.dryRun,
+        healthTimeoutMs: flags.healthTimeout,
+        concurrency: flags.concurrency,
+      },
+      signal,
+    );
     // --dry-run only reads, so it takes no lock; --foreground gives it back before its children run (README, "One at a time")
     const release = flags.dryRun ? () => {} : holdAppLock(cli, config.root);
     try {
@@ -50,7 +57,7 @@ export function deploy(cmd: Invocation<DeployFlags>, names: string[]): Promise<n
 
 function finish(cli: Cli, run: DeployRun): number {
   const reports = deployReport(run);
-  const error = run.errors[0];
+  const error = run.signal?.aborted ? (run.signal.reason as Error) : run.errors[0];
   const exitCode = error ? exitCodeOf(error) : ExitCode.ok;
   if (!cli.json) {
     printReports(reports);

@@ -20,7 +20,10 @@ export function register(program: Program): void {
     .option('--force', 'ignore the install and build caches; reload even when nothing changed')
     .option('--foreground', 'run the packages as plain child processes with prefixed logs (development)')
     .addOption(
-      new Option('--health-timeout <ms>', 'how long a new release has to become healthy')
+      new Option(
+        '--health-timeout <ms>',
+        'how long a new release (its candidate, then each live instance) has to become healthy',
+      )
         .default(DEFAULT_HEALTH_TIMEOUT_MS)
         .argParser(positiveMilliseconds),
     )
@@ -38,8 +41,8 @@ export function register(program: Program): void {
           [ExitCode.failed, 'install, build, migration, start or health gate failed (the previous release serves)'],
           [ExitCode.unreachable, 'the database is unreachable (migrate step)'],
           [ExitCode.locked, 'another deploy/start/stop/restart/scale of this app runs, or the migration lock is held'],
-          ExitCode.interrupted,
-          [ExitCode.terminated, '--foreground stopped by SIGTERM'],
+          [ExitCode.interrupted, 'interrupted (Ctrl-C): a candidate is deleted, a half-reloaded package put back'],
+          [ExitCode.terminated, 'stopped by SIGTERM, cleaned up the same way (and --foreground stopped)'],
         ],
       ),
     );

@@ -44,6 +44,26 @@ export const packageSchema = z.strictObject({
     ),
   ),
   outputs: z.optional(doc(strings, 'Build outputs (default dist, build)')),
+  smoke: z.optional(
+    doc(
+      z.array(
+        z.union([
+          z.string().check(z.regex(/^\//, 'a path starting with "/"')),
+          z.strictObject({
+            path: z.string().check(z.regex(/^\//, 'a path starting with "/"')),
+            status: z.optional(wholeNumber(z.int().check(z.minimum(100), z.maximum(599)))),
+          }),
+        ]),
+      ),
+      'More paths a new release must answer before it goes live (default status: any 2xx)',
+    ),
+  ),
+  stabilityWindow: z.optional(
+    doc(
+      wholeNumber(z.int().check(z.minimum(0))),
+      'Milliseconds a new release must stay healthy after its first good probe (default 5000)',
+    ),
+  ),
 });
 
 /** `database.tool` values: the ids of src/db/tools (which checks at compile time that both lists agree). */

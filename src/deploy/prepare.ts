@@ -85,6 +85,8 @@ function npm(
   return run.deps.runner.run('npm', args, {
     cwd: pkg.dir,
     timeoutMs,
+    // an interrupted deploy ends npm's whole process tree at once (README, "One at a time")
+    signal: run.signal,
     env: { ...packageEnv(run.deps.config, pkg), npm_config_update_notifier: 'false' },
     onLine: (line) => {
       task.output = line;

@@ -2,22 +2,13 @@ import { packageEnv } from '../app/env.js';
 import { activateRelease, currentRelease, prepareRelease, pruneReleases, releaseId } from '../app/releases.js';
 import type { AppPackage } from '../packages/types.js';
 import { startCommand } from '../pm2/ecosystem.js';
-import { type Launch, launchRelease, wantedInstances } from '../pm2/launch.js';
+import { type Launch, launchRelease, removeCandidate, wantedInstances } from '../pm2/launch.js';
 import type { Pm2Instance } from '../pm2/processes.js';
+import { startCandidate, throwIfInterrupted, usesCandidate } from './candidate.js';
 import type { StepSpec, TaskWrapper } from './step.js';
-import type { Decision, DeployRun } from './types.js';
+import type { Decision, DeployRun, StartRecord } from './types.js';
 
 const APP_ENV_KEYS = ['PORT', 'DATABASE_URL', 'REDIS_URL'];
-
-/** What the start step did, handed to the health step and its rollback. */
-export interface StartRecord {
-  /** The release this deploy runs, and the one it replaces (what a rollback puts back). */
-  id?: string;
-  previous?: string;
-  /** The release already ran: start was skipped, so there is nothing to roll back. */
-  unchanged?: boolean;
-  launch?: Launch;
-}
 
 /** Why a package is not started (`--no-start`, a library), or undefined. */
 export function notStartedReason(run: DeployRun, pkg: AppPackage): string | undefined {
@@ -43,16 +34,28 @@ export function startStep(run: DeployRun, pkg: AppPackage, record: StartRecord):
         record.unchanged = true;
         return { run: false, reason: `release ${id} already running (${running.length} instance(s))` };
       }
+      const then = usesCandidate(pkg, running) ? 'a candidate on a scratch port, then ' : '';
       return running.length
-        ? { run: true, what: `pm2 reload ${pkg.name} (release ${current ?? '?'} → ${id})` }
-        : { run: true, what: `pm2 start ${pkg.name} (release ${id}, ${wantedInstances(pkg)} instance(s))` };
+        ? { run: true, what: `${then}pm2 reload ${pkg.name} (release ${current ?? '?'} → ${id})` }
+        : { run: true, what: `${then}pm2 start ${pkg.name} (release ${id}, ${wantedInstances(pkg)} instance(s))` };
     },
     async run(task) {
       const id = record.id!;
       await prepareRelease(run.deps.config.root, pkg, id);
-      // the preflight's snapshot is current for this package: nothing else starts or stops it in between
-      record.launch = await runRelease(run, pkg, id, task, instancesBefore(run, pkg));
       pruneReleases(run.deps.config.root, pkg.name, [id, record.previous ?? id]);
+      throwIfInterrupted(run);
+      if (usesCandidate(pkg, instancesBefore(run, pkg))) {
+        try {
+          record.candidate = await startCandidate(run, pkg, id);
+        } catch (error) {
+          await removeCandidate(run.deps.pm2, run.deps.config, pkg);
+          throw error;
+        }
+        return `candidate of release ${id} started on 127.0.0.1:${record.candidate.port}`;
+      }
+      // no port, or nothing live: started or reloaded, then gated (README, "Deploy"); the preflight's snapshot is current
+      record.live = true;
+      record.launch = await runRelease(run, pkg, id, task, instancesBefore(run, pkg));
       const report = run.reports.get(pkg.name);
       if (report) report.release = id;
       return `release ${id} on PM2`;

@@ -14,6 +14,8 @@ export interface StepSpec {
   decide(): Decision | Promise<Decision>;
   /** Do it. May return a note for the title. */
   run(task: TaskWrapper): Promise<string | undefined>;
+  /** Run even after SIGINT/SIGTERM (it checks `run.signal` itself, to clean up); other steps are then skipped. */
+  runsWhenInterrupted?: boolean;
   /** Undo after a failure (listr rollback). */
   rollback?(task: TaskWrapper, error: Error): Promise<void>;
 }
@@ -66,6 +68,11 @@ export function stepTask(run: DeployRun, spec: StepSpec, gate?: { gate: Gate; la
 
 async function runStep(run: DeployRun, spec: StepSpec, task: TaskWrapper): Promise<void> {
   const started = performance.now();
+  if (run.signal?.aborted && !spec.runsWhenInterrupted) {
+    record(run, spec.pkg, spec.step, 'skipped', started, 'interrupted');
+    task.skip(`${spec.step}: skipped (interrupted)`);
+    return;
+  }
   let decision: Decision;
   try {
     decision = await spec.decide();

@@ -5,15 +5,21 @@ import { healthStep } from './health-step.js';
 import { migrateStep, migrationsOwner } from './migrate.js';
 import { preflightTasks } from './preflight.js';
 import { buildStep, installStep } from './prepare.js';
-import { type StartRecord, startStep } from './start.js';
+import { startStep } from './start.js';
 import { type StepSpec, stepTask } from './step.js';
-import type { DeployDeps, DeployOptions, DeployRun, PackageReport } from './types.js';
+import type { DeployDeps, DeployOptions, DeployRun, PackageReport, StartRecord } from './types.js';
 
 /** A deploy run over `packages` (any order: they are put in dependency order here; a cycle is a config error). */
-export function createDeployRun(deps: DeployDeps, packages: AppPackage[], options: DeployOptions): DeployRun {
+export function createDeployRun(
+  deps: DeployDeps,
+  packages: AppPackage[],
+  options: DeployOptions,
+  signal?: AbortSignal,
+): DeployRun {
   const ordered = orderPackages(packages);
   return {
     deps,
+    ...(signal ? { signal } : {}),
     options,
     packages: ordered,
     reports: new Map(ordered.map((p) => [p.name, { name: p.name, steps: [] } satisfies PackageReport])),
@@ -30,7 +36,7 @@ export function createDeployRun(deps: DeployDeps, packages: AppPackage[], option
  */
 export function deployTasks(run: DeployRun): ListrTask[] {
   const concurrent = run.options.concurrency ?? true;
-  const stopped = () => (run.errors.length ? 'an earlier step failed' : false);
+  const stopped = () => (run.signal?.aborted ? 'interrupted' : run.errors.length ? 'an earlier step failed' : false);
   const owner = migrationsOwner(run);
   return [
     ...preflightTasks(run),

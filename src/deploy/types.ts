@@ -2,6 +2,7 @@ import type { ResolvedConfig } from '../config/types.js';
 import type { Gate } from '../graph/package-graph.js';
 import type { AppPackage } from '../packages/types.js';
 import type { Pm2, Pm2Snapshot } from '../pm2/cli.js';
+import type { Launch } from '../pm2/launch.js';
 import type { Runner } from '../process/runner.js';
 
 export type StepName = 'install' | 'build' | 'migrate' | 'start' | 'health';
@@ -56,9 +57,25 @@ export interface DeployRun {
   errors: Error[];
   prepared: Map<string, Gate>;
   started: Map<string, Gate>;
+  /** Aborted on SIGINT/SIGTERM (its reason: the interrupt error): steps stop, a candidate is deleted, a release put back. */
+  signal?: AbortSignal;
   /** PM2's state before anything changed (taken by the preflight; absent when PM2 is not running). */
   before?: Pm2Snapshot;
 }
 
 /** A step's decision: run it, or skip it and say why. */
 export type Decision = { run: true; what: string } | { run: false; reason: string };
+
+/** What the start step did, handed to the health step and its rollback. */
+export interface StartRecord {
+  /** The release this deploy runs, and the one it replaces (what a rollback puts back). */
+  id?: string;
+  previous?: string;
+  /** The release already ran: start was skipped, so there is nothing to roll back. */
+  unchanged?: boolean;
+  /** The new release running beside the live one until it has proved itself (README, "Deploy"). */
+  candidate?: Launch;
+  /** `current` or the live instances were changed: a failure from here on puts the previous release back. */
+  live?: boolean;
+  launch?: Launch;
+}

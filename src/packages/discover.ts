@@ -114,6 +114,8 @@ function toAppPackage(root: string, name: string, dir: string, pkg: PackageJson,
     env: cfg.env ?? {},
     ...(cfg.requiredEnv ? { requiredEnv: cfg.requiredEnv } : {}),
     outputs: cfg.outputs ?? DEFAULT_OUTPUTS,
+    ...(cfg.smoke ? { smoke: cfg.smoke.map((s) => (typeof s === 'string' ? { path: s } : s)) } : {}),
+    ...(cfg.stabilityWindow !== undefined ? { stabilityWindow: cfg.stabilityWindow } : {}),
   };
 }
 

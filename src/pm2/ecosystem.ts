@@ -47,6 +47,13 @@ function templatePath(name: string): string {
 /** Makes a cluster worker's log writes synchronous, so the lines of a process that exits at once are kept. */
 const SYNC_LOGS = 'sync-logs.cjs';
 
+/** A process beside the package's own: another PM2 name, one fork-mode instance, no restarts (a crash is final). */
+export interface SideProcess {
+  name: string;
+  /** PM2's log files of it (out, error). */
+  logs: [string, string];
+}
+
 /**
  * Write `<appsDir>/<pkg>.json`, the PM2 ecosystem file of one package, running from `currentDir` (a
  * symlink to the active release, so a reload picks up the new release). The environment is not written here:
@@ -54,32 +61,37 @@ const SYNC_LOGS = 'sync-logs.cjs';
  * No shell runs anything (README, "`opsctl deploy`"): PM2 hands a `script` that contains a space to `bash -c`, so the
  * script is given relative to `cwd` (a start script's file name has no space); the app's own path, spaces and `;`
  * included, only ever travels as one argument.
+ * With `side`, the file runs the package as that side process (deploy's candidate, README, "`opsctl deploy`").
  */
-export function writeEcosystem(appsDir: string, pkg: AppPackage, currentDir: string): string {
+export function writeEcosystem(appsDir: string, pkg: AppPackage, currentDir: string, side?: SideProcess): string {
   const command = startCommand(pkg);
   if (!command) throw new OpsError('NO_START', `${pkg.name} has no start script.`, { exitCode: ExitCode.usage });
   const defaults = JSON.parse(readFileSync(templatePath('app.json'), 'utf8')) as Record<string, unknown>;
   mkdirSync(appsDir, { recursive: true });
+  const cluster = command.cluster && !side;
   const nodeArgs = [...command.nodeArgs];
-  if (command.cluster) {
+  if (cluster) {
+    // fork mode needs no preload: PM2's daemon writes a fork-mode process's logs itself
     copyFileSync(templatePath(SYNC_LOGS), join(appsDir, SYNC_LOGS));
     nodeArgs.unshift('--require', join(appsDir, SYNC_LOGS));
   }
+  const name = side?.name ?? pkg.name;
   const app = {
     ...defaults,
-    name: pkg.name,
+    name,
     cwd: currentDir,
     script: command.script,
     args: command.args,
     ...(nodeArgs.length ? { node_args: nodeArgs } : {}),
-    ...(command.cluster
+    ...(cluster
       ? {
           exec_mode: 'cluster',
           instances: desiredInstances(pkg, command) === 'max' ? 0 : desiredInstances(pkg, command),
         }
-      : { exec_mode: 'fork', instances: 1, interpreter: 'none' }),
+      : { exec_mode: 'fork', instances: 1, ...(command.cluster ? {} : { interpreter: 'none' }) }),
+    ...(side ? { autorestart: false, out_file: side.logs[0], error_file: side.logs[1] } : {}),
   };
-  const file = join(appsDir, `${pkg.name}.json`);
+  const file = join(appsDir, `${name}.json`);
   writeFileSync(file, `${JSON.stringify({ apps: [app] }, null, 2)}\n`);
   return file;
 }

@@ -1,12 +1,14 @@
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { packageEnv } from '../app/env.js';
-import { waitHealthy } from '../app/health.js';
+import { type HealthTarget, probeSmoke, staysHealthy, waitHealthy } from '../app/health.js';
 import { deployPaths } from '../app/paths.js';
 import type { ResolvedConfig } from '../config/types.js';
 import type { SourceLayout } from '../logs/stack.js';
 import type { AppPackage } from '../packages/types.js';
 import type { Pm2 } from './cli.js';
-import { importFailureIn } from './crash.js';
+import { forkImportFailureIn, importFailureIn } from './crash.js';
 import { desiredInstances, startCommand, writeEcosystem } from './ecosystem.js';
 import { logOffsets, pm2LogFiles, readLogTail } from './logs.js';
 import type { Pm2Instance } from './processes.js';
@@ -19,6 +21,10 @@ const PORTLESS_STABLE_PROBES = 15;
 /** What starting or reloading one package did: what its health gate needs to tell a crash from the reload itself. */
 export interface Launch {
   pkg: AppPackage;
+  /** Its PM2 name: the package's, or its candidate's (`<pkg>~candidate`). */
+  name: string;
+  /** The port it answers on: the package's, or the candidate's scratch port. */
+  port?: number;
   /** The release the instances were given (OPSCTL_RELEASE). */
   release: string;
   action: 'started' | 'reloaded';
@@ -29,6 +35,10 @@ export interface Launch {
   /** PM2's log files of the package, and their sizes before the launch: only the release's own lines are read. */
   logs: string[];
   offsets: number[];
+  /** A fork-mode side process (the candidate): its failed import shows differently in its log. */
+  fork?: boolean;
+  /** Only this instance is judged (a one-by-one reload: the others still run the previous release). */
+  only?: number;
 }
 
 export interface LaunchOptions {
@@ -63,24 +73,111 @@ export async function launchRelease(
     const wanted = wantedInstances(pkg);
     if (options.scale && running.length !== wanted) await pm2.scale(pkg.name, wanted);
     const baseline = new Map((await instancesOf(pm2, pkg.name)).map((p) => [p.pmId, p.restarts]));
-    return { pkg, release, action: 'reloaded', baseline, fresh: false, logs, offsets };
+    return { pkg, name: pkg.name, port: pkg.port, release, action: 'reloaded', baseline, fresh: false, logs, offsets };
   }
   if (running.length) await pm2.action('delete', [pkg.name]);
   options.onCommand?.(`pm2 start ${pkg.name}`);
   await pm2.start(file, env);
-  return { pkg, release, action: 'started', baseline: new Map(), fresh: true, logs, offsets };
+  return {
+    pkg,
+    name: pkg.name,
+    port: pkg.port,
+    release,
+    action: 'started',
+    baseline: new Map(),
+    fresh: true,
+    logs,
+    offsets,
+  };
+}
+
+/** The PM2 name of a package's candidate (package names never hold `~`, so it cannot clash with one). */
+export function candidateName(pkg: string): string {
+  return `${pkg}~candidate`;
+}
+
+/**
+ * Start a release beside the live one as its candidate (README, "Deploy"): one fork-mode instance under its own
+ * PM2 name, from the release folder itself (not `current`), with the package's environment but PORT set to a
+ * scratch port, and no restarts, so a crash is seen as one. `current` and the live instances are not touched.
+ */
+export async function launchCandidate(
+  pm2: Pm2,
+  config: ResolvedConfig,
+  pkg: AppPackage,
+  release: { id: string; dir: string },
+  port: number,
+): Promise<Launch> {
+  const name = candidateName(pkg.name);
+  const logs = pm2LogFiles(pm2.home, name);
+  const file = writeEcosystem(deployPaths(config.root).apps, pkg, release.dir, { name, logs: [logs[0]!, logs[1]!] });
+  const env = { ...packageEnv(config, pkg), PORT: String(port), OPSCTL_RELEASE: release.id };
+  const offsets = logOffsets(logs);
+  await pm2.start(file, env);
+  return {
+    pkg,
+    name,
+    port,
+    release: release.id,
+    action: 'started',
+    baseline: new Map(),
+    fresh: true,
+    logs,
+    offsets,
+    fork: true,
+  };
+}
+
+/** Delete a package's candidate from PM2 (and its ecosystem file); none running is fine. */
+export async function removeCandidate(pm2: Pm2, config: ResolvedConfig, pkg: AppPackage): Promise<void> {
+  const name = candidateName(pkg.name);
+  await pm2.action('delete', [name]).catch(() => {});
+  rmSync(join(deployPaths(config.root).apps, `${name}.json`), { force: true });
 }
 
 /**
  * Wait until a launched release is healthy; undefined when it is, else what is wrong. A crash ends the wait at
  * once rather than at the timeout: code that failed to load, an errored or restarted instance, another release.
  */
-export function waitLaunched(pm2: Pm2, launch: Launch, timeoutMs: number): Promise<string | undefined> {
-  return waitHealthy(launch.pkg, {
+export function waitLaunched(
+  pm2: Pm2,
+  launch: Launch,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<string | undefined> {
+  return waitHealthy(targetOf(launch), {
     timeoutMs,
-    fatal: async () => loadFailure(launch) ?? problemOf(await instancesOf(pm2, launch.pkg.name), launch),
-    stableProbes: launch.pkg.port ? 2 : PORTLESS_STABLE_PROBES,
+    signal,
+    quick: () => loadFailure(launch),
+    fatal: launchFatal(pm2, launch),
+    stableProbes: launch.port ? 2 : PORTLESS_STABLE_PROBES,
   });
+}
+
+/** After a launched release was healthy: it must stay so for `durationMs`, and answer its smoke paths. */
+export async function provenStable(
+  pm2: Pm2,
+  launch: Launch,
+  durationMs: number,
+  signal?: AbortSignal,
+): Promise<string | undefined> {
+  const target = targetOf(launch);
+  const smoke = await probeSmoke(target, launch.pkg.smoke ?? []);
+  if (smoke) return smoke;
+  return staysHealthy(target, {
+    durationMs,
+    signal,
+    quick: () => loadFailure(launch),
+    fatal: launchFatal(pm2, launch),
+  });
+}
+
+function targetOf(launch: Launch): HealthTarget {
+  return { port: launch.port, health: launch.pkg.health };
+}
+
+function launchFatal(pm2: Pm2, launch: Launch): () => Promise<string | undefined> {
+  return async () => loadFailure(launch) ?? problemOf(await instancesOf(pm2, launch.name), launch);
 }
 
 /** A package left running as it was: one good probe is enough, as nothing changed that could crash it. */
@@ -111,12 +208,14 @@ export async function instancesOf(pm2: Pm2, name: string): Promise<Pm2Instance[]
 
 /** Read first: a failed import leaves the instance "online" (no restarts), and reading the log costs no jlist. */
 function loadFailure(launch: Launch): string | undefined {
-  const error = importFailureIn(readLogTail(launch.logs, CRASH_SCAN_LINES, launch.offsets));
+  const lines = readLogTail(launch.logs, CRASH_SCAN_LINES, launch.offsets);
+  const error = launch.fork ? forkImportFailureIn(lines) : importFailureIn(lines);
   return error && `the release failed to load its code (${error})`;
 }
 
 /** A fatal problem with a package's instances: errored or stopped, restarted since the launch, or on another release. */
-function problemOf(instances: Pm2Instance[], launch: Launch): string | undefined {
+function problemOf(all: Pm2Instance[], launch: Launch): string | undefined {
+  const instances = launch.only === undefined ? all : all.filter((p) => p.pmId === launch.only);
   if (!instances.length) return 'no instance is running under PM2';
   for (const p of instances) {
     if (p.state === 'errored' || p.state === 'stopped')
@@ -127,4 +226,52 @@ function problemOf(instances: Pm2Instance[], launch: Launch): string | undefined
       return `instance ${p.pmId} runs release ${p.release}, not ${launch.release}`;
   }
   return undefined;
+}
+
+export interface OneByOneOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+  onCommand?(command: string): void;
+}
+
+/**
+ * Reload a running package into the release `current` now points at, one instance at a time, each health-gated
+ * before the next (README, "Deploy"): `pm2 reload <id>` starts the new worker beside the old one and stops the old
+ * one once the new one listens. Returns the launch of the whole package and the first problem, if any. When the
+ * ecosystem changed (start script, instance count), PM2 must read the file: one `pm2 reload <file>`, gated after.
+ */
+export async function reloadOneByOne(
+  pm2: Pm2,
+  config: ResolvedConfig,
+  pkg: AppPackage,
+  release: string,
+  running: Pm2Instance[],
+  options: OneByOneOptions,
+): Promise<{ launch: Launch; problem?: string }> {
+  const paths = deployPaths(config.root);
+  const file = join(paths.apps, `${pkg.name}.json`);
+  const before = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  writeEcosystem(paths.apps, pkg, paths.current(pkg.name));
+  const online = running.filter((p) => p.state === 'online');
+  if (!online.length || readFileSync(file, 'utf8') !== before) {
+    const launch = await launchRelease(pm2, config, pkg, release, { running, scale: true, ...options });
+    return { launch };
+  }
+  const env = { ...packageEnv(config, pkg), OPSCTL_RELEASE: release };
+  const logs = pm2LogFiles(pm2.home, pkg.name);
+  const offsets = logOffsets(logs);
+  const base = { pkg, name: pkg.name, port: pkg.port, release, action: 'reloaded' as const, fresh: false, logs };
+  for (const instance of online) {
+    if (options.signal?.aborted) return { launch: { ...base, baseline: new Map(), offsets }, problem: 'interrupted' };
+    options.onCommand?.(`pm2 reload ${pkg.name} instance ${instance.pmId} of ${online.length}`);
+    await pm2.action('reload', [String(instance.pmId)], env);
+    const restarts = (await instancesOf(pm2, pkg.name)).find((p) => p.pmId === instance.pmId)?.restarts;
+    const one: Launch = { ...base, baseline: new Map([[instance.pmId, restarts ?? 0]]), offsets, only: instance.pmId };
+    const problem = await waitLaunched(pm2, one, options.timeoutMs, options.signal);
+    if (problem) return { launch: one, problem: `instance ${instance.pmId}: ${problem}` };
+  }
+  const wanted = wantedInstances(pkg);
+  if (online.length !== wanted) await pm2.scale(pkg.name, wanted);
+  const baseline = new Map((await instancesOf(pm2, pkg.name)).map((p) => [p.pmId, p.restarts]));
+  return { launch: { ...base, baseline, offsets } };
 }
