@@ -3,6 +3,7 @@ import { deployPaths } from '../app/paths.js';
 import { activateRelease } from '../app/releases.js';
 import { freePort } from '../net/free-port.js';
 import type { AppPackage } from '../packages/types.js';
+import { LaunchFailure } from '../pm2/failure.js';
 import {
   candidateName,
   type Launch,
@@ -13,7 +14,6 @@ import {
   removeCandidate,
   waitLaunched,
 } from '../pm2/launch.js';
-import { LaunchFailure } from '../pm2/failure.js';
 import type { Pm2Instance } from '../pm2/processes.js';
 import type { TaskWrapper } from './step.js';
 import type { DeployRun, StartRecord } from './types.js';
