@@ -9,7 +9,7 @@ export function scale(cmd: Invocation, name: string, count: string): Promise<num
   return runCommand(cmd, async (cli) => {
     const config = cli.config();
     const [pkg] = namedPackages(config, [name]);
-    const result = await scalePackage(appPm2(cli, config), pkg!, count);
+    const result = await scalePackage(appPm2(cli, config), config.root, pkg!, count);
     if (!cli.json) {
       err(
         result.changed

@@ -35,6 +35,12 @@ export function status(cmd: Invocation): Promise<number> {
       ]);
     });
     out(table(rows, ['package', '#', 'pid', 'state', 'uptime', 'restarts', 'memory', 'cpu', 'port', 'health']));
+    for (const p of result.packages) {
+      const n = p.instances.length;
+      if (!n || p.configInstances === undefined || n === p.configInstances) continue;
+      const why = p.scaled ? ', scaled by hand' : '';
+      out(`${p.name}: ${n} instance${n > 1 ? 's' : ''} (config: ${p.configInstances}${why})`);
+    }
     return ExitCode.ok;
   });
 }

@@ -9,6 +9,7 @@ import { importFailureIn } from './crash.js';
 import { desiredInstances, startCommand, writeEcosystem } from './ecosystem.js';
 import { logOffsets, pm2LogFiles, readLogTail } from './logs.js';
 import type { Pm2Instance } from './processes.js';
+import { targetInstances } from './target.js';
 
 const LOG_TAIL_LINES = 20; // shown when a launched release is not healthy
 const CRASH_SCAN_LINES = 400; // the release's new log lines searched for a failed import
@@ -59,7 +60,7 @@ export async function launchRelease(
   if (running.some((p) => p.state === 'online')) {
     options.onCommand?.(`pm2 reload ${pkg.name}`);
     await pm2.reload(file, env);
-    const wanted = wantedInstances(pkg);
+    const wanted = targetInstances(config.root, pkg);
     if (options.scale && running.length !== wanted) await pm2.scale(pkg.name, wanted);
     const baseline = new Map((await instancesOf(pm2, pkg.name)).map((p) => [p.pmId, p.restarts]));
     return { pkg, release, action: 'reloaded', baseline, fresh: false, logs, offsets };

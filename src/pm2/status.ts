@@ -1,8 +1,11 @@
 import { probeHealth } from '../app/health.js';
 import type { AppPackage } from '../packages/types.js';
 import type { Pm2 } from './cli.js';
+import { startCommand } from './ecosystem.js';
 import { isDaemonRunning, verifyHomeUsable } from './home.js';
+import { wantedInstances } from './launch.js';
 import type { Pm2Instance } from './processes.js';
+import { targetInstances } from './target.js';
 
 /** `status` per package (README, "JSON shapes"), plus the state summarised for people. */
 export interface PackageStatus {
@@ -11,6 +14,10 @@ export interface PackageStatus {
   /** `ok`, what is wrong, or undefined when not running / no port. */
   health?: string;
   release?: string;
+  /** The config's `instances` (resolved: `max` is one per CPU), for packages with a start script. */
+  configInstances?: number;
+  /** A count set with `opsctl scale` that deploys keep until the config's `instances` changes. */
+  scaled?: boolean;
   instances: Array<Pick<Pm2Instance, 'pid' | 'state' | 'uptimeMs' | 'restarts' | 'memoryBytes' | 'cpu'>>;
 }
 
@@ -36,6 +43,8 @@ export async function readStatus(
         ...(pkg.port !== undefined ? { port: pkg.port } : {}),
         ...(online && pkg.port !== undefined ? { health: problem ?? 'ok' } : {}),
         ...(instances[0]?.release ? { release: instances[0].release } : {}),
+        ...(startCommand(pkg) ? { configInstances: wantedInstances(pkg) } : {}),
+        ...(scaledByHand(root, pkg) ? { scaled: true } : {}),
         instances: instances.map(({ pid, state, uptimeMs, restarts, memoryBytes, cpu }) => ({
           pid,
           state,
@@ -48,4 +57,8 @@ export async function readStatus(
     }),
   );
   return { daemon, packages: rows };
+}
+
+function scaledByHand(root: string, pkg: AppPackage): boolean {
+  return startCommand(pkg) !== undefined && targetInstances(root, pkg) !== wantedInstances(pkg);
 }

@@ -1,0 +1,91 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPm2App, type Pm2App } from '../helpers/pm2-app.js';
+
+/** A release is code + the environment the config and `.env` give it (README, "Deploy"): same inputs, no reload. */
+let app: Pm2App;
+const SECRET_OLD = `old-${process.pid}-value`;
+const SECRET_NEW = `new-${process.pid}-value`;
+type StartStep = { step: string; status: string; reason?: string };
+const startStep = (stdout: string): StartStep =>
+  JSON.parse(stdout).packages[0].steps.find((s: StartStep) => s.step === 'start');
+const restarts = async () => (await app.instances()).map((p) => p.restarts);
+
+beforeAll(async () => {
+  app = await createPm2App('identity', {
+    config: '    instances: 2\n',
+    files: {
+      '.env': `FOO=${SECRET_OLD}\n`,
+      'api/server.js': "require('node:http').createServer((q, s) => s.end('ok')).listen(process.env.PORT);\n",
+    },
+  });
+  const res = await app.run(['deploy']);
+  expect(res.exitCode, res.stderr).toBe(0);
+}, 120_000);
+afterAll(() => app?.cleanup());
+
+describe('deploy is idempotent', () => {
+  it('the same inputs from a shell with other variables: no reload, restart counts unchanged', async () => {
+    const before = await restarts();
+    const env = { UNRELATED: 'x', TERM: 'dumb', LANG: 'C' };
+    const dry = await app.run(['deploy', '--dry-run', '--json'], env);
+    expect(startStep(dry.stdout)).toMatchObject({
+      status: 'skipped',
+      reason: expect.stringMatching(/already running/),
+    });
+    const res = await app.run(['deploy', '--json'], env);
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(startStep(res.stdout)).toMatchObject({ status: 'skipped' });
+    expect(await restarts()).toEqual(before);
+  }, 120_000);
+
+  it('a changed .env value reloads, naming the key and never the value', async () => {
+    writeFileSync(join(app.dir, '.env'), `FOO=${SECRET_NEW}\n`);
+    const dry = await app.run(['deploy', '--dry-run']);
+    expect(dry.stderr + dry.stdout).toMatch(/would pm2 reload api \(env FOO changed\)/);
+    const before = await restarts();
+    const res = await app.run(['deploy', '--json']);
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(startStep(res.stdout)).toMatchObject({ status: 'done', reason: expect.stringMatching(/env FOO changed/) });
+    expect((await restarts()).every((n, i) => n > before[i]!)).toBe(true);
+    // a shell variable overriding .env is part of the identity; a new config key is named as added
+    const shell = await app.run(['deploy', '--dry-run'], { FOO: SECRET_OLD, REDIS_URL: 'redis://127.0.0.1:1' });
+    expect(shell.stderr + shell.stdout).toMatch(/env FOO changed, env REDIS_URL added/);
+    const kept = readFileSync(join(app.dir, '.opsctl', 'releases', 'api', 'live.json'), 'utf8');
+    for (const text of [dry.stdout, dry.stderr, res.stdout, res.stderr, shell.stdout, shell.stderr, kept]) {
+      expect(text).not.toContain(SECRET_OLD);
+      expect(text).not.toContain(SECRET_NEW);
+    }
+  }, 120_000);
+
+  it('a count set with `opsctl scale` is kept by deploys until the config changes, and status says so', async () => {
+    expect((await app.run(['scale', 'api', '3'])).exitCode).toBe(0);
+    const status = await app.run(['status']);
+    expect(status.stdout).toContain('api: 3 instances (config: 2, scaled by hand)');
+    const json = JSON.parse((await app.run(['status', '--json'])).stdout).packages[0];
+    expect(json).toMatchObject({ configInstances: 2, scaled: true });
+    expect(json.instances).toHaveLength(3);
+    const res = await app.run(['deploy', '--json']);
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(startStep(res.stdout).status).toBe('skipped');
+    appendCode();
+    expect((await app.run(['deploy'])).exitCode).toBe(0);
+    expect(await app.instances()).toHaveLength(3);
+    // the config's count changes: it wins again
+    const config = join(app.dir, 'opsctl.config.yaml');
+    writeFileSync(config, readFileSync(config, 'utf8').replace('instances: 2', 'instances: 1'));
+    const changed = await app.run(['deploy', '--json']);
+    expect(changed.exitCode, changed.stderr).toBe(0);
+    expect(startStep(changed.stdout).reason).toMatch(/instances 3 → 1/);
+    expect(await app.instances()).toHaveLength(1);
+    const after = JSON.parse((await app.run(['status', '--json'])).stdout).packages[0];
+    expect(after).toMatchObject({ configInstances: 1 });
+    expect(after.scaled).toBeUndefined();
+  }, 180_000);
+});
+
+function appendCode(): void {
+  const file = join(app.dir, 'api', 'server.js');
+  writeFileSync(file, `${readFileSync(file, 'utf8')}// changed ${Date.now()}\n`);
+}
