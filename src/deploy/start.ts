@@ -3,9 +3,9 @@ import { envChanges, fingerprintEnv, readLive } from '../app/live.js';
 import { activateRelease, currentRelease, prepareRelease, pruneReleases, releaseId } from '../app/releases.js';
 import type { AppPackage } from '../packages/types.js';
 import { startCommand } from '../pm2/ecosystem.js';
+import { targetInstances } from '../pm2/instances.js';
 import { type Launch, launchRelease, wantedInstances } from '../pm2/launch.js';
 import type { Pm2Instance } from '../pm2/processes.js';
-import { targetInstances } from '../pm2/target.js';
 import type { StepSpec, TaskWrapper } from './step.js';
 import type { Decision, DeployRun } from './types.js';
 

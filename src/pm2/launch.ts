@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { packageEnv } from '../app/env.js';
 import { waitHealthy } from '../app/health.js';
 import { deployPaths } from '../app/paths.js';
@@ -6,10 +5,12 @@ import type { ResolvedConfig } from '../config/types.js';
 import type { AppPackage } from '../packages/types.js';
 import type { Pm2 } from './cli.js';
 import { importFailureIn } from './crash.js';
-import { desiredInstances, startCommand, writeEcosystem } from './ecosystem.js';
+import { writeEcosystem } from './ecosystem.js';
+import { targetInstances, wantedInstances } from './instances.js';
 import { logOffsets, pm2LogFiles, readLogTail } from './logs.js';
 import type { Pm2Instance } from './processes.js';
-import { targetInstances } from './target.js';
+
+export { wantedInstances }; // moved to instances.ts; kept here for its callers
 
 const LOG_TAIL_LINES = 20; // shown when a launched release is not healthy
 const CRASH_SCAN_LINES = 400; // the release's new log lines searched for a failed import
@@ -96,13 +97,6 @@ export function launchLogTail(launch: Launch): string[] {
 /** The last log lines (redacted) of a package, whichever release wrote them. */
 export function packageLogTail(pm2: Pm2, pkg: AppPackage): string[] {
   return readLogTail(pm2LogFiles(pm2.home, pkg.name), LOG_TAIL_LINES);
-}
-
-/** The instance count the config asks for (`max`: one per CPU). */
-export function wantedInstances(pkg: AppPackage): number {
-  const command = startCommand(pkg);
-  const n = command ? desiredInstances(pkg, command) : 1;
-  return n === 'max' ? availableParallelism() : n;
 }
 
 export async function instancesOf(pm2: Pm2, name: string): Promise<Pm2Instance[]> {

@@ -3,9 +3,9 @@ import type { AppPackage } from '../packages/types.js';
 import type { Pm2 } from './cli.js';
 import { startCommand } from './ecosystem.js';
 import { isDaemonRunning, verifyHomeUsable } from './home.js';
+import { targetInstances } from './instances.js';
 import { wantedInstances } from './launch.js';
 import type { Pm2Instance } from './processes.js';
-import { targetInstances } from './target.js';
 
 /** `status` per package (README, "JSON shapes"), plus the state summarised for people. */
 export interface PackageStatus {
