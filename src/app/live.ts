@@ -13,6 +13,16 @@ export interface LiveRecord {
   env: Record<string, string>;
   /** `opsctl scale`: the count asked for and the config's `instances` at the time (kept until that changes). */
   scaled?: { instances: number; config: number };
+  /** Releases that went live (passed the health gate), newest first: only these take the kept release slots. */
+  history?: string[];
+}
+
+const HISTORY = 20; // far more than the releases kept on disk
+
+/** A release passed its health gate: record it as what PM2 runs, with its environment's fingerprint. */
+export function markLive(root: string, pkg: string, release: string, env: Record<string, string>): void {
+  const history = [release, ...(readLive(root, pkg)?.history ?? []).filter((id) => id !== release)];
+  updateLive(root, pkg, { release, env, history: history.slice(0, HISTORY) });
 }
 
 function liveFile(root: string, pkg: string): string {

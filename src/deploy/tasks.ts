@@ -1,5 +1,5 @@
 import type { ListrTask } from 'listr2';
-import { updateLive } from '../app/live.js';
+import { markLive } from '../app/live.js';
 import { createGates, orderPackages, waitForDependencies } from '../graph/package-graph.js';
 import type { AppPackage } from '../packages/types.js';
 import { healthStep } from './health-step.js';
@@ -71,8 +71,7 @@ function startSteps(run: DeployRun, pkg: AppPackage): StepSpec[] {
 /** Once a launched release passed its health gate: remember what PM2 runs (README, "Deploy": same inputs never reload). */
 function recordLive(run: DeployRun, pkg: AppPackage, record: StartRecord) {
   return (note: string | undefined) => {
-    if (record.id && record.env && !record.unchanged)
-      updateLive(run.deps.config.root, pkg.name, { release: record.id, env: record.env });
+    if (record.id && record.env && !record.unchanged) markLive(run.deps.config.root, pkg.name, record.id, record.env);
     return note;
   };
 }

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPm2App, type Pm2App } from '../helpers/pm2-app.js';
@@ -10,6 +10,7 @@ const SECRET_NEW = `new-${process.pid}-value`;
 type StartStep = { step: string; status: string; reason?: string };
 const startStep = (stdout: string): StartStep =>
   JSON.parse(stdout).packages[0].steps.find((s: StartStep) => s.step === 'start');
+const SERVER = "require('node:http').createServer((q, s) => s.end('ok')).listen(process.env.PORT);\n";
 const restarts = async () => (await app.instances()).map((p) => p.restarts);
 
 beforeAll(async () => {
@@ -17,7 +18,7 @@ beforeAll(async () => {
     config: '    instances: 2\n',
     files: {
       '.env': `FOO=${SECRET_OLD}\n`,
-      'api/server.js': "require('node:http').createServer((q, s) => s.end('ok')).listen(process.env.PORT);\n",
+      'api/server.js': SERVER,
     },
   });
   const res = await app.run(['deploy']);
@@ -82,6 +83,28 @@ describe('deploy is idempotent', () => {
     const after = JSON.parse((await app.run(['status', '--json'])).stdout).packages[0];
     expect(after).toMatchObject({ configInstances: 1 });
     expect(after.scaled).toBeUndefined();
+  }, 180_000);
+
+  it('a failed release takes no kept release slot: the good ones before it stay', async () => {
+    const releases = () =>
+      readdirSync(join(app.dir, '.opsctl', 'releases', 'api')).filter((n) => /^[0-9a-f]{12}$/.test(n));
+    const deployNew = async (code?: string) => {
+      const before = new Set(releases());
+      if (code) writeFileSync(join(app.dir, 'api', 'server.js'), code);
+      else appendCode();
+      const res = await app.run(['deploy']);
+      return { exitCode: res.exitCode, id: releases().find((id) => !before.has(id))! };
+    };
+    const a = await deployNew();
+    const b = await deployNew();
+    expect([a.exitCode, b.exitCode]).toEqual([0, 0]);
+    const failed = await deployNew("console.error('broken on purpose'); process.exit(1);\n");
+    expect(failed.exitCode).toBe(3);
+    writeFileSync(join(app.dir, 'api', 'server.js'), SERVER);
+    const d = await deployNew();
+    expect(d.exitCode).toBe(0);
+    expect(releases()).not.toContain(failed.id);
+    expect(releases()).toEqual(expect.arrayContaining([a.id, b.id, d.id]));
   }, 180_000);
 });
 
