@@ -34,9 +34,7 @@ describe('deploy --foreground with a port taken', () => {
       timeoutMs: 30_000,
     });
     expect(res.exitCode).toBe(3);
-    expect(res.stderr).toMatch(
-      new RegExp(`api: port ${port} is in use by PID ${process.pid}.*; nothing was started`),
-    );
+    expect(res.stderr).toMatch(new RegExp(`api: port ${port} is in use by PID ${process.pid}.*; nothing was started`));
     expect(res.stderr).toContain('Stop that process, or change packages.api.port');
     expect(res.stderr).not.toContain('STARTED');
     expect(res.stderr).not.toContain('EADDRINUSE');
