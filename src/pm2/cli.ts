@@ -4,6 +4,7 @@ import { ExitCode, OpsError } from '../errors.js';
 import { redact } from '../output/redact.js';
 import type { Runner, RunResult } from '../process/runner.js';
 import { verifyHomeUsable } from './home.js';
+import { secureLogs } from './logs.js';
 import { type Pm2Instance, parseAppEnv, parseJlist } from './processes.js';
 
 const PM2_TIMEOUT_MS = 60_000; // a reload waits for every instance to listen (PM2's listen_timeout each)
@@ -66,9 +67,11 @@ export function createPm2(runner: Runner, home: string, cwd: string): Pm2 {
     async verifyStartable() {
       verifyHomeUsable(home, cwd);
       verify(await run(['ping'], {}, PM2_QUERY_TIMEOUT_MS), 'start its daemon');
+      secureLogs(home);
     },
     async start(file, env) {
       verify(await run(['start', file], env), `start ${file}`);
+      secureLogs(home); // a daemon this started wrote its pm2.log just now
     },
     async reload(file, env) {
       verify(await run(['reload', file, '--update-env'], env), `reload ${file}`);

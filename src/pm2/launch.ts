@@ -7,7 +7,7 @@ import type { Pm2 } from './cli.js';
 import { importFailureIn } from './crash.js';
 import { writeEcosystem } from './ecosystem.js';
 import { targetInstances, wantedInstances } from './instances.js';
-import { logOffsets, pm2LogFiles, readLogTail } from './logs.js';
+import { logOffsets, pm2LogFiles, readLogTail, secureLogs } from './logs.js';
 import type { Pm2Instance } from './processes.js';
 
 export { wantedInstances }; // moved to instances.ts; kept here for its callers
@@ -57,6 +57,7 @@ export async function launchRelease(
   const env = { ...packageEnv(config, pkg), OPSCTL_RELEASE: release };
   const running = options.running ?? (await instancesOf(pm2, pkg.name));
   const logs = pm2LogFiles(pm2.home, pkg.name);
+  secureLogs(pm2.home, [pkg.name]);
   const offsets = logOffsets(logs);
   if (running.some((p) => p.state === 'online')) {
     options.onCommand?.(`pm2 reload ${pkg.name}`);

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPm2App, type Pm2App } from '../helpers/pm2-app.js';
@@ -19,12 +19,25 @@ beforeAll(async () => {
     files: {
       '.env': `FOO=${SECRET_OLD}\n`,
       'api/server.js': SERVER,
+      // a log file left world-readable by an earlier opsctl
+      '.opsctl/pm2/logs/api-out.log': '',
     },
   });
+  chmodSync(join(app.dir, '.opsctl', 'pm2', 'logs', 'api-out.log'), 0o644);
   const res = await app.run(['deploy']);
   expect(res.exitCode, res.stderr).toBe(0);
 }, 120_000);
 afterAll(() => app?.cleanup());
+
+describe('PM2 log files', () => {
+  it('are 0600 (an existing one chmodded, pm2.log too) in a 0700 folder', () => {
+    const logs = join(app.dir, '.opsctl', 'pm2', 'logs');
+    expect(statSync(logs).mode & 0o777).toBe(0o700);
+    for (const file of [join(logs, 'api-out.log'), join(logs, 'api-error.log'), join(logs, '..', 'pm2.log')]) {
+      expect({ file, mode: (statSync(file).mode & 0o777).toString(8) }).toEqual({ file, mode: '600' });
+    }
+  });
+});
 
 describe('deploy is idempotent', () => {
   it('the same inputs from a shell with other variables: no reload, restart counts unchanged', async () => {
