@@ -1,7 +1,8 @@
-import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPm2App, type Pm2App } from '../helpers/pm2-app.js';
+import { freePort } from '../helpers/tcp.js';
 
 /** A release is code + the environment the config and `.env` give it (README, "Deploy"): same inputs, no reload. */
 let app: Pm2App;
@@ -119,6 +120,42 @@ describe('deploy is idempotent', () => {
     expect(releases()).not.toContain(failed.id);
     expect(releases()).toEqual(expect.arrayContaining([a.id, b.id, d.id]));
   }, 180_000);
+});
+
+describe('packages that left the config', () => {
+  it('status and doctor show one still running; `stop --orphans` stops and deletes it', async () => {
+    const config = join(app.dir, 'opsctl.config.yaml');
+    const original = readFileSync(config, 'utf8');
+    const port = await freePort();
+    mkdirSync(join(app.dir, 'old'), { recursive: true });
+    writeFileSync(
+      join(app.dir, 'old', 'package.json'),
+      JSON.stringify({ name: 'old', scripts: { start: 'node server.js' } }),
+    );
+    writeFileSync(join(app.dir, 'old', 'server.js'), SERVER);
+    writeFileSync(config, `${original}  old:\n    port: ${port}\n`);
+    const deployed = await app.run(['deploy', 'old']);
+    expect(deployed.exitCode, deployed.stderr).toBe(0);
+    writeFileSync(config, original);
+
+    const status = await app.run(['status']);
+    expect(status.stdout).toMatch(/old\s+0\s+\d+\s+not in the config/);
+    expect(status.stderr).toContain("old runs under the app's PM2 but is not in the config; `opsctl stop --orphans`");
+    const json = JSON.parse((await app.run(['status', '--json'])).stdout);
+    expect(json.packages.find((p: { name: string }) => p.name === 'old')).toMatchObject({ orphan: true });
+    const check = await app.check('processes');
+    expect(check).toMatchObject({ status: 'warn', message: "old runs under the app's PM2 but is not in the config" });
+    expect(check.hint).toContain('opsctl stop --orphans');
+
+    const stopped = await app.run(['stop', '--orphans', '--json']);
+    expect(stopped.exitCode, stopped.stderr).toBe(0);
+    expect(JSON.parse(stopped.stdout).packages).toEqual([
+      { name: 'old', action: 'stopped and deleted (not in the config)', instances: 1 },
+    ]);
+    expect((await app.instances()).map((p) => p.name)).not.toContain('old');
+    expect((await app.check('processes')).status).toBe('pass');
+    expect((await app.instances()).some((p) => p.name === 'api' && p.state === 'online')).toBe(true);
+  }, 120_000);
 });
 
 function appendCode(): void {
