@@ -19,10 +19,18 @@ export interface LiveRecord {
 
 const HISTORY = 20; // far more than the releases kept on disk
 
-/** A release passed its health gate: record it as what PM2 runs, with its environment's fingerprint. */
-export function markLive(root: string, pkg: string, release: string, env: Record<string, string>): void {
+/** A release passed its health gate: record it as what PM2 runs, with its identity environment's fingerprint. */
+export function markLive(root: string, pkg: string, release: string, identity: Record<string, string>): void {
   const history = [release, ...(readLive(root, pkg)?.history ?? []).filter((id) => id !== release)];
-  updateLive(root, pkg, { release, env, history: history.slice(0, HISTORY) });
+  updateLive(root, pkg, { release, env: fingerprintEnv(root, identity), history: history.slice(0, HISTORY) });
+}
+
+/**
+ * What differs between the recorded fingerprint and this identity environment (see envChanges). Only asked when a
+ * record exists, so the key it needs exists too: deciding writes nothing.
+ */
+export function envChangesSince(root: string, live: LiveRecord, identity: Record<string, string>): string[] {
+  return envChanges(live.env, fingerprintEnv(root, identity));
 }
 
 function liveFile(root: string, pkg: string): string {
@@ -57,7 +65,7 @@ export function updateLive(root: string, pkg: string, patch: Partial<LiveRecord>
  * Each value's HMAC-SHA256 under a random key of the app (`.opsctl/deploy/fingerprint.key`, 0600): a plain hash of
  * a short secret could be guessed offline from the record.
  */
-export function fingerprintEnv(root: string, env: Record<string, string>): Record<string, string> {
+function fingerprintEnv(root: string, env: Record<string, string>): Record<string, string> {
   const key = fingerprintKey(root);
   const out: Record<string, string> = {};
   for (const name of Object.keys(env).sort()) {
@@ -67,7 +75,7 @@ export function fingerprintEnv(root: string, env: Record<string, string>): Recor
 }
 
 /** What differs between two fingerprints, as `env X changed|added|removed`, keys sorted. Never values. */
-export function envChanges(before: Record<string, string>, after: Record<string, string>): string[] {
+function envChanges(before: Record<string, string>, after: Record<string, string>): string[] {
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
   return keys.flatMap((k) => {
     if (before[k] === after[k]) return [];

@@ -1,5 +1,5 @@
 import { identityEnv } from '../app/env.js';
-import { envChanges, fingerprintEnv, readLive } from '../app/live.js';
+import { envChangesSince, readLive } from '../app/live.js';
 import { activateRelease, currentRelease, prepareRelease, pruneReleases, releaseId } from '../app/releases.js';
 import type { AppPackage } from '../packages/types.js';
 import { startCommand } from '../pm2/ecosystem.js';
@@ -14,8 +14,8 @@ export interface StartRecord {
   /** The release this deploy runs, and the one it replaces (what a rollback puts back). */
   id?: string;
   previous?: string;
-  /** The fingerprint of the identity environment this deploy gives the package (written once it is live). */
-  env?: Record<string, string>;
+  /** The identity environment this deploy gives the package (in memory only; its fingerprint is kept once live). */
+  identity?: Record<string, string>;
   /** Why the package is reloaded (`code changed…`, `env X changed`), shown by --dry-run and the step's reason. */
   changes?: string[];
   /** The release already ran: start was skipped, so there is nothing to roll back. */
@@ -44,11 +44,11 @@ export function startStep(run: DeployRun, pkg: AppPackage, record: StartRecord):
       const running = instancesBefore(run, pkg);
       record.id = id;
       record.previous = current;
-      record.env = fingerprintEnv(root, identityEnv(run.deps.config, pkg));
+      record.identity = identityEnv(run.deps.config, pkg);
       const target = targetInstances(root, pkg);
       if (!running.length)
         return { run: true, what: `pm2 start ${pkg.name} (release ${id}, ${wantedInstances(pkg)} instance(s))` };
-      record.changes = run.options.force ? ['--force'] : changesOf(run, pkg, running, id, record.env, target);
+      record.changes = run.options.force ? ['--force'] : changesOf(run, pkg, running, id, record.identity, target);
       if (!record.changes.length) {
         record.unchanged = true;
         return { run: false, reason: `release ${id} already running (${running.length} instance(s))` };
@@ -100,14 +100,18 @@ function changesOf(
   pkg: AppPackage,
   running: Pm2Instance[],
   id: string,
-  env: Record<string, string>,
+  identity: Record<string, string>,
   target: number,
 ): string[] {
   const live = readLive(run.deps.config.root, pkg.name);
   const changes: string[] = [];
   const from = live?.release ?? running.find((p) => p.release)?.release ?? '?';
   if (from !== id || running.some((p) => p.release !== id)) changes.push(`code changed (release ${from} → ${id})`);
-  changes.push(...(live ? envChanges(live.env, env) : ['no environment recorded for the running release']));
+  changes.push(
+    ...(live
+      ? envChangesSince(run.deps.config.root, live, identity)
+      : ['no environment recorded for the running release']),
+  );
   if (running.length !== target) changes.push(`instances ${running.length} → ${target}`);
   const down = running.filter((p) => p.state !== 'online').length;
   if (down) changes.push(`${down} instance(s) not online`);

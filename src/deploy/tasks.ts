@@ -71,7 +71,8 @@ function startSteps(run: DeployRun, pkg: AppPackage): StepSpec[] {
 /** Once a launched release passed its health gate: remember what PM2 runs (README, "Deploy": same inputs never reload). */
 function recordLive(run: DeployRun, pkg: AppPackage, record: StartRecord) {
   return (note: string | undefined) => {
-    if (record.id && record.env && !record.unchanged) markLive(run.deps.config.root, pkg.name, record.id, record.env);
+    if (record.id && record.identity && !record.unchanged)
+      markLive(run.deps.config.root, pkg.name, record.id, record.identity);
     return note;
   };
 }

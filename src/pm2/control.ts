@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { identityEnv } from '../app/env.js';
-import { fingerprintEnv, markLive, updateLive } from '../app/live.js';
+import { markLive, updateLive } from '../app/live.js';
 import { deployPaths } from '../app/paths.js';
 import { currentRelease } from '../app/releases.js';
 import type { ResolvedConfig } from '../config/types.js';
@@ -71,7 +71,7 @@ async function startPackage(
   const launch = await launchRelease(pm2, config, pkg, release, { running });
   const problem = await waitLaunched(pm2, launch, healthTimeoutMs);
   if (problem) throw unhealthy(pkg, launch.action, problem, launchLogTail(launch));
-  markLive(config.root, pkg.name, release, fingerprintEnv(config.root, identityEnv(config, pkg)));
+  markLive(config.root, pkg.name, release, identityEnv(config, pkg));
   return { name: pkg.name, action: launch.action, instances: (await instancesOf(pm2, pkg.name)).length };
 }
 
