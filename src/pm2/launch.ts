@@ -70,6 +70,8 @@ export async function launchRelease(
   if (running.length) await pm2.action('delete', [pkg.name]);
   options.onCommand?.(`pm2 start ${pkg.name}`);
   await pm2.start(file, env);
+  const kept = targetInstances(config.root, pkg); // a count set with `opsctl scale` (README, "Deploy")
+  if (options.scale && kept !== wantedInstances(pkg)) await pm2.scale(pkg.name, kept);
   return { pkg, release, action: 'started', baseline: new Map(), fresh: true, logs, offsets };
 }
 

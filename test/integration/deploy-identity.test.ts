@@ -87,6 +87,10 @@ describe('deploy is idempotent', () => {
     appendCode();
     expect((await app.run(['deploy'])).exitCode).toBe(0);
     expect(await app.instances()).toHaveLength(3);
+    // stopped, then deployed: started afresh, with the kept count
+    expect((await app.run(['stop'])).exitCode).toBe(0);
+    expect((await app.run(['deploy'])).exitCode).toBe(0);
+    expect((await app.instances()).filter((p) => p.state === 'online')).toHaveLength(3);
     // the config's count changes: it wins again
     const config = join(app.dir, 'opsctl.config.yaml');
     writeFileSync(config, readFileSync(config, 'utf8').replace('instances: 2', 'instances: 1'));
