@@ -37,7 +37,7 @@ export function register(program: Program): void {
           [ExitCode.usage, 'usage or configuration error (unknown package, a dependency cycle)'],
           [ExitCode.failed, 'install, build, migration, start or health gate failed (the previous release serves)'],
           [ExitCode.unreachable, 'the database is unreachable (migrate step)'],
-          [ExitCode.locked, 'another runner holds the migration lock'],
+          [ExitCode.locked, 'another deploy/start/stop/restart/scale of this app runs, or the migration lock is held'],
           ExitCode.interrupted,
           [ExitCode.terminated, '--foreground stopped by SIGTERM'],
         ],

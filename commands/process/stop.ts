@@ -1,5 +1,6 @@
 import { ExitCode } from '../../src/errors.js';
 import { stopOrphans } from '../../src/pm2/orphans.js';
+import { holdAppLock } from '../shared/app-lock.js';
 import { type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
 import { err, out, table } from '../shared/output.js';
 import { appPm2 } from '../shared/pm2-context.js';
@@ -14,7 +15,9 @@ export function stop(cmd: Invocation<StopFlags>, names: string[]): Promise<numbe
   if (!cmd.opts.orphans) return control('stop')(cmd, names);
   return runCommand(cmd, async (cli) => {
     const config = cli.config();
-    const results = await stopOrphans(appPm2(cli, config), config);
+    const pm2 = appPm2(cli, config);
+    const release = holdAppLock(cli, config.root);
+    const results = await stopOrphans(pm2, config).finally(release);
     if (cli.json) return cli.finish(ExitCode.ok, { packages: results });
     if (!results.length) err("No process of a package outside the config runs under the app's PM2; nothing to stop.");
     else

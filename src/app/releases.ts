@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { AppPackage } from '../packages/types.js';
+import { isProcessRunning } from '../process/process-group.js';
 import { hashManifest, hashTree } from './hash.js';
 import { copyRelease } from './link-tree.js';
 import { readLive } from './live.js';
@@ -29,6 +30,7 @@ export function currentRelease(root: string, pkg: string): string | undefined {
 export async function prepareRelease(root: string, pkg: AppPackage, id: string): Promise<string> {
   const dir = join(deployPaths(root).releases(pkg.name), id);
   if (existsSync(dir)) return dir;
+  removeDeadTemps(deployPaths(root).releases(pkg.name));
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   await copyRelease(pkg.dir, tmp, new Set(['.git', '.opsctl', 'logs']));
@@ -36,6 +38,15 @@ export async function prepareRelease(root: string, pkg: AppPackage, id: string):
   if (existsSync(join(pkg.dir, 'logs'))) symlinkSync(join(pkg.dir, 'logs'), join(tmp, 'logs'));
   renameSync(tmp, dir);
   return dir;
+}
+
+/** Half-copied releases (`<id>.tmp-<pid>`) left by an opsctl that died mid-copy; a live one's are its own. */
+function removeDeadTemps(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const name of readdirSync(dir)) {
+    const pid = Number(/\.tmp-(\d+)$/.exec(name)?.[1]);
+    if (pid && pid !== process.pid && !isProcessRunning(pid)) rmSync(join(dir, name), { recursive: true, force: true });
+  }
 }
 
 /** Point `current` at a release (atomically: a new symlink renamed over the old one). */

@@ -1,8 +1,8 @@
 import { rmSync } from 'node:fs';
 import { deployPaths } from '../app/paths.js';
 import { currentRelease } from '../app/releases.js';
-import { ExitCode, OpsError } from '../errors.js';
 import type { AppPackage } from '../packages/types.js';
+import { LaunchFailure } from '../pm2/failure.js';
 import { launchLogTail, packageLogTail, waitLaunched, waitRunning } from '../pm2/launch.js';
 import { notStartedReason, runRelease, type StartRecord } from './start.js';
 import type { StepSpec, TaskWrapper } from './step.js';
@@ -21,12 +21,11 @@ export function healthStep(run: DeployRun, pkg: AppPackage, record: StartRecord)
       const id = record.id ?? currentRelease(run.deps.config.root, pkg.name) ?? '';
       const problem = await gate(run, pkg, record);
       if (!problem) return `healthy (release ${id})`;
+      const { config, pm2 } = run.deps;
+      const tail = record.launch ? launchLogTail(record.launch, config) : packageLogTail(pm2, pkg, config);
       const report = run.reports.get(pkg.name);
-      if (report) report.logTail = record.launch ? launchLogTail(record.launch) : packageLogTail(run.deps.pm2, pkg);
-      throw new OpsError('HEALTH', `${pkg.name}: health gate failed: ${problem}.`, {
-        hint: `Its last log lines are shown above; \`opsctl logs ${pkg.name}\` shows more.`,
-        exitCode: ExitCode.failed,
-      });
+      if (report) report.logTail = tail;
+      throw new LaunchFailure(pkg.name, `${pkg.name}: health gate failed: ${problem}.`, tail, pm2.home, config);
     },
     rollback: (task) => rollBack(run, pkg, record, task),
   };

@@ -1,6 +1,7 @@
 import type { ListrTask, ListrTaskWrapper } from 'listr2';
 import { errorMessage } from '../errors.js';
 import type { Gate } from '../graph/package-graph.js';
+import { logTailOf } from '../pm2/failure.js';
 import type { Decision, DeployRun, StepName } from './types.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: listr2's wrapper generics are not useful to spell out here
@@ -25,6 +26,7 @@ export function record(
   status: 'done' | 'skipped' | 'failed',
   started: number,
   reason?: string,
+  logTail?: string[],
 ): void {
   const report = run.reports.get(pkg);
   if (!report) return;
@@ -33,6 +35,7 @@ export function record(
     status,
     ...(reason ? { reason } : {}),
     durationMs: Math.round(performance.now() - started),
+    ...(logTail?.length ? { logTail } : {}),
   });
 }
 
@@ -67,7 +70,7 @@ async function runStep(run: DeployRun, spec: StepSpec, task: TaskWrapper): Promi
   try {
     decision = await spec.decide();
   } catch (error) {
-    record(run, spec.pkg, spec.step, 'failed', started, errorMessage(error));
+    record(run, spec.pkg, spec.step, 'failed', started, errorMessage(error), logTailOf(error));
     run.errors.push(error as Error);
     throw error;
   }
@@ -88,7 +91,7 @@ async function runStep(run: DeployRun, spec: StepSpec, task: TaskWrapper): Promi
     record(run, spec.pkg, spec.step, 'done', started, note || undefined);
     task.title = `${spec.step}: ${note || decision.what} (${Math.round(performance.now() - started)} ms)`;
   } catch (error) {
-    record(run, spec.pkg, spec.step, 'failed', started, errorMessage(error));
+    record(run, spec.pkg, spec.step, 'failed', started, errorMessage(error), logTailOf(error));
     run.errors.push(error as Error);
     throw error;
   }

@@ -13,6 +13,8 @@ export interface StepReport {
   status: StepStatus;
   reason?: string;
   durationMs: number;
+  /** A failed start or health gate: the package's last log lines (redacted, naming source files). */
+  logTail?: string[];
 }
 
 export interface PackageReport {
@@ -22,7 +24,7 @@ export interface PackageReport {
   release?: string;
   /** Set when a failed health gate put the previous release back. */
   rolledBackTo?: string;
-  /** The failing package's last log lines (redacted). */
+  /** The failing package's last log lines (redacted), as on its failed step (kept here for older readers). */
   logTail?: string[];
 }
 

@@ -5,9 +5,11 @@ import { deployPaths } from '../app/paths.js';
 import { currentRelease } from '../app/releases.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { ExitCode, OpsError, usageError } from '../errors.js';
+import { sourcePathsIn } from '../logs/stack.js';
 import type { AppPackage } from '../packages/types.js';
 import type { Pm2 } from './cli.js';
 import { startCommand } from './ecosystem.js';
+import { logTailHint } from './failure.js';
 import { isDaemonRunning } from './home.js';
 import {
   instancesOf,
@@ -65,12 +67,12 @@ async function startPackage(
   const running = isDaemonRunning(pm2.home) ? await instancesOf(pm2, pkg.name) : [];
   if (verb === 'start' && running.length && running.every((p) => p.state === 'online')) {
     const problem = await waitRunning(pkg, healthTimeoutMs);
-    if (problem) throw unhealthy(pkg, 'already running', problem, packageLogTail(pm2, pkg));
+    if (problem) throw unhealthy(pm2, config, pkg, 'already running', problem, packageLogTail(pm2, pkg, config));
     return { name: pkg.name, action: 'already running', instances: running.length };
   }
   const launch = await launchRelease(pm2, config, pkg, release, { running });
   const problem = await waitLaunched(pm2, launch, healthTimeoutMs);
-  if (problem) throw unhealthy(pkg, launch.action, problem, launchLogTail(launch));
+  if (problem) throw unhealthy(pm2, config, pkg, launch.action, problem, launchLogTail(launch, config));
   markLive(config.root, pkg.name, release, identityEnv(config, pkg));
   return { name: pkg.name, action: launch.action, instances: (await instancesOf(pm2, pkg.name)).length };
 }
@@ -88,10 +90,18 @@ function verifyDeployed(root: string, pkg: AppPackage, verb: string): string {
 }
 
 /** The failed health gate, with the package's last log lines under the message (README, "Exit codes": 3). */
-function unhealthy(pkg: AppPackage, action: string, problem: string, tail: string[]): OpsError {
+function unhealthy(
+  pm2: Pm2,
+  config: ResolvedConfig,
+  pkg: AppPackage,
+  action: string,
+  problem: string,
+  tail: string[],
+): OpsError {
   const lines = tail.length ? `\nIts last log lines:\n${tail.map((l) => `    ${l}`).join('\n')}` : '';
-  return new OpsError('HEALTH', `${pkg.name} was ${action} but is not healthy: ${problem}.${lines}`, {
-    hint: `\`opsctl logs ${pkg.name}\` shows more.`,
+  const message = sourcePathsIn(`${pkg.name} was ${action} but is not healthy: ${problem}.`, config);
+  return new OpsError('HEALTH', `${message}${lines}`, {
+    hint: logTailHint(pkg.name, pm2.home, tail.length ? 'message' : 'none'),
     exitCode: ExitCode.failed,
   });
 }

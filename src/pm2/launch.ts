@@ -2,6 +2,7 @@ import { packageEnv } from '../app/env.js';
 import { waitHealthy } from '../app/health.js';
 import { deployPaths } from '../app/paths.js';
 import type { ResolvedConfig } from '../config/types.js';
+import type { SourceLayout } from '../logs/stack.js';
 import type { AppPackage } from '../packages/types.js';
 import type { Pm2 } from './cli.js';
 import { importFailureIn } from './crash.js';
@@ -92,14 +93,14 @@ export function waitRunning(pkg: AppPackage, timeoutMs: number): Promise<string 
   return waitHealthy(pkg, { timeoutMs, stableProbes: 1 });
 }
 
-/** The last log lines (redacted) the launched release wrote. */
-export function launchLogTail(launch: Launch): string[] {
-  return readLogTail(launch.logs, LOG_TAIL_LINES, launch.offsets);
+/** The last log lines (redacted) the launched release wrote, naming source files rather than release copies. */
+export function launchLogTail(launch: Launch, layout: SourceLayout): string[] {
+  return readLogTail(launch.logs, LOG_TAIL_LINES, launch.offsets, layout);
 }
 
-/** The last log lines (redacted) of a package, whichever release wrote them. */
-export function packageLogTail(pm2: Pm2, pkg: AppPackage): string[] {
-  return readLogTail(pm2LogFiles(pm2.home, pkg.name), LOG_TAIL_LINES);
+/** The last log lines (redacted) of a package, whichever release wrote them, naming source files. */
+export function packageLogTail(pm2: Pm2, pkg: AppPackage, layout: SourceLayout): string[] {
+  return readLogTail(pm2LogFiles(pm2.home, pkg.name), LOG_TAIL_LINES, undefined, layout);
 }
 
 export async function instancesOf(pm2: Pm2, name: string): Promise<Pm2Instance[]> {

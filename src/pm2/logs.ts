@@ -2,6 +2,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, rea
 import { join } from 'node:path';
 import { entryLines, type LogEntry, type LogOrigin, parseLogLines } from '../logs/log-entry.js';
 import { pm2AppOf } from '../logs/pm2-stamp.js';
+import { type SourceLayout, sourcePathsIn } from '../logs/stack.js';
 import { redact } from '../output/redact.js';
 
 const TAIL_BYTES = 64 * 1024;
@@ -36,8 +37,11 @@ export function logOffsets(files: string[]): number[] {
   return files.map((f) => (existsSync(f) ? statSync(f).size : 0));
 }
 
-/** The last `n` lines of the files (from `offsets` on), redacted. */
-export function readLogTail(files: string[], n: number, offsets?: number[]): string[] {
+/**
+ * The last `n` lines of the files (from `offsets` on), redacted; with a `layout`, paths into release copies are
+ * named as the source files (`backend/src/app.js:43`).
+ */
+export function readLogTail(files: string[], n: number, offsets?: number[], layout?: SourceLayout): string[] {
   const lines: Array<{ at: string; text: string }> = [];
   files.forEach((file, i) => {
     if (!existsSync(file)) return;
@@ -55,7 +59,7 @@ export function readLogTail(files: string[], n: number, offsets?: number[]): str
     for (const line of buf.toString('utf8').split('\n')) {
       if (!line.trim()) continue;
       at = TIMESTAMP.exec(line)?.[0] ?? at; // a stack trace's lines keep the time of the line that started it
-      lines.push({ at, text: redact(line) });
+      lines.push({ at, text: redact(layout ? sourcePathsIn(line, layout) : line) });
     }
   });
   // PM2 stamps each write (`log_date_format`, one zone per app): merge stdout and stderr by it (a stable sort keeps
