@@ -26,6 +26,20 @@ export function markLive(root: string, pkg: string, release: string, identity: R
 }
 
 /**
+ * PM2 merges a reload's environment into the one it holds (God/Reload.js: `Utility.extend(pm2_env.env, opts.env)`),
+ * so a key can never be taken away by a reload: a key the running release had and this one does not is handed to
+ * PM2 as an empty string (README, "Deploy").
+ */
+export function clearedEnv(root: string, pkg: string, identity: Record<string, string>): Record<string, string> {
+  const live = readLive(root, pkg);
+  return Object.fromEntries(
+    Object.keys(live?.env ?? {})
+      .filter((k) => !(k in identity))
+      .map((k) => [k, '']),
+  );
+}
+
+/**
  * What differs between the recorded fingerprint and this identity environment (see envChanges). Only asked when a
  * record exists, so the key it needs exists too: deciding writes nothing.
  */

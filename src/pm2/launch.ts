@@ -1,5 +1,6 @@
-import { packageEnv } from '../app/env.js';
+import { identityEnv, packageEnv } from '../app/env.js';
 import { waitHealthy } from '../app/health.js';
+import { clearedEnv } from '../app/live.js';
 import { deployPaths } from '../app/paths.js';
 import type { ResolvedConfig } from '../config/types.js';
 import type { SourceLayout } from '../logs/stack.js';
@@ -55,7 +56,8 @@ export async function launchRelease(
 ): Promise<Launch> {
   const paths = deployPaths(config.root);
   const file = writeEcosystem(paths.apps, pkg, paths.current(pkg.name));
-  const env = { ...packageEnv(config, pkg), OPSCTL_RELEASE: release };
+  const cleared = clearedEnv(config.root, pkg.name, identityEnv(config, pkg));
+  const env = { ...cleared, ...packageEnv(config, pkg), OPSCTL_RELEASE: release };
   const running = options.running ?? (await instancesOf(pm2, pkg.name));
   const logs = pm2LogFiles(pm2.home, pkg.name);
   secureLogs(pm2.home, [pkg.name]);

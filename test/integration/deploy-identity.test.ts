@@ -11,7 +11,8 @@ const SECRET_NEW = `new-${process.pid}-value`;
 type StartStep = { step: string; status: string; reason?: string };
 const startStep = (stdout: string): StartStep =>
   JSON.parse(stdout).packages[0].steps.find((s: StartStep) => s.step === 'start');
-const SERVER = "require('node:http').createServer((q, s) => s.end('ok')).listen(process.env.PORT);\n";
+const SERVER =
+  "require('node:http').createServer((q, s) => s.end(JSON.stringify({ foo: process.env.FOO ?? null }))).listen(process.env.PORT);\n";
 const restarts = async () => (await app.instances()).map((p) => p.restarts);
 
 beforeAll(async () => {
@@ -67,8 +68,26 @@ describe('deploy is idempotent', () => {
     // a shell variable overriding .env is part of the identity; a new config key is named as added
     const shell = await app.run(['deploy', '--dry-run'], { FOO: SECRET_OLD, REDIS_URL: 'redis://127.0.0.1:1' });
     expect(shell.stderr + shell.stdout).toMatch(/env FOO changed, env REDIS_URL added/);
+    // a removed key: PM2 keeps what a reload does not name, so it reaches the process empty
+    writeFileSync(join(app.dir, '.env'), 'OTHER=1\n');
+    const removed = await app.run(['deploy', '--json']);
+    expect(removed.exitCode, removed.stderr).toBe(0);
+    expect(startStep(removed.stdout).reason).toMatch(/env FOO removed, env OTHER added/);
+    for (let i = 0; i < 4; i++) {
+      const body = await (await fetch(`http://127.0.0.1:${app.port}/`)).json();
+      expect(body.foo ?? '').toBe('');
+    }
     const kept = readFileSync(join(app.dir, '.opsctl', 'releases', 'api', 'live.json'), 'utf8');
-    for (const text of [dry.stdout, dry.stderr, res.stdout, res.stderr, shell.stdout, shell.stderr, kept]) {
+    for (const text of [
+      dry.stdout,
+      dry.stderr,
+      res.stdout,
+      res.stderr,
+      shell.stdout,
+      shell.stderr,
+      removed.stdout,
+      kept,
+    ]) {
       expect(text).not.toContain(SECRET_OLD);
       expect(text).not.toContain(SECRET_NEW);
     }
