@@ -1,9 +1,12 @@
+import { relative } from 'node:path';
 import { readMigrationStatus } from '../../src/db/migrate/engine.js';
 import { hasFindings, type MigrationStatus } from '../../src/db/migrate/plan.js';
+import { detectTool, reportTool } from '../../src/db/tools/detect.js';
+import { readToolStatus } from '../../src/db/tools/status.js';
 import { ExitCode } from '../../src/errors.js';
 import { type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
 import { out, table } from '../shared/output.js';
-import { note, noteFolder } from './shared.js';
+import { describeChoice, note, noteFolder } from './shared.js';
 
 // kept apart from up.ts so `migrate status` loads neither listr2 nor umzug
 
@@ -16,17 +19,37 @@ export function status(cmd: Invocation<StatusOptions>): Promise<number> {
   return runCommand(cmd, async (cli) => {
     const config = cli.config();
     const opts = cli.opts;
+    const choice = detectTool(config);
+    if (choice) {
+      const read = await readToolStatus(config, choice);
+      const exitCode = opts.exitCode && hasFindings(read.status) ? ExitCode.findings : ExitCode.ok;
+      if (cli.json) return cli.finish(exitCode, { ...read.status, tool: reportTool(config, read.choice) });
+      note(cli, describeChoice(config.root, read.choice));
+      if (!read.choice.table)
+        note(cli, `⚠ ${choice.tool}: opsctl cannot read this tool's state; it shows nothing here.`);
+      printStatus(read.status);
+      note(
+        cli,
+        summary(
+          read.status,
+          read.choice.migrationsDir ? relative(config.root, read.choice.migrationsDir) : read.choice.table,
+        ),
+      );
+      return exitCode;
+    }
     const { folder, status } = await readMigrationStatus(config.root, config.database);
     noteFolder(cli, folder);
     const exitCode = opts.exitCode && hasFindings(status) ? ExitCode.findings : ExitCode.ok;
-    if (cli.json) return cli.finish(exitCode, { ...status });
+    if (cli.json) return cli.finish(exitCode, { ...status, tool: reportTool(config, undefined) });
     printStatus(status);
-    note(
-      cli,
-      `${status.executed.length} applied, ${status.pending.length} pending, ${status.drifted.length} drifted, ${status.missing.length} missing (${folder.label}/)`,
-    );
+    const tool = reportTool(config, undefined);
+    note(cli, `${summary(status, folder.label)}; opsctl's own engine (${tool.reasons.join('; ')})`);
     return exitCode;
   });
+}
+
+function summary(status: MigrationStatus, where: string): string {
+  return `${status.executed.length} applied, ${status.pending.length} pending, ${status.drifted.length} drifted, ${status.missing.length} missing (${where}/)`;
 }
 
 function printStatus(status: MigrationStatus): void {
@@ -36,7 +59,7 @@ function printStatus(status: MigrationStatus): void {
     ...status.executed.map((e) => [
       e.name,
       missing.has(e.name) ? 'missing' : drifted.has(e.name) ? 'drifted' : 'applied',
-      e.appliedAt,
+      e.appliedAt || '-',
     ]),
     ...status.pending.map((name) => [name, 'pending', '']),
   ].sort((a, b) => (a[0]! < b[0]! ? -1 : 1));

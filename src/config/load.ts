@@ -115,6 +115,7 @@ function resolveDatabase(
     migrations: config.database?.migrations,
     table: config.database?.table ?? 'opsctl_migrations',
     schema: config.database?.schema ?? 'public',
+    ...(config.database?.tool ? { tool: config.database.tool } : {}),
   };
   if (config.database?.url) return { ...base, url: config.database.url, source: 'config' };
   if (env.DATABASE_URL) return { ...base, url: env.DATABASE_URL, source: 'env' };
