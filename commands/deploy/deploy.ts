@@ -108,5 +108,9 @@ async function foreground(cli: Cli, run: DeployRun): Promise<number> {
     printError(result.failed, cli.debug);
     for (const line of packageTail(result, 10)) err(`  ${line}`);
   }
-  return cli.finish(result.exitCode, { packages: deployReport(run), foreground: true });
+  return cli.finish(result.exitCode, {
+    packages: deployReport(run),
+    foreground: true,
+    ...(result.failed ? { error: errorJson(result.failed) } : {}),
+  });
 }

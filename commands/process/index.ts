@@ -46,9 +46,13 @@ export function register(program: Program): void {
     .command('stop')
     .argument('[packages...]', 'these packages (default: all with a start script)')
     .description("stop the packages' PM2 processes")
+    .option('--orphans', "stop and delete the app's PM2 processes of packages no longer in the config")
     .addHelpText(
       'after',
-      helpText(['opsctl stop                 # frees the ports', 'opsctl stop frontend'], LOCKING_EXIT_CODES),
+      helpText(
+        ['opsctl stop                 # frees the ports', 'opsctl stop frontend', 'opsctl stop --orphans'],
+        LOCKING_EXIT_CODES,
+      ),
     );
   lazyAction(stop, async () => (await import('./stop.js')).stop);
 

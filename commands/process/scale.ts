@@ -12,7 +12,7 @@ export function scale(cmd: Invocation, name: string, count: string): Promise<num
     const [pkg] = namedPackages(config, [name]);
     const pm2 = appPm2(cli, config);
     const release = holdAppLock(cli, config.root);
-    const result = await scalePackage(pm2, pkg!, count).finally(release);
+    const result = await scalePackage(pm2, config.root, pkg!, count).finally(release);
     if (!cli.json) {
       err(
         result.changed

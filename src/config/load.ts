@@ -27,7 +27,8 @@ export interface LoadOptions {
 export function loadConfig(options: LoadOptions = {}): ResolvedConfig {
   const root = verifyRoot(options.cwd ?? process.cwd());
   const processEnv = options.processEnv ?? process.env;
-  const env = { ...readDotenv(root, processEnv), ...processEnv };
+  const dotenv = readDotenv(root, processEnv);
+  const env = { ...dotenv, ...processEnv };
   addSecretsFromEnv(env);
   const envName = options.env ?? processEnv.OPSCTL_ENV ?? undefined;
 
@@ -61,6 +62,7 @@ export function loadConfig(options: LoadOptions = {}): ResolvedConfig {
     pipelines: merged.pipelines ?? {},
     doctor: merged.doctor ?? {},
     env,
+    dotenvKeys: Object.keys(dotenv),
     warnings,
   };
 }

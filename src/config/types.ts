@@ -29,6 +29,8 @@ export interface ResolvedConfig {
   doctor: NonNullable<ParsedConfig['doctor']>;
   /** Process environment merged over `.env` (the real environment wins). */
   env: Record<string, string | undefined>;
+  /** The names `.env` sets (part of a release's identity, README "Deploy"). */
+  dotenvKeys?: string[];
   /** Things worth telling the user that are not errors. */
   warnings: string[];
 }

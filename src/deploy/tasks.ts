@@ -1,4 +1,5 @@
 import type { ListrTask } from 'listr2';
+import { markLive } from '../app/live.js';
 import { createGates, orderPackages, waitForDependencies } from '../graph/package-graph.js';
 import type { AppPackage } from '../packages/types.js';
 import { healthStep } from './health-step.js';
@@ -66,7 +67,20 @@ export function deployTasks(run: DeployRun): ListrTask[] {
 /** A package's `start` and `health` steps: health gates (and rolls back) what start launched. */
 function startSteps(run: DeployRun, pkg: AppPackage): StepSpec[] {
   const record: StartRecord = {};
-  return [startStep(run, pkg, record), healthStep(run, pkg, record)];
+  const health = healthStep(run, pkg, record);
+  return [
+    startStep(run, pkg, record),
+    { ...health, run: (task) => health.run(task).then(recordLive(run, pkg, record)) },
+  ];
+}
+
+/** Once a launched release passed its health gate: remember what PM2 runs (README, "Deploy": same inputs never reload). */
+function recordLive(run: DeployRun, pkg: AppPackage, record: StartRecord) {
+  return (note: string | undefined) => {
+    if (record.id && record.identity && !record.unchanged)
+      markLive(run.deps.config.root, pkg.name, record.id, record.identity);
+    return note;
+  };
 }
 
 /** A package's steps as a sub-list that first waits for its dependencies' same phase. */

@@ -71,6 +71,10 @@ export interface StartRecord {
   /** The release this deploy runs, and the one it replaces (what a rollback puts back). */
   id?: string;
   previous?: string;
+  /** The identity environment this deploy gives the package (in memory only; its fingerprint is kept once live). */
+  identity?: Record<string, string>;
+  /** Why the package is reloaded (`code changed…`, `env X changed`), shown by --dry-run and the step's reason. */
+  changes?: string[];
   /** The release already ran: start was skipped, so there is nothing to roll back. */
   unchanged?: boolean;
   /** The new release running beside the live one until it has proved itself (README, "Deploy"). */

@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { identityEnv } from '../app/env.js';
+import { markLive, updateLive } from '../app/live.js';
 import { deployPaths } from '../app/paths.js';
 import { currentRelease } from '../app/releases.js';
 import type { ResolvedConfig } from '../config/types.js';
@@ -9,7 +11,15 @@ import type { Pm2 } from './cli.js';
 import { startCommand } from './ecosystem.js';
 import { logTailHint } from './failure.js';
 import { isDaemonRunning } from './home.js';
-import { instancesOf, launchLogTail, launchRelease, packageLogTail, waitLaunched, waitRunning } from './launch.js';
+import {
+  instancesOf,
+  launchLogTail,
+  launchRelease,
+  packageLogTail,
+  waitLaunched,
+  waitRunning,
+  wantedInstances,
+} from './launch.js';
 
 /** What a process command did to one package. */
 export interface ControlResult {
@@ -63,6 +73,7 @@ async function startPackage(
   const launch = await launchRelease(pm2, config, pkg, release, { running });
   const problem = await waitLaunched(pm2, launch, healthTimeoutMs);
   if (problem) throw unhealthy(pm2, config, pkg, launch.action, problem, launchLogTail(launch, config));
+  markLive(config.root, pkg.name, release, identityEnv(config, pkg));
   return { name: pkg.name, action: launch.action, instances: (await instancesOf(pm2, pkg.name)).length };
 }
 
@@ -134,6 +145,7 @@ export function scaleTarget(spec: string, current: number): number {
 /** Scale a running cluster-mode package; to the current count is a no-op. */
 export async function scalePackage(
   pm2: Pm2,
+  root: string,
   pkg: AppPackage,
   spec: string,
 ): Promise<{ from: number; to: number; changed: boolean }> {
@@ -157,5 +169,10 @@ export async function scalePackage(
   const target = scaleTarget(spec, running.length);
   if (target === running.length) return { from: running.length, to: target, changed: false };
   await pm2.scale(pkg.name, target);
+  // kept by later deploys until the config's count changes (README, "Deploy")
+  const config = wantedInstances(pkg);
+  const release = currentRelease(root, pkg.name);
+  if (release)
+    updateLive(root, pkg.name, { release, scaled: target === config ? undefined : { instances: target, config } });
   return { from: running.length, to: target, changed: true };
 }

@@ -1,17 +1,20 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { packageEnv } from '../app/env.js';
+import { identityEnv, packageEnv } from '../app/env.js';
 import { type HealthTarget, probeSmoke, staysHealthy, waitHealthy } from '../app/health.js';
+import { clearedEnv } from '../app/live.js';
 import { deployPaths } from '../app/paths.js';
 import type { ResolvedConfig } from '../config/types.js';
 import type { SourceLayout } from '../logs/stack.js';
 import type { AppPackage } from '../packages/types.js';
 import type { Pm2 } from './cli.js';
 import { forkImportFailureIn, importFailureIn } from './crash.js';
-import { desiredInstances, startCommand, writeEcosystem } from './ecosystem.js';
-import { logOffsets, pm2LogFiles, readLogTail } from './logs.js';
+import { startCommand, writeEcosystem } from './ecosystem.js';
+import { targetInstances, wantedInstances } from './instances.js';
+import { logOffsets, pm2LogFiles, readLogTail, secureLogs } from './logs.js';
 import type { Pm2Instance } from './processes.js';
+
+export { wantedInstances }; // moved to instances.ts; kept here for its callers
 
 const LOG_TAIL_LINES = 20; // shown when a launched release is not healthy
 const CRASH_SCAN_LINES = 400; // the release's new log lines searched for a failed import
@@ -63,14 +66,15 @@ export async function launchRelease(
 ): Promise<Launch> {
   const paths = deployPaths(config.root);
   const file = writeEcosystem(paths.apps, pkg, paths.current(pkg.name));
-  const env = { ...packageEnv(config, pkg), OPSCTL_RELEASE: release };
+  const env = liveEnv(config, pkg, release);
   const running = options.running ?? (await instancesOf(pm2, pkg.name));
   const logs = pm2LogFiles(pm2.home, pkg.name);
+  secureLogs(pm2.home, [pkg.name]);
   const offsets = logOffsets(logs);
   if (running.some((p) => p.state === 'online')) {
     options.onCommand?.(`pm2 reload ${pkg.name}`);
     await pm2.reload(file, env);
-    const wanted = wantedInstances(pkg);
+    const wanted = targetInstances(config.root, pkg);
     if (options.scale && running.length !== wanted) await pm2.scale(pkg.name, wanted);
     const baseline = new Map((await instancesOf(pm2, pkg.name)).map((p) => [p.pmId, p.restarts]));
     return { pkg, name: pkg.name, port: pkg.port, release, action: 'reloaded', baseline, fresh: false, logs, offsets };
@@ -78,6 +82,8 @@ export async function launchRelease(
   if (running.length) await pm2.action('delete', [pkg.name]);
   options.onCommand?.(`pm2 start ${pkg.name}`);
   await pm2.start(file, env);
+  const kept = targetInstances(config.root, pkg); // a count set with `opsctl scale` (README, "`opsctl deploy`")
+  if (options.scale && kept !== wantedInstances(pkg)) await pm2.scale(pkg.name, kept);
   return {
     pkg,
     name: pkg.name,
@@ -195,13 +201,6 @@ export function packageLogTail(pm2: Pm2, pkg: AppPackage, layout: SourceLayout):
   return readLogTail(pm2LogFiles(pm2.home, pkg.name), LOG_TAIL_LINES, undefined, layout);
 }
 
-/** The instance count the config asks for (`max`: one per CPU). */
-export function wantedInstances(pkg: AppPackage): number {
-  const command = startCommand(pkg);
-  const n = command ? desiredInstances(pkg, command) : 1;
-  return n === 'max' ? availableParallelism() : n;
-}
-
 export async function instancesOf(pm2: Pm2, name: string): Promise<Pm2Instance[]> {
   return (await pm2.jlist()).filter((p) => p.name === name);
 }
@@ -257,8 +256,9 @@ export async function reloadOneByOne(
     const launch = await launchRelease(pm2, config, pkg, release, { running, scale: true, ...options });
     return { launch };
   }
-  const env = { ...packageEnv(config, pkg), OPSCTL_RELEASE: release };
+  const env = liveEnv(config, pkg, release);
   const logs = pm2LogFiles(pm2.home, pkg.name);
+  secureLogs(pm2.home, [pkg.name]);
   const offsets = logOffsets(logs);
   const base = { pkg, name: pkg.name, port: pkg.port, release, action: 'reloaded' as const, fresh: false, logs };
   for (const instance of online) {
@@ -270,8 +270,17 @@ export async function reloadOneByOne(
     const problem = await waitLaunched(pm2, one, options.timeoutMs, options.signal);
     if (problem) return { launch: one, problem: `instance ${instance.pmId}: ${problem}` };
   }
-  const wanted = wantedInstances(pkg);
+  const wanted = targetInstances(config.root, pkg); // a count set with `opsctl scale` is kept
   if (online.length !== wanted) await pm2.scale(pkg.name, wanted);
   const baseline = new Map((await instancesOf(pm2, pkg.name)).map((p) => [p.pmId, p.restarts]));
   return { launch: { ...base, baseline, offsets } };
+}
+
+/**
+ * The environment the live instances get: the package's, the release, and each key the running release had but
+ * this one lacks, cleared (PM2's reload merges environments and never drops a key; README, "`opsctl deploy`").
+ */
+function liveEnv(config: ResolvedConfig, pkg: AppPackage, release: string): Record<string, string> {
+  const cleared = clearedEnv(config.root, pkg.name, identityEnv(config, pkg));
+  return { ...cleared, ...packageEnv(config, pkg), OPSCTL_RELEASE: release };
 }

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { entryLines, type LogEntry, type LogOrigin, parseLogLines } from '../logs/log-entry.js';
 import { pm2AppOf } from '../logs/pm2-stamp.js';
@@ -11,6 +11,25 @@ const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/;
 /** PM2's log files of an app (merged across instances): stdout and stderr. */
 export function pm2LogFiles(home: string, name: string): string[] {
   return [join(home, 'logs', `${name}-out.log`), join(home, 'logs', `${name}-error.log`)];
+}
+
+/**
+ * PM2 opens its log files with `fs.createWriteStream(file, { flags: 'a' })` (lib/Utility.js, startLogging): mode
+ * 0666 less the daemon's umask, and an existing file keeps its mode. So opsctl creates the package's files 0600
+ * before PM2 opens them, chmods those already there (pm2.log included) to 0600 and the folder to 0700 (README,
+ * "Deploy"): they hold whatever the app prints.
+ */
+export function secureLogs(home: string, names: string[] = []): void {
+  const dir = join(home, 'logs');
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+    for (const file of names.flatMap((n) => pm2LogFiles(home, n))) closeSync(openSync(file, 'a', 0o600));
+    const files = [...readdirSync(dir).map((f) => join(dir, f)), join(home, 'pm2.log')];
+    for (const file of files) if (existsSync(file) && statSync(file).isFile()) chmodSync(file, 0o600);
+  } catch {
+    // a home PM2 cannot use fails PM2's own command, with the reason (verifyHomeUsable)
+  }
 }
 
 /** Sizes of the log files now, to read only what a new release writes. */
