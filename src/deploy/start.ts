@@ -40,8 +40,8 @@ export function startStep(run: DeployRun, pkg: AppPackage, record: StartRecord):
         record.unchanged = true;
         return { run: false, reason: `release ${id} already running (${running.length} instance(s))` };
       }
-      const then = usesCandidate(pkg, running) ? 'a candidate on a scratch port, then ' : '';
-      return { run: true, what: `${then}pm2 reload ${pkg.name} (${record.changes.join(', ')})` };
+      const first = usesCandidate(pkg, running) ? ', after a candidate on a scratch port proves it' : '';
+      return { run: true, what: `pm2 reload ${pkg.name} (${record.changes.join(', ')})${first}` };
     },
     async run(task) {
       const id = record.id!;
@@ -55,7 +55,8 @@ export function startStep(run: DeployRun, pkg: AppPackage, record: StartRecord):
           await removeCandidate(run.deps.pm2, run.deps.config, pkg);
           throw error;
         }
-        return `candidate of release ${id} started on 127.0.0.1:${record.candidate.port}`;
+        const why = record.changes?.length ? `${record.changes.join(', ')}: ` : '';
+        return `${why}candidate of release ${id} started on 127.0.0.1:${record.candidate.port}`;
       }
       // no port, or nothing live: started or reloaded, then gated (README, "Deploy"); the preflight's snapshot is current
       record.live = true;

@@ -9,7 +9,7 @@ import type { SourceLayout } from '../logs/stack.js';
 import type { AppPackage } from '../packages/types.js';
 import type { Pm2 } from './cli.js';
 import { forkImportFailureIn, importFailureIn } from './crash.js';
-import { startCommand, writeEcosystem } from './ecosystem.js';
+import { writeEcosystem } from './ecosystem.js';
 import { targetInstances, wantedInstances } from './instances.js';
 import { logOffsets, pm2LogFiles, readLogTail, secureLogs } from './logs.js';
 import type { Pm2Instance } from './processes.js';
