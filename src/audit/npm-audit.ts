@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import semver from 'semver';
+import { readNpmConfig } from '../deps/npm-config.js';
 import type { AppPackage } from '../packages/types.js';
 import type { Runner } from '../process/runner.js';
 import { mapLimit } from './limit.js';
@@ -49,6 +50,7 @@ export interface NpmAuditOptions {
 export async function npmAudit(packages: AppPackage[], options: NpmAuditOptions): Promise<SourceResult> {
   const result: SourceResult = { findings: [], unreachable: [], notes: [] };
   await mapLimit(packages, options.concurrency, async (pkg) => {
+    readNpmConfig(pkg.dir); // learns the registry tokens of the package's npm configuration: never printed
     const locked = hasLockfile(pkg.dir);
     const args = ['audit', '--json'];
     if (!locked) {

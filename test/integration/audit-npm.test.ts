@@ -1,9 +1,10 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { advisoryServer } from '../helpers/advisory-server.js';
 import { hasStackTrace, opsctl } from '../helpers/cli.js';
+import { validateSarif } from '../helpers/sarif.js';
 
 const APP = join(import.meta.dirname, '../fixtures/audit/app');
 const TOKEN = 'npm-registry-token-7c1d3e';
@@ -105,9 +106,49 @@ describe('opsctl audit: npm advisories through real npm audit', () => {
   });
 });
 
+describe('opsctl audit: policy from the config, and SARIF', () => {
+  it('audit.ignore: ignored findings stay marked; an expired entry fails and says so; an unused one warns', async () => {
+    const config = join(root, 'opsctl.config.yaml');
+    writeFileSync(
+      config,
+      [
+        'audit:',
+        '  level: high',
+        '  ignore:',
+        `    - { id: ${MS_HIGH}, reason: "only parses our own constants", expires: 2999-12-31 }`,
+        '    - { id: GHSA-0000-0000-0000, reason: "left over", expires: 2999-12-31 }',
+        '',
+      ].join('\n'),
+    );
+    try {
+      const sarif = join(root, 'audit.sarif');
+      const ok = await audit(['-p', 'backend', '--json', '--sarif', sarif]);
+      expect(ok.exitCode).toBe(0);
+      const doc = JSON.parse(ok.stdout);
+      expect(doc.findings.find((f: { id: string }) => f.id === MS_HIGH)).toMatchObject({ ignored: true });
+      expect(doc.unusedIgnores.map((e: { id: string }) => e.id)).toEqual(['GHSA-0000-0000-0000']);
+      const log = JSON.parse(readFileSync(sarif, 'utf8'));
+      expect(validateSarif(log)).toEqual([]);
+      expect(log.runs[0].results).toHaveLength(2);
+
+      const text = await audit(['-p', 'backend']);
+      expect(text.stderr).toContain('⚠ audit.ignore entry GHSA-0000-0000-0000 matched no finding');
+      expect(text.stdout).toContain('(ignored: only parses our own constants)');
+
+      writeFileSync(config, readFileSync(config, 'utf8').replace('expires: 2999-12-31 }', 'expires: 2020-01-31 }'));
+      const expired = await audit(['-p', 'backend']);
+      expect(expired.exitCode).toBe(1);
+      expect(expired.stderr).toContain(`✖ audit.ignore entry ${MS_HIGH} expired on 2020-01-31`);
+    } finally {
+      rmSync(config, { force: true });
+    }
+  });
+});
+
 describe('opsctl audit: the registry unreachable', () => {
   it('a refusing audit endpoint is exit 4, after printing what the other sources found', async () => {
     const refusing = await advisoryServer((_req, res) => res.writeHead(401).end(`{"error":"bad token ${TOKEN}"}`));
+    writeFileSync(join(root, 'backend/.npmrc'), `//127.0.0.1:${refusing.port}/:_authToken=${TOKEN}\n`);
     try {
       const env = { npm_config_registry: refusing.url };
       const res = await audit(['-p', 'backend'], env);
@@ -120,7 +161,9 @@ describe('opsctl audit: the registry unreachable', () => {
       const doc = JSON.parse(json.stdout);
       expect(doc.error.code).toBe('SOURCE_UNREACHABLE');
       expect(doc.sources[0]).toMatchObject({ source: 'npm', unreachable: [{ package: 'backend' }] });
+      expect(refusing.hits[0]?.auth).toBe(`Bearer ${TOKEN}`);
     } finally {
+      rmSync(join(root, 'backend/.npmrc'));
       await refusing.close();
     }
   });
