@@ -50,7 +50,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     npmAudit(packages, { runner, concurrency, omitDev }),
     useSnyk ? snykTest(packages, { runner, bin: snyk.bin!, concurrency, omitDev }) : empty,
     options.code
-      ? import('./code/audit-code.js').then((m) => m.auditCode(options.root, packages))
+      ? import('./code/audit-code.js').then((m) => m.auditCode(options.root, packages, runner))
       : { findings: [] as Finding[], filesScanned: 0 },
   ]);
   const sources: SourceStatus[] = [
