@@ -156,7 +156,8 @@ function printReport(report: AuditReport, level: Severity, snyk: SnykMode): void
           ['file:line', 'finding', 'rule'],
         ),
       );
-      for (const f of code) if (f.hint) out(chalk.dim(`  ${f.file}:${f.line} → ${f.hint}`));
+      const hints = new Map(code.map((f) => [f.id, f.hint]));
+      for (const [rule, hint] of hints) if (hint) out(chalk.dim(`  ${rule} → ${hint}`));
     }
     out('');
   }

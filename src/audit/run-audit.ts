@@ -31,6 +31,10 @@ export interface SourceStatus {
   unreachable: Array<{ package: string; message: string }>;
   /** Whether its failure makes the run exit 4 (README, "Exit codes"). */
   required: boolean;
+  /** Wall time of this source (they run concurrently). */
+  durationMs: number;
+  /** The code audit: how many files it read. */
+  filesScanned?: number;
 }
 
 export interface AuditReport extends PolicyOutcome {
@@ -46,23 +50,40 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   const snyk = options.snyk === 'skip' ? undefined : findSnyk(options.root);
   const useSnyk = snyk?.bin && snyk.authenticated;
   const empty: SourceResult = { findings: [], unreachable: [], notes: [] };
+  const ms: Record<'npm' | 'snyk' | 'code', number> = { npm: 0, snyk: 0, code: 0 };
+  const timed = async <T>(name: keyof typeof ms, work: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      ms[name] = Math.round(performance.now() - started);
+    }
+  };
   const [npm, fromSnyk, code] = await Promise.all([
-    npmAudit(packages, { runner, concurrency, omitDev }),
-    useSnyk ? snykTest(packages, { runner, bin: snyk.bin!, concurrency, omitDev }) : empty,
+    timed('npm', () => npmAudit(packages, { runner, concurrency, omitDev })),
+    useSnyk ? timed('snyk', () => snykTest(packages, { runner, bin: snyk.bin!, concurrency, omitDev })) : empty,
     options.code
-      ? import('./code/audit-code.js').then((m) => m.auditCode(options.root, packages, runner))
+      ? timed('code', () => import('./code/audit-code.js').then((m) => m.auditCode(options.root, packages, runner)))
       : { findings: [] as Finding[], filesScanned: 0 },
   ]);
   const sources: SourceStatus[] = [
-    { source: 'npm', status: 'used', unreachable: npm.unreachable, required: true },
+    { source: 'npm', status: 'used', unreachable: npm.unreachable, required: true, durationMs: ms.npm },
     {
       source: 'snyk',
       status: options.snyk === 'skip' ? 'skipped' : useSnyk ? 'used' : 'unavailable',
       ...(snyk?.reason && !useSnyk ? { reason: snyk.reason } : {}),
       unreachable: fromSnyk.unreachable,
       required: options.snyk === 'require',
+      durationMs: ms.snyk,
     },
-    { source: 'code', status: options.code ? 'used' : 'skipped', unreachable: [], required: false },
+    {
+      source: 'code',
+      status: options.code ? 'used' : 'skipped',
+      unreachable: [],
+      required: false,
+      durationMs: ms.code,
+      filesScanned: code.filesScanned,
+    },
   ];
   const merged = mergeFindings([npm.findings, fromSnyk.findings, code.findings]);
   const outcome = applyPolicy(merged, { level: options.level, ignore: options.ignore, now: options.now });

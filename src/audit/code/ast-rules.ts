@@ -23,11 +23,17 @@ const KEY_BYTES: Array<[RegExp, number]> = [
 ];
 
 /**
+ * Text any of the rules below needs to find something: a file without it is not parsed. A superset, never the
+ * decision (the parser decides): the calls the crypto rules look at, process.env, the TLS names, secret-ish names.
+ */
+export const CANDIDATE =
+  /createCipher|createDecipher|createHash|createHmac|pbkdf2|jwt|process\.env|rejectUnauthorized|NODE_TLS_REJECT_UNAUTHORIZED|secret|passw|pwd|passphrase|token|credential|key/i;
+
+/**
  * The code rules over one parsed file (README, "`opsctl audit`", code audit). Bindings are resolved by name through
  * every `const`/`let` of the file, which is enough for how crypto code is written (one module, few names).
- * `literals` collects every string literal for the secret scan (one walk for both).
  */
-export function checkProgram(program: Node, literals?: Array<{ offset: number; text: string }>): AstHit[] {
+export function checkProgram(program: Node): AstHit[] {
   const hits: AstHit[] = [];
   const bindings = new Map<string, { init: Node; topLevel: boolean }>();
   const calls: Node[] = [];
@@ -36,14 +42,6 @@ export function checkProgram(program: Node, literals?: Array<{ offset: number; t
 
   walk(program, (node, parent) => {
     switch (node.type) {
-      case 'Literal':
-        if (literals && typeof node.value === 'string') literals.push({ offset: node.start, text: node.value });
-        break;
-      case 'TemplateElement': {
-        const cooked = (node.value as { cooked?: string }).cooked;
-        if (literals && cooked) literals.push({ offset: node.start, text: cooked });
-        break;
-      }
       case 'VariableDeclarator': {
         const id = node.id as Node;
         const init = node.init as Node | null;

@@ -4,12 +4,12 @@ import type { AppPackage } from '../../packages/types.js';
 import type { Runner } from '../../process/runner.js';
 import { mapLimit } from '../limit.js';
 import type { Finding } from '../types.js';
-import { checkProgram } from './ast-rules.js';
+import { CANDIDATE, checkProgram } from './ast-rules.js';
 import { checkEnvFile, isEnvFile, isKeyFile } from './env-files.js';
 import { shippedFiles } from './files.js';
 import { type CodeRule, RULES } from './rules.js';
 import { checkScripts } from './scripts.js';
-import { type Literal, scanFile, scanLiterals } from './secrets.js';
+import { type SourceText, scanFile, scanTexts } from './secrets.js';
 
 const SOURCE = /\.(?:[cm]?[jt]s|[jt]sx)$/;
 const MAX_SOURCE_BYTES = 1_000_000; // bigger files are generated or bundled, not the app's own code
@@ -27,9 +27,12 @@ export async function auditCode(
   packages: AppPackage[],
   runner: Runner,
 ): Promise<{ findings: Finding[]; filesScanned: number }> {
-  const [{ parseSync }, shipped] = await Promise.all([import('oxc-parser'), shippedFiles(root, packages, runner)]);
+  const shipped = await shippedFiles(root, packages, runner);
+  const sources = shipped.files.filter((f) => SOURCE.test(f) && !f.endsWith('.d.ts'));
+  // the parser is loaded only when there is something to parse
+  const { parseSync } = sources.length ? await import('oxc-parser') : { parseSync: undefined };
   const findings: Finding[] = [];
-  const literals: Literal[] = [];
+  const texts: SourceText[] = [];
   const owner = packageOf(packages, root);
   const add = (rule: CodeRule, file: string, line: number, detail?: string) =>
     findings.push({
@@ -50,11 +53,12 @@ export async function auditCode(
   await mapLimit(shipped.files, READ_CONCURRENCY, async (file) => {
     const base = posix.basename(file);
     const shipsWithSource = shipped.tracked.has(file);
-    if (SOURCE.test(file) && !file.endsWith('.d.ts')) {
+    if (parseSync && SOURCE.test(file) && !file.endsWith('.d.ts')) {
       const text = await readFile(join(root, file), 'utf8').catch(() => undefined);
       if (text === undefined || text.length > MAX_SOURCE_BYTES) return;
       scanned++;
-      for (const hit of checkSource(parseSync, file, text, literals)) add(hit.rule, file, hit.line);
+      texts.push({ file, text });
+      if (CANDIDATE.test(text)) for (const hit of checkSource(parseSync, file, text)) add(hit.rule, file, hit.line);
     } else if (base === 'package.json') {
       const text = await readFile(join(root, file), 'utf8').catch(() => '');
       scanned++;
@@ -69,7 +73,7 @@ export async function auditCode(
       for (const hit of await scanFile(file, text)) add(hit.rule, file, hit.line);
     }
   });
-  for (const hit of await scanLiterals(literals)) {
+  for (const hit of await scanTexts(texts)) {
     add(
       RULES.hardcodedKey,
       hit.file,
@@ -86,14 +90,12 @@ export async function auditCode(
   return { findings: unique, filesScanned: scanned };
 }
 
-function checkSource(parseSync: Parse, file: string, text: string, literals: Literal[]) {
+function checkSource(parseSync: Parse, file: string, text: string) {
   const ext = posix.extname(file);
-  const lang = /ts$/.test(ext) ? 'ts' : ext === '.tsx' ? 'tsx' : 'jsx';
-  const { program } = parseSync(file, text, { lang: ext === '.tsx' ? 'tsx' : lang });
-  const found: Array<{ offset: number; text: string }> = [];
-  const hits = checkProgram(program as never, found);
+  const lang = ext === '.tsx' ? 'tsx' : /ts$/.test(ext) ? 'ts' : 'jsx';
+  const hits = checkProgram(parseSync(file, text, { lang }).program as never);
+  if (!hits.length) return [];
   const lineOf = lineIndex(text);
-  for (const l of found) literals.push({ file, line: lineOf(l.offset), text: l.text });
   return hits.map((h) => ({ rule: h.rule, line: lineOf(h.offset) }));
 }
 

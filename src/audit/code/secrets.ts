@@ -1,10 +1,9 @@
 import { RULES } from './rules.js';
 import type { LineHit } from './scripts.js';
 
-/** One string literal of a source file (what the secret scan reads). */
-export interface Literal {
+/** One source file's text (what the secret scan reads). */
+export interface SourceText {
   file: string;
-  line: number;
   text: string;
 }
 
@@ -23,22 +22,32 @@ function secretlint() {
 }
 
 /**
- * Secret patterns of secretlint's recommended preset over every string literal of the sources at once: one
- * literal per line of one text, so the rule set runs once, not once per file. Returns where, never the value.
+ * Secret patterns of secretlint's recommended preset over every source file at once: the texts joined into one,
+ * so the rule set runs once, not once per file (per file it costs more than parsing). Returns where, never the value.
  */
-export async function scanLiterals(
-  literals: Literal[],
-): Promise<Array<{ file: string; line: number; ruleId: string }>> {
-  const wanted = literals.filter((l) => l.text.length >= 16 && !l.text.includes('\n'));
-  if (!wanted.length) return [];
+export async function scanTexts(texts: SourceText[]): Promise<Array<{ file: string; line: number; ruleId: string }>> {
+  if (!texts.length) return [];
   const { lintSource, config } = await secretlint();
+  const firstLines: number[] = [];
+  let line = 1;
+  for (const t of texts) {
+    firstLines.push(line);
+    line += t.text.split('\n').length;
+  }
   const result = await lintSource({
-    source: { filePath: 'literals.txt', content: wanted.map((l) => l.text).join('\n'), contentType: 'text' },
+    source: { filePath: 'sources.txt', content: texts.map((t) => t.text).join('\n'), contentType: 'text' },
     options: { config: config as never },
   });
   return result.messages.map((m) => {
-    const at = wanted[m.loc.start.line - 1]!;
-    return { file: at.file, line: at.line, ruleId: m.ruleId };
+    const at = m.loc.start.line;
+    let lo = 0;
+    let hi = firstLines.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (firstLines[mid]! <= at) lo = mid;
+      else hi = mid - 1;
+    }
+    return { file: texts[lo]!.file, line: at - firstLines[lo]! + 1, ruleId: m.ruleId };
   });
 }
 
