@@ -6,6 +6,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { auditCode } from '../../src/audit/code/audit-code.js';
 import type { AppPackage } from '../../src/packages/types.js';
 import { createRunner } from '../../src/process/runner.js';
+import { advisoryServer } from '../helpers/advisory-server.js';
+import { opsctl } from '../helpers/cli.js';
+import { validateSarif } from '../helpers/sarif.js';
 
 const CODE = join(import.meta.dirname, '../fixtures/audit/code');
 // every secret value written in the fixtures: none may appear in a finding
@@ -97,5 +100,37 @@ describe('code audit (oxc-parser, secretlint preset)', () => {
     const envFindings = findings.filter((f) => f.id === 'secrets/committed-env').map((f) => f.file);
     expect(envFindings).toEqual(['positive/.env']);
     expect(findings.some((f) => f.file?.includes('node_modules') || f.file?.includes('dist/'))).toBe(false);
+  });
+});
+
+describe('opsctl audit over the code fixtures (the built CLI)', () => {
+  it('prints code findings in the table, JSON and SARIF, and never a secret value', async () => {
+    const root = copy();
+    const server = await advisoryServer();
+    try {
+      const env = { npm_config_registry: server.url, npm_config_fetch_retries: '0' };
+      const sarif = join(root, 'out.sarif');
+      const text = await opsctl(['audit', '--no-snyk', '-C', root, '--sarif', sarif], { env });
+      const json = await opsctl(['audit', '--no-snyk', '-C', root, '--json', '--debug'], { env });
+      expect(text.exitCode).toBe(1);
+      expect(text.stdout).toMatch(/CRITICAL \(1\)\n/);
+      expect(text.stdout).toMatch(/positive\/ecb\.js:4\s+ECB mode/);
+      const doc = JSON.parse(json.stdout);
+      expect(doc.findings.find((f: { id: string }) => f.id === 'crypto/ecb-mode')).toMatchObject({
+        source: 'code',
+        package: 'positive',
+        file: 'positive/ecb.js',
+        line: 4,
+        severity: 'high',
+        ignored: false,
+      });
+      const log = readFileSync(sarif, 'utf8');
+      expect(validateSarif(JSON.parse(log))).toEqual([]);
+      for (const output of [text.stdout, text.stderr, json.stdout, json.stderr, log]) {
+        for (const s of SECRETS) expect(output).not.toContain(s);
+      }
+    } finally {
+      await server.close();
+    }
   });
 });
