@@ -4,7 +4,7 @@ import chalk from 'chalk';
 import { type AuditReport, runAudit, type SnykMode } from '../../src/audit/run-audit.js';
 import { toSarif } from '../../src/audit/sarif.js';
 import { type Finding, SEVERITIES, type Severity } from '../../src/audit/types.js';
-import { ExitCode, OpsError } from '../../src/errors.js';
+import { ExitCode, type ExitCodeValue, OpsError } from '../../src/errors.js';
 import { type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
 import { err, out, table } from '../shared/output.js';
 import { version } from '../shared/version.js';
@@ -53,15 +53,19 @@ export function audit(cmd: Invocation<AuditOptions>): Promise<number> {
         `${JSON.stringify(toSarif(report.findings, { version: version(), packagePaths }), null, 2)}\n`,
       );
     }
-    const unreachable = report.sources.filter((s) => s.required && s.unreachable.length);
+    const problems = report.sources.filter((s) => s.required).flatMap((s) => s.unreachable);
+    const unreachable = problems.some((u) => !u.failed);
     const snykMissing = snyk === 'require' && report.sources.find((s) => s.source === 'snyk')?.status !== 'used';
     const exitCode =
-      unreachable.length || snykMissing
+      unreachable || snykMissing
         ? ExitCode.unreachable
-        : report.failing.length || report.expired.length
-          ? ExitCode.findings
-          : ExitCode.ok;
-    const failure = unreachable.length || snykMissing ? sourceError(report, Boolean(snykMissing)) : undefined;
+        : problems.length
+          ? ExitCode.failed
+          : report.failing.length || report.expired.length
+            ? ExitCode.findings
+            : ExitCode.ok;
+    const failure =
+      unreachable || snykMissing || problems.length ? sourceError(report, Boolean(snykMissing), exitCode) : undefined;
     if (cli.json) {
       const fields = {
         level,
@@ -101,19 +105,26 @@ function jsonFinding(f: Finding) {
   };
 }
 
-function sourceError(report: AuditReport, snykMissing: boolean): OpsError {
+function sourceError(report: AuditReport, snykMissing: boolean, exitCode: ExitCodeValue): OpsError {
   const lines = report.sources
     .filter((s) => s.required)
     .flatMap((s) => s.unreachable.map((u) => `${s.source} (${u.package}): ${u.message}`));
   const snyk = report.sources.find((s) => s.source === 'snyk');
   if (snykMissing) lines.unshift(`Snyk is required (--snyk) but ${snyk?.reason ?? 'not available'}.`);
   const onlySnyk = lines.every((l) => l.startsWith('Snyk') || l.startsWith('snyk'));
-  return new OpsError('SOURCE_UNREACHABLE', `An advisory source could not be used: ${lines.join('; ')}`, {
-    hint: onlySnyk
-      ? SNYK_HINT
-      : 'Check the network, the registry setting (`npm config get registry`) and your npm login; the findings above come from the other sources.',
-    exitCode: ExitCode.unreachable,
-  });
+  const failed = exitCode === ExitCode.failed;
+  return new OpsError(
+    failed ? 'SOURCE_FAILED' : 'SOURCE_UNREACHABLE',
+    `An advisory source could not be used: ${lines.join('; ')}`,
+    {
+      hint: failed
+        ? "Fix the package named above (run `npm audit` in it to see npm's own message); the findings above come from the rest."
+        : onlySnyk
+          ? SNYK_HINT
+          : 'Check the network, the registry setting (`npm config get registry`) and your npm login; the findings above come from the other sources.',
+      exitCode,
+    },
+  );
 }
 
 function printReport(report: AuditReport, level: Severity, snyk: SnykMode): void {

@@ -30,6 +30,7 @@ export function register(program: Program): void {
           [ExitCode.ok, 'nothing unignored at or above the fail level'],
           [ExitCode.findings, 'unignored findings at or above the fail level, or an expired audit.ignore entry'],
           [ExitCode.usage, 'usage or configuration error'],
+          [ExitCode.failed, 'npm or Snyk failed on a package itself (a corrupt lockfile)'],
           [ExitCode.unreachable, "the registry's audit endpoint, or Snyk under --snyk, unreachable or refused us"],
           ExitCode.interrupted,
         ],

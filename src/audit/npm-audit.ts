@@ -68,7 +68,11 @@ export async function npmAudit(packages: AppPackage[], options: NpmAuditOptions)
     }
     const doc = parseJson(res.stdout);
     if (!doc?.vulnerabilities) {
-      result.unreachable.push({ package: pkg.name, message: npmFailure(doc, res.stderr) });
+      result.unreachable.push({
+        package: pkg.name,
+        message: npmFailure(doc, res.stderr),
+        ...(isNetworkFailure(doc) ? {} : { failed: true }),
+      });
       return;
     }
     result.findings.push(...parseNpmAudit(doc, pkg.name, installedVersions(pkg.dir)));
@@ -98,6 +102,18 @@ function npmFailure(doc: NpmAuditDoc | undefined, stderr: string): string {
     .slice(0, 2)
     .join(' ');
   return last || 'npm audit printed no report';
+}
+
+const NETWORK_CODES =
+  /^(E\d{3}|ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|EHOSTUNREACH|ERR_SOCKET_TIMEOUT|ENOAUDIT)$/;
+
+/**
+ * The audit endpoint failed (npm prints its `message`, with `statusCode` for an HTTP answer) or npm could not reach
+ * the registry; anything else (EJSONPARSE, ENOLOCK...) is npm failing on the package itself.
+ */
+function isNetworkFailure(doc: NpmAuditDoc | undefined): boolean {
+  if (doc?.message) return true;
+  return NETWORK_CODES.test(doc?.error?.code ?? '');
 }
 
 /** Installed versions by lockfile location (`node_modules/a/node_modules/b` → version), from the lockfile. */

@@ -27,8 +27,8 @@ export interface SourceStatus {
   source: 'npm' | 'snyk' | 'code';
   status: 'used' | 'skipped' | 'unavailable';
   reason?: string;
-  /** Packages it could not audit (unreachable, refused us, failed). */
-  unreachable: Array<{ package: string; message: string }>;
+  /** Packages it could not audit (unreachable, refused us; `failed`: the tool failed on the package itself). */
+  unreachable: SourceResult['unreachable'];
   /** Whether its failure makes the run exit 4 (README, "Exit codes"). */
   required: boolean;
   /** Wall time of this source (they run concurrently). */

@@ -36,8 +36,11 @@ export interface Finding {
 /** What one advisory source produced: its findings, and per package why it could not answer, if so. */
 export interface SourceResult {
   findings: Finding[];
-  /** Packages the source could not audit because it was unreachable or refused us. */
-  unreachable: Array<{ package: string; message: string }>;
+  /**
+   * Packages the source could not audit: unreachable or refused us (exit 4), or, with `failed`, the tool itself
+   * failed there (a broken package.json: exit 3).
+   */
+  unreachable: Array<{ package: string; message: string; failed?: boolean }>;
   /** Notes for people (a package Snyk found nothing to test in, a package audited without a lockfile). */
   notes: string[];
 }

@@ -168,6 +168,22 @@ describe('opsctl audit: the registry unreachable', () => {
     }
   });
 
+  it('npm failing on a package itself (a corrupt lockfile) is exit 3, the other packages still reported', async () => {
+    const manifest = join(root, 'frontend/package-lock.json');
+    const saved = readFileSync(manifest, 'utf8');
+    writeFileSync(manifest, '{ "name": "audit-frontend", ');
+    try {
+      const res = await audit(['-p', 'frontend,backend', '--json']);
+      expect(res.exitCode).toBe(3);
+      const doc = JSON.parse(res.stdout);
+      expect(doc.error.code).toBe('SOURCE_FAILED');
+      expect(doc.error.message).toContain('npm (frontend)');
+      expect(doc.findings.filter((f: { package: string }) => f.package === 'backend')).toHaveLength(2);
+    } finally {
+      writeFileSync(manifest, saved);
+    }
+  });
+
   it('a closed port is exit 4', async () => {
     const res = await audit(['-p', 'frontend', '--json'], { npm_config_registry: 'http://127.0.0.1:9/' });
     expect(res.exitCode).toBe(4);
