@@ -24,10 +24,10 @@ const KEY_BYTES: Array<[RegExp, number]> = [
 
 /**
  * Text any of the rules below needs to find something: a file without it is not parsed. A superset, never the
- * decision (the parser decides): the calls the crypto rules look at, process.env, the TLS names, secret-ish names.
+ * decision (the parser decides): the calls the crypto rules look at, process.env, the TLS names, the words isSecretIdentifier ends with.
  */
 export const CANDIDATE =
-  /createCipher|createDecipher|createHash|createHmac|pbkdf2|jwt|process\.env|rejectUnauthorized|NODE_TLS_REJECT_UNAUTHORIZED|secret|passw|pwd|passphrase|token|credential|key/i;
+  /createCipher|createDecipher|createHash|createHmac|pbkdf2|jwt|process\.env|rejectUnauthorized|NODE_TLS_REJECT_UNAUTHORIZED|secret|passw|pwd|passphrase|token|credential|(api|private|secret|encryption|signing|access|master|crypto|aes|hmac|jwt|session|cipher)[_-]?key/i;
 
 /**
  * The code rules over one parsed file (README, "`opsctl audit`", code audit). Bindings are resolved by name through
