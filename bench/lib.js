@@ -32,10 +32,11 @@ export function alternate(commands, runs) {
 
 export function printRows(rows) {
   const header = ['benchmark', 'opsctl', 'baseline', 'ratio', 'target', 'ok'];
+  // a row with a `unit` counts something (failed requests) instead of timing
   const lines = rows.map((r) => [
     r.name,
-    `${r.opsctlMs.toFixed(0)} ms`,
-    `${r.baselineMs.toFixed(0)} ms (${r.baseline})`,
+    `${r.opsctlMs.toFixed(0)} ${r.unit ?? 'ms'}`,
+    `${r.baselineMs.toFixed(0)} ${r.unit ?? 'ms'} (${r.baseline})`,
     r.ratio.toFixed(2),
     r.target,
     r.ok ? 'yes' : 'NO',

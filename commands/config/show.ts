@@ -1,5 +1,7 @@
 import { stringify } from 'yaml';
-import { ExitCode } from '../../src/errors.js';
+import type { ResolvedConfig } from '../../src/config/types.js';
+import { detectTool, reportTool } from '../../src/db/tools/detect.js';
+import { ExitCode, errorMessage, isOpsError } from '../../src/errors.js';
 import { redactValue } from '../../src/output/redact.js';
 import { type Invocation, runCommand } from '../shared/context.js';
 import { out } from '../shared/output.js';
@@ -25,6 +27,7 @@ export function show(cmd: Invocation): Promise<number> {
         outputs: p.outputs,
       })),
       database: { ...config.database, url: config.database.url ?? null },
+      migrationTool: migrationTool(config),
       redis: { url: config.redis.url ?? null },
       logs: config.logs,
       audit: config.audit,
@@ -34,4 +37,13 @@ export function show(cmd: Invocation): Promise<number> {
     out(stringify(shown).trimEnd());
     return ExitCode.ok;
   });
+}
+
+/** Which tool runs the migrations and why, from the files (`migrate status` adds what the database says). */
+function migrationTool(config: ResolvedConfig) {
+  try {
+    return reportTool(config, detectTool(config));
+  } catch (err) {
+    return { id: null, error: errorMessage(err), hint: isOpsError(err) ? (err.hint ?? null) : null };
+  }
 }

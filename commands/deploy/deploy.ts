@@ -3,7 +3,9 @@ import { packageTail, runForeground } from '../../src/deploy/foreground.js';
 import { createDeployRun, deployReport, deployTasks } from '../../src/deploy/tasks.js';
 import type { DeployRun, PackageReport } from '../../src/deploy/types.js';
 import { ExitCode } from '../../src/errors.js';
+import { LaunchFailure } from '../../src/pm2/failure.js';
 import { runTasks } from '../../src/tasks/run.js';
+import { holdAppLock } from '../shared/app-lock.js';
 import { type Cli, type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
 import { err, errorJson, exitCodeOf, out, printError, table } from '../shared/output.js';
 import { appPm2, namedPackages } from '../shared/pm2-context.js';
@@ -24,17 +26,30 @@ export function deploy(cmd: Invocation<DeployFlags>, names: string[]): Promise<n
     const config = cli.config();
     const flags = cli.opts;
     const packages = namedPackages(config, names).length ? namedPackages(config, names) : config.packages;
-    const run = createDeployRun({ config, runner: cli.runner, pm2: appPm2(cli, config) }, packages, {
-      force: flags.force,
-      skipInstall: flags.skipInstall,
-      skipBuild: flags.skipBuild,
-      skipMigrate: flags.skipMigrate,
-      noStart: flags.start === false || flags.foreground,
-      dryRun: flags.dryRun,
-      healthTimeoutMs: flags.healthTimeout,
-      concurrency: flags.concurrency,
-    });
-    await runTasks(deployTasks(run), {}, { renderer: cli.renderer });
+    // an interrupt lets the deploy clean up (delete a candidate, put the previous release back), README "`opsctl deploy`"
+    const signal = flags.foreground ? undefined : cli.deferSignals();
+    const run = createDeployRun(
+      { config, runner: cli.runner, pm2: appPm2(cli, config) },
+      packages,
+      {
+        force: flags.force,
+        skipInstall: flags.skipInstall,
+        skipBuild: flags.skipBuild,
+        skipMigrate: flags.skipMigrate,
+        noStart: flags.start === false || flags.foreground,
+        dryRun: flags.dryRun,
+        healthTimeoutMs: flags.healthTimeout,
+        concurrency: flags.concurrency,
+      },
+      signal,
+    );
+    // --dry-run only reads, so it takes no lock; --foreground gives it back before its children run (README, "One at a time")
+    const release = flags.dryRun ? () => {} : holdAppLock(cli, config.root);
+    try {
+      await runTasks(deployTasks(run), {}, { renderer: cli.renderer });
+    } finally {
+      release();
+    }
     if (!run.errors.length && flags.foreground && !flags.dryRun) return foreground(cli, run);
     return finish(cli, run);
   });
@@ -42,13 +57,13 @@ export function deploy(cmd: Invocation<DeployFlags>, names: string[]): Promise<n
 
 function finish(cli: Cli, run: DeployRun): number {
   const reports = deployReport(run);
-  const error = run.errors[0];
+  const error = run.signal?.aborted ? (run.signal.reason as Error) : run.errors[0];
   const exitCode = error ? exitCodeOf(error) : ExitCode.ok;
   if (!cli.json) {
     printReports(reports);
-    for (const r of reports.filter((p) => p.logTail?.length)) {
-      err(chalk.bold(`\nLast log lines of ${r.name}:`));
-      for (const line of r.logTail!) err(`  ${line}`);
+    for (const { name, lines } of logTails(reports)) {
+      err(chalk.bold(`\nLast log lines of ${name}:`));
+      for (const line of lines) err(`  ${line}`);
     }
     for (const r of reports.filter((p) => p.rolledBackTo)) err(`↺ ${r.name}: release ${r.rolledBackTo} was put back.`);
     if (error) printError(error, cli.debug);
@@ -56,7 +71,18 @@ function finish(cli: Cli, run: DeployRun): number {
   return cli.finish(exitCode, {
     dryRun: Boolean(run.options.dryRun),
     packages: reports.map(({ logTail, ...r }) => ({ ...r, ...(logTail?.length ? { logTail } : {}) })),
-    ...(error ? { error: errorJson(error) } : {}),
+    // the lines are not "shown above" in a JSON document: the hint names the failed step's logTail instead
+    ...(error
+      ? { error: { ...errorJson(error), ...(error instanceof LaunchFailure ? { hint: error.jsonHint } : {}) } }
+      : {}),
+  });
+}
+
+/** Each failed start's last log lines (README, "`opsctl deploy`"): its failed step's, printed in every renderer. */
+function logTails(reports: PackageReport[]): Array<{ name: string; lines: string[] }> {
+  return reports.flatMap((r) => {
+    const lines = r.steps.find((s) => s.logTail?.length)?.logTail ?? r.logTail;
+    return lines?.length ? [{ name: r.name, lines }] : [];
   });
 }
 
@@ -82,5 +108,9 @@ async function foreground(cli: Cli, run: DeployRun): Promise<number> {
     printError(result.failed, cli.debug);
     for (const line of packageTail(result, 10)) err(`  ${line}`);
   }
-  return cli.finish(result.exitCode, { packages: deployReport(run), foreground: true });
+  return cli.finish(result.exitCode, {
+    packages: deployReport(run),
+    foreground: true,
+    ...(result.failed ? { error: errorJson(result.failed) } : {}),
+  });
 }

@@ -20,7 +20,10 @@ export function register(program: Program): void {
     .option('--force', 'ignore the install and build caches; reload even when nothing changed')
     .option('--foreground', 'run the packages as plain child processes with prefixed logs (development)')
     .addOption(
-      new Option('--health-timeout <ms>', 'how long a new release has to become healthy')
+      new Option(
+        '--health-timeout <ms>',
+        'how long a new release (its candidate, then each live instance) has to become healthy',
+      )
         .default(DEFAULT_HEALTH_TIMEOUT_MS)
         .argParser(positiveMilliseconds),
     )
@@ -37,9 +40,9 @@ export function register(program: Program): void {
           [ExitCode.usage, 'usage or configuration error (unknown package, a dependency cycle)'],
           [ExitCode.failed, 'install, build, migration, start or health gate failed (the previous release serves)'],
           [ExitCode.unreachable, 'the database is unreachable (migrate step)'],
-          [ExitCode.locked, 'another runner holds the migration lock'],
-          ExitCode.interrupted,
-          [ExitCode.terminated, '--foreground stopped by SIGTERM'],
+          [ExitCode.locked, 'another deploy/start/stop/restart/scale of this app runs, or the migration lock is held'],
+          [ExitCode.interrupted, 'interrupted (Ctrl-C): a candidate is deleted, a half-reloaded package put back'],
+          [ExitCode.terminated, 'stopped by SIGTERM, cleaned up the same way (and --foreground stopped)'],
         ],
       ),
     );

@@ -1,11 +1,14 @@
 import { prepareDown } from '../../src/db/migrate/engine.js';
 import { verifyDownOptions } from '../../src/db/migrate/plan.js';
 import { type MigrationRunResult, migrationTasks } from '../../src/db/migrate/tasks.js';
+import { detectTool } from '../../src/db/tools/detect.js';
+import { adapterFor } from '../../src/db/tools/index.js';
 import { ExitCode, OpsError, usageError } from '../../src/errors.js';
 import { runTasks } from '../../src/tasks/run.js';
 import { canPrompt, type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
 import { out } from '../shared/output.js';
 import { confirm, note, noteFolder, openCliMigrator } from './shared.js';
+import { runToolCommand } from './tool.js';
 
 export interface RollbackOptions extends GlobalOptions {
   step?: number;
@@ -29,12 +32,23 @@ export function rollback(cmd: Invocation<RollbackOptions>): Promise<number> {
         'Reverting every migration in production drops its data; add --force if you mean it.',
       );
     }
+    const choice = detectTool(config);
+    const action = { kind: 'down' as const, step: opts.step, to: opts.to, all: opts.all };
+    // an option the tool lacks (or an action it has not: Prisma has no rollback) is refused before asking
+    if (choice && !dryRun) adapterFor(choice.tool).command(choice, action);
     const interactive = canPrompt();
     if (!dryRun && !opts.yes && !interactive) {
       throw usageError(
         'rollback needs confirmation, and this session cannot ask (no TTY, or CI is set).',
         'Pass --yes to confirm, or --dry-run to see what would be reverted.',
       );
+    }
+    if (choice) {
+      if (!dryRun && !opts.yes && !(await confirm(`Roll back with ${choice.tool} (${choice.pkg}) on the database?`)))
+        throw new OpsError('CANCELLED', 'Rollback cancelled; nothing was reverted.', {
+          exitCode: ExitCode.interrupted,
+        });
+      return runToolCommand(cli, choice, action, { lockTimeout: opts.lockTimeout, dryRun });
     }
     const migrator = await openCliMigrator(cli, { lockTimeout: opts.lockTimeout, dryRun });
     const result: MigrationRunResult = { done: [], notRun: [] };

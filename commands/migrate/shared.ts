@@ -1,7 +1,9 @@
+import { relative } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { openMigrator } from '../../src/db/migrate/engine.js';
 import { describeHolder, type LockHolder } from '../../src/db/migrate/lock.js';
 import { describeFolderChoice, type MigrationsFolder } from '../../src/db/migrate/sources.js';
+import type { ToolChoice } from '../../src/db/tools/types.js';
 import { ExitCode, OpsError } from '../../src/errors.js';
 import type { Cli } from '../shared/context.js';
 import { err } from '../shared/output.js';
@@ -53,4 +55,9 @@ export async function confirm(
   } finally {
     rl.close();
   }
+}
+
+/** `Migrations run by sequelize-cli for backend (backend/): sequelize-cli in dependencies; .sequelizerc` */
+export function describeChoice(root: string, choice: ToolChoice): string {
+  return `Migrations run by ${choice.tool} for ${choice.pkg} (${relative(root, choice.dir) || '.'}/): ${choice.reasons.join('; ')}`;
 }

@@ -2,11 +2,13 @@ import { prepareUp } from '../../src/db/migrate/engine.js';
 import { verifyUpOptions } from '../../src/db/migrate/plan.js';
 import { diffSchema, type SchemaChanges } from '../../src/db/migrate/snapshot.js';
 import { type MigrationRunResult, migrationTasks } from '../../src/db/migrate/tasks.js';
+import { detectTool } from '../../src/db/tools/detect.js';
 import { ExitCode } from '../../src/errors.js';
 import { runTasks } from '../../src/tasks/run.js';
 import { type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
 import { out } from '../shared/output.js';
 import { note, noteFolder, openCliMigrator } from './shared.js';
+import { runToolCommand } from './tool.js';
 
 export interface UpOptions extends GlobalOptions {
   to?: string;
@@ -21,6 +23,14 @@ export function up(cmd: Invocation<UpOptions>): Promise<number> {
     const opts = cli.opts;
     const dryRun = Boolean(opts.dryRun);
     verifyUpOptions({ to: opts.to, step: opts.step });
+    const choice = detectTool(cli.config());
+    if (choice)
+      return runToolCommand(
+        cli,
+        choice,
+        { kind: 'up', to: opts.to, step: opts.step },
+        { lockTimeout: opts.lockTimeout, dryRun },
+      );
     const migrator = await openCliMigrator(cli, { lockTimeout: opts.lockTimeout, dryRun });
     const result: MigrationRunResult = { done: [], notRun: [] };
     let changes: SchemaChanges | undefined;

@@ -1,5 +1,6 @@
 import { ExitCode } from '../../src/errors.js';
 import { startPackages, stopPackages, verifyStartable } from '../../src/pm2/control.js';
+import { holdAppLock } from '../shared/app-lock.js';
 import { type Invocation, runCommand } from '../shared/context.js';
 import { out, table } from '../shared/output.js';
 import { appPm2, namedPackages } from '../shared/pm2-context.js';
@@ -17,10 +18,11 @@ export function control(verb: 'start' | 'stop' | 'restart') {
         named.length > 0 || Boolean(cli.opts.package),
       );
       const pm2 = appPm2(cli, config);
-      const results =
-        verb === 'stop'
-          ? await stopPackages(pm2, packages)
-          : await startPackages(pm2, config, packages, HEALTH_TIMEOUT_MS, verb);
+      const release = holdAppLock(cli, config.root);
+      const results = await (verb === 'stop'
+        ? stopPackages(pm2, packages)
+        : startPackages(pm2, config, packages, HEALTH_TIMEOUT_MS, verb)
+      ).finally(release);
       if (cli.json) return cli.finish(ExitCode.ok, { packages: results });
       out(
         table(

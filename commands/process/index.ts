@@ -14,6 +14,12 @@ const EXIT_CODES: ExitCodeList = [
   [ExitCode.failed, 'PM2 failed, or a package did not become healthy'],
   ExitCode.interrupted,
 ];
+/** start, stop, restart and scale hold the app's lock (README, "One at a time"). */
+const LOCKING_EXIT_CODES: ExitCodeList = [
+  ...EXIT_CODES.slice(0, -1),
+  [ExitCode.locked, 'another deploy/start/stop/restart/scale of this app is running (names its pid)'],
+  ExitCode.interrupted,
+];
 
 /**
  * `status`, `start|stop|restart [packages...]`, `logs [package]`, `scale <package> <n|+n|-n>`: the app's processes
@@ -32,7 +38,7 @@ export function register(program: Program): void {
     .description("start the packages' PM2 processes")
     .addHelpText(
       'after',
-      helpText(['opsctl start', 'opsctl start backend', 'opsctl start -p backend,frontend'], EXIT_CODES),
+      helpText(['opsctl start', 'opsctl start backend', 'opsctl start -p backend,frontend'], LOCKING_EXIT_CODES),
     );
   lazyAction(start, async () => (await import('./start.js')).start);
 
@@ -40,9 +46,13 @@ export function register(program: Program): void {
     .command('stop')
     .argument('[packages...]', 'these packages (default: all with a start script)')
     .description("stop the packages' PM2 processes")
+    .option('--orphans', "stop and delete the app's PM2 processes of packages no longer in the config")
     .addHelpText(
       'after',
-      helpText(['opsctl stop                 # frees the ports', 'opsctl stop frontend'], EXIT_CODES),
+      helpText(
+        ['opsctl stop                 # frees the ports', 'opsctl stop frontend', 'opsctl stop --orphans'],
+        LOCKING_EXIT_CODES,
+      ),
     );
   lazyAction(stop, async () => (await import('./stop.js')).stop);
 
@@ -50,7 +60,7 @@ export function register(program: Program): void {
     .command('restart')
     .argument('[packages...]', 'these packages (default: all with a start script)')
     .description("restart the packages' PM2 processes (a zero-downtime reload in cluster mode)")
-    .addHelpText('after', helpText(['opsctl restart', 'opsctl restart backend --json'], EXIT_CODES));
+    .addHelpText('after', helpText(['opsctl restart', 'opsctl restart backend --json'], LOCKING_EXIT_CODES));
   lazyAction(restart, async () => (await import('./restart.js')).restart);
 
   const logs = program
@@ -86,6 +96,6 @@ export function register(program: Program): void {
     .argument('<package>', 'the package to scale (cluster mode)')
     .argument('<count>', 'n, +n or -n instances')
     .description('set the number of PM2 instances of a package; to the current count is a no-op')
-    .addHelpText('after', helpText(['opsctl scale backend +2', 'opsctl scale backend 1'], EXIT_CODES));
+    .addHelpText('after', helpText(['opsctl scale backend +2', 'opsctl scale backend 1'], LOCKING_EXIT_CODES));
   lazyAction(scale, async () => (await import('./scale.js')).scale);
 }

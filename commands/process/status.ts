@@ -10,13 +10,22 @@ import { appPm2 } from '../shared/pm2-context.js';
 export function status(cmd: Invocation): Promise<number> {
   return runCommand(cmd, async (cli) => {
     const config = cli.config();
-    const result = await readStatus(appPm2(cli, config), config.packages, config.root);
+    const result = await readStatus(appPm2(cli, config), config);
     if (cli.json) return cli.finish(ExitCode.ok, { packages: result.packages });
     if (!result.daemon) err('PM2 is not running for this app: nothing is deployed (`opsctl deploy` starts it).');
     const libraries = new Set(config.packages.filter((p) => !startCommand(p)).map((p) => p.name));
     const rows = result.packages.flatMap((p) => {
       const port = p.port === undefined ? '' : String(p.port);
       const health = p.health === undefined ? '' : p.health === 'ok' ? chalk.green('ok') : chalk.red(p.health);
+      if (p.orphan) {
+        const row = (k: number) => [
+          k ? '' : p.name,
+          String(k),
+          String(p.instances[k]!.pid || ''),
+          chalk.yellow('not in the config'),
+        ];
+        return p.instances.map((_, k) => [...row(k), '', '', '', '', '', '']);
+      }
       if (!p.instances.length) {
         const state = libraries.has(p.name) ? 'library (no start script)' : 'not running';
         return [[p.name, '', '', chalk.dim(state), '', '', '', '', port, '']];
@@ -35,6 +44,18 @@ export function status(cmd: Invocation): Promise<number> {
       ]);
     });
     out(table(rows, ['package', '#', 'pid', 'state', 'uptime', 'restarts', 'memory', 'cpu', 'port', 'health']));
+    const orphans = result.packages.filter((p) => p.orphan).map((p) => p.name);
+    if (orphans.length) {
+      err(
+        `${orphans.join(', ')} ${orphans.length > 1 ? 'run' : 'runs'} under the app's PM2 but ${orphans.length > 1 ? 'are' : 'is'} not in the config; \`opsctl stop --orphans\` stops and deletes ${orphans.length > 1 ? 'them' : 'it'}.`,
+      );
+    }
+    for (const p of result.packages) {
+      const n = p.instances.length;
+      if (!n || p.configInstances === undefined || n === p.configInstances) continue;
+      const why = p.scaled ? ', scaled by hand' : '';
+      out(`${p.name}: ${n} instance${n > 1 ? 's' : ''} (config: ${p.configInstances}${why})`);
+    }
     return ExitCode.ok;
   });
 }

@@ -1,4 +1,32 @@
+import { ExitCode } from '../../src/errors.js';
+import { stopOrphans } from '../../src/pm2/orphans.js';
+import { holdAppLock } from '../shared/app-lock.js';
+import { type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
+import { err, out, table } from '../shared/output.js';
+import { appPm2 } from '../shared/pm2-context.js';
 import { control } from './control.js';
 
-/** `opsctl stop [packages...]` */
-export const stop = control('stop');
+export interface StopFlags extends GlobalOptions {
+  orphans?: boolean;
+}
+
+/** `opsctl stop [packages...]`, or `opsctl stop --orphans`: processes of packages that left the config. */
+export function stop(cmd: Invocation<StopFlags>, names: string[]): Promise<number> {
+  if (!cmd.opts.orphans) return control('stop')(cmd, names);
+  return runCommand(cmd, async (cli) => {
+    const config = cli.config();
+    const pm2 = appPm2(cli, config);
+    const release = holdAppLock(cli, config.root);
+    const results = await stopOrphans(pm2, config).finally(release);
+    if (cli.json) return cli.finish(ExitCode.ok, { packages: results });
+    if (!results.length) err("No process of a package outside the config runs under the app's PM2; nothing to stop.");
+    else
+      out(
+        table(
+          results.map((r) => [r.name, r.action, String(r.instances)]),
+          ['package', 'action', 'instances'],
+        ),
+      );
+    return ExitCode.ok;
+  });
+}

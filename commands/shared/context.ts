@@ -55,14 +55,27 @@ export interface Cli<Options extends GlobalOptions = GlobalOptions> {
   finish(exitCode: ExitCodeValue, fields: Record<string, unknown>): number;
   /** A failure part-way: the error on stderr, under --json the fields so far plus the error; returns its exit code. */
   fail(error: unknown, fields: Record<string, unknown>): ExitCodeValue;
+  /**
+   * Opt in to finishing after SIGINT/SIGTERM instead of exiting at once: the returned signal is aborted with the
+   * interrupt as its `reason` (an OpsError, exit code 130 or 143), and the command must clean up and report that
+   * reason as its error. runCommand waits for the body to settle, at most `graceMs`; a second signal, or the grace
+   * running out, exits at once the old way.
+   */
+  deferSignals(graceMs?: number): AbortSignal;
 }
+
+/** How long an interrupted command that deferred signals may take to clean up (deploy puts a release back). */
+export const SIGNAL_GRACE_MS = 60_000;
 
 /** Interactive prompts only when stdin and stderr are TTYs and CI is unset. */
 export function canPrompt(): boolean {
   return Boolean(process.stdin.isTTY && process.stderr.isTTY && !process.env.CI);
 }
 
-export function createCli<Options extends GlobalOptions>(invocation: Invocation<Options>): Cli<Options> {
+export function createCli<Options extends GlobalOptions>(
+  invocation: Invocation<Options>,
+  deferSignals: (graceMs?: number) => AbortSignal = () => new AbortController().signal,
+): Cli<Options> {
   const { name, opts } = invocation;
   const json = Boolean(opts.json);
   const debug = Boolean(opts.debug);
@@ -103,6 +116,7 @@ export function createCli<Options extends GlobalOptions>(invocation: Invocation<
       finish(exitCode, { ...fields, error: errorJson(error) });
       return exitCode;
     },
+    deferSignals,
   };
 }
 
@@ -111,27 +125,31 @@ export async function runCommand<Options extends GlobalOptions>(
   invocation: Invocation<Options>,
   body: (cli: Cli<Options>) => Promise<number>,
 ): Promise<number> {
-  const cli = createCli(invocation);
+  const controller = new AbortController();
+  let graceMs: number | undefined; // set when the body opted in to finishing after a signal
+  let graceTimer: NodeJS.Timeout | undefined;
+  const cli = createCli(invocation, (ms = SIGNAL_GRACE_MS) => {
+    graceMs = ms;
+    return controller.signal;
+  });
+  const exitNow = (error: OpsError) => {
+    if (process.stderr.isTTY) process.stderr.write('\u001b[?25h'); // the live renderer hides the cursor
+    process.exit(reportError(error, { debug: false, json: cli.json, command: cli.name, startedAt: cli.startedAt }));
+  };
   // a signal ends the run through the one error path: `✖ Interrupted.`, and under --json still one document
   const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
-    // a command that handles SIGTERM itself (deploy --foreground stops its children first) keeps it
-    if (signal === 'SIGTERM' && process.listenerCount('SIGTERM') > 0) return;
-    if (process.stderr.isTTY) process.stderr.write('\u001b[?25h'); // the live renderer hides the cursor
-    const interrupted = signal === 'SIGINT';
-    const error = new OpsError(
-      interrupted ? 'INTERRUPTED' : 'TERMINATED',
-      interrupted ? 'Interrupted.' : 'Terminated (SIGTERM).',
-      {
-        hint: 'Run the command again when ready.',
-        exitCode: interrupted ? ExitCode.interrupted : ExitCode.terminated,
-      },
-    );
-    process.exit(reportError(error, { debug: false, json: cli.json, command: cli.name, startedAt: cli.startedAt }));
+    // a command that handles SIGTERM itself (deploy --foreground stops its children first) keeps it; one that
+    // deferred signals is handled here even though a library (signal-exit) listens too
+    if (signal === 'SIGTERM' && graceMs === undefined && process.listenerCount('SIGTERM') > 1) return;
+    const error = interruptError(signal);
+    if (graceMs === undefined || controller.signal.aborted) exitNow(error);
+    controller.abort(error);
+    graceTimer = setTimeout(() => exitNow(error), graceMs);
   };
   const onSigint = () => onSignal('SIGINT');
   const onSigterm = () => onSignal('SIGTERM');
-  process.once('SIGINT', onSigint);
-  process.once('SIGTERM', onSigterm);
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
   const restoreConsole = routeConsoleToStderr();
   try {
     return await body(cli);
@@ -143,8 +161,21 @@ export async function runCommand<Options extends GlobalOptions>(
       startedAt: cli.startedAt,
     });
   } finally {
+    clearTimeout(graceTimer);
     restoreConsole();
     process.removeListener('SIGINT', onSigint);
     process.removeListener('SIGTERM', onSigterm);
   }
+}
+
+function interruptError(signal: 'SIGINT' | 'SIGTERM'): OpsError {
+  const interrupted = signal === 'SIGINT';
+  return new OpsError(
+    interrupted ? 'INTERRUPTED' : 'TERMINATED',
+    interrupted ? 'Interrupted.' : 'Terminated (SIGTERM).',
+    {
+      hint: 'Run the command again when ready.',
+      exitCode: interrupted ? ExitCode.interrupted : ExitCode.terminated,
+    },
+  );
 }

@@ -13,3 +13,17 @@ export function packageEnv(config: ResolvedConfig, pkg: AppPackage): Record<stri
   if (config.redis.url) env.REDIS_URL = config.redis.url;
   return { ...env, ...pkg.env };
 }
+
+/** Keys opsctl itself sets from the config (`port`, `database.url`, `redis.url`). */
+const CONFIG_KEYS = ['PORT', 'DATABASE_URL', 'REDIS_URL'];
+
+/**
+ * The part of packageEnv() that is the release's identity (README, "Deploy"): what the config and `.env` give
+ * the process (a shell variable counts where it overrides one of these). Other variables of the caller's shell
+ * are passed on but never make a deploy reload.
+ */
+export function identityEnv(config: ResolvedConfig, pkg: AppPackage): Record<string, string> {
+  const env = packageEnv(config, pkg);
+  const keys = new Set([...(config.dotenvKeys ?? []), ...CONFIG_KEYS, ...Object.keys(pkg.env)]);
+  return Object.fromEntries([...keys].filter((k) => env[k] !== undefined).map((k) => [k, env[k]!]));
+}

@@ -28,6 +28,8 @@ export interface GateOptions {
   signal?: AbortSignal;
   /** A fatal problem seen outside the probe (crashed or errored instances): stop waiting at once. */
   fatal?: () => Promise<string | undefined>;
+  /** A cheap fatal check (a log read) run before every probe, so a crash it sees ends the wait within one poll. */
+  quick?: () => string | undefined;
   /** Consecutive healthy probes required (a process that answers once and then crashes is not healthy). */
   stableProbes?: number;
 }
@@ -46,7 +48,8 @@ export async function waitHealthy(target: HealthTarget, options: GateOptions): P
     let good = 0;
     let problem: string | undefined = 'not checked yet';
     while (!options.signal?.aborted) {
-      if (watch.problem) return watch.problem;
+      const quick = watch.problem ?? options.quick?.();
+      if (quick) return quick;
       problem = await probeHealth(target);
       good = problem ? 0 : good + 1;
       if (good >= needed && watch.checked) return watch.problem;
@@ -59,8 +62,59 @@ export async function waitHealthy(target: HealthTarget, options: GateOptions): P
   }
 }
 
+/** A path a release must answer with `status` (absent: any 2xx); the config's `smoke` (README, "Deploy"). */
+export interface SmokeCheck {
+  path: string;
+  status?: number;
+}
+
+/** Each smoke path once, in order: undefined when all answer as expected, else the first that did not. */
+export async function probeSmoke(target: HealthTarget, checks: SmokeCheck[]): Promise<string | undefined> {
+  if (target.port === undefined) return undefined;
+  for (const check of checks) {
+    const status = await httpStatus(target.host ?? '127.0.0.1', target.port, check.path);
+    const ok = check.status === undefined ? status >= 200 && status < 300 : status === check.status;
+    if (ok) continue;
+    const wanted = check.status === undefined ? '2xx' : String(check.status);
+    return status
+      ? `smoke GET ${check.path} answered ${status} (expected ${wanted})`
+      : `smoke GET ${check.path} did not answer (expected ${wanted})`;
+  }
+  return undefined;
+}
+
+export interface WatchOptions {
+  durationMs: number;
+  signal?: AbortSignal;
+  fatal?: () => Promise<string | undefined>;
+  quick?: () => string | undefined;
+}
+
+/**
+ * Keep probing a healthy target for `durationMs` (and the `fatal` check beside it): undefined when it stayed
+ * healthy all along, else the first problem, at once. A release that crashes seconds after listening fails here.
+ */
+export async function staysHealthy(target: HealthTarget, options: WatchOptions): Promise<string | undefined> {
+  const deadline = Date.now() + options.durationMs;
+  const watch = { done: false, checked: !options.fatal, problem: undefined as string | undefined };
+  void watchFatal(options, watch);
+  try {
+    while (!options.signal?.aborted) {
+      const quick = watch.problem ?? options.quick?.();
+      if (quick) return quick;
+      const problem = await probeHealth(target);
+      if (problem) return `${problem} after it was healthy`;
+      if (Date.now() >= deadline && watch.checked) return watch.problem;
+      await sleep(POLL_MS);
+    }
+    return 'interrupted';
+  } finally {
+    watch.done = true;
+  }
+}
+
 async function watchFatal(
-  options: GateOptions,
+  options: Pick<GateOptions, 'fatal' | 'signal'>,
   watch: { done: boolean; checked: boolean; problem: string | undefined },
 ): Promise<void> {
   while (options.fatal && !watch.done && !options.signal?.aborted) {

@@ -1,15 +1,16 @@
 import { constants } from 'node:fs';
 import { copyFile, link, mkdir, readdir, readlink, symlink } from 'node:fs/promises';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 /**
  * Copy a package folder into a release folder. Sources are copied (an editor writing a file in place must
  * not change an older release); `node_modules` is hard-linked (npm replaces files, it does not edit them),
- * falling back to a copy across file systems. Relative symlinks (npm's `file:` links) are made absolute so
- * they still point at the same place from the release folder.
+ * falling back to a copy across file systems. A relative symlink into the package (`node_modules/.bin/*`) stays
+ * relative, so the release runs its own copy (README, "Deploy"); one leading out of it (npm's `file:` links) is made
+ * absolute so it still points at the same place from the release folder.
  */
 export async function copyRelease(src: string, dst: string, exclude: Set<string>): Promise<void> {
-  await walk(src, dst, '', exclude, false);
+  await walk(resolve(src), dst, '', exclude, false);
 }
 
 async function walk(src: string, dst: string, rel: string, exclude: Set<string>, linked: boolean): Promise<void> {
@@ -23,7 +24,8 @@ async function walk(src: string, dst: string, rel: string, exclude: Set<string>,
       const to = join(dst, path);
       if (e.isSymbolicLink()) {
         const target = await readlink(from);
-        await symlink(isAbsolute(target) ? target : resolve(dirname(from), target), to);
+        const inside = !isAbsolute(target) && isInside(src, resolve(dirname(from), target));
+        await symlink(isAbsolute(target) || inside ? target : resolve(dirname(from), target), to);
       } else if (e.isDirectory()) {
         await walk(src, dst, path, exclude, linked || e.name === 'node_modules');
       } else if (e.isFile()) {
@@ -32,4 +34,9 @@ async function walk(src: string, dst: string, rel: string, exclude: Set<string>,
       }
     }),
   );
+}
+
+function isInside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (rel.split(sep)[0] !== '..' && !isAbsolute(rel));
 }

@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { AppPackage } from '../packages/types.js';
+import { isProcessRunning } from '../process/process-group.js';
 import { hashManifest, hashTree } from './hash.js';
 import { copyRelease } from './link-tree.js';
+import { readLive } from './live.js';
 import { deployPaths } from './paths.js';
 
 const KEEP_RELEASES = 3; // the current one, the one before (rollback target), and one spare
@@ -28,6 +30,7 @@ export function currentRelease(root: string, pkg: string): string | undefined {
 export async function prepareRelease(root: string, pkg: AppPackage, id: string): Promise<string> {
   const dir = join(deployPaths(root).releases(pkg.name), id);
   if (existsSync(dir)) return dir;
+  removeDeadTemps(deployPaths(root).releases(pkg.name));
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   await copyRelease(pkg.dir, tmp, new Set(['.git', '.opsctl', 'logs']));
@@ -35,6 +38,15 @@ export async function prepareRelease(root: string, pkg: AppPackage, id: string):
   if (existsSync(join(pkg.dir, 'logs'))) symlinkSync(join(pkg.dir, 'logs'), join(tmp, 'logs'));
   renameSync(tmp, dir);
   return dir;
+}
+
+/** Half-copied releases (`<id>.tmp-<pid>`) left by an opsctl that died mid-copy; a live one's are its own. */
+function removeDeadTemps(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const name of readdirSync(dir)) {
+    const pid = Number(/\.tmp-(\d+)$/.exec(name)?.[1]);
+    if (pid && pid !== process.pid && !isProcessRunning(pid)) rmSync(join(dir, name), { recursive: true, force: true });
+  }
 }
 
 /** Point `current` at a release (atomically: a new symlink renamed over the old one). */
@@ -48,13 +60,23 @@ export function activateRelease(root: string, pkg: string, id: string): void {
   utimesSync(join(paths.releases(pkg), id), now, now); // pruning keeps the most recently active
 }
 
-/** Delete all but the newest releases, never the current one or `keep`. */
+/**
+ * Delete all but the newest releases that went live (README, "Deploy": a failed release takes no slot and is
+ * deleted), never the current one or `keep`. Without a recorded history (older opsctl), every release counts.
+ */
 export function pruneReleases(root: string, pkg: string, keep: string[]): void {
   const dir = deployPaths(root).releases(pkg);
   if (!existsSync(dir)) return;
   const protectedIds = new Set([...keep, currentRelease(root, pkg)].filter(Boolean));
+  const history = readLive(root, pkg)?.history;
+  const wentLive = history?.length ? new Set(history) : undefined;
   const releases = readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isDirectory() && /^[0-9a-f]{12}$/.test(e.name))
+    .filter((e) => {
+      if (!wentLive || wentLive.has(e.name)) return true;
+      if (!protectedIds.has(e.name)) rmSync(join(dir, e.name), { recursive: true, force: true });
+      return false;
+    })
     .map((e) => ({ id: e.name, at: statTime(join(dir, e.name)) }))
     .sort((a, b) => b.at - a.at);
   for (const r of releases.slice(KEEP_RELEASES)) {

@@ -1,6 +1,7 @@
 import type { AppPackage } from '../packages/types.js';
 import { createPm2 } from '../pm2/cli.js';
 import { isDaemonRunning, pm2Home } from '../pm2/home.js';
+import { orphanNames, orphansOf } from '../pm2/orphans.js';
 import { ownProcessPredicate } from '../pm2/own-process.js';
 import type { Pm2Instance } from '../pm2/processes.js';
 import { portCheck } from './port.js';
@@ -37,13 +38,21 @@ export const processesCheck: Check = {
         hint: '`opsctl deploy` starts it.',
       };
     }
-    const instances = (await createPm2(runner, home, config.root).jlist()).filter((p) =>
-      config.packages.some((pkg) => pkg.name === p.name),
-    );
-    if (!instances.length) return { status: 'pass', message: 'no package is running under PM2' };
+    const all = await createPm2(runner, home, config.root).jlist();
+    const instances = all.filter((p) => config.packages.some((pkg) => pkg.name === p.name));
+    const orphans = orphanNames(orphansOf(all, config));
+    const orphanLine = orphans.length
+      ? `${orphans.join(', ')} ${orphans.length > 1 ? 'run' : 'runs'} under the app's PM2 but ${orphans.length > 1 ? 'are' : 'is'} not in the config`
+      : undefined;
+    const orphanHint = '`opsctl stop --orphans` stops and deletes them.';
+    if (!instances.length) {
+      return orphanLine
+        ? { status: 'warn', message: orphanLine, hint: orphanHint }
+        : { status: 'pass', message: 'no package is running under PM2' };
+    }
     const at = now().getTime();
     const verdicts = instances.map((p) => ({ p, ...judge(p, at) }));
-    const details = verdicts.map((v) => v.line);
+    const details = [...verdicts.map((v) => v.line), ...(orphanLine ? [orphanLine] : [])];
     for (const status of ['fail', 'warn'] as const) {
       const bad = verdicts.filter((v) => v.status === status);
       if (!bad.length) continue;
@@ -61,6 +70,7 @@ export const processesCheck: Check = {
         details,
       };
     }
+    if (orphanLine) return { status: 'warn', message: orphanLine, hint: orphanHint, details };
     const n = instances.length;
     return {
       status: 'pass',

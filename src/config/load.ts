@@ -27,7 +27,8 @@ export interface LoadOptions {
 export function loadConfig(options: LoadOptions = {}): ResolvedConfig {
   const root = verifyRoot(options.cwd ?? process.cwd());
   const processEnv = options.processEnv ?? process.env;
-  const env = { ...readDotenv(root, processEnv), ...processEnv };
+  const dotenv = readDotenv(root, processEnv);
+  const env = { ...dotenv, ...processEnv };
   addSecretsFromEnv(env);
   const envName = options.env ?? processEnv.OPSCTL_ENV ?? undefined;
 
@@ -61,6 +62,7 @@ export function loadConfig(options: LoadOptions = {}): ResolvedConfig {
     pipelines: merged.pipelines ?? {},
     doctor: merged.doctor ?? {},
     env,
+    dotenvKeys: Object.keys(dotenv),
     warnings,
   };
 }
@@ -113,6 +115,7 @@ function resolveDatabase(
     migrations: config.database?.migrations,
     table: config.database?.table ?? 'opsctl_migrations',
     schema: config.database?.schema ?? 'public',
+    ...(config.database?.tool ? { tool: config.database.tool } : {}),
   };
   if (config.database?.url) return { ...base, url: config.database.url, source: 'config' };
   if (env.DATABASE_URL) return { ...base, url: env.DATABASE_URL, source: 'env' };

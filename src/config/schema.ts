@@ -44,13 +44,51 @@ export const packageSchema = z.strictObject({
     ),
   ),
   outputs: z.optional(doc(strings, 'Build outputs (default dist, build)')),
+  smoke: z.optional(
+    doc(
+      z.array(
+        z.union([
+          z.string().check(z.regex(/^\//, 'a path starting with "/"')),
+          z.strictObject({
+            path: z.string().check(z.regex(/^\//, 'a path starting with "/"')),
+            status: z.optional(wholeNumber(z.int().check(z.minimum(100), z.maximum(599)))),
+          }),
+        ]),
+      ),
+      'More paths a new release must answer before it goes live (default status: any 2xx)',
+    ),
+  ),
+  stabilityWindow: z.optional(
+    doc(
+      wholeNumber(z.int().check(z.minimum(0))),
+      'Milliseconds a new release must stay healthy after its first good probe (default 5000)',
+    ),
+  ),
 });
+
+/** `database.tool` values: the ids of src/db/tools (which checks at compile time that both lists agree). */
+export const MIGRATION_TOOLS = [
+  'opsctl',
+  'umzug-sequelize',
+  'sequelize-cli',
+  'knex',
+  'node-pg-migrate',
+  'prisma',
+  'typeorm',
+  'scripts',
+] as const;
 
 const databaseSchema = z.strictObject({
   url: z.optional(doc(z.string(), 'postgres:// URL; defaults to $DATABASE_URL, else the embedded database')),
   migrations: z.optional(doc(z.string(), 'Migrations folder')),
   table: z.optional(doc(z.string(), 'Migration state table (default opsctl_migrations)')),
   schema: z.optional(doc(z.string(), 'Schema of the state table (default public)')),
+  tool: z.optional(
+    doc(
+      z.enum(MIGRATION_TOOLS),
+      'Migration tool of the app (default: detected); opsctl = opsctl\'s own engine (README, "Apps with their own migration tool")',
+    ),
+  ),
 });
 
 const auditIgnore = z.strictObject({

@@ -1,5 +1,5 @@
 import type { AppPackage } from '../packages/types.js';
-import type { ParsedConfig } from './schema.js';
+import type { MIGRATION_TOOLS, ParsedConfig } from './schema.js';
 
 /** Where the database URL came from. */
 export type DatabaseSource = 'config' | 'env' | 'embedded' | 'none';
@@ -19,6 +19,8 @@ export interface ResolvedConfig {
     migrations?: string;
     table: string;
     schema: string;
+    /** `database.tool`: the migration tool, when the config names one (else detected). */
+    tool?: (typeof MIGRATION_TOOLS)[number];
   };
   redis: { url?: string };
   logs: string[];
@@ -27,6 +29,8 @@ export interface ResolvedConfig {
   doctor: NonNullable<ParsedConfig['doctor']>;
   /** Process environment merged over `.env` (the real environment wins). */
   env: Record<string, string | undefined>;
+  /** The names `.env` sets (part of a release's identity, README "Deploy"). */
+  dotenvKeys?: string[];
   /** Things worth telling the user that are not errors. */
   warnings: string[];
 }

@@ -4,6 +4,7 @@ import { ExitCode, type ExitCodeValue, OpsError } from '../errors.js';
 import type { AppPackage } from '../packages/types.js';
 import { startCommand } from '../pm2/ecosystem.js';
 import type { SpawnedProcess } from '../process/runner.js';
+import { portTaken } from './preflight.js';
 import { stopGroupsSync } from './process-group.js';
 import type { DeployRun } from './types.js';
 
@@ -32,6 +33,11 @@ export async function runForeground(run: DeployRun, hooks: ForegroundHooks): Pro
   if (!runner.spawn) throw new OpsError('NO_SPAWN', 'This runner cannot start long-lived processes.');
   const children = new Map<string, SpawnedProcess>();
   const tails = new Map<string, string[]>();
+  // the preflight deploy runs, before any child starts: in the foreground every holder is in the way, PM2's too
+  for (const pkg of run.packages.filter((p) => startCommand(p))) {
+    const taken = await portTaken(run, pkg, () => false, 'nothing was started');
+    if (taken) return { exitCode: ExitCode.failed, failed: taken, tails, failedPackage: pkg.name };
+  }
   const stopAll = () =>
     stopGroupsSync(
       [...children.values()].flatMap((c) => (c.pid ? [c.pid] : [])),

@@ -1,12 +1,14 @@
 import { rmSync } from 'node:fs';
+import { probeSmoke } from '../app/health.js';
 import { deployPaths } from '../app/paths.js';
 import { currentRelease } from '../app/releases.js';
-import { ExitCode, OpsError } from '../errors.js';
 import type { AppPackage } from '../packages/types.js';
-import { launchLogTail, packageLogTail, waitLaunched, waitRunning } from '../pm2/launch.js';
-import { notStartedReason, runRelease, type StartRecord } from './start.js';
+import { LaunchFailure } from '../pm2/failure.js';
+import { launchLogTail, packageLogTail, removeCandidate, waitLaunched, waitRunning } from '../pm2/launch.js';
+import { promote, proveCandidate, throwIfInterrupted } from './candidate.js';
+import { notStartedReason, runRelease } from './start.js';
 import type { StepSpec, TaskWrapper } from './step.js';
-import type { Decision, DeployRun } from './types.js';
+import type { Decision, DeployRun, StartRecord } from './types.js';
 
 /** `health`: wait until what the start step launched is healthy; on failure, put the previous release back. */
 export function healthStep(run: DeployRun, pkg: AppPackage, record: StartRecord): StepSpec {
@@ -17,19 +19,40 @@ export function healthStep(run: DeployRun, pkg: AppPackage, record: StartRecord)
       const reason = notStartedReason(run, pkg);
       return reason ? { run: false, reason } : { run: true, what: `wait until ${healthMeaning(pkg)}` };
     },
-    async run() {
+    // after an interrupt it still runs: it deletes a candidate the start step left (README, "Deploy")
+    runsWhenInterrupted: true,
+    async run(task) {
       const id = record.id ?? currentRelease(run.deps.config.root, pkg.name) ?? '';
+      const candidate = record.candidate;
+      if (candidate) {
+        await proveCandidate(run, pkg, candidate, task);
+        record.candidate = undefined; // proven, and deleted: the rollback deletes a failed one
+        const problem = await promote(run, pkg, record, task);
+        throwIfInterrupted(run);
+        if (!problem) {
+          const report = run.reports.get(pkg.name);
+          if (report) report.release = id;
+          return `healthy (release ${id}: candidate proven, then live)`;
+        }
+        return failed(run, pkg, record, problem);
+      }
+      throwIfInterrupted(run);
       const problem = await gate(run, pkg, record);
+      throwIfInterrupted(run);
       if (!problem) return `healthy (release ${id})`;
-      const report = run.reports.get(pkg.name);
-      if (report) report.logTail = record.launch ? launchLogTail(record.launch) : packageLogTail(run.deps.pm2, pkg);
-      throw new OpsError('HEALTH', `${pkg.name}: health gate failed: ${problem}.`, {
-        hint: `Its last log lines are shown above; \`opsctl logs ${pkg.name}\` shows more.`,
-        exitCode: ExitCode.failed,
-      });
+      return failed(run, pkg, record, problem);
     },
     rollback: (task) => rollBack(run, pkg, record, task),
   };
+}
+
+/** A failed gate of the live instances: their last log lines, and the error (the rollback runs next). */
+function failed(run: DeployRun, pkg: AppPackage, record: StartRecord, problem: string): never {
+  const { config, pm2 } = run.deps;
+  const tail = record.launch ? launchLogTail(record.launch, config) : packageLogTail(pm2, pkg, config);
+  const report = run.reports.get(pkg.name);
+  if (report) report.logTail = tail;
+  throw new LaunchFailure(pkg.name, `${pkg.name}: health gate failed: ${problem}.`, tail, pm2.home, config);
 }
 
 /** What "healthy" means for the package, for the plan. */
@@ -38,16 +61,25 @@ function healthMeaning(pkg: AppPackage): string {
   return pkg.health && pkg.health !== 'tcp' ? `GET :${pkg.port}${pkg.health} answers 2xx` : `port ${pkg.port} listens`;
 }
 
-/** A release this deploy launched must prove it does not crash; one already running needs one good probe. */
-function gate(run: DeployRun, pkg: AppPackage, record: StartRecord): Promise<string | undefined> {
+/**
+ * A release this deploy launched without a candidate must prove it does not crash and answer its smoke paths; one
+ * already running needs one good probe.
+ */
+async function gate(run: DeployRun, pkg: AppPackage, record: StartRecord): Promise<string | undefined> {
   const timeoutMs = run.options.healthTimeoutMs;
-  return record.launch && !record.unchanged
-    ? waitLaunched(run.deps.pm2, record.launch, timeoutMs)
-    : waitRunning(pkg, timeoutMs);
+  if (!record.launch || record.unchanged) return waitRunning(pkg, timeoutMs);
+  const problem = await waitLaunched(run.deps.pm2, record.launch, timeoutMs, run.signal);
+  return problem ?? (await probeSmoke({ port: pkg.port, health: pkg.health }, pkg.smoke ?? []));
 }
 
 /** After a failed health gate: put the previous release back, or stop a first release rather than let it crash-loop. */
 async function rollBack(run: DeployRun, pkg: AppPackage, record: StartRecord, task: TaskWrapper): Promise<void> {
+  const what = run.signal?.aborted ? 'interrupted' : 'failed';
+  if (record.candidate) await removeCandidate(run.deps.pm2, run.deps.config, pkg); // failed, or interrupted
+  if (!record.live && !record.unchanged) {
+    task.title = `health: ${what}; the candidate was deleted, and the live release and \`current\` were not touched`;
+    return;
+  }
   if (record.unchanged) {
     task.title = `health: failed; ${pkg.name} was not changed by this deploy, so there is nothing to roll back`;
     return;

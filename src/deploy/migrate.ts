@@ -1,7 +1,13 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { openMigrator, prepareUp, readMigrationStatus } from '../db/migrate/engine.js';
+import { DEFAULT_LOCK_TIMEOUT_MS } from '../db/migrate/lock.js';
 import { findMigrationsFolder } from '../db/migrate/sources.js';
+import { detectTool } from '../db/tools/detect.js';
+import { adapterFor } from '../db/tools/index.js';
+import { runTool } from '../db/tools/run.js';
+import { readToolStatus } from '../db/tools/status.js';
+import type { ToolChoice } from '../db/tools/types.js';
 import { ExitCode, OpsError } from '../errors.js';
 import type { AppPackage } from '../packages/types.js';
 import { startCommand } from '../pm2/ecosystem.js';
@@ -15,6 +21,8 @@ import type { Decision, DeployRun } from './types.js';
  */
 export function migrationsOwner(run: DeployRun): AppPackage | undefined {
   const { root, database } = run.deps.config;
+  const choice = detectTool(run.deps.config);
+  if (choice) return run.packages.find((p) => p.name === choice.pkg);
   const folder = findMigrationsFolder(root, database.migrations);
   if (!folder) return undefined;
   const inside = (dir: string) => !relative(dir, folder.dir).startsWith('..');
@@ -51,12 +59,18 @@ export function migrateStep(run: DeployRun, owner: AppPackage): StepSpec {
           exitCode: ExitCode.unreachable,
         });
       }
-      const { status } = await readMigrationStatus(config.root, config.database);
+      const choice = detectTool(config);
+      const { status } = choice
+        ? await readToolStatus(config, choice)
+        : await readMigrationStatus(config.root, config.database);
+      if (choice && !choice.table) return { run: true, what: `run ${choice.pkg}'s "migrate" script (${choice.tool})` };
       if (!status.pending.length)
         return { run: false, reason: `no pending migrations (${status.executed.length} applied)` };
       return { run: true, what: `apply ${status.pending.length} pending migration(s): ${status.pending.join(', ')}` };
     },
     async run(task) {
+      const choice = detectTool(config);
+      if (choice) return runThroughTool(config, choice, (line) => (task.output = line));
       const migrator = await openMigrator({ root: config.root, database: config.database });
       try {
         const { plan } = await prepareUp(migrator, {});
@@ -68,4 +82,25 @@ export function migrateStep(run: DeployRun, owner: AppPackage): StepSpec {
       }
     },
   };
+}
+
+/** The app's own tool runs the step (README, "Apps with their own migration tool"); its output is the task's log. */
+async function runThroughTool(
+  config: DeployRun['deps']['config'],
+  choice: ToolChoice,
+  onLine: (line: string) => void,
+): Promise<string> {
+  const adapter = adapterFor(choice.tool);
+  const result = await runTool({
+    config,
+    adapter,
+    choice,
+    action: { kind: 'up' },
+    lockTimeoutMs: DEFAULT_LOCK_TIMEOUT_MS,
+    onLine,
+  });
+  if (result.error) throw result.error;
+  if (result.nothingToDo) return `no pending migrations (applied concurrently by someone else)`;
+  if (result.stateless) return `${choice.tool}: "migrate" script succeeded`;
+  return `applied ${result.applied.length} with ${choice.tool}: ${result.applied.join(', ')}`;
 }

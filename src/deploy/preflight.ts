@@ -25,25 +25,15 @@ export function preflightTasks(run: DeployRun): ListrTask[] {
       skip: () => (!startable.length ? 'nothing to start' : false),
       task: async (_ctx, task) => {
         const started = performance.now();
-        const { pm2, runner } = run.deps;
+        const { pm2 } = run.deps;
         try {
           if (isDaemonRunning(pm2.home)) run.before = await pm2.snapshot();
           else if (!run.options.dryRun) await verifyPm2(run);
           else task.output = 'PM2 is not running yet (deploy would start it)';
           for (const pkg of startable) {
-            if (pkg.port === undefined) continue;
-            const holders = (await findPortHolders(pkg.port, { runner })) ?? [];
             const own = await ownProcessPredicate(pm2, pkg.name, '/proc', run.before?.instances ?? []);
-            const foreign = holders.filter((h) => h.pid === undefined || !own(h.pid));
-            if (foreign.length) {
-              const error = new OpsError(
-                'PORT_TAKEN',
-                `${pkg.name}: port ${pkg.port} is in use by ${foreign.map(describeHolder).join(' and ')}; nothing was deployed.`,
-                {
-                  hint: `Stop that process, or change packages.${pkg.name}.port in the config.`,
-                  exitCode: ExitCode.failed,
-                },
-              );
+            const error = await portTaken(run, pkg, own, 'nothing was deployed');
+            if (error) {
               record(run, pkg.name, 'start', 'failed', started, error.message);
               throw error;
             }
@@ -55,6 +45,27 @@ export function preflightTasks(run: DeployRun): ListrTask[] {
       },
     },
   ];
+}
+
+/**
+ * The package's port held by anything but its own processes (`isOwn`), as the error that stops the run naming the
+ * holders; undefined when free. `outcome` says what did not happen (`nothing was deployed`).
+ */
+export async function portTaken(
+  run: DeployRun,
+  pkg: AppPackage,
+  isOwn: (pid: number) => boolean,
+  outcome: string,
+): Promise<OpsError | undefined> {
+  if (pkg.port === undefined) return undefined;
+  const holders = (await findPortHolders(pkg.port, { runner: run.deps.runner })) ?? [];
+  const foreign = holders.filter((h) => h.pid === undefined || !isOwn(h.pid));
+  if (!foreign.length) return undefined;
+  return new OpsError(
+    'PORT_TAKEN',
+    `${pkg.name}: port ${pkg.port} is in use by ${foreign.map(describeHolder).join(' and ')}; ${outcome}.`,
+    { hint: `Stop that process, or change packages.${pkg.name}.port in the config.`, exitCode: ExitCode.failed },
+  );
 }
 
 /** PM2 must start before anything is installed: its failure says so, keeping what PM2 said and what to do. */

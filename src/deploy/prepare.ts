@@ -38,6 +38,8 @@ export function installStep(run: DeployRun, pkg: AppPackage): StepSpec {
       return { run: true, what: `${what} (${known ? 'dependencies changed' : 'not installed by opsctl yet'})` };
     },
     async run(task) {
+      // forgotten until it succeeds: an interrupted `npm ci` leaves node_modules half-installed
+      updateDeployState(statePath, pkg.name, { install: undefined });
       const res = await npm(run, pkg, args, NPM_INSTALL_TIMEOUT_MS, task);
       verifyNpm(res, pkg, `npm ${args[0]}`);
       updateDeployState(statePath, pkg.name, { install: hashManifest(pkg.dir) });
@@ -64,6 +66,8 @@ export function buildStep(run: DeployRun, pkg: AppPackage): StepSpec {
     },
     async run(task) {
       const before = inputs();
+      // forgotten until it succeeds: an interrupted build leaves its outputs half-written
+      updateDeployState(statePath, pkg.name, { build: undefined });
       const res = await npm(run, pkg, ['run', 'build'], BUILD_TIMEOUT_MS, task);
       verifyNpm(res, pkg, 'npm run build');
       updateDeployState(statePath, pkg.name, { build: before });
@@ -81,6 +85,8 @@ function npm(
   return run.deps.runner.run('npm', args, {
     cwd: pkg.dir,
     timeoutMs,
+    // an interrupted deploy ends npm's whole process tree at once (README, "One at a time")
+    signal: run.signal,
     env: { ...packageEnv(run.deps.config, pkg), npm_config_update_notifier: 'false' },
     onLine: (line) => {
       task.output = line;

@@ -1,23 +1,14 @@
-import { packageEnv } from '../app/env.js';
+import { identityEnv } from '../app/env.js';
+import { envChangesSince, readLive } from '../app/live.js';
 import { activateRelease, currentRelease, prepareRelease, pruneReleases, releaseId } from '../app/releases.js';
 import type { AppPackage } from '../packages/types.js';
 import { startCommand } from '../pm2/ecosystem.js';
-import { type Launch, launchRelease, wantedInstances } from '../pm2/launch.js';
+import { targetInstances } from '../pm2/instances.js';
+import { type Launch, launchRelease, removeCandidate, wantedInstances } from '../pm2/launch.js';
 import type { Pm2Instance } from '../pm2/processes.js';
+import { startCandidate, throwIfInterrupted, usesCandidate } from './candidate.js';
 import type { StepSpec, TaskWrapper } from './step.js';
-import type { Decision, DeployRun } from './types.js';
-
-const APP_ENV_KEYS = ['PORT', 'DATABASE_URL', 'REDIS_URL'];
-
-/** What the start step did, handed to the health step and its rollback. */
-export interface StartRecord {
-  /** The release this deploy runs, and the one it replaces (what a rollback puts back). */
-  id?: string;
-  previous?: string;
-  /** The release already ran: start was skipped, so there is nothing to roll back. */
-  unchanged?: boolean;
-  launch?: Launch;
-}
+import type { Decision, DeployRun, StartRecord } from './types.js';
 
 /** Why a package is not started (`--no-start`, a library), or undefined. */
 export function notStartedReason(run: DeployRun, pkg: AppPackage): string | undefined {
@@ -34,28 +25,44 @@ export function startStep(run: DeployRun, pkg: AppPackage, record: StartRecord):
     async decide(): Promise<Decision> {
       const reason = notStartedReason(run, pkg);
       if (reason) return { run: false, reason };
+      const root = run.deps.config.root;
       const id = releaseId(pkg);
-      const current = currentRelease(run.deps.config.root, pkg.name);
+      const current = currentRelease(root, pkg.name);
       const running = instancesBefore(run, pkg);
       record.id = id;
       record.previous = current;
-      if (!run.options.force && current === id && isUpToDate(run, pkg, running, id)) {
+      record.identity = identityEnv(run.deps.config, pkg);
+      const target = targetInstances(root, pkg);
+      if (!running.length)
+        return { run: true, what: `pm2 start ${pkg.name} (release ${id}, ${wantedInstances(pkg)} instance(s))` };
+      record.changes = run.options.force ? ['--force'] : changesOf(run, pkg, running, id, record.identity, target);
+      if (!record.changes.length) {
         record.unchanged = true;
         return { run: false, reason: `release ${id} already running (${running.length} instance(s))` };
       }
-      return running.length
-        ? { run: true, what: `pm2 reload ${pkg.name} (release ${current ?? '?'} → ${id})` }
-        : { run: true, what: `pm2 start ${pkg.name} (release ${id}, ${wantedInstances(pkg)} instance(s))` };
+      const then = usesCandidate(pkg, running) ? 'a candidate on a scratch port, then ' : '';
+      return { run: true, what: `${then}pm2 reload ${pkg.name} (${record.changes.join(', ')})` };
     },
     async run(task) {
       const id = record.id!;
       await prepareRelease(run.deps.config.root, pkg, id);
-      // the preflight's snapshot is current for this package: nothing else starts or stops it in between
-      record.launch = await runRelease(run, pkg, id, task, instancesBefore(run, pkg));
       pruneReleases(run.deps.config.root, pkg.name, [id, record.previous ?? id]);
+      throwIfInterrupted(run);
+      if (usesCandidate(pkg, instancesBefore(run, pkg))) {
+        try {
+          record.candidate = await startCandidate(run, pkg, id);
+        } catch (error) {
+          await removeCandidate(run.deps.pm2, run.deps.config, pkg);
+          throw error;
+        }
+        return `candidate of release ${id} started on 127.0.0.1:${record.candidate.port}`;
+      }
+      // no port, or nothing live: started or reloaded, then gated (README, "Deploy"); the preflight's snapshot is current
+      record.live = true;
+      record.launch = await runRelease(run, pkg, id, task, instancesBefore(run, pkg));
       const report = run.reports.get(pkg.name);
       if (report) report.release = id;
-      return `release ${id} on PM2`;
+      return `release ${id} on PM2${record.changes?.length ? ` (${record.changes.join(', ')})` : ''}`;
     },
   };
 }
@@ -83,12 +90,29 @@ function instancesBefore(run: DeployRun, pkg: AppPackage): Pm2Instance[] {
   return (run.before?.instances ?? []).filter((p) => p.name === pkg.name);
 }
 
-/** Already running this release with the wanted instance count and the same app environment? */
-function isUpToDate(run: DeployRun, pkg: AppPackage, running: Pm2Instance[], id: string): boolean {
-  if (running.length !== wantedInstances(pkg) || running.some((p) => p.state !== 'online' || p.release !== id))
-    return false;
-  const held = run.before?.envOf(pkg.name);
-  const desired = packageEnv(run.deps.config, pkg);
-  const keys = [...APP_ENV_KEYS, ...Object.keys(pkg.env)];
-  return keys.every((k) => (held?.[k] ?? undefined) === desired[k]);
+/**
+ * What makes the running package differ from this deploy's (README, "Deploy"): its code (the release id), each
+ * environment key (by fingerprint, never by value), its instance count, or instances not online. Empty: nothing.
+ */
+function changesOf(
+  run: DeployRun,
+  pkg: AppPackage,
+  running: Pm2Instance[],
+  id: string,
+  identity: Record<string, string>,
+  target: number,
+): string[] {
+  const live = readLive(run.deps.config.root, pkg.name);
+  const changes: string[] = [];
+  const from = live?.release ?? running.find((p) => p.release)?.release ?? '?';
+  if (from !== id || running.some((p) => p.release !== id)) changes.push(`code changed (release ${from} → ${id})`);
+  changes.push(
+    ...(live
+      ? envChangesSince(run.deps.config.root, live, identity)
+      : ['no environment recorded for the running release']),
+  );
+  if (running.length !== target) changes.push(`instances ${running.length} → ${target}`);
+  const down = running.filter((p) => p.state !== 'online').length;
+  if (down) changes.push(`${down} instance(s) not online`);
+  return changes;
 }

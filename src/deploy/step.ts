@@ -1,6 +1,7 @@
 import type { ListrTask, ListrTaskWrapper } from 'listr2';
 import { errorMessage } from '../errors.js';
 import type { Gate } from '../graph/package-graph.js';
+import { logTailOf } from '../pm2/failure.js';
 import type { Decision, DeployRun, StepName } from './types.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: listr2's wrapper generics are not useful to spell out here
@@ -13,6 +14,8 @@ export interface StepSpec {
   decide(): Decision | Promise<Decision>;
   /** Do it. May return a note for the title. */
   run(task: TaskWrapper): Promise<string | undefined>;
+  /** Run even after SIGINT/SIGTERM (it checks `run.signal` itself, to clean up); other steps are then skipped. */
+  runsWhenInterrupted?: boolean;
   /** Undo after a failure (listr rollback). */
   rollback?(task: TaskWrapper, error: Error): Promise<void>;
 }
@@ -25,6 +28,7 @@ export function record(
   status: 'done' | 'skipped' | 'failed',
   started: number,
   reason?: string,
+  logTail?: string[],
 ): void {
   const report = run.reports.get(pkg);
   if (!report) return;
@@ -33,6 +37,7 @@ export function record(
     status,
     ...(reason ? { reason } : {}),
     durationMs: Math.round(performance.now() - started),
+    ...(logTail?.length ? { logTail } : {}),
   });
 }
 
@@ -63,11 +68,16 @@ export function stepTask(run: DeployRun, spec: StepSpec, gate?: { gate: Gate; la
 
 async function runStep(run: DeployRun, spec: StepSpec, task: TaskWrapper): Promise<void> {
   const started = performance.now();
+  if (run.signal?.aborted && !spec.runsWhenInterrupted) {
+    record(run, spec.pkg, spec.step, 'skipped', started, 'interrupted');
+    task.skip(`${spec.step}: skipped (interrupted)`);
+    return;
+  }
   let decision: Decision;
   try {
     decision = await spec.decide();
   } catch (error) {
-    record(run, spec.pkg, spec.step, 'failed', started, errorMessage(error));
+    record(run, spec.pkg, spec.step, 'failed', started, errorMessage(error), logTailOf(error));
     run.errors.push(error as Error);
     throw error;
   }
@@ -88,7 +98,7 @@ async function runStep(run: DeployRun, spec: StepSpec, task: TaskWrapper): Promi
     record(run, spec.pkg, spec.step, 'done', started, note || undefined);
     task.title = `${spec.step}: ${note || decision.what} (${Math.round(performance.now() - started)} ms)`;
   } catch (error) {
-    record(run, spec.pkg, spec.step, 'failed', started, errorMessage(error));
+    record(run, spec.pkg, spec.step, 'failed', started, errorMessage(error), logTailOf(error));
     run.errors.push(error as Error);
     throw error;
   }

@@ -1,19 +1,26 @@
 import type { ListrTask } from 'listr2';
+import { markLive } from '../app/live.js';
 import { createGates, orderPackages, waitForDependencies } from '../graph/package-graph.js';
 import type { AppPackage } from '../packages/types.js';
 import { healthStep } from './health-step.js';
 import { migrateStep, migrationsOwner } from './migrate.js';
 import { preflightTasks } from './preflight.js';
 import { buildStep, installStep } from './prepare.js';
-import { type StartRecord, startStep } from './start.js';
+import { startStep } from './start.js';
 import { type StepSpec, stepTask } from './step.js';
-import type { DeployDeps, DeployOptions, DeployRun, PackageReport } from './types.js';
+import type { DeployDeps, DeployOptions, DeployRun, PackageReport, StartRecord } from './types.js';
 
 /** A deploy run over `packages` (any order: they are put in dependency order here; a cycle is a config error). */
-export function createDeployRun(deps: DeployDeps, packages: AppPackage[], options: DeployOptions): DeployRun {
+export function createDeployRun(
+  deps: DeployDeps,
+  packages: AppPackage[],
+  options: DeployOptions,
+  signal?: AbortSignal,
+): DeployRun {
   const ordered = orderPackages(packages);
   return {
     deps,
+    ...(signal ? { signal } : {}),
     options,
     packages: ordered,
     reports: new Map(ordered.map((p) => [p.name, { name: p.name, steps: [] } satisfies PackageReport])),
@@ -30,7 +37,7 @@ export function createDeployRun(deps: DeployDeps, packages: AppPackage[], option
  */
 export function deployTasks(run: DeployRun): ListrTask[] {
   const concurrent = run.options.concurrency ?? true;
-  const stopped = () => (run.errors.length ? 'an earlier step failed' : false);
+  const stopped = () => (run.signal?.aborted ? 'interrupted' : run.errors.length ? 'an earlier step failed' : false);
   const owner = migrationsOwner(run);
   return [
     ...preflightTasks(run),
@@ -60,7 +67,20 @@ export function deployTasks(run: DeployRun): ListrTask[] {
 /** A package's `start` and `health` steps: health gates (and rolls back) what start launched. */
 function startSteps(run: DeployRun, pkg: AppPackage): StepSpec[] {
   const record: StartRecord = {};
-  return [startStep(run, pkg, record), healthStep(run, pkg, record)];
+  const health = healthStep(run, pkg, record);
+  return [
+    startStep(run, pkg, record),
+    { ...health, run: (task) => health.run(task).then(recordLive(run, pkg, record)) },
+  ];
+}
+
+/** Once a launched release passed its health gate: remember what PM2 runs (README, "Deploy": same inputs never reload). */
+function recordLive(run: DeployRun, pkg: AppPackage, record: StartRecord) {
+  return (note: string | undefined) => {
+    if (record.id && record.identity && !record.unchanged)
+      markLive(run.deps.config.root, pkg.name, record.id, record.identity);
+    return note;
+  };
 }
 
 /** A package's steps as a sub-list that first waits for its dependencies' same phase. */

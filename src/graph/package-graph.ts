@@ -3,15 +3,16 @@ import type { AppPackage } from '../packages/types.js';
 
 /**
  * Order packages so each comes after the packages it depends on (Kahn's algorithm, stable: ties keep the
- * config's order). Dependencies outside `packages` (not selected) are ignored. A cycle is a config error.
+ * config's order). Dependencies outside `packages` (not selected) are ignored. A cycle (a package depending on
+ * itself included: it would wait for itself forever) is a config error; `source` names the config file in it.
  */
-export function orderPackages(packages: AppPackage[]): AppPackage[] {
+export function orderPackages(packages: AppPackage[], source?: string): AppPackage[] {
   const names = new Set(packages.map((p) => p.name));
-  const pending = new Map(packages.map((p) => [p.name, p.dependsOn.filter((d) => names.has(d) && d !== p.name)]));
+  const pending = new Map(packages.map((p) => [p.name, p.dependsOn.filter((d) => names.has(d))]));
   const ordered: AppPackage[] = [];
   while (pending.size) {
     const ready = packages.filter((p) => pending.get(p.name)?.every((d) => !pending.has(d)));
-    if (!ready.length) throw cycleError(pending);
+    if (!ready.length) throw cycleError(pending, source);
     for (const p of ready) pending.delete(p.name);
     ordered.push(...ready);
   }
@@ -33,10 +34,17 @@ export function packageWaves(packages: AppPackage[]): AppPackage[][] {
   return waves;
 }
 
-function cycleError(pending: Map<string, string[]>): Error {
+function cycleError(pending: Map<string, string[]>, source?: string): Error {
   const cycle = findCycle(pending);
+  const where = source ? `${source}: ` : '';
+  if (cycle.length === 2) {
+    return configError(
+      `${where}packages.${cycle[0]}.dependsOn lists ${cycle[0]} itself: a package cannot wait for itself to start.`,
+      `Remove "${cycle[0]}" from packages.${cycle[0]}.dependsOn.`,
+    );
+  }
   return configError(
-    `packages: dependsOn forms a cycle: ${cycle.join(' → ')}`,
+    `${where}packages: dependsOn forms a cycle: ${cycle.join(' → ')}`,
     'Remove one of these dependsOn entries (or the file:/workspace dependency it was inferred from).',
   );
 }

@@ -1,4 +1,6 @@
+import { realpathSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /** `TypeError: msg`, `Error [ERR_X]: msg`, `UnhandledPromiseRejection: msg`, anywhere on a line. */
 const ERROR_HEADER =
@@ -73,9 +75,41 @@ export function displayPath(file: string, layout: SourceLayout): string {
   if (!rel || rel.startsWith('..')) return path;
   const copy = RELEASE_COPY.exec(rel);
   if (!copy) return rel;
-  const pkg = layout.packages?.find((p) => p.name === copy[1]);
-  const dir = pkg ? pkg.path.replace(/^\.\/?|\/$/g, '') : copy[1];
+  const dir = sourceDir(copy[1]!, layout);
   return dir ? `${dir}/${copy[2]}` : copy[2]!;
+}
+
+/** The folder (relative to the app root, no slashes around it) a package's release copies come from. */
+function sourceDir(name: string, layout: SourceLayout): string {
+  const pkg = layout.packages?.find((p) => p.name === name);
+  return pkg ? pkg.path.replace(/^\.\/?|\/$/g, '') : name;
+}
+
+/**
+ * Every path into a release copy inside a text (a log line, an error message), as a path or a `file://` URL, named
+ * as its source file relative to the app root (`backend/src/app.js:43`), as displayPath names one file.
+ */
+export function sourcePathsIn(text: string, layout: SourceLayout): string {
+  if (!text.includes('.opsctl/releases/')) return text;
+  const roots = new Set([layout.root]);
+  try {
+    roots.add(realpathSync(layout.root)); // Node names a module by its real path
+  } catch {
+    // the root is gone: its own spelling is all there is
+  }
+  const prefixes = [...roots].flatMap((r) => [`file://${pathToFileURL(r).pathname}`, `file://${r}`, r]);
+  const copy = new RegExp(
+    `(?:${prefixes.map(escapeRegExp).join('|')})/\\.opsctl/releases/([^/\\s]+)/(?:[0-9a-f]{12}|current)/`,
+    'g',
+  );
+  return text.replace(copy, (_, name: string) => {
+    const dir = sourceDir(name, layout);
+    return dir ? `${dir}/` : '';
+  });
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 const TIMESTAMP = /\b(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)/;

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { PackageConfig } from '../config/schema.js';
 import { configError, usageError } from '../errors.js';
+import { orderPackages } from '../graph/package-graph.js';
 import type { AppPackage } from './types.js';
 import { expandWorkspaces } from './workspaces.js';
 
@@ -59,6 +60,7 @@ export function discoverPackages(
   });
   inferDependsOn(packages);
   verifyDependsOn(packages, configFile);
+  orderPackages(packages, configFile); // a cycle is a config error for every command (README, "Config")
   return packages;
 }
 
@@ -114,6 +116,8 @@ function toAppPackage(root: string, name: string, dir: string, pkg: PackageJson,
     env: cfg.env ?? {},
     ...(cfg.requiredEnv ? { requiredEnv: cfg.requiredEnv } : {}),
     outputs: cfg.outputs ?? DEFAULT_OUTPUTS,
+    ...(cfg.smoke ? { smoke: cfg.smoke.map((s) => (typeof s === 'string' ? { path: s } : s)) } : {}),
+    ...(cfg.stabilityWindow !== undefined ? { stabilityWindow: cfg.stabilityWindow } : {}),
   };
 }
 

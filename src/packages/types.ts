@@ -19,4 +19,14 @@ export interface AppPackage {
   /** `requiredEnv` of the config: variables the package needs (doctor's `env` check). */
   requiredEnv?: string[];
   outputs: string[];
+  /** `smoke` of the config: paths a new release must answer (each with its status, else any 2xx) before it goes live. */
+  smoke?: SmokePath[];
+  /** `stabilityWindow` of the config (ms): how long a new release must stay healthy after its first good probe. */
+  stabilityWindow?: number;
+}
+
+export interface SmokePath {
+  path: string;
+  /** The expected status; absent: any 2xx. */
+  status?: number;
 }

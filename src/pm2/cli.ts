@@ -3,7 +3,8 @@ import { dirname, join } from 'node:path';
 import { ExitCode, OpsError } from '../errors.js';
 import { redact } from '../output/redact.js';
 import type { Runner, RunResult } from '../process/runner.js';
-import { verifyHomeUsable } from './home.js';
+import { verifyHomeUsable, verifySocketPath } from './home.js';
+import { secureLogs } from './logs.js';
 import { type Pm2Instance, parseAppEnv, parseJlist } from './processes.js';
 
 const PM2_TIMEOUT_MS = 60_000; // a reload waits for every instance to listen (PM2's listen_timeout each)
@@ -38,12 +39,14 @@ export function pm2Bin(): string {
 
 export function createPm2(runner: Runner, home: string, cwd: string): Pm2 {
   const bin = pm2Bin();
-  const run = async (args: string[], env: Record<string, string> = {}, timeoutMs = PM2_TIMEOUT_MS) =>
-    runner.run(process.execPath, [bin, ...args], {
+  const run = async (args: string[], env: Record<string, string> = {}, timeoutMs = PM2_TIMEOUT_MS) => {
+    verifySocketPath(home); // else the CLI starts a daemon that never answers
+    return runner.run(process.execPath, [bin, ...args], {
       cwd,
       timeoutMs,
       env: { ...env, PM2_HOME: home, PM2_LOG_DATE_FORMAT, FORCE_COLOR: '0', NO_COLOR: '1' },
     });
+  };
   const verify = (res: RunResult, what: string) => {
     if (res.exitCode === 0 && !res.timedOut) return res;
     verifyHomeUsable(home, cwd); // the usual cause, said plainly rather than as PM2's stack traces
@@ -66,9 +69,11 @@ export function createPm2(runner: Runner, home: string, cwd: string): Pm2 {
     async verifyStartable() {
       verifyHomeUsable(home, cwd);
       verify(await run(['ping'], {}, PM2_QUERY_TIMEOUT_MS), 'start its daemon');
+      secureLogs(home);
     },
     async start(file, env) {
       verify(await run(['start', file], env), `start ${file}`);
+      secureLogs(home); // a daemon this started wrote its pm2.log just now
     },
     async reload(file, env) {
       verify(await run(['reload', file, '--update-env'], env), `reload ${file}`);

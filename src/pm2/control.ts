@@ -1,13 +1,25 @@
 import { existsSync } from 'node:fs';
+import { identityEnv } from '../app/env.js';
+import { markLive, updateLive } from '../app/live.js';
 import { deployPaths } from '../app/paths.js';
 import { currentRelease } from '../app/releases.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { ExitCode, OpsError, usageError } from '../errors.js';
+import { sourcePathsIn } from '../logs/stack.js';
 import type { AppPackage } from '../packages/types.js';
 import type { Pm2 } from './cli.js';
 import { startCommand } from './ecosystem.js';
+import { logTailHint } from './failure.js';
 import { isDaemonRunning } from './home.js';
-import { instancesOf, launchLogTail, launchRelease, packageLogTail, waitLaunched, waitRunning } from './launch.js';
+import {
+  instancesOf,
+  launchLogTail,
+  launchRelease,
+  packageLogTail,
+  waitLaunched,
+  waitRunning,
+  wantedInstances,
+} from './launch.js';
 
 /** What a process command did to one package. */
 export interface ControlResult {
@@ -55,12 +67,13 @@ async function startPackage(
   const running = isDaemonRunning(pm2.home) ? await instancesOf(pm2, pkg.name) : [];
   if (verb === 'start' && running.length && running.every((p) => p.state === 'online')) {
     const problem = await waitRunning(pkg, healthTimeoutMs);
-    if (problem) throw unhealthy(pkg, 'already running', problem, packageLogTail(pm2, pkg));
+    if (problem) throw unhealthy(pm2, config, pkg, 'already running', problem, packageLogTail(pm2, pkg, config));
     return { name: pkg.name, action: 'already running', instances: running.length };
   }
   const launch = await launchRelease(pm2, config, pkg, release, { running });
   const problem = await waitLaunched(pm2, launch, healthTimeoutMs);
-  if (problem) throw unhealthy(pkg, launch.action, problem, launchLogTail(launch));
+  if (problem) throw unhealthy(pm2, config, pkg, launch.action, problem, launchLogTail(launch, config));
+  markLive(config.root, pkg.name, release, identityEnv(config, pkg));
   return { name: pkg.name, action: launch.action, instances: (await instancesOf(pm2, pkg.name)).length };
 }
 
@@ -77,10 +90,18 @@ function verifyDeployed(root: string, pkg: AppPackage, verb: string): string {
 }
 
 /** The failed health gate, with the package's last log lines under the message (README, "Exit codes": 3). */
-function unhealthy(pkg: AppPackage, action: string, problem: string, tail: string[]): OpsError {
+function unhealthy(
+  pm2: Pm2,
+  config: ResolvedConfig,
+  pkg: AppPackage,
+  action: string,
+  problem: string,
+  tail: string[],
+): OpsError {
   const lines = tail.length ? `\nIts last log lines:\n${tail.map((l) => `    ${l}`).join('\n')}` : '';
-  return new OpsError('HEALTH', `${pkg.name} was ${action} but is not healthy: ${problem}.${lines}`, {
-    hint: `\`opsctl logs ${pkg.name}\` shows more.`,
+  const message = sourcePathsIn(`${pkg.name} was ${action} but is not healthy: ${problem}.`, config);
+  return new OpsError('HEALTH', `${message}${lines}`, {
+    hint: logTailHint(pkg.name, pm2.home, tail.length ? 'message' : 'none'),
     exitCode: ExitCode.failed,
   });
 }
@@ -124,6 +145,7 @@ export function scaleTarget(spec: string, current: number): number {
 /** Scale a running cluster-mode package; to the current count is a no-op. */
 export async function scalePackage(
   pm2: Pm2,
+  root: string,
   pkg: AppPackage,
   spec: string,
 ): Promise<{ from: number; to: number; changed: boolean }> {
@@ -147,5 +169,10 @@ export async function scalePackage(
   const target = scaleTarget(spec, running.length);
   if (target === running.length) return { from: running.length, to: target, changed: false };
   await pm2.scale(pkg.name, target);
+  // kept by later deploys until the config's count changes (README, "Deploy")
+  const config = wantedInstances(pkg);
+  const release = currentRelease(root, pkg.name);
+  if (release)
+    updateLive(root, pkg.name, { release, scaled: target === config ? undefined : { instances: target, config } });
   return { from: running.length, to: target, changed: true };
 }

@@ -21,3 +21,20 @@ export function importFailureIn(lines: string[]): string | undefined {
   }
   return undefined;
 }
+
+const STACK_FRAME = /^\s+at\s/;
+const LOG_STAMP = /^\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d)?: /;
+
+/**
+ * The same for a fork-mode process (deploy's candidate): PM2's fork container `import()`s the module and, when that
+ * rejects, prints the bare stack and keeps the process "online". A stack through Node's ES module loader in the
+ * release's own log lines is that failure: its error line, or undefined.
+ */
+export function forkImportFailureIn(stamped: string[]): string | undefined {
+  const lines = stamped.map((l) => l.replace(LOG_STAMP, ''));
+  const frame = lines.findIndex((l) => STACK_FRAME.test(l) && ESM_LOADER_FRAME.test(l));
+  if (frame < 0) return undefined;
+  let start = frame;
+  while (start > 0 && STACK_FRAME.test(lines[start]!)) start--;
+  return lines[start]!.trim() || 'an error';
+}

@@ -44,8 +44,29 @@ export function homeProblem(home: string): string | undefined {
   }
 }
 
+/**
+ * PM2 keeps its daemon's unix sockets in its home (`rpc.sock`, `pub.sock`; its paths.js has no setting to move
+ * them), and a unix socket path is limited to 107 bytes on Linux, 103 on macOS: with a longer one the daemon never
+ * answers. Checked before any pm2 command, so no daemon is left behind (README, "Deploy").
+ */
+export function verifySocketPath(home: string): void {
+  const limit = process.platform === 'darwin' ? 103 : 107;
+  const socket = join(resolve(home), 'rpc.sock');
+  const bytes = Buffer.byteLength(socket);
+  if (process.platform === 'win32' || bytes <= limit) return;
+  throw new OpsError(
+    'PM2_HOME_TOO_LONG',
+    `PM2 cannot run with its home at ${home}: its socket ${socket} would be ${bytes} bytes, over the ${limit} a unix socket path may have.`,
+    {
+      hint: 'Set PM2_HOME to a shorter folder (for example PM2_HOME=~/.pm2-<app>; a relative path is taken from the app root), or move the app to a shorter path.',
+      exitCode: ExitCode.usage,
+    },
+  );
+}
+
 /** Throw when PM2 could not start a daemon in this home, saying why and what to do. */
 export function verifyHomeUsable(home: string, root: string): void {
+  verifySocketPath(home);
   const problem = homeProblem(home);
   if (!problem) return;
   const fallback = join(root, '.opsctl', 'pm2');

@@ -1,7 +1,8 @@
-import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { entryLines, type LogEntry, type LogOrigin, parseLogLines } from '../logs/log-entry.js';
 import { pm2AppOf } from '../logs/pm2-stamp.js';
+import { type SourceLayout, sourcePathsIn } from '../logs/stack.js';
 import { redact } from '../output/redact.js';
 
 const TAIL_BYTES = 64 * 1024;
@@ -12,13 +13,35 @@ export function pm2LogFiles(home: string, name: string): string[] {
   return [join(home, 'logs', `${name}-out.log`), join(home, 'logs', `${name}-error.log`)];
 }
 
+/**
+ * PM2 opens its log files with `fs.createWriteStream(file, { flags: 'a' })` (lib/Utility.js, startLogging): mode
+ * 0666 less the daemon's umask, and an existing file keeps its mode. So opsctl creates the package's files 0600
+ * before PM2 opens them, chmods those already there (pm2.log included) to 0600 and the folder to 0700 (README,
+ * "Deploy"): they hold whatever the app prints.
+ */
+export function secureLogs(home: string, names: string[] = []): void {
+  const dir = join(home, 'logs');
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+    for (const file of names.flatMap((n) => pm2LogFiles(home, n))) closeSync(openSync(file, 'a', 0o600));
+    const files = [...readdirSync(dir).map((f) => join(dir, f)), join(home, 'pm2.log')];
+    for (const file of files) if (existsSync(file) && statSync(file).isFile()) chmodSync(file, 0o600);
+  } catch {
+    // a home PM2 cannot use fails PM2's own command, with the reason (verifyHomeUsable)
+  }
+}
+
 /** Sizes of the log files now, to read only what a new release writes. */
 export function logOffsets(files: string[]): number[] {
   return files.map((f) => (existsSync(f) ? statSync(f).size : 0));
 }
 
-/** The last `n` lines of the files (from `offsets` on), redacted. */
-export function readLogTail(files: string[], n: number, offsets?: number[]): string[] {
+/**
+ * The last `n` lines of the files (from `offsets` on), redacted; with a `layout`, paths into release copies are
+ * named as the source files (`backend/src/app.js:43`).
+ */
+export function readLogTail(files: string[], n: number, offsets?: number[], layout?: SourceLayout): string[] {
   const lines: Array<{ at: string; text: string }> = [];
   files.forEach((file, i) => {
     if (!existsSync(file)) return;
@@ -36,7 +59,7 @@ export function readLogTail(files: string[], n: number, offsets?: number[]): str
     for (const line of buf.toString('utf8').split('\n')) {
       if (!line.trim()) continue;
       at = TIMESTAMP.exec(line)?.[0] ?? at; // a stack trace's lines keep the time of the line that started it
-      lines.push({ at, text: redact(line) });
+      lines.push({ at, text: redact(layout ? sourcePathsIn(line, layout) : line) });
     }
   });
   // PM2 stamps each write (`log_date_format`, one zone per app): merge stdout and stderr by it (a stable sort keeps

@@ -22,6 +22,8 @@ export interface Pm2Instance {
   unstableRestarts?: number;
   /** The exit code of the last exit PM2 saw, if any (cluster workers exit 0 after an uncaught exception). */
   exitCode?: number;
+  /** The working directory PM2 runs it in (`pm_cwd`): opsctl's are under the app's `.opsctl/releases/`. */
+  cwd?: string;
   /** How long PM2 waits for a process to stop before killing it (`kill_timeout`; PM2's default is 1600 ms). */
   killTimeoutMs?: number;
 }
@@ -39,6 +41,7 @@ interface RawProcess {
     unstable_restarts?: number;
     exit_code?: number;
     kill_timeout?: number;
+    pm_cwd?: string;
     exec_mode?: string;
     OPSCTL_RELEASE?: string;
     env?: Record<string, unknown>;
@@ -67,6 +70,7 @@ export function parseJlist(stdout: string, now = Date.now()): Pm2Instance[] {
       unstableRestarts: env.unstable_restarts ?? 0,
       exitCode: typeof env.exit_code === 'number' ? env.exit_code : undefined,
       killTimeoutMs: typeof env.kill_timeout === 'number' ? env.kill_timeout : undefined,
+      cwd: typeof env.pm_cwd === 'string' ? env.pm_cwd : undefined,
     };
   });
 }

@@ -1,7 +1,12 @@
 import { probeHealth } from '../app/health.js';
+import type { ResolvedConfig } from '../config/types.js';
 import type { AppPackage } from '../packages/types.js';
 import type { Pm2 } from './cli.js';
+import { startCommand } from './ecosystem.js';
 import { isDaemonRunning, verifyHomeUsable } from './home.js';
+import { targetInstances } from './instances.js';
+import { wantedInstances } from './launch.js';
+import { orphanNames, orphansOf } from './orphans.js';
 import type { Pm2Instance } from './processes.js';
 
 /** `status` per package (README, "JSON shapes"), plus the state summarised for people. */
@@ -11,6 +16,12 @@ export interface PackageStatus {
   /** `ok`, what is wrong, or undefined when not running / no port. */
   health?: string;
   release?: string;
+  /** The config's `instances` (resolved: `max` is one per CPU), for packages with a start script. */
+  configInstances?: number;
+  /** Runs under the app's PM2 but is no longer in the config (`opsctl stop --orphans` stops it). */
+  orphan?: boolean;
+  /** A count set with `opsctl scale` that deploys keep until the config's `instances` changes. */
+  scaled?: boolean;
   instances: Array<Pick<Pm2Instance, 'pid' | 'state' | 'uptimeMs' | 'restarts' | 'memoryBytes' | 'cpu'>>;
 }
 
@@ -20,9 +31,9 @@ export interface PackageStatus {
  */
 export async function readStatus(
   pm2: Pm2,
-  packages: AppPackage[],
-  root: string,
+  config: ResolvedConfig,
 ): Promise<{ daemon: boolean; packages: PackageStatus[] }> {
+  const { packages, root } = config;
   const daemon = isDaemonRunning(pm2.home);
   if (!daemon) verifyHomeUsable(pm2.home, root);
   const all = daemon ? await pm2.jlist() : [];
@@ -36,16 +47,30 @@ export async function readStatus(
         ...(pkg.port !== undefined ? { port: pkg.port } : {}),
         ...(online && pkg.port !== undefined ? { health: problem ?? 'ok' } : {}),
         ...(instances[0]?.release ? { release: instances[0].release } : {}),
-        instances: instances.map(({ pid, state, uptimeMs, restarts, memoryBytes, cpu }) => ({
-          pid,
-          state,
-          uptimeMs,
-          restarts,
-          memoryBytes,
-          cpu,
-        })),
+        ...(startCommand(pkg) ? { configInstances: wantedInstances(pkg) } : {}),
+        ...(scaledByHand(root, pkg) ? { scaled: true } : {}),
+        instances: instances.map(instanceRow),
       };
     }),
   );
-  return { daemon, packages: rows };
+  const orphans = orphansOf(all, config);
+  const orphanRows = orphanNames(orphans).map(
+    (name): PackageStatus => ({
+      name,
+      orphan: true,
+      ...(orphans.find((p) => p.name === name)?.release
+        ? { release: orphans.find((p) => p.name === name)!.release }
+        : {}),
+      instances: orphans.filter((p) => p.name === name).map(instanceRow),
+    }),
+  );
+  return { daemon, packages: [...rows, ...orphanRows] };
+}
+
+function scaledByHand(root: string, pkg: AppPackage): boolean {
+  return startCommand(pkg) !== undefined && targetInstances(root, pkg) !== wantedInstances(pkg);
+}
+
+function instanceRow({ pid, state, uptimeMs, restarts, memoryBytes, cpu }: Pm2Instance): PackageStatus['instances'][0] {
+  return { pid, state, uptimeMs, restarts, memoryBytes, cpu };
 }

@@ -1,4 +1,6 @@
 import { redact } from '../output/redact.js';
+import { trackChildGroup } from './exit-cleanup.js';
+import { stopGroupsSync } from './process-group.js';
 
 /** The outcome of a finished child process. Failing commands are values, not exceptions. */
 export interface RunResult {
@@ -40,7 +42,14 @@ export interface SpawnedProcess {
   kill(signal?: NodeJS.Signals): void;
 }
 
-/** Every child process of opsctl goes through a Runner: argument arrays, a timeout, no shell. */
+/** After a timeout or a cancel, what is left of the child's group (npm's `sh`, `node build.js`) gets this long. */
+const LEFTOVER_GRACE_MS = 2_000;
+
+/**
+ * Every child process of opsctl goes through a Runner: argument arrays, a timeout, no shell. Each child leads a
+ * process group of its own, and the whole group is stopped when the child times out, is cancelled, or opsctl
+ * exits (SIGINT/SIGTERM included) while it runs (README, "One at a time").
+ */
 export interface Runner {
   run(command: string, args: string[], options: RunOptions): Promise<RunResult>;
   /** For long-lived children (deploy --foreground); runners for tests may leave it out. */
@@ -84,12 +93,26 @@ export function createRunner(debug?: (line: string) => void): Runner {
         all: false,
         stripFinalNewline: true,
         forceKillAfterDelay: 2_000,
+        // its own process group: a Ctrl-C reaches opsctl alone, which then ends the child's whole tree
+        detached: true,
         ...(options.onLine && {
           stdout: lineTap((line) => options.onLine!(line)),
           stderr: lineTap((line) => options.onLine!(line)),
         }),
       });
+      const pgid = child.pid;
+      const forget = pgid === undefined ? () => {} : trackChildGroup(pgid);
+      // execa signals only the child itself, and then waits for output pipes its children may hold open
+      const stopGroup = () => signalGroup(pgid, 'SIGTERM');
+      // just after execa's own timer, so the result still says timedOut
+      const timer = setTimeout(stopGroup, options.timeoutMs + 100);
+      options.signal?.addEventListener('abort', stopGroup, { once: true });
       const res = await child;
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', stopGroup);
+      forget();
+      // what ignored the SIGTERM gets a grace period, then SIGKILL
+      if (pgid !== undefined && (res.timedOut || res.isCanceled)) stopGroupsSync([pgid], LEFTOVER_GRACE_MS);
       const notFound = res.failed && ['ENOENT', 'EACCES'].includes((res as { code?: string }).code ?? '');
       return {
         exitCode: res.exitCode ?? (res.timedOut ? 124 : 1),
@@ -130,14 +153,18 @@ export function createRunner(debug?: (line: string) => void): Runner {
         pid: child.pid,
         exited,
         kill(signal = 'SIGTERM') {
-          if (child.pid === undefined) return;
-          try {
-            process.kill(-child.pid, signal);
-          } catch {
-            // the group is gone already
-          }
+          signalGroup(child.pid, signal);
         },
       };
     },
   };
+}
+
+function signalGroup(pgid: number | undefined, signal: NodeJS.Signals): void {
+  if (pgid === undefined) return;
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // the group is gone already
+  }
 }

@@ -1,12 +1,10 @@
-import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, opsctl } from '../helpers/cli.js';
+import { opsctl } from '../helpers/cli.js';
+import { hasScript, onPty as onPtyIn } from '../helpers/pty.js';
 
-// util-linux `script` gives the CLI a real pseudo-terminal, as tty.test.ts does
-const hasScript = spawnSync('script', ['--version']).status === 0;
 if (!hasScript) console.warn('plain-output.test.ts: pseudo-terminal cases skipped, `script` (util-linux) is missing');
 
 let app: string;
@@ -79,15 +77,8 @@ describe('without a terminal (plain lines)', () => {
   });
 });
 
-function onPty(args: string[], env: Record<string, string | undefined>): string {
-  const command = ['stty cols 100 rows 40;', process.execPath, BIN, ...args].join(' ');
-  const { CI: _ci, GITHUB_ACTIONS: _gha, ...base } = process.env;
-  return execFileSync('script', ['-qec', command, '/dev/null'], {
-    cwd: app,
-    env: { ...base, TERM: 'xterm-256color', NO_COLOR: '1', ...env },
-    encoding: 'utf8',
-  });
-}
+const onPty = (args: string[], env: Record<string, string | undefined>) =>
+  onPtyIn(app, args, { NO_COLOR: '1', ...env });
 
 describe.skipIf(!hasScript)('on a terminal with CI set (plain lines)', () => {
   it('deploy names the package on every step line', () => {

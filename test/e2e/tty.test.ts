@@ -1,12 +1,9 @@
-import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN } from '../helpers/cli.js';
+import { hasScript, onPty as onPtyIn } from '../helpers/pty.js';
 
-// util-linux `script` runs the CLI on a real pseudo-terminal (stdin, stdout and stderr are all the pty)
-const hasScript = spawnSync('script', ['--version']).status === 0;
 if (!hasScript)
   console.warn('tty.test.ts: skipped, `script` (util-linux) is not installed to provide a pseudo-terminal');
 
@@ -21,15 +18,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(app, { recursive: true, force: true }));
 
-function onPty(args: string[], env: Record<string, string | undefined> = {}): string {
-  const command = ['stty cols 100 rows 40;', process.execPath, BIN, ...args].join(' ');
-  const { CI: _ci, GITHUB_ACTIONS: _gha, ...base } = process.env;
-  return execFileSync('script', ['-qec', command, '/dev/null'], {
-    cwd: app,
-    env: { ...base, TERM: 'xterm-256color', ...env },
-    encoding: 'utf8',
-  });
-}
+const onPty = (args: string[], env: Record<string, string | undefined> = {}) => onPtyIn(app, args, env);
 
 const CURSOR_HIDE = '\u001b[?25l';
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes

@@ -15,7 +15,10 @@ export interface Pm2App {
   /** opsctl on this app, with PM2_HOME, DATABASE_URL and REDIS_URL of the caller cleared. */
   run(args: string[], env?: Record<string, string>): Promise<CliResult>;
   /** One doctor check's row, through the built CLI. */
-  check(id: string, env?: Record<string, string>): Promise<{ status: string; message: string; details?: string[] }>;
+  check(
+    id: string,
+    env?: Record<string, string>,
+  ): Promise<{ status: string; message: string; hint?: string; details?: string[] }>;
   instances(): Promise<Pm2Instance[]>;
   /** Kill the app's PM2 daemon and remove the folder. */
   cleanup(): void;

@@ -108,11 +108,12 @@ describe('a release whose backend fails while loading its code (PM2 cluster mode
       const gate = backend.steps.find((s) => s.step === 'health')!;
       expect(gate.status).toBe('failed');
       expect(gate.reason).toContain('failed to load its code (Error: release-2 failed to load: ****)');
-      // the gate itself decides within a few fatal checks; the deploy as a whole also waits for PM2's reload,
-      // which holds the old workers for listen_timeout (8 s, templates/pm2/app.json) when the new one never listens
+      // the release fails as a candidate beside the live one (README, "Deploy"): no PM2 reload to wait for, and
+      // nothing replaced, so nothing put back
       expect(gate.durationMs!).toBeLessThan(3_000);
       expect(elapsed).toBeLessThan(15_000);
-      expect(backend.rolledBackTo).toMatch(/^[0-9a-f]{12}$/);
+      expect(backend.rolledBackTo).toBeUndefined();
+      expect(gate.reason).toContain('the live release was not touched');
       expect(backend.logTail?.join('\n')).toContain('Error: release-2 failed to load: ****');
       expect(await health(shop.ports.backend)).toBe(200);
     } finally {

@@ -98,7 +98,9 @@ describe('opsctl deploy', () => {
       const doc = JSON.parse(res.stdout) as Json;
       const backend = doc.packages.find((p) => p.name === 'backend')!;
       expect(steps(doc, 'backend').health).toBe('failed');
-      expect(backend.rolledBackTo).toMatch(/^[0-9a-f]{12}$/);
+      // it failed as a candidate beside the live release, which was never replaced (README, "Deploy")
+      expect(backend.rolledBackTo).toBeUndefined();
+      expect(backend.steps.find((s) => s.step === 'health')?.reason).toContain('the live release was not touched');
       expect(backend.logTail?.join('\n')).toContain('release-2 crashed: ****');
       expect(steps(doc, 'frontend').start).toBeUndefined();
       expect(await health(ports.backend)).toBe(200);

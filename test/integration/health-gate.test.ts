@@ -1,13 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitHealthy } from '../../src/app/health.js';
+import { probeSmoke, staysHealthy, waitHealthy } from '../../src/app/health.js';
 
 let server: Server;
 let port: number;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
-    res.statusCode = req.url === '/health' ? 200 : 503;
+    res.statusCode = req.url === '/health' ? 200 : req.url === '/private' ? 401 : req.url === '/boom' ? 500 : 503;
     res.end();
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
@@ -58,5 +58,37 @@ describe('waitHealthy against a real HTTP server', () => {
   it('times out with the last probe problem', async () => {
     const problem = await waitHealthy({ port, health: '/not-ready' }, { timeoutMs: 500 });
     expect(problem).toBe('GET /not-ready answered 503 after 500 ms');
+  });
+});
+
+describe('smoke paths and the stability window', () => {
+  it('passes when each path answers its status (default any 2xx)', async () => {
+    expect(await probeSmoke({ port }, [{ path: '/health' }, { path: '/private', status: 401 }])).toBeUndefined();
+  });
+
+  it('names the first path that answered otherwise', async () => {
+    expect(await probeSmoke({ port }, [{ path: '/health' }, { path: '/boom' }])).toBe(
+      'smoke GET /boom answered 500 (expected 2xx)',
+    );
+    expect(await probeSmoke({ port }, [{ path: '/health', status: 401 }])).toBe(
+      'smoke GET /health answered 200 (expected 401)',
+    );
+  });
+
+  it('stays healthy for the whole window', async () => {
+    const started = Date.now();
+    expect(await staysHealthy({ port, health: '/health' }, { durationMs: 600 })).toBeUndefined();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(600);
+  });
+
+  it('fails at once when the target stops answering within the window', async () => {
+    const other = createServer((_req, res) => res.end());
+    await new Promise<void>((done) => other.listen(0, '127.0.0.1', done));
+    const otherPort = (other.address() as { port: number }).port;
+    setTimeout(() => other.close(), 300);
+    const started = Date.now();
+    const problem = await staysHealthy({ port: otherPort, health: 'tcp' }, { durationMs: 10_000 });
+    expect(problem).toBe(`nothing listens on port ${otherPort} after it was healthy`);
+    expect(Date.now() - started).toBeLessThan(2_000);
   });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createRunner } from '../../src/process/runner.js';
 
@@ -30,5 +31,49 @@ describe('runner output lines', () => {
       ['hello', 'stdout'],
       ['world', 'stdout'],
     ]);
+  });
+});
+
+describe('runner process groups', () => {
+  // a shell that starts a grandchild and waits on it: the grandchild's pid is its first line
+  const TREE = ['-c', 'sleep 30 & echo $!; wait'];
+  const alive = (pid: number) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+    } catch {
+      return false;
+    }
+  };
+
+  it('a timed-out child is ended with everything it started', async () => {
+    let grandchild = 0;
+    const res = await createRunner().run('sh', TREE, {
+      timeoutMs: 1_000,
+      onLine: (line) => {
+        grandchild = Number(line);
+      },
+    });
+    expect(res.timedOut).toBe(true);
+    expect(res.durationMs).toBeLessThan(10_000); // not held until the grandchild's own end
+    expect(grandchild).toBeGreaterThan(0);
+    expect(alive(grandchild)).toBe(false);
+  });
+
+  it('a cancelled child is ended with everything it started', async () => {
+    const controller = new AbortController();
+    let grandchild = 0;
+    const res = await createRunner().run('sh', TREE, {
+      timeoutMs: 60_000,
+      signal: controller.signal,
+      onLine: (line) => {
+        grandchild = Number(line);
+        controller.abort();
+      },
+    });
+    expect(res.exitCode).not.toBe(0);
+    expect(res.durationMs).toBeLessThan(10_000);
+    expect(grandchild).toBeGreaterThan(0);
+    expect(alive(grandchild)).toBe(false);
   });
 });

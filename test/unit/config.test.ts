@@ -103,6 +103,26 @@ describe('package discovery', () => {
   });
 });
 
+describe('smoke and stabilityWindow (README, "opsctl deploy")', () => {
+  it('reads smoke paths as {path, status?} and the stability window in ms', () => {
+    write(
+      'opsctl.config.yaml',
+      'packages:\n  api:\n    path: backend\n    port: 4000\n    smoke: [/api/products, { path: /api/orders, status: 401 }]\n    stabilityWindow: 2000\n',
+    );
+    expect(loadConfig({ cwd: root, processEnv: {} }).packages[0]).toMatchObject({
+      smoke: [{ path: '/api/products' }, { path: '/api/orders', status: 401 }],
+      stabilityWindow: 2000,
+    });
+  });
+
+  it('rejects a smoke path without a leading slash (exit 2)', () => {
+    write('opsctl.config.yaml', 'packages:\n  api:\n    path: backend\n    smoke: [api/products]\n');
+    const err = configError(() => loadConfig({ cwd: root, processEnv: {} }));
+    expect(err.exitCode).toBe(2);
+    expect(err.message).toContain('packages.api.smoke.0');
+  });
+});
+
 describe('config files', () => {
   it('names file, key path and line for a wrong type', () => {
     write('opsctl.config.yaml', 'packages:\n  backend:\n    port: abc\n');

@@ -68,6 +68,10 @@ export async function openMigrator(options: MigratorOptions): Promise<Migrator> 
   const sources = readMigrationSources(folder.dir, folder.label);
   const url = verifyDatabaseUrl(options.database);
   const state = { schema: options.database.schema, table: options.database.table };
+  // loaded only here, so the other commands and `migrate status` do without it; started before connecting, so it
+  // loads while the connection, the lock and the state table are waited for
+  const umzugModule = import('umzug');
+  umzugModule.catch(() => {});
   const client = await connectClient(url);
   let release: (() => Promise<void>) | undefined;
   let dryRunOpen = false;
@@ -95,9 +99,9 @@ export async function openMigrator(options: MigratorOptions): Promise<Migrator> 
     // loaded by the plan's checks; umzug runs the same modules
     const prepared = new Map<string, PreparedMigration>();
     const prepare = async (source: MigrationSource) => prepared.get(source.name) ?? (await prepareMigration(source));
-    // loaded only here, so the other commands and `migrate status` do without it; `default` is umzug's CommonJS
-    // exports object, both under Node and in the esbuild bundle (which names no exports of a CommonJS module)
-    const { Umzug } = (await import('umzug')).default;
+    // `default` is umzug's CommonJS exports object, both under Node and in the esbuild bundle (which names no
+    // exports of a CommonJS module)
+    const { Umzug } = (await umzugModule).default;
     const umzug = new Umzug<Session>({
       // the folder as read and checked by readMigrationSources, as a list
       migrations: sources.map((source) => toRunnable(source, prepare)),

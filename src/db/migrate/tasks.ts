@@ -33,15 +33,18 @@ export function migrationTasks(
     started = true;
     migrator
       .run(direction, plan, {
-        finished: (name, durationMs, executed) => waiting.get(name)?.resolve({ durationMs, executed }),
+        finished: (name, durationMs, executed) =>
+          afterNextQuery(() => waiting.get(name)?.resolve({ durationMs, executed })),
       })
       .then(
-        () => {
-          for (const [name, w] of waiting) w.reject(new Error(`umzug did not run ${name}.`));
-        },
-        (err) => {
-          for (const w of waiting.values()) w.reject(err);
-        },
+        () =>
+          afterNextQuery(() => {
+            for (const [name, w] of waiting) w.reject(new Error(`umzug did not run ${name}.`));
+          }),
+        (err) =>
+          afterNextQuery(() => {
+            for (const w of waiting.values()) w.reject(err);
+          }),
       );
   };
   return plan.map(({ source: { name } }) => ({
@@ -59,6 +62,16 @@ export function migrationTasks(
       task.title = `${name} ${migrator.dryRun ? `would be ${verb}` : verb} (${Math.round(durationMs)} ms)`;
     },
   }));
+}
+
+/**
+ * Hand a migration's outcome to its task on the next turn of the event loop rather than at once: by then umzug has
+ * sent the next migration's query (all in microtasks after the reply), so ending the task and printing its line
+ * overlap the server's work instead of delaying the next migration. Outcomes keep their order (setImmediate runs
+ * callbacks first in, first out), so a failure never overtakes the success of the migration before it.
+ */
+function afterNextQuery(settle: () => void): void {
+  setImmediate(settle);
 }
 
 /** A promise settled from outside; settling twice keeps the first outcome. Never an unhandled rejection. */

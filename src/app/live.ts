@@ -1,0 +1,113 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { deployPaths } from './paths.js';
+
+/**
+ * What PM2 was last given for a package (README, "Deploy"): the release, a fingerprint of each environment value
+ * (a keyed hash, never the value), and a count set by hand with `opsctl scale`.
+ */
+export interface LiveRecord {
+  release: string;
+  /** Per key, the HMAC of its value under the app's own fingerprint key. */
+  env: Record<string, string>;
+  /** `opsctl scale`: the count asked for and the config's `instances` at the time (kept until that changes). */
+  scaled?: { instances: number; config: number };
+  /** Releases that went live (passed the health gate), newest first: only these take the kept release slots. */
+  history?: string[];
+}
+
+const HISTORY = 20; // far more than the releases kept on disk
+
+/** A release passed its health gate: record it as what PM2 runs, with its identity environment's fingerprint. */
+export function markLive(root: string, pkg: string, release: string, identity: Record<string, string>): void {
+  const history = [release, ...(readLive(root, pkg)?.history ?? []).filter((id) => id !== release)];
+  updateLive(root, pkg, { release, env: fingerprintEnv(root, identity), history: history.slice(0, HISTORY) });
+}
+
+/**
+ * PM2 merges a reload's environment into the one it holds (God/Reload.js: `Utility.extend(pm2_env.env, opts.env)`),
+ * so a key can never be taken away by a reload: a key the running release had and this one does not is handed to
+ * PM2 as an empty string (README, "Deploy").
+ */
+export function clearedEnv(root: string, pkg: string, identity: Record<string, string>): Record<string, string> {
+  const live = readLive(root, pkg);
+  return Object.fromEntries(
+    Object.keys(live?.env ?? {})
+      .filter((k) => !(k in identity))
+      .map((k) => [k, '']),
+  );
+}
+
+/**
+ * What differs between the recorded fingerprint and this identity environment (see envChanges). Only asked when a
+ * record exists, so the key it needs exists too: deciding writes nothing.
+ */
+export function envChangesSince(root: string, live: LiveRecord, identity: Record<string, string>): string[] {
+  return envChanges(live.env, fingerprintEnv(root, identity));
+}
+
+function liveFile(root: string, pkg: string): string {
+  return join(deployPaths(root).releases(pkg), 'live.json');
+}
+
+export function readLive(root: string, pkg: string): LiveRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(liveFile(root, pkg), 'utf8')) as LiveRecord;
+  } catch {
+    return undefined; // none yet (or damaged): the next deploy reloads once and writes it
+  }
+}
+
+export function writeLive(root: string, pkg: string, live: LiveRecord): void {
+  const file = liveFile(root, pkg);
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(live, null, 2)}\n`, { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
+/** Update the record, keeping what the patch does not name. */
+export function updateLive(root: string, pkg: string, patch: Partial<LiveRecord>): void {
+  const live = readLive(root, pkg);
+  const release = patch.release ?? live?.release;
+  if (!release) return;
+  writeLive(root, pkg, { env: {}, ...live, ...patch, release });
+}
+
+/**
+ * Each value's HMAC-SHA256 under a random key of the app (`.opsctl/deploy/fingerprint.key`, 0600): a plain hash of
+ * a short secret could be guessed offline from the record.
+ */
+function fingerprintEnv(root: string, env: Record<string, string>): Record<string, string> {
+  const key = fingerprintKey(root);
+  const out: Record<string, string> = {};
+  for (const name of Object.keys(env).sort()) {
+    out[name] = createHmac('sha256', key).update(env[name]!).digest('hex').slice(0, 16);
+  }
+  return out;
+}
+
+/** What differs between two fingerprints, as `env X changed|added|removed`, keys sorted. Never values. */
+function envChanges(before: Record<string, string>, after: Record<string, string>): string[] {
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+  return keys.flatMap((k) => {
+    if (before[k] === after[k]) return [];
+    if (before[k] === undefined) return [`env ${k} added`];
+    if (after[k] === undefined) return [`env ${k} removed`];
+    return [`env ${k} changed`];
+  });
+}
+
+function fingerprintKey(root: string): Buffer {
+  const file = join(root, '.opsctl', 'deploy', 'fingerprint.key');
+  if (existsSync(file)) return readFileSync(file);
+  mkdirSync(dirname(file), { recursive: true });
+  const key = randomBytes(32);
+  try {
+    writeFileSync(file, key, { mode: 0o600, flag: 'wx' });
+    return key;
+  } catch {
+    return readFileSync(file); // another deploy wrote it first
+  }
+}

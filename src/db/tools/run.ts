@@ -1,0 +1,207 @@
+import { packageEnv } from '../../app/env.js';
+import type { ResolvedConfig } from '../../config/types.js';
+import { ExitCode, OpsError, usageError } from '../../errors.js';
+import { createRunner, type Runner } from '../../process/runner.js';
+import { connectClient, verifyDatabaseUrl } from '../migrate/connect.js';
+import { acquireMigrationLock, type LockHolder, lockKeys } from '../migrate/lock.js';
+import type { MigrationStatus } from '../migrate/plan.js';
+import type { ToolAction, ToolAdapter, ToolChoice } from './types.js';
+
+/** A migration may rightly run for hours (an index build); the bound is for a tool that never exits. */
+const TOOL_TIMEOUT_MS = 12 * 60 * 60 * 1000;
+const MESSAGE_LINES = 2;
+
+export interface ToolRunOptions {
+  config: ResolvedConfig;
+  adapter: ToolAdapter;
+  choice: ToolChoice;
+  action: ToolAction;
+  lockTimeoutMs: number;
+  onLockWait?: (holder: LockHolder | undefined) => void;
+  /** Each line of the tool's output, redacted: the task's log. */
+  onLine?: (line: string) => void;
+  runner?: Runner;
+}
+
+export interface ToolRunResult {
+  /** From the state table before and after (README, "Apps with their own migration tool"), never from the output. */
+  applied: string[];
+  reverted: string[];
+  /** Nothing pending (up) or applied (down): the tool was not started. */
+  nothingToDo: boolean;
+  /** The run failed: exit 3 (what changed is still in applied/reverted). */
+  error?: OpsError;
+  /** The tool said nothing about its state (the "scripts" tool): judged by its exit code alone. */
+  stateless: boolean;
+}
+
+/**
+ * Run one action through the app's tool (README, "Apps with their own migration tool"): no shell, the package's
+ * environment with the database URL, opsctl's advisory lock held around it, and the state table read before and
+ * after to say what changed. Usage errors (an option the tool lacks) come before connecting.
+ */
+export async function runTool(options: ToolRunOptions): Promise<ToolRunResult> {
+  const { config, adapter, choice, action } = options;
+  const url = verifyDatabaseUrl(config.database);
+  const command = adapter.command(choice, action);
+  const client = await connectClient(url, { lockTimeoutMs: options.lockTimeoutMs });
+  try {
+    const release = await acquireMigrationLock(client, lockKeysFor(choice), {
+      timeoutMs: options.lockTimeoutMs,
+      onWait: options.onLockWait,
+    });
+    try {
+      const stateless = !choice.table;
+      const before = await adapter.readStatus(client, choice);
+      if (!stateless) {
+        verifyTo(action, before);
+        const nothing = action.kind === 'up' ? !before.pending.length : !before.executed.length;
+        if (nothing) return { applied: [], reverted: [], nothingToDo: true, stateless };
+      }
+      const pkg = (config.appPackages ?? config.packages).find((p) => p.name === choice.pkg);
+      const env: Record<string, string> = { ...(pkg ? packageEnv(config, pkg) : {}), DATABASE_URL: url };
+      if (command.urlEnv) env[command.urlEnv] = url;
+      const args = command.urlFlag ? [...command.args, command.urlFlag, url] : command.args;
+      const output: string[] = [];
+      const res = await (options.runner ?? createRunner()).run(command.file, args, {
+        cwd: choice.dir,
+        env,
+        timeoutMs: TOOL_TIMEOUT_MS,
+        onLine: (line) => {
+          output.push(line);
+          options.onLine?.(line);
+        },
+      });
+      if (res.notFound)
+        throw new OpsError('TOOL_NOT_FOUND', `Could not start ${command.file} for ${choice.tool} in ${choice.dir}.`, {
+          hint: 'Install the package (`npm install` in its folder) and check that the command exists.',
+          exitCode: ExitCode.failed,
+        });
+      const after = await adapter.readStatus(client, choice);
+      const applied = after.executed.map((e) => e.name).filter((n) => !before.executed.some((b) => b.name === n));
+      const reverted = before.executed.map((e) => e.name).filter((n) => !after.executed.some((a) => a.name === n));
+      const result = { applied, reverted, nothingToDo: false, stateless };
+      const error = judge({
+        adapter,
+        choice,
+        action,
+        before,
+        applied,
+        reverted,
+        output,
+        exitCode: res.exitCode,
+        stateless,
+      });
+      return error ? { ...result, error } : result;
+    } finally {
+      await release().catch(() => {});
+    }
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** One advisory lock per state table, the same key opsctl's engine would take for that table. */
+function lockKeysFor(choice: ToolChoice): [number, number] {
+  const dot = choice.table.indexOf('.');
+  if (!choice.table) return lockKeys('scripts', choice.pkg);
+  return dot > 0 ? lockKeys(choice.table.slice(0, dot), choice.table.slice(dot + 1)) : lockKeys('public', choice.table);
+}
+
+function verifyTo(action: ToolAction, status: MigrationStatus): void {
+  if (action.to === undefined) return;
+  const executed = status.executed.map((e) => e.name);
+  const known = action.kind === 'up' ? [...status.pending, ...executed] : executed;
+  if (!known.includes(action.to))
+    throw usageError(
+      `--to ${action.to}: no such ${action.kind === 'up' ? '' : 'applied '}migration.`,
+      `${action.kind === 'up' ? 'Pending' : 'Applied'}: ${(action.kind === 'up' ? status.pending : executed).join(', ') || 'none'}.`,
+    );
+}
+
+interface Outcome {
+  adapter: ToolAdapter;
+  choice: ToolChoice;
+  action: ToolAction;
+  before: MigrationStatus;
+  applied: string[];
+  reverted: string[];
+  output: string[];
+  exitCode: number;
+  stateless: boolean;
+}
+
+/** The state decides what happened; the exit code and the output say why. */
+function judge(o: Outcome): OpsError | undefined {
+  const verb = o.action.kind === 'up' ? 'applied' : 'reverted';
+  const changed = o.action.kind === 'up' ? o.applied : o.reverted;
+  const tool = `${o.choice.tool} (${o.choice.pkg})`;
+  if (o.exitCode === 0) {
+    if (o.stateless || changed.length) return undefined;
+    return new OpsError('TOOL_NO_CHANGE', `${tool} exited 0 but ${verb} nothing; ${o.choice.table} did not change.`, {
+      hint: `Expected ${o.action.kind === 'up' ? `pending: ${o.before.pending.join(', ')}` : 'the last applied migration to be reverted'}. Check that the tool uses this database (DATABASE_URL) and the state table ${o.choice.table}.`,
+      exitCode: ExitCode.failed,
+    });
+  }
+  const failing = o.stateless ? undefined : failingMigration(o);
+  const message = databaseMessage(o.output);
+  const what = failing ? `Migration ${failing} failed` : `${tool} failed`;
+  const done = o.stateless
+    ? ''
+    : changed.length
+      ? `${capital(verb)} before the failure: ${changed.join(', ')}. `
+      : `Nothing was ${verb}. `;
+  return new OpsError('MIGRATION_FAILED', `${what} (exit ${o.exitCode})${message ? `: ${message}` : '.'}`, {
+    hint: `${done}${transactionNote(o.adapter, failing)} Fix it, then run again.`,
+    exitCode: ExitCode.failed,
+  });
+}
+
+/** The migration the tool stopped at: the first pending (up) / newest applied (down) that did not change, preferring one the output names. */
+function failingMigration(o: Outcome): string | undefined {
+  const left =
+    o.action.kind === 'up'
+      ? o.before.pending.filter((n) => !o.applied.includes(n))
+      : o.before.executed
+          .map((e) => e.name)
+          .filter((n) => !o.reverted.includes(n))
+          .reverse();
+  const text = o.output.join('\n');
+  return left.find((n) => text.includes(n) || text.includes(n.replace(/\.[cm]?[jt]s$/, ''))) ?? left[0];
+}
+
+/** The database's words from the tool's output: the lines that say error, without stack frames or npm's noise. */
+function databaseMessage(output: string[]): string {
+  const lines = output
+    .map((l) => l.trim())
+    .filter((l) => /error|failed/i.test(l) && !/^at\s/.test(l) && !/^npm (ERR|error)/i.test(l))
+    // `MigrationError: ... failed: Original error: relation "x" does not exist`, `ERROR: relation ...`: the last part
+    .map(
+      (l) =>
+        l
+          .split(/(?:Original error|\berror|ERROR):\s*/i)
+          .pop()
+          ?.trim() ?? l,
+    )
+    .filter(Boolean);
+  const db = lines.filter((l) => /(relation|column|syntax|constraint|violat|exist|duplicate|permission)/i.test(l));
+  return [...new Set(db.length ? db : lines)].slice(0, MESSAGE_LINES).join(' / ');
+}
+
+function transactionNote(adapter: ToolAdapter, failing: string | undefined): string {
+  const it = failing ?? 'the failing migration';
+  switch (adapter.transactional) {
+    case 'each':
+      return `${adapter.id} runs each migration in a transaction: ${it} was rolled back.`;
+    case 'all':
+      return `${adapter.id} runs the whole run in one transaction: it was rolled back.`;
+    case 'configurable':
+      return `Whether ${it} ran in a transaction depends on its configuration: check the database before re-running.`;
+    default:
+      return `${adapter.id} runs migrations outside a transaction: statements of ${it} before the failing one stay applied; check the database before re-running.`;
+  }
+}
+
+function capital(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

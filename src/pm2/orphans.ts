@@ -1,0 +1,37 @@
+import { join, sep } from 'node:path';
+import type { ResolvedConfig } from '../config/types.js';
+import type { Pm2 } from './cli.js';
+import { isDaemonRunning } from './home.js';
+import type { Pm2Instance } from './processes.js';
+
+/**
+ * Processes opsctl started for this app (they run in its `.opsctl/releases/`) under a name no longer in the config
+ * (README, "status"): a package removed from the config keeps running, holding its port, until `stop --orphans`.
+ * The folder test keeps other apps' processes out when PM2_HOME is shared.
+ */
+export function orphansOf(instances: Pm2Instance[], config: ResolvedConfig): Pm2Instance[] {
+  const names = new Set((config.appPackages ?? config.packages).map((p) => p.name));
+  const releases = join(config.root, '.opsctl', 'releases') + sep;
+  return instances.filter((p) => !names.has(p.name) && p.cwd?.startsWith(releases));
+}
+
+/** The orphans' names, each once, in PM2's order. */
+export function orphanNames(orphans: Pm2Instance[]): string[] {
+  return [...new Set(orphans.map((p) => p.name))];
+}
+
+/** `stop --orphans`: stop and delete them from PM2's list (nothing would start them again). */
+export async function stopOrphans(
+  pm2: Pm2,
+  config: ResolvedConfig,
+): Promise<Array<{ name: string; action: string; instances: number }>> {
+  if (!isDaemonRunning(pm2.home)) return [];
+  const orphans = orphansOf(await pm2.jlist(), config);
+  const names = orphanNames(orphans);
+  if (names.length) await pm2.action('delete', names);
+  return names.map((name) => ({
+    name,
+    action: 'stopped and deleted (not in the config)',
+    instances: orphans.filter((p) => p.name === name).length,
+  }));
+}
