@@ -142,6 +142,10 @@ async function main() {
     console.log(`  storefront  http://localhost:3000`);
     console.log(`  API         http://localhost:4000/health   http://localhost:4000/api/products`);
     console.log(`\n${bold('Next')}, from ${repo}:`);
+    if (!process.env.REDIS_URL) {
+      // the demo set it for opsctl; without it, doctor skips Redis and a deploy reloads (env REDIS_URL removed)
+      console.log(`  export REDIS_URL=${opsctlEnv.REDIS_URL}        # as the demo did, so opsctl sees the same app`);
+    }
     console.log(
       `  node bin/opsctl.js -C ${appArg} logs backend   # the API's recent log lines (PM2's files in .opsctl/pm2/logs)`,
     );

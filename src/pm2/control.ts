@@ -70,7 +70,8 @@ async function startPackage(
     if (problem) throw unhealthy(pm2, config, pkg, 'already running', problem, packageLogTail(pm2, pkg, config));
     return { name: pkg.name, action: 'already running', instances: running.length };
   }
-  const launch = await launchRelease(pm2, config, pkg, release, { running });
+  // `start` brings back the count a deploy would: a count set with `opsctl scale` is kept (README, "`opsctl deploy`")
+  const launch = await launchRelease(pm2, config, pkg, release, { running, scale: verb === 'start' });
   const problem = await waitLaunched(pm2, launch, healthTimeoutMs);
   if (problem) throw unhealthy(pm2, config, pkg, launch.action, problem, launchLogTail(launch, config));
   markLive(config.root, pkg.name, release, identityEnv(config, pkg));

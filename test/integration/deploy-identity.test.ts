@@ -110,6 +110,10 @@ describe('deploy is idempotent', () => {
     expect((await app.run(['stop'])).exitCode).toBe(0);
     expect((await app.run(['deploy'])).exitCode).toBe(0);
     expect((await app.instances()).filter((p) => p.state === 'online')).toHaveLength(3);
+    // stopped, then started: `start` keeps it too
+    expect((await app.run(['stop'])).exitCode).toBe(0);
+    expect((await app.run(['start'])).exitCode).toBe(0);
+    expect((await app.instances()).filter((p) => p.state === 'online')).toHaveLength(3);
     // the config's count changes: it wins again
     const config = join(app.dir, 'opsctl.config.yaml');
     writeFileSync(config, readFileSync(config, 'utf8').replace('instances: 2', 'instances: 1'));
