@@ -1,5 +1,4 @@
-import { isSecretName } from '../../output/redact.js';
-import { type CodeRule, isPlaceholder, isSecretIdentifier, RULES } from './rules.js';
+import { type CodeRule, isPlaceholder, isSecretEnvName, isSecretIdentifier, RULES } from './rules.js';
 
 /** A finding at an offset of the file. */
 export interface AstHit {
@@ -72,7 +71,12 @@ export function checkProgram(program: Node, options: { testFile?: boolean } = {}
       case 'LogicalExpression': {
         const env = envName(node.left as Node);
         const right = node.right as Node;
-        if ((node.operator === '||' || node.operator === '??') && env && isSecretName(env) && isSecretLiteral(right)) {
+        if (
+          (node.operator === '||' || node.operator === '??') &&
+          env &&
+          isSecretEnvName(env) &&
+          isSecretLiteral(right)
+        ) {
           hits.push({ rule: RULES.envFallback, offset: right.start });
         }
         break;

@@ -1,0 +1,138 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { advisoryServer } from '../helpers/advisory-server.js';
+import { hasStackTrace, opsctl } from '../helpers/cli.js';
+
+// Adversarial cases of `opsctl audit` (README, "`opsctl audit`"): bad flags, broken sources, secrets in outputs.
+const SECRET = 'committed-s3cret-value-4821';
+
+let server: Awaited<ReturnType<typeof advisoryServer>>;
+const roots: string[] = [];
+const outputs: string[] = [];
+
+beforeAll(async () => {
+  server = await advisoryServer();
+});
+afterEach(() => {
+  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
+});
+afterAll(async () => {
+  await server.close();
+  for (const o of outputs) expect(o).not.toContain(SECRET);
+});
+
+/** An app folder (a space in its path) with one package `svc dir` and the given files. */
+function app(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'opsctl audit adv-'));
+  roots.push(root);
+  const pkg = join(root, 'svc dir');
+  mkdirSync(pkg, { recursive: true });
+  writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'svc', version: '1.0.0', scripts: { start: 'x' } }));
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(join(pkg, file, '..'), { recursive: true });
+    writeFileSync(join(pkg, file), text);
+  }
+  return root;
+}
+
+async function audit(root: string, args: string[], env: Record<string, string> = {}) {
+  const res = await opsctl(['audit', '--no-snyk', '-C', root, ...args], {
+    env: { npm_config_registry: server.url, npm_config_fetch_retries: '0', ...env },
+    timeoutMs: 120_000,
+  });
+  outputs.push(res.stdout, res.stderr);
+  return res;
+}
+
+interface Doc {
+  exitCode: number;
+  error?: { code: string; message: string; hint?: string };
+  findings: Array<{ id: string; file?: string; line?: number }>;
+  sources: Array<{ source: string; unparsed?: Array<{ file: string; line?: number; message: string }> }>;
+}
+
+function one(stdout: string): Doc {
+  return JSON.parse(stdout) as Doc; // throws unless stdout is exactly one JSON document
+}
+
+describe('opsctl audit --sarif <file> that cannot be written', () => {
+  for (const [what, target] of [
+    ['a missing folder', (root: string) => join(root, 'no/such/dir/audit.sarif')],
+    ['a folder', (root: string) => root],
+  ] as const) {
+    it(`${what}: a usage error (exit 2) before auditing, one JSON document, no stack trace`, async () => {
+      const root = app({});
+      const res = await audit(root, ['--json', '--sarif', target(root)]);
+      expect(res.exitCode).toBe(2);
+      const doc = one(res.stdout);
+      expect(doc.exitCode).toBe(2);
+      expect(doc.error?.code).toBe('USAGE');
+      expect(doc.error?.message).toContain('--sarif');
+      expect(doc.error?.message).not.toMatch(/Unexpected error|ENOENT|EISDIR/);
+      expect(doc).not.toHaveProperty('findings'); // refused before auditing
+      const text = await audit(root, ['--sarif', target(root)]);
+      expect(text.exitCode).toBe(2);
+      expect(text.stderr).toMatch(/✖ .*--sarif/);
+      expect(text.stderr).not.toContain('looks like a bug');
+      expect(hasStackTrace(text.stderr)).toBe(false);
+    });
+  }
+});
+
+describe('opsctl audit: the code audit over hostile trees', () => {
+  it('a file with a syntax error and a binary file are reported and skipped; the rest is audited', async () => {
+    const root = app({
+      'src/broken.js': `const x = ;\nconst password = '${SECRET}';\n`,
+      'src/blob.js': Buffer.from([0, 1, 2, 0xff, 0xfe, 0, 0x70, 0x61, 0x73, 0x73]).toString('latin1'),
+      'src/ok.js': "const https = require('https');\nnew https.Agent({ rejectUnauthorized: false });\n",
+    });
+    const res = await audit(root, ['--json']);
+    expect(res.exitCode).toBe(1);
+    const doc = one(res.stdout);
+    expect(doc.findings.map((f) => `${f.id} ${f.file}:${f.line}`)).toEqual([
+      'tls/verification-disabled svc dir/src/ok.js:2',
+    ]);
+    const code = doc.sources.find((s) => s.source === 'code');
+    expect(code?.unparsed?.map((u) => u.file).sort()).toEqual(['svc dir/src/blob.js', 'svc dir/src/broken.js']);
+    expect(code?.unparsed?.find((u) => u.file.endsWith('broken.js'))).toMatchObject({ line: 1 });
+    const text = await audit(root, []);
+    expect(text.stderr).toMatch(/⚠ svc dir\/src\/broken\.js:1: not parsed/);
+    expect(hasStackTrace(text.stderr)).toBe(false);
+  });
+
+  it('symbolic links are not followed: a loop is read once, a link out of the app never', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'opsctl-outside-'));
+    roots.push(outside);
+    writeFileSync(join(outside, 'leak.js'), "new (require('https').Agent)({ rejectUnauthorized: false });\n");
+    const root = app({ 'src/ok.js': "new (require('https').Agent)({ rejectUnauthorized: false });\n" });
+    symlinkSync('..', join(root, 'svc dir/src/loop'));
+    symlinkSync(outside, join(root, 'svc dir/src/elsewhere'));
+    symlinkSync('/nonexistent/target.js', join(root, 'svc dir/src/dangling.js'));
+    const res = await audit(root, ['--json']);
+    const doc = one(res.stdout);
+    expect(doc.findings.map((f) => `${f.id} ${f.file}:${f.line}`)).toEqual([
+      'tls/verification-disabled svc dir/src/ok.js:1',
+    ]);
+  });
+
+  it('secret-named env names are judged by their last word: TOKEN_TTL, CACHE_KEY_PREFIX are no secrets', async () => {
+    const root = app({
+      'src/config.js': [
+        "const ttl = process.env.TOKEN_TTL || '3600';",
+        "const prefix = process.env.CACHE_KEY_PREFIX || 'shop:';",
+        "const reset = process.env.PASSWORD_RESET_URL || 'https://example.com/reset';",
+        "const layout = process.env.KEYBOARD_LAYOUT || 'us';",
+        `const key = process.env.STRIPE_SECRET_KEY || '${SECRET}';`,
+        '',
+      ].join('\n'),
+      '.env': `TOKEN_TTL=3600\nCACHE_KEY_PREFIX=shop:\nPASSWORD_MIN_LENGTH=12\nSESSION_SECRET=${SECRET}\n`,
+    });
+    const res = await audit(root, ['--json']);
+    const doc = one(res.stdout);
+    expect(doc.findings.map((f) => `${f.id} ${f.file}:${f.line}`).sort()).toEqual(
+      ['secrets/committed-env svc dir/.env:4', 'secrets/env-fallback svc dir/src/config.js:5'].sort(),
+    );
+  });
+});
