@@ -80,7 +80,7 @@ export function audit(cmd: Invocation<AuditOptions>): Promise<number> {
       };
       return cli.finish(exitCode, fields);
     }
-    printReport(report, level, snyk);
+    printReport(report, level, snyk, Boolean(failure));
     if (failure) cli.fail(failure, {});
     return exitCode;
   });
@@ -137,6 +137,10 @@ function sourceError(report: AuditReport, snykMissing: boolean, exitCode: ExitCo
   const snyk = report.sources.find((s) => s.source === 'snyk');
   if (snykMissing) lines.unshift(`Snyk is required (--snyk) but ${snyk?.reason ?? 'not available'}.`);
   const onlySnyk = lines.every((l) => l.startsWith('Snyk') || l.startsWith('snyk'));
+  const specific = report.sources
+    .filter((s) => s.required)
+    .flatMap((s) => s.unreachable)
+    .find((u) => u.hint)?.hint;
   const failed = exitCode === ExitCode.failed;
   return new OpsError(
     failed ? 'SOURCE_FAILED' : 'SOURCE_UNREACHABLE',
@@ -146,13 +150,14 @@ function sourceError(report: AuditReport, snykMissing: boolean, exitCode: ExitCo
         ? "Fix the package named above (run `npm audit` in it to see npm's own message); the findings above come from the rest."
         : onlySnyk
           ? SNYK_HINT
-          : 'Check the network, the registry setting (`npm config get registry`) and your npm login; the findings above come from the other sources.',
+          : (specific ??
+            'Check the network, the registry setting (`npm config get registry`) and your npm login; the findings above come from the other sources.'),
       exitCode,
     },
   );
 }
 
-function printReport(report: AuditReport, level: Severity, snyk: SnykMode): void {
+function printReport(report: AuditReport, level: Severity, snyk: SnykMode, incomplete: boolean): void {
   const snykSource = report.sources.find((s) => s.source === 'snyk');
   if (snyk === 'auto' && snykSource?.status === 'unavailable')
     err(`ℹ Snyk not used: ${snykSource.reason}. ${SNYK_HINT}`);
@@ -206,7 +211,9 @@ function printReport(report: AuditReport, level: Severity, snyk: SnykMode): void
   err(
     report.failing.length
       ? `✖ ${report.failing.length} unignored finding(s) at or above ${level}.`
-      : `✔ Nothing unignored at or above ${level}.`,
+      : incomplete
+        ? `⚠ Nothing unignored at or above ${level} in what could be audited; a source failed (below).`
+        : `✔ Nothing unignored at or above ${level}.`,
   );
 }
 

@@ -72,6 +72,7 @@ export async function npmAudit(packages: AppPackage[], options: NpmAuditOptions)
         package: pkg.name,
         message: npmFailure(doc, res.stderr),
         ...(isNetworkFailure(doc) ? {} : { failed: true }),
+        ...(NO_ENDPOINT.includes(doc?.statusCode ?? 0) ? { hint: NO_ENDPOINT_HINT } : {}),
       });
       return;
     }
@@ -103,6 +104,13 @@ function npmFailure(doc: NpmAuditDoc | undefined, stderr: string): string {
     .join(' ');
   return last || 'npm audit printed no report';
 }
+
+// a registry (a mirror, a proxy, a private registry) that has no bulk advisory endpoint answers one of these
+const NO_ENDPOINT = [404, 405, 501];
+const NO_ENDPOINT_HINT =
+  "The registry npm uses (`npm config get registry`) does not offer npm's audit endpoint " +
+  '(POST /-/npm/v1/security/advisories/bulk), as some mirrors and proxies do not: point npm at one that does ' +
+  '(`registry=` in .npmrc, or npm_config_registry); the findings above come from the other sources.';
 
 const NETWORK_CODES =
   /^(E\d{3}|ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|EHOSTUNREACH|ERR_SOCKET_TIMEOUT|ENOAUDIT)$/;

@@ -136,3 +136,44 @@ describe('opsctl audit: the code audit over hostile trees', () => {
     );
   });
 });
+
+describe('opsctl audit: a registry without the audit endpoint, or misbehaving', () => {
+  /** A package with a lockfile (ms 0.7.0), so npm asks only the bulk endpoint. */
+  function locked(): string {
+    const root = app({});
+    const lock = { name: 'svc', version: '1.0.0', lockfileVersion: 3, requires: true };
+    writeFileSync(
+      join(root, 'svc dir/package.json'),
+      JSON.stringify({ name: 'svc', version: '1.0.0', dependencies: { ms: '0.7.0' } }),
+    );
+    writeFileSync(
+      join(root, 'svc dir/package-lock.json'),
+      JSON.stringify({
+        ...lock,
+        packages: {
+          '': { name: 'svc', version: '1.0.0', dependencies: { ms: '0.7.0' } },
+          'node_modules/ms': { version: '0.7.0', resolved: `${server.url}ms/-/ms-0.7.0.tgz`, integrity: 'sha1-x' },
+        },
+      }),
+    );
+    return root;
+  }
+
+  it('405 (a mirror without the bulk endpoint): exit 4, says the registry has no audit endpoint; no ✔', async () => {
+    const refusing = await advisoryServer((_req, res) => res.writeHead(405, { allow: 'GET, HEAD' }).end());
+    try {
+      const root = locked();
+      const res = await audit(root, ['--no-code'], { npm_config_registry: refusing.url });
+      expect(res.exitCode).toBe(4);
+      expect(res.stderr).toMatch(/✖ An advisory source could not be used: npm \(svc dir\): .*405/);
+      expect(res.stderr).toMatch(/→ .*does not offer npm's audit endpoint/);
+      expect(res.stderr).toContain('npm_config_registry');
+      expect(res.stderr).not.toContain('✔');
+      const json = await audit(root, ['--no-code', '--json'], { npm_config_registry: refusing.url });
+      expect(json.exitCode).toBe(4);
+      expect(one(json.stdout).error?.hint).toMatch(/does not offer npm's audit endpoint/);
+    } finally {
+      await refusing.close();
+    }
+  });
+});
