@@ -58,12 +58,14 @@ export async function npmAudit(packages: AppPackage[], options: NpmAuditOptions)
       result.notes.push(`${pkg.name}: no lockfile; npm audited the tree npm install would build from package.json.`);
     }
     if (options.omitDev) args.push('--omit=dev');
-    const res = await options.runner.run('npm', args, {
-      cwd: pkg.dir,
-      timeoutMs: options.timeoutMs ?? NPM_AUDIT_TIMEOUT_MS,
-    });
+    const timeoutMs = options.timeoutMs ?? NPM_AUDIT_TIMEOUT_MS;
+    const res = await options.runner.run('npm', args, { cwd: pkg.dir, timeoutMs });
     if (res.timedOut) {
-      result.unreachable.push({ package: pkg.name, message: `npm audit did not finish within the time limit` });
+      const within = `${Math.round(timeoutMs / 1000)} s`;
+      result.unreachable.push({
+        package: pkg.name,
+        message: `npm audit did not finish within ${within}: the registry did not answer`,
+      });
       return;
     }
     const doc = parseJson(res.stdout);

@@ -2,6 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { npmAudit } from '../../src/audit/npm-audit.js';
+import { createRunner } from '../../src/process/runner.js';
 import { advisoryServer } from '../helpers/advisory-server.js';
 import { hasStackTrace, opsctl } from '../helpers/cli.js';
 
@@ -174,6 +176,33 @@ describe('opsctl audit: a registry without the audit endpoint, or misbehaving', 
       expect(one(json.stdout).error?.hint).toMatch(/does not offer npm's audit endpoint/);
     } finally {
       await refusing.close();
+    }
+  });
+
+  it('a registry that never answers: npm is ended at the bound, and the message says how long it waited', async () => {
+    const hanging = await advisoryServer(() => {}); // reads the request, never answers
+    const previous = process.env.npm_config_registry;
+    process.env.npm_config_registry = hanging.url;
+    try {
+      const root = locked();
+      const dir = join(root, 'svc dir');
+      const pkg = { name: 'svc', dir, path: 'svc dir', scripts: {}, dependencies: {}, devDependencies: {} };
+      const started = Date.now();
+      const result = await npmAudit([{ ...pkg, dependsOn: [], env: {}, outputs: [] }], {
+        runner: createRunner(),
+        concurrency: 1,
+        omitDev: false,
+        timeoutMs: 3_000,
+      });
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect(result.unreachable).toEqual([
+        { package: 'svc', message: 'npm audit did not finish within 3 s: the registry did not answer' },
+      ]);
+      expect(hanging.hits.some((h) => h.path === '/-/npm/v1/security/advisories/bulk')).toBe(true);
+    } finally {
+      if (previous === undefined) delete process.env.npm_config_registry;
+      else process.env.npm_config_registry = previous;
+      await hanging.close();
     }
   });
 });
