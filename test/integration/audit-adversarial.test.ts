@@ -205,4 +205,30 @@ describe('opsctl audit: a registry without the audit endpoint, or misbehaving', 
       await hanging.close();
     }
   });
+
+  it('a password in the registry URL (env or .npmrc) is printed neither as written nor as its Basic credential', async () => {
+    // a registry that quotes the Authorization header back in its error, as some proxies do
+    const echoing = await advisoryServer((req, res) =>
+      res.writeHead(401).end(`{"error":"bad ${req.headers.authorization}"}`),
+    );
+    const password = 'URLPASS-s3cret-99';
+    const basic = Buffer.from(`alice:${password}`).toString('base64');
+    const registry = `http://alice:${password}@127.0.0.1:${echoing.port}/`;
+    try {
+      const root = locked();
+      const fromEnv = await audit(root, ['--no-code', '--json'], { npm_config_registry: registry });
+      writeFileSync(join(root, 'svc dir/.npmrc'), `registry=${registry}\n`);
+      const fromNpmrc = await audit(root, ['--no-code', '--debug'], { npm_config_registry: '' });
+      expect(echoing.hits.filter((h) => h.auth === `Basic ${basic}`).length).toBe(2); // npm did send it
+      for (const res of [fromEnv, fromNpmrc]) {
+        expect(res.exitCode).toBe(4);
+        for (const out of [res.stdout, res.stderr]) {
+          expect(out).not.toContain(password);
+          expect(out).not.toContain(basic);
+        }
+      }
+    } finally {
+      await echoing.close();
+    }
+  });
 });
