@@ -139,6 +139,34 @@ describe('opsctl audit: the code audit over hostile trees', () => {
   });
 });
 
+describe('opsctl audit: code rules, more shapes', () => {
+  it('a destructured env default is an env fallback; an empty one is not', async () => {
+    const root = app({
+      'src/config.js': [
+        `const { JWT_SECRET = '${SECRET}', PORT = '3000' } = process.env;`,
+        "const { SESSION_SECRET = '' } = process.env;",
+        "if (!SESSION_SECRET) throw new Error('SESSION_SECRET is required');",
+        '',
+      ].join('\n'),
+    });
+    const doc = one((await audit(root, ['--json'])).stdout);
+    expect(doc.findings.map((f) => `${f.id} ${f.file}:${f.line}`)).toEqual([
+      'secrets/env-fallback svc dir/src/config.js:1',
+    ]);
+  });
+
+  it('audit.ignore with an impossible date (2027-02-30) is a usage error naming it', async () => {
+    const root = app({});
+    writeFileSync(
+      join(root, 'opsctl.config.yaml'),
+      'audit:\n  ignore:\n    - { id: GHSA-aaaa-bbbb-cccc, reason: "x", expires: "2027-02-30" }\n',
+    );
+    const res = await audit(root, ['--json', '--no-code']);
+    expect(res.exitCode).toBe(2);
+    expect(one(res.stdout).error?.message).toContain('audit.ignore[0].expires');
+  });
+});
+
 describe('opsctl audit: a registry without the audit endpoint, or misbehaving', () => {
   /** A package with a lockfile (ms 0.7.0), so npm asks only the bulk endpoint. */
   function locked(): string {
