@@ -1,11 +1,12 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { npmAudit } from '../../src/audit/npm-audit.js';
 import { createRunner } from '../../src/process/runner.js';
 import { advisoryServer } from '../helpers/advisory-server.js';
 import { hasStackTrace, opsctl } from '../helpers/cli.js';
+import { snykStandIn } from '../helpers/snyk-stand-in.js';
 
 // Adversarial cases of `opsctl audit` (README, "`opsctl audit`"): bad flags, broken sources, secrets in outputs.
 const SECRET = 'committed-s3cret-value-4821';
@@ -165,6 +166,30 @@ describe('opsctl audit: code rules, more shapes', () => {
     expect(res.exitCode).toBe(2);
     expect(one(res.stdout).error?.message).toContain('audit.ignore[0].expires');
   });
+});
+
+describe('opsctl audit: a Snyk that prints no JSON', () => {
+  const token = 'snyk-adv-token-55e1a9';
+  for (const exit of [0, 1] as const) {
+    it(`exit ${exit} with text instead of JSON: "printed no JSON report", its first line shown, the token masked`, async () => {
+      const root = app({});
+      const stand = snykStandIn(join(root, 'snyk'), { '*': { exit, text: `Testing with token ${token}\nnot json\n` } });
+      const env = {
+        PATH: [stand.bin, '/usr/bin', '/bin', join(process.execPath, '..')].join(delimiter),
+        SNYK_TOKEN: token,
+        XDG_CONFIG_HOME: join(root, 'config'),
+      };
+      const res = await opsctl(['audit', '--snyk', '--no-code', '-C', root, '--json'], {
+        env: { npm_config_registry: server.url, ...env },
+        timeoutMs: 60_000,
+      });
+      outputs.push(res.stdout, res.stderr);
+      expect(res.exitCode).toBe(4);
+      const message = one(res.stdout).error?.message ?? '';
+      expect(message).toContain(`snyk test printed no JSON report (exit ${exit}): Testing with token ****`);
+      expect(res.stdout + res.stderr).not.toContain(token);
+    });
+  }
 });
 
 describe('opsctl audit: a registry without the audit endpoint, or misbehaving', () => {
