@@ -72,7 +72,7 @@ export async function npmAudit(packages: AppPackage[], options: NpmAuditOptions)
     if (!doc?.vulnerabilities) {
       result.unreachable.push({
         package: pkg.name,
-        message: npmFailure(doc, res.stderr),
+        message: brokenLockfile(pkg.dir, doc) ?? npmFailure(doc, res.stderr),
         ...(isNetworkFailure(doc) ? {} : { failed: true }),
         ...(NO_ENDPOINT.includes(doc?.statusCode ?? 0) ? { hint: NO_ENDPOINT_HINT } : {}),
       });
@@ -93,6 +93,26 @@ function parseJson(text: string): NpmAuditDoc | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** npm says ENOLOCK ("requires an existing lockfile") also when the lockfile is there but is not valid JSON. */
+function brokenLockfile(dir: string, doc: NpmAuditDoc | undefined): string | undefined {
+  if (doc?.error?.code !== 'ENOLOCK') return undefined;
+  for (const file of ['npm-shrinkwrap.json', 'package-lock.json']) {
+    let text: string;
+    try {
+      text = readFileSync(join(dir, file), 'utf8');
+    } catch {
+      continue;
+    }
+    try {
+      JSON.parse(text);
+    } catch (error) {
+      const why = (error as Error).message;
+      return `${file} cannot be read (${why}); rebuild it with \`npm i --package-lock-only\` (npm: ${doc.error.summary})`;
+    }
+  }
+  return undefined;
 }
 
 /** What npm said when it produced no report: the audit endpoint's failure, or npm's own error summary. */

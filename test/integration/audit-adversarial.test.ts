@@ -284,4 +284,14 @@ describe('opsctl audit: a registry without the audit endpoint, or misbehaving', 
       await echoing.close();
     }
   });
+
+  it('a corrupt lockfile: exit 3 naming the lockfile and how to rebuild it (npm only says it requires one)', async () => {
+    const root = locked();
+    writeFileSync(join(root, 'svc dir/package-lock.json'), '{ "name": "svc", ');
+    const res = await audit(root, ['--no-code', '--json']);
+    expect(res.exitCode).toBe(3);
+    const message = one(res.stdout).error?.message ?? '';
+    expect(message).toContain('npm (svc dir): package-lock.json cannot be read');
+    expect(message).toContain('npm i --package-lock-only');
+  });
 });
