@@ -135,7 +135,14 @@ const SECRET_WORDS = new Set([
   'credential',
   'credentials',
   'key',
+  'pw',
+  // words written together: APIKEY, PRIVATEKEY, AUTHTOKEN
   'apikey',
+  'privatekey',
+  'secretkey',
+  'accesskey',
+  'authtoken',
+  'apitoken',
 ]);
 // what a name ending in one of these holds is about a secret, not the secret: TOKEN_TTL, CACHE_KEY_PREFIX, ACCESS_KEY_ID
 const ABOUT_A_SECRET = new Set(
