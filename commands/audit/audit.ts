@@ -39,6 +39,7 @@ export function audit(cmd: Invocation<AuditOptions>): Promise<number> {
     const report = await runAudit({
       root: config.root,
       packages: config.packages,
+      appPackages: config.appPackages,
       runner: cli.runner,
       concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
       omitDev: opts.omit === 'dev',

@@ -13,6 +13,8 @@ export type SnykMode = 'require' | 'skip' | 'auto';
 export interface AuditOptions {
   root: string;
   packages: AppPackage[];
+  /** Every package of the app (`packages` is the `-p` selection); defaults to `packages`. */
+  appPackages?: AppPackage[];
   runner: Runner;
   concurrency: number;
   omitDev: boolean;
@@ -66,7 +68,9 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     timed('npm', () => npmAudit(packages, { runner, concurrency, omitDev })),
     useSnyk ? timed('snyk', () => snykTest(packages, { runner, bin: snyk.bin!, concurrency, omitDev })) : empty,
     options.code
-      ? timed('code', () => import('./code/audit-code.js').then((m) => m.auditCode(options.root, packages, runner)))
+      ? timed('code', () =>
+          import('./code/audit-code.js').then((m) => m.auditCode(options.root, packages, runner, options.appPackages)),
+        )
       : { findings: [] as Finding[], filesScanned: 0, unparsed: [] as Unparsed[] },
   ]);
   const sources: SourceStatus[] = [

@@ -140,6 +140,25 @@ describe('opsctl audit: the code audit over hostile trees', () => {
   });
 });
 
+describe('opsctl audit -p: the code audit keeps to the selected packages', () => {
+  it('-p other reports only the files of other, under its own name', async () => {
+    const tls = "new (require('https').Agent)({ rejectUnauthorized: false });\n";
+    const root = app({ 'src/a.js': tls });
+    mkdirSync(join(root, 'other/src'), { recursive: true });
+    writeFileSync(join(root, 'other/package.json'), JSON.stringify({ name: 'other', version: '1.0.0' }));
+    writeFileSync(join(root, 'other/src/b.js'), tls);
+    const all = one((await audit(root, ['--json'])).stdout);
+    expect(all.findings.map((f) => `${(f as { package?: string }).package} ${f.file}`).sort()).toEqual([
+      'other other/src/b.js',
+      'svc dir svc dir/src/a.js',
+    ]);
+    const other = one((await audit(root, ['--json', '-p', 'other'])).stdout);
+    expect(other.findings.map((f) => `${(f as { package?: string }).package} ${f.file}`)).toEqual([
+      'other other/src/b.js',
+    ]);
+  });
+});
+
 describe('opsctl audit: code rules, more shapes', () => {
   it('a destructured env default is an env fallback; an empty one is not', async () => {
     const root = app({

@@ -28,15 +28,20 @@ export async function auditCode(
   root: string,
   packages: AppPackage[],
   runner: Runner,
+  appPackages: AppPackage[] = packages,
 ): Promise<{ findings: Finding[]; filesScanned: number; unparsed: Unparsed[] }> {
-  const shipped = await shippedFiles(root, packages, runner);
+  // every package's build output is skipped and every file goes to its own package; under `-p`, only the selected
+  // packages' files are read
+  const shipped = await shippedFiles(root, appPackages, runner);
+  const owner = packageOf(appPackages, root);
+  const selected = new Set(packages.map((p) => p.name));
+  if (packages.length < appPackages.length) shipped.files = shipped.files.filter((f) => selected.has(owner(f)));
   const sources = shipped.files.filter((f) => SOURCE.test(f) && !f.endsWith('.d.ts'));
   // the parser is loaded only when there is something to parse
   const { parseSync } = sources.length ? await import('oxc-parser') : { parseSync: undefined };
   const findings: Finding[] = [];
   const texts: SourceText[] = [];
   const unparsed: Unparsed[] = [];
-  const owner = packageOf(packages, root);
   const add = (rule: CodeRule, file: string, line: number, detail?: string) =>
     findings.push({
       id: rule.id,
