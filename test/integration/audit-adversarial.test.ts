@@ -1,12 +1,16 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { npmAudit } from '../../src/audit/npm-audit.js';
 import { createRunner } from '../../src/process/runner.js';
 import { advisoryServer } from '../helpers/advisory-server.js';
-import { hasStackTrace, opsctl } from '../helpers/cli.js';
+import { trackChildren } from '../helpers/children.js';
+import { BIN, hasStackTrace, opsctl } from '../helpers/cli.js';
 import { snykStandIn } from '../helpers/snyk-stand-in.js';
+import { waitFor } from '../helpers/wait.js';
 
 // Adversarial cases of `opsctl audit` (README, "`opsctl audit`"): bad flags, broken sources, secrets in outputs.
 const SECRET = 'committed-s3cret-value-4821';
@@ -313,4 +317,43 @@ describe('opsctl audit: a registry without the audit endpoint, or misbehaving', 
     expect(message).toContain('npm (svc dir): package-lock.json cannot be read');
     expect(message).toContain('npm i --package-lock-only');
   });
+
+  it('SIGINT while npm audit waits on the registry: exit 130, one JSON document, no npm left running', async () => {
+    const hanging = await advisoryServer(() => {});
+    try {
+      const root = locked();
+      const child = spawn(process.execPath, [BIN, 'audit', '--no-snyk', '--no-code', '--json', '-C', root], {
+        env: { ...process.env, NO_COLOR: '1', npm_config_registry: hanging.url, npm_config_fetch_retries: '0' },
+      });
+      children.push(child);
+      let stdout = '';
+      child.stdout.on('data', (d) => {
+        stdout += d;
+      });
+      await waitFor('npm to ask the bulk endpoint', () =>
+        hanging.hits.some((h) => h.path.includes('/advisories/bulk')),
+      );
+      expect(inApp(root).length).toBeGreaterThan(0); // npm is running in the package
+      child.kill('SIGINT');
+      const [code] = await once(child, 'exit');
+      expect(code).toBe(130);
+      expect(one(stdout)).toMatchObject({ exitCode: 130, error: { code: 'INTERRUPTED' } });
+      await waitFor('npm to be gone', () => inApp(root).length === 0, 10_000);
+    } finally {
+      await hanging.close();
+    }
+  });
 });
+
+const children = trackChildren();
+
+/** Live processes whose working folder is inside `root` (npm and its children). */
+function inApp(root: string): number[] {
+  const pids: number[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readlinkSync(`/proc/${pid}/cwd`).startsWith(root)) pids.push(Number(pid));
+    } catch {}
+  }
+  return pids;
+}
