@@ -148,7 +148,8 @@ function sourceError(report: AuditReport, snykMissing: boolean, exitCode: ExitCo
     `An advisory source could not be used: ${lines.join('; ')}`,
     {
       hint: failed
-        ? "Fix the package named above (run `npm audit` in it to see npm's own message); the findings above come from the rest."
+        ? (specific ??
+          "Fix the package named above (run `npm audit` in it to see npm's own message); the findings above come from the rest.")
         : onlySnyk
           ? SNYK_HINT
           : (specific ??

@@ -68,6 +68,15 @@ export async function npmAudit(packages: AppPackage[], options: NpmAuditOptions)
       });
       return;
     }
+    if (res.notFound) {
+      result.unreachable.push({
+        package: pkg.name,
+        message: 'npm was not found on PATH',
+        failed: true,
+        hint: 'Install Node.js with npm (npm 7 or later), or put its folder on PATH; the findings above come from the rest.',
+      });
+      return;
+    }
     const doc = parseJson(res.stdout);
     if (!doc?.vulnerabilities) {
       result.unreachable.push({

@@ -345,6 +345,17 @@ describe('opsctl audit: a registry without the audit endpoint, or misbehaving', 
   });
 });
 
+describe('opsctl audit without npm on PATH', () => {
+  it('says npm was not found and how to fix it (not "fix the package"); exit 3', async () => {
+    const root = app({});
+    const res = await audit(root, ['--json', '--no-code'], { PATH: '/nonexistent' });
+    expect(res.exitCode).toBe(3);
+    const doc = one(res.stdout);
+    expect(doc.error?.message).toContain('npm (svc dir): npm was not found on PATH');
+    expect(doc.error?.hint).toMatch(/Install Node\.js/);
+  });
+});
+
 const children = trackChildren();
 
 /** Live processes whose working folder is inside `root` (npm and its children). */
