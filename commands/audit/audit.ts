@@ -1,10 +1,10 @@
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import chalk from 'chalk';
 import { type AuditReport, runAudit, type SnykMode } from '../../src/audit/run-audit.js';
 import { toSarif } from '../../src/audit/sarif.js';
 import { type Finding, SEVERITIES, type Severity } from '../../src/audit/types.js';
-import { ExitCode, type ExitCodeValue, OpsError } from '../../src/errors.js';
+import { ExitCode, type ExitCodeValue, errorMessage, OpsError, usageError } from '../../src/errors.js';
 import { type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
 import { err, out, table } from '../shared/output.js';
 import { version } from '../shared/version.js';
@@ -34,10 +34,12 @@ export function audit(cmd: Invocation<AuditOptions>): Promise<number> {
     const config = cli.config();
     const level = opts.level ?? config.audit.level ?? 'high';
     const snyk: SnykMode = opts.snyk === true ? 'require' : opts.snyk === false ? 'skip' : 'auto';
+    const sarif = opts.sarif === undefined ? undefined : sarifTarget(opts.sarif); // refused before a long audit
     if (!cli.json) err(`Auditing ${config.packages.length} package(s)…`);
     const report = await runAudit({
       root: config.root,
       packages: config.packages,
+      appPackages: config.appPackages,
       runner: cli.runner,
       concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
       omitDev: opts.omit === 'dev',
@@ -46,12 +48,14 @@ export function audit(cmd: Invocation<AuditOptions>): Promise<number> {
       level,
       ignore: config.audit.ignore ?? [],
     });
-    if (opts.sarif) {
+    if (sarif) {
       const packagePaths = Object.fromEntries(config.packages.map((p) => [p.name, p.path]));
-      writeFileSync(
-        resolve(opts.sarif),
-        `${JSON.stringify(toSarif(report.findings, { version: version(), packagePaths }), null, 2)}\n`,
-      );
+      const log = `${JSON.stringify(toSarif(report.findings, { version: version(), packagePaths }), null, 2)}\n`;
+      try {
+        writeFileSync(sarif, log);
+      } catch (error) {
+        throw usageError(`--sarif ${opts.sarif}: cannot write the file (${errorMessage(error)}).`, SARIF_HINT);
+      }
     }
     const problems = report.sources.filter((s) => s.required).flatMap((s) => s.unreachable);
     const unreachable = problems.some((u) => !u.failed);
@@ -77,10 +81,32 @@ export function audit(cmd: Invocation<AuditOptions>): Promise<number> {
       };
       return cli.finish(exitCode, fields);
     }
-    printReport(report, level, snyk);
+    printReport(report, level, snyk, Boolean(failure));
     if (failure) cli.fail(failure, {});
     return exitCode;
   });
+}
+
+const SARIF_HINT = 'Name a file in a folder that exists and you can write to, e.g. --sarif audit.sarif.';
+
+/** The SARIF file to write: a file (not a folder) in an existing, writable folder; else a usage error. */
+function sarifTarget(file: string): string {
+  const path = resolve(file);
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (stat?.isDirectory()) throw usageError(`--sarif ${file}: is a folder, not a file.`, SARIF_HINT);
+  const dir = dirname(path);
+  if (!stat && !statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
+    throw usageError(`--sarif ${file}: the folder ${dir} does not exist.`, SARIF_HINT);
+  }
+  try {
+    accessSync(stat ? path : dir, constants.W_OK);
+  } catch {
+    throw usageError(
+      `--sarif ${file}: cannot write ${stat ? 'the file' : `in ${dir}`} (permission denied).`,
+      SARIF_HINT,
+    );
+  }
+  return path;
 }
 
 /** The JSON shape of the README ("`opsctl audit`"): optional fields only when known. */
@@ -112,27 +138,36 @@ function sourceError(report: AuditReport, snykMissing: boolean, exitCode: ExitCo
   const snyk = report.sources.find((s) => s.source === 'snyk');
   if (snykMissing) lines.unshift(`Snyk is required (--snyk) but ${snyk?.reason ?? 'not available'}.`);
   const onlySnyk = lines.every((l) => l.startsWith('Snyk') || l.startsWith('snyk'));
+  const specific = report.sources
+    .filter((s) => s.required)
+    .flatMap((s) => s.unreachable)
+    .find((u) => u.hint)?.hint;
   const failed = exitCode === ExitCode.failed;
   return new OpsError(
     failed ? 'SOURCE_FAILED' : 'SOURCE_UNREACHABLE',
     `An advisory source could not be used: ${lines.join('; ')}`,
     {
       hint: failed
-        ? "Fix the package named above (run `npm audit` in it to see npm's own message); the findings above come from the rest."
+        ? (specific ??
+          "Fix the package named above (run `npm audit` in it to see npm's own message); the findings above come from the rest.")
         : onlySnyk
           ? SNYK_HINT
-          : 'Check the network, the registry setting (`npm config get registry`) and your npm login; the findings above come from the other sources.',
+          : (specific ??
+            'Check the network, the registry setting (`npm config get registry`) and your npm login; the findings above come from the other sources.'),
       exitCode,
     },
   );
 }
 
-function printReport(report: AuditReport, level: Severity, snyk: SnykMode): void {
+function printReport(report: AuditReport, level: Severity, snyk: SnykMode, incomplete: boolean): void {
   const snykSource = report.sources.find((s) => s.source === 'snyk');
   if (snyk === 'auto' && snykSource?.status === 'unavailable')
     err(`ℹ Snyk not used: ${snykSource.reason}. ${SNYK_HINT}`);
   if (snyk !== 'require') for (const u of snykSource?.unreachable ?? []) err(`⚠ Snyk (${u.package}): ${u.message}`);
   for (const note of report.notes) err(`ℹ ${note}`);
+  for (const u of report.sources.find((s) => s.source === 'code')?.unparsed ?? []) {
+    err(`⚠ ${u.file}${u.line ? `:${u.line}` : ''}: not parsed (${u.message}); the code rules skipped it.`);
+  }
   for (const e of report.unused)
     err(`⚠ audit.ignore entry ${e.id} matched no finding (reason: ${e.reason}); remove it.`);
   for (const e of report.expired) {
@@ -178,7 +213,9 @@ function printReport(report: AuditReport, level: Severity, snyk: SnykMode): void
   err(
     report.failing.length
       ? `✖ ${report.failing.length} unignored finding(s) at or above ${level}.`
-      : `✔ Nothing unignored at or above ${level}.`,
+      : incomplete
+        ? `⚠ Nothing unignored at or above ${level} in what could be audited; a source failed (below).`
+        : `✔ Nothing unignored at or above ${level}.`,
   );
 }
 

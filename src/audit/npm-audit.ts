@@ -58,20 +58,32 @@ export async function npmAudit(packages: AppPackage[], options: NpmAuditOptions)
       result.notes.push(`${pkg.name}: no lockfile; npm audited the tree npm install would build from package.json.`);
     }
     if (options.omitDev) args.push('--omit=dev');
-    const res = await options.runner.run('npm', args, {
-      cwd: pkg.dir,
-      timeoutMs: options.timeoutMs ?? NPM_AUDIT_TIMEOUT_MS,
-    });
+    const timeoutMs = options.timeoutMs ?? NPM_AUDIT_TIMEOUT_MS;
+    const res = await options.runner.run('npm', args, { cwd: pkg.dir, timeoutMs });
     if (res.timedOut) {
-      result.unreachable.push({ package: pkg.name, message: `npm audit did not finish within the time limit` });
+      const within = `${Math.round(timeoutMs / 1000)} s`;
+      result.unreachable.push({
+        package: pkg.name,
+        message: `npm audit did not finish within ${within}: the registry did not answer`,
+      });
+      return;
+    }
+    if (res.notFound) {
+      result.unreachable.push({
+        package: pkg.name,
+        message: 'npm was not found on PATH',
+        failed: true,
+        hint: 'Install Node.js with npm (npm 7 or later), or put its folder on PATH; the findings above come from the rest.',
+      });
       return;
     }
     const doc = parseJson(res.stdout);
     if (!doc?.vulnerabilities) {
       result.unreachable.push({
         package: pkg.name,
-        message: npmFailure(doc, res.stderr),
+        message: brokenLockfile(pkg.dir, doc) ?? npmFailure(doc, res.stderr),
         ...(isNetworkFailure(doc) ? {} : { failed: true }),
+        ...(NO_ENDPOINT.includes(doc?.statusCode ?? 0) ? { hint: NO_ENDPOINT_HINT } : {}),
       });
       return;
     }
@@ -92,6 +104,26 @@ function parseJson(text: string): NpmAuditDoc | undefined {
   }
 }
 
+/** npm says ENOLOCK ("requires an existing lockfile") also when the lockfile is there but is not valid JSON. */
+function brokenLockfile(dir: string, doc: NpmAuditDoc | undefined): string | undefined {
+  if (doc?.error?.code !== 'ENOLOCK') return undefined;
+  for (const file of ['npm-shrinkwrap.json', 'package-lock.json']) {
+    let text: string;
+    try {
+      text = readFileSync(join(dir, file), 'utf8');
+    } catch {
+      continue;
+    }
+    try {
+      JSON.parse(text);
+    } catch (error) {
+      const why = (error as Error).message;
+      return `${file} cannot be read (${why}); rebuild it with \`npm i --package-lock-only\` (npm: ${doc.error.summary})`;
+    }
+  }
+  return undefined;
+}
+
 /** What npm said when it produced no report: the audit endpoint's failure, or npm's own error summary. */
 function npmFailure(doc: NpmAuditDoc | undefined, stderr: string): string {
   if (doc?.message) return doc.statusCode ? `${doc.message} (HTTP ${doc.statusCode})` : doc.message;
@@ -103,6 +135,13 @@ function npmFailure(doc: NpmAuditDoc | undefined, stderr: string): string {
     .join(' ');
   return last || 'npm audit printed no report';
 }
+
+// a registry (a mirror, a proxy, a private registry) that has no bulk advisory endpoint answers one of these
+const NO_ENDPOINT = [404, 405, 501];
+const NO_ENDPOINT_HINT =
+  "The registry npm uses (`npm config get registry`) does not offer npm's audit endpoint " +
+  '(POST /-/npm/v1/security/advisories/bulk), as some mirrors and proxies do not: point npm at one that does ' +
+  '(`registry=` in .npmrc, or npm_config_registry); the findings above come from the other sources.';
 
 const NETWORK_CODES =
   /^(E\d{3}|ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|EHOSTUNREACH|ERR_SOCKET_TIMEOUT|ENOAUDIT)$/;

@@ -31,7 +31,7 @@ export function applyPolicy(
   const expired: IgnoreEntry[] = [];
   const active: IgnoreEntry[] = [];
   options.ignore.forEach((entry, i) => {
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(entry.expires) || Number.isNaN(Date.parse(entry.expires))) {
+    if (!isCalendarDate(entry.expires)) {
       throw usageError(
         `audit.ignore[${i}].expires: expected a date (YYYY-MM-DD), got "${entry.expires}".`,
         'Write the last day the entry holds, e.g. 2027-01-31.',
@@ -53,4 +53,11 @@ export function applyPolicy(
     expired,
     unused: active.filter((e) => !used.has(e)),
   };
+}
+
+/** `YYYY-MM-DD` naming a real day (Date.parse takes 2027-02-30 and rolls it over to March). */
+function isCalendarDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const date = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text;
 }

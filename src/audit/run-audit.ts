@@ -1,5 +1,6 @@
 import type { AppPackage } from '../packages/types.js';
 import type { Runner } from '../process/runner.js';
+import type { Unparsed } from './code/audit-code.js';
 import { mergeFindings } from './merge.js';
 import { npmAudit } from './npm-audit.js';
 import { applyPolicy, type IgnoreEntry, type PolicyOutcome } from './policy.js';
@@ -12,6 +13,8 @@ export type SnykMode = 'require' | 'skip' | 'auto';
 export interface AuditOptions {
   root: string;
   packages: AppPackage[];
+  /** Every package of the app (`packages` is the `-p` selection); defaults to `packages`. */
+  appPackages?: AppPackage[];
   runner: Runner;
   concurrency: number;
   omitDev: boolean;
@@ -35,6 +38,8 @@ export interface SourceStatus {
   durationMs: number;
   /** The code audit: how many files it read. */
   filesScanned?: number;
+  /** The code audit: files it could not parse (a syntax error) or that are binary; the rest was audited. */
+  unparsed?: Unparsed[];
 }
 
 export interface AuditReport extends PolicyOutcome {
@@ -63,8 +68,10 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     timed('npm', () => npmAudit(packages, { runner, concurrency, omitDev })),
     useSnyk ? timed('snyk', () => snykTest(packages, { runner, bin: snyk.bin!, concurrency, omitDev })) : empty,
     options.code
-      ? timed('code', () => import('./code/audit-code.js').then((m) => m.auditCode(options.root, packages, runner)))
-      : { findings: [] as Finding[], filesScanned: 0 },
+      ? timed('code', () =>
+          import('./code/audit-code.js').then((m) => m.auditCode(options.root, packages, runner, options.appPackages)),
+        )
+      : { findings: [] as Finding[], filesScanned: 0, unparsed: [] as Unparsed[] },
   ]);
   const sources: SourceStatus[] = [
     { source: 'npm', status: 'used', unreachable: npm.unreachable, required: true, durationMs: ms.npm },
@@ -83,6 +90,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
       required: false,
       durationMs: ms.code,
       filesScanned: code.filesScanned,
+      ...(code.unparsed.length ? { unparsed: code.unparsed } : {}),
     },
   ];
   const merged = mergeFindings([npm.findings, fromSnyk.findings, code.findings]);

@@ -90,17 +90,25 @@ export async function snykTest(packages: AppPackage[], options: SnykOptions): Pr
   await mapLimit(packages, options.concurrency, async (pkg) => {
     // Snyk leaves dev dependencies out unless --dev; npm audit includes them unless --omit dev
     const args = ['test', '--json', ...(options.omitDev ? [] : ['--dev'])];
-    const res = await options.runner.run(options.bin, args, {
-      cwd: pkg.dir,
-      timeoutMs: options.timeoutMs ?? SNYK_TIMEOUT_MS,
-    });
+    const timeoutMs = options.timeoutMs ?? SNYK_TIMEOUT_MS;
+    const res = await options.runner.run(options.bin, args, { cwd: pkg.dir, timeoutMs });
     const doc = parseDocs(res.stdout);
     if (res.timedOut) {
-      result.unreachable.push({ package: pkg.name, message: 'snyk test did not finish within the time limit' });
+      result.unreachable.push({
+        package: pkg.name,
+        message: `snyk test did not finish within ${Math.round(timeoutMs / 1000)} s`,
+      });
     } else if (res.exitCode === 3) {
       result.notes.push(`${pkg.name}: Snyk found no supported project to test (snyk exit 3).`);
     } else if ((res.exitCode === 0 || res.exitCode === 1) && doc.length && doc.every((d) => !d.error)) {
       for (const d of doc) result.findings.push(...parseSnyk(d, pkg.name));
+    } else if ((res.exitCode === 0 || res.exitCode === 1) && !doc.length) {
+      // 0 and 1 promise a report: text instead is a Snyk that is not the CLI we know (or a wrapper around it)
+      const first = (res.stdout.trim() || res.stderr.trim()).split('\n')[0] || 'nothing';
+      result.unreachable.push({
+        package: pkg.name,
+        message: `snyk test printed no JSON report (exit ${res.exitCode}): ${first.slice(0, 200)}`,
+      });
     } else {
       const message = doc.find((d) => d.error)?.error ?? (res.stderr.trim().split('\n').at(-1) || 'no output');
       result.unreachable.push({ package: pkg.name, message: `snyk test failed (exit ${res.exitCode}): ${message}` });

@@ -40,7 +40,7 @@ export interface SourceResult {
    * Packages the source could not audit: unreachable or refused us (exit 4), or, with `failed`, the tool itself
    * failed there (a broken package.json: exit 3).
    */
-  unreachable: Array<{ package: string; message: string; failed?: boolean }>;
+  unreachable: Array<{ package: string; message: string; failed?: boolean; hint?: string }>;
   /** Notes for people (a package Snyk found nothing to test in, a package audited without a lockfile). */
   notes: string[];
 }

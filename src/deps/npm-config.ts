@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse as parseIni } from 'ini';
-import { addSecret } from '../output/redact.js';
+import { addSecret, addUrlPassword } from '../output/redact.js';
 
 const DEFAULT_REGISTRY = 'https://registry.npmjs.org/';
 
@@ -44,6 +44,7 @@ export function readNpmConfig(projectDir: string, env: Record<string, string | u
     const m = /^(@[^:]+):registry$/.exec(k);
     if (m?.[1]) scopes[m[1]] = withSlash(lastOf(v));
     if (/(_authToken|_auth|_password)$/.test(k)) for (const secret of [v].flat()) addSecret(secret);
+    for (const value of [v].flat()) addUrlPassword(value); // `registry=https://user:pass@host/`
   }
   const unsupported = UNSUPPORTED.filter((k) => {
     const v = npmSetting(values, k);

@@ -71,12 +71,27 @@ export function readUrlSecrets(url: string): string[] {
   const parts = splitUrl(url);
   if (!parts) return [];
   const secrets: string[] = [];
-  if (parts.password) secrets.push(parts.password);
+  if (parts.password) {
+    secrets.push(parts.password);
+    // an HTTP client sends user and password as a Basic credential: base64 of `user:password`, as written and decoded
+    const user = parts.head.replace(SCHEME, '').slice(0, -1);
+    for (const pair of new Set([`${user}:${parts.password}`, `${decoded(user)}:${decoded(parts.password)}`])) {
+      secrets.push(Buffer.from(pair).toString('base64'));
+    }
+  }
   maskQuery(parts.tail, (value) => {
     secrets.push(value);
     return value;
   });
   return secrets;
+}
+
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /** The URL with its password and secret query values replaced by `mask`; anything else unchanged. */

@@ -1,5 +1,4 @@
-import { isSecretName } from '../../output/redact.js';
-import { type CodeRule, isPlaceholder, isSecretIdentifier, RULES } from './rules.js';
+import { type CodeRule, isPlaceholder, isSecretEnvName, isSecretIdentifier, RULES } from './rules.js';
 
 /** A finding at an offset of the file. */
 export interface AstHit {
@@ -45,6 +44,18 @@ export function checkProgram(program: Node, options: { testFile?: boolean } = {}
       case 'VariableDeclarator': {
         const id = node.id as Node;
         const init = node.init as Node | null;
+        if (id.type === 'ObjectPattern' && init && isProcessEnv(init)) {
+          // const { JWT_SECRET = 'dev' } = process.env: a fallback as much as `process.env.JWT_SECRET || 'dev'`
+          for (const p of id.properties as Node[]) {
+            const key = p.key as Node | undefined;
+            const value = p.value as Node | undefined;
+            const name = key?.type === 'Identifier' ? (key.name as string) : stringValue(key);
+            const fallback = value?.type === 'AssignmentPattern' ? (value.right as Node) : undefined;
+            if (name && isSecretEnvName(name) && isSecretLiteral(fallback)) {
+              hits.push({ rule: RULES.envFallback, offset: fallback!.start });
+            }
+          }
+        }
         if (id.type === 'Identifier' && init) {
           bindings.set(id.name as string, { init, topLevel: top.has(node) });
           if (!options.testFile && isSecretIdentifier(id.name as string) && isSecretValue(init)) {
@@ -72,7 +83,12 @@ export function checkProgram(program: Node, options: { testFile?: boolean } = {}
       case 'LogicalExpression': {
         const env = envName(node.left as Node);
         const right = node.right as Node;
-        if ((node.operator === '||' || node.operator === '??') && env && isSecretName(env) && isSecretLiteral(right)) {
+        if (
+          (node.operator === '||' || node.operator === '??') &&
+          env &&
+          isSecretEnvName(env) &&
+          isSecretLiteral(right)
+        ) {
           hits.push({ rule: RULES.envFallback, offset: right.start });
         }
         break;
@@ -254,6 +270,11 @@ function nameOf(node: Node): string | undefined {
   if (node.type === 'Identifier') return node.name as string;
   if (node.type === 'MemberExpression' && !node.computed) return (node.property as Node).name as string;
   return undefined;
+}
+
+/** `process.env` itself. */
+function isProcessEnv(node: Node): boolean {
+  return node.type === 'MemberExpression' && nameOf(node) === 'env' && nameOf(node.object as Node) === 'process';
 }
 
 /** `process.env.NAME` / `process.env['NAME']` → NAME. */

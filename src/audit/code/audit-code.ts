@@ -28,14 +28,20 @@ export async function auditCode(
   root: string,
   packages: AppPackage[],
   runner: Runner,
-): Promise<{ findings: Finding[]; filesScanned: number }> {
-  const shipped = await shippedFiles(root, packages, runner);
+  appPackages: AppPackage[] = packages,
+): Promise<{ findings: Finding[]; filesScanned: number; unparsed: Unparsed[] }> {
+  // every package's build output is skipped and every file goes to its own package; under `-p`, only the selected
+  // packages' files are read
+  const shipped = await shippedFiles(root, appPackages, runner);
+  const owner = packageOf(appPackages, root);
+  const selected = new Set(packages.map((p) => p.name));
+  if (packages.length < appPackages.length) shipped.files = shipped.files.filter((f) => selected.has(owner(f)));
   const sources = shipped.files.filter((f) => SOURCE.test(f) && !f.endsWith('.d.ts'));
   // the parser is loaded only when there is something to parse
   const { parseSync } = sources.length ? await import('oxc-parser') : { parseSync: undefined };
   const findings: Finding[] = [];
   const texts: SourceText[] = [];
-  const owner = packageOf(packages, root);
+  const unparsed: Unparsed[] = [];
   const add = (rule: CodeRule, file: string, line: number, detail?: string) =>
     findings.push({
       id: rule.id,
@@ -58,9 +64,16 @@ export async function auditCode(
     if (parseSync && SOURCE.test(file) && !file.endsWith('.d.ts')) {
       const text = await readFile(join(root, file), 'utf8').catch(() => undefined);
       if (text === undefined || text.length > MAX_SOURCE_BYTES) return;
+      if (text.includes('\0')) {
+        unparsed.push({ file, message: 'a binary file, not source text' });
+        return;
+      }
       scanned++;
       texts.push({ file, text });
-      if (CANDIDATE.test(text)) for (const hit of checkSource(parseSync, file, text)) add(hit.rule, file, hit.line);
+      if (!CANDIDATE.test(text)) return;
+      const checked = checkSource(parseSync, file, text);
+      if (checked.error) unparsed.push({ file, ...checked.error });
+      for (const hit of checked.hits) add(hit.rule, file, hit.line);
     } else if (base === 'package.json') {
       const text = await readFile(join(root, file), 'utf8').catch(() => '');
       scanned++;
@@ -89,16 +102,36 @@ export async function auditCode(
     return !seen.has(key) && Boolean(seen.add(key));
   });
   unique.sort((a, b) => (a.file! < b.file! ? -1 : a.file! > b.file! ? 1 : a.line! - b.line!));
-  return { findings: unique, filesScanned: scanned };
+  unparsed.sort((a, b) => (a.file < b.file ? -1 : 1));
+  return { findings: unique, filesScanned: scanned, unparsed };
 }
 
+/** A source file the parser could not read (a syntax error) or that is binary: reported, and the audit goes on. */
+export interface Unparsed {
+  file: string;
+  line?: number;
+  message: string;
+}
+
+/**
+ * The code rules over one file. A syntax error is reported (its first one); the rules still run over what the
+ * parser recovered, which is nothing when the error is fatal.
+ */
 function checkSource(parseSync: Parse, file: string, text: string) {
   const ext = posix.extname(file);
   const lang = ext === '.tsx' ? 'tsx' : /ts$/.test(ext) ? 'ts' : 'jsx';
-  const hits = checkProgram(parseSync(file, text, { lang }).program as never, { testFile: TEST_FILE.test(file) });
-  if (!hits.length) return [];
   const lineOf = lineIndex(text);
-  return hits.map((h) => ({ rule: h.rule, line: lineOf(h.offset) }));
+  let parsed: ReturnType<Parse>;
+  try {
+    parsed = parseSync(file, text, { lang });
+  } catch (error) {
+    return { hits: [], error: { message: `not parsed: ${(error as Error).message}` } };
+  }
+  const first = parsed.errors.find((e) => String(e.severity) === 'Error');
+  const offset = first?.labels[0]?.start;
+  const error = first && { ...(offset === undefined ? {} : { line: lineOf(offset) }), message: first.message };
+  const hits = checkProgram(parsed.program as never, { testFile: TEST_FILE.test(file) });
+  return { hits: hits.map((h) => ({ rule: h.rule, line: lineOf(h.offset) })), error };
 }
 
 /** Offset → 1-based line, by binary search over the line starts. */

@@ -1,6 +1,5 @@
 import { posix } from 'node:path';
-import { isSecretName } from '../../output/redact.js';
-import { isPlaceholder, RULES } from './rules.js';
+import { isPlaceholder, isSecretEnvName, RULES } from './rules.js';
 import type { LineHit } from './scripts.js';
 
 /** `.env`, `.env.production`, `backend/.env.local`; not `.env.example`, `.env.sample`, `.env.template` and kin. */
@@ -25,7 +24,7 @@ export function checkEnvFile(text: string): LineHit[] {
     const key = m[1]!;
     const value = unquote(m[2]!.replace(/\s+#.*$/, ''));
     if (key === 'NODE_TLS_REJECT_UNAUTHORIZED' && value === '0') hits.push({ rule: RULES.tlsOff, line: i + 1 });
-    else if (isSecretName(key) && !isPlaceholder(value)) hits.push({ rule: RULES.committedEnv, line: i + 1 });
+    else if (isSecretEnvName(key) && !isPlaceholder(value)) hits.push({ rule: RULES.committedEnv, line: i + 1 });
   });
   return hits;
 }

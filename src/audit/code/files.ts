@@ -35,13 +35,15 @@ export interface ShippedFiles {
 /**
  * What ships with the app's source. In a git work tree: what git tracks (ignored-but-tracked included) plus new
  * files not ignored; outside git: every file. Build outputs of every package (`outputs`, default dist and build)
- * and the ALWAYS_SKIPPED folders are left out either way.
+ * and the ALWAYS_SKIPPED folders are left out either way, and so are symbolic links.
  */
 export async function shippedFiles(root: string, packages: AppPackage[], runner: Runner): Promise<ShippedFiles> {
   const outputs = packages.flatMap((p) =>
     p.outputs.map((o) => (p.path === '.' ? `${o}/**` : posix.join(p.path.split('\\').join('/'), o, '**'))),
   );
   const skipped = [...ALWAYS_SKIPPED, ...outputs];
+  // symbolic links are never followed nor read: a loop would repeat the tree, a link out of the app reads elsewhere
+  const walk = { cwd: root, dot: true, onlyFiles: true, followSymbolicLinks: false, ignore: skipped };
   const git = await runner.run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
     cwd: root,
     timeoutMs: GIT_TIMEOUT_MS,
@@ -49,11 +51,11 @@ export async function shippedFiles(root: string, packages: AppPackage[], runner:
   if (git.exitCode === 0 && !git.notFound) {
     const tracked = await runner.run('git', ['ls-files', '-z', '--cached'], { cwd: root, timeoutMs: GIT_TIMEOUT_MS });
     const listed = git.stdout.split('\0').filter(Boolean);
-    const kept = new Set(await glob('**/*', { cwd: root, dot: true, onlyFiles: true, ignore: skipped }));
+    const kept = new Set(await glob('**/*', walk));
     // git's list, minus what ALWAYS_SKIPPED and the outputs leave out (one glob, then a set lookup per file)
     const files = listed.filter((f) => kept.has(f));
     return { files, inGit: true, tracked: new Set(tracked.stdout.split('\0').filter(Boolean)) };
   }
-  const files = await glob('**/*', { cwd: root, dot: true, onlyFiles: true, ignore: skipped });
+  const files = await glob('**/*', walk);
   return { files, inGit: false, tracked: new Set(files) };
 }

@@ -123,6 +123,47 @@ export function isSecretIdentifier(name: string): boolean {
   );
 }
 
+const SECRET_WORDS = new Set([
+  'secret',
+  'secrets',
+  'password',
+  'passwd',
+  'pwd',
+  'pass',
+  'passphrase',
+  'token',
+  'credential',
+  'credentials',
+  'key',
+  'pw',
+  // words written together: APIKEY, PRIVATEKEY, AUTHTOKEN
+  'apikey',
+  'privatekey',
+  'secretkey',
+  'accesskey',
+  'authtoken',
+  'apitoken',
+]);
+// what a name ending in one of these holds is about a secret, not the secret: TOKEN_TTL, CACHE_KEY_PREFIX, ACCESS_KEY_ID
+const ABOUT_A_SECRET = new Set(
+  'ttl prefix suffix url uri path file dir name header field length len min max timeout expiry expires expiration id type layout format version mode enabled algorithm algo size count host port user username email region env'.split(
+    ' ',
+  ),
+);
+
+/**
+ * Environment variable (and .env key) names that hold secrets, by their words: `ENCRYPTION_KEY`, `DB_PASSWORD`,
+ * `SECRET_KEY_BASE`; not `KEYBOARD_LAYOUT` (no secret word), `TOKEN_TTL` or `PASSWORD_RESET_URL` (about a secret).
+ */
+export function isSecretEnvName(name: string): boolean {
+  const words = name
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+  return words.some((w) => SECRET_WORDS.has(w)) && !ABOUT_A_SECRET.has(words.at(-1) ?? '');
+}
+
 /** Values that stand for "fill me in" rather than a secret. */
 export function isPlaceholder(value: string): boolean {
   const v = value.trim();
