@@ -92,8 +92,10 @@ export async function openMigrator(options: MigratorOptions): Promise<Migrator> 
       await client.query('begin');
       dryRunOpen = true;
     }
-    await ensureStateTable(client, state);
-    const rows = await upgradeLegacyChecksums(client, state, sources, await readAppliedRows(client, state));
+    // a table created just now, under the lock, holds no rows: no need to read it
+    const { created } = await ensureStateTable(client, state);
+    const applied = created ? [] : await readAppliedRows(client, state);
+    const rows = await upgradeLegacyChecksums(client, state, sources, applied);
     const status = compareState(sources, rows);
     const session: Session = { client, state, dryRun: Boolean(options.dryRun), notRun: [] };
     // loaded by the plan's checks; umzug runs the same modules
@@ -106,7 +108,7 @@ export async function openMigrator(options: MigratorOptions): Promise<Migrator> 
       // the folder as read and checked by readMigrationSources, as a list
       migrations: sources.map((source) => toRunnable(source, prepare)),
       context: session,
-      storage: stateTableStorage(),
+      storage: stateTableStorage(rows.map((row) => row.name)),
       logger: undefined,
     });
     return {
