@@ -25,6 +25,21 @@ function fakeMigrator(script: (progress: MigrationProgress) => Promise<string[]>
 }
 
 describe('migrationTasks', () => {
+  it('starts the run when the tasks are made, before the task list is set up and run', async () => {
+    let started = 0;
+    const migrator = fakeMigrator(async (progress) => {
+      started++;
+      progress.finished?.('0001_a', 1, true);
+      return ['0001_a'];
+    });
+    const result: MigrationRunResult = { done: [], notRun: [] };
+    const tasks = migrationTasks(migrator, [prepared('0001_a')], 'up', result);
+    expect(started).toBe(1);
+    expect(await runTasks(tasks, {}, { renderer: 'silent' })).toEqual([]);
+    expect(started).toBe(1);
+    expect(result.done).toEqual(['0001_a']);
+  });
+
   it('ends a migration’s task only after the run went on to the next migration (its query is sent first)', async () => {
     const events: string[] = [];
     const migrator = fakeMigrator(async (progress) => {

@@ -62,17 +62,32 @@ export interface Migrator {
   close(): Promise<void>;
 }
 
-/** Read the folder (usage errors first, before touching the database), connect, lock, create the state table. */
+/**
+ * Read the folder (its usage errors first, before anything of the database is used), connect, lock, create the
+ * state table. The connection is started before the files are read, so the server sets up the session meanwhile;
+ * a folder that fails to read abandons it.
+ */
 export async function openMigrator(options: MigratorOptions): Promise<Migrator> {
   const folder = verifyMigrationsFolder(options.root, options.database.migrations);
-  const sources = readMigrationSources(folder.dir, folder.label);
-  const url = verifyDatabaseUrl(options.database);
+  const url = attempt(() => verifyDatabaseUrl(options.database));
+  // abandoned at once, not left to connect (or time out) before the process can exit
+  const abandon = new AbortController();
+  const connecting = url.ok ? connectClient(url.value, { signal: abandon.signal }) : undefined;
+  connecting?.catch(() => {});
+  let sources: MigrationSource[];
+  try {
+    sources = readMigrationSources(folder.dir, folder.label);
+  } catch (err) {
+    abandon.abort();
+    throw err;
+  }
+  if (!url.ok) throw url.error;
   const state = { schema: options.database.schema, table: options.database.table };
-  // loaded only here, so the other commands and `migrate status` do without it; started before connecting, so it
-  // loads while the connection, the lock and the state table are waited for
+  // loaded only here, so the other commands and `migrate status` do without it; started before the connection is
+  // waited for, so it loads while the connection, the lock and the state table are
   const umzugModule = import('umzug');
   umzugModule.catch(() => {});
-  const client = await connectClient(url);
+  const client = await connecting!;
   let release: (() => Promise<void>) | undefined;
   let dryRunOpen = false;
   const close = async () => {
@@ -92,8 +107,10 @@ export async function openMigrator(options: MigratorOptions): Promise<Migrator> 
       await client.query('begin');
       dryRunOpen = true;
     }
-    await ensureStateTable(client, state);
-    const rows = await upgradeLegacyChecksums(client, state, sources, await readAppliedRows(client, state));
+    // a table created just now, under the lock, holds no rows: no need to read it
+    const { created } = await ensureStateTable(client, state);
+    const applied = created ? [] : await readAppliedRows(client, state);
+    const rows = await upgradeLegacyChecksums(client, state, sources, applied);
     const status = compareState(sources, rows);
     const session: Session = { client, state, dryRun: Boolean(options.dryRun), notRun: [] };
     // loaded by the plan's checks; umzug runs the same modules
@@ -106,7 +123,7 @@ export async function openMigrator(options: MigratorOptions): Promise<Migrator> 
       // the folder as read and checked by readMigrationSources, as a list
       migrations: sources.map((source) => toRunnable(source, prepare)),
       context: session,
-      storage: stateTableStorage(),
+      storage: stateTableStorage(rows.map((row) => row.name)),
       logger: undefined,
     });
     return {
@@ -149,6 +166,15 @@ export async function openMigrator(options: MigratorOptions): Promise<Migrator> 
   } catch (err) {
     await close();
     throw err;
+  }
+}
+
+/** The value of `fn`, or what it threw (to report later, in the order the checks are documented). */
+function attempt<T>(fn: () => T): { ok: true; value: T } | { ok: false; error: unknown } {
+  try {
+    return { ok: true, value: fn() };
+  } catch (error) {
+    return { ok: false, error };
   }
 }
 

@@ -110,6 +110,8 @@ function isEscapeString(sql: string, quoteAt: number): boolean {
 }
 
 const TRANSACTION_CONTROL = /^(commit|end|rollback|abort|begin|start\s+transaction|prepare\s+transaction)\b/i;
+/** Any word a transaction-control statement starts with, anywhere in the text (a quick test, before splitting). */
+const CONTROL_WORD = /\b(commit|end|rollback|abort|begin|start|prepare)\b/i;
 const SAVEPOINT_ROLLBACK = /^rollback(\s+(work|transaction))?\s+to\b/i;
 
 /**
@@ -118,6 +120,8 @@ const SAVEPOINT_ROLLBACK = /^rollback(\s+(work|transaction))?\s+to\b/i;
  * such a statement would commit part of it without its state row (README, "`opsctl migrate`...").
  */
 export function findTransactionControl(sql: string): SqlPart | undefined {
+  // most migrations name none of the words: skip splitting them (every pending file is checked before the first runs)
+  if (!CONTROL_WORD.test(sql)) return undefined;
   for (const statement of splitStatements(sql)) {
     const lead = leadingCommentLength(statement.sql);
     const text = statement.sql.slice(lead).trim();

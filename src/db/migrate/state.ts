@@ -28,13 +28,14 @@ export function qualified(state: StateTable): string {
  * Create the schema and state table if needed. Call it under the migration lock (README, "Commands").
  * Existence is checked first: `create schema if not exists` still demands CREATE on the database, which an
  * application role often lacks even when everything already exists.
+ * Says whether it created the table (then it holds no rows yet).
  */
-export async function ensureStateTable(client: pg.Client, state: StateTable): Promise<void> {
+export async function ensureStateTable(client: pg.Client, state: StateTable): Promise<{ created: boolean }> {
   const { rows } = await client.query<{ has_schema: boolean; has_table: boolean }>(
     'select to_regnamespace($1) is not null as has_schema, to_regclass($2) is not null as has_table',
     [quoteIdent(state.schema), qualified(state)],
   );
-  if (rows[0]?.has_table) return;
+  if (rows[0]?.has_table) return { created: false };
   try {
     if (!rows[0]?.has_schema) await client.query(`create schema ${quoteIdent(state.schema)}`);
     await client.query(
@@ -45,6 +46,7 @@ export async function ensureStateTable(client: pg.Client, state: StateTable): Pr
          duration_ms integer not null
        )`,
     );
+    return { created: true };
   } catch (err) {
     throw new OpsError(
       'STATE_TABLE',
@@ -127,11 +129,16 @@ export interface Session {
  * sends its state row and `commit` in the same query as its SQL (one round trip) and marks the step `logged`;
  * any other step left its transaction open, so the row is written through the same client inside it and the
  * storage commits. Either way the migration and its state row commit together or not at all (README, "Commands").
+ *
+ * `applied` is the state as read under the migration lock when the run was opened: nothing else can change it
+ * while the lock is held, so umzug's `executed` answers from it (kept up to date as rows are written and removed)
+ * instead of reading the table again, which would be two more round trips before the first migration.
  */
-export function stateTableStorage(): UmzugStorage<Session> {
+export function stateTableStorage(applied: Iterable<string>): UmzugStorage<Session> {
+  const names = new Set(applied);
   return {
-    async executed({ context }) {
-      return (await readAppliedRows(context.client, context.state)).map((row) => row.name);
+    async executed() {
+      return [...names];
     },
     async logMigration({ name, context }) {
       const step = context.current!;
@@ -146,12 +153,14 @@ export function stateTableStorage(): UmzugStorage<Session> {
             [name, step.checksum, durationMs],
           );
       });
+      names.add(name);
     },
     async unlogMigration({ name, context }) {
       await finish(context, async (commit) => {
         if (commit) await context.client.query(`${stateRowStatement(context, 'down', name)}; commit`);
         else await context.client.query(`delete from ${qualified(context.state)} where name = $1`, [name]);
       });
+      names.delete(name);
     },
   };
 }

@@ -16,9 +16,10 @@ interface Finished {
 }
 
 /**
- * One task per migration of the plan. umzug runs the whole plan in one `up`/`down` call, started by the first
- * task; each task ends when umzug's event says its migration finished, or fails with the error that stopped
- * the run there (exitOnError then stops the list).
+ * One task per migration of the plan. umzug runs the whole plan in one `up`/`down` call, started here, as the tasks
+ * are made (the first query is not held back while the task list is set up); each task ends when umzug's event says
+ * its migration finished, or fails with the error that stopped the run there (exitOnError then stops the list).
+ * Make the tasks only to run them at once.
  */
 export function migrationTasks(
   migrator: Migrator,
@@ -27,30 +28,24 @@ export function migrationTasks(
   result: MigrationRunResult,
 ): ListrTask[] {
   const waiting = new Map(plan.map((p) => [p.source.name, settleable<Finished>()]));
-  let started = false;
-  const start = () => {
-    if (started) return;
-    started = true;
-    migrator
-      .run(direction, plan, {
-        finished: (name, durationMs, executed) =>
-          afterNextQuery(() => waiting.get(name)?.resolve({ durationMs, executed })),
-      })
-      .then(
-        () =>
-          afterNextQuery(() => {
-            for (const [name, w] of waiting) w.reject(new Error(`umzug did not run ${name}.`));
-          }),
-        (err) =>
-          afterNextQuery(() => {
-            for (const w of waiting.values()) w.reject(err);
-          }),
-      );
-  };
+  migrator
+    .run(direction, plan, {
+      finished: (name, durationMs, executed) =>
+        afterNextQuery(() => waiting.get(name)?.resolve({ durationMs, executed })),
+    })
+    .then(
+      () =>
+        afterNextQuery(() => {
+          for (const [name, w] of waiting) w.reject(new Error(`umzug did not run ${name}.`));
+        }),
+      (err) =>
+        afterNextQuery(() => {
+          for (const w of waiting.values()) w.reject(err);
+        }),
+    );
   return plan.map(({ source: { name } }) => ({
     title: name,
     task: async (_, task) => {
-      start();
       const { durationMs, executed } = await waiting.get(name)!.promise;
       if (!executed) {
         result.notRun.push(name);
