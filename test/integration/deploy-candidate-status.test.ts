@@ -58,6 +58,10 @@ describe('a candidate in status', () => {
     const left = await app.run(['status']);
     expect(left.stderr).toContain('api~candidate: left by a deploy that did not finish');
     expect(left.stderr).toContain('`opsctl stop --orphans`');
+    expect(await app.check('processes')).toMatchObject({
+      status: 'warn',
+      message: 'api~candidate was left by a deploy that did not finish',
+    });
     const stopped = await app.run(['stop', '--orphans', '--json']);
     expect(stopped.exitCode, stopped.stderr).toBe(0);
     expect(JSON.parse(stopped.stdout).packages).toEqual([
@@ -68,5 +72,6 @@ describe('a candidate in status', () => {
       },
     ]);
     expect((await app.instances()).map((p) => `${p.name}:${p.state}`)).toEqual(['api:online']);
+    expect((await app.check('processes')).status).toBe('pass');
   }, 120_000);
 });
