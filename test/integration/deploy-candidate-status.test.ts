@@ -26,6 +26,15 @@ afterAll(() => {
   app?.cleanup();
 });
 
+/** Start a deploy whose candidate stays in its health gate (it listens after 60 s); wait until it runs. */
+async function startSlowCandidate(): Promise<void> {
+  deploy = spawn(process.execPath, [BIN, '-C', app.dir, 'deploy', '--health-timeout', '90000'], {
+    env: { ...process.env, NO_COLOR: '1' }, // the hermetic setup cleared PM2_HOME: the app's own
+    stdio: 'ignore',
+  });
+  await waitFor('the candidate', async () => (await app.instances()).some((p) => p.name === 'api~candidate'), 30_000);
+}
+
 describe('a candidate in status', () => {
   it('is the running deploy’s candidate, not a stray; once its deploy is killed, a leftover that stop --orphans deletes', async () => {
     // the new release listens only after 60 s: its candidate stays in the health gate while we look
@@ -33,11 +42,7 @@ describe('a candidate in status', () => {
     writeFileSync(file, readFileSync(file, 'utf8').replace('.listen(process.env.PORT)', ''));
     writeFileSync(file, `${readFileSync(file, 'utf8')}const s = require('node:http').createServer(() => {});\n`);
     writeFileSync(file, `${readFileSync(file, 'utf8')}setTimeout(() => s.listen(process.env.PORT), 60000);\n`);
-    deploy = spawn(process.execPath, [BIN, '-C', app.dir, 'deploy', '--health-timeout', '90000'], {
-      env: { ...process.env, NO_COLOR: '1' }, // the hermetic setup cleared PM2_HOME: the app's own
-      stdio: 'ignore',
-    });
-    await waitFor('the candidate', async () => (await app.instances()).some((p) => p.name === 'api~candidate'), 30_000);
+    await startSlowCandidate();
 
     const status = await app.run(['status']);
     expect(status.exitCode, status.stderr).toBe(0);
@@ -45,15 +50,15 @@ describe('a candidate in status', () => {
     expect(status.stderr).not.toContain('not in the config');
     expect(status.stdout).toMatch(/api~candidate\s+0\s+\d+\s+candidate/);
     expect(status.stderr).toContain(
-      `api~candidate: a release proving itself for the deploy running now (pid ${deploy.pid}`,
+      `api~candidate: a release proving itself for the deploy running now (pid ${deploy!.pid}`,
     );
     const json = JSON.parse((await app.run(['status', '--json'])).stdout);
     const row = json.packages.find((p: { name: string }) => p.name === 'api~candidate');
-    expect(row).toMatchObject({ candidate: true, deployPid: deploy.pid });
+    expect(row).toMatchObject({ candidate: true, deployPid: deploy!.pid });
     expect(row.orphan).toBeUndefined();
     expect((await app.check('processes')).status).toBe('pass');
 
-    deploy.kill('SIGKILL'); // as an OOM killer would: no clean-up runs
+    deploy!.kill('SIGKILL'); // as an OOM killer would: no clean-up runs
     await waitFor('the deploy to die', () => deploy!.exitCode !== null || deploy!.signalCode !== null, 10_000);
     const left = await app.run(['status']);
     expect(left.stderr).toContain('api~candidate: left by a deploy that did not finish');
@@ -73,5 +78,21 @@ describe('a candidate in status', () => {
     ]);
     expect((await app.instances()).map((p) => `${p.name}:${p.state}`)).toEqual(['api:online']);
     expect((await app.check('processes')).status).toBe('pass');
+  }, 120_000);
+
+  it('one left by a killed deploy is deleted by `opsctl stop` too (stop frees every port of the app)', async () => {
+    const file = join(app.dir, 'api', 'server.js');
+    writeFileSync(file, `${readFileSync(file, 'utf8')}// another release\n`);
+    await startSlowCandidate();
+    deploy!.kill('SIGKILL');
+    await waitFor('the deploy to die', () => deploy!.exitCode !== null || deploy!.signalCode !== null, 10_000);
+    const stopped = await app.run(['stop', '--json']);
+    expect(stopped.exitCode, stopped.stderr).toBe(0);
+    expect(JSON.parse(stopped.stdout).packages).toContainEqual({
+      name: 'api~candidate',
+      action: 'deleted (a candidate left by a deploy that did not finish)',
+      instances: 0,
+    });
+    expect((await app.instances()).map((p) => `${p.name}:${p.state}`)).toEqual(['api:stopped']);
   }, 120_000);
 });
