@@ -82,6 +82,7 @@ export function liveLockHolder(root: string): LockHolder | undefined {
 
 /** The holder's wording for messages: `pid 1234, "opsctl deploy", since 16:40:12`. */
 export function describeHolder(holder: LockHolder): string {
+  if (holder.pid <= 0) return 'an unreadable lock file';
   const since = new Date(holder.since);
   const time = since.toTimeString().slice(0, 8);
   const day = since.toDateString() === new Date().toDateString() ? '' : `${since.toLocaleDateString('sv-SE')} `;
