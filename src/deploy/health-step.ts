@@ -5,7 +5,14 @@ import { deployPaths } from '../app/paths.js';
 import { currentRelease } from '../app/releases.js';
 import type { AppPackage } from '../packages/types.js';
 import { LaunchFailure } from '../pm2/failure.js';
-import { launchLogTail, packageLogTail, removeCandidate, waitLaunched, waitRunning } from '../pm2/launch.js';
+import {
+  candidateName,
+  launchLogTail,
+  packageLogTail,
+  removeCandidate,
+  waitLaunched,
+  waitRunning,
+} from '../pm2/launch.js';
 import { promote, proveCandidate, throwIfInterrupted } from './candidate.js';
 import { notStartedReason, runRelease } from './start.js';
 import type { StepSpec, TaskWrapper } from './step.js';
@@ -37,6 +44,9 @@ export function healthStep(run: DeployRun, pkg: AppPackage, record: StartRecord)
         }
         return failed(run, pkg, record, problem);
       }
+      // a candidate left by a killed deploy goes even when this one changes nothing (README, "`opsctl status`")
+      if (run.before?.instances.some((p) => p.name === candidateName(pkg.name)))
+        await removeCandidate(run.deps.pm2, run.deps.config, pkg);
       throwIfInterrupted(run);
       const problem = await gate(run, pkg, record);
       throwIfInterrupted(run);

@@ -95,4 +95,19 @@ describe('a candidate in status', () => {
     });
     expect((await app.instances()).map((p) => `${p.name}:${p.state}`)).toEqual(['api:stopped']);
   }, 120_000);
+
+  it('one left by a killed deploy is deleted by the next deploy even when that deploy changes nothing', async () => {
+    expect((await app.run(['start'])).exitCode).toBe(0);
+    const file = join(app.dir, 'api', 'server.js');
+    writeFileSync(file, `${readFileSync(file, 'utf8')}// a third release\n`);
+    await startSlowCandidate();
+    deploy!.kill('SIGKILL');
+    await waitFor('the deploy to die', () => deploy!.exitCode !== null || deploy!.signalCode !== null, 10_000);
+    writeFileSync(file, SERVER); // back to the live release: its start step is skipped
+    const res = await app.run(['deploy', '--json']);
+    expect(res.exitCode, res.stderr).toBe(0);
+    const start = JSON.parse(res.stdout).packages[0].steps.find((s: { step: string }) => s.step === 'start');
+    expect(start.status).toBe('skipped');
+    expect((await app.instances()).map((p) => `${p.name}:${p.state}`)).toEqual(['api:online']);
+  }, 120_000);
 });
