@@ -17,12 +17,12 @@ export function status(cmd: Invocation): Promise<number> {
     const rows = result.packages.flatMap((p) => {
       const port = p.port === undefined ? '' : String(p.port);
       const health = p.health === undefined ? '' : p.health === 'ok' ? chalk.green('ok') : chalk.red(p.health);
-      if (p.orphan) {
+      if (p.orphan || p.candidate) {
         const row = (k: number) => [
           k ? '' : p.name,
           String(k),
           String(p.instances[k]!.pid || ''),
-          chalk.yellow('not in the config'),
+          p.candidate ? chalk.cyan('candidate') : chalk.yellow('not in the config'),
         ];
         return p.instances.map((_, k) => [...row(k), '', '', '', '', '', '']);
       }
@@ -48,6 +48,14 @@ export function status(cmd: Invocation): Promise<number> {
     if (orphans.length) {
       err(
         `${orphans.join(', ')} ${orphans.length > 1 ? 'run' : 'runs'} under the app's PM2 but ${orphans.length > 1 ? 'are' : 'is'} not in the config; \`opsctl stop --orphans\` stops and deletes ${orphans.length > 1 ? 'them' : 'it'}.`,
+      );
+    }
+    for (const p of result.packages.filter((c) => c.candidate)) {
+      const release = p.release ? `release ${p.release}` : 'a release';
+      err(
+        p.deployPid
+          ? `${p.name}: a release proving itself for the deploy running now (pid ${p.deployPid}; ${release}); that deploy deletes it.`
+          : `${p.name}: left by a deploy that did not finish (${release}); the next deploy deletes it, or \`opsctl stop --orphans\`.`,
       );
     }
     for (const p of result.packages) {

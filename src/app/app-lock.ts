@@ -74,8 +74,15 @@ export function acquireAppLock(root: string, command: string, commandLine: strin
   });
 }
 
+/** Who holds the app's lock now (a lock whose holder is gone is none), for `status` (README, "One at a time"). */
+export function liveLockHolder(root: string): LockHolder | undefined {
+  const holder = readHolder(appLockFile(root));
+  return holder && !staleReason(holder) ? holder : undefined;
+}
+
 /** The holder's wording for messages: `pid 1234, "opsctl deploy", since 16:40:12`. */
 export function describeHolder(holder: LockHolder): string {
+  if (holder.pid <= 0) return 'an unreadable lock file';
   const since = new Date(holder.since);
   const time = since.toTimeString().slice(0, 8);
   const day = since.toDateString() === new Date().toDateString() ? '' : `${since.toLocaleDateString('sv-SE')} `;

@@ -1,7 +1,8 @@
+import { liveLockHolder } from '../app/app-lock.js';
 import type { AppPackage } from '../packages/types.js';
 import { createPm2 } from '../pm2/cli.js';
 import { isDaemonRunning, pm2Home } from '../pm2/home.js';
-import { orphanNames, orphansOf } from '../pm2/orphans.js';
+import { candidatesOf, orphanNames, orphansOf } from '../pm2/orphans.js';
 import { ownProcessPredicate } from '../pm2/own-process.js';
 import type { Pm2Instance } from '../pm2/processes.js';
 import { portCheck } from './port.js';
@@ -41,9 +42,17 @@ export const processesCheck: Check = {
     const all = await createPm2(runner, home, config.root).jlist();
     const instances = all.filter((p) => config.packages.some((pkg) => pkg.name === p.name));
     const orphans = orphanNames(orphansOf(all, config));
-    const orphanLine = orphans.length
-      ? `${orphans.join(', ')} ${orphans.length > 1 ? 'run' : 'runs'} under the app's PM2 but ${orphans.length > 1 ? 'are' : 'is'} not in the config`
-      : undefined;
+    // a candidate is part of the deploy running now; with no deploy running, one was left by a killed deploy
+    const leftover = liveLockHolder(config.root) ? [] : orphanNames(candidatesOf(all, config));
+    const strays = [
+      orphans.length
+        ? `${orphans.join(', ')} ${orphans.length > 1 ? 'run' : 'runs'} under the app's PM2 but ${orphans.length > 1 ? 'are' : 'is'} not in the config`
+        : '',
+      leftover.length
+        ? `${leftover.join(', ')} ${leftover.length > 1 ? 'were' : 'was'} left by a deploy that did not finish`
+        : '',
+    ].filter(Boolean);
+    const orphanLine = strays.length ? strays.join('; ') : undefined;
     const orphanHint = '`opsctl stop --orphans` stops and deletes them.';
     if (!instances.length) {
       return orphanLine

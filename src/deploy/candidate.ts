@@ -63,7 +63,7 @@ export async function proveCandidate(
   const tail = launchLogTail(candidate, config);
   const report = run.reports.get(pkg.name);
   if (report) report.logTail = tail;
-  const message = `${pkg.name}: health gate failed: ${problem} (release ${candidate.release}, tried beside the live one; the live release was not touched).`;
+  const message = `${pkg.name}: health gate failed: ${problem}${livePortClash(pkg, tail)} (release ${candidate.release}, tried beside the live one; the live release was not touched).`;
   throw new LaunchFailure(pkg.name, message, tail, pm2.home, config);
 }
 
@@ -96,4 +96,14 @@ export async function promote(
 /** After SIGINT/SIGTERM: stop here with the interrupt as the error (README, "Deploy": an interrupt rolls back). */
 export function throwIfInterrupted(run: DeployRun): void {
   if (run.signal?.aborted) throw run.signal.reason instanceof Error ? run.signal.reason : new Error('interrupted');
+}
+
+/**
+ * A candidate that tried the live port (EADDRINUSE naming it in its log) ignores PORT: say so, as the log alone
+ * reads like a port conflict to debug (README, "Deploy": the app must listen on `process.env.PORT`).
+ */
+function livePortClash(pkg: AppPackage, tail: string[]): string {
+  const text = tail.join('\n');
+  if (pkg.port === undefined || !text.includes('EADDRINUSE') || !new RegExp(`\\b${pkg.port}\\b`).test(text)) return '';
+  return `; it tried to listen on port ${pkg.port}, the live one, instead of its scratch port: the app must listen on process.env.PORT`;
 }

@@ -1,10 +1,18 @@
 import { rmSync } from 'node:fs';
 import { probeSmoke } from '../app/health.js';
+import { clearedEnv } from '../app/live.js';
 import { deployPaths } from '../app/paths.js';
 import { currentRelease } from '../app/releases.js';
 import type { AppPackage } from '../packages/types.js';
 import { LaunchFailure } from '../pm2/failure.js';
-import { launchLogTail, packageLogTail, removeCandidate, waitLaunched, waitRunning } from '../pm2/launch.js';
+import {
+  candidateName,
+  launchLogTail,
+  packageLogTail,
+  removeCandidate,
+  waitLaunched,
+  waitRunning,
+} from '../pm2/launch.js';
 import { promote, proveCandidate, throwIfInterrupted } from './candidate.js';
 import { notStartedReason, runRelease } from './start.js';
 import type { StepSpec, TaskWrapper } from './step.js';
@@ -36,6 +44,9 @@ export function healthStep(run: DeployRun, pkg: AppPackage, record: StartRecord)
         }
         return failed(run, pkg, record, problem);
       }
+      // a candidate left by a killed deploy goes even when this one changes nothing (README, "`opsctl status`")
+      if (run.before?.instances.some((p) => p.name === candidateName(pkg.name)))
+        await removeCandidate(run.deps.pm2, run.deps.config, pkg);
       throwIfInterrupted(run);
       const problem = await gate(run, pkg, record);
       throwIfInterrupted(run);
@@ -85,14 +96,16 @@ async function rollBack(run: DeployRun, pkg: AppPackage, record: StartRecord, ta
     return;
   }
   const previous = record.previous;
-  if (!previous || previous === record.id || run.options.dryRun) {
+  // same code, another environment: the release goes back with the environment PM2 ran it with before this deploy
+  const heldEnv = previous === record.id ? heldEnvOf(run, pkg, record) : undefined;
+  if (!previous || (previous === record.id && !heldEnv) || run.options.dryRun) {
     task.title = `health: failed; no previous release of ${pkg.name}, stopping it`;
     await run.deps.pm2.action('delete', [pkg.name]).catch(() => {});
     rmSync(deployPaths(run.deps.config.root).current(pkg.name), { force: true });
     return;
   }
   task.title = `health: failed; putting release ${previous} back`;
-  record.launch = await runRelease(run, pkg, previous, task);
+  record.launch = await runRelease(run, pkg, previous, task, undefined, heldEnv);
   const problem = await waitLaunched(run.deps.pm2, record.launch, run.options.healthTimeoutMs);
   const report = run.reports.get(pkg.name);
   if (report) {
@@ -102,4 +115,18 @@ async function rollBack(run: DeployRun, pkg: AppPackage, record: StartRecord, ta
   task.title = problem
     ? `health: failed; release ${previous} was put back but is not healthy either: ${problem}`
     : `health: failed; release ${previous} was put back and is healthy`;
+}
+
+/**
+ * The values PM2 held before this deploy (its snapshot) for each key this deploy set or cleared, a key it did not
+ * hold cleared; undefined when nothing ran before.
+ */
+function heldEnvOf(run: DeployRun, pkg: AppPackage, record: StartRecord): Record<string, string> | undefined {
+  const held = run.before?.envOf(pkg.name);
+  if (!held || !record.identity) return undefined;
+  const keys = [
+    ...Object.keys(record.identity),
+    ...Object.keys(clearedEnv(run.deps.config.root, pkg.name, record.identity)),
+  ];
+  return Object.fromEntries(keys.map((k) => [k, held[k] ?? '']));
 }

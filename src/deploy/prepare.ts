@@ -41,7 +41,7 @@ export function installStep(run: DeployRun, pkg: AppPackage): StepSpec {
       // forgotten until it succeeds: an interrupted `npm ci` leaves node_modules half-installed
       updateDeployState(statePath, pkg.name, { install: undefined });
       const res = await npm(run, pkg, args, NPM_INSTALL_TIMEOUT_MS, task);
-      verifyNpm(res, pkg, `npm ${args[0]}`);
+      verifyNpm(res, pkg, `npm ${args[0]}`, run.signal);
       updateDeployState(statePath, pkg.name, { install: hashManifest(pkg.dir) });
     },
   };
@@ -69,7 +69,7 @@ export function buildStep(run: DeployRun, pkg: AppPackage): StepSpec {
       // forgotten until it succeeds: an interrupted build leaves its outputs half-written
       updateDeployState(statePath, pkg.name, { build: undefined });
       const res = await npm(run, pkg, ['run', 'build'], BUILD_TIMEOUT_MS, task);
-      verifyNpm(res, pkg, 'npm run build');
+      verifyNpm(res, pkg, 'npm run build', run.signal);
       updateDeployState(statePath, pkg.name, { build: before });
     },
   };
@@ -94,8 +94,10 @@ function npm(
   });
 }
 
-function verifyNpm(res: RunResult, pkg: AppPackage, what: string): void {
+function verifyNpm(res: RunResult, pkg: AppPackage, what: string, signal?: AbortSignal): void {
   if (res.exitCode === 0 && !res.timedOut) return;
+  // npm ended by our own interrupt did not fail on its own: the step reports the interrupt (README, "One at a time")
+  if (signal?.aborted && signal.reason instanceof Error) throw signal.reason;
   if (res.notFound) {
     throw new OpsError('NPM_NOT_FOUND', 'npm was not found on PATH.', {
       hint: 'Install Node.js with npm, or fix PATH.',

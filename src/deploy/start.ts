@@ -75,10 +75,12 @@ export function runRelease(
   id: string,
   task: TaskWrapper,
   running?: Pm2Instance[],
+  env?: Record<string, string>,
 ): Promise<Launch> {
   activateRelease(run.deps.config.root, pkg.name, id);
   return launchRelease(run.deps.pm2, run.deps.config, pkg, id, {
     running,
+    ...(env ? { env } : {}),
     scale: true,
     onCommand: (command) => {
       task.output = command;

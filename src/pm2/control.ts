@@ -12,6 +12,7 @@ import { startCommand } from './ecosystem.js';
 import { logTailHint } from './failure.js';
 import { isDaemonRunning } from './home.js';
 import {
+  candidateName,
   instancesOf,
   launchLogTail,
   launchRelease,
@@ -114,6 +115,15 @@ export async function stopPackages(pm2: Pm2, packages: AppPackage[]): Promise<Co
   const results: ControlResult[] = [];
   for (const pkg of packages) {
     const mine = list.filter((p) => p.name === pkg.name);
+    // `stop` holds the app's lock, so no deploy runs: a candidate now was left by a killed one (README, "`opsctl status`")
+    if (list.some((p) => p.name === candidateName(pkg.name))) {
+      await pm2.action('delete', [candidateName(pkg.name)]);
+      results.push({
+        name: candidateName(pkg.name),
+        action: 'deleted (a candidate left by a deploy that did not finish)',
+        instances: 0,
+      });
+    }
     if (!mine.some((p) => p.state === 'online' || p.state === 'launching')) {
       results.push({ name: pkg.name, action: 'not running', instances: 0 });
       continue;

@@ -49,6 +49,8 @@ export interface LaunchOptions {
   running?: Pm2Instance[];
   /** After a reload, scale to the configured count (deploy does; restart keeps a count set by `opsctl scale`). */
   scale?: boolean;
+  /** Values over the package's environment (a rollback puts back the environment a release ran with). */
+  env?: Record<string, string>;
   /** Told which PM2 command is about to run, for progress. */
   onCommand?(command: string): void;
 }
@@ -66,7 +68,7 @@ export async function launchRelease(
 ): Promise<Launch> {
   const paths = deployPaths(config.root);
   const file = writeEcosystem(paths.apps, pkg, paths.current(pkg.name));
-  const env = liveEnv(config, pkg, release);
+  const env = { ...liveEnv(config, pkg, release), ...options.env };
   const running = options.running ?? (await instancesOf(pm2, pkg.name));
   const logs = pm2LogFiles(pm2.home, pkg.name);
   secureLogs(pm2.home, [pkg.name]);

@@ -2,6 +2,7 @@ import { join, sep } from 'node:path';
 import type { ResolvedConfig } from '../config/types.js';
 import type { Pm2 } from './cli.js';
 import { isDaemonRunning } from './home.js';
+import { candidateName } from './launch.js';
 import type { Pm2Instance } from './processes.js';
 
 /**
@@ -10,9 +11,26 @@ import type { Pm2Instance } from './processes.js';
  * The folder test keeps other apps' processes out when PM2_HOME is shared.
  */
 export function orphansOf(instances: Pm2Instance[], config: ResolvedConfig): Pm2Instance[] {
-  const names = new Set((config.appPackages ?? config.packages).map((p) => p.name));
+  const names = new Set(packageNames(config));
   const releases = join(config.root, '.opsctl', 'releases') + sep;
-  return instances.filter((p) => !names.has(p.name) && p.cwd?.startsWith(releases));
+  return instances.filter((p) => !names.has(p.name) && p.cwd?.startsWith(releases) && !isCandidate(p, config));
+}
+
+/**
+ * Candidates (`<pkg>~candidate`) of the app's packages (README, "`opsctl status`"): part of a deploy, not strays;
+ * one whose deploy was killed is deleted by the next deploy of the package, or by `stop --orphans`.
+ */
+export function candidatesOf(instances: Pm2Instance[], config: ResolvedConfig): Pm2Instance[] {
+  return instances.filter((p) => isCandidate(p, config));
+}
+
+function isCandidate(p: Pm2Instance, config: ResolvedConfig): boolean {
+  const releases = join(config.root, '.opsctl', 'releases') + sep;
+  return packageNames(config).some((name) => p.name === candidateName(name)) && Boolean(p.cwd?.startsWith(releases));
+}
+
+function packageNames(config: ResolvedConfig): string[] {
+  return (config.appPackages ?? config.packages).map((p) => p.name);
 }
 
 /** The orphans' names, each once, in PM2's order. */
@@ -26,12 +44,17 @@ export async function stopOrphans(
   config: ResolvedConfig,
 ): Promise<Array<{ name: string; action: string; instances: number }>> {
   if (!isDaemonRunning(pm2.home)) return [];
-  const orphans = orphansOf(await pm2.jlist(), config);
+  const all = await pm2.jlist();
+  // `stop` holds the app's lock, so no deploy runs: a candidate now was left by one that did not finish
+  const orphans = [...orphansOf(all, config), ...candidatesOf(all, config)];
   const names = orphanNames(orphans);
   if (names.length) await pm2.action('delete', names);
+  const candidates = new Set(orphanNames(candidatesOf(all, config)));
   return names.map((name) => ({
     name,
-    action: 'stopped and deleted (not in the config)',
+    action: candidates.has(name)
+      ? 'stopped and deleted (a candidate left by a deploy that did not finish)'
+      : 'stopped and deleted (not in the config)',
     instances: orphans.filter((p) => p.name === name).length,
   }));
 }

@@ -1,3 +1,4 @@
+import { liveLockHolder } from '../app/app-lock.js';
 import { probeHealth } from '../app/health.js';
 import type { ResolvedConfig } from '../config/types.js';
 import type { AppPackage } from '../packages/types.js';
@@ -6,7 +7,7 @@ import { startCommand } from './ecosystem.js';
 import { isDaemonRunning, verifyHomeUsable } from './home.js';
 import { targetInstances } from './instances.js';
 import { wantedInstances } from './launch.js';
-import { orphanNames, orphansOf } from './orphans.js';
+import { candidatesOf, orphanNames, orphansOf } from './orphans.js';
 import type { Pm2Instance } from './processes.js';
 
 /** `status` per package (README, "JSON shapes"), plus the state summarised for people. */
@@ -20,6 +21,10 @@ export interface PackageStatus {
   configInstances?: number;
   /** Runs under the app's PM2 but is no longer in the config (`opsctl stop --orphans` stops it). */
   orphan?: boolean;
+  /** A deploy's candidate (`<pkg>~candidate`, README "`opsctl status`"), not a stray. */
+  candidate?: boolean;
+  /** The pid of the deploy the candidate belongs to, while that deploy runs (none: it was left by a killed one). */
+  deployPid?: number;
   /** A count set with `opsctl scale` that deploys keep until the config's `instances` changes. */
   scaled?: boolean;
   instances: Array<Pick<Pm2Instance, 'pid' | 'state' | 'uptimeMs' | 'restarts' | 'memoryBytes' | 'cpu'>>;
@@ -64,7 +69,21 @@ export async function readStatus(
       instances: orphans.filter((p) => p.name === name).map(instanceRow),
     }),
   );
-  return { daemon, packages: [...rows, ...orphanRows] };
+  const candidates = candidatesOf(all, config);
+  const holder = candidates.length && liveLockHolder(root);
+  const deploying = holder && holder.command === 'deploy' ? holder.pid : undefined;
+  const candidateRows = orphanNames(candidates).map(
+    (name): PackageStatus => ({
+      name,
+      candidate: true,
+      ...(deploying ? { deployPid: deploying } : {}),
+      ...(candidates.find((p) => p.name === name)?.release
+        ? { release: candidates.find((p) => p.name === name)!.release }
+        : {}),
+      instances: candidates.filter((p) => p.name === name).map(instanceRow),
+    }),
+  );
+  return { daemon, packages: [...rows, ...candidateRows, ...orphanRows] };
 }
 
 function scaledByHand(root: string, pkg: AppPackage): boolean {

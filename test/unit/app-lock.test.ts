@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { acquireAppLock, appLockFile } from '../../src/app/app-lock.js';
+import { acquireAppLock, appLockFile, describeHolder } from '../../src/app/app-lock.js';
 import { ExitCode, OpsError } from '../../src/errors.js';
 
 let root: string;
@@ -64,6 +64,8 @@ it('an unreadable lock file is taken over, saying why', () => {
   write({ nonsense: true });
   const lock = acquireAppLock(root, 'deploy', 'opsctl deploy');
   expect(lock.takenOver?.reason).toBe('its lock file was unreadable');
+  // no made-up holder in the warning (`pid 0 on , "unreadable lock file", since 1970-01-01`)
+  expect(describeHolder(lock.takenOver!.holder)).toBe('an unreadable lock file');
   lock.release();
 });
 
