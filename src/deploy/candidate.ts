@@ -3,6 +3,7 @@ import { deployPaths } from '../app/paths.js';
 import { activateRelease } from '../app/releases.js';
 import { freePort } from '../net/free-port.js';
 import type { AppPackage } from '../packages/types.js';
+import { firstErrorIn } from '../pm2/crash.js';
 import { LaunchFailure } from '../pm2/failure.js';
 import {
   candidateName,
@@ -63,8 +64,8 @@ export async function proveCandidate(
   const tail = launchLogTail(candidate, config);
   const report = run.reports.get(pkg.name);
   if (report) report.logTail = tail;
-  const message = `${pkg.name}: health gate failed: ${problem}${livePortClash(pkg, tail)} (release ${candidate.release}, tried beside the live one; the live release was not touched).`;
-  throw new LaunchFailure(pkg.name, message, tail, pm2.home, config);
+  const message = `${pkg.name}: health gate failed: ${candidateProblem(problem, tail)}${livePortClash(pkg, tail)} (release ${candidate.release}, tried beside the live one; the live release was not touched).`;
+  throw new LaunchFailure(pkg.name, message, tail, pm2.home, config, candidate.logs[1]);
 }
 
 /**
@@ -96,6 +97,20 @@ export async function promote(
 /** After SIGINT/SIGTERM: stop here with the interrupt as the error (README, "Deploy": an interrupt rolls back). */
 export function throwIfInterrupted(run: DeployRun): void {
   if (run.signal?.aborted) throw run.signal.reason instanceof Error ? run.signal.reason : new Error('interrupted');
+}
+
+/**
+ * The gate's problem in the words of a candidate: PM2's id of the candidate and its scratch port mean nothing to an
+ * operator, the error that ended it does (its first error line, from the log lines shown with the failure).
+ */
+export function candidateProblem(problem: string, tail: string[]): string {
+  const error = firstErrorIn(tail);
+  const cause = error && !problem.includes(error) ? ` (${error})` : '';
+  if (/^instance \d+ is (stopped|errored)/.test(problem)) return `the candidate exited${cause}`;
+  if (/^instance \d+ crashed/.test(problem)) return `the candidate crashed${cause}`;
+  const late = /^nothing listens on port \d+ after it was healthy$/.exec(problem);
+  if (late) return `the candidate stopped listening after it was healthy${cause}`;
+  return `${problem}${cause}`;
 }
 
 /**

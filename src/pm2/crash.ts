@@ -38,3 +38,9 @@ export function forkImportFailureIn(stamped: string[]): string | undefined {
   while (start > 0 && STACK_FRAME.test(lines[start]!)) start--;
   return lines[start]!.trim() || 'an error';
 }
+
+/** The first error line (`TypeError: …`) among a process's log lines, without PM2's time stamp, or undefined. */
+export function firstErrorIn(stamped: string[]): string | undefined {
+  const line = stamped.map((l) => l.replace(LOG_STAMP, '')).find((l) => ERROR_LINE.test(l));
+  return line?.trim();
+}

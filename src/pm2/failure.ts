@@ -9,8 +9,9 @@ export type LogTailPlace = 'above' | 'logTail' | 'message' | 'none';
  * What to do after a failed start (README, "`opsctl deploy`"): read the log lines where they are; with none, the
  * process wrote nothing its PM2 logs kept, so PM2's own log is the next place to look.
  */
-export function logTailHint(pkg: string, pm2Home: string, place: LogTailPlace): string {
-  const more = `\`opsctl logs ${pkg}\` shows more.`;
+export function logTailHint(pkg: string, pm2Home: string, place: LogTailPlace, logFile?: string): string {
+  // a candidate's lines are in its own PM2 log file, which `opsctl logs` does not read (it shows the live instances)
+  const more = logFile ? `its whole log is ${logFile}.` : `\`opsctl logs ${pkg}\` shows more.`;
   if (place === 'above') return `Its last log lines are shown above; ${more}`;
   if (place === 'logTail') return `Its last log lines are in the failed step's logTail; ${more}`;
   if (place === 'message') return more;
@@ -26,13 +27,21 @@ export class LaunchFailure extends OpsError {
   /** The hint for a JSON document, where the lines are the failed step's `logTail`. */
   readonly jsonHint: string;
 
-  constructor(pkg: string, message: string, logTail: string[], pm2Home: string, layout: SourceLayout) {
+  constructor(
+    pkg: string,
+    message: string,
+    logTail: string[],
+    pm2Home: string,
+    layout: SourceLayout,
+    /** The log file holding the lines, when `opsctl logs <pkg>` does not read it (a candidate's). */
+    logFile?: string,
+  ) {
     super('HEALTH', sourcePathsIn(message, layout), {
-      hint: logTailHint(pkg, pm2Home, logTail.length ? 'above' : 'none'),
+      hint: logTailHint(pkg, pm2Home, logTail.length ? 'above' : 'none', logFile),
       exitCode: ExitCode.failed,
     });
     this.logTail = logTail;
-    this.jsonHint = logTailHint(pkg, pm2Home, logTail.length ? 'logTail' : 'none');
+    this.jsonHint = logTailHint(pkg, pm2Home, logTail.length ? 'logTail' : 'none', logFile);
   }
 }
 
