@@ -79,12 +79,11 @@ export const knexAdapter: ToolAdapter = {
   transactional: 'all',
 
   detect(dir, manifest): FileEvidence | undefined {
-    const reasons: string[] = [];
-    if (dependsOn(manifest, 'knex')) reasons.push('knex in dependencies');
+    // knex without a knexfile is a query builder: its CLI cannot migrate without one, so the migrations are not knex's
     const knexfile = firstExisting(dir, KNEXFILES);
-    if (knexfile) reasons.push(basename(knexfile));
-    if (!reasons.length) return undefined;
-    if (!knexfile) return { reasons };
+    if (!knexfile) return undefined;
+    const reasons = dependsOn(manifest, 'knex') ? ['knex in dependencies'] : [];
+    reasons.push(basename(knexfile));
     const settings = readKnexSettings(dir);
     if (settings.error)
       reasons.push(`${basename(knexfile)} could not be loaded (${settings.error}): knex's defaults assumed`);

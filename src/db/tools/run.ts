@@ -5,6 +5,7 @@ import { createRunner, type Runner } from '../../process/runner.js';
 import { connectClient, verifyDatabaseUrl } from '../migrate/connect.js';
 import { acquireMigrationLock, type LockHolder, lockKeys } from '../migrate/lock.js';
 import type { MigrationStatus } from '../migrate/plan.js';
+import { toolPackages } from './detect.js';
 import type { ToolAction, ToolAdapter, ToolChoice } from './types.js';
 
 /** A migration may rightly run for hours (an index build); the bound is for a tool that never exits. */
@@ -58,7 +59,7 @@ export async function runTool(options: ToolRunOptions): Promise<ToolRunResult> {
         const nothing = action.kind === 'up' ? !before.pending.length : !before.executed.length;
         if (nothing) return { applied: [], reverted: [], nothingToDo: true, stateless };
       }
-      const pkg = (config.appPackages ?? config.packages).find((p) => p.name === choice.pkg);
+      const pkg = toolPackages(config).find((p) => p.name === choice.pkg);
       const env: Record<string, string> = { ...(pkg ? packageEnv(config, pkg) : {}), DATABASE_URL: url };
       if (command.urlEnv) env[command.urlEnv] = url;
       const args = command.urlFlag ? [...command.args, command.urlFlag, url] : command.args;
