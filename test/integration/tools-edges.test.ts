@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { opsctl } from '../helpers/cli.js';
+import { BIN, opsctl } from '../helpers/cli.js';
+import { waitFor } from '../helpers/wait.js';
 import { cliEnv, createDatabase, type TestDatabase, testServers, useServer } from './migrate-setup.js';
 import { makeToolApp } from './tools-setup.js';
 
@@ -57,5 +59,51 @@ describe('detection edges', () => {
     const run = await cli(['migrate', '--json']);
     expect(run.exitCode, run.stderr).toBe(0);
     expect(doc(run.stdout).applied).toEqual(['0001_init']);
+  });
+});
+
+describe('Ctrl-C during a hanging migration', () => {
+  it("exit 130, the tool's tree ended, its database session too (no query left running or lock held), the state as the table shows it", async () => {
+    app = makeToolApp(
+      { name: 'backend', private: true, scripts: { start: 'node index.js' }, dependencies: { knex: '^3', pg: '^8' } },
+      {
+        'knexfile.js': "module.exports = { client: 'pg', connection: process.env.DATABASE_URL };\n",
+        [`migrations/${KNEX_FILE}`]: knexMigration,
+        'migrations/20250820090000_hangs.js':
+          "exports.up = (knex) => knex.raw('select pg_sleep(600)');\nexports.down = () => {};\n",
+      },
+    );
+    const child = spawn(process.execPath, [BIN, '-C', app.root, 'migrate', '--json'], {
+      env: { ...process.env, ...cliEnv(db.url) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    const sleeping = async () =>
+      (
+        await db.query(
+          "select pid from pg_stat_activity where query like 'select pg_sleep(600)%' and pid <> pg_backend_pid()",
+        )
+      ).length;
+    try {
+      await waitFor('the migration to hang in the database', async () => (await sleeping()) > 0, 60_000);
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    const report = JSON.parse(stdout) as { error: { code: string; hint: string }; applied: string[] };
+    expect(report.error.code).toBe('INTERRUPTED');
+    expect(report.applied).toEqual([]);
+    expect(report.error.hint).toContain('Nothing was applied');
+    // the tool's session is gone with it: nothing holds knex's transaction (and its locks) after opsctl exits
+    expect(await sleeping()).toBe(0);
+    expect(
+      await db.query(
+        "select 1 from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())",
+      ),
+    ).toEqual([]);
+    expect(await db.applied('knex_migrations')).toEqual([]);
   });
 });

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
 import { packageEnv } from '../../app/env.js';
 import type { ResolvedConfig } from '../../config/types.js';
 import { ExitCode, OpsError, usageError } from '../../errors.js';
@@ -22,6 +24,11 @@ export interface ToolRunOptions {
   /** Each line of the tool's output, redacted: the task's log. */
   onLine?: (line: string) => void;
   runner?: Runner;
+  /**
+   * Called as the tool starts (before, a signal exits at once: the lock goes with the connection); its signal aborts
+   * on Ctrl-C / SIGTERM: the tool's tree is ended, its sessions too, and the reason is the result's error.
+   */
+  deferSignals?: () => AbortSignal;
 }
 
 export interface ToolRunResult {
@@ -60,14 +67,22 @@ export async function runTool(options: ToolRunOptions): Promise<ToolRunResult> {
         if (nothing) return { applied: [], reverted: [], nothingToDo: true, stateless };
       }
       const pkg = toolPackages(config).find((p) => p.name === choice.pkg);
-      const env: Record<string, string> = { ...(pkg ? packageEnv(config, pkg) : {}), DATABASE_URL: url };
+      // a name for the tool's sessions, so the ones it leaves behind (a killed tool's query runs on) can be ended
+      const session = `opsctl-tool-${process.pid}-${randomBytes(4).toString('hex')}`;
+      const env: Record<string, string> = {
+        PGAPPNAME: session,
+        ...(pkg ? packageEnv(config, pkg) : {}),
+        DATABASE_URL: url,
+      };
       if (command.urlEnv) env[command.urlEnv] = url;
       const args = command.urlFlag ? [...command.args, command.urlFlag, url] : command.args;
       const output: string[] = [];
+      const signal = options.deferSignals?.();
       const res = await (options.runner ?? createRunner()).run(command.file, args, {
         cwd: choice.dir,
         env,
         timeoutMs: TOOL_TIMEOUT_MS,
+        ...(signal ? { signal } : {}),
         onLine: (line) => {
           output.push(line);
           options.onLine?.(line);
@@ -78,10 +93,12 @@ export async function runTool(options: ToolRunOptions): Promise<ToolRunResult> {
           hint: 'Install the package (`npm install` in its folder) and check that the command exists.',
           exitCode: ExitCode.failed,
         });
+      if (env.PGAPPNAME === session) await endSessions(client, session);
       const after = await adapter.readStatus(client, choice);
       const applied = after.executed.map((e) => e.name).filter((n) => !before.executed.some((b) => b.name === n));
       const reverted = before.executed.map((e) => e.name).filter((n) => !after.executed.some((a) => a.name === n));
       const result = { applied, reverted, nothingToDo: false, stateless };
+      if (signal?.aborted) return { ...result, error: interrupted(signal.reason, action, result) };
       const error = judge({
         adapter,
         choice,
@@ -100,6 +117,31 @@ export async function runTool(options: ToolRunOptions): Promise<ToolRunResult> {
   } finally {
     await client.end().catch(() => {});
   }
+}
+
+/**
+ * The tool's sessions still open once it has exited: a killed tool's query runs on in the server, holding its
+ * transaction and locks, until it finishes. They are ended (our own role's sessions, so no superuser needed).
+ */
+async function endSessions(client: pg.Client, name: string): Promise<void> {
+  await client
+    .query(
+      'select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1 and pid <> pg_backend_pid()',
+      [name],
+    )
+    .catch(() => {});
+}
+
+/** Ctrl-C / SIGTERM during the run: the interrupt (exit 130 / 143), with what the state table shows changed. */
+function interrupted(reason: unknown, action: ToolAction, result: { applied: string[]; reverted: string[] }): OpsError {
+  const error = reason instanceof OpsError ? reason : new OpsError('INTERRUPTED', 'Interrupted.');
+  const verb = action.kind === 'up' ? 'applied' : 'reverted';
+  const changed = result[verb];
+  const state = changed.length ? `${capital(verb)} before it stopped: ${changed.join(', ')}.` : `Nothing was ${verb}.`;
+  return new OpsError(error.code, error.message, {
+    hint: `${state} ${error.hint ?? ''}`.trim(),
+    exitCode: error.exitCode,
+  });
 }
 
 /** One advisory lock per state table, the same key opsctl's engine would take for that table. */
