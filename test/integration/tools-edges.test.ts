@@ -107,3 +107,24 @@ describe('Ctrl-C during a hanging migration', () => {
     expect(await db.applied('knex_migrations')).toEqual([]);
   });
 });
+
+describe('--to an applied migration', () => {
+  it("migrate --to <applied> runs nothing and is no error, as with opsctl's engine; the newer one stays pending", async () => {
+    app = makeToolApp(
+      { name: 'backend', private: true, scripts: { start: 'node index.js' }, dependencies: { knex: '^3', pg: '^8' } },
+      {
+        'knexfile.js': "module.exports = { client: 'pg', connection: process.env.DATABASE_URL };\n",
+        [`migrations/${KNEX_FILE}`]: knexMigration,
+      },
+    );
+    expect((await cli(['migrate', '--json'])).exitCode).toBe(0);
+    app.write(
+      'migrations/20250820090000_posts.js',
+      "exports.up = (knex) => knex.raw('create table posts (id int)');\nexports.down = (knex) => knex.raw('drop table posts');\n",
+    );
+    const res = await cli(['migrate', '--to', KNEX_FILE, '--json']);
+    expect(res.exitCode, res.stdout).toBe(0);
+    expect(doc(res.stdout).applied).toEqual([]);
+    expect(await db.applied('knex_migrations')).toEqual([KNEX_FILE]);
+  });
+});

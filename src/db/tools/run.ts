@@ -63,7 +63,11 @@ export async function runTool(options: ToolRunOptions): Promise<ToolRunResult> {
       const before = await adapter.readStatus(client, choice);
       if (!stateless) {
         verifyTo(action, before);
-        const nothing = action.kind === 'up' ? !before.pending.length : !before.executed.length;
+        // `--to` a migration already applied: nothing to apply up to it, as with opsctl's engine (planUp)
+        const nothing =
+          action.kind === 'up'
+            ? !before.pending.length || (action.to !== undefined && !before.pending.includes(action.to))
+            : !before.executed.length;
         if (nothing) return { applied: [], reverted: [], nothingToDo: true, stateless };
       }
       const pkg = toolPackages(config).find((p) => p.name === choice.pkg);
