@@ -128,3 +128,23 @@ describe('--to an applied migration', () => {
     expect(await db.applied('knex_migrations')).toEqual([KNEX_FILE]);
   });
 });
+
+describe('a failing migration after others in the same run', () => {
+  it('node-pg-migrate lists every file it will run first: the failing one is named, not the first pending', async () => {
+    const sql = (up: string) =>
+      `exports.up = (pgm) => { pgm.sql(${JSON.stringify(up)}); };\nexports.down = () => {};\n`;
+    app = makeToolApp(
+      { name: 'api', private: true, scripts: { start: 'node i.js' }, devDependencies: { 'node-pg-migrate': '^9' } },
+      {
+        'migrations/1700000000001_add-a.js': sql('create table a (id int)'),
+        'migrations/1700000000002_add-b.js': sql('create table b (id int)'),
+        'migrations/1700000000003_broken.js': sql('select * from no_such_table'),
+      },
+    );
+    const res = await cli(['migrate', '--json']);
+    expect(res.exitCode).toBe(3);
+    const error = doc(res.stdout).error as { message: string };
+    expect(error.message).toMatch(/^Migration 1700000000003_broken failed/);
+    expect(error.message).toContain('relation "no_such_table" does not exist');
+  });
+});

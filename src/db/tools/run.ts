@@ -204,7 +204,11 @@ function judge(o: Outcome): OpsError | undefined {
   });
 }
 
-/** The migration the tool stopped at: the first pending (up) / newest applied (down) that did not change, preferring one the output names. */
+/**
+ * The migration the tool stopped at: of the pending (up) / applied (down) ones that did not change, the one the
+ * output names last (tools print each migration as it starts, some list them all first), else the first pending /
+ * newest applied.
+ */
 function failingMigration(o: Outcome): string | undefined {
   const left =
     o.action.kind === 'up'
@@ -214,7 +218,9 @@ function failingMigration(o: Outcome): string | undefined {
           .filter((n) => !o.reverted.includes(n))
           .reverse();
   const text = o.output.join('\n');
-  return left.find((n) => text.includes(n) || text.includes(n.replace(/\.[cm]?[jt]s$/, ''))) ?? left[0];
+  const at = (n: string) => Math.max(text.lastIndexOf(n), text.lastIndexOf(n.replace(/\.[cm]?[jt]s$/, '')));
+  const named = left.filter((n) => at(n) >= 0).sort((a, b) => at(b) - at(a));
+  return named[0] ?? left[0];
 }
 
 /** The database's words from the tool's output: the lines that say error, without stack frames or npm's noise. */
