@@ -148,3 +148,32 @@ describe('a failing migration after others in the same run', () => {
     expect(error.message).toContain('relation "no_such_table" does not exist');
   });
 });
+
+describe('a migration waiting for a table lock the app holds', () => {
+  it('--lock-timeout bounds the wait inside the tool too: exit 3 with the lock timeout, not a hang blocking the table', async () => {
+    app = makeToolApp(
+      { name: 'backend', private: true, scripts: { start: 'node index.js' }, dependencies: { knex: '^3', pg: '^8' } },
+      {
+        'knexfile.js': "module.exports = { client: 'pg', connection: process.env.DATABASE_URL };\n",
+        'migrations/20250820090000_alter_users.js':
+          "exports.up = (knex) => knex.raw('alter table users add column x int');\nexports.down = () => {};\n",
+      },
+    );
+    await db.query('create table users (id int)');
+    // the app's long transaction holding the table
+    await db.query('begin');
+    await db.query('lock table users in access share mode');
+    try {
+      const started = Date.now();
+      const res = await opsctl(['-C', app.root, 'migrate', '--json', '--lock-timeout', '1500'], {
+        env: cliEnv(db.url),
+        timeoutMs: 40_000,
+      });
+      expect(res.exitCode, res.stderr).toBe(3);
+      expect((doc(res.stdout).error as { message: string }).message).toMatch(/lock timeout/);
+      expect(Date.now() - started).toBeLessThan(30_000);
+    } finally {
+      await db.query('rollback');
+    }
+  });
+});

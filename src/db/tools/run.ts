@@ -78,6 +78,9 @@ export async function runTool(options: ToolRunOptions): Promise<ToolRunResult> {
         ...(pkg ? packageEnv(config, pkg) : {}),
         DATABASE_URL: url,
       };
+      // --lock-timeout bounds the tool's waits for table locks too (node-postgres reads PGOPTIONS), as for opsctl's engine
+      const given = env.PGOPTIONS ?? process.env.PGOPTIONS;
+      env.PGOPTIONS = `${given ? `${given} ` : ''}-c lock_timeout=${Math.max(1, options.lockTimeoutMs)}`;
       if (command.urlEnv) env[command.urlEnv] = url;
       const args = command.urlFlag ? [...command.args, command.urlFlag, url] : command.args;
       const output: string[] = [];
