@@ -1,5 +1,9 @@
 import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { migrateStep, migrationsOwner } from '../../src/deploy/migrate.js';
+import type { DeployRun } from '../../src/deploy/types.js';
+import { isOpsError } from '../../src/errors.js';
 import { BIN, opsctl } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
 import { cliEnv, createDatabase, type TestDatabase, testServers, useServer } from './migrate-setup.js';
@@ -176,4 +180,44 @@ describe('a migration waiting for a table lock the app holds', () => {
       await db.query('rollback');
     }
   });
+});
+
+describe("Ctrl-C during deploy's migrate step through the tool", () => {
+  it('the interrupt stops the tool and its session at once, and the step fails with it', async () => {
+    app = makeToolApp(
+      { name: 'backend', private: true, scripts: { start: 'node index.js' }, dependencies: { knex: '^3', pg: '^8' } },
+      {
+        'knexfile.js': "module.exports = { client: 'pg', connection: process.env.DATABASE_URL };\n",
+        'migrations/20250820090000_hangs.js':
+          "exports.up = (knex) => knex.raw('select pg_sleep(600)');\nexports.down = () => {};\n",
+      },
+    );
+    const config = loadConfig({ cwd: app.root, processEnv: { ...process.env, DATABASE_URL: db.url } });
+    const controller = new AbortController();
+    const deploy = {
+      deps: { config },
+      options: {},
+      packages: config.packages,
+      signal: controller.signal,
+    } as unknown as DeployRun;
+    const step = migrateStep(deploy, migrationsOwner(deploy)!);
+    const sleeping = async () =>
+      (
+        await db.query(
+          "select pid from pg_stat_activity where query like 'select pg_sleep(600)%' and pid <> pg_backend_pid()",
+        )
+      ).length;
+    const running = step.run({ output: '' } as never).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await waitFor('the migration to hang in the database', async () => (await sleeping()) > 0, 60_000);
+    const started = Date.now();
+    controller.abort(new Error('interrupted'));
+    const error = await running;
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(isOpsError(error) && error.code).toBe('INTERRUPTED');
+    expect(await sleeping()).toBe(0);
+    expect(await db.applied('knex_migrations')).toEqual([]);
+  }, 90_000);
 });
