@@ -66,7 +66,49 @@ describe('detection edges', () => {
   });
 });
 
+const sleeping = async () =>
+  (
+    await db.query(
+      "select pid from pg_stat_activity where query like 'select pg_sleep(600)%' and pid <> pg_backend_pid()",
+    )
+  ).length;
+
+/** `opsctl migrate --json`, sent SIGINT once the migration sleeps in the database. */
+async function interruptWhileSleeping(): Promise<{ code: number | null; stdout: string }> {
+  const child = spawn(process.execPath, [BIN, '-C', app!.root, 'migrate', '--json'], {
+    env: { ...process.env, ...cliEnv(db.url) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+  try {
+    await waitFor('the migration to hang in the database', async () => (await sleeping()) > 0, 60_000);
+    child.kill('SIGINT');
+    return { code: await exited, stdout };
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
 describe('Ctrl-C during a hanging migration', () => {
+  it('the "scripts" tool (npm, sh, node): its tree and session ended; the report does not claim a state opsctl cannot read', async () => {
+    app = makeToolApp(
+      { name: 'api', private: true, scripts: { start: 'node i.js', migrate: 'node migrate.js' } },
+      {
+        'migrate.js':
+          "const { Client } = require('pg');\nconst c = new Client({ connectionString: process.env.DATABASE_URL });\nc.connect().then(() => c.query('select pg_sleep(600)'));\n",
+      },
+    );
+    const { code, stdout } = await interruptWhileSleeping();
+    expect(code).toBe(130);
+    const report = JSON.parse(stdout) as { error: { code: string; hint: string } };
+    expect(report.error.code).toBe('INTERRUPTED');
+    expect(report.error.hint).not.toContain('Nothing was applied');
+    expect(report.error.hint).toContain('cannot read');
+    expect(await sleeping()).toBe(0);
+  });
+
   it("exit 130, the tool's tree ended, its database session too (no query left running or lock held), the state as the table shows it", async () => {
     app = makeToolApp(
       { name: 'backend', private: true, scripts: { start: 'node index.js' }, dependencies: { knex: '^3', pg: '^8' } },
@@ -77,26 +119,8 @@ describe('Ctrl-C during a hanging migration', () => {
           "exports.up = (knex) => knex.raw('select pg_sleep(600)');\nexports.down = () => {};\n",
       },
     );
-    const child = spawn(process.execPath, [BIN, '-C', app.root, 'migrate', '--json'], {
-      env: { ...process.env, ...cliEnv(db.url) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-    const sleeping = async () =>
-      (
-        await db.query(
-          "select pid from pg_stat_activity where query like 'select pg_sleep(600)%' and pid <> pg_backend_pid()",
-        )
-      ).length;
-    try {
-      await waitFor('the migration to hang in the database', async () => (await sleeping()) > 0, 60_000);
-      child.kill('SIGINT');
-      expect(await exited).toBe(130);
-    } finally {
-      child.kill('SIGKILL');
-    }
+    const { code, stdout } = await interruptWhileSleeping();
+    expect(code).toBe(130);
     const report = JSON.parse(stdout) as { error: { code: string; hint: string }; applied: string[] };
     expect(report.error.code).toBe('INTERRUPTED');
     expect(report.applied).toEqual([]);
@@ -201,12 +225,6 @@ describe("Ctrl-C during deploy's migrate step through the tool", () => {
       signal: controller.signal,
     } as unknown as DeployRun;
     const step = migrateStep(deploy, migrationsOwner(deploy)!);
-    const sleeping = async () =>
-      (
-        await db.query(
-          "select pid from pg_stat_activity where query like 'select pg_sleep(600)%' and pid <> pg_backend_pid()",
-        )
-      ).length;
     const running = step.run({ output: '' } as never).then(
       () => undefined,
       (error: unknown) => error,

@@ -140,11 +140,15 @@ async function endSessions(client: pg.Client, name: string): Promise<void> {
 }
 
 /** Ctrl-C / SIGTERM during the run: the interrupt (exit 130 / 143), with what the state table shows changed. */
-function interrupted(reason: unknown, action: ToolAction, result: { applied: string[]; reverted: string[] }): OpsError {
+function interrupted(reason: unknown, action: ToolAction, result: Omit<ToolRunResult, 'nothingToDo'>): OpsError {
   const error = reason instanceof OpsError ? reason : new OpsError('INTERRUPTED', 'Interrupted.');
   const verb = action.kind === 'up' ? 'applied' : 'reverted';
   const changed = result[verb];
-  const state = changed.length ? `${capital(verb)} before it stopped: ${changed.join(', ')}.` : `Nothing was ${verb}.`;
+  const state = result.stateless
+    ? 'opsctl cannot read the state of the "scripts" tool: check the database before running again.'
+    : changed.length
+      ? `${capital(verb)} before it stopped: ${changed.join(', ')}.`
+      : `Nothing was ${verb}.`;
   return new OpsError(error.code, error.message, {
     hint: `${state} ${error.hint ?? ''}`.trim(),
     exitCode: error.exitCode,
