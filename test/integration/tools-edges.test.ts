@@ -239,3 +239,27 @@ describe("Ctrl-C during deploy's migrate step through the tool", () => {
     expect(await db.applied('knex_migrations')).toEqual([]);
   }, 90_000);
 });
+
+describe('a knexfile outside the package root', () => {
+  it('the "migrate" script\'s --knexfile is read: knex runs it and its state is shown (not the stateless "scripts" tool)', async () => {
+    app = makeToolApp(
+      {
+        name: 'backend',
+        private: true,
+        scripts: { start: 'node index.js', migrate: 'knex migrate:latest --knexfile db/knexfile.js' },
+        dependencies: { knex: '^3', pg: '^8' },
+      },
+      {
+        'db/knexfile.js': "module.exports = { client: 'pg', connection: process.env.DATABASE_URL };\n",
+        [`db/migrations/${KNEX_FILE}`]: knexMigration,
+      },
+    );
+    const status = await cli(['migrate', 'status', '--json']);
+    expect(status.exitCode, status.stderr).toBe(0);
+    expect((doc(status.stdout).tool as { id: string }).id).toBe('knex');
+    expect(doc(status.stdout).pending).toEqual([KNEX_FILE]);
+    const run = await cli(['migrate', '--json']);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(doc(run.stdout).applied).toEqual([KNEX_FILE]);
+  });
+});
