@@ -30,6 +30,19 @@ const KNEX_FILE = '20250820085214_create_users.js';
 const knexMigration =
   "exports.up = (knex) => knex.raw('create table users (id int)');\nexports.down = (knex) => knex.raw('drop table users');\n";
 
+/** status names knex with KNEX_FILE pending; migrate applies it through knex, never opsctl's engine. */
+async function expectKnexRuns(): Promise<void> {
+  const status = await cli(['migrate', 'status', '--json']);
+  expect(status.exitCode, status.stderr).toBe(0);
+  expect((doc(status.stdout).tool as { id: string }).id).toBe('knex');
+  expect(doc(status.stdout).pending).toEqual([KNEX_FILE]);
+  const run = await cli(['migrate', '--json']);
+  expect(run.exitCode, run.stderr).toBe(0);
+  expect(doc(run.stdout).applied).toEqual([KNEX_FILE]);
+  expect(await db.applied('knex_migrations')).toEqual([KNEX_FILE]);
+  expect(await db.hasTable('opsctl_migrations')).toBe(false);
+}
+
 describe('detection edges', () => {
   it('an app root whose package.json has no scripts but knex and a knexfile: knex runs it, never opsctl', async () => {
     app = makeToolApp(
@@ -39,16 +52,7 @@ describe('detection edges', () => {
         [`migrations/${KNEX_FILE}`]: knexMigration,
       },
     );
-    const status = await cli(['migrate', 'status', '--json']);
-    expect(status.exitCode, status.stderr).toBe(0);
-    expect((doc(status.stdout).tool as { id: string }).id).toBe('knex');
-    expect(doc(status.stdout).pending).toEqual([KNEX_FILE]);
-
-    const run = await cli(['migrate', '--json']);
-    expect(run.exitCode, run.stderr).toBe(0);
-    expect(doc(run.stdout).applied).toEqual([KNEX_FILE]);
-    expect(await db.applied('knex_migrations')).toEqual([KNEX_FILE]);
-    expect(await db.hasTable('opsctl_migrations')).toBe(false);
+    await expectKnexRuns();
   });
 
   it("knex as a dependency for queries only (no knexfile): opsctl's own migrations stay opsctl's, pending shown", async () => {
@@ -254,12 +258,6 @@ describe('a knexfile outside the package root', () => {
         [`db/migrations/${KNEX_FILE}`]: knexMigration,
       },
     );
-    const status = await cli(['migrate', 'status', '--json']);
-    expect(status.exitCode, status.stderr).toBe(0);
-    expect((doc(status.stdout).tool as { id: string }).id).toBe('knex');
-    expect(doc(status.stdout).pending).toEqual([KNEX_FILE]);
-    const run = await cli(['migrate', '--json']);
-    expect(run.exitCode, run.stderr).toBe(0);
-    expect(doc(run.stdout).applied).toEqual([KNEX_FILE]);
+    await expectKnexRuns();
   });
 });
