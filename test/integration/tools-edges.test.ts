@@ -261,3 +261,20 @@ describe('a knexfile outside the package root', () => {
     await expectKnexRuns();
   });
 });
+
+describe('rollback through an app tool in CI', () => {
+  it('without --yes: exit 2, and the hint offers what works for the tool (not --dry-run, which it refuses)', async () => {
+    app = makeToolApp(
+      { name: 'backend', private: true, scripts: { start: 'node index.js' }, dependencies: { knex: '^3', pg: '^8' } },
+      {
+        'knexfile.js': "module.exports = { client: 'pg', connection: process.env.DATABASE_URL };\n",
+        [`migrations/${KNEX_FILE}`]: knexMigration,
+      },
+    );
+    const res = await cli(['rollback', '--json']);
+    expect(res.exitCode).toBe(2);
+    const error = doc(res.stdout).error as { hint: string };
+    expect(error.hint).not.toContain('--dry-run');
+    expect(error.hint).toContain('opsctl migrate status');
+  });
+});
