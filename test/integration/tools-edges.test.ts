@@ -30,6 +30,14 @@ const KNEX_FILE = '20250820085214_create_users.js';
 const knexMigration =
   "exports.up = (knex) => knex.raw('create table users (id int)');\nexports.down = (knex) => knex.raw('drop table users');\n";
 
+/** A knex app (knexfile at the root) with `files` besides. */
+function knexApp(files: Record<string, string>): ReturnType<typeof makeToolApp> {
+  return makeToolApp(
+    { name: 'backend', private: true, scripts: { start: 'node index.js' }, dependencies: { knex: '^3', pg: '^8' } },
+    { 'knexfile.js': "module.exports = { client: 'pg', connection: process.env.DATABASE_URL };\n", ...files },
+  );
+}
+
 /** status names knex with KNEX_FILE pending; migrate applies it through knex, never opsctl's engine. */
 async function expectKnexRuns(): Promise<void> {
   const status = await cli(['migrate', 'status', '--json']);
@@ -114,15 +122,11 @@ describe('Ctrl-C during a hanging migration', () => {
   });
 
   it("exit 130, the tool's tree ended, its database session too (no query left running or lock held), the state as the table shows it", async () => {
-    app = makeToolApp(
-      { name: 'backend', private: true, scripts: { start: 'node index.js' }, dependencies: { knex: '^3', pg: '^8' } },
-      {
-        'knexfile.js': "module.exports = { client: 'pg', connection: process.env.DATABASE_URL };\n",
-        [`migrations/${KNEX_FILE}`]: knexMigration,
-        'migrations/20250820090000_hangs.js':
-          "exports.up = (knex) => knex.raw('select pg_sleep(600)');\nexports.down = () => {};\n",
-      },
-    );
+    app = knexApp({
+      [`migrations/${KNEX_FILE}`]: knexMigration,
+      'migrations/20250820090000_hangs.js':
+        "exports.up = (knex) => knex.raw('select pg_sleep(600)');\nexports.down = () => {};\n",
+    });
     const { code, stdout } = await interruptWhileSleeping();
     expect(code).toBe(130);
     const report = JSON.parse(stdout) as { error: { code: string; hint: string }; applied: string[] };
@@ -142,13 +146,9 @@ describe('Ctrl-C during a hanging migration', () => {
 
 describe('--to an applied migration', () => {
   it("migrate --to <applied> runs nothing and is no error, as with opsctl's engine; the newer one stays pending", async () => {
-    app = makeToolApp(
-      { name: 'backend', private: true, scripts: { start: 'node index.js' }, dependencies: { knex: '^3', pg: '^8' } },
-      {
-        'knexfile.js': "module.exports = { client: 'pg', connection: process.env.DATABASE_URL };\n",
-        [`migrations/${KNEX_FILE}`]: knexMigration,
-      },
-    );
+    app = knexApp({
+      [`migrations/${KNEX_FILE}`]: knexMigration,
+    });
     expect((await cli(['migrate', '--json'])).exitCode).toBe(0);
     app.write(
       'migrations/20250820090000_posts.js',
@@ -183,14 +183,10 @@ describe('a failing migration after others in the same run', () => {
 
 describe('a migration waiting for a table lock the app holds', () => {
   it('--lock-timeout bounds the wait inside the tool too: exit 3 with the lock timeout, not a hang blocking the table', async () => {
-    app = makeToolApp(
-      { name: 'backend', private: true, scripts: { start: 'node index.js' }, dependencies: { knex: '^3', pg: '^8' } },
-      {
-        'knexfile.js': "module.exports = { client: 'pg', connection: process.env.DATABASE_URL };\n",
-        'migrations/20250820090000_alter_users.js':
-          "exports.up = (knex) => knex.raw('alter table users add column x int');\nexports.down = () => {};\n",
-      },
-    );
+    app = knexApp({
+      'migrations/20250820090000_alter_users.js':
+        "exports.up = (knex) => knex.raw('alter table users add column x int');\nexports.down = () => {};\n",
+    });
     await db.query('create table users (id int)');
     // the app's long transaction holding the table
     await db.query('begin');
@@ -212,14 +208,10 @@ describe('a migration waiting for a table lock the app holds', () => {
 
 describe("Ctrl-C during deploy's migrate step through the tool", () => {
   it('the interrupt stops the tool and its session at once, and the step fails with it', async () => {
-    app = makeToolApp(
-      { name: 'backend', private: true, scripts: { start: 'node index.js' }, dependencies: { knex: '^3', pg: '^8' } },
-      {
-        'knexfile.js': "module.exports = { client: 'pg', connection: process.env.DATABASE_URL };\n",
-        'migrations/20250820090000_hangs.js':
-          "exports.up = (knex) => knex.raw('select pg_sleep(600)');\nexports.down = () => {};\n",
-      },
-    );
+    app = knexApp({
+      'migrations/20250820090000_hangs.js':
+        "exports.up = (knex) => knex.raw('select pg_sleep(600)');\nexports.down = () => {};\n",
+    });
     const config = loadConfig({ cwd: app.root, processEnv: { ...process.env, DATABASE_URL: db.url } });
     const controller = new AbortController();
     const deploy = {
@@ -264,13 +256,9 @@ describe('a knexfile outside the package root', () => {
 
 describe('rollback through an app tool in CI', () => {
   it('without --yes: exit 2, and the hint offers what works for the tool (not --dry-run, which it refuses)', async () => {
-    app = makeToolApp(
-      { name: 'backend', private: true, scripts: { start: 'node index.js' }, dependencies: { knex: '^3', pg: '^8' } },
-      {
-        'knexfile.js': "module.exports = { client: 'pg', connection: process.env.DATABASE_URL };\n",
-        [`migrations/${KNEX_FILE}`]: knexMigration,
-      },
-    );
+    app = knexApp({
+      [`migrations/${KNEX_FILE}`]: knexMigration,
+    });
     const res = await cli(['rollback', '--json']);
     expect(res.exitCode).toBe(2);
     const error = doc(res.stdout).error as { hint: string };
