@@ -40,7 +40,9 @@ export function rollback(cmd: Invocation<RollbackOptions>): Promise<number> {
     if (!dryRun && !opts.yes && !interactive) {
       throw usageError(
         'rollback needs confirmation, and this session cannot ask (no TTY, or CI is set).',
-        'Pass --yes to confirm, or --dry-run to see what would be reverted.',
+        choice
+          ? `Pass --yes to confirm; \`opsctl migrate status\` shows what ${choice.tool} has applied.`
+          : 'Pass --yes to confirm, or --dry-run to see what would be reverted.',
       );
     }
     if (choice) {

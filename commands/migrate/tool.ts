@@ -29,6 +29,8 @@ export async function runToolCommand(
     action,
     lockTimeoutMs: options.lockTimeout,
     onLockWait: lockWaitNote(cli),
+    // Ctrl-C ends the tool and its sessions, then reports what the state table shows (README, "Apps with their own migration tool")
+    deferSignals: () => cli.deferSignals(),
     onLine: (line) => {
       if (!cli.json) err(`  ${line}`);
     },

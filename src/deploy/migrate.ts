@@ -70,7 +70,7 @@ export function migrateStep(run: DeployRun, owner: AppPackage): StepSpec {
     },
     async run(task) {
       const choice = detectTool(config);
-      if (choice) return runThroughTool(config, choice, (line) => (task.output = line));
+      if (choice) return runThroughTool(config, choice, (line) => (task.output = line), run.signal);
       const migrator = await openMigrator({ root: config.root, database: config.database });
       try {
         const { plan } = await prepareUp(migrator, {});
@@ -89,6 +89,7 @@ async function runThroughTool(
   config: DeployRun['deps']['config'],
   choice: ToolChoice,
   onLine: (line: string) => void,
+  signal: AbortSignal | undefined,
 ): Promise<string> {
   const adapter = adapterFor(choice.tool);
   const result = await runTool({
@@ -98,6 +99,8 @@ async function runThroughTool(
     action: { kind: 'up' },
     lockTimeoutMs: DEFAULT_LOCK_TIMEOUT_MS,
     onLine,
+    // an interrupt ends the tool and its sessions (README, "Apps with their own migration tool")
+    ...(signal ? { deferSignals: () => signal } : {}),
   });
   if (result.error) throw result.error;
   if (result.nothingToDo) return `no pending migrations (applied concurrently by someone else)`;

@@ -30,9 +30,8 @@ interface Candidate {
 export function detectTool(config: ResolvedConfig): ToolChoice | undefined {
   const configured = config.database.tool;
   if (configured === 'opsctl') return undefined;
-  const packages = config.appPackages ?? config.packages;
-  if (configured) return chooseConfigured(config, packages, adapterFor(configured));
-  const found = candidates(packages, ADAPTERS);
+  if (configured) return chooseConfigured(config, adapterFor(configured));
+  const found = candidates(config, ADAPTERS);
   // a package's own "migrate" script is the fallback when nothing more specific points at its tool
   const specific = found.filter((c) => c.adapter.id !== 'scripts' || !found.some((o) => o.pkg === c.pkg && o !== c));
   if (specific.length > 1) throw ambiguous(config, specific);
@@ -40,7 +39,51 @@ export function detectTool(config: ResolvedConfig): ToolChoice | undefined {
   return only && toChoice(config, only, []);
 }
 
-function candidates(packages: AppPackage[], adapters: ToolAdapter[]): Candidate[] {
+const ROOTS = new WeakMap<ResolvedConfig, AppPackage | null>();
+
+/** The app root as a package when discovery left it out (a package.json without scripts), else undefined. */
+function rootOnly(config: ResolvedConfig): AppPackage | undefined {
+  if (!ROOTS.has(config)) {
+    const listed = (config.appPackages ?? config.packages).some((p) => p.dir === config.root);
+    const manifest = listed ? undefined : readManifest(config.root);
+    ROOTS.set(config, manifest && Object.keys(manifest).length ? rootPackage(config.root, manifest) : null);
+  }
+  return ROOTS.get(config) ?? undefined;
+}
+
+function rootPackage(root: string, manifest: Record<string, unknown>): AppPackage {
+  const deps = (key: string) => (manifest[key] ?? {}) as Record<string, string>;
+  return {
+    name: 'app',
+    dir: root,
+    path: '.',
+    scripts: deps('scripts'),
+    dependencies: deps('dependencies'),
+    devDependencies: deps('devDependencies'),
+    dependsOn: [],
+    env: {},
+    outputs: [],
+  };
+}
+
+/** The packages a tool may live in: the app's packages, and the app root when discovery left it out. */
+export function toolPackages(config: ResolvedConfig): AppPackage[] {
+  const packages = config.appPackages ?? config.packages;
+  const root = rootOnly(config);
+  return root ? [...packages, root] : packages;
+}
+
+/**
+ * What the app's packages show; when none shows anything, what the app root shows: it is no package when its
+ * package.json has no scripts, yet it may hold the tool (README, "Apps with their own migration tool").
+ */
+function candidates(config: ResolvedConfig, adapters: ToolAdapter[]): Candidate[] {
+  const found = candidatesIn(config.appPackages ?? config.packages, adapters);
+  const root = rootOnly(config);
+  return found.length || !root ? found : candidatesIn([root], adapters);
+}
+
+function candidatesIn(packages: AppPackage[], adapters: ToolAdapter[]): Candidate[] {
   const found: Candidate[] = [];
   for (const pkg of packages) {
     const manifest = readManifest(pkg.dir);
@@ -52,11 +95,13 @@ function candidates(packages: AppPackage[], adapters: ToolAdapter[]): Candidate[
   return found;
 }
 
-function chooseConfigured(config: ResolvedConfig, packages: AppPackage[], adapter: ToolAdapter): ToolChoice {
+function chooseConfigured(config: ResolvedConfig, adapter: ToolAdapter): ToolChoice {
   const why = `database.tool is "${adapter.id}" in ${configName(config)}`;
-  const found = candidates(packages, [adapter]);
+  const found = candidates(config, [adapter]);
   if (found.length === 1) return toChoice(config, found[0]!, [why]);
   if (!found.length) {
+    const listed = config.appPackages ?? config.packages;
+    const packages = listed.length ? listed : toolPackages(config);
     const pkg = packages.length === 1 ? packages[0] : packages.find((p) => p.scripts.migrate);
     if (pkg) return toChoice(config, { adapter, pkg, evidence: { reasons: [] } }, [why]);
   }

@@ -1,12 +1,12 @@
 import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, extname, resolve } from 'node:path';
+import { basename, dirname, extname, relative, resolve } from 'node:path';
 import type pg from 'pg';
 import { usageError } from '../../errors.js';
 import { firstExisting, listFiles, requireBin } from './app-files.js';
 import { writeMigrationFile } from './create-file.js';
 import { loadAppModule } from './load-module.js';
 import { sequelizeTimestamp } from './sequelize-meta.js';
-import { dependsOn } from './state.js';
+import { dependsOn, readManifest, scriptsOf } from './state.js';
 import { isoTime, readRows } from './state-table.js';
 import type { FileEvidence, ToolAdapter, ToolChoice, ToolCommand, ToolStatus } from './types.js';
 
@@ -37,8 +37,26 @@ const PICK = `async (mod) => {
 
 const cache = new Map<string, KnexSettings>();
 
+/**
+ * The package's knexfile: one of KNEXFILES in its folder, else the `--knexfile` a script running knex names
+ * (scripts are split on whitespace, as for node-pg-migrate's flags: a quoted path with spaces is not read).
+ */
+function findKnexfile(dir: string): string | undefined {
+  const found = firstExisting(dir, KNEXFILES);
+  if (found) return found;
+  for (const line of Object.values(scriptsOf(readManifest(dir)))) {
+    const words = line.split(/\s+/);
+    if (!words.some((w) => w === 'knex' || w.endsWith('/knex'))) continue;
+    const at = words.findIndex((w) => w === '--knexfile' || w.startsWith('--knexfile='));
+    const value = at < 0 ? undefined : words[at]!.includes('=') ? words[at]!.split('=')[1] : words[at + 1];
+    const file = value ? resolve(dir, value) : undefined;
+    if (file && existsSync(file)) return file;
+  }
+  return undefined;
+}
+
 export function readKnexSettings(dir: string): KnexSettings {
-  const knexfile = firstExisting(dir, KNEXFILES);
+  const knexfile = findKnexfile(dir);
   const defaults: KnexSettings = {
     knexfile,
     directories: [resolve(dir, 'migrations')],
@@ -79,12 +97,11 @@ export const knexAdapter: ToolAdapter = {
   transactional: 'all',
 
   detect(dir, manifest): FileEvidence | undefined {
-    const reasons: string[] = [];
-    if (dependsOn(manifest, 'knex')) reasons.push('knex in dependencies');
-    const knexfile = firstExisting(dir, KNEXFILES);
-    if (knexfile) reasons.push(basename(knexfile));
-    if (!reasons.length) return undefined;
-    if (!knexfile) return { reasons };
+    // knex without a knexfile is a query builder: its CLI cannot migrate without one, so the migrations are not knex's
+    const knexfile = findKnexfile(dir);
+    if (!knexfile) return undefined;
+    const reasons = dependsOn(manifest, 'knex') ? ['knex in dependencies'] : [];
+    reasons.push(relative(dir, knexfile));
     const settings = readKnexSettings(dir);
     if (settings.error)
       reasons.push(`${basename(knexfile)} could not be loaded (${settings.error}): knex's defaults assumed`);

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
 import { packageEnv } from '../../app/env.js';
 import type { ResolvedConfig } from '../../config/types.js';
 import { ExitCode, OpsError, usageError } from '../../errors.js';
@@ -5,6 +7,7 @@ import { createRunner, type Runner } from '../../process/runner.js';
 import { connectClient, verifyDatabaseUrl } from '../migrate/connect.js';
 import { acquireMigrationLock, type LockHolder, lockKeys } from '../migrate/lock.js';
 import type { MigrationStatus } from '../migrate/plan.js';
+import { toolPackages } from './detect.js';
 import type { ToolAction, ToolAdapter, ToolChoice } from './types.js';
 
 /** A migration may rightly run for hours (an index build); the bound is for a tool that never exits. */
@@ -21,6 +24,11 @@ export interface ToolRunOptions {
   /** Each line of the tool's output, redacted: the task's log. */
   onLine?: (line: string) => void;
   runner?: Runner;
+  /**
+   * Called as the tool starts (before, a signal exits at once: the lock goes with the connection); its signal aborts
+   * on Ctrl-C / SIGTERM: the tool's tree is ended, its sessions too, and the reason is the result's error.
+   */
+  deferSignals?: () => AbortSignal;
 }
 
 export interface ToolRunResult {
@@ -55,18 +63,33 @@ export async function runTool(options: ToolRunOptions): Promise<ToolRunResult> {
       const before = await adapter.readStatus(client, choice);
       if (!stateless) {
         verifyTo(action, before);
-        const nothing = action.kind === 'up' ? !before.pending.length : !before.executed.length;
+        // `--to` a migration already applied: nothing to apply up to it, as with opsctl's engine (planUp)
+        const nothing =
+          action.kind === 'up'
+            ? !before.pending.length || (action.to !== undefined && !before.pending.includes(action.to))
+            : !before.executed.length;
         if (nothing) return { applied: [], reverted: [], nothingToDo: true, stateless };
       }
-      const pkg = (config.appPackages ?? config.packages).find((p) => p.name === choice.pkg);
-      const env: Record<string, string> = { ...(pkg ? packageEnv(config, pkg) : {}), DATABASE_URL: url };
+      const pkg = toolPackages(config).find((p) => p.name === choice.pkg);
+      // a name for the tool's sessions, so the ones it leaves behind (a killed tool's query runs on) can be ended
+      const session = `opsctl-tool-${process.pid}-${randomBytes(4).toString('hex')}`;
+      const env: Record<string, string> = {
+        PGAPPNAME: session,
+        ...(pkg ? packageEnv(config, pkg) : {}),
+        DATABASE_URL: url,
+      };
+      // --lock-timeout bounds the tool's waits for table locks too (node-postgres reads PGOPTIONS), as for opsctl's engine
+      const given = env.PGOPTIONS ?? process.env.PGOPTIONS;
+      env.PGOPTIONS = `${given ? `${given} ` : ''}-c lock_timeout=${Math.max(1, options.lockTimeoutMs)}`;
       if (command.urlEnv) env[command.urlEnv] = url;
       const args = command.urlFlag ? [...command.args, command.urlFlag, url] : command.args;
       const output: string[] = [];
+      const signal = options.deferSignals?.();
       const res = await (options.runner ?? createRunner()).run(command.file, args, {
         cwd: choice.dir,
         env,
         timeoutMs: TOOL_TIMEOUT_MS,
+        ...(signal ? { signal } : {}),
         onLine: (line) => {
           output.push(line);
           options.onLine?.(line);
@@ -77,10 +100,12 @@ export async function runTool(options: ToolRunOptions): Promise<ToolRunResult> {
           hint: 'Install the package (`npm install` in its folder) and check that the command exists.',
           exitCode: ExitCode.failed,
         });
+      if (env.PGAPPNAME === session) await endSessions(client, session);
       const after = await adapter.readStatus(client, choice);
       const applied = after.executed.map((e) => e.name).filter((n) => !before.executed.some((b) => b.name === n));
       const reverted = before.executed.map((e) => e.name).filter((n) => !after.executed.some((a) => a.name === n));
       const result = { applied, reverted, nothingToDo: false, stateless };
+      if (signal?.aborted) return { ...result, error: interrupted(signal.reason, action, result) };
       const error = judge({
         adapter,
         choice,
@@ -99,6 +124,35 @@ export async function runTool(options: ToolRunOptions): Promise<ToolRunResult> {
   } finally {
     await client.end().catch(() => {});
   }
+}
+
+/**
+ * The tool's sessions still open once it has exited: a killed tool's query runs on in the server, holding its
+ * transaction and locks, until it finishes. They are ended (our own role's sessions, so no superuser needed).
+ */
+async function endSessions(client: pg.Client, name: string): Promise<void> {
+  await client
+    .query(
+      'select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1 and pid <> pg_backend_pid()',
+      [name],
+    )
+    .catch(() => {});
+}
+
+/** Ctrl-C / SIGTERM during the run: the interrupt (exit 130 / 143), with what the state table shows changed. */
+function interrupted(reason: unknown, action: ToolAction, result: Omit<ToolRunResult, 'nothingToDo'>): OpsError {
+  const error = reason instanceof OpsError ? reason : new OpsError('INTERRUPTED', 'Interrupted.');
+  const verb = action.kind === 'up' ? 'applied' : 'reverted';
+  const changed = result[verb];
+  const state = result.stateless
+    ? 'opsctl cannot read the state of the "scripts" tool: check the database before running again.'
+    : changed.length
+      ? `${capital(verb)} before it stopped: ${changed.join(', ')}.`
+      : `Nothing was ${verb}.`;
+  return new OpsError(error.code, error.message, {
+    hint: `${state} ${error.hint ?? ''}`.trim(),
+    exitCode: error.exitCode,
+  });
 }
 
 /** One advisory lock per state table, the same key opsctl's engine would take for that table. */
@@ -157,7 +211,11 @@ function judge(o: Outcome): OpsError | undefined {
   });
 }
 
-/** The migration the tool stopped at: the first pending (up) / newest applied (down) that did not change, preferring one the output names. */
+/**
+ * The migration the tool stopped at: of the pending (up) / applied (down) ones that did not change, the one the
+ * output names last (tools print each migration as it starts, some list them all first), else the first pending /
+ * newest applied.
+ */
 function failingMigration(o: Outcome): string | undefined {
   const left =
     o.action.kind === 'up'
@@ -167,7 +225,9 @@ function failingMigration(o: Outcome): string | undefined {
           .filter((n) => !o.reverted.includes(n))
           .reverse();
   const text = o.output.join('\n');
-  return left.find((n) => text.includes(n) || text.includes(n.replace(/\.[cm]?[jt]s$/, ''))) ?? left[0];
+  const at = (n: string) => Math.max(text.lastIndexOf(n), text.lastIndexOf(n.replace(/\.[cm]?[jt]s$/, '')));
+  const named = left.filter((n) => at(n) >= 0).sort((a, b) => at(b) - at(a));
+  return named[0] ?? left[0];
 }
 
 /** The database's words from the tool's output: the lines that say error, without stack frames or npm's noise. */
