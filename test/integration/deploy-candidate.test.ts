@@ -146,6 +146,23 @@ describe('a release proves itself beside the live one', () => {
     expect(pm2Names()).toEqual(['backend:online', 'frontend:online']);
   });
 
+  it('a candidate that dies of an uncaught error is named in plain words, with its error and its own log file', async () => {
+    const res = await withChanged(
+      server(),
+      (s) => `${s}\nsetTimeout(() => { throw new TypeError('late crash after listen'); }, 1000);\n`,
+      () => shop.run(['deploy', 'backend', '--json']),
+    );
+    expect(res.exitCode, res.stderr).toBe(3);
+    const doc = JSON.parse(res.stdout) as DeployJson & { error: { message: string; hint: string } };
+    const gate = doc.packages[0]!.steps.find((s) => s.step === 'health')!;
+    expect(gate.reason).toMatch(
+      /the candidate (exited|crashed|stopped listening after it was healthy) \(TypeError: late crash after listen\)/,
+    );
+    expect(gate.reason).not.toMatch(/instance \d+|port \d{5}/); // PM2's id and the scratch port mean nothing here
+    expect(doc.error.hint).toContain(join('.opsctl', 'pm2', 'logs', 'backend~candidate-error.log'));
+    expect(await health(shop.ports.backend)).toBe(200);
+  });
+
   it('a smoke path answering 500 fails the deploy; the old release keeps serving', async () => {
     const before = current();
     const res = await withChanged(

@@ -51,6 +51,14 @@ if (process.env.REDIS_URL) {
   });
 }
 
+// listen once Redis is ready (or after 3 s without it): in PM2 cluster mode a new worker gets requests as soon as it
+// listens, so listening before it can answer /health would fail requests during every reload
+if (redis && redis.status !== 'ready') {
+  await new Promise((resolve) => {
+    redis.once('ready', resolve);
+    setTimeout(resolve, 3000).unref();
+  });
+}
 const server = createServer(createApp({ pool, redis, logger, corsOrigin: process.env.CORS_ORIGIN || '*' }));
 const port = Number(process.env.PORT) || 4000;
 server.listen(port, process.env.HOST, () => {
