@@ -66,7 +66,7 @@ export const packageSchema = z.strictObject({
   ),
 });
 
-/** `database.tool` values: the ids of src/db/tools (which checks at compile time that both lists agree). */
+/** `database.tool` values: the migration tools src/db/tools drives (its ToolId is this list). */
 export const MIGRATION_TOOLS = [
   'opsctl',
   'umzug-sequelize',

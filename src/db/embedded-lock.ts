@@ -4,6 +4,7 @@ import { closeSync, openSync, readFileSync, rmSync, statSync, writeSync } from '
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, OpsError } from '../errors.js';
+import { isProcessRunning } from '../process/process-group.js';
 
 /** What the lock file holds: who is starting or stopping the cluster, and since when. */
 interface LockOwner {
@@ -102,13 +103,7 @@ function readOwner(file: string): LockOwner | undefined {
 }
 
 function isAlive(pid: number): boolean {
-  if (pid === UNKNOWN_PID) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return pid === UNKNOWN_PID || isProcessRunning(pid);
 }
 
 function lockedError(file: string, owner: LockOwner, timeoutMs: number): OpsError {

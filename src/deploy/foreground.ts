@@ -3,9 +3,9 @@ import { waitHealthy } from '../app/health.js';
 import { ExitCode, type ExitCodeValue, OpsError } from '../errors.js';
 import type { AppPackage } from '../packages/types.js';
 import { startCommand } from '../pm2/ecosystem.js';
+import { stopGroupsSync } from '../process/process-group.js';
 import type { SpawnedProcess } from '../process/runner.js';
 import { portTaken } from './preflight.js';
-import { stopGroupsSync } from './process-group.js';
 import type { DeployRun } from './types.js';
 
 const STOP_GRACE_MS = 5_000; // then SIGKILL; the example backend closes its pool and exits well within this

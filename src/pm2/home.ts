@@ -1,6 +1,7 @@
 import { accessSync, constants, existsSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ExitCode, OpsError } from '../errors.js';
+import { isProcessRunning } from '../process/process-group.js';
 
 /** PM2's home: `$PM2_HOME` (relative to the app root) when set, else `.opsctl/pm2` of the app. */
 export function pm2Home(root: string, env: Record<string, string | undefined>): string {
@@ -12,13 +13,7 @@ export function isDaemonRunning(home: string): boolean {
   const pidFile = join(home, 'pm2.pid');
   if (!existsSync(pidFile)) return false;
   const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return Number.isInteger(pid) && pid > 0 && isProcessRunning(pid);
 }
 
 /**

