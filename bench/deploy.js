@@ -8,12 +8,11 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, ratioRow, timeCommand } from './lib.js';
+import { createDatabase, median, ratioRow, timeCommand } from './lib.js';
 
 const BIN = fileURLToPath(new URL('../bin/opsctl.js', import.meta.url));
 const SHOP = fileURLToPath(new URL('../examples/shop', import.meta.url));
 const PM2 = join(dirname(createRequire(import.meta.url).resolve('pm2/package.json')), 'bin', 'pm2');
-const PG_URL = process.env.OPSCTL_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.OPSCTL_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RUNS = Number(process.env.BENCH_DEPLOY_RUNS ?? 3);
 const EXCLUDED = new Set(['node_modules', '.opsctl', 'dist']);
@@ -33,15 +32,6 @@ function copyShop() {
       .replace('port: 3000', `port: ${PACKAGES[1].port}`),
   );
   return dir;
-}
-
-function createDatabase(name) {
-  const sql = `drop database if exists ${name} with (force); create database ${name};`;
-  const code = `const pg=require('pg');const c=new pg.Client(${JSON.stringify(PG_URL)});c.connect().then(async()=>{for(const q of ${JSON.stringify(sql)}.split(';').filter(s=>s.trim()))await c.query(q);await c.end()})`;
-  execFileSync(process.execPath, ['-e', code], { cwd: dirname(BIN), stdio: 'inherit' });
-  const url = new URL(PG_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
 }
 
 /** The operator's script: npm ci, npm run build, pm2 start (reload when already running) per package. */

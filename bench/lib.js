@@ -1,5 +1,6 @@
 // Shared helpers for the benchmarks: wall-clock timing of whole commands, medians, and a results table.
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 /** Wall time of one command in ms (stdout/stderr discarded). */
 export function timeCommand(cmd, args, options = {}) {
@@ -50,4 +51,20 @@ export function printRows(rows) {
 export function ratioRow({ name, opsctlMs, baseline, baselineMs, max, target = `<= ${max}x` }) {
   const ratio = opsctlMs / baselineMs;
   return { name, opsctlMs, baseline, baselineMs, ratio, target, ok: ratio <= max };
+}
+
+const PG_URL = process.env.OPSCTL_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** A fresh database `name` on the bench's PostgreSQL (dropped first when it exists); its URL. */
+export function createDatabase(name) {
+  const sql = `drop database if exists ${name} with (force); create database ${name};`;
+  const code = `const pg=require('pg');const c=new pg.Client(${JSON.stringify(PG_URL)});c.connect().then(async()=>{for(const q of ${JSON.stringify(sql)}.split(';').filter(s=>s.trim()))await c.query(q);await c.end()})`;
+  // run from the repository, where pg is installed
+  execFileSync(process.execPath, ['-e', code], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    stdio: 'inherit',
+  });
+  const url = new URL(PG_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
 }
