@@ -13,6 +13,8 @@ import type { ToolAction, ToolAdapter, ToolChoice } from './types.js';
 /** A migration may rightly run for hours (an index build); the bound is for a tool that never exits. */
 const TOOL_TIMEOUT_MS = 12 * 60 * 60 * 1000;
 const MESSAGE_LINES = 2;
+/** How long ending a killed tool's sessions waits for each backend to be gone. */
+const END_SESSION_WAIT_MS = 5000;
 
 export interface ToolRunOptions {
   config: ResolvedConfig;
@@ -131,11 +133,11 @@ export async function runTool(options: ToolRunOptions): Promise<ToolRunResult> {
  * transaction and locks, until it finishes. They are ended (our own role's sessions, so no superuser needed).
  */
 async function endSessions(client: pg.Client, name: string): Promise<void> {
+  const sessions = 'from pg_stat_activity where application_name = $1 and pid <> pg_backend_pid()';
+  // with a timeout (PostgreSQL 14+) the call returns once each backend is gone, not when it was only signalled
   await client
-    .query(
-      'select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1 and pid <> pg_backend_pid()',
-      [name],
-    )
+    .query(`select pg_terminate_backend(pid, ${END_SESSION_WAIT_MS}) ${sessions}`, [name])
+    .catch(() => client.query(`select pg_terminate_backend(pid) ${sessions}`, [name]))
     .catch(() => {});
 }
 
