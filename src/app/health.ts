@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 
 const POLL_MS = 100;
 const FATAL_POLL_MS = 250; // between PM2 process-list checks (each one spawns the pm2 CLI)
+const FATAL_SETTLE_TRIES = 4; // ~1 s for PM2 to see a process that died under a probe
 const PROBE_TIMEOUT_MS = 2_000; // one probe; the gate as a whole is bounded by --health-timeout
 
 export interface HealthTarget {
@@ -103,7 +104,7 @@ export async function staysHealthy(target: HealthTarget, options: WatchOptions):
       const quick = watch.problem ?? options.quick?.();
       if (quick) return quick;
       const problem = await probeHealth(target);
-      if (problem) return `${problem} after it was healthy`;
+      if (problem) return (await fatalSettled(options)) ?? `${problem} after it was healthy`;
       if (Date.now() >= deadline && watch.checked) return watch.problem;
       await sleep(POLL_MS);
     }
@@ -111,6 +112,20 @@ export async function staysHealthy(target: HealthTarget, options: WatchOptions):
   } finally {
     watch.done = true;
   }
+}
+
+/**
+ * A probe failed after the target was healthy: the process may have just died (a request cut by the crash), and
+ * PM2 takes a moment to see it. Ask the fatal check a few times, so the failure names the crash rather than its
+ * symptom on the wire.
+ */
+async function fatalSettled(options: Pick<WatchOptions, 'fatal' | 'quick'>): Promise<string | undefined> {
+  for (let attempt = 0; options.fatal && attempt < FATAL_SETTLE_TRIES; attempt++) {
+    if (attempt > 0) await sleep(FATAL_POLL_MS);
+    const problem = options.quick?.() ?? (await options.fatal().catch(() => undefined));
+    if (problem) return problem;
+  }
+  return undefined;
 }
 
 async function watchFatal(

@@ -91,4 +91,47 @@ describe('smoke paths and the stability window', () => {
     expect(problem).toBe(`nothing listens on port ${otherPort} after it was healthy`);
     expect(Date.now() - started).toBeLessThan(2_000);
   });
+  it('a probe cut by a process dying is reported as the death PM2 sees a moment later, not as the symptom', async () => {
+    // healthy, then every request is cut mid-way (the socket destroyed, as when the process exits under it)
+    let cut = false;
+    const dying = createServer((req, res) => (cut ? req.socket.destroy() : res.end()));
+    await new Promise<void>((done) => dying.listen(0, '127.0.0.1', done));
+    const dyingPort = (dying.address() as { port: number }).port;
+    setTimeout(() => (cut = true), 300);
+    let checks = 0;
+    let cutSeen = 0;
+    // PM2's list shows the crash only from the second look after the probe failed
+    const fatal = async () => {
+      checks++;
+      if (!cut) return undefined;
+      cutSeen++;
+      return cutSeen >= 2 ? 'instance 7 crashed and was restarted' : undefined;
+    };
+    try {
+      const problem = await staysHealthy({ port: dyingPort, health: '/health' }, { durationMs: 10_000, fatal });
+      expect(problem).toBe('instance 7 crashed and was restarted');
+      expect(checks).toBeGreaterThan(1);
+    } finally {
+      dying.closeAllConnections();
+      await new Promise((done) => dying.close(done));
+    }
+  });
+
+  it('a probe cut while the process lives on is reported as what the probe saw', async () => {
+    let cut = false;
+    const flaky = createServer((req, res) => (cut ? req.socket.destroy() : res.end()));
+    await new Promise<void>((done) => flaky.listen(0, '127.0.0.1', done));
+    const flakyPort = (flaky.address() as { port: number }).port;
+    setTimeout(() => (cut = true), 300);
+    try {
+      const problem = await staysHealthy(
+        { port: flakyPort, health: '/health' },
+        { durationMs: 10_000, fatal: async () => undefined },
+      );
+      expect(problem).toBe('GET /health did not answer after it was healthy');
+    } finally {
+      flaky.closeAllConnections();
+      await new Promise((done) => flaky.close(done));
+    }
+  });
 });
