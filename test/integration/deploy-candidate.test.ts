@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { Agent, get } from 'node:http';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pm2Bin } from '../../src/pm2/cli.js';
@@ -32,12 +33,12 @@ const pm2Names = () =>
 /** GET /health every 50 ms until stopped: how many requests were made, and each failure (status or error, and when). */
 function poll(port: number) {
   let stopped = false;
-  const counts = { total: 0, failed: 0, failures: [] as string[] };
+  const counts = { total: 0, failed: 0, failures: [] as string[], retried: { count: 0 } };
   const started = Date.now();
   const done = (async () => {
     while (!stopped) {
       counts.total++;
-      const failure = await failureOf(port);
+      const failure = await failureOf(port, counts.retried);
       if (failure) {
         counts.failed++;
         counts.failures.push(`${Date.now() - started} ms: ${failure}`);
@@ -54,16 +55,41 @@ function poll(port: number) {
   };
 }
 
-/** One GET /health: undefined when it answered 200, else the status or the error (with its cause's code). */
-async function failureOf(port: number): Promise<string | undefined> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2_000) });
-    const body = await res.text();
-    return res.status === 200 ? undefined : `answered ${res.status} ${body.slice(0, 200)}`;
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    return `${(error as Error).name}: ${(error as Error).message}${cause ? ` (${cause.code ?? cause.message})` : ''}`;
+const keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
+
+/**
+ * One GET /health on a kept-alive connection, as a browser or a proxy makes them: undefined when it answered 200,
+ * else the status or the error (its code, and whether the connection was a reused one). A request reset on a
+ * reused connection (the server closed it as the request went out) is sent once more on a new one, as HTTP clients
+ * do for a GET (RFC 9112, 9.3.1; Node's `request.reusedSocket`); a reset on a new connection is a failure.
+ */
+async function failureOf(port: number, retries = { count: 0 }): Promise<string | undefined> {
+  const first = await getHealth(port);
+  if (first?.reset) {
+    retries.count++;
+    return (await getHealth(port))?.failure;
   }
+  return first?.failure;
+}
+
+function getHealth(port: number): Promise<{ failure: string; reset?: boolean } | undefined> {
+  return new Promise((resolve) => {
+    const req = get({ host: '127.0.0.1', port, path: '/health', agent: keepAlive, timeout: 2_000 }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () =>
+        resolve(res.statusCode === 200 ? undefined : { failure: `answered ${res.statusCode} ${body.slice(0, 200)}` }),
+      );
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer within 2 s')));
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      const where = req.reusedSocket ? 'on a reused connection' : 'on a new connection';
+      resolve({
+        failure: `${error.code ?? error.message} ${where}`,
+        reset: req.reusedSocket && error.code === 'ECONNRESET',
+      });
+    });
+  });
 }
 
 /** `opsctl deploy backend --json` as a child, to be signalled: its exit code and stdout once it has exited. */

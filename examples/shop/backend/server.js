@@ -5,6 +5,7 @@ import { createApp } from './src/app.js';
 import { readKey } from './utils/encryption.js';
 import { createLogger } from './utils/logger.js';
 
+const DRAIN_MS = 1000; // how long kept-alive clients get to make their last request before idle connections close
 const SHUTDOWN_TIMEOUT_MS = 10_000; // PM2 kills after 1.6 s by default (kill_timeout); raise it there for long requests
 const logger = createLogger({ bindings: { name: 'shop-backend' } });
 
@@ -59,7 +60,13 @@ if (redis && redis.status !== 'ready') {
     setTimeout(resolve, 3000).unref();
   });
 }
-const server = createServer(createApp({ pool, redis, logger, corsOrigin: process.env.CORS_ORIGIN || '*' }));
+const app = createApp({ pool, redis, logger, corsOrigin: process.env.CORS_ORIGIN || '*' });
+const server = createServer((req, res) => {
+  // while shutting down, each answer closes its kept-alive connection: the client's next request opens a new one,
+  // which goes to a live worker, instead of racing the close of an idle connection (a reset the client sees)
+  if (shuttingDown) res.setHeader('Connection', 'close');
+  app(req, res);
+});
 const port = Number(process.env.PORT) || 4000;
 server.listen(port, process.env.HOST, () => {
   logger.info({ port, redis: redis ? 'enabled' : 'disabled' }, `shop-backend listening on port ${port}`);
@@ -81,6 +88,7 @@ async function shutdown(signal) {
   timer.unref();
   // exit explicitly: a keep-alive socket or a client library's timer must not hold the process open
   try {
+    await drainKeptAlive();
     const closed = new Promise((resolve) => server.close(resolve));
     server.closeIdleConnections();
     await closed;
@@ -93,5 +101,12 @@ async function shutdown(signal) {
     process.exit(1);
   }
 }
+/** Up to DRAIN_MS for clients to take their `Connection: close` answer and go, before close() cuts idle connections. */
+async function drainKeptAlive() {
+  const until = Date.now() + DRAIN_MS;
+  const open = () => new Promise((resolve) => server.getConnections((err, count) => resolve(err ? 0 : count)));
+  while (Date.now() < until && (await open()) > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));
