@@ -1,6 +1,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { Agent, get } from 'node:http';
 import { tmpdir, userInfo } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +10,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { freePort } from '../../src/net/free-port.js';
 import { createShopApp, type ShopApp } from '../helpers/deploy-app.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * The example app (examples/shop) as a user gets it: installed from its lockfiles, built, tested, and the
@@ -193,8 +195,16 @@ describe('example app (examples/shop)', () => {
         expect(rows.map((r) => r.sku)).toEqual(['MUG-001', 'TEE-002', 'STK-003']);
         expect(rows.every((r) => Number.isInteger(r.priceCents))).toBe(true);
 
+        // a kept-alive client: its request after SIGTERM is still answered, on the same connection, which the
+        // answer then closes (its next request opens a new one) instead of the connection being cut under it
+        const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+        onTestFinished(() => agent.destroy());
+        expect((await getVia(agent, `${base}/health`)).status).toBe(200);
         const exited = exitOf(child);
         child.kill('SIGTERM');
+        await waitFor('the backend to log "shutting down"', () => output.includes('shutting down'), 5_000, 10);
+        const during = await getVia(agent, `${base}/health`);
+        expect(during).toMatchObject({ status: 200, reused: true, connection: 'close' });
         const timeout = new Promise<never>((_, reject) =>
           setTimeout(
             () => reject(new Error(`no exit ${SHUTDOWN_TIMEOUT_MS} ms after SIGTERM:\n${output}`)),
@@ -271,3 +281,16 @@ describe('example app after the demo setup (examples/demo-keys.js), deployed by 
     expect(doctor.stdout + doctor.stderr).not.toContain(key);
   }, 60_000);
 });
+
+/** GET through a given agent: the status, whether the connection was a reused one, and the Connection header. */
+function getVia(agent: Agent, url: string): Promise<{ status?: number; reused: boolean; connection?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = get(url, { agent }, (res) => {
+      res.resume();
+      res.on('end', () =>
+        resolve({ status: res.statusCode, reused: req.reusedSocket, connection: res.headers.connection }),
+      );
+    });
+    req.on('error', reject);
+  });
+}
