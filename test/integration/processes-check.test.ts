@@ -63,6 +63,25 @@ describe('processes check against a real PM2', () => {
     expect(check.details?.filter((l) => / online, up /.test(l))).toHaveLength(1);
   }, 60_000);
 
+  it('a worker killed with SIGKILL (as the out-of-memory killer does): fail, naming the signal, not "code 0"', async () => {
+    const before = await app.instances();
+    const victim = before.find((p) => p.state === 'online')!;
+    process.kill(victim.pid, 'SIGKILL');
+    await vi.waitFor(
+      async () => {
+        const now = (await app.instances()).find((p) => p.pmId === victim.pmId);
+        expect(now?.state).toBe('online');
+        expect(now?.restarts).toBeGreaterThan(victim.restarts);
+      },
+      { timeout: 20_000, interval: 250 },
+    );
+    const check = await app.check('processes');
+    expect(check.status).toBe('fail');
+    const line = check.details?.find((l) => l.startsWith(`api#${victim.pmId}:`));
+    expect(line).toMatch(/crashed .*killed by SIGKILL \(out of memory, or kill -9\)/);
+    expect(line).not.toMatch(/code 0/);
+  }, 60_000);
+
   it('`opsctl stop api`: stopped on purpose (warn), one line per instance, no crash', async () => {
     const res = await app.run(['stop', 'api']);
     expect(res.exitCode, res.stderr).toBe(0);
