@@ -42,6 +42,8 @@ export interface JsonError {
   code: string;
   message: string;
   hint?: string;
+  /** More fields an error names (a lock's `holder`). */
+  [field: string]: unknown;
 }
 
 /** A document with the envelope; `startedAt` is the command's `performance.now()` at start. */
@@ -69,7 +71,7 @@ export function exitCodeOf(error: unknown): ExitCodeValue {
 export function errorJson(error: unknown): JsonError {
   const message = error instanceof Error ? error.message : String(error);
   return isOpsError(error)
-    ? { code: error.code, message, hint: error.hint }
+    ? { ...error.details, code: error.code, message, hint: error.hint }
     : { code: 'UNEXPECTED', message, hint: BUG_HINT };
 }
 
