@@ -82,7 +82,7 @@ describe('processes check against a real PM2', () => {
     expect(line).not.toMatch(/code 0/);
   }, 60_000);
 
-  it('status numbers instances as doctor, logs and PM2 do (PM2\'s id), in its table and its JSON', async () => {
+  it("status numbers instances as doctor, logs and PM2 do (PM2's id), in its table and its JSON", async () => {
     // down to one and back to two: the new instance gets a new PM2 id, so ids and positions differ
     for (const count of ['1', '2']) {
       const res = await app.run(['scale', 'api', count]);
@@ -93,7 +93,12 @@ describe('processes check against a real PM2', () => {
     const json = JSON.parse((await app.run(['status', '--json'])).stdout) as {
       packages: Array<{ name: string; instances: Array<{ id: number }> }>;
     };
-    expect(json.packages.find((p) => p.name === 'api')!.instances.map((i) => i.id).sort()).toEqual(ids);
+    expect(
+      json.packages
+        .find((p) => p.name === 'api')!
+        .instances.map((i) => i.id)
+        .sort(),
+    ).toEqual(ids);
     const table = (await app.run(['status'])).stdout.split('\n').filter((l) => /\bonline\b/.test(l));
     expect(table.map((l) => Number(/^(?:api)?\s+(\d+)\s/.exec(l)?.[1])).sort()).toEqual(ids);
     const check = await app.check('processes');
