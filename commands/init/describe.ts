@@ -1,0 +1,48 @@
+import type { InitResult } from '../../src/init/apply.js';
+import type { DetectedApp, Found } from '../../src/init/types.js';
+import { table } from '../shared/output.js';
+
+/** What init found, one row per value with where it came from (shown before anything is asked or written). */
+export function describeFindings(app: DetectedApp): string {
+  const rows: string[][] = [];
+  const row = (what: string, found: Found<string | number> | undefined, missing: string) =>
+    rows.push([what, found ? String(found.value) : '–', found ? found.source : missing]);
+  for (const p of app.packages) {
+    rows.push([`package ${p.name}`, p.path, p.starts ? 'has a start script' : 'no start script (not started)']);
+    if (!p.starts) continue;
+    row(`  port`, p.port, 'not found (scripts, .env, code)');
+    row(`  health`, p.health, 'no health route found');
+  }
+  if (app.tool) row('migration tool', app.tool, '');
+  else row('migrations', app.migrations, 'no migrations folder found');
+  if (app.toolProblem) rows.push(['migration tool', '?', app.toolProblem]);
+  rows.push([
+    'database',
+    app.database ? `\${${app.database.variable}}` : '–',
+    serviceSource(app.database, 'no PostgreSQL client found'),
+  ]);
+  rows.push([
+    'redis',
+    app.redis ? `\${${app.redis.variable}}` : '–',
+    serviceSource(app.redis, 'no Redis client found'),
+  ]);
+  return `Found in ${app.root}:\n${table(rows.map((r) => [`  ${r[0]!}`, r[1]!, r[2]!]))}`;
+}
+
+function serviceSource(service: DetectedApp['database'], missing: string): string {
+  return service ? service.reasons.join(', ') || 'usual name' : missing;
+}
+
+/** The files written (or under --dry-run, their text), and the scripts added. */
+export function describeResult(result: InitResult): string {
+  if (result.preview) {
+    return Object.entries(result.preview)
+      .map(([file, text]) => `# ${file} (--dry-run: not written)\n${text.trimEnd()}`)
+      .join('\n\n');
+  }
+  const lines = result.files.map((f) => `✔ ${f.action === 'unchanged' ? 'unchanged' : f.action} ${f.path}`);
+  for (const c of result.scripts?.changes ?? []) {
+    lines.push(`  ${c.added ? 'added' : 'kept'} script "${c.name}" in ${result.scripts!.package}: ${c.script}`);
+  }
+  return lines.join('\n');
+}
