@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { confirm, input } from '@inquirer/prompts';
 import { ExitCode, OpsError } from '../../src/errors.js';
 import type { DetectedApp, InitAnswers } from '../../src/init/types.js';
@@ -53,7 +55,11 @@ async function correct(app: DetectedApp, detected: InitAnswers): Promise<InitAns
   }
   if (detected.tool) return { ...detected, packages };
   const migrations = await input(
-    { message: 'Migrations folder (relative to the app root; empty: none)', default: detected.migrations ?? '' },
+    {
+      message: 'Migrations folder (relative to the app root; empty: none)',
+      default: detected.migrations ?? '',
+      validate: (value) => validFolder(app.root, value),
+    },
     CONTEXT,
   );
   const { migrations: _old, ...rest } = detected;
@@ -64,6 +70,11 @@ function validPort(value: string): true | string {
   const v = value.trim();
   if (!v) return true;
   return /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 65535 ? true : 'a port is a number from 1 to 65535';
+}
+
+function validFolder(root: string, value: string): true | string {
+  const v = value.trim();
+  return !v || existsSync(resolve(root, v)) ? true : `no folder "${v}" in the app`;
 }
 
 function validHealth(value: string): true | string {
