@@ -28,8 +28,8 @@ export function init(cmd: Invocation<InitOptions>): Promise<number> {
     const existing = existingConfig(root, CONFIG_FILES);
     let plan: InitPlan;
     let detected: Awaited<ReturnType<typeof detectApp>> | undefined;
-    if (existing && !force && (ci || scripts)) {
-      // the app has a config: only the extras asked for, from that config
+    if (existing && (ci || scripts)) {
+      // the app has a config: only the extras asked for, from that config (--force then replaces the CI file)
       const config = cli.config();
       const packages = config.appPackages ?? config.packages;
       plan = {

@@ -48,6 +48,9 @@ export function scanSource(parseSync: Parse, file: string, text: string): CodeFa
       if (path) facts.health.push({ path: path.toLowerCase(), offset: node.start });
     }
   });
+  // in the order they appear in the file: the first port set is the one that counts
+  facts.ports.sort((a, b) => a.offset - b.offset);
+  facts.health.sort((a, b) => a.offset - b.offset);
   return facts;
 }
 

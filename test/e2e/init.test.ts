@@ -154,6 +154,11 @@ describe('opsctl init on an app with a config', () => {
     const again = await opsctl(['init', '--ci', 'gitlab'], { cwd: root, env });
     expect(again.exitCode).toBe(2);
     expect(again.stderr).toContain('✖ .gitlab-ci.yml exists already');
+    // --force replaces the CI file; the config is still left as it is
+    const forced = await opsctl(['init', '--ci', 'gitlab', '--force', '--json'], { cwd: root, env });
+    expect(forced.exitCode, forced.stderr).toBe(0);
+    expect(JSON.parse(forced.stdout).files).toEqual([{ path: '.gitlab-ci.yml', action: 'replaced' }]);
+    expect(readFileSync(join(root, 'opsctl.config.yaml'), 'utf8')).toBe(CONFIG);
   });
 });
 
