@@ -1,4 +1,5 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CommandUnknownOpts, Option } from '@commander-js/extra-typings';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -122,6 +123,21 @@ describe('opsctl init --ci github', () => {
     const doc = parse(await generate('github', { migrations: false }));
     expect(Object.keys(doc.jobs)).toEqual(['checks', 'deploy']);
     expect(doc.jobs.deploy.needs).toEqual(['checks']);
+  });
+});
+
+describe('the README', () => {
+  it('shows the workflow init writes for the example shop, as it writes it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'opsctl-init-shop-'));
+    apps.push({ remove: () => rmSync(root, { recursive: true, force: true }) });
+    const shop = join(import.meta.dirname, '../../examples/shop');
+    cpSync(shop, root, { recursive: true, filter: (src) => !/node_modules|\.opsctl|[\\/]dist$/.test(src) });
+    const res = await opsctl(['init', '--ci', 'github'], { cwd: root, env: { CI: undefined } });
+    expect(res.exitCode, res.stderr).toBe(0);
+    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Use in CI'));
+    const shown = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(shown).toBe(readFileSync(join(root, '.github/workflows/opsctl.yml'), 'utf8'));
   });
 });
 
