@@ -2,12 +2,11 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CONFIG_FILES } from '../../src/config/load.js';
 import { ExitCode, usageError } from '../../src/errors.js';
-import { applyInit, type InitPlan, type InitResult, verifyScriptsPackage } from '../../src/init/apply.js';
+import { applyInit } from '../../src/init/apply.js';
 import type { CiProvider } from '../../src/init/ci.js';
-import { existingConfig, renderConfig, verifyNoConfig } from '../../src/init/config-file.js';
-import { detectApp, detectedAnswers, ownerOf } from '../../src/init/detect.js';
-import { ciAppFromConfig, migrationsPackageOf } from '../../src/init/from-config.js';
-import { discoverPackages } from '../../src/packages/discover.js';
+import { existingConfig, verifyNoConfig } from '../../src/init/config-file.js';
+import { detectApp, detectedAnswers } from '../../src/init/detect.js';
+import { extrasPlan, freshPlan, type InitRequest } from '../../src/init/plan.js';
 import { canPrompt, type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
 import { err, out } from '../shared/output.js';
 import { version } from '../shared/version.js';
@@ -22,66 +21,37 @@ export interface InitOptions extends GlobalOptions {
 /** `opsctl init`: detect, show, confirm (or `--yes`), write (README, "`opsctl init`"). */
 export function init(cmd: Invocation<InitOptions>): Promise<number> {
   return runCommand(cmd, async (cli) => {
-    const { force = false, scripts = false, dryRun = false } = cli.opts;
-    const ci = cli.opts.ci as CiProvider | undefined;
-    const root = verifyRoot(cli.opts.cwd ?? '.');
-    const existing = existingConfig(root, CONFIG_FILES);
-    let plan: InitPlan;
-    let detected: Awaited<ReturnType<typeof detectApp>> | undefined;
-    if (existing && (ci || scripts)) {
-      // the app has a config: only the extras asked for, from that config (--force then replaces the CI file)
-      const config = cli.config();
-      const packages = config.appPackages ?? config.packages;
-      plan = {
-        root,
-        replaces: [],
-        force,
-        dryRun,
-        ...(scripts ? { scriptsPackage: verifyScriptsPackage(packages, migrationsPackageOf(config)) } : {}),
-        ...(ci ? { ci: { provider: ci, app: ciAppFromConfig(config, version()) } } : {}),
-      };
-    } else {
-      if (!force) verifyNoConfig(root, CONFIG_FILES);
-      detected = await detectApp(root);
-      if (!cli.json) err(describeFindings(detected));
-      let answers = detectedAnswers(detected);
-      if (!cli.opts.yes) {
-        if (!canPrompt()) {
-          throw usageError(
-            'opsctl init needs you to confirm what it found, and there is no terminal to ask on.',
-            'Pass --yes to take the detected values as they are (check them with `opsctl config show` after).',
-          );
-        }
-        const { confirmAnswers } = await import('./ask.js');
-        answers = await confirmAnswers(detected, answers);
-      }
-      const packages = scripts ? discoverPackages(root, undefined, 'opsctl.config.yaml') : [];
-      const owner = answers.migrations ? ownerOf(answers.migrations, answers.packages) : detected.tool?.package;
-      plan = {
-        root,
-        config: renderConfig(answers),
-        replaces: CONFIG_FILES.filter((f) => existsSync(resolve(root, f))),
-        force,
-        dryRun,
-        ...(scripts ? { scriptsPackage: verifyScriptsPackage(packages, owner) } : {}),
-        ...(ci
-          ? {
-              ci: {
-                provider: ci,
-                app: {
-                  packages: detected.packages,
-                  nodeVersion: detected.nodeVersion,
-                  opsctlVersion: version(),
-                  migrations: Boolean(answers.migrations || answers.tool),
-                  production: false,
-                },
-              },
-            }
-          : {}),
-      };
+    const request: InitRequest = {
+      root: verifyRoot(cli.opts.cwd ?? '.'),
+      force: Boolean(cli.opts.force),
+      dryRun: Boolean(cli.opts.dryRun),
+      scripts: Boolean(cli.opts.scripts),
+      ...(cli.opts.ci ? { ci: cli.opts.ci as CiProvider } : {}),
+      opsctlVersion: version(),
+    };
+    const { root } = request;
+    // an app with a config: --ci and --scripts add only themselves, from that config
+    if (existingConfig(root, CONFIG_FILES) && (request.ci || request.scripts)) {
+      const result = applyInit(extrasPlan(request, cli.config()));
+      if (cli.json) return cli.finish(ExitCode.ok, { root, dryRun: request.dryRun, ...result });
+      out(describeResult(result));
+      return ExitCode.ok;
     }
-    const result: InitResult = applyInit(plan);
-    if (cli.json) return cli.finish(ExitCode.ok, { root, dryRun, ...(detected ? { detected } : {}), ...result });
+    if (!request.force) verifyNoConfig(root, CONFIG_FILES);
+    const detected = await detectApp(root);
+    if (!cli.json) err(describeFindings(detected));
+    let answers = detectedAnswers(detected);
+    if (!cli.opts.yes) {
+      if (!canPrompt()) {
+        throw usageError(
+          'opsctl init needs you to confirm what it found, and there is no terminal to ask on.',
+          'Pass --yes to take the detected values as they are (check them with `opsctl config show` after).',
+        );
+      }
+      answers = await (await import('./ask.js')).confirmAnswers(detected, answers);
+    }
+    const result = applyInit(freshPlan(request, detected, answers, CONFIG_FILES));
+    if (cli.json) return cli.finish(ExitCode.ok, { root, dryRun: request.dryRun, detected, ...result });
     out(describeResult(result));
     return ExitCode.ok;
   });

@@ -73,21 +73,9 @@ function detectedPackage(pkg: AppPackage, facts: PackageFacts): DetectedPackage 
   };
 }
 
-/** The root's `.env` (which opsctl itself reads) when the root is no package. */
-async function rootEnv(root: string, parseSync: typeof import('oxc-parser').parseSync): Promise<PackageFacts> {
-  const asPackage: AppPackage = {
-    name: '',
-    dir: root,
-    path: '.',
-    scripts: {},
-    dependencies: {},
-    devDependencies: {},
-    dependsOn: [],
-    env: {},
-    outputs: [],
-  };
-  const facts = await readPackageFacts(asPackage, parseSync, ['*']);
-  return facts;
+/** The root's `.env` files and top-level code (`.env` is what opsctl itself reads) when the root is no package. */
+function rootEnv(root: string, parseSync: typeof import('oxc-parser').parseSync): Promise<PackageFacts> {
+  return readPackageFacts({ dir: root, path: '.', scripts: {} }, parseSync, ['*']);
 }
 
 /** Enough of a resolved config for migration tool detection: the packages as found, nothing configured. */

@@ -45,7 +45,11 @@ export interface PackageFacts {
  * Port (scripts, then `.env` files, then code), health route and env variable names of one package (README,
  * "`opsctl init`"). `others` are the other packages' folders, left out when the package is the app root.
  */
-export async function readPackageFacts(pkg: AppPackage, parseSync: Parse, others: string[]): Promise<PackageFacts> {
+export async function readPackageFacts(
+  pkg: Pick<AppPackage, 'dir' | 'path' | 'scripts' | 'main'>,
+  parseSync: Parse,
+  others: string[],
+): Promise<PackageFacts> {
   const label = (file: string) => posix.join(pkg.path === '.' ? '' : pkg.path, file);
   const { values: envValues, files: envFiles } = readEnvFiles(pkg.dir);
   const envNames = new Map([...envFiles].map(([k, file]) => [k, label(file)]));
