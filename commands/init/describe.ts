@@ -35,14 +35,13 @@ function serviceSource(service: DetectedApp['database'], missing: string): strin
 
 /** The files written (or under --dry-run, their text), and the scripts added. */
 export function describeResult(result: InitResult): string {
-  if (result.preview) {
-    return Object.entries(result.preview)
-      .map(([file, text]) => `# ${file} (--dry-run: not written)\n${text.trimEnd()}`)
-      .join('\n\n');
-  }
-  const lines = result.files.map((f) => `✔ ${f.action === 'unchanged' ? 'unchanged' : f.action} ${f.path}`);
+  const lines = result.preview
+    ? Object.entries(result.preview).map(([file, text]) => `# ${file} (--dry-run: not written)\n${text.trimEnd()}\n`)
+    : result.files.map((f) => `✔ ${f.action} ${f.path}`);
+  const added = result.preview ? 'would add' : 'added';
   for (const c of result.scripts?.changes ?? []) {
-    lines.push(`  ${c.added ? 'added' : 'kept'} script "${c.name}" in ${result.scripts!.package}: ${c.script}`);
+    const where = `script "${c.name}" in ${result.scripts!.package}`;
+    lines.push(c.added ? `  ${added} ${where}: ${c.script}` : `  kept ${where} (the package has one)`);
   }
   return lines.join('\n');
 }

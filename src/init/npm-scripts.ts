@@ -6,10 +6,11 @@ import { entryOf } from './package-files.js';
 
 const DEFAULT_DEBUG_PORT = 9229;
 
-/** One script `--scripts` adds, or found there already (then left as it is). */
+/** One script `--scripts` adds, or found there already (then left as it is, and not shown: it may hold a secret). */
 export interface ScriptChange {
   name: 'migrate' | 'rollback' | 'debug';
-  script: string;
+  /** The script added. */
+  script?: string;
   added: boolean;
 }
 
@@ -31,7 +32,7 @@ export function plannedScripts(root: string, pkg: AppPackage, debugPort = DEFAUL
     .filter((w): w is [ScriptChange['name'], string] => Boolean(w[1]))
     .map(([name, script]) => {
       const existing = pkg.scripts[name];
-      return existing === undefined ? { name, script, added: true } : { name, script: existing, added: false };
+      return existing === undefined ? { name, script, added: true } : { name, added: false };
     });
 }
 
@@ -48,7 +49,7 @@ export function writeScripts(pkg: AppPackage, changes: ScriptChange[]): void {
     throw configError(`${posix.join(pkg.path, 'package.json')}: invalid JSON.`, 'Fix the package.json syntax.', err);
   }
   const scripts = { ...((manifest.scripts as Record<string, string> | undefined) ?? {}) };
-  for (const c of added) scripts[c.name] = c.script;
+  for (const c of added) scripts[c.name] = c.script!;
   manifest.scripts = scripts;
   const indent = /^[ \t]+/m.exec(text)?.[0] ?? '  ';
   writeFileSync(file, `${JSON.stringify(manifest, null, indent)}${text.endsWith('\n') ? '\n' : ''}`);

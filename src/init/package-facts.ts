@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { glob } from 'tinyglobby';
+import { addEnvValue } from '../output/redact.js';
 import type { AppPackage } from '../packages/types.js';
 import { type CodeFacts, healthRank, scanSource } from './code-scan.js';
 import { entryOf } from './package-files.js';
@@ -50,6 +51,7 @@ export async function readPackageFacts(
   parseSync: Parse,
   others: string[],
 ): Promise<PackageFacts> {
+  learnScriptSecrets(pkg.scripts);
   const label = (file: string) => posix.join(pkg.path === '.' ? '' : pkg.path, file);
   const { values: envValues, files: envFiles } = readEnvFiles(pkg.dir);
   const envNames = new Map([...envFiles].map(([k, file]) => [k, label(file)]));
@@ -73,6 +75,18 @@ export async function readPackageFacts(
   return { ...(port ? { port } : {}), ...(health ? { health } : {}), envNames, envValues };
 }
 
+/**
+ * `API_TOKEN=… node server.js` in a script: the value is a secret for every output from here on (README,
+ * "Output"); what init shows of scripts (a tool's evidence, a script kept) passes through that redaction.
+ */
+function learnScriptSecrets(scripts: Record<string, string>): void {
+  for (const script of Object.values(scripts)) {
+    for (const [, name, value] of script.matchAll(/(?:^|\s)([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|'[^']*'|\S+)/g)) {
+      addEnvValue(name!, value!.replace(/^(["'])(.*)\1$/, '$2'));
+    }
+  }
+}
+
 /** `PORT=4000 node server.js`, `next start -p 3000`, `vite --port 5173`. */
 export function portFromScripts(scripts: Record<string, string>): Found<number> | undefined {
   for (const name of START_SCRIPTS) {
@@ -80,7 +94,8 @@ export function portFromScripts(scripts: Record<string, string>): Found<number> 
     if (!script) continue;
     const match = /\bPORT=(\d{2,5})\b/.exec(script) ?? /(?:--port[= ]|(?:^|\s)-p\s+)(\d{2,5})\b/.exec(script);
     const port = Number(match?.[1]);
-    if (match && port >= 1 && port <= 65535) return { value: port, source: `script "${name}": ${script}` };
+    // only the part that set the port: the rest of a script may hold a secret (`API_TOKEN=… node server.js`)
+    if (match && port >= 1 && port <= 65535) return { value: port, source: `script "${name}" (${match[0].trim()})` };
   }
   return undefined;
 }
@@ -102,6 +117,7 @@ function readEnvFiles(dir: string): { values: Map<string, string>; files: Map<st
   for (const file of ENV_FILES) {
     for (const [key, value] of Object.entries(readEnvFile(join(dir, file)))) {
       if (values.has(key)) continue;
+      addEnvValue(key, value); // never shown by init; masked should anything else print it
       values.set(key, value);
       files.set(key, file);
     }

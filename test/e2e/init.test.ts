@@ -25,7 +25,7 @@ describe('opsctl init --yes on an app without a config', () => {
     expect(res.stdout).toContain('✔ written opsctl.config.yaml');
     // what it found is shown with where it came from
     expect(res.stderr).toMatch(/port\s+4100\s+api\/src\/server\.js:3/);
-    expect(res.stderr).toMatch(/port\s+3100\s+script "start": PORT=3100 node web\.js/);
+    expect(res.stderr).toMatch(/port\s+3100\s+script "start" \(PORT=3100\)/);
     expect(res.stderr).toMatch(/health\s+\/healthz\s+api\/src\/server\.js:7/);
     expect(res.stderr).toMatch(/database\s+\$\{PG_URL\}\s+pg in api, PG_URL in api\/\.env\.example/);
     const text = readFileSync(join(root, 'opsctl.config.yaml'), 'utf8');
@@ -67,11 +67,25 @@ describe('opsctl init --yes on an app without a config', () => {
     expect(JSON.parse(doctor.stdout).checks).toEqual([expect.objectContaining({ id: 'config', status: 'pass' })]);
   });
 
-  it('never shows a value from a .env file', async () => {
+  it('never shows a secret from a .env file or a script', async () => {
+    // the secret is in api/.env.example (a URL's password), web's start script (API_TOKEN=…) and api's own
+    // migrate script, which init shows as the migration tool's evidence and keeps under --scripts
     const root = app();
-    const res = await opsctl(['init', '--yes', '--json'], { cwd: root, env });
-    expect(res.exitCode).toBe(0);
-    expect(`${res.stdout}${res.stderr}`).not.toContain(FIXTURE_PASSWORD);
+    const manifest = JSON.parse(readFileSync(join(root, 'api', 'package.json'), 'utf8'));
+    manifest.scripts.migrate = `PGPASSWORD=${FIXTURE_PASSWORD} ./bin/migrate-all`;
+    writeFileSync(join(root, 'api', 'package.json'), JSON.stringify(manifest, null, 2));
+    const human = await opsctl(['init', '--yes', '--scripts', '--dry-run'], { cwd: root, env });
+    expect(human.exitCode, human.stderr).toBe(0);
+    expect(human.stderr).toMatch(
+      /migration tool\s+scripts\s+"migrate" script: PGPASSWORD=\*\*\*\* \.\/bin\/migrate-all/,
+    );
+    expect(human.stdout).toContain('kept script "migrate" in api (the package has one)');
+    const json = await opsctl(['init', '--yes', '--scripts', '--json'], { cwd: root, env });
+    expect(json.exitCode, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout).detected.tool).toMatchObject({ value: 'scripts', package: 'api' });
+    for (const output of [human.stdout, human.stderr, json.stdout, json.stderr]) {
+      expect(output).not.toContain(FIXTURE_PASSWORD);
+    }
     expect(readFileSync(join(root, 'opsctl.config.yaml'), 'utf8')).not.toContain(FIXTURE_PASSWORD);
   });
 
@@ -179,7 +193,7 @@ describe('opsctl init --scripts', () => {
     expect(res.stdout).toContain('added script "migrate" in api: opsctl -C .. migrate');
     // the other packages are left alone
     expect(JSON.parse(readFileSync(join(root, 'web', 'package.json'), 'utf8')).scripts).toEqual({
-      start: 'PORT=3100 node web.js',
+      start: `PORT=3100 API_TOKEN=${FIXTURE_PASSWORD} node web.js`,
     });
   });
 

@@ -39,7 +39,7 @@ export function makeInitApp(extra: Record<string, string> = {}): { root: string;
     'api/.env.example': `PG_URL=postgres://app:${FIXTURE_PASSWORD}@localhost:5432/app\nREDIS_URL=redis://localhost:6379\n`,
     'api/migrations/0001_create_items.sql':
       '-- up\ncreate table items (id int primary key);\n-- down\ndrop table items;\n',
-    'web/package.json': `${JSON.stringify({ name: 'web', private: true, scripts: { start: 'PORT=3100 node web.js' } }, null, 2)}\n`,
+    'web/package.json': `${JSON.stringify({ name: 'web', private: true, scripts: { start: `PORT=3100 API_TOKEN=${FIXTURE_PASSWORD} node web.js` } }, null, 2)}\n`,
     'web/web.js': [
       "import { createServer } from 'node:http';",
       "createServer((req, res) => res.end(req.url === '/health' ? 'ok' : 'page')).listen(process.env.PORT);",
