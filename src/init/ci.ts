@@ -21,6 +21,11 @@ export interface CiApp {
   migrations: boolean;
   /** The config has `environments.production`: deploy runs with `--env production`. */
   production: boolean;
+  /**
+   * The variable the config's `database.url` names, when not DATABASE_URL: the app's own tool reads it (a knexfile's
+   * `process.env.PG_URL`), so the migration job sets it to the service's URL too.
+   */
+  databaseVariable?: string;
 }
 
 /** The pipeline file's text, from templates/ci/<provider>.yml. */
@@ -35,14 +40,18 @@ export function renderCi(provider: CiProvider, app: CiApp): string {
     .replaceAll('__NODE_VERSION__', app.nodeVersion)
     .replaceAll('__OPSCTL_VERSION__', app.opsctlVersion)
     .replaceAll('__DEPLOY_ARGS__', app.production ? ' --env production' : '');
-  if (app.migrations) return text;
-  // no migrations: no job for them, and deploy waits for the checks alone
+  const extraVariable =
+    app.databaseVariable && app.databaseVariable !== 'DATABASE_URL' ? app.databaseVariable : undefined;
+  if (app.migrations && !extraVariable) return text;
   const doc = parseDocument(text);
-  if (provider === 'github') {
-    doc.deleteIn(['jobs', 'migrations']);
-    doc.setIn(['jobs', 'deploy', 'needs'], doc.createNode(['checks'], { flow: true }));
-  } else {
-    doc.deleteIn(['migrations']);
+  const job = provider === 'github' ? ['jobs', 'migrations'] : ['migrations'];
+  const env = [...job, provider === 'github' ? 'env' : 'variables'];
+  if (!app.migrations) {
+    // no migrations: no job for them, and deploy waits for the checks alone
+    doc.deleteIn(job);
+    if (provider === 'github') doc.setIn(['jobs', 'deploy', 'needs'], doc.createNode(['checks'], { flow: true }));
+  } else if (extraVariable) {
+    doc.setIn([...env, extraVariable], doc.getIn([...env, 'DATABASE_URL']));
   }
   return doc.toString({ lineWidth: 0 });
 }

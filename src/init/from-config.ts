@@ -14,6 +14,7 @@ export function ciAppFromConfig(config: ResolvedConfig, opsctlVersion: string): 
     nodeVersion: nodeMajor(packages),
     opsctlVersion,
     migrations: migrationsPackageOf(config) !== undefined || hasMigrationsFolder(config),
+    ...rawDatabaseVariable(config),
     production: hasProductionEnvironment(config),
   };
 }
@@ -44,8 +45,23 @@ function safeFolder(config: ResolvedConfig): string | undefined {
   }
 }
 
+interface RawConfig {
+  database?: { url?: unknown };
+  environments?: Record<string, unknown>;
+}
+
+/** The config file as written, before interpolation. */
+function rawConfig(config: ResolvedConfig): RawConfig {
+  return ((config.file && readConfigDocument(config.file).data) || {}) as RawConfig;
+}
+
 function hasProductionEnvironment(config: ResolvedConfig): boolean {
-  if (!config.file) return false;
-  const data = readConfigDocument(config.file).data as { environments?: Record<string, unknown> } | null;
-  return Boolean(data?.environments?.production);
+  return Boolean(rawConfig(config).environments?.production);
+}
+
+/** `database.url: ${PG_URL}` → PG_URL. */
+function rawDatabaseVariable(config: ResolvedConfig): { databaseVariable?: string } {
+  const url = rawConfig(config).database?.url;
+  const name = typeof url === 'string' ? /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}$/.exec(url)?.[1] : undefined;
+  return name ? { databaseVariable: name } : {};
 }

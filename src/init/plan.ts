@@ -47,6 +47,7 @@ export function freshPlan(
               opsctlVersion: request.opsctlVersion,
               migrations: Boolean(answers.migrations || answers.tool),
               production: false,
+              ...(answers.databaseVariable ? { databaseVariable: answers.databaseVariable } : {}),
             },
           },
         }

@@ -107,6 +107,8 @@ describe('opsctl init --ci github', () => {
     const migrations = doc.jobs.migrations;
     expect(migrations.services.postgres.image).toMatch(/^postgres:\d+$/);
     expect(migrations.env.DATABASE_URL).toBe('postgres://postgres@localhost:5432/postgres');
+    // the app reads its URL from PG_URL (and the config names it): the job sets that too
+    expect(migrations.env.PG_URL).toBe('postgres://postgres@localhost:5432/postgres');
     expect(opsctlLines(migrations)).toEqual(['opsctl migrate', 'opsctl migrate status --exit-code']);
     expect(doc.jobs.deploy.if).toBe("github.ref == 'refs/heads/main'");
     expect(doc.jobs.deploy.needs).toEqual(['checks', 'migrations']);
@@ -152,6 +154,7 @@ describe('opsctl init --ci gitlab', () => {
     ]);
     expect(doc.migrations.services).toEqual([{ name: expect.stringMatching(/^postgres:\d+$/), alias: 'postgres' }]);
     expect(doc.migrations.variables.DATABASE_URL).toBe('postgres://postgres@postgres:5432/postgres');
+    expect(doc.migrations.variables.PG_URL).toBe('postgres://postgres@postgres:5432/postgres');
     expect(opsctlLines(doc.migrations)).toEqual(['opsctl migrate', 'opsctl migrate status --exit-code']);
     expect(doc.deploy.rules).toEqual([{ if: '$CI_COMMIT_BRANCH == "main"' }]);
     for (const line of opsctlLines(doc)) verifyAgainstProgram(line);

@@ -153,17 +153,22 @@ describe('opsctl init on an app with a config', () => {
   });
 
   it('--ci writes only the CI file, from the config', async () => {
-    const root = app({ 'opsctl.config.yaml': CONFIG });
+    const root = app({
+      'opsctl.config.yaml': `${CONFIG}database:\n  url: \${APP_DB:-postgres://localhost/app}\n  migrations: api/migrations\n`,
+    });
+    const CONFIG_TEXT = readFileSync(join(root, 'opsctl.config.yaml'), 'utf8');
     const before = statSync(join(root, 'opsctl.config.yaml')).mtimeMs;
     const res = await opsctl(['init', '--ci', 'gitlab', '--json'], { cwd: root, env });
     expect(res.exitCode, res.stderr).toBe(0);
     expect(JSON.parse(res.stdout).files).toEqual([{ path: '.gitlab-ci.yml', action: 'written' }]);
-    expect(readFileSync(join(root, 'opsctl.config.yaml'), 'utf8')).toBe(CONFIG);
+    expect(readFileSync(join(root, 'opsctl.config.yaml'), 'utf8')).toBe(CONFIG_TEXT);
     expect(statSync(join(root, 'opsctl.config.yaml')).mtimeMs).toBe(before);
     expect(existsSync(join(root, 'opsctl.schema.json'))).toBe(false);
     // the config's one package is what the pipeline installs
     const ci = parse(readFileSync(join(root, '.gitlab-ci.yml'), 'utf8'));
     expect(ci.checks.script[0]).toBe('npm install --prefix api');
+    // the migrations job gives the service's URL to the variable the config's database.url names as well
+    expect(ci.migrations.variables.APP_DB).toBe(ci.migrations.variables.DATABASE_URL);
     // a second run does not overwrite the CI file without --force
     const again = await opsctl(['init', '--ci', 'gitlab'], { cwd: root, env });
     expect(again.exitCode).toBe(2);
@@ -172,7 +177,7 @@ describe('opsctl init on an app with a config', () => {
     const forced = await opsctl(['init', '--ci', 'gitlab', '--force', '--json'], { cwd: root, env });
     expect(forced.exitCode, forced.stderr).toBe(0);
     expect(JSON.parse(forced.stdout).files).toEqual([{ path: '.gitlab-ci.yml', action: 'replaced' }]);
-    expect(readFileSync(join(root, 'opsctl.config.yaml'), 'utf8')).toBe(CONFIG);
+    expect(readFileSync(join(root, 'opsctl.config.yaml'), 'utf8')).toBe(CONFIG_TEXT);
   });
 });
 
