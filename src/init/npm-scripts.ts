@@ -19,7 +19,8 @@ export interface ScriptChange {
  * and `rollback` run opsctl on the app root; `debug` starts the package with the inspector on loopback (what
  * `opsctl debug` runs when the package has it, so it must not call opsctl itself).
  */
-export function plannedScripts(root: string, pkg: AppPackage, debugPort = DEFAULT_DEBUG_PORT): ScriptChange[] {
+export function plannedScripts(root: string, pkg: AppPackage): ScriptChange[] {
+  const debugPort = pkg.debugPort ?? DEFAULT_DEBUG_PORT;
   const up = relative(pkg.dir, root).split(sep).join('/');
   const opsctl = up ? `opsctl -C ${up}` : 'opsctl';
   const entry = entryOf(pkg);

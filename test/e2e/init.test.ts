@@ -214,6 +214,18 @@ describe('opsctl init --scripts', () => {
     expect(scripts.rollback).toBe('opsctl -C .. rollback');
   });
 
+  it("on an app with a config, adds only the scripts, with the config's debugPort and migrations", async () => {
+    const config =
+      'packages:\n  api: { path: api, debugPort: 9333 }\n  web: { path: web }\ndatabase:\n  migrations: api/migrations\n';
+    const root = app({ 'opsctl.config.yaml': config });
+    const res = await opsctl(['init', '--scripts', '--json'], { cwd: root, env });
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout).files).toEqual([{ path: 'api/package.json', action: 'written' }]);
+    const scripts = JSON.parse(readFileSync(join(root, 'api', 'package.json'), 'utf8')).scripts;
+    expect(scripts.debug).toBe('node --inspect=127.0.0.1:9333 src/server.js');
+    expect(readFileSync(join(root, 'opsctl.config.yaml'), 'utf8')).toBe(config);
+  });
+
   it('without migrations is exit 2, and nothing is written', async () => {
     const root = app();
     const { rmSync } = await import('node:fs');
@@ -251,6 +263,12 @@ describe('opsctl init: bad input', () => {
     const json = await opsctl(['init', '--json'], { cwd: root, env });
     expect(json.exitCode).toBe(2);
     expect(JSON.parse(json.stdout).error.hint).toContain('--yes');
+  });
+
+  it('an app folder that does not exist is exit 2', async () => {
+    const res = await opsctl(['init', '--yes', '-C', '/nonexistent/opsctl-init'], { env });
+    expect(res.exitCode).toBe(2);
+    expect(res.stderr).toContain('✖ The app folder "/nonexistent/opsctl-init" does not exist.');
   });
 
   it('a folder without packages is exit 2', async () => {
