@@ -53,17 +53,41 @@ async function correct(app: DetectedApp, detected: InitAnswers): Promise<InitAns
       ...(health.trim() ? { health: health.trim() } : {}),
     });
   }
-  if (detected.tool) return { ...detected, packages };
-  const migrations = await input(
+  // an app tool finds its own migrations: only opsctl's engine has a folder to ask about
+  const migrations = detected.tool
+    ? ''
+    : await input(
+        {
+          message: 'Migrations folder (relative to the app root; empty: none)',
+          default: detected.migrations ?? '',
+          validate: (value) => validFolder(app.root, value),
+        },
+        CONTEXT,
+      );
+  const databaseVariable = await askVariable('database', detected.databaseVariable);
+  const redisVariable = await askVariable('Redis', detected.redisVariable);
+  const { migrations: _m, databaseVariable: _d, redisVariable: _r, ...rest } = detected;
+  return {
+    ...rest,
+    packages,
+    ...(migrations.trim() ? { migrations: migrations.trim().replace(/\/+$/, '') } : {}),
+    ...(databaseVariable ? { databaseVariable } : {}),
+    ...(redisVariable ? { redisVariable } : {}),
+  };
+}
+
+/** The variable a service's URL is in (written as `${NAME}`, never a value); empty leaves the key out. */
+async function askVariable(service: string, current: string | undefined): Promise<string> {
+  const answer = await input(
     {
-      message: 'Migrations folder (relative to the app root; empty: none)',
-      default: detected.migrations ?? '',
-      validate: (value) => validFolder(app.root, value),
+      message: `Environment variable holding the ${service} URL (empty: none)`,
+      default: current ?? '',
+      validate: (value) =>
+        !value.trim() || /^[A-Za-z_][A-Za-z0-9_]*$/.test(value.trim()) ? true : 'a variable name, like DATABASE_URL',
     },
     CONTEXT,
   );
-  const { migrations: _old, ...rest } = detected;
-  return { ...rest, packages, ...(migrations.trim() ? { migrations: migrations.trim().replace(/\/+$/, '') } : {}) };
+  return answer.trim();
 }
 
 function validPort(value: string): true | string {

@@ -59,6 +59,10 @@ describe.skipIf(!hasScript)('opsctl init on a terminal', () => {
     pty.type('tcp\r');
     await pty.waitFor(/Migrations folder/);
     pty.type('\r'); // keep api/migrations
+    await pty.waitFor(/variable holding the database URL/);
+    pty.type('\r'); // keep PG_URL
+    await pty.waitFor(/variable holding the Redis URL/);
+    pty.type('CACHE_URL\r');
     expect(await pty.exited()).toBe(0);
     const config = parse(readFileSync(join(root, 'opsctl.config.yaml'), 'utf8'));
     expect(config.packages).toEqual({
@@ -66,7 +70,8 @@ describe.skipIf(!hasScript)('opsctl init on a terminal', () => {
       shared: { path: 'shared' }, // no start script: nothing to ask
       web: { path: 'web', port: 3100, health: 'tcp' },
     });
-    expect(config.database.migrations).toBe('api/migrations');
+    expect(config.database).toEqual({ url: '${PG_URL}', migrations: 'api/migrations' });
+    expect(config.redis).toEqual({ url: '${CACHE_URL}' });
   });
 
   it('Ctrl-C at a prompt is exit 130 and writes nothing', async () => {
