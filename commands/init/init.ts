@@ -39,7 +39,8 @@ export function init(cmd: Invocation<InitOptions>): Promise<number> {
     }
     if (!request.force) verifyNoConfig(root, CONFIG_FILES);
     const detected = await detectApp(root);
-    if (!cli.json) err(describeFindings(detected));
+    // under --json only when asked about (a question needs what it is about on the screen)
+    if (!cli.json || (!cli.opts.yes && canPrompt())) err(describeFindings(detected));
     let answers = detectedAnswers(detected);
     if (!cli.opts.yes) {
       if (!canPrompt()) {

@@ -87,7 +87,8 @@ describe.skipIf(!hasScript)('opsctl init on a terminal', () => {
   it('--yes asks nothing, on a terminal too', async () => {
     const { root, pty } = session(['--yes']);
     expect(await pty.exited()).toBe(0);
-    expect(pty.output()).not.toContain('?');
+    expect(pty.output()).not.toContain('with these values?');
+    expect(pty.output()).toContain('✔ written opsctl.config.yaml');
     expect(existsSync(join(root, 'opsctl.config.yaml'))).toBe(true);
   });
 });
