@@ -6,6 +6,7 @@ import * as db from './db/index.js';
 import * as deploy from './deploy/index.js';
 import * as deps from './deps/index.js';
 import * as doctor from './doctor/index.js';
+import * as init from './init/index.js';
 import * as migrate from './migrate/index.js';
 import * as processes from './process/index.js';
 import { createProgram } from './shared/global-options.js';
@@ -19,7 +20,7 @@ import { typoOfSubcommand } from './shared/typo.js';
  */
 export function buildProgram() {
   const program = createProgram();
-  for (const family of [doctor, config, db, migrate, deploy, processes, deps, audit]) family.register(program);
+  for (const family of [doctor, config, db, migrate, deploy, processes, deps, audit, init]) family.register(program);
   for (const cmd of [program, ...allCommands(program)]) {
     // commander's usage errors go through the one error path below (README, "Output")
     cmd.exitOverride((error) => {
