@@ -94,6 +94,7 @@ function toJson(e: LogEntry) {
     ...(e.time ? { time: e.time.toISOString() } : {}),
     ...(e.level ? { level: e.level } : {}),
     message: e.message,
+    ...(e.context ? { context: e.context } : {}),
     ...(e.stack ? { stack: e.stack } : {}),
   };
 }
