@@ -8,8 +8,9 @@ import * as deps from './deps/index.js';
 import * as doctor from './doctor/index.js';
 import * as migrate from './migrate/index.js';
 import * as processes from './process/index.js';
+import * as pipelines from './run/index.js';
 import { createProgram } from './shared/global-options.js';
-import { commandName, lastExitCode } from './shared/lazy.js';
+import { commandName, lastExitCode, withoutActions } from './shared/lazy.js';
 import { reportError } from './shared/output.js';
 import { typoOfSubcommand } from './shared/typo.js';
 
@@ -19,7 +20,8 @@ import { typoOfSubcommand } from './shared/typo.js';
  */
 export function buildProgram() {
   const program = createProgram();
-  for (const family of [doctor, config, db, migrate, deploy, processes, deps, audit]) family.register(program);
+  for (const family of [doctor, config, db, migrate, deploy, processes, deps, audit, pipelines])
+    family.register(program);
   for (const cmd of [program, ...allCommands(program)]) {
     // commander's usage errors go through the one error path below (README, "Output")
     cmd.exitOverride((error) => {
@@ -39,14 +41,36 @@ export async function run(argv: string[]): Promise<number> {
   } catch (error) {
     const options = { debug: argv.includes('--debug'), json: argv.includes('--json') };
     if (!(error instanceof UsageFailure)) return reportError(error, { ...options, command: argv[2] ?? '' });
-    const { code, message, exitCode } = error.commanderError;
-    if (code === 'commander.helpDisplayed' || code === 'commander.version') return ExitCode.ok;
-    // help shown because a subcommand is missing (`opsctl config`) exits 1 in commander; for us it is a usage error
-    if (code === 'commander.help' && exitCode === ExitCode.ok) return ExitCode.ok;
-    const typed = ['opsctl', error.command].filter(Boolean).join(' ');
-    const { what, hint } = explain(code === 'commander.help' ? `${typed} needs a subcommand.` : message);
-    return reportError(usageError(what, hint ?? `See \`${typed} --help\`.`), { ...options, command: error.command });
+    const usage = usageOf(error);
+    return usage ? reportError(usage, { ...options, command: error.command }) : ExitCode.ok;
   }
+}
+
+/**
+ * Parse a command line against the command table without running it (a pipeline checks every step before the first
+ * runs); a usage error (unknown command or flag, a bad value) is thrown as an OpsError, exit 2.
+ */
+export async function verifyCommandLine(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  const silent = { writeOut: () => undefined, writeErr: () => undefined, outputError: () => undefined };
+  for (const cmd of [program, ...allCommands(program)]) cmd.configureOutput(silent);
+  try {
+    await withoutActions(() => program.parseAsync(argv));
+  } catch (error) {
+    const usage = error instanceof UsageFailure ? usageOf(error) : error;
+    if (usage) throw usage;
+  }
+}
+
+/** The usage error a commander parse failure stands for; undefined when it only showed help or the version. */
+function usageOf(error: UsageFailure) {
+  const { code, message, exitCode } = error.commanderError;
+  if (code === 'commander.helpDisplayed' || code === 'commander.version') return undefined;
+  // help shown because a subcommand is missing (`opsctl config`) exits 1 in commander; for us it is a usage error
+  if (code === 'commander.help' && exitCode === ExitCode.ok) return undefined;
+  const typed = ['opsctl', error.command].filter(Boolean).join(' ');
+  const { what, hint } = explain(code === 'commander.help' ? `${typed} needs a subcommand.` : message);
+  return usageError(what, hint ?? `See \`${typed} --help\`.`);
 }
 
 /** A commander parse failure and the command it belongs to (commander's own error does not say). */
@@ -66,6 +90,6 @@ function explain(message: string): { what: string; hint?: string } {
   return { what: first, hint: suggestion };
 }
 
-function allCommands(cmd: CommandUnknownOpts): CommandUnknownOpts[] {
+export function allCommands(cmd: CommandUnknownOpts): CommandUnknownOpts[] {
   return cmd.commands.flatMap((c) => [c, ...allCommands(c)]);
 }

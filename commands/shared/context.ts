@@ -13,6 +13,7 @@ import {
   exitCodeOf,
   printError,
   printJson,
+  releaseStdout,
   reportError,
   routeConsoleToStderr,
 } from './output.js';
@@ -125,6 +126,7 @@ export async function runCommand<Options extends GlobalOptions>(
   invocation: Invocation<Options>,
   body: (cli: Cli<Options>) => Promise<number>,
 ): Promise<number> {
+  if (host) return runNestedCommand(host, invocation, body);
   const controller = new AbortController();
   let graceMs: number | undefined; // set when the body opted in to finishing after a signal
   let graceTimer: NodeJS.Timeout | undefined;
@@ -132,7 +134,17 @@ export async function runCommand<Options extends GlobalOptions>(
     graceMs = ms;
     return controller.signal;
   });
+  host = {
+    defer(ms) {
+      graceMs = ms;
+      return controller.signal;
+    },
+    undefer() {
+      graceMs = undefined;
+    },
+  };
   const exitNow = (error: OpsError) => {
+    releaseStdout(); // a pipeline step's document was being captured: the pipeline's own goes to stdout
     if (process.stderr.isTTY) process.stderr.write('\u001b[?25h'); // the live renderer hides the cursor
     process.exit(reportError(error, { debug: false, json: cli.json, command: cli.name, startedAt: cli.startedAt }));
   };
@@ -161,10 +173,39 @@ export async function runCommand<Options extends GlobalOptions>(
       startedAt: cli.startedAt,
     });
   } finally {
+    host = undefined;
     clearTimeout(graceTimer);
     restoreConsole();
     process.removeListener('SIGINT', onSigint);
     process.removeListener('SIGTERM', onSigterm);
+  }
+}
+
+/** The outermost running command, which owns the signal handlers (README, "Pipelines"). */
+interface SignalHost {
+  /** A nested command opts in to finishing after a signal: the host defers to it while it runs. */
+  defer(graceMs: number): AbortSignal;
+  undefer(): void;
+}
+
+let host: SignalHost | undefined;
+
+/**
+ * A command run inside another (a pipeline's step, in the same process): the outer command's signal handlers serve
+ * it, so one Ctrl-C is reported once; a step that defers signals (deploy) still gets to clean up.
+ */
+async function runNestedCommand<Options extends GlobalOptions>(
+  outer: SignalHost,
+  invocation: Invocation<Options>,
+  body: (cli: Cli<Options>) => Promise<number>,
+): Promise<number> {
+  const cli = createCli(invocation, (ms = SIGNAL_GRACE_MS) => outer.defer(ms));
+  try {
+    return await body(cli);
+  } catch (error) {
+    return reportError(error, { debug: cli.debug, json: cli.json, command: cli.name, startedAt: cli.startedAt });
+  } finally {
+    outer.undefer();
   }
 }
 

@@ -8,6 +8,17 @@ export type Action<Args extends unknown[], Options extends OptionValues> = (
 ) => Promise<number>;
 
 let exitCode = 0;
+let parseOnly = false;
+
+/** Parse command lines inside `body` without running their actions (a pipeline checks its steps first). */
+export async function withoutActions(body: () => Promise<unknown>): Promise<void> {
+  parseOnly = true;
+  try {
+    await body();
+  } finally {
+    parseOnly = false;
+  }
+}
 
 /** The exit code the last action returned. */
 export function lastExitCode(): number {
@@ -23,6 +34,7 @@ export function lazyAction<Args extends unknown[], Options extends OptionValues,
   load: () => Promise<Action<Args, ReturnType<Command<Args, Options, Globals>['optsWithGlobals']>>>,
 ): void {
   command.action(async () => {
+    if (parseOnly) return;
     const action = await load();
     exitCode = await action({ name: commandName(command), opts: command.optsWithGlobals() }, ...command.processedArgs);
   });

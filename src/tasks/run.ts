@@ -1,4 +1,5 @@
 import { Listr, ListrLogger, type ListrTask, ProcessOutput } from 'listr2';
+import { nestedList } from './nest.js';
 import { PlainRenderer } from './plain-renderer.js';
 
 /** default: listr2's live renderer (TTY); plain: a line per finished step (CI, no TTY); silent: nothing (--json). */
@@ -24,6 +25,11 @@ export async function runTasks<Ctx extends object>(
   ctx: Ctx,
   options: RunTasksOptions,
 ): Promise<Error[]> {
+  const nested = nestedList(tasks, ctx, {
+    concurrent: options.concurrent ?? false,
+    exitOnError: options.exitOnError ?? true,
+  });
+  if (nested) return runList(nested);
   const processOutput = new ProcessOutput(process.stderr, process.stderr);
   const logger = new ListrLogger({ processOutput, useIcons: true });
   const plain = options.renderer === 'plain';
@@ -47,6 +53,10 @@ export async function runTasks<Ctx extends object>(
     fallbackRendererOptions: { write } as never,
     registerSignalListeners: false,
   });
+  return runList(listr);
+}
+
+async function runList(listr: { run(): Promise<unknown>; errors: Array<{ error: Error }> }): Promise<Error[]> {
   try {
     await listr.run();
   } catch (err) {
