@@ -9,6 +9,7 @@ import * as doctor from './doctor/index.js';
 import * as migrate from './migrate/index.js';
 import * as processes from './process/index.js';
 import * as pipelines from './run/index.js';
+import { registerCommandLines } from './shared/command-line.js';
 import { createProgram } from './shared/global-options.js';
 import { commandName, lastExitCode, withoutActions } from './shared/lazy.js';
 import { reportError } from './shared/output.js';
@@ -32,6 +33,8 @@ export function buildProgram() {
   }
   return program;
 }
+
+registerCommandLines({ run, verify: verifyCommandLine });
 
 /** Parse argv and run the command; returns the exit code. */
 export async function run(argv: string[]): Promise<number> {

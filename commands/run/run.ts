@@ -6,6 +6,7 @@ import { runNpmStep } from '../../src/pipelines/npm-step.js';
 import { isInterrupt, type PipelineStep, readPipeline, worstExitCode } from '../../src/pipelines/steps.js';
 import { runNested } from '../../src/tasks/nest.js';
 import { runTasks } from '../../src/tasks/run.js';
+import { commandLines } from '../shared/command-line.js';
 import { type Cli, type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
 import { captureStdout, err, out, table } from '../shared/output.js';
 
@@ -34,7 +35,7 @@ export function run(cmd: Invocation<RunOptions>, pipeline?: string): Promise<num
     const steps = readPipeline(config, pipeline);
     const globals = globalArgs(cli.opts);
     // every step is checked against the command table before the first one runs
-    const { verifyCommandLine } = await import('../index.js');
+    const { verify: verifyCommandLine } = commandLines();
     for (const step of steps) {
       if (step.kind !== 'opsctl') continue;
       await verifyCommandLine(commandLine(globals, step.args)).catch((error: unknown) => {
@@ -93,7 +94,7 @@ async function runStep(
  * nest under the step's task; under --json its document is captured from stdout as the step's `result`.
  */
 async function opsctlStep(cli: Cli<RunOptions>, globals: string[], args: string[], task: StepTask) {
-  const { run: runCommandLine } = await import('../index.js');
+  const { run: runCommandLine } = commandLines();
   const capture = cli.json ? captureStdout() : undefined;
   let exitCode: number;
   let printed = '';
