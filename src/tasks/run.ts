@@ -14,6 +14,8 @@ export interface RunTasksOptions {
    * lines (they would only say everything twice).
    */
   transient?: boolean;
+  /** Keep each group's tasks in the live view once it is done (a pipeline's steps), instead of folding them. */
+  keepSubtasks?: boolean;
 }
 
 /**
@@ -49,6 +51,7 @@ export async function runTasks<Ctx extends object>(
       collapseErrors: false,
       showErrorMessage: true,
       clearOutput: options.transient ?? false,
+      collapseSubtasks: !options.keepSubtasks,
     } as never,
     fallbackRendererOptions: { write } as never,
     registerSignalListeners: false,
