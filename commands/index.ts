@@ -12,7 +12,7 @@ import * as processes from './process/index.js';
 import * as pipelines from './run/index.js';
 import { registerCommandLines } from './shared/command-line.js';
 import { createProgram } from './shared/global-options.js';
-import { commandName, lastExitCode, withoutActions } from './shared/lazy.js';
+import { commandName, lastExitCode, resetExitCode, withoutActions } from './shared/lazy.js';
 import { reportError } from './shared/output.js';
 import { typoOfSubcommand } from './shared/typo.js';
 
@@ -40,6 +40,7 @@ registerCommandLines({ run, verify: verifyCommandLine });
 /** Parse argv and run the command; returns the exit code. */
 export async function run(argv: string[]): Promise<number> {
   try {
+    resetExitCode();
     await buildProgram().parseAsync(argv);
     return lastExitCode();
   } catch (error) {

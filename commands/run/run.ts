@@ -99,7 +99,9 @@ async function opsctlStep(cli: Cli<RunOptions>, globals: string[], args: string[
   let exitCode: number;
   let printed = '';
   try {
-    exitCode = await runNested(task, () => runCommandLine(commandLine(globals, args)));
+    exitCode = await runNested({ task, live: cli.renderer === 'default' }, () =>
+      runCommandLine(commandLine(globals, args)),
+    );
   } finally {
     printed = capture?.stop() ?? '';
   }

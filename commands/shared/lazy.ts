@@ -25,6 +25,11 @@ export function lastExitCode(): number {
   return exitCode;
 }
 
+/** Before a parse: a command line that runs no action (`--help`) leaves 0, not the previous command's code. */
+export function resetExitCode(): void {
+  exitCode = 0;
+}
+
 /**
  * Make `load` the command's action, imported only when the command runs (so `--help` and every other command
  * skip its code). Its options arrive typed from the command's declaration: global ones included.

@@ -4,20 +4,31 @@ import { type Listr, type ListrTask, ListrTaskEventType, type ListrTaskWrapper, 
 // biome-ignore lint/suspicious/noExplicitAny: a parent task of any context and renderer
 type ParentTask = ListrTaskWrapper<any, any, any>;
 
-const parents = new AsyncLocalStorage<ParentTask>();
+interface Parent {
+  task: ParentTask;
+  /**
+   * Whether the parent renders live (a terminal): a command that prints a full report of its own (`transient`,
+   * doctor) then shows its tasks under the step while they run; in plain lines they would only say the report
+   * twice (README, "Output").
+   */
+  live: boolean;
+}
+
+const parents = new AsyncLocalStorage<Parent>();
 
 /**
  * Run `body` so that every task list it runs (through runTasks) is shown nested under `parent` in the parent's
  * live view, instead of rendering on its own: a pipeline step's command lists its own tasks under the step
  * (README, "Pipelines").
  */
-export function runNested<T>(parent: ParentTask, body: () => Promise<T>): Promise<T> {
+export function runNested<T>(parent: Parent, body: () => Promise<T>): Promise<T> {
   return parents.run(parent, body);
 }
 
 export interface NestOptions {
   concurrent: boolean | number;
   exitOnError: boolean;
+  transient: boolean;
 }
 
 /**
@@ -32,10 +43,12 @@ export function nestedList<Ctx extends object>(
 ): Listr<Ctx> | undefined {
   const parent = parents.getStore();
   if (!parent) return undefined;
-  const list = parent.newListr(tasks as never, { ...options, ctx }) as Listr<Ctx>;
+  const { concurrent, exitOnError } = options;
+  const list = parent.task.newListr(tasks as never, { concurrent, exitOnError, ctx }) as Listr<Ctx>;
   list.errors = [];
   list.rendererClass = SilentRenderer; // the parent's renderer draws it
-  const task = parent.task;
+  if (options.transient && !parent.live) return list;
+  const task = parent.task.task;
   task.subtasks = [...(task.subtasks ?? []), ...list.tasks];
   task.emit(ListrTaskEventType.SUBTASK, list.tasks as never);
   return list;

@@ -30,6 +30,7 @@ export async function runTasks<Ctx extends object>(
   const nested = nestedList(tasks, ctx, {
     concurrent: options.concurrent ?? false,
     exitOnError: options.exitOnError ?? true,
+    transient: options.transient ?? false,
   });
   if (nested) return runList(nested);
   const processOutput = new ProcessOutput(process.stderr, process.stderr);

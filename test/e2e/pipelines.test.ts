@@ -68,8 +68,8 @@ describe('opsctl run <pipeline>', () => {
     const res = await run(['ok']);
     expect(res.exitCode, res.stderr).toBe(0);
     expect(ran()).toEqual(['a', 'b']);
-    // the plain renderer's lines, in the pipeline's order; doctor's check nested under its step
-    const order = ['✔ npm:backend:mark-a', '✔ node-version:', '✔ "config" show', '✔ npm:backend:mark-b'];
+    // the plain renderer's lines, in the pipeline's order
+    const order = ['✔ npm:backend:mark-a', '✔ doctor --only node-version', '✔ "config" show', '✔ npm:backend:mark-b'];
     const at = order.map((line) => res.stderr.indexOf(line));
     expect(
       at.every((i) => i >= 0),
@@ -79,6 +79,8 @@ describe('opsctl run <pipeline>', () => {
     expect(res.stderr).toContain('✔ pipeline ok: 4 passed, 0 failed (exit code 0)');
     // each step's own report is printed as the command alone would
     expect(res.stdout).toMatch(/✔ node-version {2}Node\.js/);
+    // in plain lines doctor's check is said once, in its report, as when doctor runs alone (README, "Output")
+    expect(`${res.stdout}${res.stderr}`.match(/Node\.js v?\d/g)).toHaveLength(1);
     expect(res.stdout).toContain(`root: ${app}`);
   });
 
