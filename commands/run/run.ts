@@ -57,7 +57,16 @@ export function run(cmd: Invocation<RunOptions>, pipeline?: string): Promise<num
         throw new Error(`"${step.text}" failed (exit code ${report.exitCode})`);
       },
     }));
-    await runTasks(tasks, {}, { renderer: cli.renderer, exitOnError: false, keepSubtasks: true });
+    await runTasks(
+      tasks,
+      {},
+      {
+        renderer: cli.renderer,
+        exitOnError: false,
+        keepSubtasks: true,
+        hiddenLevels: 2, // a step's command names its lines as it does alone
+      },
+    );
     for (const step of steps.slice(reports.length)) skipped.push(step.text);
 
     const exitCode = worstExitCode(reports.map((r) => r.exitCode));

@@ -16,6 +16,8 @@ export interface RunTasksOptions {
   transient?: boolean;
   /** Keep each group's tasks in the live view once it is done (a pipeline's steps), instead of folding them. */
   keepSubtasks?: boolean;
+  /** Plain lines leave out this many outer levels of a task's path (PlainRendererOptions.hiddenLevels). */
+  hiddenLevels?: number;
 }
 
 /**
@@ -53,8 +55,9 @@ export async function runTasks<Ctx extends object>(
       showErrorMessage: true,
       clearOutput: options.transient ?? false,
       collapseSubtasks: !options.keepSubtasks,
+      hiddenLevels: options.hiddenLevels,
     } as never,
-    fallbackRendererOptions: { write } as never,
+    fallbackRendererOptions: { write, hiddenLevels: options.hiddenLevels } as never,
     registerSignalListeners: false,
   });
   return runList(listr);

@@ -42,6 +42,7 @@ beforeAll(() => {
         'unknown-script': ['npm:backend:mark-a', 'npm:backend:nope'],
         nested: ['npm:backend:mark-a', 'run ok'],
         checks: ['doctor --only node-version', 'config show', 'doctor --only env'],
+        deploy: ['deploy --dry-run', 'npm:backend:mark-a'],
       },
     }),
   );
@@ -103,6 +104,22 @@ describe('opsctl run <pipeline>', () => {
     expect(res.exitCode, res.stderr).toBe(3);
     expect(ran()).toEqual(['b']);
     expect(res.stderr).toContain('1 passed, 2 failed (exit code 3)');
+  });
+
+  it('a step’s own tasks are nested under it: its lines read as when the command runs alone', async () => {
+    const alone = await opsctl(['deploy', '--dry-run'], { cwd: app });
+    expect(alone.exitCode, alone.stderr).toBe(0);
+    const progress = alone.stderr.split('\n').filter((l) => /^[✔↓] /.test(l));
+    expect(progress).toContain('↓ backend install: skipped (no dependencies)');
+    const piped = await run(['deploy']);
+    expect(piped.exitCode, piped.stderr).toBe(0);
+    const lines = piped.stderr.split('\n');
+    for (const line of progress) expect(lines).toContain(line);
+    expect(lines.indexOf(progress.at(-1)!)).toBeLessThan(lines.indexOf('✔ npm:backend:mark-a'));
+    const json = await run(['deploy', '--json']);
+    const [deploy] = JSON.parse(json.stdout).steps as StepDoc[];
+    expect(deploy!.result).toMatchObject({ command: 'deploy', ok: true, dryRun: true });
+    expect((deploy!.result as { packages: Array<{ name: string }> }).packages.map((p) => p.name)).toEqual(['backend']);
   });
 
   it('--json prints one document with every step and its own document as result', async () => {
