@@ -178,9 +178,17 @@ function commandLine(globals: string[], args: string[]): string[] {
 
 function summary(pipeline: string, reports: StepReport[], skipped: string[], exitCode: number): string {
   const failed = reports.filter((r) => r.exitCode !== ExitCode.ok).length;
-  const parts = [`${reports.length - failed} passed`, `${failed} failed`];
+  // an npm step left out by --package or --dry-run did run, as a skip
+  const passedOver = reports.filter((r) => isPassedOver(r.result)).length;
+  const parts = [`${reports.length - failed - passedOver} passed`, `${failed} failed`];
+  if (passedOver) parts.push(`${passedOver} skipped`);
   if (skipped.length) parts.push(`${skipped.length} not run`);
   return `${exitCode === ExitCode.ok ? '✔' : '✖'} pipeline ${pipeline}: ${parts.join(', ')} (exit code ${exitCode})`;
+}
+
+function isPassedOver(result: unknown): boolean {
+  const r = result as { skipped?: boolean; dryRun?: boolean } | null;
+  return Boolean(r && (r.skipped === true || (r.dryRun === true && !('command' in r))));
 }
 
 function list(cli: Cli<RunOptions>, config: ResolvedConfig): number {

@@ -73,6 +73,8 @@ export function canPrompt(): boolean {
   return Boolean(process.stdin.isTTY && process.stderr.isTTY && !process.env.CI);
 }
 
+let announcingSecrets = false;
+
 export function createCli<Options extends GlobalOptions>(
   invocation: Invocation<Options>,
   deferSignals: (graceMs?: number) => AbortSignal = () => new AbortController().signal,
@@ -80,7 +82,11 @@ export function createCli<Options extends GlobalOptions>(
   const { name, opts } = invocation;
   const json = Boolean(opts.json);
   const debug = Boolean(opts.debug);
-  if (process.env.GITHUB_ACTIONS === 'true') onSecret((s) => process.stderr.write(`::add-mask::${s}\n`));
+  // once per process: a pipeline's steps are commands too, and each secret is announced once
+  if (process.env.GITHUB_ACTIONS === 'true' && !announcingSecrets) {
+    announcingSecrets = true;
+    onSecret((s) => process.stderr.write(`::add-mask::${s}\n`));
+  }
   const startedAt = performance.now();
   let config: ResolvedConfig | undefined;
   const finish = (exitCode: number, fields: Record<string, unknown>) => {

@@ -194,8 +194,10 @@ describe('opsctl run <pipeline>', () => {
   });
 
   it('under GitHub Actions folds each step’s output in a group and annotates failures', async () => {
-    const res = await run(['mixed', '--continue-on-error'], { GITHUB_ACTIONS: 'true' });
+    const res = await run(['mixed', '--continue-on-error'], { GITHUB_ACTIONS: 'true', DEPLOY_TOKEN: 'tok-8f3k2p9q' });
     expect(res.exitCode).toBe(3);
+    // each secret is announced once, not once per step
+    expect(res.stderr.match(/^::add-mask::tok-8f3k2p9q$/gm)).toHaveLength(1);
     const lines = res.stderr.split('\n');
     const groups = lines.filter((l) => l.startsWith('::group::'));
     expect(groups).toEqual([
@@ -212,6 +214,12 @@ describe('opsctl run <pipeline>', () => {
     expect(lines).toContain('::error title=opsctl run::Step "npm:backend:broken" failed with exit code 3.');
     expect(res.stderr).not.toContain('::error title=opsctl run::Step "npm:backend:mark-b"');
   });
+});
+
+it('run without a pipeline (and without --list) is a usage error', async () => {
+  const res = await run([]);
+  expect(res.exitCode).toBe(2);
+  expect(res.stderr).toContain('✖ Name the pipeline to run.');
 });
 
 describe('opsctl run --list', () => {
