@@ -68,9 +68,12 @@ export interface Cli<Options extends GlobalOptions = GlobalOptions> {
 /** How long an interrupted command that deferred signals may take to clean up (deploy puts a release back). */
 export const SIGNAL_GRACE_MS = 60_000;
 
-/** Interactive prompts only when stdin and stderr are TTYs and CI is unset. */
+/**
+ * Interactive prompts only when stdin and stderr are TTYs and CI is unset, and not inside a pipeline's step (the
+ * pipeline's live view holds the terminal; the step asks for `--yes` instead, README "Pipelines").
+ */
 export function canPrompt(): boolean {
-  return Boolean(process.stdin.isTTY && process.stderr.isTTY && !process.env.CI);
+  return Boolean(process.stdin.isTTY && process.stderr.isTTY && !process.env.CI && !inStep);
 }
 
 let announcingSecrets = false;
@@ -195,6 +198,7 @@ interface SignalHost {
 }
 
 let host: SignalHost | undefined;
+let inStep = false;
 
 /**
  * A command run inside another (a pipeline's step, in the same process): the outer command's signal handlers serve
@@ -206,11 +210,13 @@ async function runNestedCommand<Options extends GlobalOptions>(
   body: (cli: Cli<Options>) => Promise<number>,
 ): Promise<number> {
   const cli = createCli(invocation, (ms = SIGNAL_GRACE_MS) => outer.defer(ms));
+  inStep = true;
   try {
     return await body(cli);
   } catch (error) {
     return reportError(error, { debug: cli.debug, json: cli.json, command: cli.name, startedAt: cli.startedAt });
   } finally {
+    inStep = false;
     outer.undefer();
   }
 }

@@ -43,6 +43,7 @@ beforeAll(() => {
         nested: ['npm:backend:mark-a', 'run ok'],
         checks: ['doctor --only node-version', 'config show', 'doctor --only env'],
         deploy: ['deploy --dry-run', 'npm:backend:mark-a'],
+        confirm: ['rollback', 'npm:backend:mark-a'],
       },
     }),
   );
@@ -245,5 +246,12 @@ describe.skipIf(!hasScript)('on a terminal', () => {
     // the last frame: the steps, and doctor's check indented under its step
     expect(screen).toMatch(/✔ doctor --only node-version\n {2}✔ node-version: Node\.js/);
     expect(screen).toMatch(/✔ npm:backend:mark-a\n✔ doctor --only node-version\n/);
+  });
+
+  it('a step never prompts under the live view: it asks for --yes (exit 2) and the pipeline stops', () => {
+    const { exitCode, output } = runOnPty(app, ['run', 'confirm'], { MARKS: marks });
+    expect(exitCode, output).toBe(2);
+    expect(output).toContain('→ Pass --yes to confirm');
+    expect(ran()).toEqual([]);
   });
 });
