@@ -46,11 +46,20 @@ export function run(cmd: Invocation<RunOptions>, pipeline?: string): Promise<num
     const reports: StepReport[] = [];
     const skipped: string[] = [];
     let halted: string | undefined; // the step that stopped the pipeline
+    let current: string | undefined; // the step running now
+    cli.soFar = () => ({
+      pipeline,
+      steps: reports,
+      skipped: steps.slice(reports.length + (current ? 1 : 0)).map((s) => s.text),
+      ...(current ? { interruptedStep: current } : {}),
+    });
     const tasks = steps.map((step) => ({
       title: step.text,
       skip: () => (halted ? `skipped: "${halted}" failed` : false),
       task: async (_ctx: object, task: StepTask) => {
+        current = step.text;
         const report = await runStep(cli, config, globals, step, task);
+        current = undefined;
         reports.push(report);
         if (report.exitCode === ExitCode.ok) return;
         if (!cli.opts.continueOnError || isInterrupt(report.exitCode)) halted = step.text;

@@ -63,6 +63,11 @@ export interface Cli<Options extends GlobalOptions = GlobalOptions> {
    * running out, exits at once the old way.
    */
   deferSignals(graceMs?: number): AbortSignal;
+  /**
+   * What the command has done so far, for the document of a run that a signal ends at once (a pipeline's steps):
+   * set it to have those fields beside the error.
+   */
+  soFar?: () => Record<string, unknown>;
 }
 
 /** How long an interrupted command that deferred signals may take to clean up (deploy puts a release back). */
@@ -155,6 +160,7 @@ export async function runCommand<Options extends GlobalOptions>(
   const exitNow = (error: OpsError) => {
     releaseStdout(); // a pipeline step's document was being captured: the pipeline's own goes to stdout
     if (process.stderr.isTTY) process.stderr.write('\u001b[?25h'); // the live renderer hides the cursor
+    if (cli.soFar) process.exit(cli.fail(error, cli.soFar()));
     process.exit(reportError(error, { debug: false, json: cli.json, command: cli.name, startedAt: cli.startedAt }));
   };
   // a signal ends the run through the one error path: `✖ Interrupted.`, and under --json still one document

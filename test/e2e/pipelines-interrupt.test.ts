@@ -72,7 +72,16 @@ it.each([
   expect(alive(pid)).toBe(true);
   run.child.kill(signal);
   expect(await run.exited).toBe(exitCode);
-  expect(JSON.parse(run.stdout())).toMatchObject({ command: 'run', ok: false, exitCode, error: { code } });
+  expect(JSON.parse(run.stdout())).toMatchObject({
+    command: 'run',
+    ok: false,
+    exitCode,
+    error: { code },
+    pipeline: 'script',
+    steps: [{ step: 'config show', exitCode: 0, result: { command: 'config show' } }],
+    interruptedStep: 'npm:backend:sleep',
+    skipped: ['config show'],
+  });
   await waitFor('the script to stop', () => !alive(pid), 10_000);
 });
 
