@@ -9,7 +9,7 @@ import { formatCandidate, SHELLS, type Shell } from './scripts.js';
  */
 export function answerCompletion(argv: string[]): void {
   const shell = (SHELLS as readonly string[]).includes(argv[0] ?? '') ? (argv[0] as Shell) : 'bash';
-  const words = argv.slice(argv.indexOf('--') + 1);
+  const words = argv.includes('--') ? argv.slice(argv.indexOf('--') + 1) : argv.slice(1);
   if (!words.length) words.push('');
   for (const c of complete(buildProgram(), words, appNames(words))) {
     process.stdout.write(`${formatCandidate(shell, c.value, c.description)}\n`);
