@@ -1,6 +1,7 @@
 import type { CommanderError, CommandUnknownOpts } from '@commander-js/extra-typings';
 import { ExitCode, usageError } from '../src/errors.js';
 import * as audit from './audit/index.js';
+import * as completion from './completion/index.js';
 import * as config from './config/index.js';
 import * as db from './db/index.js';
 import * as deploy from './deploy/index.js';
@@ -9,8 +10,10 @@ import * as doctor from './doctor/index.js';
 import * as init from './init/index.js';
 import * as migrate from './migrate/index.js';
 import * as processes from './process/index.js';
+import * as pipelines from './run/index.js';
+import { registerCommandLines } from './shared/command-line.js';
 import { createProgram } from './shared/global-options.js';
-import { commandName, lastExitCode } from './shared/lazy.js';
+import { commandName, lastExitCode, resetExitCode, withoutActions } from './shared/lazy.js';
 import { reportError } from './shared/output.js';
 import { typoOfSubcommand } from './shared/typo.js';
 
@@ -20,7 +23,8 @@ import { typoOfSubcommand } from './shared/typo.js';
  */
 export function buildProgram() {
   const program = createProgram();
-  for (const family of [doctor, config, db, migrate, deploy, processes, deps, audit, init]) family.register(program);
+  for (const family of [doctor, config, db, migrate, deploy, processes, deps, audit, pipelines, init, completion])
+    family.register(program);
   for (const cmd of [program, ...allCommands(program)]) {
     // commander's usage errors go through the one error path below (README, "Output")
     cmd.exitOverride((error) => {
@@ -32,22 +36,47 @@ export function buildProgram() {
   return program;
 }
 
+registerCommandLines({ run, verify: verifyCommandLine });
+
 /** Parse argv and run the command; returns the exit code. */
 export async function run(argv: string[]): Promise<number> {
   try {
+    resetExitCode();
     await buildProgram().parseAsync(argv);
     return lastExitCode();
   } catch (error) {
     const options = { debug: argv.includes('--debug'), json: argv.includes('--json') };
     if (!(error instanceof UsageFailure)) return reportError(error, { ...options, command: argv[2] ?? '' });
-    const { code, message, exitCode } = error.commanderError;
-    if (code === 'commander.helpDisplayed' || code === 'commander.version') return ExitCode.ok;
-    // help shown because a subcommand is missing (`opsctl config`) exits 1 in commander; for us it is a usage error
-    if (code === 'commander.help' && exitCode === ExitCode.ok) return ExitCode.ok;
-    const typed = ['opsctl', error.command].filter(Boolean).join(' ');
-    const { what, hint } = explain(code === 'commander.help' ? `${typed} needs a subcommand.` : message);
-    return reportError(usageError(what, hint ?? `See \`${typed} --help\`.`), { ...options, command: error.command });
+    const usage = usageOf(error);
+    return usage ? reportError(usage, { ...options, command: error.command }) : ExitCode.ok;
   }
+}
+
+/**
+ * Parse a command line against the command table without running it (a pipeline checks every step before the first
+ * runs); a usage error (unknown command or flag, a bad value) is thrown as an OpsError, exit 2.
+ */
+export async function verifyCommandLine(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  const silent = { writeOut: () => undefined, writeErr: () => undefined, outputError: () => undefined };
+  for (const cmd of [program, ...allCommands(program)]) cmd.configureOutput(silent);
+  try {
+    await withoutActions(() => program.parseAsync(argv));
+  } catch (error) {
+    const usage = error instanceof UsageFailure ? usageOf(error) : error;
+    if (usage) throw usage;
+  }
+}
+
+/** The usage error a commander parse failure stands for; undefined when it only showed help or the version. */
+function usageOf(error: UsageFailure) {
+  const { code, message, exitCode } = error.commanderError;
+  if (code === 'commander.helpDisplayed' || code === 'commander.version') return undefined;
+  // help shown because a subcommand is missing (`opsctl config`) exits 1 in commander; for us it is a usage error
+  if (code === 'commander.help' && exitCode === ExitCode.ok) return undefined;
+  const typed = ['opsctl', error.command].filter(Boolean).join(' ');
+  const { what, hint } = explain(code === 'commander.help' ? `${typed} needs a subcommand.` : message);
+  return usageError(what, hint ?? `See \`${typed} --help\`.`);
 }
 
 /** A commander parse failure and the command it belongs to (commander's own error does not say). */
@@ -67,6 +96,6 @@ function explain(message: string): { what: string; hint?: string } {
   return { what: first, hint: suggestion };
 }
 
-function allCommands(cmd: CommandUnknownOpts): CommandUnknownOpts[] {
+export function allCommands(cmd: CommandUnknownOpts): CommandUnknownOpts[] {
   return cmd.commands.flatMap((c) => [c, ...allCommands(c)]);
 }
