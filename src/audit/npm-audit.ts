@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import semver from 'semver';
 import { readNpmConfig } from '../deps/npm-config.js';
@@ -43,8 +42,8 @@ export interface NpmAuditOptions {
   omitDev: boolean;
   timeoutMs?: number;
   /**
-   * Several packages per node process (npm-batch.ts), at most one process per CPU core, when the npm on PATH
-   * allows it; else (and by default) one `npm audit` process per package.
+   * All packages in one node process (npm-batch.ts), `concurrency` at once, when the npm on PATH allows it; else
+   * (and by default) one `npm audit` process per package.
    */
   batch?: boolean;
 }
@@ -82,26 +81,23 @@ export async function npmAudit(packages: AppPackage[], options: NpmAuditOptions)
     await spawnEach(jobs, options.concurrency);
     return result;
   }
-  // npm is CPU-bound while it starts: more processes than cores only take turns
-  const processes = Math.max(1, Math.min(options.concurrency, availableParallelism(), jobs.length));
-  const groups = Array.from({ length: processes }, (_, g) => jobs.filter((_, i) => i % processes === g));
-  await Promise.all(
-    groups.map(async (group) => {
-      let left = group;
-      while (left.length) {
-        const batch = await runNpmBatch(
-          options.runner,
-          cli,
-          left.map((j) => ({ dir: j.pkg.dir, args: j.args })),
-          timeoutMs,
-        );
-        // nothing done (this npm cannot run in a batch, no node on PATH): npm as its own process, as without batch
-        if (!batch.results.size) return spawnEach(left, 1);
-        for (const [i, res] of batch.results) report(result, left[i]!.pkg, { ...res, notFound: false }, timeoutMs);
-        left = left.filter((_, i) => !batch.results.has(i));
-      }
-    }),
-  );
+  // one process: npm loads once, and its registry requests for the packages overlap
+  let left = jobs;
+  while (left.length) {
+    const batch = await runNpmBatch(
+      options.runner,
+      cli,
+      left.map((j) => ({ dir: j.pkg.dir, args: j.args })),
+      { timeoutMs, atOnce: options.concurrency },
+    );
+    // nothing done (this npm cannot run in a batch, no node on PATH): npm as a process per package, as without batch
+    if (!batch.results.size) {
+      await spawnEach(left, options.concurrency);
+      break;
+    }
+    for (const [i, res] of batch.results) report(result, left[i]!.pkg, { ...res, notFound: false }, timeoutMs);
+    left = left.filter((_, i) => !batch.results.has(i));
+  }
   return result;
 }
 

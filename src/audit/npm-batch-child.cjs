@@ -1,18 +1,38 @@
-// The node process of npm-batch.ts: `node npm-batch-child.cjs <mark> <npm-cli.js> <bound ms>`, the jobs
-// ([{dir, args}]) as JSON on stdin. It runs npm's own CLI steps (npm's lib/cli/entry.js: gracefulify fs, `new Npm()`,
-// `load()`, `exec()`) for each job in turn, with the job's folder as working folder, `npm <args>` as argv, the
-// environment as it came in (npm's config loading exports npm_config_* into it) and npm's output streams as
-// buffers; then prints one `<mark>{i, exitCode, stdout, stderr, timedOut}` line per job. A job that outlasts the
-// bound is reported as timed out and the process ends there: npm's request may still be pending and must not write
-// into the next job's output. Plain CommonJS, as npm is.
+// The node process of npm-batch.ts: `node npm-batch-child.cjs <mark> <npm-cli.js> <bound ms> <at once>`, the jobs
+// ([{dir, args}]) as JSON on stdin; one `<mark>{i, stdout, stderr, timedOut}` line per job. Each job takes the
+// steps of npm's own CLI (npm's lib/cli/entry.js: `new Npm()`, `load()`, `exec()`; fs gracefulified once, as there)
+// with its folder as working folder, `npm <args>` as argv and npm's output streams as buffers. Up to <at once> jobs
+// run at once, so their registry requests overlap; what npm keeps process-wide is kept per job:
+// - npm's output, logs and timings are events on `process` (proc-log) that every loaded Npm listens to: the
+//   listeners a job's Npm adds hear only the events its own command emits (AsyncLocalStorage);
+// - npm's config reads the environment, argv and working folder when it is made, and its loading exports
+//   npm_config_* into that environment: each job's Npm is made with its own copy of the environment as it came in,
+//   its argv and folder, and the config loads one job at a time (npm's commands read the loaded config).
+// A job past its bound is reported as timed out; its pending request can no longer reach any output. Plain
+// CommonJS, as npm is.
+const { AsyncLocalStorage } = require('node:async_hooks');
 const { dirname, join } = require('node:path');
 const { Writable } = require('node:stream');
 const { createRequire } = require('node:module');
 
-const [, , MARK, cli, bound] = process.argv;
+const [, , MARK, cli, bound, atOnce] = process.argv;
 const send = (msg) => process.stdout.write(`\n${MARK}${JSON.stringify(msg)}\n`);
 const root = dirname(dirname(cli));
 const npmRequire = createRequire(join(root, 'lib', 'cli', 'entry.js'));
+
+const current = new AsyncLocalStorage();
+const ROUTED = ['log', 'output', 'input', 'time'];
+const owners = new WeakMap(); // listener → the job whose Npm added it
+const emit = process.emit;
+process.emit = function routed(event, ...args) {
+  if (!ROUTED.includes(event)) return emit.call(this, event, ...args);
+  const job = current.getStore();
+  for (const listener of process.listeners(event)) {
+    const owner = owners.get(listener);
+    if (owner === undefined || owner === job) listener.apply(this, args);
+  }
+  return true;
+};
 
 function buffer() {
   const stream = new Writable({
@@ -23,6 +43,21 @@ function buffer() {
   });
   stream.text = '';
   return stream;
+}
+
+/** `new Npm()` for job `i`, with its environment, argv and folder, owning the listeners it adds. */
+function makeNpm(Npm, i, job, env, streams) {
+  const before = new Map(ROUTED.map((e) => [e, new Set(process.listeners(e))]));
+  const shared = process.env;
+  process.env = { ...env };
+  process.argv = [process.execPath, cli, ...job.args];
+  process.chdir(job.dir);
+  try {
+    return new Npm(streams);
+  } finally {
+    process.env = shared;
+    for (const e of ROUTED) for (const l of process.listeners(e)) if (!before.get(e).has(l)) owners.set(l, i);
+  }
 }
 
 async function main() {
@@ -36,44 +71,56 @@ async function main() {
   npmRequire('graceful-fs').gracefulify(require('node:fs'));
   const Npm = npmRequire('../npm.js');
   const env = { ...process.env };
-  for (const [i, job] of jobs.entries()) {
-    for (const key of Object.keys(process.env)) if (!(key in env)) delete process.env[key];
-    Object.assign(process.env, env);
-    process.chdir(job.dir);
-    process.argv = [process.execPath, cli, ...job.args];
-    process.exitCode = undefined;
-    const stdout = buffer();
-    const stderr = buffer();
-    const npm = new Npm({ stdout, stderr });
-    const run = async () => {
-      const loaded = await npm.load();
-      if (typeof loaded?.exec !== 'boolean') throw Object.assign(new Error('unsupported'), { unsupported: true });
-      if (loaded.exec) await npm.exec(loaded.command, loaded.args);
-    };
-    let timer;
-    const outcome = await Promise.race([
-      run().then(
-        () => undefined,
-        (error) => error ?? new Error('npm failed'),
-      ),
-      new Promise((resolve) => {
-        timer = setTimeout(resolve, Number(bound), 'timeout');
-      }),
-    ]);
-    clearTimeout(timer);
-    if (outcome === 'timeout') {
-      send({ i, timedOut: true, exitCode: 124, stdout: stdout.text, stderr: stderr.text });
-      process.exit(0);
-    }
-    if (outcome?.unsupported) return send({ unsupported: 'npm.load() did not say what to run' });
-    try {
-      npm.unload();
-    } catch {}
-    // npm's exit handler: the exit code the command set, else the error's; its message when npm printed none
-    const exitCode = process.exitCode || (outcome ? Number(outcome.exitCode) || 1 : 0);
-    const said = outcome && !stderr.text ? `npm error ${outcome.message}\n` : '';
-    send({ i, timedOut: false, exitCode, stdout: stdout.text, stderr: stderr.text + said });
-  }
+  let loading = Promise.resolve(); // one config load at a time: it reads the working folder
+  let unsupported;
+
+  const one = (i) =>
+    current.run(i, async () => {
+      const job = jobs[i];
+      const stdout = buffer();
+      const stderr = buffer();
+      let npm;
+      const run = async () => {
+        let loaded;
+        const turn = loading.then(async () => {
+          npm = makeNpm(Npm, i, job, env, { stdout, stderr });
+          loaded = await npm.load();
+        });
+        loading = turn.catch(() => {});
+        await turn;
+        if (typeof loaded?.exec !== 'boolean') throw Object.assign(new Error('unsupported'), { unsupported: true });
+        if (loaded.exec) await npm.exec(loaded.command, loaded.args);
+      };
+      let timer;
+      const outcome = await Promise.race([
+        run().then(
+          () => undefined,
+          (error) => error ?? new Error('npm failed'),
+        ),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, Number(bound), 'timeout');
+        }),
+      ]);
+      clearTimeout(timer);
+      try {
+        npm?.unload();
+      } catch {}
+      if (outcome?.unsupported) {
+        unsupported = 'npm.load() did not say what to run';
+        return;
+      }
+      if (outcome === 'timeout') return send({ i, timedOut: true, stdout: stdout.text, stderr: stderr.text });
+      // npm's exit handler prints the error when npm printed none
+      const said = outcome && !stderr.text ? `npm error ${outcome.message}\n` : '';
+      send({ i, timedOut: false, stdout: stdout.text, stderr: stderr.text + said });
+    });
+
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length && !unsupported) await one(next++);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Number(atOnce) || 1) }, worker));
+  if (unsupported) send({ unsupported });
 }
 
 main().then(

@@ -5,13 +5,14 @@ import semver from 'semver';
 import type { Runner, RunResult } from '../process/runner.js';
 
 /**
- * npm's own command, several packages in one process (README, "`opsctl audit`", npm advisories): most of an
- * `npm audit` is node starting and loading npm's ~1,000 modules, the same for every package. So one node process
- * loads npm once and runs npm's `audit` command in each package in turn, exactly as npm's CLI entry does
+ * npm's own command for several packages in one process (README, "`opsctl audit`", npm advisories): most of an
+ * `npm audit` is node starting and loading npm's ~1,000 modules, the same CPU-bound work for every package. So one
+ * node process loads npm once and runs npm's `audit` command for each package, as npm's CLI entry does
  * (lib/cli/entry.js: `new Npm()`, `load()`, `exec()`), with the package as the working folder, the argv
- * `npm audit --json …` and a fresh environment each time, so npm reads each package's .npmrc, npm_config_* and
- * the user and global npmrc itself. The only parts of the CLI left out print to the terminal at exit (the update
- * notice, "a complete log can be found in …").
+ * `npm audit --json …` and the environment as it came in, so npm reads each package's .npmrc, npm_config_* and the
+ * user and global npmrc itself; several packages at once, so their registry requests overlap
+ * (npm-batch-child.cjs). The only parts of the CLI left out print to the terminal at exit (the update notice,
+ * "a complete log can be found in …").
  */
 
 /** npm 10.8 is the first whose `Npm` takes the output streams and whose `load()` returns the command to run. */
@@ -44,25 +45,25 @@ export function findNpmCli(env: Record<string, string | undefined> = process.env
 }
 
 /** What one package's npm command gave: as a child process of its own would have (stdout, stderr). */
-export type BatchResult = Pick<RunResult, 'exitCode' | 'stdout' | 'stderr' | 'timedOut'>;
+export type BatchResult = Pick<RunResult, 'stdout' | 'stderr' | 'timedOut'>;
 
 /**
- * Run `npm <args>` in each folder, one after the other in one node process. The results by job index; a job the
- * process did not finish (it failed, or a job before it timed out) has no entry: the caller runs it again.
- * `unsupported` when this npm cannot run in a batch (the caller then spawns npm per package).
+ * Run `npm <args>` in each folder, `atOnce` at a time, in one node process. The results by job index; a job the
+ * process did not finish (it crashed) has no entry. `unsupported` when this npm cannot run in a batch.
  */
 export async function runNpmBatch(
   runner: Runner,
   cli: string,
   jobs: Array<{ dir: string; args: string[] }>,
-  timeoutMs: number,
+  options: { timeoutMs: number; atOnce: number },
 ): Promise<{ results: Map<number, BatchResult>; unsupported?: string; notFound?: boolean }> {
   // `node` from PATH, as npm's `#!/usr/bin/env node` line picks it
-  const res = await runner.run('node', [CHILD, MARK, cli, String(timeoutMs)], {
+  const { timeoutMs, atOnce } = options;
+  const res = await runner.run('node', [CHILD, MARK, cli, String(timeoutMs), String(atOnce)], {
     cwd: jobs[0]?.dir,
     input: JSON.stringify(jobs),
     // each job has its own bound inside; this one is for the process itself
-    timeoutMs: timeoutMs * jobs.length + 30_000,
+    timeoutMs: timeoutMs * Math.ceil(jobs.length / Math.max(1, atOnce)) + 30_000,
   });
   const results = new Map<number, BatchResult>();
   if (res.notFound) return { results, notFound: true };
@@ -71,7 +72,7 @@ export async function runNpmBatch(
     if (!line.startsWith(MARK)) continue;
     const msg = JSON.parse(line.slice(MARK.length)) as { i: number; unsupported?: string } & BatchResult;
     if (msg.unsupported) unsupported = msg.unsupported;
-    else results.set(msg.i, { exitCode: msg.exitCode, stdout: msg.stdout, stderr: msg.stderr, timedOut: msg.timedOut });
+    else results.set(msg.i, { stdout: msg.stdout, stderr: msg.stderr, timedOut: msg.timedOut });
   }
   return { results, ...(unsupported ? { unsupported } : {}) };
 }

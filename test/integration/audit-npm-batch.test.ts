@@ -1,5 +1,8 @@
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -57,6 +60,37 @@ function recording(): { runner: Runner; started: string[] } {
   };
 }
 
+/** A registry in front of `target` that answers each request `ms` late. */
+async function delayed(target: string, ms: number) {
+  let answered = 0;
+  const proxy = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      setTimeout(() => {
+        const upstream = request(new URL(req.url ?? '/', target), { method: req.method, headers: req.headers }, (r) => {
+          answered++;
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        });
+        upstream.on('error', () => res.destroy());
+        upstream.end(Buffer.concat(chunks));
+      }, ms);
+    });
+  });
+  proxy.listen(0, '127.0.0.1');
+  await once(proxy, 'listening');
+  const { port } = proxy.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    answered: () => answered,
+    async close() {
+      proxy.closeAllConnections();
+      proxy.close();
+    },
+  };
+}
+
 /** `npm <args>` as a process of its own in `dir`: its stdout (npm audit exits 1 on findings). */
 async function npmAlone(dir: string, args: string[]): Promise<string> {
   try {
@@ -67,7 +101,7 @@ async function npmAlone(dir: string, args: string[]): Promise<string> {
 }
 
 describe('npm audit, several packages in one node process', () => {
-  it('each report is byte for byte what `npm audit --json` prints in that package, from one process', async () => {
+  it('each report is byte for byte what `npm audit --json` prints in that package, all at once in one process', async () => {
     const dir = app(server.url);
     const jobs = [
       { dir: join(dir, 'backend'), args: ['audit', '--json'] },
@@ -79,7 +113,7 @@ describe('npm audit, several packages in one node process', () => {
     const cli = findNpmCli();
     expect(cli).toMatch(/npm-cli\.js$/);
     const { runner, started } = recording();
-    const batch = await runNpmBatch(runner, cli!, jobs, 60_000);
+    const batch = await runNpmBatch(runner, cli!, jobs, { timeoutMs: 60_000, atOnce: jobs.length }); // all at once
     expect(started).toEqual(['node']);
     expect([...batch.results.keys()].sort()).toEqual([0, 1, 2, 3, 4]);
     for (const [i, job] of jobs.entries()) {
@@ -105,7 +139,7 @@ describe('npm audit, several packages in one node process', () => {
       server.hits.length = 0;
       const result = await npmAudit([pkg(dir, 'backend'), pkg(dir, 'shared')], {
         runner: createRunner(),
-        concurrency: 1,
+        concurrency: 2,
         omitDev: false,
         batch: true,
       });
@@ -122,7 +156,7 @@ describe('npm audit, several packages in one node process', () => {
     }
   });
 
-  it('a registry that never answers: each package is ended at its bound, the next one still runs', async () => {
+  it('a registry that never answers: each package is ended at its bound, in the one process', async () => {
     const hanging = await advisoryServer(() => {}); // reads the request, never answers
     try {
       const dir = app(hanging.url);
@@ -130,22 +164,45 @@ describe('npm audit, several packages in one node process', () => {
       const began = Date.now();
       const result = await npmAudit([pkg(dir, 'backend'), pkg(dir, 'frontend')], {
         runner,
-        concurrency: 1,
+        concurrency: 2,
         omitDev: false,
         timeoutMs: 3_000,
         batch: true,
       });
-      expect(Date.now() - began).toBeLessThan(30_000);
+      expect(Date.now() - began).toBeLessThan(20_000);
       const message = 'npm audit did not finish within 3 s: the registry did not answer';
       expect(result.unreachable.sort((a, b) => a.package.localeCompare(b.package))).toEqual([
         { package: 'backend', message },
         { package: 'frontend', message },
       ]);
-      // the process ends with the package that timed out; the next one gets a process of its own
-      expect(started).toEqual(['node', 'node']);
+      expect(started).toEqual(['node']);
       expect(hanging.hits.filter((h) => h.path.endsWith('/advisories/bulk')).length).toBe(2);
     } finally {
       await hanging.close();
+    }
+  });
+
+  it("a package's report that comes after its bound reaches no other package's output", async () => {
+    // backend's registry answers after 4 s (bound 3 s): its report is made while frontend's audit is running
+    const late = await delayed(server.url, 4_000);
+    const slow = await delayed(server.url, 2_000);
+    try {
+      const dir = app(server.url);
+      writeFileSync(join(dir, 'backend/.npmrc'), `registry=${late.url}\n`);
+      writeFileSync(join(dir, 'frontend/.npmrc'), `registry=${slow.url}\n`);
+      const jobs = [
+        { dir: join(dir, 'backend'), args: ['audit', '--json'] },
+        { dir: join(dir, 'frontend'), args: ['audit', '--json'] },
+      ];
+      const batch = await runNpmBatch(createRunner(), findNpmCli()!, jobs, { timeoutMs: 3_000, atOnce: 1 });
+      expect(batch.results.get(0)?.timedOut).toBe(true);
+      expect(late.answered()).toBeGreaterThan(0); // backend's answer did arrive, during frontend's audit
+      const frontend = batch.results.get(1);
+      expect(frontend?.timedOut).toBe(false);
+      expect(JSON.parse(frontend!.stdout).vulnerabilities).toEqual({}); // frontend's own report, only
+    } finally {
+      await late.close();
+      await slow.close();
     }
   });
 
