@@ -82,22 +82,18 @@ export async function npmAudit(packages: AppPackage[], options: NpmAuditOptions)
     return result;
   }
   // one process: npm loads once, and its registry requests for the packages overlap
-  let left = jobs;
-  while (left.length) {
-    const batch = await runNpmBatch(
-      options.runner,
-      cli,
-      left.map((j) => ({ dir: j.pkg.dir, args: j.args })),
-      { timeoutMs, atOnce: options.concurrency },
-    );
-    // nothing done (this npm cannot run in a batch, no node on PATH): npm as a process per package, as without batch
-    if (!batch.results.size) {
-      await spawnEach(left, options.concurrency);
-      break;
-    }
-    for (const [i, res] of batch.results) report(result, left[i]!.pkg, { ...res, notFound: false }, timeoutMs);
-    left = left.filter((_, i) => !batch.results.has(i));
-  }
+  const done = await runNpmBatch(
+    options.runner,
+    cli,
+    jobs.map((j) => ({ dir: j.pkg.dir, args: j.args })),
+    { timeoutMs, atOnce: options.concurrency },
+  );
+  for (const [i, res] of done) report(result, jobs[i]!.pkg, { ...res, notFound: false }, timeoutMs);
+  // what it did not finish (this npm cannot run so, no node on PATH, a crash): npm as a process per package
+  await spawnEach(
+    jobs.filter((_, i) => !done.has(i)),
+    options.concurrency,
+  );
   return result;
 }
 

@@ -1,5 +1,6 @@
 // The node process of npm-batch.ts: `node npm-batch-child.cjs <mark> <npm-cli.js> <bound ms> <at once>`, the jobs
-// ([{dir, args}]) as JSON on stdin; one `<mark>{i, stdout, stderr, timedOut}` line per job. Each job takes the
+// ([{dir, args}]) as JSON on stdin; one `<mark>{i, stdout, stderr, timedOut}` line per job done (none for a job
+// it cannot run as npm would: the caller then runs npm for it). Each job takes the
 // steps of npm's own CLI (npm's lib/cli/entry.js: `new Npm()`, `load()`, `exec()`; fs gracefulified once, as there)
 // with its folder as working folder, `npm <args>` as argv and npm's output streams as buffers. Up to <at once> jobs
 // run at once, so their registry requests overlap; what npm keeps process-wide is kept per job:
@@ -65,9 +66,8 @@ async function main() {
   for await (const chunk of process.stdin) input += chunk;
   const jobs = JSON.parse(input);
   const engines = require(join(root, 'package.json')).engines?.node;
-  if (engines && !npmRequire('semver/functions/satisfies')(process.version, engines)) {
-    return send({ unsupported: `npm does not support node ${process.version}` });
-  }
+  // npm refuses this node (its own message comes from running it as a process of its own)
+  if (engines && !npmRequire('semver/functions/satisfies')(process.version, engines)) return;
   npmRequire('graceful-fs').gracefulify(require('node:fs'));
   const Npm = npmRequire('../npm.js');
   const env = { ...process.env };
@@ -106,7 +106,7 @@ async function main() {
         npm?.unload();
       } catch {}
       if (outcome?.unsupported) {
-        unsupported = 'npm.load() did not say what to run';
+        unsupported = true; // not npm's CLI steps as this file knows them: no result, npm runs per package
         return;
       }
       if (outcome === 'timeout') return send({ i, timedOut: true, stdout: stdout.text, stderr: stderr.text });
@@ -120,7 +120,6 @@ async function main() {
     while (next < jobs.length && !unsupported) await one(next++);
   };
   await Promise.all(Array.from({ length: Math.max(1, Number(atOnce) || 1) }, worker));
-  if (unsupported) send({ unsupported });
 }
 
 main().then(

@@ -21,7 +21,7 @@ const MARK = '@@opsctl-npm@@';
 /** Beside this module both in src/ and in the bundle (the build copies it into dist/cli/). */
 const CHILD = fileURLToPath(new URL('./npm-batch-child.cjs', import.meta.url));
 
-/** npm's CLI script and version, from the `npm` on PATH, when it can run in a batch; else undefined. */
+/** npm's CLI script (bin/npm-cli.js) of the `npm` on PATH, when it can run in a batch; else undefined. */
 export function findNpmCli(env: Record<string, string | undefined> = process.env): string | undefined {
   for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
     const bin = join(dir, 'npm');
@@ -49,14 +49,14 @@ export type BatchResult = Pick<RunResult, 'stdout' | 'stderr' | 'timedOut'>;
 
 /**
  * Run `npm <args>` in each folder, `atOnce` at a time, in one node process. The results by job index; a job the
- * process did not finish (it crashed) has no entry. `unsupported` when this npm cannot run in a batch.
+ * process did not finish has no entry (no `node` on PATH, an npm it cannot run so, a crash).
  */
 export async function runNpmBatch(
   runner: Runner,
   cli: string,
   jobs: Array<{ dir: string; args: string[] }>,
   options: { timeoutMs: number; atOnce: number },
-): Promise<{ results: Map<number, BatchResult>; unsupported?: string; notFound?: boolean }> {
+): Promise<Map<number, BatchResult>> {
   // `node` from PATH, as npm's `#!/usr/bin/env node` line picks it
   const { timeoutMs, atOnce } = options;
   const res = await runner.run('node', [CHILD, MARK, cli, String(timeoutMs), String(atOnce)], {
@@ -66,13 +66,10 @@ export async function runNpmBatch(
     timeoutMs: timeoutMs * Math.ceil(jobs.length / Math.max(1, atOnce)) + 30_000,
   });
   const results = new Map<number, BatchResult>();
-  if (res.notFound) return { results, notFound: true };
-  let unsupported: string | undefined;
   for (const line of res.stdout.split('\n')) {
     if (!line.startsWith(MARK)) continue;
-    const msg = JSON.parse(line.slice(MARK.length)) as { i: number; unsupported?: string } & BatchResult;
-    if (msg.unsupported) unsupported = msg.unsupported;
-    else results.set(msg.i, { stdout: msg.stdout, stderr: msg.stderr, timedOut: msg.timedOut });
+    const msg = JSON.parse(line.slice(MARK.length)) as { i?: number } & BatchResult;
+    if (msg.i !== undefined) results.set(msg.i, { stdout: msg.stdout, stderr: msg.stderr, timedOut: msg.timedOut });
   }
-  return { results, ...(unsupported ? { unsupported } : {}) };
+  return results;
 }

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -115,15 +115,15 @@ describe('npm audit, several packages in one node process', () => {
     const { runner, started } = recording();
     const batch = await runNpmBatch(runner, cli!, jobs, { timeoutMs: 60_000, atOnce: jobs.length }); // all at once
     expect(started).toEqual(['node']);
-    expect([...batch.results.keys()].sort()).toEqual([0, 1, 2, 3, 4]);
+    expect([...batch.keys()].sort()).toEqual([0, 1, 2, 3, 4]);
     for (const [i, job] of jobs.entries()) {
       const alone = await npmAlone(job.dir, job.args);
       expect(JSON.parse(alone)).toHaveProperty('vulnerabilities'); // a real report, not an error
-      expect(batch.results.get(i)?.stdout.trim()).toBe(alone.trim());
-      expect(batch.results.get(i)?.timedOut).toBe(false);
+      expect(batch.get(i)?.stdout.trim()).toBe(alone.trim());
+      expect(batch.get(i)?.timedOut).toBe(false);
     }
     // findings where npm finds them: ms in backend, in shared only with dev dependencies, in worker
-    const vulnerable = jobs.map((_, i) => Object.keys(JSON.parse(batch.results.get(i)!.stdout).vulnerabilities));
+    const vulnerable = jobs.map((_, i) => Object.keys(JSON.parse(batch.get(i)!.stdout).vulnerabilities));
     expect(vulnerable).toEqual([['ms'], [], [], ['ms'], ['ms']]);
   });
 
@@ -195,14 +195,48 @@ describe('npm audit, several packages in one node process', () => {
         { dir: join(dir, 'frontend'), args: ['audit', '--json'] },
       ];
       const batch = await runNpmBatch(createRunner(), findNpmCli()!, jobs, { timeoutMs: 3_000, atOnce: 1 });
-      expect(batch.results.get(0)?.timedOut).toBe(true);
+      expect(batch.get(0)?.timedOut).toBe(true);
       expect(late.answered()).toBeGreaterThan(0); // backend's answer did arrive, during frontend's audit
-      const frontend = batch.results.get(1);
+      const frontend = batch.get(1);
       expect(frontend?.timedOut).toBe(false);
       expect(JSON.parse(frontend!.stdout).vulnerabilities).toEqual({}); // frontend's own report, only
     } finally {
       await late.close();
       await slow.close();
+    }
+  });
+
+  it('an npm whose CLI steps are not the ones known (load() says nothing): npm runs per package instead', async () => {
+    const dir = app(server.url);
+    const real = findNpmCli()!;
+    // npm 11 by its version, with a different Npm class; its npm-cli.js is the real one's
+    const fake = join(dir, 'fake-npm');
+    for (const sub of ['bin', 'lib/cli']) mkdirSync(join(fake, sub), { recursive: true });
+    writeFileSync(join(fake, 'package.json'), JSON.stringify({ name: 'npm', version: '11.0.0' }));
+    writeFileSync(join(fake, 'bin/npm-cli.js'), `#!/usr/bin/env node\nrequire(${JSON.stringify(real)});\n`);
+    chmodSync(join(fake, 'bin/npm-cli.js'), 0o755);
+    writeFileSync(join(fake, 'lib/cli/entry.js'), '');
+    writeFileSync(join(fake, 'lib/npm.js'), 'module.exports = class { async load() { return {}; } unload() {} };\n');
+    symlinkSync(join(real, '../../node_modules'), join(fake, 'node_modules'));
+    const bin = join(dir, 'fake-bin');
+    mkdirSync(bin);
+    symlinkSync(join(fake, 'bin/npm-cli.js'), join(bin, 'npm'));
+    const previous = process.env.PATH;
+    process.env.PATH = [bin, previous].join(delimiter);
+    try {
+      expect(findNpmCli()).toBe(join(fake, 'bin/npm-cli.js'));
+      const { runner, started } = recording();
+      const result = await npmAudit([pkg(dir, 'backend'), pkg(dir, 'frontend')], {
+        runner,
+        concurrency: 2,
+        omitDev: false,
+        batch: true,
+      });
+      expect(started).toEqual(['node', 'npm', 'npm']);
+      expect(result.unreachable).toEqual([]);
+      expect(result.findings.map((f) => f.package)).toEqual(['backend', 'backend']);
+    } finally {
+      process.env.PATH = previous;
     }
   });
 
