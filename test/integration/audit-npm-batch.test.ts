@@ -91,6 +91,20 @@ async function delayed(target: string, ms: number) {
   };
 }
 
+/** npmAudit (batch) of backend and frontend with `bin` first on PATH: what it started, and the npm-cli.js it found. */
+async function auditWithPath(dir: string, bin: string) {
+  const previous = process.env.PATH;
+  process.env.PATH = [bin, previous].join(delimiter);
+  try {
+    const { runner, started } = recording();
+    const packages = [pkg(dir, 'backend'), pkg(dir, 'frontend')];
+    const result = await npmAudit(packages, { runner, concurrency: 2, omitDev: false, batch: true });
+    return { cli: findNpmCli(), started, result };
+  } finally {
+    process.env.PATH = previous;
+  }
+}
+
 /** `npm <args>` as a process of its own in `dir`: its stdout (npm audit exits 1 on findings). */
 async function npmAlone(dir: string, args: string[]): Promise<string> {
   try {
@@ -221,23 +235,11 @@ describe('npm audit, several packages in one node process', () => {
     const bin = join(dir, 'fake-bin');
     mkdirSync(bin);
     symlinkSync(join(fake, 'bin/npm-cli.js'), join(bin, 'npm'));
-    const previous = process.env.PATH;
-    process.env.PATH = [bin, previous].join(delimiter);
-    try {
-      expect(findNpmCli()).toBe(join(fake, 'bin/npm-cli.js'));
-      const { runner, started } = recording();
-      const result = await npmAudit([pkg(dir, 'backend'), pkg(dir, 'frontend')], {
-        runner,
-        concurrency: 2,
-        omitDev: false,
-        batch: true,
-      });
-      expect(started).toEqual(['node', 'npm', 'npm']);
-      expect(result.unreachable).toEqual([]);
-      expect(result.findings.map((f) => f.package)).toEqual(['backend', 'backend']);
-    } finally {
-      process.env.PATH = previous;
-    }
+    const { cli, started, result } = await auditWithPath(dir, bin);
+    expect(cli).toBe(join(fake, 'bin/npm-cli.js'));
+    expect(started).toEqual(['node', 'npm', 'npm']);
+    expect(result.unreachable).toEqual([]);
+    expect(result.findings.map((f) => f.package)).toEqual(['backend', 'backend']);
   });
 
   it('an `npm` on PATH that is not npm-cli.js (a wrapper) runs as it is, one process per package', async () => {
@@ -246,21 +248,10 @@ describe('npm audit, several packages in one node process', () => {
     mkdirSync(bin);
     writeFileSync(join(bin, 'npm'), `#!/bin/sh\nexec ${JSON.stringify(findNpmCli())} "$@"\n`);
     chmodSync(join(bin, 'npm'), 0o755);
-    const previous = process.env.PATH;
-    process.env.PATH = [bin, previous].join(delimiter);
-    try {
-      expect(findNpmCli()).toBeUndefined();
-      const { runner, started } = recording();
-      const result = await npmAudit([pkg(dir, 'backend'), pkg(dir, 'frontend')], {
-        runner,
-        concurrency: 2,
-        omitDev: false,
-        batch: true,
-      });
-      expect(started).toEqual(['npm', 'npm']);
-      expect(result.findings.map((f) => f.package)).toEqual(['backend', 'backend']);
-    } finally {
-      process.env.PATH = previous;
-    }
+    const { cli, started, result } = await auditWithPath(dir, bin);
+    expect(cli).toBeUndefined();
+    expect(started).toEqual(['npm', 'npm']);
+    expect(result.unreachable).toEqual([]);
+    expect(result.findings.map((f) => f.package)).toEqual(['backend', 'backend']);
   });
 });
