@@ -3,6 +3,7 @@ import { ExitCode, usageError } from '../src/errors.js';
 import * as audit from './audit/index.js';
 import * as config from './config/index.js';
 import * as db from './db/index.js';
+import * as debug from './debug/index.js';
 import * as deploy from './deploy/index.js';
 import * as deps from './deps/index.js';
 import * as doctor from './doctor/index.js';
@@ -19,7 +20,7 @@ import { typoOfSubcommand } from './shared/typo.js';
  */
 export function buildProgram() {
   const program = createProgram();
-  for (const family of [doctor, config, db, migrate, deploy, processes, deps, audit]) family.register(program);
+  for (const family of [doctor, config, db, migrate, deploy, processes, debug, deps, audit]) family.register(program);
   for (const cmd of [program, ...allCommands(program)]) {
     // commander's usage errors go through the one error path below (README, "Output")
     cmd.exitOverride((error) => {

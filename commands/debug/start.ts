@@ -1,0 +1,190 @@
+import type { ListrTask } from 'listr2';
+import { nodeInspectCommand } from '../../src/debug/inspector-url.js';
+import { exposureWarning, planLaunch } from '../../src/debug/launch.js';
+import { verifyPortFree } from '../../src/debug/ports.js';
+import { loadPty, runInspectSession } from '../../src/debug/pty-session.js';
+import { type DebuggedProcess, startDebugged } from '../../src/debug/start.js';
+import { ExitCode, OpsError, usageError } from '../../src/errors.js';
+import { freePort } from '../../src/net/free-port.js';
+import type { AppPackage } from '../../src/packages/types.js';
+import { runTasks } from '../../src/tasks/run.js';
+import { type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
+import { envelope, err, exitCodeOf, printError, printJson } from '../shared/output.js';
+import { choosePackage, linePrefix, printInspector, verifyTerminal } from './shared.js';
+
+export interface DebugStartFlags extends GlobalOptions {
+  attach?: boolean;
+  keep?: boolean;
+  port?: number;
+  host?: string;
+}
+
+/** How long an interrupted `opsctl debug` may take to stop the package's tree (SIGTERM, grace, SIGKILL). */
+const STOP_GRACE_MS = 15_000;
+
+/** `opsctl debug [package]` (README, "`opsctl debug`"). */
+export function debugStart(cmd: Invocation<DebugStartFlags>, name?: string): Promise<number> {
+  return runCommand(cmd, async (cli) => {
+    const flags = cli.opts;
+    if (flags.keep && !flags.attach)
+      throw usageError('--keep only applies with --attach.', 'Add --attach, or leave out --keep.');
+    const config = cli.config();
+    const pkg = await choosePackage(cli, config, name);
+    if (flags.attach) {
+      verifyTerminal(
+        cli,
+        `Run \`opsctl debug ${pkg.name}\` and attach from a terminal with the \`node inspect 127.0.0.1:<port>\` it prints (or DevTools, or VS Code).`,
+      );
+    }
+    const launch = await planLaunch(pkg, { host: flags.host, port: flags.port, freePort });
+    const signal = cli.deferSignals(STOP_GRACE_MS);
+    const lines: string[] = [];
+    const show = (line: string) => {
+      lines.push(line);
+      if (cli.renderer !== 'default') err(`${linePrefix(pkg)} ${line}`);
+    };
+    let child: DebuggedProcess | undefined;
+    const tasks: ListrTask[] = [
+      {
+        title: `${pkg.name}: ports free`,
+        task: async () => {
+          const { runner } = cli;
+          if (pkg.port !== undefined) {
+            await verifyPortFree(
+              pkg.port,
+              `${pkg.name}'s port`,
+              `Change packages.${pkg.name}.port in the config.`,
+              runner,
+            );
+          }
+          if (launch.inspect) {
+            const hint =
+              launch.kind === 'script'
+                ? `Change the port in ${pkg.path}/package.json's debug script.`
+                : `Pick another with --port (or packages.${pkg.name}.debugPort).`;
+            await verifyPortFree(launch.inspect.port, `${pkg.name}'s inspector port`, hint, runner);
+          }
+        },
+      },
+      {
+        title: `${pkg.name}: ${launch.kind === 'script' ? 'npm run debug' : `node ${launch.args.join(' ')}`}`,
+        task: async (_ctx, task) => {
+          child = await startDebugged(config, pkg, launch, {
+            runner: cli.runner,
+            signal,
+            onLine: (line) => {
+              show(line);
+              if (cli.renderer === 'default') task.output = line;
+            },
+          });
+        },
+      },
+    ];
+    // the progress is finished (and off the screen's live area) before anything else prints or a session opens
+    const [error] = await runTasks(tasks, {}, { renderer: cli.renderer });
+    if (error || !child) {
+      if (!cli.json && cli.renderer === 'default')
+        for (const line of lines.slice(-15)) err(`${linePrefix(pkg)} ${line}`);
+      return cli.fail(signal.aborted ? signal.reason : error, { package: pkg.name });
+    }
+    const debugged = child;
+    debugged.onLine((line) => err(`${linePrefix(pkg)} ${line}`));
+    const { address } = debugged;
+    const warning = exposureWarning(pkg.name, address.host, address.port);
+    if (warning) err(`⚠ ${warning}`);
+    const fields = { package: pkg.name, pid: debugged.pid, url: address.url, host: address.host, port: address.port };
+    // under --json the document is the ready signal: printed once the inspector is up; the end goes to stderr
+    if (cli.json) printJson(envelope(cli.name, ExitCode.ok, cli.startedAt, fields));
+    else printInspector(pkg, address, config.root, debugged.pid);
+    // the JSON document (if any) is out already: how it ended goes to stderr
+    const end = (exitCode: number, failure?: unknown) => {
+      debugged.stop();
+      if (failure) printError(failure, cli.debug);
+      return exitCode;
+    };
+    if (flags.attach) {
+      const ended = await attachSession(pkg, debugged, signal, flags.keep ?? false);
+      if (ended !== 'keep') return end(ended.exitCode, ended.error);
+    } else {
+      err(`Ctrl-C stops ${pkg.name} and everything it started.`);
+    }
+    return untilEnd(pkg, debugged, signal, end);
+  });
+}
+
+/** Run until the package exits (exit 3 unless it exits 0) or opsctl is interrupted (130/143). */
+async function untilEnd(
+  pkg: AppPackage,
+  debugged: DebuggedProcess,
+  signal: AbortSignal,
+  end: (exitCode: number, failure?: unknown) => number,
+): Promise<number> {
+  const outcome = await Promise.race([debugged.exited, aborted(signal)]);
+  if (outcome === 'aborted') return end(exitCodeOf(signal.reason), signal.reason);
+  if (outcome === 0) return end(ExitCode.ok);
+  return end(
+    ExitCode.failed,
+    new OpsError('DEBUG_EXITED', `${pkg.name} exited with code ${outcome}.`, {
+      hint: 'Its last output lines are above.',
+    }),
+  );
+}
+
+type SessionEnd = 'keep' | { exitCode: number; error?: unknown };
+
+/** `--attach`: a node inspect session in this terminal; then stop the package unless --keep. */
+async function attachSession(
+  pkg: AppPackage,
+  debugged: DebuggedProcess,
+  signal: AbortSignal,
+  keep: boolean,
+): Promise<SessionEnd> {
+  const loaded = await loadPty();
+  if (!loaded.ok) {
+    err(`✖ Cannot open a debugger session here: node-pty could not load (${loaded.reason}).`);
+    err(
+      `→ Attach from another terminal with \`${nodeInspectCommand(debugged.address)}\`; Ctrl-C here stops ${pkg.name}.`,
+    );
+    return 'keep';
+  }
+  // the package's own lines would tear through the debugger's screen: held while the session runs
+  const held: string[] = [];
+  debugged.onLine((line) => held.push(line));
+  err(
+    `Attaching: ${nodeInspectCommand(debugged.address)} (.exit or Ctrl-D ends the session${keep ? '' : ` and stops ${pkg.name}`})`,
+  );
+  const exitedNow = new AbortController();
+  void debugged.exited.then(() => exitedNow.abort());
+  const code = await runInspectSession(
+    loaded.pty,
+    debugged.address,
+    { input: process.stdin, output: process.stdout },
+    { cwd: pkg.dir, signal: AbortSignal.any([signal, exitedNow.signal]) },
+  );
+  if (signal.aborted) return { exitCode: exitCodeOf(signal.reason), error: signal.reason };
+  if (exitedNow.signal.aborted) {
+    for (const line of held.slice(-15)) err(`${linePrefix(pkg)} ${line}`);
+    const exit = await debugged.exited;
+    return {
+      exitCode: ExitCode.failed,
+      error: new OpsError('DEBUG_EXITED', `${pkg.name} exited with code ${exit} during the session.`, {
+        hint: 'Its last output lines are above.',
+      }),
+    };
+  }
+  if (!keep) {
+    err(`✔ Session ended (node inspect exited ${code}); ${pkg.name} stopped.`);
+    return { exitCode: ExitCode.ok };
+  }
+  for (const line of held) err(`${linePrefix(pkg)} ${line}`);
+  debugged.onLine((line) => err(`${linePrefix(pkg)} ${line}`));
+  err(`Session ended; ${pkg.name} keeps running (pid ${debugged.pid}, ${debugged.address.url}). Ctrl-C stops it.`);
+  return 'keep';
+}
+
+function aborted(signal: AbortSignal): Promise<'aborted'> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve('aborted');
+    signal.addEventListener('abort', () => resolve('aborted'), { once: true });
+  });
+}
