@@ -4,12 +4,12 @@ import { exposureWarning, planLaunch } from '../../src/debug/launch.js';
 import { verifyPortFree } from '../../src/debug/ports.js';
 import { loadPty, runInspectSession } from '../../src/debug/pty-session.js';
 import { type DebuggedProcess, startDebugged } from '../../src/debug/start.js';
-import { ExitCode, OpsError, usageError } from '../../src/errors.js';
+import { ExitCode, type ExitCodeValue, OpsError, usageError } from '../../src/errors.js';
 import { freePort } from '../../src/net/free-port.js';
 import type { AppPackage } from '../../src/packages/types.js';
 import { runTasks } from '../../src/tasks/run.js';
 import { type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
-import { envelope, err, exitCodeOf, printError, printJson } from '../shared/output.js';
+import { err, exitCodeOf } from '../shared/output.js';
 import { choosePackage, linePrefix, printInspector, verifyTerminal } from './shared.js';
 
 export interface DebugStartFlags extends GlobalOptions {
@@ -93,14 +93,11 @@ export function debugStart(cmd: Invocation<DebugStartFlags>, name?: string): Pro
     const warning = exposureWarning(pkg.name, address.host, address.port);
     if (warning) err(`⚠ ${warning}`);
     const fields = { package: pkg.name, pid: debugged.pid, url: address.url, host: address.host, port: address.port };
-    // under --json the document is the ready signal: printed once the inspector is up; the end goes to stderr
-    if (cli.json) printJson(envelope(cli.name, ExitCode.ok, cli.startedAt, fields));
-    else printInspector(pkg, address, config.root, debugged.pid);
-    // the JSON document (if any) is out already: how it ended goes to stderr
-    const end = (exitCode: number, failure?: unknown) => {
+    // --json: one document when the run ends (its exit code included); the URL alone on stdout is for people and scripts
+    if (!cli.json) printInspector(pkg, address, config.root, debugged.pid);
+    const end = (exitCode: ExitCodeValue, failure?: unknown) => {
       debugged.stop();
-      if (failure) printError(failure, cli.debug);
-      return exitCode;
+      return failure ? cli.fail(failure, fields) : cli.finish(exitCode, fields);
     };
     if (flags.attach) {
       const ended = await attachSession(pkg, debugged, signal, flags.keep ?? false);
@@ -117,7 +114,7 @@ async function untilEnd(
   pkg: AppPackage,
   debugged: DebuggedProcess,
   signal: AbortSignal,
-  end: (exitCode: number, failure?: unknown) => number,
+  end: (exitCode: ExitCodeValue, failure?: unknown) => number,
 ): Promise<number> {
   const outcome = await Promise.race([debugged.exited, aborted(signal)]);
   if (outcome === 'aborted') return end(exitCodeOf(signal.reason), signal.reason);
@@ -130,7 +127,7 @@ async function untilEnd(
   );
 }
 
-type SessionEnd = 'keep' | { exitCode: number; error?: unknown };
+type SessionEnd = 'keep' | { exitCode: ExitCodeValue; error?: unknown };
 
 /** `--attach`: a node inspect session in this terminal; then stop the package unless --keep. */
 async function attachSession(
