@@ -105,7 +105,7 @@ async function findTarget(cli: Cli<DebugAttachFlags>, name: string | undefined):
   const config = cli.config();
   const pkg = await choosePackage(cli, config, name);
   const found = await findPackageProcess(pkg, { pm2: appPm2(cli, config), runner: cli.runner, instance });
-  const opened = await openInspector(found.pid, cli.runner);
+  const opened = await openInspector(found.pid, cli.runner, pkg.port);
   return { ...opened, pid: found.pid, how: `${found.how}, PID ${found.pid}`, pkg };
 }
 

@@ -21,11 +21,11 @@ export interface OpenedInspector {
 }
 
 /**
- * The inspector of Node.js process `pid`, found through `/json/list` on the ports it listens on as an inspector; when it
+ * The inspector of Node.js process `pid`, found through `/json/list` on the ports it listens on; when it
  * has none, turned on with SIGUSR1 (Linux, macOS) and found on the port that opens (README, "`opsctl debug attach`").
  * A dead pid or one that is not Node.js is a usage error (exit 2).
  */
-export async function openInspector(pid: number, runner: Runner): Promise<OpenedInspector> {
+export async function openInspector(pid: number, runner: Runner, appPort?: number): Promise<OpenedInspector> {
   if (!isProcessRunning(pid)) {
     throw usageError(`No process with PID ${pid} is running.`, "Check the PID (`opsctl status` lists the app's).");
   }
@@ -36,7 +36,7 @@ export async function openInspector(pid: number, runner: Runner): Promise<Opened
       'Give the PID of the node process itself (for `npm start`, the node process under npm).',
     );
   }
-  const existing = await inspectorOf(pid, runner);
+  const existing = await inspectorOf(pid, runner, appPort);
   if (existing) return { address: existing, openedNow: false };
   if (process.platform === 'win32') {
     throw new OpsError('NO_INSPECTOR', `PID ${pid} has no inspector open, and Windows has no SIGUSR1 to turn one on.`, {
@@ -71,13 +71,19 @@ export async function openInspector(pid: number, runner: Runner): Promise<Opened
   throw await notOpened(pid, runner);
 }
 
-/** An inspector `pid` already has open: on a port its flags name (or 9229), or any of its ports when they do not say. */
-async function inspectorOf(pid: number, runner: Runner): Promise<InspectorAddress | undefined> {
-  const found = (await findOpenInspectors({ runner }))?.filter((i) => i.pid === pid) ?? [];
-  const ports = found.some((i) => i.port === 0) ? ((await portsOf(pid, runner)) ?? []) : found.map((i) => i.port);
-  for (const port of new Set(ports)) {
-    const host = found.find((i) => i.port === port && !isWildcard(i.address))?.address ?? '127.0.0.1';
-    const targets = await readInspectorTargets(host, port);
+/**
+ * An inspector `pid` already has open: on a port its flags name (or 9229); else on another port it listens on (one
+ * opened by SIGUSR1 on an `--inspect-port` that PM2's process title hides). `appPort` (the package's own) is asked last.
+ */
+async function inspectorOf(pid: number, runner: Runner, appPort?: number): Promise<InspectorAddress | undefined> {
+  const found = (await findOpenInspectors({ runner }))?.filter((i) => i.pid === pid && i.port) ?? [];
+  for (const i of found) {
+    const targets = await readInspectorTargets(isWildcard(i.address) ? '127.0.0.1' : i.address, i.port);
+    if (targets?.[0]) return targets[0];
+  }
+  const others = ((await portsOf(pid, runner)) ?? []).filter((p) => !found.some((i) => i.port === p));
+  for (const port of [...new Set(others)].sort((a, b) => Number(a === appPort) - Number(b === appPort))) {
+    const targets = await readInspectorTargets('127.0.0.1', port);
     if (targets?.[0]) return targets[0];
   }
   return undefined;
