@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { ExitCode, OpsError, usageError } from '../errors.js';
+import { isNodeExecutable } from '../net/command-line.js';
 import { findPortHolders } from '../net/port-holders.js';
 import { readProcCmdline, readProcExe } from '../net/proc-pid.js';
 import type { AppPackage } from '../packages/types.js';
@@ -15,13 +16,11 @@ export interface FoundProcess {
   how: string;
 }
 
-const NODE_BINARY = /^node(js)?[\d.]*(\.exe)?$/i;
-
 /** Is this a Node.js process? From its executable (which process.title cannot change), else its argv[0]. */
 export async function isNodeProcess(pid: number): Promise<boolean> {
   const exe = await readProcExe(pid);
   const argv0 = (await readProcCmdline(pid))?.[0];
-  return [exe, argv0].some((p) => p && NODE_BINARY.test(basename(p.split(' ')[0]!)));
+  return isNodeExecutable(exe) || isNodeExecutable(argv0);
 }
 
 /** npm itself runs on node (`node …/npm-cli.js run start`): it is not the app. */

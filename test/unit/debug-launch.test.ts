@@ -13,6 +13,7 @@ import { exposureWarning, planLaunch } from '../../src/debug/launch.js';
 import { loadPty } from '../../src/debug/pty-session.js';
 import { isOpsError } from '../../src/errors.js';
 import type { AppPackage } from '../../src/packages/types.js';
+import { appPackage } from '../helpers/check-context.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -26,18 +27,7 @@ function pkg(over: Partial<AppPackage> = {}, files: string[] = ['server.js']): A
     mkdirSync(join(dir, f, '..'), { recursive: true });
     writeFileSync(join(dir, f), '');
   }
-  return {
-    name: 'backend',
-    dir,
-    path: 'backend',
-    scripts: { start: 'node server.js' },
-    dependencies: {},
-    devDependencies: {},
-    dependsOn: [],
-    env: {},
-    outputs: [],
-    ...over,
-  };
+  return appPackage({ name: 'backend', dir, path: 'backend', scripts: { start: 'node server.js' }, ...over });
 }
 
 const noFreePort = () => Promise.reject(new Error('no free port should be needed'));
