@@ -49,8 +49,8 @@ async function app(options: Parameters<typeof createDebugApp>[0] = {}): Promise<
   return created;
 }
 
-function onPty(cwd: string, args: string[]): OnPty {
-  const t = startOnPty(cwd, args);
+function onPty(cwd: string, args: string[], nodeArgs: string[] = []): OnPty {
+  const t = startOnPty(cwd, args, {}, nodeArgs);
   terms.push(t);
   return t;
 }
@@ -124,6 +124,41 @@ describe('opsctl debug --attach', () => {
     expect(await t.exited).toBe(130);
     await waitFor('the package to be stopped', () => isGone(appPid), 20_000);
     expect(await isPortFree(port)).toBe(true);
+  });
+  it('node-pty that cannot load: --attach says so, prints how to attach instead, and the package runs until Ctrl-C', async () => {
+    const a = await app();
+    const t = onPty(
+      a.dir,
+      ['debug', 'api', '--attach'],
+      ['--import', join(import.meta.dirname, 'fixtures', 'no-node-pty.mjs')],
+    );
+    await t.waitFor('Ctrl-C here stops api', 0, 60_000);
+    const appPid = pidIn(t.output(), /api \(pid (\d+)\) has its inspector/);
+    const port = Number(/on 127\.0\.0\.1:(\d+)/.exec(t.output())![1]);
+    expect(t.output()).toContain(
+      'node-pty could not load (Cannot find module pty.node (simulated: node-pty did not build))',
+    );
+    expect(t.output()).toContain(`Attach from another terminal with \`node inspect 127.0.0.1:${port}\``);
+    expect(t.output()).not.toContain('debug>');
+    expect(isGone(appPid)).toBe(false);
+    t.term.write('\x03');
+    expect(await t.exited).toBe(130);
+    await waitFor('the package to be stopped', () => isGone(appPid), 20_000);
+  });
+
+  it('without node-pty every other command still works, the debug commands\' own code included', async () => {
+    const a = await app();
+    const noPty = ['--import', join(import.meta.dirname, 'fixtures', 'no-node-pty.mjs')];
+    const res = await opsctl(['-C', a.dir, 'config', 'show', '--json'], { env: CLEAN_ENV, nodeArgs: noPty });
+    expect(res.exitCode).toBe(0);
+    expect(JSON.parse(res.stdout).packages[0].name).toBe('api');
+    const port = await freePort();
+    const attach = await opsctl(['debug', 'attach', '--port', String(port)], { env: CLEAN_ENV, nodeArgs: noPty });
+    expect(attach.stderr).toContain(`Nothing on 127.0.0.1:${port} answers as a Node.js inspector`);
+    expect(attach.exitCode).toBe(3);
+  });
+    expect(res.exitCode).toBe(0);
+    expect(JSON.parse(res.stdout).packages[0].name).toBe('api');
   });
 });
 

@@ -81,9 +81,14 @@ export interface OnPty {
   exited: Promise<number>;
 }
 
-export function startOnPty(cwd: string, args: string[], env: Record<string, string | undefined> = {}): OnPty {
+export function startOnPty(
+  cwd: string,
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  nodeArgs: string[] = [],
+): OnPty {
   const { CI: _ci, GITHUB_ACTIONS: _gha, ...base } = process.env;
-  const term = pty.spawn(process.execPath, [BIN, ...args], {
+  const term = pty.spawn(process.execPath, [...nodeArgs, BIN, ...args], {
     name: 'xterm-256color',
     cols: 100,
     rows: 30,
