@@ -159,6 +159,25 @@ describe('opsctl debug --attach', () => {
   });
 });
 
+describe('choosing the package on a terminal', () => {
+  it('asks which one when several have a port, then debugs the one picked', async () => {
+    const a = await app({
+      config: '  web:\n    path: web\n    port: 1\n',
+      files: { 'web/package.json': JSON.stringify({ name: 'web', main: 'server.js' }) },
+    });
+    const t = onPty(a.dir, ['debug']);
+    await t.waitFor('Number (1-2):', 0, 60_000);
+    expect(t.output()).toContain('1) api');
+    expect(t.output()).toContain('2) web');
+    t.term.write('1\r');
+    await t.waitFor('has its inspector', 0, 60_000);
+    const appPid = pidIn(t.output(), /api \(pid (\d+)\) has its inspector/);
+    t.term.write('\x03');
+    expect(await t.exited).toBe(130);
+    await waitFor('the package to be stopped', () => isGone(appPid), 20_000);
+  });
+});
+
 describe('opsctl debug attach', () => {
   it('--pid of a Node.js process started without --inspect: turns the inspector on (SIGUSR1), attaches, the process lives on', async () => {
     const { child, inspectPort } = await plainNode();
