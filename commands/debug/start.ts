@@ -1,9 +1,8 @@
-import type { ListrTask } from 'listr2';
 import { nodeInspectCommand } from '../../src/debug/inspector-url.js';
 import { exposureWarning, planLaunch } from '../../src/debug/launch.js';
-import { verifyPortFree } from '../../src/debug/ports.js';
 import { loadPty, runInspectSession } from '../../src/debug/pty-session.js';
-import { type DebuggedProcess, startDebugged } from '../../src/debug/start.js';
+import type { DebuggedProcess } from '../../src/debug/start.js';
+import { type DebugRun, debugTasks } from '../../src/debug/tasks.js';
 import { ExitCode, type ExitCodeValue, OpsError, usageError } from '../../src/errors.js';
 import { freePort } from '../../src/net/free-port.js';
 import type { AppPackage } from '../../src/packages/types.js';
@@ -39,55 +38,27 @@ export function debugStart(cmd: Invocation<DebugStartFlags>, name?: string): Pro
     const launch = await planLaunch(pkg, { host: flags.host, port: flags.port, freePort });
     const signal = cli.deferSignals(STOP_GRACE_MS);
     const lines: string[] = [];
-    const show = (line: string) => {
-      lines.push(line);
-      if (cli.renderer !== 'default') err(`${linePrefix(pkg)} ${line}`);
+    const run: DebugRun = {
+      config,
+      pkg,
+      launch,
+      runner: cli.runner,
+      signal,
+      onLine: (line, progress) => {
+        lines.push(line);
+        // the live renderer shows it as the task's last line; the plain one (CI, no terminal) line by line
+        if (cli.renderer === 'default') progress(line);
+        else err(`${linePrefix(pkg)} ${line}`);
+      },
     };
-    let child: DebuggedProcess | undefined;
-    const tasks: ListrTask[] = [
-      {
-        title: `${pkg.name}: ports free`,
-        task: async () => {
-          const { runner } = cli;
-          if (pkg.port !== undefined) {
-            await verifyPortFree(
-              pkg.port,
-              `${pkg.name}'s port`,
-              `Change packages.${pkg.name}.port in the config.`,
-              runner,
-            );
-          }
-          if (launch.inspect) {
-            const hint =
-              launch.kind === 'script'
-                ? `Change the port in ${pkg.path}/package.json's debug script.`
-                : `Pick another with --port (or packages.${pkg.name}.debugPort).`;
-            await verifyPortFree(launch.inspect.port, `${pkg.name}'s inspector port`, hint, runner);
-          }
-        },
-      },
-      {
-        title: `${pkg.name}: ${launch.kind === 'script' ? 'npm run debug' : `node ${launch.args.join(' ')}`}`,
-        task: async (_ctx, task) => {
-          child = await startDebugged(config, pkg, launch, {
-            runner: cli.runner,
-            signal,
-            onLine: (line) => {
-              show(line);
-              if (cli.renderer === 'default') task.output = line;
-            },
-          });
-        },
-      },
-    ];
     // the progress is finished (and off the screen's live area) before anything else prints or a session opens
-    const [error] = await runTasks(tasks, {}, { renderer: cli.renderer });
-    if (error || !child) {
+    const [error] = await runTasks(debugTasks(run), {}, { renderer: cli.renderer });
+    const debugged = run.debugged;
+    if (error || !debugged) {
       if (!cli.json && cli.renderer === 'default')
         for (const line of lines.slice(-15)) err(`${linePrefix(pkg)} ${line}`);
       return cli.fail(signal.aborted ? signal.reason : error, { package: pkg.name });
     }
-    const debugged = child;
     debugged.onLine((line) => err(`${linePrefix(pkg)} ${line}`));
     const { address } = debugged;
     const warning = exposureWarning(pkg.name, address.host, address.port);
