@@ -9,6 +9,7 @@ import type { AppPackage } from '../../src/packages/types.js';
 import { runTasks } from '../../src/tasks/run.js';
 import { type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
 import { err, exitCodeOf } from '../shared/output.js';
+import { appPm2 } from '../shared/pm2-context.js';
 import { choosePackage, linePrefix, printInspector, verifyTerminal } from './shared.js';
 
 export interface DebugStartFlags extends GlobalOptions {
@@ -43,6 +44,7 @@ export function debugStart(cmd: Invocation<DebugStartFlags>, name?: string): Pro
       pkg,
       launch,
       runner: cli.runner,
+      pm2: appPm2(cli, config),
       signal,
       onLine: (line, progress) => {
         lines.push(line);

@@ -1,6 +1,8 @@
 import type { ListrTask } from 'listr2';
 import type { ResolvedConfig } from '../config/types.js';
 import type { AppPackage } from '../packages/types.js';
+import type { Pm2 } from '../pm2/cli.js';
+import { ownProcessPredicate } from '../pm2/own-process.js';
 import type { Runner } from '../process/runner.js';
 import type { DebugLaunch } from './launch.js';
 import { verifyPortFree } from './ports.js';
@@ -12,6 +14,8 @@ export interface DebugRun {
   pkg: AppPackage;
   launch: DebugLaunch;
   runner: Runner;
+  /** The app's PM2, to tell the package's own instances from a foreign holder of its port. */
+  pm2: Pm2;
   signal: AbortSignal;
   /** Each output line of the package while it starts; `show` puts it in the live progress (its last line). */
   onLine(line: string, show: (text: string) => void): void;
@@ -30,10 +34,16 @@ export function debugTasks(run: DebugRun): ListrTask[] {
       title: `${pkg.name}: ports free`,
       task: async () => {
         if (pkg.port !== undefined) {
+          // the package itself, deployed under PM2, is the usual holder: say how to debug that one instead
+          const isOwn = await ownProcessPredicate(run.pm2, pkg.name);
           await verifyPortFree(
             pkg.port,
-            `${pkg.name}'s port`,
-            `Change packages.${pkg.name}.port in the config.`,
+            {
+              what: `${pkg.name}'s port`,
+              hint: `Change packages.${pkg.name}.port in the config.`,
+              ownHint: `That is ${pkg.name} itself, running under PM2: debug it where it runs with \`opsctl debug attach ${pkg.name}\`, or stop it first (\`opsctl stop ${pkg.name}\`).`,
+              isOwn,
+            },
             runner,
           );
         }
@@ -42,7 +52,7 @@ export function debugTasks(run: DebugRun): ListrTask[] {
           launch.kind === 'script'
             ? `Change the port in ${pkg.path}/package.json's debug script.`
             : `Pick another with --port (or packages.${pkg.name}.debugPort).`;
-        await verifyPortFree(launch.inspect.port, `${pkg.name}'s inspector port`, hint, runner);
+        await verifyPortFree(launch.inspect.port, { what: `${pkg.name}'s inspector port`, hint }, runner);
       },
     },
     {

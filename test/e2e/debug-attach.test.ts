@@ -220,6 +220,14 @@ describe('opsctl debug attach', () => {
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toContain('api has 1 running instance under PM2; there is no instance 1.');
 
+    // starting a second copy under the inspector: the port is held by the package itself, so the hint says attach
+    const second = await opsctl(['-C', a.dir, 'debug', 'api'], { env: CLEAN_ENV });
+    expect(second.exitCode).toBe(3);
+    expect(second.stderr).toContain(`api's port ${a.port} is in use by PID ${pid}`);
+    expect(second.stderr).toContain(
+      '→ That is api itself, running under PM2: debug it where it runs with `opsctl debug attach api`',
+    );
+
     const t = onPty(a.dir, ['debug', 'attach', 'api']);
     await t.waitFor('debug>', 0, 60_000);
     expect(t.output()).toContain(`instance 0 of api under PM2`);
