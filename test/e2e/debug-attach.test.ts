@@ -97,8 +97,9 @@ describe('opsctl debug --attach', () => {
     const port = Number(/on 127\.0\.0\.1:(\d+)/.exec(t.output())![1]);
     expect(await execPid(t)).toBe(appPid);
     t.term.write('.exit\r');
+    // what the terminal shows is awaited, not read after the exit (node-pty may deliver the last output after it)
+    await t.waitFor('Session ended');
     expect(await t.exited).toBe(0);
-    expect(t.output()).toContain('Session ended');
     expect(isGone(appPid)).toBe(true);
     expect(await isPortFree(port)).toBe(true);
     expect(await isPortFree(a.port)).toBe(true);
@@ -187,9 +188,9 @@ describe('opsctl debug attach', () => {
     expect(t.output()).toContain(`Turned on the inspector of PID ${pid} with SIGUSR1 (127.0.0.1:${inspectPort})`);
     expect(await execPid(t)).toBe(pid);
     t.term.write('.exit\r');
+    await t.waitFor('keeps running');
+    await t.waitFor('Its inspector stays open');
     expect(await t.exited).toBe(0);
-    expect(t.output()).toContain('keeps running');
-    expect(t.output()).toContain('Its inspector stays open');
     expect(isGone(pid)).toBe(false);
     expect(child.exitCode).toBeNull();
   });

@@ -89,8 +89,13 @@ describe.each([
         async () => (await fetch(`http://127.0.0.1:${a.port}/`).catch(() => undefined))?.ok === true,
         30_000,
       );
+      // its own output, prefixed (relayed through opsctl: it may arrive after the app answers)
+      await waitFor(
+        "the app's own line on stderr",
+        () => p.stderr().includes(`api │ api listening on ${a.port}`),
+        30_000,
+      );
       const stderr = p.stderr();
-      expect(stderr).toContain('api │ api listening on');
       expect(stderr).toContain(
         `devtools://devtools/bundled/js_app.html?experiments=true&v8only=true&ws=${url.slice(5)}`,
       );
