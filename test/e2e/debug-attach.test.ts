@@ -1,7 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isPortFree } from '../../src/net/free-port.js';
 import { pm2Bin } from '../../src/pm2/cli.js';
 import { hasStackTrace, opsctl } from '../helpers/cli.js';
@@ -20,6 +20,9 @@ import { freePort } from '../helpers/tcp.js';
 import { waitFor } from '../helpers/wait.js';
 
 // Interactive debugger sessions through a real pseudo-terminal (node-pty on the test side): README, "`opsctl debug`"
+
+// several real processes per test, each waited for with a generous bound: more room than the default 60 s on a loaded host
+vi.setConfig({ testTimeout: 180_000 });
 
 const apps: DebugApp[] = [];
 const terms: OnPty[] = [];

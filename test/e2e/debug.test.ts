@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isPortFree } from '../../src/net/free-port.js';
 import { hasStackTrace, opsctl } from '../helpers/cli.js';
 import {
@@ -17,6 +17,9 @@ import { freePort, startHungServer } from '../helpers/tcp.js';
 import { waitFor } from '../helpers/wait.js';
 
 // `opsctl debug` on real packages, through the built CLI without a terminal (README, "`opsctl debug`")
+
+// several real processes per test, each waited for with a generous bound: more room than the default 60 s on a loaded host
+vi.setConfig({ testTimeout: 180_000 });
 
 const apps: DebugApp[] = [];
 const running: Piped[] = [];
