@@ -99,6 +99,12 @@ describe('opsctl debug --attach', () => {
     const appPid = pidIn(t.output(), /api \(pid (\d+)\) has its inspector/);
     const port = Number(/on 127\.0\.0\.1:(\d+)/.exec(t.output())![1]);
     expect(await execPid(t)).toBe(appPid);
+    // raw mode: Ctrl-C reaches the debugger (its REPL asks for a second one), not opsctl, and nothing is stopped
+    const beforeCtrlC = t.output().length;
+    t.term.write('\x03');
+    await t.waitFor('press Ctrl+C again', beforeCtrlC);
+    expect(isGone(appPid)).toBe(false);
+    expect(await execPid(t)).toBe(appPid);
     t.term.write('.exit\r');
     // what the terminal shows is awaited, not read after the exit (node-pty may deliver the last output after it)
     await t.waitFor('Session ended');
@@ -107,6 +113,17 @@ describe('opsctl debug --attach', () => {
     expect(await isPortFree(port)).toBe(true);
     expect(await isPortFree(a.port)).toBe(true);
     expect(hasStackTrace(t.output())).toBe(false);
+  });
+
+  it('SIGTERM during the session: the session and the package are stopped (exit 143)', async () => {
+    const a = await app();
+    const t = onPty(a.dir, ['debug', 'api', '--attach']);
+    await t.waitFor('debug>', 0, 60_000);
+    const appPid = pidIn(t.output(), /api \(pid (\d+)\) has its inspector/);
+    process.kill(t.term.pid, 'SIGTERM');
+    expect(await t.exited).toBe(143);
+    await waitFor('the package to be stopped', () => isGone(appPid), 20_000);
+    expect(await isPortFree(a.port)).toBe(true);
   });
 
   it('--keep: the package keeps running after the session; Ctrl-C then stops it (exit 130)', async () => {
