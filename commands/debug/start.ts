@@ -65,9 +65,15 @@ export function debugStart(cmd: Invocation<DebugStartFlags>, name?: string): Pro
     const { address } = debugged;
     const warning = exposureWarning(pkg.name, address.host, address.port);
     if (warning) err(`⚠ ${warning}`);
-    const fields = { package: pkg.name, pid: debugged.pid, url: address.url, host: address.host, port: address.port };
+    const fields = {
+      package: pkg.name,
+      pid: debugged.inspectedPid,
+      url: address.url,
+      host: address.host,
+      port: address.port,
+    };
     // --json: one document when the run ends (its exit code included); the URL alone on stdout is for people and scripts
-    if (!cli.json) printInspector(pkg, address, config.root, debugged.pid);
+    if (!cli.json) printInspector(pkg, address, config.root, debugged.inspectedPid);
     const end = (exitCode: ExitCodeValue, failure?: unknown) => {
       debugged.stop();
       return failure ? cli.fail(failure, fields) : cli.finish(exitCode, fields);
@@ -148,7 +154,9 @@ async function attachSession(
   }
   for (const line of held) err(`${linePrefix(pkg)} ${line}`);
   debugged.onLine((line) => err(`${linePrefix(pkg)} ${line}`));
-  err(`Session ended; ${pkg.name} keeps running (pid ${debugged.pid}, ${debugged.address.url}). Ctrl-C stops it.`);
+  err(
+    `Session ended; ${pkg.name} keeps running (pid ${debugged.inspectedPid}, ${debugged.address.url}). Ctrl-C stops it.`,
+  );
   return 'keep';
 }
 

@@ -17,7 +17,10 @@ const TAIL_LINES = 50;
 
 /** A package running under the inspector, in a process group of its own. */
 export interface DebuggedProcess {
+  /** The leader of its process group: what opsctl started (npm for a debug script). */
   pid: number;
+  /** The process whose inspector it is (the node under npm and sh), when its socket can be seen; else `pid`. */
+  inspectedPid: number;
   address: InspectorAddress;
   /** Settles with the exit code when the process (its group leader) exits. */
   exited: Promise<number>;
@@ -116,8 +119,10 @@ export async function startDebugged(
       if (options.signal?.aborted) onAbort();
       options.signal?.addEventListener('abort', onAbort, { once: true });
     });
+    const holder = (await findPortHolders(address.port, { runner }))?.find((h) => h.pid !== undefined);
     return {
       pid,
+      inspectedPid: holder?.pid ?? pid,
       address,
       exited,
       tail: () => [...lines],
