@@ -13,7 +13,6 @@ import type { DebugLaunch } from './launch.js';
 export const INSPECTOR_WAIT_MS = 30_000;
 /** SIGTERM to the whole tree (npm, sh, node), then SIGKILL after this. */
 const STOP_GRACE_MS = 5_000;
-const TAIL_LINES = 50;
 
 /** A package running under the inspector, in a process group of its own. */
 export interface DebuggedProcess {
@@ -24,8 +23,6 @@ export interface DebuggedProcess {
   address: InspectorAddress;
   /** Settles with the exit code when the process (its group leader) exits. */
   exited: Promise<number>;
-  /** Its last output lines (redacted). */
-  tail(): string[];
   /** Where its output lines go from now on. */
   onLine(sink: (line: string) => void): void;
   /** Stop the whole process tree it started: SIGTERM, a grace period, SIGKILL. Safe to call twice. */
@@ -53,7 +50,6 @@ export async function startDebugged(
 ): Promise<DebuggedProcess> {
   const { runner } = options;
   if (!runner.spawn) throw new OpsError('NO_SPAWN', 'This runner cannot start long-lived processes.');
-  const lines: string[] = [];
   let sink = options.onLine;
   let announced: ((address: InspectorAddress) => void) | undefined;
   let bindFailed: ((failure: { port: number; reason: string }) => void) | undefined;
@@ -61,8 +57,6 @@ export async function startDebugged(
     cwd: pkg.dir,
     env: packageEnv(config, pkg),
     onLine: (line) => {
-      lines.push(line);
-      if (lines.length > TAIL_LINES) lines.shift();
       const address = parseListening(line);
       if (address) announced?.(address);
       const failure = parseBindFailure(line);
@@ -87,11 +81,15 @@ export async function startDebugged(
   const exited = child.exited.then((r) => r.exitCode);
   const timeoutMs = options.timeoutMs ?? INSPECTOR_WAIT_MS;
   let timer: NodeJS.Timeout | undefined;
+  let bound: { port: number; reason: string } | undefined;
   let onAbort: (() => void) | undefined;
   try {
     const address = await new Promise<InspectorAddress>((resolve, reject) => {
       announced = resolve;
-      bindFailed = (failure) => reject(portFailure(pkg, failure, runner));
+      bindFailed = (failure) => {
+        bound = failure;
+        reject(failure);
+      };
       void exited.then((code) =>
         reject(
           new OpsError('DEBUG_EXITED', `${pkg.name} exited with code ${code} before its inspector opened.`, {
@@ -125,7 +123,6 @@ export async function startDebugged(
       inspectedPid: holder?.pid ?? pid,
       address,
       exited,
-      tail: () => [...lines],
       onLine: (next) => {
         sink = next;
       },
@@ -133,7 +130,8 @@ export async function startDebugged(
     };
   } catch (error) {
     stop();
-    throw await error;
+    // the holder is looked up once the package is stopped: it is someone else
+    throw bound ? await portFailure(pkg, bound, runner) : error;
   } finally {
     clearTimeout(timer);
     if (onAbort) options.signal?.removeEventListener('abort', onAbort);
