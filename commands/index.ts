@@ -4,6 +4,7 @@ import * as audit from './audit/index.js';
 import * as completion from './completion/index.js';
 import * as config from './config/index.js';
 import * as db from './db/index.js';
+import * as debug from './debug/index.js';
 import * as deploy from './deploy/index.js';
 import * as deps from './deps/index.js';
 import * as doctor from './doctor/index.js';
@@ -23,8 +24,8 @@ import { typoOfSubcommand } from './shared/typo.js';
  */
 export function buildProgram() {
   const program = createProgram();
-  for (const family of [doctor, config, db, migrate, deploy, processes, deps, audit, pipelines, init, completion])
-    family.register(program);
+  const families = [doctor, config, db, migrate, deploy, processes, debug, deps, audit, pipelines, init, completion];
+  for (const family of families) family.register(program);
   for (const cmd of [program, ...allCommands(program)]) {
     // commander's usage errors go through the one error path below (README, "Output")
     cmd.exitOverride((error) => {
