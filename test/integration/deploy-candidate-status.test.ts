@@ -48,12 +48,13 @@ describe('a candidate in status', () => {
     expect(status.exitCode, status.stderr).toBe(0);
     expect(status.stdout).not.toContain('not in the config');
     expect(status.stderr).not.toContain('not in the config');
-    expect(status.stdout).toMatch(/api~candidate\s+0\s+\d+\s+candidate/);
+    const json = JSON.parse((await app.run(['status', '--json'])).stdout);
+    const row = json.packages.find((p: { name: string }) => p.name === 'api~candidate');
+    // the instance by PM2's id, as doctor and logs name it
+    expect(status.stdout).toMatch(new RegExp(`api~candidate\\s+${row.instances[0].id}\\s+\\d+\\s+candidate`));
     expect(status.stderr).toContain(
       `api~candidate: a release proving itself for the deploy running now (pid ${deploy!.pid}`,
     );
-    const json = JSON.parse((await app.run(['status', '--json'])).stdout);
-    const row = json.packages.find((p: { name: string }) => p.name === 'api~candidate');
     expect(row).toMatchObject({ candidate: true, deployPid: deploy!.pid });
     expect(row.orphan).toBeUndefined();
     expect((await app.check('processes')).status).toBe('pass');

@@ -165,11 +165,13 @@ describe('packages that left the config', () => {
     expect(deployed.exitCode, deployed.stderr).toBe(0);
     writeFileSync(config, original);
 
-    const status = await app.run(['status']);
-    expect(status.stdout).toMatch(/old\s+0\s+\d+\s+not in the config/);
-    expect(status.stderr).toContain("old runs under the app's PM2 but is not in the config; `opsctl stop --orphans`");
     const json = JSON.parse((await app.run(['status', '--json'])).stdout);
-    expect(json.packages.find((p: { name: string }) => p.name === 'old')).toMatchObject({ orphan: true });
+    const old = json.packages.find((p: { name: string }) => p.name === 'old');
+    expect(old).toMatchObject({ orphan: true });
+    const status = await app.run(['status']);
+    // the instance by PM2's id, as doctor and logs name it
+    expect(status.stdout).toMatch(new RegExp(`old\\s+${old.instances[0].id}\\s+\\d+\\s+not in the config`));
+    expect(status.stderr).toContain("old runs under the app's PM2 but is not in the config; `opsctl stop --orphans`");
     const check = await app.check('processes');
     expect(check).toMatchObject({ status: 'warn', message: "old runs under the app's PM2 but is not in the config" });
     expect(check.hint).toContain('opsctl stop --orphans');
