@@ -8,7 +8,7 @@ import { runNested } from '../../src/tasks/nest.js';
 import { runTasks } from '../../src/tasks/run.js';
 import { commandLines } from '../shared/command-line.js';
 import { type Cli, type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
-import { captureStdout, err, out, table } from '../shared/output.js';
+import { captureStdout, err, exitCodeOf, out, table } from '../shared/output.js';
 
 export interface RunOptions extends GlobalOptions {
   list?: boolean;
@@ -93,18 +93,32 @@ async function runStep(
   task: StepTask,
 ): Promise<StepReport> {
   const github = isGitHubActions();
-  if (github) err(workflowCommand('group', `opsctl ${step.text}`));
-  const started = performance.now();
-  const { exitCode, result } =
-    step.kind === 'npm' ? await npmStep(cli, config, step, task) : await opsctlStep(cli, globals, step.args, task);
-  const durationMs = Math.round(performance.now() - started);
   if (github) {
-    err(workflowCommand('endgroup', ''));
-    if (exitCode !== ExitCode.ok) {
-      err(workflowCommand('error', `Step "${step.text}" failed with exit code ${exitCode}.`, { title: 'opsctl run' }));
+    err(workflowCommand('group', `opsctl ${step.text}`));
+    // a signal ends the run at once: the group is closed before the error, which stays in sight
+    cli.onSignalExit = (error) => endGroup(step, exitCodeOf(error));
+  }
+  const started = performance.now();
+  let exitCode: number = ExitCode.failed;
+  try {
+    const done =
+      step.kind === 'npm' ? await npmStep(cli, config, step, task) : await opsctlStep(cli, globals, step.args, task);
+    exitCode = done.exitCode;
+    return { step: step.text, exitCode, durationMs: Math.round(performance.now() - started), result: done.result };
+  } finally {
+    if (github) {
+      cli.onSignalExit = undefined;
+      endGroup(step, exitCode);
     }
   }
-  return { step: step.text, exitCode, durationMs, result };
+}
+
+/** Close a step's GitHub Actions group; a step that did not succeed is also an annotation (README, "Pipelines"). */
+function endGroup(step: PipelineStep, exitCode: number): void {
+  err(workflowCommand('endgroup', ''));
+  if (exitCode === ExitCode.ok) return;
+  const what = isInterrupt(exitCode) ? `was interrupted (exit code ${exitCode})` : `failed with exit code ${exitCode}`;
+  err(workflowCommand('error', `Step "${step.text}" ${what}.`, { title: 'opsctl run' }));
 }
 
 /**
