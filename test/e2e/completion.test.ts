@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,10 +41,10 @@ beforeAll(async () => {
 afterAll(() => rmSync(app, { recursive: true, force: true }));
 
 /** Run a shell's code in the app's folder with our opsctl first on PATH; its stdout lines. */
-function inShell(shell: string, args: string[], code: string): string[] {
+function inShell(shell: string, args: string[], code: string, env: Record<string, string> = {}): string[] {
   const res = spawnSync(shell, [...args, code], {
     cwd: app,
-    env: { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH}` },
+    env: { ...process.env, ...env, PATH: `${bin}${delimiter}${process.env.PATH}` },
     encoding: 'utf8',
     timeout: 30_000,
   });
@@ -68,17 +68,19 @@ describe('opsctl completion <shell>', () => {
 });
 
 describe.skipIf(!SHELLS.bash)('bash completion (a real bash)', () => {
-  const complete = (...words: string[]) =>
+  const completeIn = (env: Record<string, string>, ...words: string[]) =>
     inShell(
       'bash',
       ['-c'],
       [
         `source ${scripts.bash}`,
-        `COMP_WORDS=(opsctl ${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length}`,
+        `COMP_WORDS=(opsctl ${words.map((w) => `'${w.replace(/'/g, "'\\''")}'`).join(' ')}); COMP_CWORD=${words.length}`,
         '_opsctl_complete',
         'printf "%s\\n" "${COMPREPLY[@]}"',
       ].join('\n'),
+      env,
     );
+  const complete = (...words: string[]) => completeIn({}, ...words);
 
   it('completes package names for a package argument and for -p', () => {
     expect(complete('deploy', 'st')).toEqual(['storefront-web']);
@@ -94,6 +96,23 @@ describe.skipIf(!SHELLS.bash)('bash completion (a real bash)', () => {
     expect(complete('migrate', 'cr')).toEqual(['create']);
     expect(complete('run', '--c')).toEqual(expect.arrayContaining(['--continue-on-error', '--cwd', '--config']));
     expect(complete('completion', '')).toEqual(['bash', 'zsh', 'fish']);
+  });
+
+  it('reads the app of -C as typed: a folder with a space, quoted or escaped, ~ and $VAR', () => {
+    // bash hands the words over as typed, quotes and backslashes included
+    const parent = mkdtempSync(join(tmpdir(), 'opsctl-completion-home-'));
+    const spaced = join(parent, 'my app');
+    try {
+      cpSync(app, spaced, { recursive: true });
+      const escaped = spaced.replace(/ /g, '\\ ');
+      expect(complete('-C', `"${spaced}"`, 'run', '').sort()).toEqual(['nightly', 'release']);
+      expect(complete('--cwd', `'${spaced}'`, 'deploy', 'st')).toEqual(['storefront-web']);
+      expect(complete('-C', escaped, '-p', 'b')).toEqual(['backend']);
+      expect(completeIn({ HOME: parent }, '-C', '~/my\\ app', 'run', 'n')).toEqual(['nightly']);
+      expect(completeIn({ APPS: parent }, '-C', '"$APPS/my app"', 'run', 'r')).toEqual(['release']);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
   });
 });
 
