@@ -3,11 +3,18 @@ import type { ResolvedConfig } from '../../src/config/types.js';
 import { ExitCode, isOpsError, usageError } from '../../src/errors.js';
 import { isGitHubActions, workflowCommand } from '../../src/output/github.js';
 import { runNpmStep } from '../../src/pipelines/npm-step.js';
-import { isInterrupt, type PipelineStep, readPipeline, worstExitCode } from '../../src/pipelines/steps.js';
+import {
+  isInterrupt,
+  type PipelineStep,
+  readPipeline,
+  verifyStepPackages,
+  worstExitCode,
+} from '../../src/pipelines/steps.js';
 import { runNested } from '../../src/tasks/nest.js';
 import { runTasks } from '../../src/tasks/run.js';
 import { commandLines } from '../shared/command-line.js';
 import { type Cli, type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
+import type { ParsedLine } from '../shared/lazy.js';
 import { captureStdout, err, exitCodeOf, out, table } from '../shared/output.js';
 
 export interface RunOptions extends GlobalOptions {
@@ -38,9 +45,10 @@ export function run(cmd: Invocation<RunOptions>, pipeline?: string): Promise<num
     const { verify: verifyCommandLine } = commandLines();
     for (const step of steps) {
       if (step.kind !== 'opsctl') continue;
-      await verifyCommandLine(commandLine(globals, step.args)).catch((error: unknown) => {
+      const parsed = await verifyCommandLine(commandLine(globals, step.args)).catch((error: unknown) => {
         throw isOpsError(error) ? usageError(`${step.where} "${step.text}": ${error.message}`, error.hint) : error;
       });
+      if (parsed && sameApp(parsed.opts, cli.opts)) verifyStepPackages(config, step, packagesNamed(parsed));
     }
 
     const reports: StepReport[] = [];
@@ -176,6 +184,19 @@ async function npmStep(
     err(`→ Run \`npm run ${step.script}\` in ${step.pkg.path} to see the whole output.`);
   }
   return { exitCode: res.exitCode, result: res };
+}
+
+/** The package names a parsed step gives: `-p`, and an argument named like `[packages...]` or `<package>`. */
+function packagesNamed(parsed: ParsedLine): string[] {
+  const values = parsed.args.filter((a) => /^packages?$/.test(a.name)).map((a) => a.value);
+  return [...((parsed.opts.package as string[] | undefined) ?? []), ...values.flat()].filter(
+    (v): v is string => typeof v === 'string',
+  );
+}
+
+/** Whether a step reads the pipeline's app (a step's own `-C`, `--config` or `--env` is checked when it runs). */
+function sameApp(step: Record<string, unknown>, o: RunOptions): boolean {
+  return step.cwd === o.cwd && step.config === o.config && step.env === o.env;
 }
 
 /** The pipeline's global options, given again to every step (README, "Pipelines"). */

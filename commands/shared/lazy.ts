@@ -7,14 +7,26 @@ export type Action<Args extends unknown[], Options extends OptionValues> = (
   ...args: Args
 ) => Promise<number>;
 
+/** A command line parsed without running it: its options (global ones included) and its arguments by name. */
+export interface ParsedLine {
+  opts: Record<string, unknown>;
+  args: Array<{ name: string; value: unknown }>;
+}
+
 let exitCode = 0;
 let parseOnly = false;
+let parsed: ParsedLine | undefined;
 
-/** Parse command lines inside `body` without running their actions (a pipeline checks its steps first). */
-export async function withoutActions(body: () => Promise<unknown>): Promise<void> {
+/**
+ * Parse command lines inside `body` without running their actions (a pipeline checks its steps first); resolves to
+ * what the command line's action would have been given (undefined when no action ran: `--help`).
+ */
+export async function withoutActions(body: () => Promise<unknown>): Promise<ParsedLine | undefined> {
   parseOnly = true;
+  parsed = undefined;
   try {
     await body();
+    return parsed;
   } finally {
     parseOnly = false;
   }
@@ -39,7 +51,11 @@ export function lazyAction<Args extends unknown[], Options extends OptionValues,
   load: () => Promise<Action<Args, ReturnType<Command<Args, Options, Globals>['optsWithGlobals']>>>,
 ): void {
   command.action(async () => {
-    if (parseOnly) return;
+    if (parseOnly) {
+      const args = command.registeredArguments.map((a, i) => ({ name: a.name(), value: command.processedArgs[i] }));
+      parsed = { opts: command.optsWithGlobals(), args };
+      return;
+    }
     const action = await load();
     exitCode = await action({ name: commandName(command), opts: command.optsWithGlobals() }, ...command.processedArgs);
   });

@@ -76,6 +76,20 @@ function npmStep(config: ResolvedConfig, text: string, name: string, script: str
   return { text, where, kind: 'npm', pkg, script };
 }
 
+/**
+ * The package names an opsctl step gives (`-p`, `deploy <packages>`) are the app's, checked with the rest before
+ * anything runs: a typo must not stop a release after its migrations ran (README, "Pipelines").
+ */
+export function verifyStepPackages(config: ResolvedConfig, step: PipelineStep, names: string[]): void {
+  const known = (config.appPackages ?? config.packages).map((p) => p.name);
+  const unknown = names.find((name) => !known.includes(name));
+  if (unknown === undefined) return;
+  throw usageError(
+    `${step.where} "${step.text}": unknown package "${unknown}".`,
+    `Packages: ${known.join(', ') || 'none'} (see \`opsctl config show\`).`,
+  );
+}
+
 /** The exit code of a run that went on after failures: the worst step's (the highest code). */
 export function worstExitCode(codes: number[]): ExitCodeValue {
   return codes.reduce((worst, code) => Math.max(worst, code), ExitCode.ok) as ExitCodeValue;

@@ -40,6 +40,8 @@ beforeAll(() => {
         'unknown-command': ['npm:backend:mark-a', 'deploi --dry-run'],
         'unknown-flag': ['npm:backend:mark-a', "doctor --only 'node-version' --frobnicate"],
         'unknown-script': ['npm:backend:mark-a', 'npm:backend:nope'],
+        'unknown-package': ['npm:backend:mark-a', 'deploy bakend --dry-run'],
+        'unknown-package-option': ['npm:backend:mark-a', 'status -p backend,bakend'],
         nested: ['npm:backend:mark-a', 'run ok'],
         checks: ['doctor --only node-version', 'config show', 'doctor --only env'],
         deploy: ['deploy --dry-run', 'npm:backend:mark-a'],
@@ -180,6 +182,8 @@ describe('opsctl run <pipeline>', () => {
     ['unknown-command', /pipelines\.unknown-command\[1\] "deploi --dry-run": unknown command 'deploi'/],
     ['unknown-flag', /pipelines\.unknown-flag\[1\] .*unknown option '--frobnicate'/],
     ['unknown-script', /pipelines\.unknown-script\[1\]: package "backend" has no npm script "nope"/],
+    ['unknown-package', /pipelines\.unknown-package\[1\] "deploy bakend --dry-run": unknown package "bakend"/],
+    ['unknown-package-option', /pipelines\.unknown-package-option\[1\] .*: unknown package "bakend"/],
     ['nested', /runs a pipeline from a pipeline/],
     ['missing', /Unknown pipeline "missing"/],
   ])('%s: exit 2 before any step runs', async (pipeline, message) => {
