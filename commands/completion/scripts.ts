@@ -42,7 +42,13 @@ fi
 function __opsctl_complete
     set -l words (commandline -opc)
     set -e words[1]
-    opsctl __complete fish -- $words (commandline -ct) 2>/dev/null
+    set -l found (opsctl __complete fish -- $words (commandline -ct) 2>/dev/null)
+    if set -q found[1]
+        printf '%s\\n' $found
+    else
+        # nothing from opsctl (-C <dir>, --config <file>): paths, as bash and zsh fall back to
+        __fish_complete_path (commandline -ct)
+    end
 end
 complete -c opsctl -f -a '(__opsctl_complete)'
 `,

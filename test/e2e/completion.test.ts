@@ -122,6 +122,13 @@ describe.skipIf(!SHELLS.fish)('fish completion (a real fish)', () => {
     expect(inShell('fish', ['-c'], code('opsctl deploy b'))).toEqual(['backend\tpackage']);
     expect(inShell('fish', ['-c'], code('opsctl run n'))).toEqual(['nightly\tpipeline']);
   });
+
+  it('completes paths where opsctl has no candidates (-C <dir>, --config <file>)', () => {
+    const code = (line: string) => `source ${scripts.fish}; complete -C '${line}'`;
+    expect(inShell('fish', ['-c'], code(`opsctl -C ${app}/back`))).toEqual([`${app}/backend/`]);
+    expect(inShell('fish', ['-c'], code('opsctl --config opsctl.con'))).toEqual(['opsctl.config.json']);
+    expect(inShell('fish', ['-c'], code('opsctl deploy b'))).toEqual(['backend\tpackage']); // names, not files
+  });
 });
 
 describe.skipIf(!SHELLS.zsh)('zsh completion (a real zsh, completion system stubbed)', () => {
