@@ -20,9 +20,10 @@ export function answerCompletion(argv: string[]): void {
 
 /** Packages and pipelines of the app the words point at (`-C`, `--config`), read once, only when asked. */
 function appNames(words: string[], shell: Shell): AppNames {
-  const flagValue = (...flags: string[]) => {
-    const i = words.findIndex((w) => flags.includes(w));
-    const word = i >= 0 ? words[i + 1] : undefined;
+  const flagValue = (short: string, long: string) => {
+    const i = words.findIndex((w) => w === short || w === long || w.startsWith(`${long}=`));
+    if (i < 0) return undefined;
+    const word = words[i]!.startsWith(`${long}=`) ? words[i]!.slice(long.length + 1) : words[i + 1];
     return word === undefined || shell === 'fish' ? word : asTyped(word);
   };
   let config: ReturnType<typeof loadConfig> | null | undefined;

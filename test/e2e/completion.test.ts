@@ -23,7 +23,8 @@ beforeAll(async () => {
     join(app, 'opsctl.config.json'),
     JSON.stringify({
       packages: { backend: { path: 'backend' }, 'storefront-web': { path: 'frontend' } },
-      pipelines: { release: ['doctor'], nightly: ['audit'] },
+      pipelines: { release: ['doctor'], nightly: ['audit'], 'release:prod': ['deploy'] },
+      environments: { prod: {} },
     }),
   );
   bin = join(app, 'bin');
@@ -90,12 +91,29 @@ describe.skipIf(!SHELLS.bash)('bash completion (a real bash)', () => {
   });
 
   it('completes pipeline names after run, commands and their options', () => {
-    expect(complete('run', '').sort()).toEqual(['nightly', 'release']);
+    expect(complete('run', '').sort()).toEqual(['nightly', 'release', 'release:prod']);
     expect(complete('dep')).toEqual(['deploy']);
     expect(complete('troub')).toEqual(['troubleshoot']);
     expect(complete('migrate', 'cr')).toEqual(['create']);
     expect(complete('run', '--c')).toEqual(expect.arrayContaining(['--continue-on-error', '--cwd', '--config']));
     expect(complete('completion', '')).toEqual(['bash', 'zsh', 'fish']);
+  });
+
+  it('completes across the words bash splits at ":" and "=" (COMP_WORDBREAKS)', () => {
+    // bash gives `run release:p` as run, release, :, p and replaces only the last piece
+    expect(complete('run', 'release', ':', 'p')).toEqual(['prod']);
+    expect(complete('run', 'release', ':')).toEqual([':prod']);
+    expect(complete('--env', '=', 'prod', 'run', 'n')).toEqual(['nightly']);
+    const other = mkdtempSync(join(tmpdir(), 'opsctl-completion-other-'));
+    try {
+      mkdirSync(join(other, 'solo'));
+      writeFileSync(join(other, 'solo', 'package.json'), JSON.stringify({ name: 'solo', scripts: { start: 'x' } }));
+      expect(complete('--cwd', '=', other, 'deploy', '')).toEqual(['solo']);
+      expect(complete('--cwd', '=', other, '-p', '')).toEqual(['solo']);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+    expect(complete('--env', '=', 'p')).toEqual([]); // a value opsctl does not know: bash completes files
   });
 
   it('reads the app of -C as typed: a folder with a space, quoted or escaped, ~ and $VAR', () => {
@@ -105,11 +123,11 @@ describe.skipIf(!SHELLS.bash)('bash completion (a real bash)', () => {
     try {
       cpSync(app, spaced, { recursive: true });
       const escaped = spaced.replace(/ /g, '\\ ');
-      expect(complete('-C', `"${spaced}"`, 'run', '').sort()).toEqual(['nightly', 'release']);
+      expect(complete('-C', `"${spaced}"`, 'run', 'n')).toEqual(['nightly']);
       expect(complete('--cwd', `'${spaced}'`, 'deploy', 'st')).toEqual(['storefront-web']);
       expect(complete('-C', escaped, '-p', 'b')).toEqual(['backend']);
       expect(completeIn({ HOME: parent }, '-C', '~/my\\ app', 'run', 'n')).toEqual(['nightly']);
-      expect(completeIn({ APPS: parent }, '-C', '"$APPS/my app"', 'run', 'r')).toEqual(['release']);
+      expect(completeIn({ APPS: parent }, '-C', '"$APPS/my app"', 'deploy', 'b')).toEqual(['backend']);
     } finally {
       rmSync(parent, { recursive: true, force: true });
     }
