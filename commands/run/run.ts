@@ -5,6 +5,7 @@ import { isGitHubActions, workflowCommand } from '../../src/output/github.js';
 import { runNpmStep } from '../../src/pipelines/npm-step.js';
 import {
   isInterrupt,
+  nestedPipelineError,
   type PipelineStep,
   readPipeline,
   verifyStepPackages,
@@ -48,6 +49,8 @@ export function run(cmd: Invocation<RunOptions>, pipeline?: string): Promise<num
       const parsed = await verifyCommandLine(commandLine(globals, step.args)).catch((error: unknown) => {
         throw isOpsError(error) ? usageError(`${step.where} "${step.text}": ${error.message}`, error.hint) : error;
       });
+      // `-C . run x` hides the command behind options: only the parse tells (a pipeline in a pipeline never ends)
+      if (parsed?.command === 'run') throw nestedPipelineError(step);
       if (parsed && sameApp(parsed.opts, cli.opts)) verifyStepPackages(config, step, packagesNamed(parsed));
     }
 

@@ -9,6 +9,8 @@ export type Action<Args extends unknown[], Options extends OptionValues> = (
 
 /** A command line parsed without running it: its options (global ones included) and its arguments by name. */
 export interface ParsedLine {
+  /** The command's names from the top: `run`, `migrate status`. */
+  command: string;
   opts: Record<string, unknown>;
   args: Array<{ name: string; value: unknown }>;
 }
@@ -53,7 +55,7 @@ export function lazyAction<Args extends unknown[], Options extends OptionValues,
   command.action(async () => {
     if (parseOnly) {
       const args = command.registeredArguments.map((a, i) => ({ name: a.name(), value: command.processedArgs[i] }));
-      parsed = { opts: command.optsWithGlobals(), args };
+      parsed = { command: commandPath(command), opts: command.optsWithGlobals(), args };
       return;
     }
     const action = await load();
@@ -66,6 +68,13 @@ interface Named {
   aliases(): string[];
   args: string[];
   parent: Named | null;
+}
+
+/** The command's names from the top (`migrate status`), whatever was typed (an alias, a default subcommand). */
+function commandPath(command: Named): string {
+  const names: string[] = [];
+  for (let c: Named | null = command; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
 }
 
 /**

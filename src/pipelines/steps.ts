@@ -1,6 +1,6 @@
 import { parse } from 'shell-quote';
 import type { ResolvedConfig } from '../config/types.js';
-import { ExitCode, type ExitCodeValue, usageError } from '../errors.js';
+import { ExitCode, type ExitCodeValue, type OpsError, usageError } from '../errors.js';
 import type { AppPackage } from '../packages/types.js';
 
 /** A step of a pipeline (README, "Pipelines"): an opsctl command line, or an npm script of one package. */
@@ -36,10 +36,17 @@ function parseStep(config: ResolvedConfig, text: string, where: string): Pipelin
   const args = splitCommandLine(text, where);
   if (!args.length) throw usageError(`${where} is empty.`, 'Write an opsctl command line, e.g. "doctor".');
   if (args[0] === 'opsctl') args.shift(); // "opsctl doctor" reads as well as "doctor"
-  if (args[0] === 'run') {
-    throw usageError(`${where}: "${text}" runs a pipeline from a pipeline.`, "List that pipeline's steps instead.");
-  }
-  return { text, where, kind: 'opsctl', args };
+  const step: PipelineStep = { text, where, kind: 'opsctl', args };
+  if (args[0] === 'run') throw nestedPipelineError(step);
+  return step;
+}
+
+/** A step that runs a pipeline (README, "Pipelines"): refused, a pipeline naming itself would never end. */
+export function nestedPipelineError(step: PipelineStep): OpsError {
+  return usageError(
+    `${step.where}: "${step.text}" runs a pipeline from a pipeline.`,
+    "List that pipeline's steps instead.",
+  );
 }
 
 /**

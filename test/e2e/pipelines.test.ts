@@ -43,6 +43,7 @@ beforeAll(() => {
         'unknown-package': ['npm:backend:mark-a', 'deploy bakend --dry-run'],
         'unknown-package-option': ['npm:backend:mark-a', 'status -p backend,bakend'],
         nested: ['npm:backend:mark-a', 'run ok'],
+        'nested-behind-options': ['npm:backend:mark-a', '--yes -C . run nested-behind-options'],
         checks: ['doctor --only node-version', 'config show', 'doctor --only env'],
         deploy: ['deploy --dry-run', 'npm:backend:mark-a'],
         confirm: ['rollback', 'npm:backend:mark-a'],
@@ -185,6 +186,7 @@ describe('opsctl run <pipeline>', () => {
     ['unknown-package', /pipelines\.unknown-package\[1\] "deploy bakend --dry-run": unknown package "bakend"/],
     ['unknown-package-option', /pipelines\.unknown-package-option\[1\] .*: unknown package "bakend"/],
     ['nested', /runs a pipeline from a pipeline/],
+    ['nested-behind-options', /pipelines\.nested-behind-options\[1\].*runs a pipeline from a pipeline/],
     ['missing', /Unknown pipeline "missing"/],
   ])('%s: exit 2 before any step runs', async (pipeline, message) => {
     const res = await run([pipeline]);
