@@ -17,6 +17,7 @@ import { commandLines } from '../shared/command-line.js';
 import { type Cli, type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
 import type { ParsedLine } from '../shared/lazy.js';
 import { captureStdout, err, exitCodeOf, out, table } from '../shared/output.js';
+import { runsUnderDryRun } from './dry-run.js';
 
 export interface RunOptions extends GlobalOptions {
   list?: boolean;
@@ -44,6 +45,7 @@ export function run(cmd: Invocation<RunOptions>, pipeline?: string): Promise<num
     const globals = globalArgs(cli.opts);
     // every step is checked against the command table before the first one runs
     const { verify: verifyCommandLine } = commandLines();
+    const commands = new Map<PipelineStep, string>(); // each opsctl step's command, `migrate create`
     for (const step of steps) {
       if (step.kind !== 'opsctl') continue;
       const parsed = await verifyCommandLine(commandLine(globals, step.args)).catch((error: unknown) => {
@@ -52,6 +54,7 @@ export function run(cmd: Invocation<RunOptions>, pipeline?: string): Promise<num
       // `-C . run x` hides the command behind options: only the parse tells (a pipeline in a pipeline never ends)
       if (parsed?.command === 'run') throw nestedPipelineError(step);
       if (parsed && sameApp(parsed.opts, cli.opts)) verifyStepPackages(config, step, packagesNamed(parsed));
+      if (parsed) commands.set(step, parsed.command);
     }
 
     const reports: StepReport[] = [];
@@ -69,7 +72,11 @@ export function run(cmd: Invocation<RunOptions>, pipeline?: string): Promise<num
       skip: () => (halted ? `skipped: "${halted}" failed` : false),
       task: async (_ctx: object, task: StepTask) => {
         current = step.text;
-        const report = await runStep(cli, config, globals, step, task);
+        const command = commands.get(step);
+        const report =
+          cli.opts.dryRun && command !== undefined && !runsUnderDryRun(command)
+            ? dryRunSkip(step, command, task)
+            : await runStep(cli, config, globals, step, task);
         current = undefined;
         reports.push(report);
         if (report.exitCode === ExitCode.ok) return;
@@ -93,6 +100,12 @@ export function run(cmd: Invocation<RunOptions>, pipeline?: string): Promise<num
     if (!cli.json) err(summary(pipeline, reports, skipped, exitCode));
     return cli.finish(exitCode, { pipeline, steps: reports, skipped });
   });
+}
+
+/** A step whose command has no dry run, under --dry-run: skipped, so that the dry run changes nothing. */
+function dryRunSkip(step: PipelineStep, command: string, task: StepTask): StepReport {
+  task.skip(`dry run: would run opsctl ${command} (it has no dry run)`);
+  return { step: step.text, exitCode: ExitCode.ok, durationMs: 0, result: { command, dryRun: true, skipped: true } };
 }
 
 /** Run one step and time it; under GitHub Actions its output is one folded group, a failure an annotation. */

@@ -47,6 +47,7 @@ beforeAll(() => {
         checks: ['doctor --only node-version', 'config show', 'doctor --only env'],
         deploy: ['deploy --dry-run', 'npm:backend:mark-a'],
         confirm: ['rollback', 'npm:backend:mark-a'],
+        changes: ['migrate create "add users"', 'doctor --only node-version', 'npm:backend:mark-a'],
       },
     }),
   );
@@ -177,6 +178,24 @@ describe('opsctl run <pipeline>', () => {
     const steps = JSON.parse(res.stdout).steps as StepDoc[];
     expect(steps[0]!.result).toMatchObject({ dryRun: true });
     expect(steps[2]!.result).toMatchObject({ command: 'config show', root: app });
+  });
+
+  it('--dry-run changes nothing: a step whose command has no dry run is skipped, not run for real', async () => {
+    const res = await run(['changes', '--dry-run', '--json']);
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(existsSync(join(app, 'backend', 'migrations')), 'migrate create wrote a migration').toBe(false);
+    expect(ran()).toEqual([]);
+    const steps = JSON.parse(res.stdout).steps as StepDoc[];
+    expect(steps.map((s) => [s.step, s.exitCode])).toEqual([
+      ['migrate create "add users"', 0],
+      ['doctor --only node-version', 0],
+      ['npm:backend:mark-a', 0],
+    ]);
+    expect(steps[0]!.result).toEqual({ command: 'migrate create', dryRun: true, skipped: true });
+    expect(steps[1]!.result).toMatchObject({ command: 'doctor', checks: [{ id: 'node-version' }] }); // it only reads
+    const plain = await run(['changes', '--dry-run']);
+    expect(plain.stderr).toContain('↓ migrate create "add users": dry run: would run opsctl migrate create');
+    expect(plain.stderr).toContain('pipeline changes: 1 passed, 0 failed, 2 skipped (exit code 0)');
   });
 
   it.each([
