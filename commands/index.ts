@@ -14,7 +14,7 @@ import * as processes from './process/index.js';
 import * as pipelines from './run/index.js';
 import { registerCommandLines } from './shared/command-line.js';
 import { createProgram } from './shared/global-options.js';
-import { commandName, lastExitCode, resetExitCode, withoutActions } from './shared/lazy.js';
+import { commandName, lastExitCode, type ParsedLine, resetExitCode, withoutActions } from './shared/lazy.js';
 import { reportError } from './shared/output.js';
 import { typoOfSubcommand } from './shared/typo.js';
 
@@ -57,15 +57,16 @@ export async function run(argv: string[]): Promise<number> {
  * Parse a command line against the command table without running it (a pipeline checks every step before the first
  * runs); a usage error (unknown command or flag, a bad value) is thrown as an OpsError, exit 2.
  */
-export async function verifyCommandLine(argv: string[]): Promise<void> {
+export async function verifyCommandLine(argv: string[]): Promise<ParsedLine | undefined> {
   const program = buildProgram();
   const silent = { writeOut: () => undefined, writeErr: () => undefined, outputError: () => undefined };
   for (const cmd of [program, ...allCommands(program)]) cmd.configureOutput(silent);
   try {
-    await withoutActions(() => program.parseAsync(argv));
+    return await withoutActions(() => program.parseAsync(argv));
   } catch (error) {
     const usage = error instanceof UsageFailure ? usageOf(error) : error;
     if (usage) throw usage;
+    return undefined;
   }
 }
 

@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import { parse } from 'shell-quote';
 import { loadConfig } from '../../src/config/load.js';
 import { buildProgram } from '../index.js';
 import { type AppNames, complete } from './complete.js';
@@ -11,16 +13,18 @@ export function answerCompletion(argv: string[]): void {
   const shell = (SHELLS as readonly string[]).includes(argv[0] ?? '') ? (argv[0] as Shell) : 'bash';
   const words = argv.includes('--') ? argv.slice(argv.indexOf('--') + 1) : argv.slice(1);
   if (!words.length) words.push('');
-  for (const c of complete(buildProgram(), words, appNames(words))) {
+  for (const c of complete(buildProgram(), words, appNames(words, shell))) {
     process.stdout.write(`${formatCandidate(shell, c.value, c.description)}\n`);
   }
 }
 
 /** Packages and pipelines of the app the words point at (`-C`, `--config`), read once, only when asked. */
-function appNames(words: string[]): AppNames {
-  const flagValue = (...flags: string[]) => {
-    const i = words.findIndex((w) => flags.includes(w));
-    return i >= 0 ? words[i + 1] : undefined;
+function appNames(words: string[], shell: Shell): AppNames {
+  const flagValue = (short: string, long: string) => {
+    const i = words.findIndex((w) => w === short || w === long || w.startsWith(`${long}=`));
+    if (i < 0) return undefined;
+    const word = words[i]!.startsWith(`${long}=`) ? words[i]!.slice(long.length + 1) : words[i + 1];
+    return word === undefined || shell === 'fish' ? word : asTyped(word);
   };
   let config: ReturnType<typeof loadConfig> | null | undefined;
   const read = () => {
@@ -37,4 +41,13 @@ function appNames(words: string[]): AppNames {
     packages: () => read()?.packages.map((p) => p.name) ?? [],
     pipelines: () => Object.keys(read()?.pipelines ?? {}),
   };
+}
+
+/**
+ * A path as the shell would give it to opsctl: bash and zsh hand the words over as typed (`"my app"`, `my\ app`,
+ * `~/app`, `$APPS/shop`), fish already without quotes.
+ */
+function asTyped(word: string): string {
+  const parts = parse(word.replace(/^~(?=\/|$)/, homedir()), (key) => process.env[key] ?? '');
+  return parts.every((p) => typeof p === 'string') ? parts.join(' ') : word;
 }

@@ -14,8 +14,19 @@ const SCRIPTS: Record<Shell, string> = {
   bash: `# opsctl completion for bash. Install: opsctl completion bash > ~/.local/share/bash-completion/completions/opsctl
 # (or add \`source <(opsctl completion bash)\` to ~/.bashrc)
 _opsctl_complete() {
-  local IFS=$'\\n'
-  COMPREPLY=($(opsctl __complete bash -- "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null))
+  local IFS=$'\\n' words=() i
+  # bash splits words at ":" and "=" (COMP_WORDBREAKS): join the pieces (release:prod, --env=prod) again
+  for ((i = 1; i <= COMP_CWORD; i++)); do
+    if ((i > 1)) && [[ \${COMP_WORDS[i]} == [:=] || \${COMP_WORDS[i-1]} == [:=] ]]; then
+      words[\${#words[@]}-1]+=\${COMP_WORDS[i]}
+    else
+      words+=("\${COMP_WORDS[i]}")
+    fi
+  done
+  COMPREPLY=($(opsctl __complete bash -- "\${words[@]}" 2>/dev/null))
+  # bash replaces only the last piece: drop what comes before it
+  local before=\${words[\${#words[@]}-1]%"\${COMP_WORDS[COMP_CWORD]}"}
+  COMPREPLY=("\${COMPREPLY[@]#"$before"}")
 }
 complete -o default -F _opsctl_complete opsctl
 `,
@@ -42,7 +53,13 @@ fi
 function __opsctl_complete
     set -l words (commandline -opc)
     set -e words[1]
-    opsctl __complete fish -- $words (commandline -ct) 2>/dev/null
+    set -l found (opsctl __complete fish -- $words (commandline -ct) 2>/dev/null)
+    if set -q found[1]
+        printf '%s\\n' $found
+    else
+        # nothing from opsctl (-C <dir>, --config <file>): paths, as bash and zsh fall back to
+        __fish_complete_path (commandline -ct)
+    end
 end
 complete -c opsctl -f -a '(__opsctl_complete)'
 `,

@@ -20,7 +20,8 @@ export function register(program: Program): void {
           [ExitCode.findings, 'a step had findings (its own exit code; with --continue-on-error, the worst)'],
           [ExitCode.usage, 'unknown pipeline, a step naming an unknown command, flag, package or script'],
           [ExitCode.failed, 'a step failed (its code: 3 for an npm script; 4 and 5 pass through too)'],
-          ExitCode.interrupted,
+          [ExitCode.interrupted, 'interrupted (Ctrl-C): the running step is stopped, the rest not run'],
+          [ExitCode.terminated, 'terminated (SIGTERM, a cancelled CI job): the same'],
         ],
       ),
     );

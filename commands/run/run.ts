@@ -3,12 +3,21 @@ import type { ResolvedConfig } from '../../src/config/types.js';
 import { ExitCode, isOpsError, usageError } from '../../src/errors.js';
 import { isGitHubActions, workflowCommand } from '../../src/output/github.js';
 import { runNpmStep } from '../../src/pipelines/npm-step.js';
-import { isInterrupt, type PipelineStep, readPipeline, worstExitCode } from '../../src/pipelines/steps.js';
+import {
+  isInterrupt,
+  nestedPipelineError,
+  type PipelineStep,
+  readPipeline,
+  verifyStepPackages,
+  worstExitCode,
+} from '../../src/pipelines/steps.js';
 import { runNested } from '../../src/tasks/nest.js';
 import { runTasks } from '../../src/tasks/run.js';
 import { commandLines } from '../shared/command-line.js';
 import { type Cli, type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
-import { captureStdout, err, out, table } from '../shared/output.js';
+import type { ParsedLine } from '../shared/lazy.js';
+import { captureStdout, err, exitCodeOf, out, table } from '../shared/output.js';
+import { runsUnderDryRun } from './dry-run.js';
 
 export interface RunOptions extends GlobalOptions {
   list?: boolean;
@@ -36,11 +45,16 @@ export function run(cmd: Invocation<RunOptions>, pipeline?: string): Promise<num
     const globals = globalArgs(cli.opts);
     // every step is checked against the command table before the first one runs
     const { verify: verifyCommandLine } = commandLines();
+    const commands = new Map<PipelineStep, string>(); // each opsctl step's command, `migrate create`
     for (const step of steps) {
       if (step.kind !== 'opsctl') continue;
-      await verifyCommandLine(commandLine(globals, step.args)).catch((error: unknown) => {
+      const parsed = await verifyCommandLine(commandLine(globals, step.args)).catch((error: unknown) => {
         throw isOpsError(error) ? usageError(`${step.where} "${step.text}": ${error.message}`, error.hint) : error;
       });
+      // `-C . run x` hides the command behind options: only the parse tells (a pipeline in a pipeline never ends)
+      if (parsed?.command === 'run') throw nestedPipelineError(step);
+      if (parsed && sameApp(parsed.opts, cli.opts)) verifyStepPackages(config, step, packagesNamed(parsed));
+      if (parsed) commands.set(step, parsed.command);
     }
 
     const reports: StepReport[] = [];
@@ -58,7 +72,11 @@ export function run(cmd: Invocation<RunOptions>, pipeline?: string): Promise<num
       skip: () => (halted ? `skipped: "${halted}" failed` : false),
       task: async (_ctx: object, task: StepTask) => {
         current = step.text;
-        const report = await runStep(cli, config, globals, step, task);
+        const command = commands.get(step);
+        const report =
+          cli.opts.dryRun && command !== undefined && !runsUnderDryRun(command)
+            ? dryRunSkip(step, command, task)
+            : await runStep(cli, config, globals, step, task);
         current = undefined;
         reports.push(report);
         if (report.exitCode === ExitCode.ok) return;
@@ -84,6 +102,12 @@ export function run(cmd: Invocation<RunOptions>, pipeline?: string): Promise<num
   });
 }
 
+/** A step whose command has no dry run, under --dry-run: skipped, so that the dry run changes nothing. */
+function dryRunSkip(step: PipelineStep, command: string, task: StepTask): StepReport {
+  task.skip(`dry run: would run opsctl ${command} (it has no dry run)`);
+  return { step: step.text, exitCode: ExitCode.ok, durationMs: 0, result: { command, dryRun: true, skipped: true } };
+}
+
 /** Run one step and time it; under GitHub Actions its output is one folded group, a failure an annotation. */
 async function runStep(
   cli: Cli<RunOptions>,
@@ -93,18 +117,32 @@ async function runStep(
   task: StepTask,
 ): Promise<StepReport> {
   const github = isGitHubActions();
-  if (github) err(workflowCommand('group', `opsctl ${step.text}`));
-  const started = performance.now();
-  const { exitCode, result } =
-    step.kind === 'npm' ? await npmStep(cli, config, step, task) : await opsctlStep(cli, globals, step.args, task);
-  const durationMs = Math.round(performance.now() - started);
   if (github) {
-    err(workflowCommand('endgroup', ''));
-    if (exitCode !== ExitCode.ok) {
-      err(workflowCommand('error', `Step "${step.text}" failed with exit code ${exitCode}.`, { title: 'opsctl run' }));
+    err(workflowCommand('group', `opsctl ${step.text}`));
+    // a signal ends the run at once: the group is closed before the error, which stays in sight
+    cli.onSignalExit = (error) => endGroup(step, exitCodeOf(error));
+  }
+  const started = performance.now();
+  let exitCode: number = ExitCode.failed;
+  try {
+    const done =
+      step.kind === 'npm' ? await npmStep(cli, config, step, task) : await opsctlStep(cli, globals, step.args, task);
+    exitCode = done.exitCode;
+    return { step: step.text, exitCode, durationMs: Math.round(performance.now() - started), result: done.result };
+  } finally {
+    if (github) {
+      cli.onSignalExit = undefined;
+      endGroup(step, exitCode);
     }
   }
-  return { step: step.text, exitCode, durationMs, result };
+}
+
+/** Close a step's GitHub Actions group; a step that did not succeed is also an annotation (README, "Pipelines"). */
+function endGroup(step: PipelineStep, exitCode: number): void {
+  err(workflowCommand('endgroup', ''));
+  if (exitCode === ExitCode.ok) return;
+  const what = isInterrupt(exitCode) ? `was interrupted (exit code ${exitCode})` : `failed with exit code ${exitCode}`;
+  err(workflowCommand('error', `Step "${step.text}" ${what}.`, { title: 'opsctl run' }));
 }
 
 /**
@@ -162,6 +200,19 @@ async function npmStep(
     err(`→ Run \`npm run ${step.script}\` in ${step.pkg.path} to see the whole output.`);
   }
   return { exitCode: res.exitCode, result: res };
+}
+
+/** The package names a parsed step gives: `-p`, and an argument named like `[packages...]` or `<package>`. */
+function packagesNamed(parsed: ParsedLine): string[] {
+  const values = parsed.args.filter((a) => /^packages?$/.test(a.name)).map((a) => a.value);
+  return [...((parsed.opts.package as string[] | undefined) ?? []), ...values.flat()].filter(
+    (v): v is string => typeof v === 'string',
+  );
+}
+
+/** Whether a step reads the pipeline's app (a step's own `-C`, `--config` or `--env` is checked when it runs). */
+function sameApp(step: Record<string, unknown>, o: RunOptions): boolean {
+  return step.cwd === o.cwd && step.config === o.config && step.env === o.env;
 }
 
 /** The pipeline's global options, given again to every step (README, "Pipelines"). */

@@ -1,9 +1,11 @@
+import type { ParsedLine } from './lazy.js';
+
 /** Run or check an opsctl command line in this process (a pipeline's steps, README "Pipelines"). */
 export interface CommandLines {
   /** Parse and run argv (`['node', 'opsctl', ...words]`); resolves to its exit code, errors already reported. */
   run(argv: string[]): Promise<number>;
   /** Parse argv against the command table without running it; a usage error throws (exit 2). */
-  verify(argv: string[]): Promise<void>;
+  verify(argv: string[]): Promise<ParsedLine | undefined>;
 }
 
 let registered: CommandLines | undefined;

@@ -68,6 +68,11 @@ export interface Cli<Options extends GlobalOptions = GlobalOptions> {
    * set it to have those fields beside the error.
    */
   soFar?: () => Record<string, unknown>;
+  /**
+   * Called when a signal ends the run at once, before its error is reported: close what the output left open (a
+   * pipeline step's GitHub Actions group, README "Pipelines").
+   */
+  onSignalExit?: (error: OpsError) => void;
 }
 
 /** How long an interrupted command that deferred signals may take to clean up (deploy puts a release back). */
@@ -160,6 +165,7 @@ export async function runCommand<Options extends GlobalOptions>(
   const exitNow = (error: OpsError) => {
     releaseStdout(); // a pipeline step's document was being captured: the pipeline's own goes to stdout
     if (process.stderr.isTTY) process.stderr.write('\u001b[?25h'); // the live renderer hides the cursor
+    cli.onSignalExit?.(error);
     if (cli.soFar) process.exit(cli.fail(error, cli.soFar()));
     process.exit(reportError(error, { debug: false, json: cli.json, command: cli.name, startedAt: cli.startedAt }));
   };

@@ -7,14 +7,28 @@ export type Action<Args extends unknown[], Options extends OptionValues> = (
   ...args: Args
 ) => Promise<number>;
 
+/** A command line parsed without running it: its options (global ones included) and its arguments by name. */
+export interface ParsedLine {
+  /** The command's names from the top: `run`, `migrate status`. */
+  command: string;
+  opts: Record<string, unknown>;
+  args: Array<{ name: string; value: unknown }>;
+}
+
 let exitCode = 0;
 let parseOnly = false;
+let parsed: ParsedLine | undefined;
 
-/** Parse command lines inside `body` without running their actions (a pipeline checks its steps first). */
-export async function withoutActions(body: () => Promise<unknown>): Promise<void> {
+/**
+ * Parse command lines inside `body` without running their actions (a pipeline checks its steps first); resolves to
+ * what the command line's action would have been given (undefined when no action ran: `--help`).
+ */
+export async function withoutActions(body: () => Promise<unknown>): Promise<ParsedLine | undefined> {
   parseOnly = true;
+  parsed = undefined;
   try {
     await body();
+    return parsed;
   } finally {
     parseOnly = false;
   }
@@ -39,7 +53,11 @@ export function lazyAction<Args extends unknown[], Options extends OptionValues,
   load: () => Promise<Action<Args, ReturnType<Command<Args, Options, Globals>['optsWithGlobals']>>>,
 ): void {
   command.action(async () => {
-    if (parseOnly) return;
+    if (parseOnly) {
+      const args = command.registeredArguments.map((a, i) => ({ name: a.name(), value: command.processedArgs[i] }));
+      parsed = { command: commandPath(command), opts: command.optsWithGlobals(), args };
+      return;
+    }
     const action = await load();
     exitCode = await action({ name: commandName(command), opts: command.optsWithGlobals() }, ...command.processedArgs);
   });
@@ -50,6 +68,13 @@ interface Named {
   aliases(): string[];
   args: string[];
   parent: Named | null;
+}
+
+/** The command's names from the top (`migrate status`), whatever was typed (an alias, a default subcommand). */
+function commandPath(command: Named): string {
+  const names: string[] = [];
+  for (let c: Named | null = command; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
 }
 
 /**

@@ -1,6 +1,6 @@
 import { parse } from 'shell-quote';
 import type { ResolvedConfig } from '../config/types.js';
-import { ExitCode, type ExitCodeValue, usageError } from '../errors.js';
+import { ExitCode, type ExitCodeValue, type OpsError, usageError } from '../errors.js';
 import type { AppPackage } from '../packages/types.js';
 
 /** A step of a pipeline (README, "Pipelines"): an opsctl command line, or an npm script of one package. */
@@ -36,10 +36,17 @@ function parseStep(config: ResolvedConfig, text: string, where: string): Pipelin
   const args = splitCommandLine(text, where);
   if (!args.length) throw usageError(`${where} is empty.`, 'Write an opsctl command line, e.g. "doctor".');
   if (args[0] === 'opsctl') args.shift(); // "opsctl doctor" reads as well as "doctor"
-  if (args[0] === 'run') {
-    throw usageError(`${where}: "${text}" runs a pipeline from a pipeline.`, "List that pipeline's steps instead.");
-  }
-  return { text, where, kind: 'opsctl', args };
+  const step: PipelineStep = { text, where, kind: 'opsctl', args };
+  if (args[0] === 'run') throw nestedPipelineError(step);
+  return step;
+}
+
+/** A step that runs a pipeline (README, "Pipelines"): refused, a pipeline naming itself would never end. */
+export function nestedPipelineError(step: PipelineStep): OpsError {
+  return usageError(
+    `${step.where}: "${step.text}" runs a pipeline from a pipeline.`,
+    "List that pipeline's steps instead.",
+  );
 }
 
 /**
@@ -74,6 +81,20 @@ function npmStep(config: ResolvedConfig, text: string, name: string, script: str
     );
   }
   return { text, where, kind: 'npm', pkg, script };
+}
+
+/**
+ * The package names an opsctl step gives (`-p`, `deploy <packages>`) are the app's, checked with the rest before
+ * anything runs: a typo must not stop a release after its migrations ran (README, "Pipelines").
+ */
+export function verifyStepPackages(config: ResolvedConfig, step: PipelineStep, names: string[]): void {
+  const known = (config.appPackages ?? config.packages).map((p) => p.name);
+  const unknown = names.find((name) => !known.includes(name));
+  if (unknown === undefined) return;
+  throw usageError(
+    `${step.where} "${step.text}": unknown package "${unknown}".`,
+    `Packages: ${known.join(', ') || 'none'} (see \`opsctl config show\`).`,
+  );
 }
 
 /** The exit code of a run that went on after failures: the worst step's (the highest code). */

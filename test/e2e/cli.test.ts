@@ -201,6 +201,7 @@ describe('help', () => {
     [['update', '--help'], 'opsctl update -p backend pg', ['0', '2', '3', '4', '130']],
     [['db', '--help'], 'opsctl db stop', ['0', '2', '3', '5', '130']],
     [['logs', '--help'], 'opsctl logs backend --follow', ['0', '2', '3', '130']],
+    [['run', '--help'], 'opsctl run release', ['0', '1', '2', '3', '130', '143']],
   ])('%j shows examples and the exit codes that apply', async (args, example, codes) => {
     const res = await opsctl(args as string[]);
     expect(res.exitCode).toBe(0);

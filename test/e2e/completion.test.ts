@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +23,8 @@ beforeAll(async () => {
     join(app, 'opsctl.config.json'),
     JSON.stringify({
       packages: { backend: { path: 'backend' }, 'storefront-web': { path: 'frontend' } },
-      pipelines: { release: ['doctor'], nightly: ['audit'] },
+      pipelines: { release: ['doctor'], nightly: ['audit'], 'release:prod': ['deploy'] },
+      environments: { prod: {} },
     }),
   );
   bin = join(app, 'bin');
@@ -41,10 +42,10 @@ beforeAll(async () => {
 afterAll(() => rmSync(app, { recursive: true, force: true }));
 
 /** Run a shell's code in the app's folder with our opsctl first on PATH; its stdout lines. */
-function inShell(shell: string, args: string[], code: string): string[] {
+function inShell(shell: string, args: string[], code: string, env: Record<string, string> = {}): string[] {
   const res = spawnSync(shell, [...args, code], {
     cwd: app,
-    env: { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH}` },
+    env: { ...process.env, ...env, PATH: `${bin}${delimiter}${process.env.PATH}` },
     encoding: 'utf8',
     timeout: 30_000,
   });
@@ -68,17 +69,19 @@ describe('opsctl completion <shell>', () => {
 });
 
 describe.skipIf(!SHELLS.bash)('bash completion (a real bash)', () => {
-  const complete = (...words: string[]) =>
+  const completeIn = (env: Record<string, string>, ...words: string[]) =>
     inShell(
       'bash',
       ['-c'],
       [
         `source ${scripts.bash}`,
-        `COMP_WORDS=(opsctl ${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length}`,
+        `COMP_WORDS=(opsctl ${words.map((w) => `'${w.replace(/'/g, "'\\''")}'`).join(' ')}); COMP_CWORD=${words.length}`,
         '_opsctl_complete',
         'printf "%s\\n" "${COMPREPLY[@]}"',
       ].join('\n'),
+      env,
     );
+  const complete = (...words: string[]) => completeIn({}, ...words);
 
   it('completes package names for a package argument and for -p', () => {
     expect(complete('deploy', 'st')).toEqual(['storefront-web']);
@@ -88,12 +91,46 @@ describe.skipIf(!SHELLS.bash)('bash completion (a real bash)', () => {
   });
 
   it('completes pipeline names after run, commands and their options', () => {
-    expect(complete('run', '').sort()).toEqual(['nightly', 'release']);
+    expect(complete('run', '').sort()).toEqual(['nightly', 'release', 'release:prod']);
     expect(complete('dep')).toEqual(['deploy']);
     expect(complete('troub')).toEqual(['troubleshoot']);
     expect(complete('migrate', 'cr')).toEqual(['create']);
     expect(complete('run', '--c')).toEqual(expect.arrayContaining(['--continue-on-error', '--cwd', '--config']));
     expect(complete('completion', '')).toEqual(['bash', 'zsh', 'fish']);
+  });
+
+  it('completes across the words bash splits at ":" and "=" (COMP_WORDBREAKS)', () => {
+    // bash gives `run release:p` as run, release, :, p and replaces only the last piece
+    expect(complete('run', 'release', ':', 'p')).toEqual(['prod']);
+    expect(complete('run', 'release', ':')).toEqual([':prod']);
+    expect(complete('--env', '=', 'prod', 'run', 'n')).toEqual(['nightly']);
+    const other = mkdtempSync(join(tmpdir(), 'opsctl-completion-other-'));
+    try {
+      mkdirSync(join(other, 'solo'));
+      writeFileSync(join(other, 'solo', 'package.json'), JSON.stringify({ name: 'solo', scripts: { start: 'x' } }));
+      expect(complete('--cwd', '=', other, 'deploy', '')).toEqual(['solo']);
+      expect(complete('--cwd', '=', other, '-p', '')).toEqual(['solo']);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+    expect(complete('--env', '=', 'p')).toEqual([]); // a value opsctl does not know: bash completes files
+  });
+
+  it('reads the app of -C as typed: a folder with a space, quoted or escaped, ~ and $VAR', () => {
+    // bash hands the words over as typed, quotes and backslashes included
+    const parent = mkdtempSync(join(tmpdir(), 'opsctl-completion-home-'));
+    const spaced = join(parent, 'my app');
+    try {
+      cpSync(app, spaced, { recursive: true });
+      const escaped = spaced.replace(/ /g, '\\ ');
+      expect(complete('-C', `"${spaced}"`, 'run', 'n')).toEqual(['nightly']);
+      expect(complete('--cwd', `'${spaced}'`, 'deploy', 'st')).toEqual(['storefront-web']);
+      expect(complete('-C', escaped, '-p', 'b')).toEqual(['backend']);
+      expect(completeIn({ HOME: parent }, '-C', '~/my\\ app', 'run', 'n')).toEqual(['nightly']);
+      expect(completeIn({ APPS: parent }, '-C', '"$APPS/my app"', 'deploy', 'b')).toEqual(['backend']);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
   });
 });
 
@@ -102,6 +139,13 @@ describe.skipIf(!SHELLS.fish)('fish completion (a real fish)', () => {
     const code = (line: string) => `source ${scripts.fish}; complete -C '${line}'`;
     expect(inShell('fish', ['-c'], code('opsctl deploy b'))).toEqual(['backend\tpackage']);
     expect(inShell('fish', ['-c'], code('opsctl run n'))).toEqual(['nightly\tpipeline']);
+  });
+
+  it('completes paths where opsctl has no candidates (-C <dir>, --config <file>)', () => {
+    const code = (line: string) => `source ${scripts.fish}; complete -C '${line}'`;
+    expect(inShell('fish', ['-c'], code(`opsctl -C ${app}/back`))).toEqual([`${app}/backend/`]);
+    expect(inShell('fish', ['-c'], code('opsctl --config opsctl.con'))).toEqual(['opsctl.config.json']);
+    expect(inShell('fish', ['-c'], code('opsctl deploy b'))).toEqual(['backend\tpackage']); // names, not files
   });
 });
 

@@ -45,11 +45,15 @@ function start(pipeline: string, env: Record<string, string>) {
   });
   children.push(child);
   let stdout = '';
+  let stderr = '';
   child.stdout.on('data', (d) => {
     stdout += d;
   });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
   const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-  return { child, exited, stdout: () => stdout };
+  return { child, exited, stdout: () => stdout, stderr: () => stderr };
 }
 
 const alive = (pid: number) => {
@@ -95,4 +99,22 @@ it('SIGINT while an opsctl step’s document is captured: stdout is the pipeline
   const doc = JSON.parse(run.stdout()); // the captured first step's document must not be there too
   expect(doc).toMatchObject({ command: 'run', exitCode: 130, error: { code: 'INTERRUPTED' } });
   expect(run.stdout()).not.toContain('pipelinepass');
+});
+
+it('under GitHub Actions, a step interrupted in its group: the group is closed and the step annotated', async () => {
+  const pidFile = join(app, 'pid-github');
+  const run = start('script', { PIDFILE: pidFile, GITHUB_ACTIONS: 'true' });
+  await waitFor('the script to start', () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').length > 0);
+  run.child.kill('SIGINT');
+  expect(await run.exited).toBe(130);
+  const lines = run.stderr().split('\n');
+  const groups = lines.filter((l) => l.startsWith('::group::'));
+  expect(groups).toEqual(['::group::opsctl config show', '::group::opsctl npm:backend:sleep']);
+  expect(lines.filter((l) => l === '::endgroup::')).toHaveLength(groups.length);
+  // the interrupted step's group is closed before the error, so the error is not folded away
+  const closed = lines.lastIndexOf('::endgroup::');
+  expect(closed).toBeGreaterThan(lines.indexOf('::group::opsctl npm:backend:sleep'));
+  expect(closed).toBeLessThan(lines.indexOf('✖ Interrupted.'));
+  expect(lines).toContain('::error title=opsctl run::Step "npm:backend:sleep" was interrupted (exit code 130).');
+  expect(JSON.parse(run.stdout())).toMatchObject({ exitCode: 130, interruptedStep: 'npm:backend:sleep' });
 });

@@ -40,10 +40,14 @@ beforeAll(() => {
         'unknown-command': ['npm:backend:mark-a', 'deploi --dry-run'],
         'unknown-flag': ['npm:backend:mark-a', "doctor --only 'node-version' --frobnicate"],
         'unknown-script': ['npm:backend:mark-a', 'npm:backend:nope'],
+        'unknown-package': ['npm:backend:mark-a', 'deploy bakend --dry-run'],
+        'unknown-package-option': ['npm:backend:mark-a', 'status -p backend,bakend'],
         nested: ['npm:backend:mark-a', 'run ok'],
+        'nested-behind-options': ['npm:backend:mark-a', '--yes -C . run nested-behind-options'],
         checks: ['doctor --only node-version', 'config show', 'doctor --only env'],
         deploy: ['deploy --dry-run', 'npm:backend:mark-a'],
         confirm: ['rollback', 'npm:backend:mark-a'],
+        changes: ['migrate create "add users"', 'doctor --only node-version', 'npm:backend:mark-a'],
       },
     }),
   );
@@ -176,11 +180,32 @@ describe('opsctl run <pipeline>', () => {
     expect(steps[2]!.result).toMatchObject({ command: 'config show', root: app });
   });
 
+  it('--dry-run changes nothing: a step whose command has no dry run is skipped, not run for real', async () => {
+    const res = await run(['changes', '--dry-run', '--json']);
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(existsSync(join(app, 'backend', 'migrations')), 'migrate create wrote a migration').toBe(false);
+    expect(ran()).toEqual([]);
+    const steps = JSON.parse(res.stdout).steps as StepDoc[];
+    expect(steps.map((s) => [s.step, s.exitCode])).toEqual([
+      ['migrate create "add users"', 0],
+      ['doctor --only node-version', 0],
+      ['npm:backend:mark-a', 0],
+    ]);
+    expect(steps[0]!.result).toEqual({ command: 'migrate create', dryRun: true, skipped: true });
+    expect(steps[1]!.result).toMatchObject({ command: 'doctor', checks: [{ id: 'node-version' }] }); // it only reads
+    const plain = await run(['changes', '--dry-run']);
+    expect(plain.stderr).toContain('↓ migrate create "add users": dry run: would run opsctl migrate create');
+    expect(plain.stderr).toContain('pipeline changes: 1 passed, 0 failed, 2 skipped (exit code 0)');
+  });
+
   it.each([
     ['unknown-command', /pipelines\.unknown-command\[1\] "deploi --dry-run": unknown command 'deploi'/],
     ['unknown-flag', /pipelines\.unknown-flag\[1\] .*unknown option '--frobnicate'/],
     ['unknown-script', /pipelines\.unknown-script\[1\]: package "backend" has no npm script "nope"/],
+    ['unknown-package', /pipelines\.unknown-package\[1\] "deploy bakend --dry-run": unknown package "bakend"/],
+    ['unknown-package-option', /pipelines\.unknown-package-option\[1\] .*: unknown package "bakend"/],
     ['nested', /runs a pipeline from a pipeline/],
+    ['nested-behind-options', /pipelines\.nested-behind-options\[1\].*runs a pipeline from a pipeline/],
     ['missing', /Unknown pipeline "missing"/],
   ])('%s: exit 2 before any step runs', async (pipeline, message) => {
     const res = await run([pipeline]);
