@@ -56,10 +56,7 @@ export function logs(cmd: Invocation<LogsOptions>, name?: string): Promise<numbe
     err(`… following ${name ? `${name}'s logs` : `the logs of ${names.join(', ')}`}; Ctrl-C stops.`);
     let cursor = read.cursor;
     while (!stopped.aborted) {
-      await new Promise((r) => {
-        const timer = setTimeout(r, FOLLOW_POLL_MS);
-        stopped.addEventListener('abort', () => r(clearTimeout(timer)), { once: true });
-      });
+      await pollWait(stopped);
       const next = readAppLogs(home, names, { match, from: cursor });
       for (const e of next.entries) show(e);
       cursor = next.cursor;
@@ -97,4 +94,17 @@ function toJson(e: LogEntry) {
     ...(e.context ? { context: e.context } : {}),
     ...(e.stack ? { stack: e.stack } : {}),
   };
+}
+
+/** One poll interval, or less when the follow is stopped; leaves no listener behind on the signal. */
+function pollWait(stopped: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      stopped.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, FOLLOW_POLL_MS);
+    stopped.addEventListener('abort', done, { once: true });
+  });
 }
