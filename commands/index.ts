@@ -12,6 +12,7 @@ import { createProgram } from './shared/global-options.js';
 import { commandName, lastExitCode } from './shared/lazy.js';
 import { reportError } from './shared/output.js';
 import { typoOfSubcommand } from './shared/typo.js';
+import * as watch from './watch/index.js';
 
 /**
  * The program: the global options and each family's commands. Only commander loads before a command runs; each
@@ -19,7 +20,7 @@ import { typoOfSubcommand } from './shared/typo.js';
  */
 export function buildProgram() {
   const program = createProgram();
-  for (const family of [doctor, config, db, migrate, deploy, processes, deps, audit]) family.register(program);
+  for (const family of [doctor, config, db, migrate, deploy, processes, deps, audit, watch]) family.register(program);
   for (const cmd of [program, ...allCommands(program)]) {
     // commander's usage errors go through the one error path below (README, "Output")
     cmd.exitOverride((error) => {

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@commander-js/extra-typings';
-import { parseDuration } from '../../src/logs/duration.js';
+import { parseDuration, parseInterval } from '../../src/logs/duration.js';
 
 /** Option value parsers shared by every command: a bad value is a usage error (exit 2) naming what was expected. */
 function integer(what: string, min: number) {
@@ -32,6 +32,13 @@ export function nameList(value: string, previous: string[] | undefined): string[
 export function duration(value: string): number {
   const ms = parseDuration(value);
   if (ms === undefined) throw new InvalidArgumentError(`expected a duration such as 30m, 24h or 2d, got "${value}".`);
+  return ms;
+}
+
+/** `--interval`, `--repeat`: `500ms`, `30s`, `5m`, `1h`; a bare number is milliseconds. */
+export function interval(value: string): number {
+  const ms = parseInterval(value);
+  if (ms === undefined) throw new InvalidArgumentError(`expected a duration such as 500ms, 30s or 5m, got "${value}".`);
   return ms;
 }
 

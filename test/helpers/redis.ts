@@ -18,9 +18,12 @@ export function hasRedisServer(): boolean {
 
 export const NO_REDIS_REASON = 'redis-server is not on PATH: the Redis integration tests are skipped';
 
-/** Start `redis-server` on a free port without persistence; `password` turns on requirepass. */
-export async function startRedis(options: { password?: string } = {}): Promise<TestRedis> {
-  const port = await freePort();
+/**
+ * Start `redis-server` on a free port (or `port`: a server stopped earlier started again) without persistence;
+ * `password` turns on requirepass.
+ */
+export async function startRedis(options: { password?: string; port?: number } = {}): Promise<TestRedis> {
+  const port = options.port ?? (await freePort());
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
   if (options.password) args.push('--requirepass', options.password);
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,0 +1,116 @@
+import { hostname } from 'node:os';
+import { basename } from 'node:path';
+import type { Check, CheckReport } from '../checks/types.js';
+import type { ResolvedConfig } from '../config/types.js';
+import { createPm2 } from '../pm2/cli.js';
+import { isDaemonRunning, pm2Home } from '../pm2/home.js';
+import type { Runner } from '../process/runner.js';
+import { type AlertPayload, alertPayload } from './payload.js';
+import { RestartFollower } from './restarts.js';
+import { runRound } from './round.js';
+import { type AlertSink, deliver } from './sinks.js';
+import { sleep } from './sleep.js';
+import { type AlertPolicy, AlertState } from './state.js';
+
+/** PM2 is looked at this often between rounds (or every round, when rounds are more frequent). */
+const FOLLOW_MS = 5_000;
+
+export interface WatchOptions {
+  config: ResolvedConfig;
+  runner: Runner;
+  checks: Check[];
+  timeoutMs: number;
+  intervalMs: number;
+  policy: AlertPolicy;
+  sinks: AlertSink[];
+  /** Send one `started` event when the first round is green. */
+  announce?: boolean;
+  /** Aborted to stop: the loop returns, pending deliveries are given up. */
+  signal: AbortSignal;
+  /** Each event as sent (redacted). */
+  onEvent: (payload: AlertPayload) => void;
+  /** Each finished round. */
+  onRound?: (reports: CheckReport[]) => void;
+  /** Progress and delivery attempts, for stderr. */
+  log: (line: string) => void;
+  followMs?: number;
+  /** Delivery retry tuning (tests). */
+  delivery?: { attempts?: number; backoffMs?: number };
+}
+
+/**
+ * `opsctl watch` (README, "`opsctl watch`"): doctor's checks every interval, PM2's instances in between, and an
+ * alert to every sink on each change of state. Returns when `signal` aborts.
+ */
+export async function runWatch(opts: WatchOptions): Promise<void> {
+  const { config, signal } = opts;
+  const home = pm2Home(config.root, config.env);
+  const pm2 = createPm2(opts.runner, home, config.root);
+  const follower = new RestartFollower(
+    home,
+    config.packages.map((p) => p.name),
+  );
+  const state = new AlertState(opts.policy);
+  const send = alertSender(opts);
+  const followMs = Math.min(opts.followMs ?? FOLLOW_MS, opts.intervalMs);
+  const follow = async () => {
+    if (signal.aborted) return;
+    try {
+      const instances = isDaemonRunning(home) ? await pm2.jlist() : [];
+      if (!signal.aborted) for (const event of follower.look(instances, new Date())) send.event(event);
+    } catch (err) {
+      if (!signal.aborted) opts.log(`⚠ could not read PM2's processes: ${(err as Error).message}`);
+    }
+  };
+  await follow(); // the baseline: what runs now is not a restart
+  for (let round = 0; !signal.aborted; round++) {
+    const ctx = { config, runner: opts.runner, timeoutMs: opts.timeoutMs, now: () => new Date() };
+    const reports = await runRound(opts.checks, ctx, signal);
+    if (signal.aborted) break;
+    opts.onRound?.(reports);
+    const events = state.observe(reports, new Date());
+    if (round === 0 && opts.announce && !state.hasFailing()) {
+      send.event({
+        event: 'started',
+        check: 'watch',
+        status: 'pass',
+        message: `watching ${reports.length} checks every ${opts.intervalMs} ms`,
+        at: new Date().toISOString(),
+      });
+    }
+    for (const event of events) send.event(event);
+    const next = Date.now() + opts.intervalMs;
+    while (!signal.aborted && Date.now() < next) {
+      await sleep(Math.min(followMs, next - Date.now()), signal);
+      await follow();
+    }
+  }
+  await send.settled();
+}
+
+/** Sends each event to every sink in order, without holding up the rounds. */
+export function alertSender(
+  opts: Pick<WatchOptions, 'config' | 'runner' | 'sinks' | 'signal' | 'onEvent' | 'log' | 'delivery'>,
+) {
+  const app = basename(opts.config.root);
+  const host = hostname();
+  const queues = opts.sinks.map(() => Promise.resolve());
+  return {
+    event(event: Parameters<typeof alertPayload>[0]) {
+      const payload = alertPayload(event, app, host);
+      opts.onEvent(payload);
+      opts.sinks.forEach((sink, i) => {
+        queues[i] = queues[i]!.then(async () => {
+          const ok = await deliver(sink, payload, {
+            runner: opts.runner,
+            log: opts.log,
+            signal: opts.signal,
+            ...opts.delivery,
+          });
+          if (!ok && !opts.signal.aborted) opts.log(`✖ ${payload.event} ${payload.check} could not be delivered`);
+        });
+      });
+    },
+    settled: () => Promise.all(queues).then(() => undefined),
+  };
+}
