@@ -1,5 +1,6 @@
 import { DEFAULT_CHECK_TIMEOUT_MS } from '../../src/checks/ids.js';
 import { doctorChecks, selectChecks } from '../../src/checks/index.js';
+import { runCheck } from '../../src/checks/run-check.js';
 import { ExitCode, isOpsError, usageError } from '../../src/errors.js';
 import { parseInterval } from '../../src/logs/duration.js';
 import type { AlertPayload } from '../../src/watch/payload.js';
@@ -41,11 +42,17 @@ export function watch(cmd: Invocation<WatchFlags>): Promise<number> {
       return (await import('./daemon.js')).startDaemon(cli, config);
     }
     const signal = cli.deferSignals(STOP_GRACE_MS);
+    const ctx = {
+      config,
+      runner: cli.runner,
+      timeoutMs: o.timeout ?? config.doctor.timeout ?? DEFAULT_CHECK_TIMEOUT_MS,
+      now: () => new Date(),
+    };
     const common = {
       config,
       runner: cli.runner,
-      checks,
-      timeoutMs: o.timeout ?? config.doctor.timeout ?? DEFAULT_CHECK_TIMEOUT_MS,
+      // doctor's checks with doctor's runner: --only, --skip and --timeout mean the same (README, "`opsctl watch`")
+      round: (stop: AbortSignal) => Promise.all(checks.map((check) => runCheck(check, ctx, stop))),
       sinks,
       signal,
       log: (line: string) => err(line),

@@ -1,16 +1,15 @@
-import type { CheckReport } from '../checks/types.js';
 import type { AlertPayload } from './payload.js';
-import { runRound } from './round.js';
 import { alertSender, type WatchOptions } from './run-watch.js';
 import { AlertState } from './state.js';
+import type { RoundReport, RunRound } from './types.js';
 
 /**
  * `watch --once` (README, "`opsctl watch`"): one round, for cron or CI. Each failing check is a `fail` event, sent
  * to the sinks (every delivery awaited, with its retries); there is no earlier state to compare with.
  */
-export async function watchOnce(
-  opts: Omit<WatchOptions, 'intervalMs' | 'policy' | 'onRound' | 'followMs'>,
-): Promise<{ reports: CheckReport[]; events: AlertPayload[] }> {
+export async function watchOnce<R extends RoundReport>(
+  opts: Omit<WatchOptions, 'intervalMs' | 'policy' | 'onRound' | 'followMs' | 'round'> & { round: RunRound<R> },
+): Promise<{ reports: R[]; events: AlertPayload[] }> {
   const events: AlertPayload[] = [];
   const send = alertSender({
     ...opts,
@@ -19,8 +18,7 @@ export async function watchOnce(
       opts.onEvent(payload);
     },
   });
-  const ctx = { config: opts.config, runner: opts.runner, timeoutMs: opts.timeoutMs, now: () => new Date() };
-  const reports = await runRound(opts.checks, ctx, opts.signal);
+  const reports = await opts.round(opts.signal);
   for (const event of new AlertState({ after: 1, repeatMs: Number.POSITIVE_INFINITY }).observe(reports, new Date())) {
     send.event(event);
   }

@@ -1,16 +1,15 @@
 import { hostname } from 'node:os';
 import { basename } from 'node:path';
-import type { Check, CheckReport } from '../checks/types.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { createPm2 } from '../pm2/cli.js';
 import { isDaemonRunning, pm2Home } from '../pm2/home.js';
 import type { Runner } from '../process/runner.js';
 import { type AlertPayload, alertPayload } from './payload.js';
 import { RestartFollower } from './restarts.js';
-import { runRound } from './round.js';
 import { type AlertSink, deliver } from './sinks.js';
 import { sleep } from './sleep.js';
 import { type AlertPolicy, AlertState } from './state.js';
+import type { RoundReport, RunRound } from './types.js';
 
 /** PM2 is looked at this often between rounds (or every round, when rounds are more frequent). */
 const FOLLOW_MS = 5_000;
@@ -18,8 +17,8 @@ const FOLLOW_MS = 5_000;
 export interface WatchOptions {
   config: ResolvedConfig;
   runner: Runner;
-  checks: Check[];
-  timeoutMs: number;
+  /** One round of doctor's checks (`--only`, `--skip`, `--timeout` applied by the caller). */
+  round: RunRound;
   intervalMs: number;
   policy: AlertPolicy;
   sinks: AlertSink[];
@@ -30,7 +29,7 @@ export interface WatchOptions {
   /** Each event as sent (redacted). */
   onEvent: (payload: AlertPayload) => void;
   /** Each finished round. */
-  onRound?: (reports: CheckReport[]) => void;
+  onRound?: (reports: RoundReport[]) => void;
   /** Progress and delivery attempts, for stderr. */
   log: (line: string) => void;
   followMs?: number;
@@ -64,8 +63,7 @@ export async function runWatch(opts: WatchOptions): Promise<void> {
   };
   await follow(); // the baseline: what runs now is not a restart
   for (let round = 0; !signal.aborted; round++) {
-    const ctx = { config, runner: opts.runner, timeoutMs: opts.timeoutMs, now: () => new Date() };
-    const reports = await runRound(opts.checks, ctx, signal);
+    const reports = await opts.round(signal);
     if (signal.aborted) break;
     opts.onRound?.(reports);
     const events = state.observe(reports, new Date());

@@ -1,5 +1,4 @@
-import type { CheckReport } from '../checks/types.js';
-import type { WatchEvent } from './types.js';
+import type { RoundReport, WatchEvent } from './types.js';
 
 export interface AlertPolicy {
   /** Consecutive failing rounds before `fail` is sent (against flapping). */
@@ -26,7 +25,7 @@ export class AlertState {
   constructor(private readonly policy: AlertPolicy) {}
 
   /** The events one round's reports cause. */
-  observe(reports: CheckReport[], now: Date): WatchEvent[] {
+  observe(reports: RoundReport[], now: Date): WatchEvent[] {
     const at = now.getTime();
     const events: WatchEvent[] = [];
     for (const r of reports) {

@@ -1,4 +1,19 @@
-import type { CheckStatus } from '../checks/types.js';
+/** A check's status, as doctor reports it. */
+export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
+
+/**
+ * One check's outcome in a round: what watch needs of doctor's report (the caller runs the checks, so this room
+ * stays apart from doctor's).
+ */
+export interface RoundReport {
+  id: string;
+  status: CheckStatus;
+  message: string;
+  hint?: string;
+}
+
+/** Runs one round of checks; `stop` cancels the checks still running. */
+export type RunRound<R extends RoundReport = RoundReport> = (stop: AbortSignal) => Promise<R[]>;
 
 /** What watch alerts on (README, "`opsctl watch`"): changes of state, never every round. */
 export type WatchEventKind = 'started' | 'fail' | 'recover' | 'reminder' | 'restart';
