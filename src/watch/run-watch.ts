@@ -34,7 +34,7 @@ export interface WatchOptions {
   log: (line: string) => void;
   followMs?: number;
   /** Delivery retry tuning (tests). */
-  delivery?: { attempts?: number; backoffMs?: number };
+  delivery?: { attempts?: number; backoffMs?: number; timeoutMs?: number };
 }
 
 /**

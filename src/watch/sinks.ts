@@ -14,6 +14,8 @@ export interface DeliveryOptions {
   /** Attempts per alert and the first wait between them (doubling, capped at 30 s). */
   attempts?: number;
   backoffMs?: number;
+  /** How long a webhook may take to answer before the attempt counts as failed. */
+  timeoutMs?: number;
 }
 
 const ATTEMPTS = 6; // with the doubling wait: about a minute of retries
@@ -79,7 +81,7 @@ async function attemptOnce(sink: AlertSink, payload: AlertPayload, opts: Deliver
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body,
-      signal: AbortSignal.any([opts.signal, AbortSignal.timeout(WEBHOOK_TIMEOUT_MS)]),
+      signal: AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs ?? WEBHOOK_TIMEOUT_MS)]),
     });
     await res.body?.cancel();
     if (res.ok) return { ok: true, retry: false, detail: `delivered (HTTP ${res.status})` };
