@@ -1,5 +1,8 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPm2App, type Pm2App } from '../helpers/pm2-app.js';
+import { waitFor } from '../helpers/wait.js';
 import { startWatch, type WatchRun } from '../helpers/watch.js';
 
 /** One fork-mode instance that prints the Redis URL it was given (with its password) when it starts. */
@@ -14,7 +17,7 @@ beforeAll(async () => {
   app = await createPm2App('watch-pm2', {
     files: {
       'api/server.js': [
-        "console.log(`api starting, cache at ${process.env.REDIS_URL}`);",
+        'console.log(`api starting, cache at ${process.env.REDIS_URL}`);',
         "require('node:http').createServer((req, res) => res.end('ok')).listen(process.env.PORT);",
         '',
       ].join('\n'),
@@ -67,5 +70,33 @@ describe('watch follows the app’s PM2', () => {
     const { code, ms } = await watch.stop('SIGINT');
     expect(code).toBe(130);
     expect(ms).toBeLessThan(1_000);
+  }, 120_000);
+
+  it('--daemon: runs under the app’s PM2 as opsctl-watch, shown by status, alerting from there; stop opsctl-watch ends it', async () => {
+    const res = await app.run(['watch', '--daemon', '--only', 'config', '--interval', '500ms', '--json', '--announce'], {
+      REDIS_URL,
+    });
+    expect(res.exitCode, res.stderr).toBe(0);
+    // --json applies to the watcher's event lines and to this command's own document
+    expect(JSON.parse(res.stdout)).toMatchObject({ command: 'watch', ok: true, watcher: { name: 'opsctl-watch' } });
+    const status = JSON.parse((await app.run(['status', '--json'])).stdout);
+    const row = status.packages.find((p: { name: string }) => p.name === 'opsctl-watch');
+    expect(row).toMatchObject({ watcher: true, instances: [expect.objectContaining({ state: 'online' })] });
+    // not an orphan, not a package: the processes check does not count it
+    expect(status.packages.filter((p: { orphan?: boolean }) => p.orphan)).toEqual([]);
+
+    const log = join(app.dir, '.opsctl', 'pm2', 'logs', 'opsctl-watch-out.log');
+    const logText = () => (existsSync(log) ? readFileSync(log, 'utf8') : '');
+    await waitFor(`the watcher's started event in ${log}`, () => logText().includes('"event":"started"'), 30_000);
+    const [api] = await app.instances();
+    process.kill(api!.pid, 'SIGKILL');
+    await waitFor(`the watcher's restart event in ${log}`, () => logText().includes('"event":"restart"'), 30_000);
+    expect(logText()).not.toContain(PASSWORD);
+
+    const stop = await app.run(['stop', 'opsctl-watch', '--json']);
+    expect(stop.exitCode, stop.stderr).toBe(0);
+    expect(JSON.parse(stop.stdout).packages).toEqual([{ name: 'opsctl-watch', action: 'stopped', instances: 1 }]);
+    const after = JSON.parse((await app.run(['status', '--json'])).stdout);
+    expect(after.packages.map((p: { name: string }) => p.name)).toEqual(['api']);
   }, 120_000);
 });
