@@ -47,6 +47,8 @@ export function watch(cmd: Invocation<WatchFlags>): Promise<number> {
       runner: cli.runner,
       timeoutMs: o.timeout ?? config.doctor.timeout ?? DEFAULT_CHECK_TIMEOUT_MS,
       now: () => new Date(),
+      // a crash PM2 recovered from is a `restart` event; the check still fails on errored and crash-looping ones
+      recentCrashMs: 0,
     };
     const common = {
       config,

@@ -30,7 +30,7 @@ interface Verdict {
  */
 export const processesCheck: Check = {
   id: 'processes',
-  async run({ config, runner, now }): Promise<CheckResult> {
+  async run({ config, runner, now, recentCrashMs = RECENT_CRASH_MS }): Promise<CheckResult> {
     const home = pm2Home(config.root, config.env);
     if (!isDaemonRunning(home)) {
       return {
@@ -60,7 +60,7 @@ export const processesCheck: Check = {
         : { status: 'pass', message: 'no package is running under PM2' };
     }
     const at = now().getTime();
-    const verdicts = instances.map((p) => ({ p, ...judge(p, at) }));
+    const verdicts = instances.map((p) => ({ p, ...judge(p, at, recentCrashMs) }));
     const details = [...verdicts.map((v) => v.line), ...(orphanLine ? [orphanLine] : [])];
     for (const status of ['fail', 'warn'] as const) {
       const bad = verdicts.filter((v) => v.status === status);
@@ -91,7 +91,7 @@ export const processesCheck: Check = {
 
 const STOPPED = 'stopped on purpose (`opsctl stop` or `pm2 stop`)';
 
-function judge(p: Pm2Instance, now: number): Verdict {
+function judge(p: Pm2Instance, now: number, recentCrashMs: number): Verdict {
   const name = instanceName(p);
   const exit = p.exitCode === undefined ? '' : `exited with code ${p.exitCode}`;
   if (p.state === 'errored') {
@@ -112,7 +112,7 @@ function judge(p: Pm2Instance, now: number): Verdict {
   }
   const since = ago(now - (p.startedAt ?? now));
   if (!crashedSinceStart(p)) return { status: 'pass', line: `${name}: online, up ${since}` };
-  const recent = now - (p.startedAt ?? now) < RECENT_CRASH_MS;
+  const recent = now - (p.startedAt ?? now) < recentCrashMs;
   const unstable = p.unstableRestarts ? `, ${p.unstableRestarts} restart(s) within a second of starting` : '';
   return {
     status: recent ? 'fail' : 'warn',
