@@ -1,6 +1,7 @@
 import type { CommanderError, CommandUnknownOpts } from '@commander-js/extra-typings';
 import { ExitCode, usageError } from '../src/errors.js';
 import * as audit from './audit/index.js';
+import * as cache from './cache/index.js';
 import * as config from './config/index.js';
 import * as db from './db/index.js';
 import * as deploy from './deploy/index.js';
@@ -20,7 +21,8 @@ import * as watch from './watch/index.js';
  */
 export function buildProgram() {
   const program = createProgram();
-  for (const family of [doctor, config, db, migrate, deploy, processes, deps, audit, watch]) family.register(program);
+  for (const family of [doctor, config, db, migrate, deploy, processes, deps, audit, watch, cache])
+    family.register(program);
   for (const cmd of [program, ...allCommands(program)]) {
     // commander's usage errors go through the one error path below (README, "Output")
     cmd.exitOverride((error) => {

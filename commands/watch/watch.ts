@@ -49,6 +49,8 @@ export function watch(cmd: Invocation<WatchFlags>): Promise<number> {
       now: () => new Date(),
       // a crash PM2 recovered from is a `restart` event; the check still fails on errored and crash-looping ones
       recentCrashMs: 0,
+      // the redis check's counters from one round to the next: evictions and the hit rate over the interval
+      memo: new Map<string, unknown>(),
     };
     const common = {
       config,

@@ -32,6 +32,8 @@ export interface CheckContext {
    * warns; default one hour. `watch` sets 0: it reports each such restart as a `restart` event already.
    */
   recentCrashMs?: number;
+  /** What a check keeps from one round to the next under `watch` (Redis' counters, for rates); none in doctor. */
+  memo?: Map<string, unknown>;
 }
 
 export interface Check {

@@ -1,5 +1,6 @@
 import { probeTcp } from '../net/reach.js';
 import { addUrlPassword } from '../output/redact.js';
+import { parseRedisInfo, type RedisCacheInfo } from './cache-info.js';
 import { classifyRedisError, type RedisFailure } from './classify-error.js';
 
 /** Where a Redis URL points (never the password). */
@@ -15,7 +16,7 @@ export interface RedisTarget {
 export type RedisLayer = 'dns' | 'tcp' | 'auth' | 'ping';
 
 export type RedisProbeResult =
-  | { ok: true; version?: string; durationMs: number }
+  | { ok: true; version?: string; cache?: RedisCacheInfo; durationMs: number }
   | { ok: false; layer: RedisLayer; failure: RedisFailure; detail: string; durationMs: number };
 
 const DEFAULT_PORT = 6379;
@@ -102,10 +103,10 @@ export async function probeRedis(
     await deadline(client.connect(), left(), options.signal);
     layer = 'ping';
     await deadline(client.ping(), left(), options.signal);
-    // INFO may be forbidden by an ACL; the version is a nicety, PING is the check
-    const info = await deadline(client.info('server'), left(), options.signal).catch(() => '');
-    const version = /^redis_version:(.+)$/m.exec(info)?.[1]?.trim();
-    return { ok: true, version, durationMs: elapsed() };
+    // INFO may be forbidden by an ACL; the version and the cache review are extras, PING is the check
+    const info = await deadline(client.info(), left(), options.signal).catch(() => '');
+    const cache = info ? parseRedisInfo(info) : undefined;
+    return { ok: true, version: cache?.version, cache, durationMs: elapsed() };
   } catch (err) {
     const cause = replyError ?? err;
     const failure = options.signal?.aborted ? 'timeout' : classifyRedisError(cause);

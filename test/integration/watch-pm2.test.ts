@@ -73,9 +73,12 @@ describe('watch follows the app’s PM2', () => {
   }, 120_000);
 
   it('--daemon: runs under the app’s PM2 as opsctl-watch, shown by status, alerting from there; stop opsctl-watch ends it', async () => {
-    const res = await app.run(['watch', '--daemon', '--only', 'config', '--interval', '500ms', '--json', '--announce'], {
-      REDIS_URL,
-    });
+    const res = await app.run(
+      ['watch', '--daemon', '--only', 'config', '--interval', '500ms', '--json', '--announce'],
+      {
+        REDIS_URL,
+      },
+    );
     expect(res.exitCode, res.stderr).toBe(0);
     // --json applies to the watcher's event lines and to this command's own document
     expect(JSON.parse(res.stdout)).toMatchObject({ command: 'watch', ok: true, watcher: { name: 'opsctl-watch' } });
