@@ -17,6 +17,13 @@ export const milliseconds = integer('a whole number of milliseconds', 0);
 export const positiveMilliseconds = integer('milliseconds (> 0)', 1);
 export const lineCount = integer('a number of lines', 0);
 
+/** A TCP port to listen on: 1-65535. */
+export function tcpPort(value: string): number {
+  const n = integer('a port number (1-65535)', 1)(value);
+  if (n > 65_535) throw new InvalidArgumentError(`expected a port number (1-65535), got "${value}".`);
+  return n;
+}
+
 /**
  * A repeatable option taking one name per flag or a comma list (`-p a -p b`, `-p a,b`): unlike a variadic option
  * it never swallows the positional arguments after it (README, "Commands": global options).

@@ -4,7 +4,7 @@ import { ExitCode } from '../../src/errors.js';
 import type { Program } from '../shared/global-options.js';
 import { helpText } from '../shared/help.js';
 import { lazyAction } from '../shared/lazy.js';
-import { interval, positiveInt } from '../shared/parse-options.js';
+import { interval, positiveInt, tcpPort } from '../shared/parse-options.js';
 
 /** `--webhook <url>`, repeatable: an http(s) URL, else a usage error. */
 function webhookUrl(value: string, previous: string[] | undefined): string[] {
@@ -47,6 +47,9 @@ export function register(program: Program): void {
     .option('--only <ids...>', 'run only these checks (as doctor)')
     .option('--skip <ids...>', 'skip these checks (as doctor)')
     .option('--webhook <url>', 'POST each alert as JSON here (repeatable; adds to alerts in the config)', webhookUrl)
+    .addOption(
+      new Option('--metrics <port>', 'serve Prometheus metrics on 127.0.0.1:<port>/metrics').argParser(tcpPort),
+    )
     .option('--announce', 'send one "started" event when the first round is green')
     .option('--once', 'one round for cron or CI: send the alerts of failing checks, exit 1 if any fails')
     .option('--daemon', "run the watcher under the app's PM2 as opsctl-watch (stop it with `opsctl stop opsctl-watch`)")
@@ -57,6 +60,7 @@ export function register(program: Program): void {
           'opsctl watch --webhook "$SLACK_WEBHOOK_URL"',
           'opsctl watch --interval 1m --after 3 --skip logs --daemon',
           'opsctl watch --once --json          # cron or CI',
+          'opsctl watch --metrics 9464 --daemon',
         ],
         [
           [ExitCode.ok, 'stopped normally; with --once: no check failed'],

@@ -3,6 +3,7 @@ import { doctorChecks, selectChecks } from '../../src/checks/index.js';
 import { runCheck } from '../../src/checks/run-check.js';
 import { ExitCode, isOpsError, usageError } from '../../src/errors.js';
 import { parseInterval } from '../../src/logs/duration.js';
+import type { RedisCacheInfo } from '../../src/redis/cache-info.js';
 import type { AlertPayload } from '../../src/watch/payload.js';
 import type { AlertSink } from '../../src/watch/sinks.js';
 import { checkJson, printReports } from '../shared/check-report.js';
@@ -20,6 +21,7 @@ export interface WatchFlags extends GlobalOptions {
   announce?: boolean;
   once?: boolean;
   daemon?: boolean;
+  metrics?: number;
 }
 
 const DEFAULT_INTERVAL_MS = 30_000;
@@ -40,6 +42,9 @@ export function watch(cmd: Invocation<WatchFlags>): Promise<number> {
       if (o.once)
         throw usageError('--daemon and --once cannot be used together.', 'Use --once from cron, or --daemon.');
       return (await import('./daemon.js')).startDaemon(cli, config);
+    }
+    if (o.once && o.metrics !== undefined) {
+      throw usageError('--metrics and --once cannot be used together.', 'Metrics are served while watch runs.');
     }
     const signal = cli.deferSignals(STOP_GRACE_MS);
     const ctx = {
@@ -72,14 +77,28 @@ export function watch(cmd: Invocation<WatchFlags>): Promise<number> {
       return exitCode;
     }
     const { runWatch } = await import('../../src/watch/run-watch.js');
+    const metrics =
+      o.metrics === undefined ? undefined : await (await import('../../src/watch/metrics.js')).serveMetrics(o.metrics);
     if (!cli.json) err(`Watching ${checks.length} checks every ${intervalMs} ms; ${sinks.length} alert sink(s).`);
-    await runWatch({
-      ...common,
-      intervalMs,
-      policy: { after: o.after ?? config.watch.after ?? 1, repeatMs },
-      announce: o.announce,
-      onEvent: (payload) => printEvent(cli, payload),
-    });
+    if (metrics) err(`Prometheus metrics on ${metrics.url}`);
+    try {
+      await runWatch({
+        ...common,
+        intervalMs,
+        policy: { after: o.after ?? config.watch.after ?? 1, repeatMs },
+        announce: o.announce,
+        onEvent: (payload) => printEvent(cli, payload),
+        onRound: (reports) => {
+          metrics?.observeRound(reports);
+          for (const [key, info] of ctx.memo) {
+            if (key.startsWith('redis:')) metrics?.observeRedis(key.slice('redis:'.length), info as RedisCacheInfo);
+          }
+        },
+        onProcesses: (instances) => metrics?.observeProcesses(instances),
+      });
+    } finally {
+      await metrics?.close();
+    }
     return stopped(signal);
   });
 }

@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import type { ResolvedConfig } from '../config/types.js';
 import { createPm2 } from '../pm2/cli.js';
 import { isDaemonRunning, pm2Home } from '../pm2/home.js';
+import type { Pm2Instance } from '../pm2/processes.js';
 import type { Runner } from '../process/runner.js';
 import { type AlertPayload, alertPayload } from './payload.js';
 import { RestartFollower } from './restarts.js';
@@ -30,6 +31,8 @@ export interface WatchOptions {
   onEvent: (payload: AlertPayload) => void;
   /** Each finished round. */
   onRound?: (reports: RoundReport[]) => void;
+  /** The app's PM2 instances at each look (none when PM2 is not running). */
+  onProcesses?: (instances: Pm2Instance[]) => void;
   /** Progress and delivery attempts, for stderr. */
   log: (line: string) => void;
   followMs?: number;
@@ -56,7 +59,9 @@ export async function runWatch(opts: WatchOptions): Promise<void> {
     if (signal.aborted) return;
     try {
       const instances = isDaemonRunning(home) ? await pm2.jlist() : [];
-      if (!signal.aborted) for (const event of follower.look(instances, new Date())) send.event(event);
+      if (signal.aborted) return;
+      opts.onProcesses?.(instances.filter((p) => config.packages.some((pkg) => pkg.name === p.name)));
+      for (const event of follower.look(instances, new Date())) send.event(event);
     } catch (err) {
       if (!signal.aborted) opts.log(`⚠ could not read PM2's processes: ${(err as Error).message}`);
     }

@@ -10,6 +10,8 @@ export interface RoundReport {
   status: CheckStatus;
   message: string;
   hint?: string;
+  /** How long the check took. */
+  durationMs?: number;
 }
 
 /** Runs one round of checks; `stop` cancels the checks still running. */

@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPm2App, type Pm2App } from '../helpers/pm2-app.js';
+import { sample, scrape } from '../helpers/prometheus.js';
+import { freePort } from '../helpers/tcp.js';
 import { waitFor } from '../helpers/wait.js';
 import { startWatch, type WatchRun } from '../helpers/watch.js';
 
@@ -35,7 +37,12 @@ afterAll(() => app?.cleanup());
 describe('watch follows the app’s PM2', () => {
   it('an instance killed with SIGKILL: one restart event naming the package and the signal; opsctl restart: none', async () => {
     // with the processes check in the rounds: the crash is one restart event, not a restart and a fail
-    watch = startWatch(app.dir, ['--only', 'processes', '--interval', '500ms', '--json', '--announce'], { REDIS_URL });
+    const metricsPort = await freePort();
+    watch = startWatch(
+      app.dir,
+      ['--only', 'processes', '--interval', '500ms', '--json', '--announce', '--metrics', String(metricsPort)],
+      { REDIS_URL },
+    );
     await watch.waitForEvents('the started event', (e) => e.some((x) => x.event === 'started'));
 
     const [before] = await app.instances();
@@ -66,6 +73,17 @@ describe('watch follows the app’s PM2', () => {
     expect(after.restarts).toBeGreaterThan(before!.restarts + 1);
     await sleep(3_000); // several looks at PM2
     expect(watch.events().map((x) => x.event)).toEqual(['started', 'restart']);
+
+    // the metrics endpoint: PM2's count, memory and CPU per instance, and the check's status
+    const labels = { package: 'api', instance: String(after.pmId) };
+    const metrics = `http://127.0.0.1:${metricsPort}/metrics`;
+    await expect
+      .poll(async () => sample((await scrape(metrics)).families, 'opsctl_pm2_restarts', labels), { timeout: 20_000 })
+      .toBe(after.restarts);
+    const { families } = await scrape(metrics);
+    expect(sample(families, 'opsctl_process_memory_bytes', labels)).toBeGreaterThan(1_000_000);
+    expect(sample(families, 'opsctl_process_cpu_percent', labels)).toBeGreaterThanOrEqual(0);
+    expect(sample(families, 'opsctl_check_up', { check: 'processes' })).toBe(1);
 
     const { code, ms } = await watch.stop('SIGINT');
     expect(code).toBe(130);

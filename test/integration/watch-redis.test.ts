@@ -1,9 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { opsctl } from '../helpers/cli.js';
+import { sample, scrape } from '../helpers/prometheus.js';
 import { hasRedisServer, NO_REDIS_REASON, startRedis, type TestRedis } from '../helpers/redis.js';
+import { freePort } from '../helpers/tcp.js';
 import { type Receiver, startReceiver, startWatch, type WatchRun } from '../helpers/watch.js';
 
 const PASSWORD = 'watch-pw-7Hq2zX9k';
@@ -102,7 +105,7 @@ describe.skipIf(!hasRedisServer())('watch against a Redis of its own', () => {
     expect(ms).toBeLessThan(1_000);
   }, 90_000);
 
-  it('a password-bearing REDIS_URL in a failing message is masked in the webhook, the command and stdout', async () => {
+  it('a password-bearing REDIS_URL that Redis rejects: the fail reaches the webhook and the command, no password anywhere', async () => {
     receiver = await startReceiver();
     const received = join(dir, 'received-masked.jsonl');
     rmSync(received, { force: true });
@@ -157,12 +160,66 @@ describe.skipIf(!hasRedisServer())('watch against a Redis of its own', () => {
     ]);
   }, 60_000);
 
+  it('--metrics: Prometheus text on loopback with check status, latency and the Redis hit ratio over the interval', async () => {
+    writeConfig();
+    redis = await startRedis();
+    const port = await freePort();
+    watch = startWatch(dir, ['--only', 'redis', '--interval', '300ms', '--metrics', String(port)], {
+      REDIS_URL: redis.url,
+    });
+    const url = `http://127.0.0.1:${port}/metrics`;
+    await expect
+      .poll(
+        () =>
+          scrape(url)
+            .then((s) => sample(s.families, 'opsctl_check_up', { check: 'redis' }))
+            .catch(() => undefined),
+        { timeout: 20_000 },
+      )
+      .toBe(1);
+    // 150 hits and 50 misses between two rounds: 75%
+    const client = new Redis(redis.url);
+    try {
+      await client.set('k', 'v');
+      const p = client.pipeline();
+      for (let i = 0; i < 150; i++) p.get('k');
+      for (let i = 0; i < 50; i++) p.get(`missing:${i}`);
+      await p.exec();
+    } finally {
+      client.disconnect();
+    }
+    await expect
+      .poll(
+        async () =>
+          sample((await scrape(url)).families, 'opsctl_redis_hit_ratio', { target: `127.0.0.1:${redis!.port}` }),
+        { timeout: 20_000 },
+      )
+      .toBe(0.75);
+    const { contentType, families } = await scrape(url);
+    expect(contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(sample(families, 'opsctl_check_duration_seconds', { check: 'redis' })).toBeGreaterThan(0);
+    expect(families.find((f) => f.name === 'opsctl_check_up')?.type).toBe('GAUGE');
+    expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
+
+    await redis.stop();
+    redis = undefined;
+    await expect
+      .poll(async () => sample((await scrape(url)).families, 'opsctl_check_up', { check: 'redis' }), {
+        timeout: 20_000,
+      })
+      .toBe(0);
+    const { code } = await watch.stop('SIGTERM');
+    expect(code).toBe(143);
+    await expect(fetch(url)).rejects.toThrow(); // the server closed with watch
+  }, 90_000);
+
   it('bad input: an unknown check, a bad interval, a bad webhook URL are usage errors (exit 2), one JSON document', async () => {
     writeConfig();
     for (const args of [
       ['--only', 'nope'],
       ['--interval', 'soon'],
       ['--webhook', 'ftp://example.com/x'],
+      ['--metrics', '70000'],
     ]) {
       const res = await opsctl(['-C', dir, 'watch', '--once', '--json', ...args], { env: { PM2_HOME: '' } });
       expect(res.exitCode, `${args.join(' ')}: ${res.stderr}`).toBe(2);
