@@ -1,5 +1,6 @@
 import { addUrlPassword } from '../output/redact.js';
 import { hitRate, parseRedisInfo, type RedisCacheInfo } from './cache-info.js';
+import { oneShotClient } from './client.js';
 
 /** `opsctl cache stats` (README, "`opsctl cache stats`"). */
 export interface CacheStats {
@@ -39,18 +40,7 @@ const TOP = 10;
 export async function readCacheStats(url: string, options: CacheStatsOptions): Promise<CacheStats> {
   addUrlPassword(url);
   const started = performance.now();
-  const ioredis = await import('ioredis');
-  const Redis = ioredis.Redis ?? (ioredis.default as unknown as typeof ioredis.Redis);
-  const client = new Redis(url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    enableOfflineQueue: false,
-    connectTimeout: options.timeoutMs,
-    commandTimeout: options.timeoutMs,
-    connectionName: 'opsctl',
-    disconnectTimeout: 100,
-  });
+  const client = await oneShotClient(url, options.timeoutMs);
   client.on('error', () => undefined); // the failing command rejects with it
   try {
     await client.connect();

@@ -2,6 +2,7 @@ import { probeTcp } from '../net/reach.js';
 import { addUrlPassword } from '../output/redact.js';
 import { parseRedisInfo, type RedisCacheInfo } from './cache-info.js';
 import { classifyRedisError, type RedisFailure } from './classify-error.js';
+import { oneShotClient } from './client.js';
 
 /** Where a Redis URL points (never the password). */
 export interface RedisTarget {
@@ -20,7 +21,6 @@ export type RedisProbeResult =
   | { ok: false; layer: RedisLayer; failure: RedisFailure; detail: string; durationMs: number };
 
 const DEFAULT_PORT = 6379;
-const DISCONNECT_TIMEOUT_MS = 100;
 
 /**
  * A Redis URL whose password holds an unencoded `/`, `#` or `?`: a URL parser ends the host part there, and part of
@@ -76,21 +76,7 @@ export async function probeRedis(
     return { ok: false, layer, failure: reach.failure, detail: reach.code, durationMs: elapsed() };
   }
 
-  const ioredis = await import('ioredis');
-  // Node's ESM loader exposes the named export; the bundle's CommonJS interop only the default (the class)
-  const Redis = ioredis.Redis ?? (ioredis.default as unknown as typeof ioredis.Redis);
-  const client = new Redis(url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    enableOfflineQueue: false,
-    connectTimeout: left(),
-    commandTimeout: left(),
-    connectionName: 'opsctl',
-    // ioredis ends the socket, then destroys it if still open after this long (default 2 s, which a CLI
-    // exiting after a hung server would wait out)
-    disconnectTimeout: DISCONNECT_TIMEOUT_MS,
-  });
+  const client = await oneShotClient(url, left());
   // an AUTH failure arrives as an 'error' event (the reply) while connect() rejects with "Connection is closed"
   let replyError: Error | undefined;
   client.on('error', (err: Error) => {
