@@ -24,6 +24,8 @@ export async function serveMetrics(port: number): Promise<WatchMetrics> {
   // Node's ESM loader exposes the named exports; the bundle's CommonJS interop only the default
   const prom = loaded.Registry ? loaded : (loaded as unknown as { default: typeof loaded }).default;
   const registry: Registry = new prom.Registry();
+  // the watcher's own process (heap, RSS, event loop lag): its memory must stay flat over days of rounds
+  prom.collectDefaultMetrics({ register: registry, prefix: 'opsctl_watch_' });
   const gauge = (name: string, help: string, labelNames: string[]): Gauge =>
     new prom.Gauge({ name, help, labelNames, registers: [registry] });
   const up = gauge('opsctl_check_up', '1 when the doctor check passes or warns, 0 when it fails', ['check']);
