@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { opsctl } from '../helpers/cli.js';
 import { sample, scrape } from '../helpers/prometheus.js';
 import { hasRedisServer, NO_REDIS_REASON, startRedis, type TestRedis } from '../helpers/redis.js';
-import { freePort } from '../helpers/tcp.js';
+import { freePort, startHungServer } from '../helpers/tcp.js';
 import { type Receiver, startReceiver, startWatch, type WatchRun } from '../helpers/watch.js';
 
 const PASSWORD = 'watch-pw-7Hq2zX9k';
@@ -212,6 +212,48 @@ describe.skipIf(!hasRedisServer())('watch against a Redis of its own', () => {
     expect(code).toBe(143);
     await expect(fetch(url)).rejects.toThrow(); // the server closed with watch
   }, 90_000);
+
+  it('SIGTERM while a round waits on a hung Redis (3 s check timeout): watch still ends within a second', async () => {
+    writeConfig();
+    const hung = await startHungServer();
+    try {
+      watch = startWatch(dir, ['--only', 'redis', '--interval', '200ms', '--timeout', '3000'], {
+        REDIS_URL: `redis://:${PASSWORD}@127.0.0.1:${hung.port}`,
+      });
+      await watch.waitForEvents('watch to start', () => /Watching 1 checks/.test(watch!.stderr()));
+      await sleep(800); // the first round is waiting on the hung server now
+      const { code, ms } = await watch.stop('SIGTERM');
+      expect(code).toBe(143);
+      expect(ms).toBeLessThan(1_000);
+      expect(watch.stderr()).toMatch(/watch stopped \(Terminated \(SIGTERM\)\.\)/);
+      expect(watch.stdout()).toBe(''); // no event: the round was cut short, not failed
+    } finally {
+      await hung.close();
+    }
+  }, 60_000);
+
+  it('--metrics on a port already taken: exit 3 at start, saying so', async () => {
+    writeConfig();
+    const taken = await startHungServer();
+    try {
+      const res = await opsctl(['-C', dir, 'watch', '--only', 'config', '--metrics', String(taken.port)], {
+        env: { PM2_HOME: '' },
+        timeoutMs: 30_000,
+      });
+      expect(res.exitCode, res.stderr).toBe(3);
+      expect(res.stderr).toMatch(new RegExp(`✖ Cannot serve metrics on 127\\.0\\.0\\.1:${taken.port}: EADDRINUSE`));
+      expect(res.stderr).toMatch(/→ Pick a free port for --metrics/);
+    } finally {
+      await taken.close();
+    }
+  }, 60_000);
+
+  it('an alert sink in the config that is neither an http(s) webhook nor a command: config error (exit 2)', async () => {
+    writeConfig('alerts:\n  - webhook: ftp://example.com/hook\n');
+    const res = await opsctl(['-C', dir, 'watch', '--once', '--json'], { env: { PM2_HOME: '' } });
+    expect(res.exitCode, res.stderr).toBe(2);
+    expect(JSON.parse(res.stdout).error.message).toMatch(/alerts/);
+  }, 60_000);
 
   it('bad input: an unknown check, a bad interval, a bad webhook URL are usage errors (exit 2), one JSON document', async () => {
     writeConfig();
