@@ -3,6 +3,7 @@ import { doctorChecks, selectChecks } from '../../src/checks/index.js';
 import { runCheck } from '../../src/checks/run-check.js';
 import { ExitCode, isOpsError, usageError } from '../../src/errors.js';
 import { parseInterval } from '../../src/logs/duration.js';
+import { addSecret } from '../../src/output/redact.js';
 import type { RedisCacheInfo } from '../../src/redis/cache-info.js';
 import type { AlertPayload } from '../../src/watch/payload.js';
 import type { AlertSink } from '../../src/watch/sinks.js';
@@ -38,6 +39,8 @@ export function watch(cmd: Invocation<WatchFlags>): Promise<number> {
     const intervalMs = o.interval ?? configDuration(config.watch.interval, 'watch.interval') ?? DEFAULT_INTERVAL_MS;
     const repeatMs = o.repeat ?? configDuration(config.watch.repeat, 'watch.repeat') ?? DEFAULT_REPEAT_MS;
     const sinks: AlertSink[] = [...config.alerts, ...(o.webhook ?? []).map((webhook) => ({ webhook }))];
+    // a chat webhook's URL is its credential (Slack's path): never printed whole (README, "`opsctl watch`")
+    for (const sink of sinks) if ('webhook' in sink) addSecret(sink.webhook);
     if (o.daemon) {
       if (o.once)
         throw usageError('--daemon and --once cannot be used together.', 'Use --once from cron, or --daemon.');
