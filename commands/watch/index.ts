@@ -66,6 +66,7 @@ export function register(program: Program): void {
           [ExitCode.ok, 'stopped normally; with --once: no check failed'],
           [ExitCode.findings, 'with --once: a check failed'],
           [ExitCode.usage, 'usage or configuration error (an unknown check id, a bad duration or URL)'],
+          [ExitCode.failed, 'the --metrics port is taken; --daemon: PM2 could not start it'],
           ExitCode.interrupted,
           ExitCode.terminated,
         ],

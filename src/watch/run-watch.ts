@@ -1,5 +1,6 @@
+import { statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import type { ResolvedConfig } from '../config/types.js';
 import { createPm2 } from '../pm2/cli.js';
 import { isDaemonRunning, pm2Home } from '../pm2/home.js';
@@ -12,8 +13,11 @@ import { sleep } from './sleep.js';
 import { type AlertPolicy, AlertState } from './state.js';
 import type { RoundReport, RunRound } from './types.js';
 
-/** PM2 is looked at this often between rounds (or every round, when rounds are more frequent). */
-const FOLLOW_MS = 5_000;
+/**
+ * Between rounds, the PM2 daemon's log is looked at this often (a `stat`), and PM2's process list read (a `pm2
+ * jlist`, a node process) only when the log changed: the daemon logs every exit and start of an instance.
+ */
+const FOLLOW_MS = 1_000;
 
 export interface WatchOptions {
   config: ResolvedConfig;
@@ -55,8 +59,13 @@ export async function runWatch(opts: WatchOptions): Promise<void> {
   const state = new AlertState(opts.policy);
   const send = alertSender(opts);
   const followMs = Math.min(opts.followMs ?? FOLLOW_MS, opts.intervalMs);
-  const follow = async () => {
-    if (signal.aborted) return;
+  const daemonLog = join(home, 'pm2.log');
+  let logStamp: string | undefined;
+  /** Read PM2's list (always, or only when its daemon log changed) and report restarts. */
+  const follow = async (always: boolean) => {
+    const stamp = stampOf(daemonLog);
+    if (signal.aborted || (!always && stamp === logStamp)) return;
+    logStamp = stamp;
     try {
       const instances = isDaemonRunning(home) ? await pm2.jlist() : [];
       if (signal.aborted) return;
@@ -66,7 +75,7 @@ export async function runWatch(opts: WatchOptions): Promise<void> {
       if (!signal.aborted) opts.log(`⚠ could not read PM2's processes: ${(err as Error).message}`);
     }
   };
-  await follow(); // the baseline: what runs now is not a restart
+  await follow(true); // the baseline: what runs now is not a restart
   for (let round = 0; !signal.aborted; round++) {
     const reports = await opts.round(signal);
     if (signal.aborted) break;
@@ -85,8 +94,9 @@ export async function runWatch(opts: WatchOptions): Promise<void> {
     const next = Date.now() + opts.intervalMs;
     while (!signal.aborted && Date.now() < next) {
       await sleep(Math.min(followMs, next - Date.now()), signal);
-      await follow();
+      await follow(false);
     }
+    await follow(true); // fresh memory and CPU for --metrics, once a round
   }
   await send.settled();
 }
@@ -116,4 +126,14 @@ export function alertSender(
     },
     settled: () => Promise.all(queues).then(() => undefined),
   };
+}
+
+/** Size and time of a file, to tell that it changed without reading it; empty when it does not exist. */
+function stampOf(file: string): string {
+  try {
+    const s = statSync(file);
+    return `${s.size}:${s.mtimeMs}`;
+  } catch {
+    return '';
+  }
 }

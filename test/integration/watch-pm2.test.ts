@@ -40,7 +40,7 @@ describe('watch follows the app’s PM2', () => {
     const metricsPort = await freePort();
     watch = startWatch(
       app.dir,
-      ['--only', 'processes', '--interval', '500ms', '--json', '--announce', '--metrics', String(metricsPort)],
+      ['--only', 'processes', '--interval', '60s', '--json', '--announce', '--metrics', String(metricsPort)],
       { REDIS_URL },
     );
     await watch.waitForEvents('the started event', (e) => e.some((x) => x.event === 'started'));
@@ -48,7 +48,8 @@ describe('watch follows the app’s PM2', () => {
     const [before] = await app.instances();
     expect(before?.state).toBe('online');
     process.kill(before!.pid, 'SIGKILL');
-    await watch.waitForEvents('a restart event', (e) => e.some((x) => x.event === 'restart'));
+    // between rounds (60 s apart): seen from the PM2 daemon's log, well before the next round
+    await watch.waitForEvents('a restart event', (e) => e.some((x) => x.event === 'restart'), 20_000);
 
     const restart = watch.events().find((x) => x.event === 'restart')!;
     expect(restart).toMatchObject({
