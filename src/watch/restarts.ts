@@ -41,10 +41,9 @@ export class RestartFollower {
   private restartEvent(p: Pm2Instance, times: number, now: Date): WatchEvent {
     const exit = this.lastExit(p);
     const code = exit?.code ?? p.exitCode;
-    const how = [
-      exit?.signal && exit.signal !== 'SIGINT' ? `killed by ${exit.signal}` : '',
-      code !== undefined && !(exit?.signal && exit.signal !== 'SIGINT' && code === 0) ? `exited with code ${code}` : '',
-    ].find(Boolean);
+    // PM2 writes SIGINT when the process exited on its own, without a signal
+    const signal = exit?.signal && exit.signal !== 'SIGINT' ? exit.signal : undefined;
+    const how = signal ? `killed by ${signal}` : code !== undefined ? `exited with code ${code}` : '';
     return {
       event: 'restart',
       check: 'processes',
@@ -54,7 +53,7 @@ export class RestartFollower {
       package: p.name,
       instance: p.pmId,
       ...(code !== undefined ? { exitCode: code } : {}),
-      ...(exit?.signal && exit.signal !== 'SIGINT' ? { signal: exit.signal } : {}),
+      ...(signal ? { signal } : {}),
       logTail: readLogTail(pm2LogFiles(this.home, p.name), LOG_LINES),
       at: now.toISOString(),
     };
