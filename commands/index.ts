@@ -2,15 +2,20 @@ import type { CommanderError, CommandUnknownOpts } from '@commander-js/extra-typ
 import { ExitCode, usageError } from '../src/errors.js';
 import * as audit from './audit/index.js';
 import * as cache from './cache/index.js';
+import * as completion from './completion/index.js';
 import * as config from './config/index.js';
 import * as db from './db/index.js';
+import * as debug from './debug/index.js';
 import * as deploy from './deploy/index.js';
 import * as deps from './deps/index.js';
 import * as doctor from './doctor/index.js';
+import * as init from './init/index.js';
 import * as migrate from './migrate/index.js';
 import * as processes from './process/index.js';
+import * as pipelines from './run/index.js';
+import { registerCommandLines } from './shared/command-line.js';
 import { createProgram } from './shared/global-options.js';
-import { commandName, lastExitCode } from './shared/lazy.js';
+import { commandName, lastExitCode, resetExitCode, withoutActions } from './shared/lazy.js';
 import { reportError } from './shared/output.js';
 import { typoOfSubcommand } from './shared/typo.js';
 import * as watch from './watch/index.js';
@@ -21,8 +26,23 @@ import * as watch from './watch/index.js';
  */
 export function buildProgram() {
   const program = createProgram();
-  for (const family of [doctor, config, db, migrate, deploy, processes, deps, audit, watch, cache])
-    family.register(program);
+  const families = [
+    doctor,
+    config,
+    db,
+    migrate,
+    deploy,
+    processes,
+    debug,
+    deps,
+    audit,
+    pipelines,
+    init,
+    completion,
+    watch,
+    cache,
+  ];
+  for (const family of families) family.register(program);
   for (const cmd of [program, ...allCommands(program)]) {
     // commander's usage errors go through the one error path below (README, "Output")
     cmd.exitOverride((error) => {
@@ -34,22 +54,47 @@ export function buildProgram() {
   return program;
 }
 
+registerCommandLines({ run, verify: verifyCommandLine });
+
 /** Parse argv and run the command; returns the exit code. */
 export async function run(argv: string[]): Promise<number> {
   try {
+    resetExitCode();
     await buildProgram().parseAsync(argv);
     return lastExitCode();
   } catch (error) {
     const options = { debug: argv.includes('--debug'), json: argv.includes('--json') };
     if (!(error instanceof UsageFailure)) return reportError(error, { ...options, command: argv[2] ?? '' });
-    const { code, message, exitCode } = error.commanderError;
-    if (code === 'commander.helpDisplayed' || code === 'commander.version') return ExitCode.ok;
-    // help shown because a subcommand is missing (`opsctl config`) exits 1 in commander; for us it is a usage error
-    if (code === 'commander.help' && exitCode === ExitCode.ok) return ExitCode.ok;
-    const typed = ['opsctl', error.command].filter(Boolean).join(' ');
-    const { what, hint } = explain(code === 'commander.help' ? `${typed} needs a subcommand.` : message);
-    return reportError(usageError(what, hint ?? `See \`${typed} --help\`.`), { ...options, command: error.command });
+    const usage = usageOf(error);
+    return usage ? reportError(usage, { ...options, command: error.command }) : ExitCode.ok;
   }
+}
+
+/**
+ * Parse a command line against the command table without running it (a pipeline checks every step before the first
+ * runs); a usage error (unknown command or flag, a bad value) is thrown as an OpsError, exit 2.
+ */
+export async function verifyCommandLine(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  const silent = { writeOut: () => undefined, writeErr: () => undefined, outputError: () => undefined };
+  for (const cmd of [program, ...allCommands(program)]) cmd.configureOutput(silent);
+  try {
+    await withoutActions(() => program.parseAsync(argv));
+  } catch (error) {
+    const usage = error instanceof UsageFailure ? usageOf(error) : error;
+    if (usage) throw usage;
+  }
+}
+
+/** The usage error a commander parse failure stands for; undefined when it only showed help or the version. */
+function usageOf(error: UsageFailure) {
+  const { code, message, exitCode } = error.commanderError;
+  if (code === 'commander.helpDisplayed' || code === 'commander.version') return undefined;
+  // help shown because a subcommand is missing (`opsctl config`) exits 1 in commander; for us it is a usage error
+  if (code === 'commander.help' && exitCode === ExitCode.ok) return undefined;
+  const typed = ['opsctl', error.command].filter(Boolean).join(' ');
+  const { what, hint } = explain(code === 'commander.help' ? `${typed} needs a subcommand.` : message);
+  return usageError(what, hint ?? `See \`${typed} --help\`.`);
 }
 
 /** A commander parse failure and the command it belongs to (commander's own error does not say). */
@@ -69,6 +114,6 @@ function explain(message: string): { what: string; hint?: string } {
   return { what: first, hint: suggestion };
 }
 
-function allCommands(cmd: CommandUnknownOpts): CommandUnknownOpts[] {
+export function allCommands(cmd: CommandUnknownOpts): CommandUnknownOpts[] {
   return cmd.commands.flatMap((c) => [c, ...allCommands(c)]);
 }

@@ -29,6 +29,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(readFileSync(HELP_CACHE, 'utf8'));
     return ExitCode.ok;
   }
+  if (argv[2] === '__complete') {
+    const { answerCompletion } = await import('./completion/answer.js');
+    answerCompletion(argv.slice(3));
+    return ExitCode.ok;
+  }
   const { run } = await import('./index.js');
   return run(argv);
 }

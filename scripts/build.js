@@ -3,7 +3,7 @@
 // Type-checking is separate (`npm run typecheck`). Bundling matters for start-up: zod and execa alone are
 // ~500 ESM files, and resolving them cost more than the checks doctor runs.
 import { spawnSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -74,6 +74,8 @@ const result = await build({
   },
 });
 writeFileSync(new URL('dist/cli/meta.json', root), JSON.stringify(result.metafile));
+// run as a node process of its own by src/audit/npm-batch.ts, found beside the chunk that imports it
+copyFileSync(new URL('src/audit/npm-batch-child.cjs', root), new URL('dist/cli/npm-batch-child.cjs', root));
 
 const help = spawnSync(process.execPath, [fileURLToPath(new URL('bin/opsctl.js', root)), 'help'], {
   encoding: 'utf8',

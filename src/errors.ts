@@ -18,6 +18,8 @@ export interface OpsErrorOptions {
   hint?: string;
   exitCode?: ExitCodeValue;
   cause?: unknown;
+  /** Fields for the `--json` document's `error`, beside `code`, `message` and `hint` (a lock's `holder`). */
+  details?: Record<string, unknown>;
 }
 
 /**
@@ -28,6 +30,7 @@ export class OpsError extends Error {
   readonly code: string;
   readonly hint?: string;
   readonly exitCode: ExitCodeValue;
+  readonly details?: Record<string, unknown>;
 
   constructor(code: string, message: string, options: OpsErrorOptions = {}) {
     super(message, { cause: options.cause });
@@ -35,6 +38,7 @@ export class OpsError extends Error {
     this.code = code;
     this.hint = options.hint;
     this.exitCode = options.exitCode ?? ExitCode.failed;
+    this.details = options.details;
   }
 }
 

@@ -33,6 +33,12 @@ export function register(program: Program): void {
   const schema = config
     .command('schema')
     .description('print the config JSON Schema')
-    .addHelpText('after', helpText(['opsctl config schema > opsctl.schema.json'], [ExitCode.ok]));
+    .addHelpText(
+      'after',
+      helpText(
+        ['opsctl config schema > opsctl.schema.json', 'opsctl config schema | jq .properties.packages'],
+        [ExitCode.ok],
+      ),
+    );
   lazyAction(schema, async () => (await import('./schema.js')).schema);
 }

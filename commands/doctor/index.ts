@@ -37,8 +37,7 @@ export function register(program: Program): void {
         [
           'opsctl doctor',
           'opsctl doctor --only postgres redis --timeout 1000 --json',
-          'opsctl doctor --only logs --since 2h',
-          'opsctl -C /srv/shop troubleshoot --skip logs',
+          'opsctl -C /srv/shop troubleshoot --only logs --since 2h',
         ],
         [
           [ExitCode.ok, 'every check passed (warnings do not fail)'],

@@ -39,7 +39,7 @@ export function rollback(cmd: Invocation<RollbackOptions>): Promise<number> {
     const interactive = canPrompt();
     if (!dryRun && !opts.yes && !interactive) {
       throw usageError(
-        'rollback needs confirmation, and this session cannot ask (no TTY, or CI is set).',
+        'rollback needs confirmation, and this session cannot ask (no TTY, CI is set, or a pipeline step).',
         choice
           ? `Pass --yes to confirm; \`opsctl migrate status\` shows what ${choice.tool} has applied.`
           : 'Pass --yes to confirm, or --dry-run to see what would be reverted.',

@@ -81,10 +81,8 @@ export function register(program: Program): void {
       helpText(
         [
           'opsctl logs                              # every package, merged by time',
-          'opsctl logs backend --lines 100',
           "opsctl logs --since 30m --grep '/error|fatal/i'",
-          'opsctl logs backend --follow',
-          'opsctl logs backend --json',
+          'opsctl logs backend --follow --json',
         ],
         EXIT_CODES,
       ),

@@ -51,14 +51,20 @@ export function logs(cmd: Invocation<LogsOptions>, name?: string): Promise<numbe
     };
     for (const e of entries) show(e);
     if (!opts.follow) return ExitCode.ok;
+    // Ctrl-C is how a follow ends: exit 130 (143 on SIGTERM) as the contract says, without an error to read
+    const stopped = cli.deferSignals();
     err(`… following ${name ? `${name}'s logs` : `the logs of ${names.join(', ')}`}; Ctrl-C stops.`);
     let cursor = read.cursor;
-    for (;;) {
-      await new Promise((r) => setTimeout(r, FOLLOW_POLL_MS));
+    while (!stopped.aborted) {
+      await new Promise((r) => {
+        const timer = setTimeout(r, FOLLOW_POLL_MS);
+        stopped.addEventListener('abort', () => r(clearTimeout(timer)), { once: true });
+      });
       const next = readAppLogs(home, names, { match, from: cursor });
       for (const e of next.entries) show(e);
       cursor = next.cursor;
     }
+    return (stopped.reason as { exitCode?: number } | undefined)?.exitCode ?? ExitCode.interrupted;
   });
 }
 
@@ -88,6 +94,7 @@ function toJson(e: LogEntry) {
     ...(e.time ? { time: e.time.toISOString() } : {}),
     ...(e.level ? { level: e.level } : {}),
     message: e.message,
+    ...(e.context ? { context: e.context } : {}),
     ...(e.stack ? { stack: e.stack } : {}),
   };
 }

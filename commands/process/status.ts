@@ -20,7 +20,7 @@ export function status(cmd: Invocation): Promise<number> {
       if (p.orphan || p.candidate) {
         const row = (k: number) => [
           k ? '' : p.name,
-          String(k),
+          String(p.instances[k]!.id),
           String(p.instances[k]!.pid || ''),
           p.candidate ? chalk.cyan('candidate') : chalk.yellow('not in the config'),
         ];
@@ -32,7 +32,7 @@ export function status(cmd: Invocation): Promise<number> {
       }
       return p.instances.map((i, k) => [
         k ? '' : p.name,
-        String(k),
+        String(i.id),
         String(i.pid || ''),
         i.state === 'online' ? chalk.green(i.state) : chalk.red(i.state),
         formatDuration(i.uptimeMs),

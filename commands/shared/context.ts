@@ -13,6 +13,7 @@ import {
   exitCodeOf,
   printError,
   printJson,
+  releaseStdout,
   reportError,
   routeConsoleToStderr,
 } from './output.js';
@@ -62,15 +63,25 @@ export interface Cli<Options extends GlobalOptions = GlobalOptions> {
    * running out, exits at once the old way.
    */
   deferSignals(graceMs?: number): AbortSignal;
+  /**
+   * What the command has done so far, for the document of a run that a signal ends at once (a pipeline's steps):
+   * set it to have those fields beside the error.
+   */
+  soFar?: () => Record<string, unknown>;
 }
 
 /** How long an interrupted command that deferred signals may take to clean up (deploy puts a release back). */
 export const SIGNAL_GRACE_MS = 60_000;
 
-/** Interactive prompts only when stdin and stderr are TTYs and CI is unset. */
+/**
+ * Interactive prompts only when stdin and stderr are TTYs and CI is unset, and not inside a pipeline's step (the
+ * pipeline's live view holds the terminal; the step asks for `--yes` instead, README "Pipelines").
+ */
 export function canPrompt(): boolean {
-  return Boolean(process.stdin.isTTY && process.stderr.isTTY && !process.env.CI);
+  return Boolean(process.stdin.isTTY && process.stderr.isTTY && !process.env.CI && !inStep);
 }
+
+let announcingSecrets = false;
 
 export function createCli<Options extends GlobalOptions>(
   invocation: Invocation<Options>,
@@ -79,7 +90,11 @@ export function createCli<Options extends GlobalOptions>(
   const { name, opts } = invocation;
   const json = Boolean(opts.json);
   const debug = Boolean(opts.debug);
-  if (process.env.GITHUB_ACTIONS === 'true') onSecret((s) => process.stderr.write(`::add-mask::${s}\n`));
+  // once per process: a pipeline's steps are commands too, and each secret is announced once
+  if (process.env.GITHUB_ACTIONS === 'true' && !announcingSecrets) {
+    announcingSecrets = true;
+    onSecret((s) => process.stderr.write(`::add-mask::${s}\n`));
+  }
   const startedAt = performance.now();
   let config: ResolvedConfig | undefined;
   const finish = (exitCode: number, fields: Record<string, unknown>) => {
@@ -125,6 +140,7 @@ export async function runCommand<Options extends GlobalOptions>(
   invocation: Invocation<Options>,
   body: (cli: Cli<Options>) => Promise<number>,
 ): Promise<number> {
+  if (host) return runNestedCommand(host, invocation, body);
   const controller = new AbortController();
   let graceMs: number | undefined; // set when the body opted in to finishing after a signal
   let graceTimer: NodeJS.Timeout | undefined;
@@ -132,8 +148,19 @@ export async function runCommand<Options extends GlobalOptions>(
     graceMs = ms;
     return controller.signal;
   });
+  host = {
+    defer(ms) {
+      graceMs = ms;
+      return controller.signal;
+    },
+    undefer() {
+      graceMs = undefined;
+    },
+  };
   const exitNow = (error: OpsError) => {
+    releaseStdout(); // a pipeline step's document was being captured: the pipeline's own goes to stdout
     if (process.stderr.isTTY) process.stderr.write('\u001b[?25h'); // the live renderer hides the cursor
+    if (cli.soFar) process.exit(cli.fail(error, cli.soFar()));
     process.exit(reportError(error, { debug: false, json: cli.json, command: cli.name, startedAt: cli.startedAt }));
   };
   // a signal ends the run through the one error path: `✖ Interrupted.`, and under --json still one document
@@ -161,10 +188,42 @@ export async function runCommand<Options extends GlobalOptions>(
       startedAt: cli.startedAt,
     });
   } finally {
+    host = undefined;
     clearTimeout(graceTimer);
     restoreConsole();
     process.removeListener('SIGINT', onSigint);
     process.removeListener('SIGTERM', onSigterm);
+  }
+}
+
+/** The outermost running command, which owns the signal handlers (README, "Pipelines"). */
+interface SignalHost {
+  /** A nested command opts in to finishing after a signal: the host defers to it while it runs. */
+  defer(graceMs: number): AbortSignal;
+  undefer(): void;
+}
+
+let host: SignalHost | undefined;
+let inStep = false;
+
+/**
+ * A command run inside another (a pipeline's step, in the same process): the outer command's signal handlers serve
+ * it, so one Ctrl-C is reported once; a step that defers signals (deploy) still gets to clean up.
+ */
+async function runNestedCommand<Options extends GlobalOptions>(
+  outer: SignalHost,
+  invocation: Invocation<Options>,
+  body: (cli: Cli<Options>) => Promise<number>,
+): Promise<number> {
+  const cli = createCli(invocation, (ms = SIGNAL_GRACE_MS) => outer.defer(ms));
+  inStep = true;
+  try {
+    return await body(cli);
+  } catch (error) {
+    return reportError(error, { debug: cli.debug, json: cli.json, command: cli.name, startedAt: cli.startedAt });
+  } finally {
+    inStep = false;
+    outer.undefer();
   }
 }
 

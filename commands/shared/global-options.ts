@@ -1,6 +1,6 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { ExitCode } from '../../src/errors.js';
-import { exitCodesHelp } from './help.js';
+import { helpText } from './help.js';
 import { nameList, positiveInt } from './parse-options.js';
 import { version } from './version.js';
 
@@ -12,16 +12,19 @@ export function createProgram() {
     .showSuggestionAfterError(true)
     .addHelpText(
       'after',
-      exitCodesHelp([
-        ExitCode.ok,
-        ExitCode.findings,
-        ExitCode.usage,
-        ExitCode.failed,
-        ExitCode.unreachable,
-        ExitCode.locked,
-        ExitCode.interrupted,
-        ExitCode.terminated,
-      ]),
+      helpText(
+        ['opsctl doctor', 'opsctl deploy --json', 'opsctl run release --env production'],
+        [
+          ExitCode.ok,
+          ExitCode.findings,
+          ExitCode.usage,
+          ExitCode.failed,
+          ExitCode.unreachable,
+          ExitCode.locked,
+          ExitCode.interrupted,
+          ExitCode.terminated,
+        ],
+      ),
     )
     .option('-C, --cwd <dir>', 'app root (default: current folder)')
     .option('-c, --config <file>', 'config file (default: opsctl.config.{json,yaml,yml})')

@@ -8,10 +8,26 @@ export type Action<Args extends unknown[], Options extends OptionValues> = (
 ) => Promise<number>;
 
 let exitCode = 0;
+let parseOnly = false;
+
+/** Parse command lines inside `body` without running their actions (a pipeline checks its steps first). */
+export async function withoutActions(body: () => Promise<unknown>): Promise<void> {
+  parseOnly = true;
+  try {
+    await body();
+  } finally {
+    parseOnly = false;
+  }
+}
 
 /** The exit code the last action returned. */
 export function lastExitCode(): number {
   return exitCode;
+}
+
+/** Before a parse: a command line that runs no action (`--help`) leaves 0, not the previous command's code. */
+export function resetExitCode(): void {
+  exitCode = 0;
 }
 
 /**
@@ -23,6 +39,7 @@ export function lazyAction<Args extends unknown[], Options extends OptionValues,
   load: () => Promise<Action<Args, ReturnType<Command<Args, Options, Globals>['optsWithGlobals']>>>,
 ): void {
   command.action(async () => {
+    if (parseOnly) return;
     const action = await load();
     exitCode = await action({ name: commandName(command), opts: command.optsWithGlobals() }, ...command.processedArgs);
   });

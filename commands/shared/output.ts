@@ -28,6 +28,40 @@ export function routeConsoleToStderr(): () => void {
   };
 }
 
+let capturing: { restore(): void } | undefined;
+
+/**
+ * Collect what is written to stdout until `stop()`, which puts stdout back and returns the text: a pipeline step's
+ * JSON document becomes the `result` of the pipeline's (README, "Pipelines").
+ */
+export function captureStdout(): { stop(): string } {
+  const chunks: string[] = [];
+  const write = process.stdout.write;
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+    done?.();
+    return true;
+  }) as typeof process.stdout.write;
+  capturing = {
+    restore: () => {
+      process.stdout.write = write;
+      capturing = undefined;
+    },
+  };
+  return {
+    stop() {
+      capturing?.restore();
+      return chunks.join('');
+    },
+  };
+}
+
+/** Put stdout back if a capture is running (an interrupted pipeline prints its own document). */
+export function releaseStdout(): void {
+  capturing?.restore();
+}
+
 /** What every JSON document starts with (README, "JSON shapes"). */
 export interface JsonEnvelope {
   command: string;
@@ -42,6 +76,8 @@ export interface JsonError {
   code: string;
   message: string;
   hint?: string;
+  /** More fields an error names (a lock's `holder`). */
+  [field: string]: unknown;
 }
 
 /** A document with the envelope; `startedAt` is the command's `performance.now()` at start. */
@@ -69,7 +105,7 @@ export function exitCodeOf(error: unknown): ExitCodeValue {
 export function errorJson(error: unknown): JsonError {
   const message = error instanceof Error ? error.message : String(error);
   return isOpsError(error)
-    ? { code: error.code, message, hint: error.hint }
+    ? { ...error.details, code: error.code, message, hint: error.hint }
     : { code: 'UNEXPECTED', message, hint: BUG_HINT };
 }
 

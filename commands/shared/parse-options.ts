@@ -16,6 +16,15 @@ export const positiveInt = integer('a positive integer', 1);
 export const milliseconds = integer('a whole number of milliseconds', 0);
 export const positiveMilliseconds = integer('milliseconds (> 0)', 1);
 export const lineCount = integer('a number of lines', 0);
+export const processId = integer('a process id', 1);
+export const instanceNumber = integer('an instance number (0 is the first)', 0);
+
+/** A TCP port, 1 to 65535. */
+export function portNumber(value: string): number {
+  const n = integer('a port number (1-65535)', 1)(value);
+  if (n > 65_535) throw new InvalidArgumentError(`expected a port number (1-65535), got "${value}".`);
+  return n;
+}
 
 /** A TCP port to listen on: 1-65535. */
 export function tcpPort(value: string): number {

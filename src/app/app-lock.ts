@@ -183,6 +183,15 @@ function lockedError(file: string, holder: LockHolder): OpsError {
     {
       hint: `Wait for it to finish, then run this again. Nothing was changed. The lock is ${file}; it is taken over by the next run once pid ${holder.pid} has exited.`,
       exitCode: ExitCode.locked,
+      details: {
+        holder: {
+          pid: holder.pid,
+          command: holder.command,
+          commandLine: holder.commandLine,
+          since: holder.since,
+          hostname: holder.hostname,
+        },
+      },
     },
   );
 }

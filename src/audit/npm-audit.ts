@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import semver from 'semver';
 import { readNpmConfig } from '../deps/npm-config.js';
 import type { AppPackage } from '../packages/types.js';
-import type { Runner } from '../process/runner.js';
+import type { Runner, RunResult } from '../process/runner.js';
 import { mapLimit } from './limit.js';
+import { findNpmCli, runNpmBatch } from './npm-batch.js';
 import { type Finding, type SourceResult, toNpmSeverity } from './types.js';
 
 export const NPM_AUDIT_TIMEOUT_MS = 120_000; // npm retries a slow registry several times before it gives up
@@ -40,6 +41,16 @@ export interface NpmAuditOptions {
   concurrency: number;
   omitDev: boolean;
   timeoutMs?: number;
+  /**
+   * All packages in one node process (npm-batch.ts), `concurrency` at once, when the npm on PATH allows it; else
+   * (and by default) one `npm audit` process per package.
+   */
+  batch?: boolean;
+}
+
+interface Job {
+  pkg: AppPackage;
+  args: string[];
 }
 
 /**
@@ -49,47 +60,78 @@ export interface NpmAuditOptions {
  */
 export async function npmAudit(packages: AppPackage[], options: NpmAuditOptions): Promise<SourceResult> {
   const result: SourceResult = { findings: [], unreachable: [], notes: [] };
-  await mapLimit(packages, options.concurrency, async (pkg) => {
+  const timeoutMs = options.timeoutMs ?? NPM_AUDIT_TIMEOUT_MS;
+  const jobs = packages.map((pkg): Job => {
     readNpmConfig(pkg.dir); // learns the registry tokens of the package's npm configuration: never printed
-    const locked = hasLockfile(pkg.dir);
     const args = ['audit', '--json'];
-    if (!locked) {
+    if (!hasLockfile(pkg.dir)) {
       args.push('--package-lock=false');
       result.notes.push(`${pkg.name}: no lockfile; npm audited the tree npm install would build from package.json.`);
     }
     if (options.omitDev) args.push('--omit=dev');
-    const timeoutMs = options.timeoutMs ?? NPM_AUDIT_TIMEOUT_MS;
-    const res = await options.runner.run('npm', args, { cwd: pkg.dir, timeoutMs });
-    if (res.timedOut) {
-      const within = `${Math.round(timeoutMs / 1000)} s`;
-      result.unreachable.push({
-        package: pkg.name,
-        message: `npm audit did not finish within ${within}: the registry did not answer`,
-      });
-      return;
-    }
-    if (res.notFound) {
-      result.unreachable.push({
-        package: pkg.name,
-        message: 'npm was not found on PATH',
-        failed: true,
-        hint: 'Install Node.js with npm (npm 7 or later), or put its folder on PATH; the findings above come from the rest.',
-      });
-      return;
-    }
-    const doc = parseJson(res.stdout);
-    if (!doc?.vulnerabilities) {
-      result.unreachable.push({
-        package: pkg.name,
-        message: brokenLockfile(pkg.dir, doc) ?? npmFailure(doc, res.stderr),
-        ...(isNetworkFailure(doc) ? {} : { failed: true }),
-        ...(NO_ENDPOINT.includes(doc?.statusCode ?? 0) ? { hint: NO_ENDPOINT_HINT } : {}),
-      });
-      return;
-    }
-    result.findings.push(...parseNpmAudit(doc, pkg.name, installedVersions(pkg.dir)));
+    return { pkg, args };
   });
+  const spawnEach = (list: Job[], limit: number) =>
+    mapLimit(list, limit, async (job) => {
+      const res = await options.runner.run('npm', job.args, { cwd: job.pkg.dir, timeoutMs });
+      report(result, job.pkg, res, timeoutMs);
+    });
+  const cli = options.batch ? findNpmCli() : undefined;
+  if (!cli) {
+    await spawnEach(jobs, options.concurrency);
+    return result;
+  }
+  // one process: npm loads once, and its registry requests for the packages overlap
+  const done = await runNpmBatch(
+    options.runner,
+    cli,
+    jobs.map((j) => ({ dir: j.pkg.dir, args: j.args })),
+    { timeoutMs, atOnce: options.concurrency },
+  );
+  for (const [i, res] of done) report(result, jobs[i]!.pkg, { ...res, notFound: false }, timeoutMs);
+  // what it did not finish (this npm cannot run so, no node on PATH, a crash): npm as a process per package
+  await spawnEach(
+    jobs.filter((_, i) => !done.has(i)),
+    options.concurrency,
+  );
   return result;
+}
+
+/** One package's `npm audit --json` outcome into `result`: its findings, or why there are none. */
+function report(
+  result: SourceResult,
+  pkg: AppPackage,
+  res: Pick<RunResult, 'stdout' | 'stderr' | 'timedOut' | 'notFound'>,
+  timeoutMs: number,
+): void {
+  if (res.timedOut) {
+    const within = `${Math.round(timeoutMs / 1000)} s`;
+    result.unreachable.push({
+      package: pkg.name,
+      message: `npm audit did not finish within ${within}: the registry did not answer`,
+    });
+    return;
+  }
+  if (res.notFound) {
+    result.unreachable.push({
+      package: pkg.name,
+      message: 'npm was not found on PATH',
+      failed: true,
+      hint: 'Install Node.js with npm (npm 7 or later), or put its folder on PATH; the findings above come from the rest.',
+    });
+    return;
+  }
+  const doc = parseJson(res.stdout);
+  if (!doc?.vulnerabilities) {
+    result.unreachable.push({
+      package: pkg.name,
+      message: brokenLockfile(pkg.dir, doc) ?? npmFailure(doc, res.stderr),
+      ...(isNetworkFailure(doc) ? {} : { failed: true }),
+      ...(NO_ENDPOINT.includes(doc?.statusCode ?? 0) ? { hint: NO_ENDPOINT_HINT } : {}),
+    });
+    return;
+  }
+  result.findings.push(...parseNpmAudit(doc, pkg.name, installedVersions(pkg.dir)));
 }
 
 function hasLockfile(dir: string): boolean {

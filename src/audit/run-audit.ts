@@ -65,7 +65,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     }
   };
   const [npm, fromSnyk, code] = await Promise.all([
-    timed('npm', () => npmAudit(packages, { runner, concurrency, omitDev })),
+    timed('npm', () => npmAudit(packages, { runner, concurrency, omitDev, batch: true })),
     useSnyk ? timed('snyk', () => snykTest(packages, { runner, bin: snyk.bin!, concurrency, omitDev })) : empty,
     options.code
       ? timed('code', () =>

@@ -1,4 +1,7 @@
+import { join } from 'node:path';
 import { liveLockHolder } from '../app/app-lock.js';
+import { type Pm2Exit, readLastExits } from '../logs/pm2-stamp.js';
+import { readTail } from '../logs/read-tail.js';
 import type { AppPackage } from '../packages/types.js';
 import { createPm2 } from '../pm2/cli.js';
 import { isDaemonRunning, pm2Home } from '../pm2/home.js';
@@ -13,6 +16,8 @@ const RESTART_GRACE_MS = 1_000;
 const PM2_DEFAULT_KILL_TIMEOUT_MS = 1_600;
 /** A crash this recent fails the check; an older one (the process has been up since) only warns. */
 const RECENT_CRASH_MS = 60 * 60_000;
+/** How much of the end of PM2's own log is read for how each instance last exited. */
+const PM2_LOG_TAIL_BYTES = 256 * 1024;
 
 /** What one instance's PM2 state says, as one line for people. */
 interface Verdict {
@@ -60,7 +65,11 @@ export const processesCheck: Check = {
         : { status: 'pass', message: 'no package is running under PM2' };
     }
     const at = now().getTime();
-    const verdicts = instances.map((p) => ({ p, ...judge(p, at, recentCrashMs) }));
+    const exits = await readTail(join(home, 'pm2.log'), PM2_LOG_TAIL_BYTES).then(
+      (tail) => readLastExits(tail.text),
+      () => new Map<string, Pm2Exit>(), // no daemon log yet: PM2's exit code alone
+    );
+    const verdicts = instances.map((p) => ({ p, ...judge(p, at, exits.get(`${p.name}:${p.pmId}`), recentCrashMs) }));
     const details = [...verdicts.map((v) => v.line), ...(orphanLine ? [orphanLine] : [])];
     for (const status of ['fail', 'warn'] as const) {
       const bad = verdicts.filter((v) => v.status === status);
@@ -91,9 +100,9 @@ export const processesCheck: Check = {
 
 const STOPPED = 'stopped on purpose (`opsctl stop` or `pm2 stop`)';
 
-function judge(p: Pm2Instance, now: number, recentCrashMs: number): Verdict {
+function judge(p: Pm2Instance, now: number, logged: Pm2Exit | undefined, recentCrashMs: number): Verdict {
   const name = instanceName(p);
-  const exit = p.exitCode === undefined ? '' : `exited with code ${p.exitCode}`;
+  const exit = howItExited(p, logged);
   if (p.state === 'errored') {
     return {
       status: 'fail',
@@ -119,6 +128,17 @@ function judge(p: Pm2Instance, now: number, recentCrashMs: number): Verdict {
     problem: recent ? 'crashed' : `crashed ${since} ago`,
     line: `${name}: crashed and was restarted by PM2 ${since} ago (${exit || 'exited'}${unstable})`,
   };
+}
+
+/**
+ * PM2 keeps only an exit code, 0 for a process a signal killed; its own log names the signal. SIGKILL is what the
+ * kernel's out-of-memory killer sends, so say so: "exited with code 0" would send on-call looking in the wrong place.
+ */
+function howItExited(p: Pm2Instance, logged: Pm2Exit | undefined): string {
+  if (logged?.signal)
+    return `killed by ${logged.signal}${logged.signal === 'SIGKILL' ? ' (out of memory, or kill -9)' : ''}`;
+  const code = logged?.code ?? p.exitCode;
+  return code === undefined ? '' : `exited with code ${code}`;
 }
 
 /** Restarted by PM2 itself since the last start on purpose (see processesCheck). */

@@ -1,3 +1,4 @@
+import { isSecretName } from '../output/redact.js';
 import { jsonTime, parseJsonObject } from './json-line.js';
 import { splitStamp } from './pm2-stamp.js';
 
@@ -22,9 +23,26 @@ export interface LogEntry {
   level?: string;
   /** The text: a JSON entry's message, else the line as written (with PM2's stamp). */
   message: string;
+  /** A JSON entry's other fields, as shown after the message: `GET /api/orders 500 (12 ms) orderId=7`. */
+  context?: string;
   /** A JSON entry's error stack, one line per frame. */
   stack?: string[];
 }
+
+/** Fields every logger writes, shown elsewhere (level, time, message, stack) or of no use on call. */
+const SHOWN_ELSEWHERE = new Set([
+  'level',
+  'time',
+  'timestamp',
+  '@timestamp',
+  'msg',
+  'message',
+  'err',
+  'error',
+  'stack',
+]);
+const NOT_USEFUL = new Set(['pid', 'hostname', 'name', 'v', 'req', 'res', 'responseTime']);
+const MAX_FIELD_CHARS = 120;
 
 /** Where lines come from. */
 export type LogOrigin = Pick<LogEntry, 'package' | 'instance' | 'stream'>;
@@ -51,13 +69,39 @@ function jsonEntry(json: Record<string, unknown>, origin: LogOrigin): LogEntry {
   const err = [json.err, json.error].find((e): e is Record<string, unknown> => typeof e === 'object' && e !== null);
   const message = [json.msg, json.message, err?.message].find((m) => typeof m === 'string' && m) as string | undefined;
   const stack = typeof err?.stack === 'string' ? err.stack : typeof json.stack === 'string' ? json.stack : undefined;
+  const context = message === undefined ? '' : contextOf(json);
   return {
     ...origin,
     ...(jsonTime(json) ? { time: jsonTime(json) } : {}),
     ...(typeof level === 'string' ? { level } : {}),
     message: message ?? JSON.stringify(json),
+    ...(context ? { context } : {}),
     ...(stack ? { stack: stack.split('\n') } : {}),
   };
+}
+
+/**
+ * What else the entry says, in one line: the request (pino-http's `req`/`res`/`responseTime`: `GET /api/orders 500
+ * (12 ms)`), then each other field as `key=value`. A field whose name says it holds a secret shows `****`.
+ */
+function contextOf(json: Record<string, unknown>): string {
+  const req = typeof json.req === 'object' && json.req ? (json.req as Record<string, unknown>) : {};
+  const res = typeof json.res === 'object' && json.res ? (json.res as Record<string, unknown>) : {};
+  const request = [
+    typeof req.method === 'string' ? req.method : '',
+    typeof req.url === 'string' ? req.url : '',
+    typeof res.statusCode === 'number' ? String(res.statusCode) : '',
+    typeof json.responseTime === 'number' ? `(${Math.round(json.responseTime)} ms)` : '',
+  ].filter(Boolean);
+  const fields = Object.entries(json)
+    .filter(([key, value]) => !SHOWN_ELSEWHERE.has(key) && !NOT_USEFUL.has(key) && value !== undefined)
+    .map(([key, value]) => `${key}=${isSecretName(key) ? '****' : fieldText(value)}`);
+  return [...request, ...fields].join(' ');
+}
+
+function fieldText(value: unknown): string {
+  const text = typeof value === 'string' && /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
+  return text.length > MAX_FIELD_CHARS ? `${text.slice(0, MAX_FIELD_CHARS - 1)}…` : text;
 }
 
 /** `/regex/flags` as a regular expression, anything else as a plain substring to look for. */
@@ -74,6 +118,6 @@ export function textMatcher(pattern: string): (text: string) => boolean {
 export function entryLines(entry: LogEntry): string[] {
   if (entry.level === undefined && !entry.stack) return [entry.message];
   const time = entry.time ? `${entry.time.toISOString()} ` : '';
-  const head = `${time}${(entry.level ?? '').toUpperCase().padEnd(5)} ${entry.message}`;
+  const head = `${time}${(entry.level ?? '').toUpperCase().padEnd(5)} ${entry.message}${entry.context ? ` ${entry.context}` : ''}`;
   return [head, ...(entry.stack ?? []).map((l) => `  ${l.trimEnd()}`)];
 }

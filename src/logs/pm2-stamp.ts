@@ -8,7 +8,9 @@
 const STAMP_TIME = String.raw`(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?)(Z|[+-]\d{2}:?\d{2})?`;
 const PM2_STAMP = new RegExp(`^${STAMP_TIME}: `);
 /** `2026-11-29T14:08:53.123+09:00: PM2 log: App [backend:0] exited with code [1] via signal [SIGINT]` in `pm2.log`. */
-const PM2_EXIT = new RegExp(String.raw`^${STAMP_TIME}: PM2 log: App \[(.+):\d+\] exited with code \[(\d+)\]`);
+const PM2_EXIT = new RegExp(
+  String.raw`^${STAMP_TIME}: PM2 log: App \[(.+):(\d+)\] exited with code \[(\d+)\](?: via signal \[(\w+)\])?`,
+);
 
 /** The instant a stamp names: with its offset when it has one (`+0900` read as `+09:00`), else local time. */
 function stampTime(time: string, zone: string | undefined): Date {
@@ -37,10 +39,31 @@ export function readFailedExits(pm2Log: string): Map<string, Date[]> {
   const exits = new Map<string, Date[]>();
   for (const line of pm2Log.split('\n')) {
     const match = PM2_EXIT.exec(line);
-    if (!match || match[4] === '0') continue;
+    if (!match || match[5] === '0') continue;
     const list = exits.get(match[3]!) ?? [];
     list.push(stampTime(match[1]!, match[2]));
     exits.set(match[3]!, list);
+  }
+  return exits;
+}
+
+/**
+ * How an instance last exited, from PM2's line. PM2 writes `code [0]` for a process a signal killed, and `signal
+ * [SIGINT]` whenever there was none, so SIGINT says nothing and is left out; another signal is what ended it.
+ */
+export interface Pm2Exit {
+  code: number;
+  signal?: string;
+}
+
+/** The last exit PM2 logged for each instance, keyed `<app>:<pm_id>` (`backend:0`). */
+export function readLastExits(pm2Log: string): Map<string, Pm2Exit> {
+  const exits = new Map<string, Pm2Exit>();
+  for (const line of pm2Log.split('\n')) {
+    const match = PM2_EXIT.exec(line);
+    if (!match) continue;
+    const signal = match[6] && match[6] !== 'SIGINT' ? match[6] : undefined;
+    exits.set(`${match[3]}:${match[4]}`, { code: Number(match[5]), ...(signal ? { signal } : {}) });
   }
   return exits;
 }

@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { isSecretName, MASK, redact } from '../output/redact.js';
 
 const MAX_LENGTH = 200; // a command line is a hint, not a dump; very long ones are cut
@@ -26,4 +27,9 @@ export function formatCommandLine(argv: string[]): string {
 
 function quote(arg: string): string {
   return /[\s"']/.test(arg) || arg === '' ? JSON.stringify(arg) : arg;
+}
+
+/** Is this executable (a path, or argv[0]) Node.js itself: `node`, `nodejs`, `node20`, `node.exe`? */
+export function isNodeExecutable(path: string | undefined): boolean {
+  return Boolean(path && /^node(js)?[\d.]*(\.exe)?$/i.test(basename(path.split(' ')[0]!)));
 }

@@ -1,6 +1,5 @@
-import { basename } from 'node:path';
 import type { Runner } from '../process/runner.js';
-import { formatCommandLine } from './command-line.js';
+import { formatCommandLine, isNodeExecutable } from './command-line.js';
 import { DEFAULT_INSPECT_PORT, parseInspectFlags } from './inspect-flags.js';
 import { type Listener, listListeners, readCommandLine } from './listeners.js';
 import { readProcEnvVar, readProcExe } from './proc-pid.js';
@@ -52,7 +51,7 @@ async function inspectorsOf(pid: number, sockets: Listener[], options: Inspector
   const pm2 = readPm2Env(pm2Env);
   // NODE_OPTIONS holds options only, read before argv's own (which end at the script), as node does
   const chosen = parseInspectFlags([...splitOptions(nodeOptions), ...pm2.nodeArgs, ...argv.slice(1)]);
-  const isNode = [exe, argv[0]].some((p) => p && /^node(js)?[\d.]*(\.exe)?$/i.test(basename(p.split(' ')[0]!)));
+  const isNode = isNodeExecutable(exe) || isNodeExecutable(argv[0]);
   if (!isNode && !chosen) return [];
   const command = formatCommandLine(argv);
   // cluster workers get a port of their own from node's cluster module (--inspect-port=9230…): not in their arguments

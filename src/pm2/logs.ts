@@ -117,8 +117,14 @@ export function readAppLogs(
     let text = readRange(file, start, size);
     if (!query.from && start > 0) text = text.slice(text.indexOf('\n') + 1); // a cut first line is a fragment
     for (const entry of parseLogLines(text, origin)) {
-      const shown = { ...entry, message: redact(entry.message), stack: entry.stack?.map((l) => redact(l)) };
+      const shown = {
+        ...entry,
+        message: redact(entry.message),
+        context: entry.context === undefined ? undefined : redact(entry.context),
+        stack: entry.stack?.map((l) => redact(l)),
+      };
       if (!shown.stack) delete shown.stack;
+      if (shown.context === undefined) delete shown.context;
       if (query.since && shown.time && shown.time < query.since) continue;
       if (query.match && !query.match(entryLines(shown).join('\n'))) continue;
       entries.push(shown);

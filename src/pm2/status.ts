@@ -30,7 +30,10 @@ export interface PackageStatus {
   watcher?: boolean;
   /** A count set with `opsctl scale` that deploys keep until the config's `instances` changes. */
   scaled?: boolean;
-  instances: Array<Pick<Pm2Instance, 'pid' | 'state' | 'uptimeMs' | 'restarts' | 'memoryBytes' | 'cpu'>>;
+  /** `id` is PM2's id of the instance (`pm_id`): the number doctor, logs and `pm2 ls` show (`backend#3`). */
+  instances: Array<
+    { id: number } & Pick<Pm2Instance, 'pid' | 'state' | 'uptimeMs' | 'restarts' | 'memoryBytes' | 'cpu'>
+  >;
 }
 
 /**
@@ -97,6 +100,14 @@ function scaledByHand(root: string, pkg: AppPackage): boolean {
   return startCommand(pkg) !== undefined && targetInstances(root, pkg) !== wantedInstances(pkg);
 }
 
-function instanceRow({ pid, state, uptimeMs, restarts, memoryBytes, cpu }: Pm2Instance): PackageStatus['instances'][0] {
-  return { pid, state, uptimeMs, restarts, memoryBytes, cpu };
+function instanceRow({
+  pmId,
+  pid,
+  state,
+  uptimeMs,
+  restarts,
+  memoryBytes,
+  cpu,
+}: Pm2Instance): PackageStatus['instances'][0] {
+  return { id: pmId, pid, state, uptimeMs, restarts, memoryBytes, cpu };
 }

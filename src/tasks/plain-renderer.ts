@@ -9,6 +9,11 @@ type AnyTask = ListrTaskObject<object, typeof ListrRenderer, typeof ListrRendere
 export interface PlainRendererOptions {
   /** Where each line goes (stderr: stdout is for results). */
   write?: (line: string) => void;
+  /**
+   * How many outer levels of a task's path its line leaves out (default 1, the top-level group). A pipeline's steps
+   * add one level above a command's own groups (README, "Pipelines").
+   */
+  hiddenLevels?: number;
 }
 
 /**
@@ -21,6 +26,7 @@ export class PlainRenderer {
   static rendererOptions: PlainRendererOptions = {};
   static rendererTaskOptions = {};
   private readonly write: (line: string) => void;
+  private readonly hiddenLevels: number;
   private readonly printed = new Set<string>();
 
   constructor(
@@ -28,6 +34,7 @@ export class PlainRenderer {
     options: PlainRendererOptions,
   ) {
     this.write = options.write ?? ((line) => process.stderr.write(`${line}\n`));
+    this.hiddenLevels = options.hiddenLevels ?? 1;
   }
 
   render(): void {
@@ -57,7 +64,7 @@ export class PlainRenderer {
   private line(task: AnyTask, icon: string, text: string | undefined): void {
     if (!task.hasTitle() || this.printed.has(task.id)) return;
     this.printed.add(task.id);
-    const owners = task.path.slice(1, -1);
+    const owners = task.path.slice(this.hiddenLevels, -1);
     this.write(redact([icon, ...owners, text ?? ''].join(' ').trimEnd()));
   }
 }

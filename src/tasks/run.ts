@@ -1,4 +1,5 @@
 import { Listr, ListrLogger, type ListrTask, ProcessOutput } from 'listr2';
+import { nestedList } from './nest.js';
 import { PlainRenderer } from './plain-renderer.js';
 
 /** default: listr2's live renderer (TTY); plain: a line per finished step (CI, no TTY); silent: nothing (--json). */
@@ -13,6 +14,10 @@ export interface RunTasksOptions {
    * lines (they would only say everything twice).
    */
   transient?: boolean;
+  /** Keep each group's tasks in the live view once it is done (a pipeline's steps), instead of folding them. */
+  keepSubtasks?: boolean;
+  /** Plain lines leave out this many outer levels of a task's path (PlainRendererOptions.hiddenLevels). */
+  hiddenLevels?: number;
 }
 
 /**
@@ -24,6 +29,12 @@ export async function runTasks<Ctx extends object>(
   ctx: Ctx,
   options: RunTasksOptions,
 ): Promise<Error[]> {
+  const nested = nestedList(tasks, ctx, {
+    concurrent: options.concurrent ?? false,
+    exitOnError: options.exitOnError ?? true,
+    transient: options.transient ?? false,
+  });
+  if (nested) return runList(nested);
   const processOutput = new ProcessOutput(process.stderr, process.stderr);
   const logger = new ListrLogger({ processOutput, useIcons: true });
   const plain = options.renderer === 'plain';
@@ -43,10 +54,16 @@ export async function runTasks<Ctx extends object>(
       collapseErrors: false,
       showErrorMessage: true,
       clearOutput: options.transient ?? false,
+      collapseSubtasks: !options.keepSubtasks,
+      hiddenLevels: options.hiddenLevels,
     } as never,
-    fallbackRendererOptions: { write } as never,
+    fallbackRendererOptions: { write, hiddenLevels: options.hiddenLevels } as never,
     registerSignalListeners: false,
   });
+  return runList(listr);
+}
+
+async function runList(listr: { run(): Promise<unknown>; errors: Array<{ error: Error }> }): Promise<Error[]> {
   try {
     await listr.run();
   } catch (err) {

@@ -1,11 +1,13 @@
 import { join } from 'node:path';
+import { type Pm2Exit, readLastExits } from '../logs/pm2-stamp.js';
+import { readTail } from '../logs/read-tail.js';
 import { pm2LogFiles, readLogTail } from '../pm2/logs.js';
 import type { Pm2Instance } from '../pm2/processes.js';
 import type { WatchEvent } from './types.js';
 
 const LOG_LINES = 10;
-/** PM2's daemon log line for an exit: `App [api:0] exited with code [0] via signal [SIGKILL]` (God.handleExit). */
-const EXIT_LINE = /App \[(.+):(\d+)\] exited with code \[(-?\d+)\] via signal \[(\w+)\]/;
+/** How much of the end of PM2's own log is read for how an instance exited. */
+const PM2_LOG_TAIL_BYTES = 256 * 1024;
 
 type Seen = Pick<Pm2Instance, 'pid' | 'restarts' | 'startedOnPurposeAt'>;
 
@@ -24,26 +26,33 @@ export class RestartFollower {
   ) {}
 
   /** The restart events since the last look. */
-  look(instances: Pm2Instance[], now: Date): WatchEvent[] {
+  async look(instances: Pm2Instance[], now: Date): Promise<WatchEvent[]> {
     const ours = instances.filter((p) => this.packages.includes(p.name));
     const previous = this.seen;
     this.seen = new Map(ours.map((p) => [`${p.name}#${p.pmId}`, p]));
     if (!previous) return [];
-    const events: WatchEvent[] = [];
-    for (const p of ours) {
+    const restarted = ours.filter((p) => {
       const was = previous.get(`${p.name}#${p.pmId}`);
-      if (!was || p.restarts <= was.restarts || p.startedOnPurposeAt !== was.startedOnPurposeAt) continue;
-      events.push(this.restartEvent(p, p.restarts - was.restarts, now));
-    }
-    return events;
+      return was && p.restarts > was.restarts && p.startedOnPurposeAt === was.startedOnPurposeAt;
+    });
+    if (!restarted.length) return [];
+    // PM2 keeps no signal in its process list; its daemon log names it
+    const exits = await readTail(join(this.home, 'pm2.log'), PM2_LOG_TAIL_BYTES).then(
+      (tail) => readLastExits(tail.text),
+      () => new Map<string, Pm2Exit>(),
+    );
+    return restarted.map((p) => {
+      const was = previous.get(`${p.name}#${p.pmId}`)!;
+      return this.restartEvent(p, p.restarts - was.restarts, exits.get(`${p.name}:${p.pmId}`), now);
+    });
   }
 
-  private restartEvent(p: Pm2Instance, times: number, now: Date): WatchEvent {
-    const exit = this.lastExit(p);
+  private restartEvent(p: Pm2Instance, times: number, exit: Pm2Exit | undefined, now: Date): WatchEvent {
     const code = exit?.code ?? p.exitCode;
-    // PM2 writes SIGINT when the process exited on its own, without a signal
-    const signal = exit?.signal && exit.signal !== 'SIGINT' ? exit.signal : undefined;
-    const how = signal ? `killed by ${signal}` : code !== undefined ? `exited with code ${code}` : '';
+    const signal = exit?.signal;
+    // SIGKILL is what the kernel's out-of-memory killer sends (README, "doctor": `processes`)
+    const killed = signal === 'SIGKILL' ? 'killed by SIGKILL (out of memory, or kill -9)' : `killed by ${signal}`;
+    const how = signal ? killed : code !== undefined ? `exited with code ${code}` : '';
     return {
       event: 'restart',
       check: 'processes',
@@ -57,15 +66,5 @@ export class RestartFollower {
       logTail: readLogTail(pm2LogFiles(this.home, p.name), LOG_LINES),
       at: now.toISOString(),
     };
-  }
-
-  /** The daemon's last exit line for this instance (PM2 keeps no signal in its process list). */
-  private lastExit(p: Pm2Instance): { code: number; signal: string } | undefined {
-    const lines = readLogTail([join(this.home, 'pm2.log')], 200);
-    for (const line of lines.reverse()) {
-      const m = EXIT_LINE.exec(line);
-      if (m && m[1] === p.name && Number(m[2]) === p.pmId) return { code: Number(m[3]), signal: m[4]! };
-    }
-    return undefined;
   }
 }

@@ -70,7 +70,7 @@ export async function runWatch(opts: WatchOptions): Promise<void> {
       const instances = isDaemonRunning(home) ? await pm2.jlist() : [];
       if (signal.aborted) return;
       opts.onProcesses?.(instances.filter((p) => config.packages.some((pkg) => pkg.name === p.name)));
-      for (const event of follower.look(instances, new Date())) send.event(event);
+      for (const event of await follower.look(instances, new Date())) send.event(event);
     } catch (err) {
       if (!signal.aborted) opts.log(`⚠ could not read PM2's processes: ${(err as Error).message}`);
     }

@@ -258,26 +258,30 @@ describe('bad input that used to crash', () => {
 });
 
 describe('help of every command', () => {
-  it('each command, subcommands included, shows at least one example and its exit codes', async () => {
+  it('each command (families and the program too) has a one-line description, its options, two or three examples and its exit codes', async () => {
     const { buildProgram } = await import('../../commands/index.js');
-    type Node = { name(): string; commands: readonly Node[] };
-    const leaves = (cmd: Node, path: string[]): string[][] =>
-      cmd.commands.length ? cmd.commands.flatMap((c) => leaves(c, [...path, c.name()])) : [path];
-    const paths = (buildProgram() as unknown as Node).commands.flatMap((c) => leaves(c, [c.name()]));
-    expect(paths.length).toBeGreaterThan(20);
+    type Node = { name(): string; description(): string; commands: readonly Node[] };
+    const all = (cmd: Node, path: string[]): Array<{ path: string[]; node: Node }> => [
+      { path, node: cmd },
+      ...cmd.commands.flatMap((c) => all(c, [...path, c.name()])),
+    ];
+    const commands = all(buildProgram() as unknown as Node, []);
+    expect(commands.length).toBeGreaterThan(25);
     const missing: string[] = [];
-    for (const path of paths) {
+    for (const { path, node } of commands) {
       const res = await opsctl([...path, '--help']);
-      if (
-        res.exitCode !== 0 ||
-        !/^Examples:\n {2}\$ opsctl /m.test(res.stdout) ||
-        !/^Exit codes:\n {2}0 /m.test(res.stdout)
-      ) {
-        missing.push(path.join(' '));
-      }
+      const examples = /^Examples:\n((?: {2}\$ .*opsctl.*\n)+)/m.exec(res.stdout)?.[1]?.trim().split('\n') ?? [];
+      const problems = [
+        res.exitCode !== 0 && `exit ${res.exitCode}`,
+        (!node.description() || node.description().includes('\n')) && 'no one-line description',
+        !/^Options:\n {2}-/m.test(res.stdout) && 'no options',
+        (examples.length < 2 || examples.length > 3) && `${examples.length} examples`,
+        !/^Exit codes:\n {2}0 /m.test(res.stdout) && 'no exit codes',
+      ].filter(Boolean);
+      if (problems.length) missing.push(`${['opsctl', ...path].join(' ')}: ${problems.join(', ')}`);
     }
     expect(missing).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('help of commands with hidden parts', () => {

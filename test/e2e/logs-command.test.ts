@@ -126,4 +126,30 @@ describe('opsctl logs', () => {
       child.kill('SIGKILL');
     }
   });
+  it('--follow ends on Ctrl-C (SIGINT) quietly: exit 130, no error and no "run again" hint; SIGTERM: 143', async () => {
+    const { spawn } = await import('node:child_process');
+    const { BIN } = await import('../helpers/cli.js');
+    for (const [signal, code] of [
+      ['SIGINT', 130],
+      ['SIGTERM', 143],
+    ] as const) {
+      const child = spawn(process.execPath, [BIN, '-C', app, 'logs', '--lines', '0', '--follow'], {
+        env: { ...process.env, PM2_HOME: '', NO_COLOR: '1', API_TOKEN: TOKEN },
+      });
+      try {
+        let stderr = '';
+        child.stderr.on('data', (d) => {
+          stderr += d;
+        });
+        const end = Date.now() + 15_000;
+        while (!stderr.includes('Ctrl-C stops') && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+        const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+        child.kill(signal);
+        expect(await exited).toBe(code);
+        expect(stderr).not.toMatch(/✖|Interrupted|Terminated|Run the command again/);
+      } finally {
+        child.kill('SIGKILL');
+      }
+    }
+  });
 });

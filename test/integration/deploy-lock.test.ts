@@ -129,6 +129,14 @@ describe('a second deploy/stop while a deploy runs', () => {
       const doc = JSON.parse(json.stdout);
       expect(doc).toMatchObject({ command: 'deploy', ok: false, exitCode: 5, error: { code: 'APP_LOCKED' } });
       expect(doc.error.message).toContain(`(pid ${run.child.pid}, "opsctl -C`);
+      // the holder as fields too, so a pipeline can wait on it without parsing the message
+      expect(doc.error.holder).toEqual({
+        pid: run.child.pid,
+        command: 'deploy',
+        commandLine: holder.commandLine,
+        since: holder.since,
+        hostname: holder.hostname,
+      });
 
       for (const args of [['stop'], ['restart', 'backend'], ['scale', 'backend', '2'], ['start']]) {
         const other = await shop.run([...args, '--json']);

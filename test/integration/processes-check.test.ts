@@ -63,6 +63,48 @@ describe('processes check against a real PM2', () => {
     expect(check.details?.filter((l) => / online, up /.test(l))).toHaveLength(1);
   }, 60_000);
 
+  it('a worker killed with SIGKILL (as the out-of-memory killer does): fail, naming the signal, not "code 0"', async () => {
+    const before = await app.instances();
+    const victim = before.find((p) => p.state === 'online')!;
+    process.kill(victim.pid, 'SIGKILL');
+    await vi.waitFor(
+      async () => {
+        const now = (await app.instances()).find((p) => p.pmId === victim.pmId);
+        expect(now?.state).toBe('online');
+        expect(now?.restarts).toBeGreaterThan(victim.restarts);
+      },
+      { timeout: 20_000, interval: 250 },
+    );
+    const check = await app.check('processes');
+    expect(check.status).toBe('fail');
+    const line = check.details?.find((l) => l.startsWith(`api#${victim.pmId}:`));
+    expect(line).toMatch(/crashed .*killed by SIGKILL \(out of memory, or kill -9\)/);
+    expect(line).not.toMatch(/code 0/);
+  }, 60_000);
+
+  it("status numbers instances as doctor, logs and PM2 do (PM2's id), in its table and its JSON", async () => {
+    // down to one and back to two: the new instance gets a new PM2 id, so ids and positions differ
+    for (const count of ['1', '2']) {
+      const res = await app.run(['scale', 'api', count]);
+      expect(res.exitCode, res.stderr).toBe(0);
+    }
+    const ids = (await app.instances()).map((p) => p.pmId).sort();
+    expect(ids).not.toEqual([0, 1]);
+    const json = JSON.parse((await app.run(['status', '--json'])).stdout) as {
+      packages: Array<{ name: string; instances: Array<{ id: number }> }>;
+    };
+    expect(
+      json.packages
+        .find((p) => p.name === 'api')!
+        .instances.map((i) => i.id)
+        .sort(),
+    ).toEqual(ids);
+    const table = (await app.run(['status'])).stdout.split('\n').filter((l) => /\bonline\b/.test(l));
+    expect(table.map((l) => Number(/^(?:api)?\s+(\d+)\s/.exec(l)?.[1])).sort()).toEqual(ids);
+    const check = await app.check('processes');
+    expect(check.details?.map((l) => Number(/^api#(\d+):/.exec(l)?.[1])).sort()).toEqual(ids);
+  }, 60_000);
+
   it('`opsctl stop api`: stopped on purpose (warn), one line per instance, no crash', async () => {
     const res = await app.run(['stop', 'api']);
     expect(res.exitCode, res.stderr).toBe(0);

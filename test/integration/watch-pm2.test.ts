@@ -59,7 +59,9 @@ describe('watch follows the app’s PM2', () => {
       instance: before!.pmId,
       signal: 'SIGKILL',
     });
-    expect(restart.message).toMatch(/^api#\d+ restarted without opsctl asking: killed by SIGKILL$/);
+    expect(restart.message).toMatch(
+      /^api#\d+ restarted without opsctl asking: killed by SIGKILL \(out of memory, or kill -9\)$/,
+    );
     expect(restart.text).toMatch(/RESTART processes: api#\d+ restarted/);
     // the last log lines, with the Redis URL's password masked
     const tail = (restart.logTail as string[]).join('\n');

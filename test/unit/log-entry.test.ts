@@ -31,6 +31,38 @@ describe('parseLogLines on PM2 logs recorded with time: true', () => {
   });
 });
 
+describe('the other fields of a JSON entry', () => {
+  it("shows a request's method, URL, status and time, then each field as key=value; secret-named fields as ****", () => {
+    // as the example backend (and pino-http) write them
+    const line = JSON.stringify({
+      level: 50,
+      time: 1764425333123,
+      pid: 4242,
+      hostname: 'web-1',
+      name: 'shop-backend',
+      req: { method: 'POST', url: '/api/orders' },
+      res: { statusCode: 500 },
+      responseTime: 12.6,
+      orderId: 7,
+      note: 'two words',
+      apiToken: 'tok-123',
+      msg: 'request completed',
+    });
+    const [entry] = parseLogLines(line, origin);
+    expect(entry!.context).toBe('POST /api/orders 500 (13 ms) orderId=7 note="two words" apiToken=****');
+    expect(entryLines(entry!)[0]).toBe(
+      `${new Date(1764425333123).toISOString()} ERROR request completed POST /api/orders 500 (13 ms) orderId=7 note="two words" apiToken=****`,
+    );
+    expect(entryLines(entry!).join('\n')).not.toContain('tok-123');
+  });
+
+  it('adds nothing to an entry with only the usual fields', () => {
+    const [entry] = parseLogLines(JSON.stringify({ level: 30, time: 1, pid: 1, hostname: 'h', msg: 'ready' }), origin);
+    expect(entry!.context).toBeUndefined();
+    expect(entryLines(entry!)[0]).toMatch(/INFO {2}ready$/);
+  });
+});
+
 describe('textMatcher', () => {
   it('takes text as a plain substring, /…/flags as a regular expression', () => {
     expect(textMatcher('a.b')('xa.by')).toBe(true);

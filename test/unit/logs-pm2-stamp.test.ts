@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hasStamp, readFailedExits, splitStamp } from '../../src/logs/pm2-stamp.js';
+import { hasStamp, readFailedExits, readLastExits, splitStamp } from '../../src/logs/pm2-stamp.js';
 import type { AppPackage } from '../../src/packages/types.js';
 import { writeEcosystem } from '../../src/pm2/ecosystem.js';
 
@@ -74,5 +74,25 @@ describe('PM2 stamps with the zone they were written in (issue 9)', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("readLastExits: how each instance last exited, from PM2's own log", () => {
+  it("keeps the last line per instance; a signal other than SIGINT (PM2's word for none) is what ended it", () => {
+    const log = [
+      '2026-11-29T14:08:29: PM2 log: App [api:0] exited with code [1] via signal [SIGINT]',
+      '2026-11-29T14:08:30: PM2 log: App [api:1] exited with code [0] via signal [SIGINT]',
+      '2026-11-29T14:08:31: PM2 log: App [api:0] exited with code [0] via signal [SIGKILL]',
+      '2026-11-29T14:08:32: PM2 log: App [api:_old_1] exited with code [0] via signal [SIGTERM]',
+      '2026-11-29T14:08:33: PM2 log: App [worker:2] exited with code [137]',
+      '2026-11-29T14:08:34: PM2 log: Stopping app:api id:1',
+    ].join('\n');
+    expect(readLastExits(log)).toEqual(
+      new Map([
+        ['api:0', { code: 0, signal: 'SIGKILL' }],
+        ['api:1', { code: 0 }],
+        ['worker:2', { code: 137 }],
+      ]),
+    );
   });
 });

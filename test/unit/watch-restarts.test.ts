@@ -29,10 +29,10 @@ const instance = (over: Partial<Pm2Instance> = {}): Pm2Instance => ({
 const now = new Date('2026-01-01T03:00:01Z');
 
 describe('RestartFollower', () => {
-  it('the first look is the baseline; a higher count with the same created_at is a restart', () => {
+  it('the first look is the baseline; a higher count with the same created_at is a restart', async () => {
     const f = new RestartFollower(home, ['api']);
-    expect(f.look([instance({ restarts: 4 })], now)).toEqual([]);
-    const [event, ...rest] = f.look([instance({ restarts: 5, pid: 101, exitCode: 1 })], now);
+    expect(await f.look([instance({ restarts: 4 })], now)).toEqual([]);
+    const [event, ...rest] = await f.look([instance({ restarts: 5, pid: 101, exitCode: 1 })], now);
     expect(rest).toEqual([]);
     expect(event).toMatchObject({
       event: 'restart',
@@ -44,15 +44,15 @@ describe('RestartFollower', () => {
       logTail: ['2026-01-01T03:00:00.000+00:00: TypeError: boom'],
     });
     expect(event).not.toHaveProperty('signal'); // PM2 writes SIGINT when there was no signal
-    expect(f.look([instance({ restarts: 5, pid: 101 })], now)).toEqual([]);
+    expect(await f.look([instance({ restarts: 5, pid: 101 })], now)).toEqual([]);
   });
 
-  it('a restart or reload by opsctl (created_at moves) is no alert; nor a new instance, nor another app', () => {
+  it('a restart or reload by opsctl (created_at moves) is no alert; nor a new instance, nor another app', async () => {
     const f = new RestartFollower(home, ['api']);
-    f.look([instance({ restarts: 1 })], now);
-    expect(f.look([instance({ restarts: 2, startedOnPurposeAt: 9_000 })], now)).toEqual([]);
+    await f.look([instance({ restarts: 1 })], now);
+    expect(await f.look([instance({ restarts: 2, startedOnPurposeAt: 9_000 })], now)).toEqual([]);
     expect(
-      f.look(
+      await f.look(
         [
           instance({ restarts: 2, startedOnPurposeAt: 9_000 }),
           instance({ pmId: 1, restarts: 3 }),
@@ -61,13 +61,13 @@ describe('RestartFollower', () => {
         now,
       ),
     ).toEqual([]);
-    expect(f.look([instance({ name: 'other', pmId: 3, restarts: 10 })], now)).toEqual([]);
+    expect(await f.look([instance({ name: 'other', pmId: 3, restarts: 10 })], now)).toEqual([]);
   });
 
-  it('several restarts between two looks are one event that says how many', () => {
+  it('several restarts between two looks are one event that says how many', async () => {
     const f = new RestartFollower(home, ['api']);
-    f.look([instance({ restarts: 0 })], now);
-    const [event] = f.look([instance({ restarts: 3 })], now);
+    await f.look([instance({ restarts: 0 })], now);
+    const [event] = await f.look([instance({ restarts: 3 })], now);
     expect(event!.message).toMatch(/^api#0 restarted without opsctl asking \(3 times\)/);
   });
 });

@@ -1,0 +1,92 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ExitCode, OpsError, usageError } from '../errors.js';
+import { isLoopback } from '../net/address.js';
+import { DEFAULT_INSPECT_HOST, parseInspectFlags } from '../net/inspect-flags.js';
+import type { AppPackage } from '../packages/types.js';
+import { startCommand } from '../pm2/ecosystem.js';
+
+/** How `opsctl debug` starts a package (README, "`opsctl debug`"). */
+export type DebugLaunch =
+  | {
+      kind: 'script';
+      command: 'npm';
+      args: string[];
+      /** The script's own `--inspect` address, when it names a port (checked for a holder before the start). */
+      inspect?: { host: string; port: number };
+      script: string;
+    }
+  | { kind: 'entry'; command: string; args: string[]; inspect: { host: string; port: number }; entry: string };
+
+export interface LaunchOptions {
+  /** `--host`: given explicitly, the only way to bind the inspector beyond loopback. */
+  host?: string;
+  /** `--port`, else the package's `debugPort`, else `freePort()`. */
+  port?: number;
+  freePort(): Promise<number>;
+}
+
+/**
+ * The package's `debug` script when it has one (its inspector address is learned from its output), else
+ * `node --inspect=<host>:<port> <entry>`: `main`, or the file of a `node <file>` start script.
+ */
+export async function planLaunch(pkg: AppPackage, options: LaunchOptions): Promise<DebugLaunch> {
+  const script = pkg.scripts.debug;
+  if (script !== undefined) {
+    if (options.host !== undefined || options.port !== undefined) {
+      throw usageError(
+        `${pkg.name} has a debug script (\`${script}\`), which sets the inspector's address itself; --host and --port apply to \`node --inspect\` only.`,
+        `Change the address in ${pkg.path}/package.json's debug script, or leave out --host and --port.`,
+      );
+    }
+    return { kind: 'script', command: 'npm', args: ['run', 'debug'], inspect: scriptInspect(script), script };
+  }
+  const entry = entryPoint(pkg);
+  const host = options.host ?? DEFAULT_INSPECT_HOST;
+  const port = options.port ?? pkg.debugPort ?? (await options.freePort());
+  return {
+    kind: 'entry',
+    command: process.execPath,
+    args: [`--inspect=${host.includes(':') ? `[${host}]` : host}:${port}`, entry],
+    inspect: { host, port },
+    entry,
+  };
+}
+
+/** `main`, else the file a `node <file>` start script runs; it must exist (a usage error otherwise: exit 2). */
+export function entryPoint(pkg: AppPackage): string {
+  const start = startCommand(pkg);
+  const entry = pkg.main ?? (start?.cluster ? start.script : undefined);
+  const where = `${pkg.path}/package.json`;
+  if (!entry) {
+    throw usageError(
+      `${pkg.name} has no entry point to debug: no debug script, no "main", and no \`node <file>\` start script in ${where}.`,
+      `Add a "debug" script (\`node --inspect=127.0.0.1:9229 server.js\`) or "main" to ${where}.`,
+    );
+  }
+  if (!existsSync(join(pkg.dir, entry))) {
+    throw new OpsError('NO_ENTRY', `${pkg.name}'s entry point ${join(pkg.path, entry)} does not exist.`, {
+      hint: `Build the package first, or fix "main" in ${where}.`,
+      exitCode: ExitCode.usage,
+    });
+  }
+  return entry;
+}
+
+/** The inspector address a debug script asks for (`node --inspect=127.0.0.1:9229 server.js`), when it names a port. */
+function scriptInspect(script: string): { host: string; port: number } | undefined {
+  const words = script.trim().split(/\s+/);
+  const node = words.findIndex((w) => /(^|\/)node$/.test(w));
+  if (node < 0) return undefined;
+  const flag = parseInspectFlags(words.slice(node + 1));
+  return flag?.atStart && flag.port ? { host: flag.host, port: flag.port } : undefined;
+}
+
+/** The warning `--host` (or a debug script) earns when the inspector is reachable from the network (README, "Safety"). */
+export function exposureWarning(pkg: string, host: string, port: number): string | undefined {
+  if (isLoopback(host)) return undefined;
+  return (
+    `The inspector of ${pkg} listens on ${host}:${port}: anyone who can reach that address can run any code in the ` +
+    "process, with its permissions and secrets. Prefer 127.0.0.1 and an SSH tunnel; doctor's `inspector` check fails while it is open."
+  );
+}

@@ -1,0 +1,94 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { makeInitApp } from '../helpers/init-app.js';
+import { hasScript } from '../helpers/pty.js';
+import { type PtySession, startPty } from '../helpers/pty-session.js';
+
+if (!hasScript)
+  console.warn('init-pty.test.ts: skipped, `script` (util-linux) is not installed to provide a pseudo-terminal');
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+function session(args: string[]): { root: string; pty: PtySession } {
+  const app = makeInitApp();
+  const pty = startPty(app.root, ['init', ...args]);
+  cleanups.push(
+    () => pty.kill(),
+    () => app.remove(),
+  );
+  return { root: app.root, pty };
+}
+
+describe.skipIf(!hasScript)('opsctl init on a terminal', () => {
+  it('shows what it found and writes it when confirmed', async () => {
+    const { root, pty } = session([]);
+    await pty.waitFor(/Write opsctl\.config\.yaml with these values\?/);
+    // the findings were on the screen before the question
+    expect(pty.output()).toMatch(/port\s+4100\s+api\/src\/server\.js:3/);
+    expect(existsSync(join(root, 'opsctl.config.yaml'))).toBe(false);
+    pty.type('\r'); // the default: yes
+    expect(await pty.exited()).toBe(0);
+    expect(pty.output()).toContain('✔ written opsctl.config.yaml');
+    expect(parse(readFileSync(join(root, 'opsctl.config.yaml'), 'utf8')).packages.api).toEqual({
+      path: 'api',
+      port: 4100,
+      health: '/healthz',
+    });
+  });
+
+  it('takes corrections typed at the prompts, and re-asks for a value that is not valid', async () => {
+    const { root, pty } = session([]);
+    await pty.waitFor(/these values\?/);
+    pty.type('n');
+    pty.type('\r');
+    await pty.waitFor(/api: port/);
+    pty.type('99999\r'); // not a port: asked again
+    await pty.waitFor(/a port is a number from 1 to 65535/);
+    for (let i = 0; i < 5; i++) pty.type('\u007f'); // backspace over it
+    pty.type('4200\r');
+    await pty.waitFor(/api: health check/);
+    pty.type('\r'); // keep /healthz
+    await pty.waitFor(/web: port/);
+    pty.type('\r'); // keep 3100
+    await pty.waitFor(/web: health check/);
+    pty.type('tcp\r');
+    await pty.waitFor(/Migrations folder/);
+    pty.type('\r'); // keep api/migrations
+    await pty.waitFor(/variable holding the database URL/);
+    pty.type('\r'); // keep PG_URL
+    await pty.waitFor(/variable holding the Redis URL/);
+    pty.type('CACHE_URL\r');
+    expect(await pty.exited()).toBe(0);
+    const config = parse(readFileSync(join(root, 'opsctl.config.yaml'), 'utf8'));
+    expect(config.packages).toEqual({
+      api: { path: 'api', port: 4200, health: '/healthz' },
+      shared: { path: 'shared' }, // no start script: nothing to ask
+      web: { path: 'web', port: 3100, health: 'tcp' },
+    });
+    expect(config.database).toEqual({ url: '${PG_URL}', migrations: 'api/migrations' });
+    expect(config.redis).toEqual({ url: '${CACHE_URL}' });
+  });
+
+  it('Ctrl-C at a prompt is exit 130 and writes nothing', async () => {
+    const { root, pty } = session(['--scripts']);
+    await pty.waitFor(/these values\?/);
+    pty.type('\u0003');
+    expect(await pty.exited()).toBe(130);
+    expect(pty.output()).toContain('✖ Cancelled: nothing was written.');
+    expect(existsSync(join(root, 'opsctl.config.yaml'))).toBe(false);
+    expect(JSON.parse(readFileSync(join(root, 'api', 'package.json'), 'utf8')).scripts.migrate).toBeUndefined();
+  });
+
+  it('--yes asks nothing, on a terminal too', async () => {
+    const { root, pty } = session(['--yes']);
+    expect(await pty.exited()).toBe(0);
+    expect(pty.output()).not.toContain('with these values?');
+    expect(pty.output()).toContain('✔ written opsctl.config.yaml');
+    expect(existsSync(join(root, 'opsctl.config.yaml'))).toBe(true);
+  });
+});
