@@ -58,9 +58,8 @@ export function register(program: Program): void {
       helpText(
         [
           'opsctl watch --webhook "$SLACK_WEBHOOK_URL"',
-          'opsctl watch --interval 1m --after 3 --skip logs --daemon',
+          'opsctl watch --interval 1m --after 3 --metrics 9464 --daemon',
           'opsctl watch --once --json          # cron or CI',
-          'opsctl watch --metrics 9464 --daemon',
         ],
         [
           [ExitCode.ok, 'stopped normally; with --once: no check failed'],
