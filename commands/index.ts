@@ -1,6 +1,7 @@
 import type { CommanderError, CommandUnknownOpts } from '@commander-js/extra-typings';
 import { ExitCode, usageError } from '../src/errors.js';
 import * as audit from './audit/index.js';
+import * as cache from './cache/index.js';
 import * as completion from './completion/index.js';
 import * as config from './config/index.js';
 import * as db from './db/index.js';
@@ -17,6 +18,7 @@ import { createProgram } from './shared/global-options.js';
 import { commandName, lastExitCode, type ParsedLine, resetExitCode, withoutActions } from './shared/lazy.js';
 import { reportError } from './shared/output.js';
 import { typoOfSubcommand } from './shared/typo.js';
+import * as watch from './watch/index.js';
 
 /**
  * The program: the global options and each family's commands. Only commander loads before a command runs; each
@@ -24,7 +26,22 @@ import { typoOfSubcommand } from './shared/typo.js';
  */
 export function buildProgram() {
   const program = createProgram();
-  const families = [doctor, config, db, migrate, deploy, processes, debug, deps, audit, pipelines, init, completion];
+  const families = [
+    doctor,
+    config,
+    db,
+    migrate,
+    deploy,
+    processes,
+    debug,
+    deps,
+    audit,
+    pipelines,
+    init,
+    completion,
+    watch,
+    cache,
+  ];
   for (const family of families) family.register(program);
   for (const cmd of [program, ...allCommands(program)]) {
     // commander's usage errors go through the one error path below (README, "Output")

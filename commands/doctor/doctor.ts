@@ -1,19 +1,12 @@
-import chalk from 'chalk';
 import { doctorTasks } from '../../src/checks/doctor-tasks.js';
 import { DEFAULT_CHECK_TIMEOUT_MS } from '../../src/checks/ids.js';
 import { doctorChecks, selectChecks } from '../../src/checks/index.js';
 import type { CheckReport, CheckStatus } from '../../src/checks/types.js';
 import { ExitCode } from '../../src/errors.js';
 import { runTasks } from '../../src/tasks/run.js';
+import { checkJson, printReports } from '../shared/check-report.js';
 import { type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
-import { err, out } from '../shared/output.js';
-
-const ICONS: Record<CheckStatus, string> = {
-  pass: chalk.green('✔'),
-  warn: chalk.yellow('⚠'),
-  fail: chalk.red('✖'),
-  skip: chalk.dim('–'),
-};
+import { err } from '../shared/output.js';
 
 export interface DoctorOptions extends GlobalOptions {
   timeout?: number;
@@ -46,30 +39,10 @@ export function doctor(cmd: Invocation<DoctorOptions>): Promise<number> {
 
     const failed = reports.filter((r) => r.status === 'fail').length;
     const exitCode = failed ? ExitCode.findings : ExitCode.ok;
-    if (cli.json) return cli.finish(exitCode, { checks: reports.map(toJson) });
+    if (cli.json) return cli.finish(exitCode, { checks: reports.map(checkJson) });
     printReports(reports);
     const count = (s: CheckStatus) => reports.filter((r) => r.status === s).length;
     err(`${count('pass')} passed, ${count('warn')} warned, ${failed} failed, ${count('skip')} skipped`);
     return exitCode;
   });
-}
-
-function printReports(reports: CheckReport[]): void {
-  const width = Math.max(...reports.map((r) => r.id.length));
-  for (const r of reports) {
-    out(`${ICONS[r.status]} ${r.id.padEnd(width)}  ${r.message}`);
-    for (const line of r.details ?? []) out(`  ${' '.repeat(width)}  ${chalk.dim(line)}`);
-    if (r.hint && r.status !== 'pass') out(`  ${' '.repeat(width)}  ${chalk.cyan('→')} ${r.hint}`);
-  }
-}
-
-function toJson(r: CheckReport) {
-  return {
-    id: r.id,
-    status: r.status,
-    message: r.message,
-    ...(r.hint ? { hint: r.hint } : {}),
-    ...(r.details ? { details: r.details } : {}),
-    durationMs: r.durationMs,
-  };
 }

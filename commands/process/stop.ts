@@ -1,5 +1,6 @@
 import { ExitCode } from '../../src/errors.js';
 import { stopOrphans } from '../../src/pm2/orphans.js';
+import { stopWatcher, WATCHER_NAME } from '../../src/pm2/watcher.js';
 import { holdAppLock } from '../shared/app-lock.js';
 import { type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
 import { err, out, table } from '../shared/output.js';
@@ -12,6 +13,7 @@ export interface StopFlags extends GlobalOptions {
 
 /** `opsctl stop [packages...]`, or `opsctl stop --orphans`: processes of packages that left the config. */
 export function stop(cmd: Invocation<StopFlags>, names: string[]): Promise<number> {
+  if (names.length === 1 && names[0] === WATCHER_NAME) return stopWatch(cmd);
   if (!cmd.opts.orphans) return control('stop')(cmd, names);
   return runCommand(cmd, async (cli) => {
     const config = cli.config();
@@ -27,6 +29,18 @@ export function stop(cmd: Invocation<StopFlags>, names: string[]): Promise<numbe
           ['package', 'action', 'instances'],
         ),
       );
+    return ExitCode.ok;
+  });
+}
+
+/** `opsctl stop opsctl-watch`: stop and delete the watcher `watch --daemon` started (README, "`opsctl watch`"). */
+function stopWatch(cmd: Invocation<StopFlags>): Promise<number> {
+  return runCommand(cmd, async (cli) => {
+    const stopped = await stopWatcher(appPm2(cli, cli.config()));
+    const results = stopped ? [{ name: WATCHER_NAME, action: 'stopped', instances: 1 }] : [];
+    if (cli.json) return cli.finish(ExitCode.ok, { packages: results });
+    if (stopped) out(table([[WATCHER_NAME, 'stopped', '1']], ['package', 'action', 'instances']));
+    else err(`${WATCHER_NAME} is not running under the app's PM2; nothing to stop.`);
     return ExitCode.ok;
   });
 }

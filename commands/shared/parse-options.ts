@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@commander-js/extra-typings';
-import { parseDuration } from '../../src/logs/duration.js';
+import { parseDuration, parseInterval } from '../../src/logs/duration.js';
 
 /** Option value parsers shared by every command: a bad value is a usage error (exit 2) naming what was expected. */
 function integer(what: string, min: number) {
@@ -26,6 +26,13 @@ export function portNumber(value: string): number {
   return n;
 }
 
+/** A TCP port to listen on: 1-65535. */
+export function tcpPort(value: string): number {
+  const n = integer('a port number (1-65535)', 1)(value);
+  if (n > 65_535) throw new InvalidArgumentError(`expected a port number (1-65535), got "${value}".`);
+  return n;
+}
+
 /**
  * A repeatable option taking one name per flag or a comma list (`-p a -p b`, `-p a,b`): unlike a variadic option
  * it never swallows the positional arguments after it (README, "Commands": global options).
@@ -41,6 +48,13 @@ export function nameList(value: string, previous: string[] | undefined): string[
 export function duration(value: string): number {
   const ms = parseDuration(value);
   if (ms === undefined) throw new InvalidArgumentError(`expected a duration such as 30m, 24h or 2d, got "${value}".`);
+  return ms;
+}
+
+/** `--interval`, `--repeat`: `500ms`, `30s`, `5m`, `1h`; a bare number is milliseconds. */
+export function interval(value: string): number {
+  const ms = parseInterval(value);
+  if (ms === undefined) throw new InvalidArgumentError(`expected a duration such as 500ms, 30s or 5m, got "${value}".`);
   return ms;
 }
 

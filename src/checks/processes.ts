@@ -35,7 +35,7 @@ interface Verdict {
  */
 export const processesCheck: Check = {
   id: 'processes',
-  async run({ config, runner, now }): Promise<CheckResult> {
+  async run({ config, runner, now, recentCrashMs = RECENT_CRASH_MS }): Promise<CheckResult> {
     const home = pm2Home(config.root, config.env);
     if (!isDaemonRunning(home)) {
       return {
@@ -69,7 +69,7 @@ export const processesCheck: Check = {
       (tail) => readLastExits(tail.text),
       () => new Map<string, Pm2Exit>(), // no daemon log yet: PM2's exit code alone
     );
-    const verdicts = instances.map((p) => ({ p, ...judge(p, at, exits.get(`${p.name}:${p.pmId}`)) }));
+    const verdicts = instances.map((p) => ({ p, ...judge(p, at, exits.get(`${p.name}:${p.pmId}`), recentCrashMs) }));
     const details = [...verdicts.map((v) => v.line), ...(orphanLine ? [orphanLine] : [])];
     for (const status of ['fail', 'warn'] as const) {
       const bad = verdicts.filter((v) => v.status === status);
@@ -100,7 +100,7 @@ export const processesCheck: Check = {
 
 const STOPPED = 'stopped on purpose (`opsctl stop` or `pm2 stop`)';
 
-function judge(p: Pm2Instance, now: number, logged: Pm2Exit | undefined): Verdict {
+function judge(p: Pm2Instance, now: number, logged: Pm2Exit | undefined, recentCrashMs: number): Verdict {
   const name = instanceName(p);
   const exit = howItExited(p, logged);
   if (p.state === 'errored') {
@@ -121,7 +121,7 @@ function judge(p: Pm2Instance, now: number, logged: Pm2Exit | undefined): Verdic
   }
   const since = ago(now - (p.startedAt ?? now));
   if (!crashedSinceStart(p)) return { status: 'pass', line: `${name}: online, up ${since}` };
-  const recent = now - (p.startedAt ?? now) < RECENT_CRASH_MS;
+  const recent = now - (p.startedAt ?? now) < recentCrashMs;
   const unstable = p.unstableRestarts ? `, ${p.unstableRestarts} restart(s) within a second of starting` : '';
   return {
     status: recent ? 'fail' : 'warn',

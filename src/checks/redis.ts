@@ -1,3 +1,4 @@
+import type { RedisCacheInfo } from '../redis/cache-info.js';
 import type { RedisFailure } from '../redis/classify-error.js';
 import type { RedisTarget } from '../redis/probe.js';
 import type { Check } from './types.js';
@@ -29,8 +30,21 @@ export const redisCheck: Check = {
     }
     const timeoutMs = Math.max(1, ctx.timeoutMs - TIMEOUT_MARGIN_MS);
     const res = await probeRedis(url, target, { timeoutMs, signal: ctx.signal });
-    if (res.ok)
-      return { status: 'pass', message: `${target.label}: PONG${res.version ? ` (Redis ${res.version})` : ''}` };
+    if (res.ok) {
+      const message = `${target.label}: PONG${res.version ? ` (Redis ${res.version})` : ''}`;
+      if (!res.cache) return { status: 'pass', message };
+      const { cacheWarnings } = await import('../redis/cache-info.js');
+      const key = `redis:${target.label}`;
+      const warnings = cacheWarnings(res.cache, ctx.memo?.get(key) as RedisCacheInfo | undefined);
+      ctx.memo?.set(key, res.cache);
+      if (!warnings.length) return { status: 'pass', message };
+      return {
+        status: 'warn',
+        message: `${message}; cache: ${warnings[0]}${warnings.length > 1 ? ` (+${warnings.length - 1} more)` : ''}`,
+        hint: 'For a cache: set maxmemory and an evicting policy (allkeys-lru), and `opsctl cache stats` for what fills it. A queue or store that must keep every key (BullMQ) needs noeviction and no limit: those two warnings do not apply to it.',
+        details: warnings,
+      };
+    }
     const { message, hint } = explain(res.failure, target, timeoutMs);
     return { status: 'fail', message, hint, details: res.failure === 'unknown' ? [res.detail] : undefined };
   },

@@ -1,8 +1,15 @@
 import { errorMessage } from '../errors.js';
 import type { Check, CheckContext, CheckReport } from './types.js';
 
-/** Run one check within `timeoutMs`; a check that overruns or throws becomes a `fail` report. */
-export async function runCheck(check: Check, ctx: Omit<CheckContext, 'signal'>): Promise<CheckReport> {
+/**
+ * Run one check within `timeoutMs`; a check that overruns or throws becomes a `fail` report. `stop` (watch ending)
+ * cancels it at once: its report then says so and is not meant to be shown.
+ */
+export async function runCheck(
+  check: Check,
+  ctx: Omit<CheckContext, 'signal'>,
+  stop?: AbortSignal,
+): Promise<CheckReport> {
   const started = performance.now();
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
@@ -17,6 +24,15 @@ export async function runCheck(check: Check, ctx: Omit<CheckContext, 'signal'>):
         durationMs: ctx.timeoutMs,
       });
     }, ctx.timeoutMs);
+    stop?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        controller.abort();
+        resolve({ id: check.id, status: 'skip', message: 'stopped', durationMs: elapsed(started) });
+      },
+      { once: true, signal: controller.signal },
+    );
   });
   const work = check
     .run({ ...ctx, signal: controller.signal })

@@ -27,6 +27,13 @@ export interface CheckContext {
   now: () => Date;
   /** `doctor --since`: log entries older than this are ignored (default: since the current release started). */
   since?: Date;
+  /**
+   * `processes`: a crash this recent (PM2 restarted the instance, it is online again) fails the check, an older one
+   * warns; default one hour. `watch` sets 0: it reports each such restart as a `restart` event already.
+   */
+  recentCrashMs?: number;
+  /** What a check keeps from one round to the next under `watch` (Redis' counters, for rates); none in doctor. */
+  memo?: Map<string, unknown>;
 }
 
 export interface Check {

@@ -61,6 +61,8 @@ export function loadConfig(options: LoadOptions = {}): ResolvedConfig {
     audit: merged.audit ?? {},
     pipelines: merged.pipelines ?? {},
     doctor: merged.doctor ?? {},
+    watch: merged.watch ?? {},
+    alerts: merged.alerts ?? [],
     env,
     dotenvKeys: Object.keys(dotenv),
     warnings,

@@ -106,6 +106,24 @@ const auditSchema = z.strictObject({
   ignore: z.optional(z.array(auditIgnore)),
 });
 
+/** A duration for `watch`: `500ms`, `30s`, `5m`, or a number of milliseconds (README, "`opsctl watch`"). */
+const durationText = z.union([
+  z.string().check(z.regex(/^\s*\d+\s*(?:ms|[smhdw])?\s*$/i, 'a duration such as 500ms, 30s, 5m or 1h')),
+  z.int().check(z.minimum(1)),
+]);
+
+const watchSchema = z.strictObject({
+  interval: z.optional(doc(durationText, 'How often watch runs the checks (default 30s)')),
+  repeat: z.optional(doc(durationText, 'Remind about a check still failing this often (default 1h)')),
+  after: z.optional(wholeNumber(z.int().check(z.minimum(1)))),
+});
+
+/** Where watch sends its alerts: a webhook URL, or a command (argv) that gets the JSON on stdin. */
+const alertSink = z.union([
+  z.strictObject({ webhook: z.string().check(z.regex(/^https?:\/\//i, 'an http:// or https:// URL')) }),
+  z.strictObject({ command: z.array(z.string()).check(z.minLength(1)) }),
+]);
+
 const baseShape = {
   packages: z.optional(z.record(packageName, packageSchema)),
   database: z.optional(databaseSchema),
@@ -113,6 +131,8 @@ const baseShape = {
   logs: z.optional(doc(strings, 'Log file globs scanned by doctor')),
   audit: z.optional(auditSchema),
   pipelines: z.optional(z.record(z.string(), strings)),
+  watch: z.optional(watchSchema),
+  alerts: z.optional(doc(z.array(alertSink), 'Alert sinks for `opsctl watch`: {webhook: url} or {command: [argv]}')),
   doctor: z.optional(
     z.strictObject({
       timeout: z.optional(wholeNumber(z.int().check(z.minimum(1)))),

@@ -27,6 +27,9 @@ export interface ResolvedConfig {
   audit: NonNullable<ParsedConfig['audit']>;
   pipelines: Record<string, string[]>;
   doctor: NonNullable<ParsedConfig['doctor']>;
+  /** `opsctl watch`'s settings and alert sinks (README, "`opsctl watch`"). */
+  watch: NonNullable<ParsedConfig['watch']>;
+  alerts: NonNullable<ParsedConfig['alerts']>;
   /** Process environment merged over `.env` (the real environment wins). */
   env: Record<string, string | undefined>;
   /** The names `.env` sets (part of a release's identity, README "Deploy"). */

@@ -89,6 +89,8 @@ function configFor(root: string, packages: AppPackage[]): ResolvedConfig {
     audit: {},
     pipelines: {},
     doctor: {},
+    watch: {},
+    alerts: [],
     env: {},
     warnings: [],
   };

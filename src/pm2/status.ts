@@ -9,6 +9,7 @@ import { targetInstances } from './instances.js';
 import { wantedInstances } from './launch.js';
 import { candidatesOf, orphanNames, orphansOf } from './orphans.js';
 import type { Pm2Instance } from './processes.js';
+import { WATCHER_NAME, watcherOf } from './watcher.js';
 
 /** `status` per package (README, "JSON shapes"), plus the state summarised for people. */
 export interface PackageStatus {
@@ -25,6 +26,8 @@ export interface PackageStatus {
   candidate?: boolean;
   /** The pid of the deploy the candidate belongs to, while that deploy runs (none: it was left by a killed one). */
   deployPid?: number;
+  /** `opsctl watch --daemon`'s process (README, "`opsctl watch`"), not a package. */
+  watcher?: boolean;
   /** A count set with `opsctl scale` that deploys keep until the config's `instances` changes. */
   scaled?: boolean;
   /** `id` is PM2's id of the instance (`pm_id`): the number doctor, logs and `pm2 ls` show (`backend#3`). */
@@ -86,7 +89,11 @@ export async function readStatus(
       instances: candidates.filter((p) => p.name === name).map(instanceRow),
     }),
   );
-  return { daemon, packages: [...rows, ...candidateRows, ...orphanRows] };
+  const watcher = watcherOf(all);
+  const watcherRows: PackageStatus[] = watcher
+    ? [{ name: WATCHER_NAME, watcher: true, instances: [instanceRow(watcher)] }]
+    : [];
+  return { daemon, packages: [...rows, ...candidateRows, ...orphanRows, ...watcherRows] };
 }
 
 function scaledByHand(root: string, pkg: AppPackage): boolean {

@@ -1,6 +1,8 @@
 import { probeTcp } from '../net/reach.js';
 import { addUrlPassword } from '../output/redact.js';
+import { parseRedisInfo, type RedisCacheInfo } from './cache-info.js';
 import { classifyRedisError, type RedisFailure } from './classify-error.js';
+import { oneShotClient } from './client.js';
 
 /** Where a Redis URL points (never the password). */
 export interface RedisTarget {
@@ -15,11 +17,10 @@ export interface RedisTarget {
 export type RedisLayer = 'dns' | 'tcp' | 'auth' | 'ping';
 
 export type RedisProbeResult =
-  | { ok: true; version?: string; durationMs: number }
+  | { ok: true; version?: string; cache?: RedisCacheInfo; durationMs: number }
   | { ok: false; layer: RedisLayer; failure: RedisFailure; detail: string; durationMs: number };
 
 const DEFAULT_PORT = 6379;
-const DISCONNECT_TIMEOUT_MS = 100;
 
 /**
  * A Redis URL whose password holds an unencoded `/`, `#` or `?`: a URL parser ends the host part there, and part of
@@ -75,21 +76,7 @@ export async function probeRedis(
     return { ok: false, layer, failure: reach.failure, detail: reach.code, durationMs: elapsed() };
   }
 
-  const ioredis = await import('ioredis');
-  // Node's ESM loader exposes the named export; the bundle's CommonJS interop only the default (the class)
-  const Redis = ioredis.Redis ?? (ioredis.default as unknown as typeof ioredis.Redis);
-  const client = new Redis(url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    enableOfflineQueue: false,
-    connectTimeout: left(),
-    commandTimeout: left(),
-    connectionName: 'opsctl',
-    // ioredis ends the socket, then destroys it if still open after this long (default 2 s, which a CLI
-    // exiting after a hung server would wait out)
-    disconnectTimeout: DISCONNECT_TIMEOUT_MS,
-  });
+  const client = await oneShotClient(url, left());
   // an AUTH failure arrives as an 'error' event (the reply) while connect() rejects with "Connection is closed"
   let replyError: Error | undefined;
   client.on('error', (err: Error) => {
@@ -102,10 +89,10 @@ export async function probeRedis(
     await deadline(client.connect(), left(), options.signal);
     layer = 'ping';
     await deadline(client.ping(), left(), options.signal);
-    // INFO may be forbidden by an ACL; the version is a nicety, PING is the check
-    const info = await deadline(client.info('server'), left(), options.signal).catch(() => '');
-    const version = /^redis_version:(.+)$/m.exec(info)?.[1]?.trim();
-    return { ok: true, version, durationMs: elapsed() };
+    // INFO may be forbidden by an ACL; the version and the cache review are extras, PING is the check
+    const info = await deadline(client.info(), left(), options.signal).catch(() => '');
+    const cache = info ? parseRedisInfo(info) : undefined;
+    return { ok: true, version: cache?.version, cache, durationMs: elapsed() };
   } catch (err) {
     const cause = replyError ?? err;
     const failure = options.signal?.aborted ? 'timeout' : classifyRedisError(cause);

@@ -18,10 +18,17 @@ export function hasRedisServer(): boolean {
 
 export const NO_REDIS_REASON = 'redis-server is not on PATH: the Redis integration tests are skipped';
 
-/** Start `redis-server` on a free port without persistence; `password` turns on requirepass. */
-export async function startRedis(options: { password?: string } = {}): Promise<TestRedis> {
-  const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+/**
+ * Start `redis-server` on a free port (or `port`: a server stopped earlier started again) without persistence;
+ * `password` turns on requirepass; `cache` replaces the maxmemory settings (`[]`: Redis' defaults).
+ */
+export async function startRedis(
+  options: { password?: string; port?: number; cache?: string[] } = {},
+): Promise<TestRedis> {
+  const port = options.port ?? (await freePort());
+  // a well-set cache unless the test says otherwise: the redis check reviews maxmemory and its policy
+  const cache = options.cache ?? ['--maxmemory', '64mb', '--maxmemory-policy', 'allkeys-lru'];
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...cache];
   if (options.password) args.push('--requirepass', options.password);
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

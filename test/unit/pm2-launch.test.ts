@@ -41,6 +41,8 @@ const config = (): ResolvedConfig => ({
   audit: {},
   pipelines: {},
   doctor: {},
+  watch: {},
+  alerts: [],
   env: { PATH: '/usr/bin' },
   warnings: [],
 });
