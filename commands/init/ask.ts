@@ -16,7 +16,7 @@ export async function confirmAnswers(app: DetectedApp, detected: InitAnswers): P
     return await correct(app, detected);
   } catch (error) {
     if (error instanceof Error && error.name === 'ExitPromptError') {
-      throw new OpsError('CANCELLED', 'Cancelled: nothing was written.', {
+      throw new OpsError('INTERRUPTED', 'Cancelled: nothing was written.', {
         hint: 'Run `opsctl init` again, or `opsctl init --yes` to take what it found.',
         exitCode: ExitCode.interrupted,
         cause: error,

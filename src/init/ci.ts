@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { OpsError } from '../errors.js';
+import { shellWord } from './package-files.js';
 
 /** The CI systems `init --ci` writes a pipeline for, and where each reads it (README, "Use in CI"). */
 export const CI_PROVIDERS = {
@@ -32,7 +33,7 @@ export interface CiApp {
 export function renderCi(provider: CiProvider, app: CiApp): string {
   const install = app.packages.map((p) => {
     const npm = p.hasLockfile ? 'npm ci' : 'npm install';
-    return p.path === '.' ? npm : `${npm} --prefix ${p.path}`;
+    return p.path === '.' ? npm : `${npm} --prefix ${shellWord(p.path)}`;
   });
   const text = readFileSync(join(templatesDir(), `${provider}.yml`), 'utf8')
     // each line holding __INSTALL__ becomes one line per package, with the same indentation or list dash
@@ -54,14 +55,6 @@ export function renderCi(provider: CiProvider, app: CiApp): string {
     doc.setIn([...env, extraVariable], doc.getIn([...env, 'DATABASE_URL']));
   }
   return doc.toString({ lineWidth: 0 });
-}
-
-/** Write the pipeline file under root; returns its path relative to root. */
-export function writeCi(root: string, provider: CiProvider, text: string): string {
-  const file = join(root, CI_PROVIDERS[provider]);
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, text);
-  return CI_PROVIDERS[provider];
 }
 
 /** templates/ci whether running from src/ (tests) or the bundle in dist/cli/. */

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -82,6 +82,30 @@ describe.skipIf(!hasScript)('opsctl init on a terminal', () => {
     expect(pty.output()).toContain('✖ Cancelled: nothing was written.');
     expect(existsSync(join(root, 'opsctl.config.yaml'))).toBe(false);
     expect(JSON.parse(readFileSync(join(root, 'api', 'package.json'), 'utf8')).scripts.migrate).toBeUndefined();
+  });
+
+  it('Ctrl-C under --json is one document with the code of an interrupt (INTERRUPTED)', async () => {
+    const { root, pty } = session(['--json']);
+    await pty.waitFor(/these values\?/);
+    pty.type('\u0003');
+    expect(await pty.exited()).toBe(130);
+    // stdout and stderr share the terminal: the document is the text from its opening brace on
+    const output = pty.output().replaceAll('\r', '');
+    const doc = JSON.parse(output.slice(output.indexOf('{\n  "command"')));
+    expect(doc).toMatchObject({ command: 'init', ok: false, exitCode: 130, error: { code: 'INTERRUPTED' } });
+    expect(existsSync(join(root, 'opsctl.config.yaml'))).toBe(false);
+  });
+
+  it('a config written by someone else while the question is open is not overwritten (exit 2 naming it)', async () => {
+    const { root, pty } = session([]);
+    await pty.waitFor(/these values\?/);
+    const theirs = 'packages:\n  api: { path: api, port: 4999 }\n';
+    writeFileSync(join(root, 'opsctl.config.yaml'), theirs); // a second `opsctl init`, or a colleague
+    pty.type('\r');
+    expect(await pty.exited()).toBe(2);
+    expect(pty.output()).toContain('opsctl.config.yaml appeared while opsctl init ran');
+    expect(readFileSync(join(root, 'opsctl.config.yaml'), 'utf8')).toBe(theirs);
+    expect(existsSync(join(root, 'opsctl.schema.json'))).toBe(false);
   });
 
   it('--yes asks nothing, on a terminal too', async () => {

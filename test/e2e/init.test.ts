@@ -202,6 +202,27 @@ describe('opsctl init --scripts', () => {
     });
   });
 
+  it('keeps the CRLF line endings, tabs and missing final newline of a package.json', async () => {
+    const text = '{\r\n\t"name": "api",\r\n\t"scripts": {\r\n\t\t"start": "node src/server.js"\r\n\t}\r\n}';
+    const root = app({ 'api/package.json': text });
+    const res = await opsctl(['init', '--yes', '--scripts'], { cwd: root, env });
+    expect(res.exitCode, res.stderr).toBe(0);
+    const written = readFileSync(join(root, 'api', 'package.json'), 'utf8');
+    expect(written).toBe(
+      [
+        '{',
+        '\t"name": "api",',
+        '\t"scripts": {',
+        '\t\t"start": "node src/server.js",',
+        '\t\t"migrate": "opsctl -C .. migrate",',
+        '\t\t"rollback": "opsctl -C .. rollback",',
+        '\t\t"debug": "node --inspect=127.0.0.1:9229 src/server.js"',
+        '\t}',
+        '}',
+      ].join('\r\n'),
+    );
+  });
+
   it('keeps scripts the package has already', async () => {
     const root = app();
     const manifest = JSON.parse(readFileSync(join(root, 'api', 'package.json'), 'utf8'));
