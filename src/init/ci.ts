@@ -27,6 +27,8 @@ export interface CiApp {
    * `process.env.PG_URL`), so the migration job sets it to the service's URL too.
    */
   databaseVariable?: string;
+  /** The config is not one opsctl finds by itself (`--config ops/opsctl.yaml`): every step names it. */
+  configFile?: string;
 }
 
 /** The pipeline file's text, from templates/ci/<provider>.yml. */
@@ -40,7 +42,11 @@ export function renderCi(provider: CiProvider, app: CiApp): string {
     .replace(/^.*__INSTALL__.*$/gm, (line) => install.map((cmd) => line.replace('__INSTALL__', cmd)).join('\n'))
     .replaceAll('__NODE_VERSION__', app.nodeVersion)
     .replaceAll('__OPSCTL_VERSION__', app.opsctlVersion)
-    .replaceAll('__DEPLOY_ARGS__', app.production ? ' --env production' : '');
+    .replaceAll('__DEPLOY_ARGS__', app.production ? ' --env production' : '')
+    // a step running opsctl (`run: opsctl …`, `- opsctl …`), not the one installing it
+    .replace(/^(\s*(?:run: |- ))opsctl (?=\w)/gm, (_, head: string) =>
+      app.configFile ? `${head}opsctl --config ${shellWord(app.configFile)} ` : `${head}opsctl `,
+    );
   const extraVariable =
     app.databaseVariable && app.databaseVariable !== 'DATABASE_URL' ? app.databaseVariable : undefined;
   if (app.migrations && !extraVariable) return text;

@@ -1,3 +1,5 @@
+import { relative, sep } from 'node:path';
+import { CONFIG_FILES } from '../config/load.js';
 import { readConfigDocument } from '../config/read-file.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { findMigrationsFolder } from '../db/migrate/sources.js';
@@ -9,7 +11,9 @@ import { installTargets } from './package-files.js';
 /** The CI pipeline's view of an app that has a config already (`init --ci` on it writes only the CI file). */
 export function ciAppFromConfig(config: ResolvedConfig, opsctlVersion: string): CiApp {
   const packages = config.appPackages ?? config.packages;
+  const file = config.file && relative(config.root, config.file).split(sep).join('/');
   return {
+    ...(file && !CONFIG_FILES.includes(file) ? { configFile: file } : {}),
     packages: installTargets(config.root, packages),
     nodeVersion: nodeMajor(packages),
     opsctlVersion,
