@@ -1,4 +1,15 @@
-import { existsSync, linkSync, mkdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { configError, errorMessage, OpsError } from '../errors.js';
 
@@ -28,7 +39,8 @@ export function writeFilesTogether(root: string, files: FileToWrite[]): boolean[
   try {
     for (const file of files) {
       current = file.path;
-      const target = join(root, file.path);
+      // a symlinked file (a package.json shared from elsewhere) is written where it points, as an editor would
+      const target = realTarget(join(root, file.path));
       const made = mkdirSync(dirname(target), { recursive: true });
       if (made) madeDirs.push(made);
       const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.opsctl-tmp`);
@@ -70,6 +82,14 @@ export function writeFilesTogether(root: string, files: FileToWrite[]): boolean[
     }
   }
   return files.map((f) => existed.get(f) ?? false);
+}
+
+function realTarget(path: string): string {
+  try {
+    return lstatSync(path).isSymbolicLink() ? realpathSync(path) : path;
+  } catch {
+    return path;
+  }
 }
 
 const REASONS: Record<string, string> = {

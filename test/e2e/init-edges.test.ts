@@ -1,5 +1,14 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -63,6 +72,18 @@ describe('opsctl init: writing', () => {
     expect(doc.error.message).toBe(`Could not write opsctl.config.yaml in ${root}: permission denied.`);
     expect(res.stderr).not.toContain('looks like a bug');
     expect(hasStackTrace(res.stderr)).toBe(false);
+  });
+
+  it('a symlinked package.json stays a link, and the file it points at gets the scripts', async () => {
+    const root = app({ 'manifests/api.json': readFileSync(join(app(), 'api', 'package.json'), 'utf8') });
+    rmSync(join(root, 'api', 'package.json'));
+    symlinkSync('../manifests/api.json', join(root, 'api', 'package.json'));
+    const res = await opsctl(['init', '--yes', '--scripts'], { cwd: root, env });
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(lstatSync(join(root, 'api', 'package.json')).isSymbolicLink()).toBe(true);
+    expect(JSON.parse(readFileSync(join(root, 'manifests', 'api.json'), 'utf8')).scripts.migrate).toBe(
+      'opsctl -C .. migrate',
+    );
   });
 
   it('--force says which config under another name it removed', async () => {
