@@ -23,14 +23,22 @@ interface PackageJson {
 export function readPackageJson(dir: string): PackageJson | undefined {
   const file = join(dir, 'package.json');
   if (!existsSync(file)) return undefined;
+  const name = relative(process.cwd(), file) || file;
+  let text: string;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as PackageJson;
+    text = readFileSync(file, 'utf8');
   } catch (err) {
+    // not a syntax problem: "invalid JSON" would send the operator to the wrong fix
     throw configError(
-      `${relative(process.cwd(), file) || file}: invalid JSON: ${(err as Error).message}`,
-      'Fix the package.json syntax.',
+      `${name}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`,
+      'Make it readable for the user running opsctl (every package.json of the app is read).',
       err,
     );
+  }
+  try {
+    return JSON.parse(text) as PackageJson;
+  } catch (err) {
+    throw configError(`${name}: invalid JSON: ${(err as Error).message}`, 'Fix the package.json syntax.', err);
   }
 }
 

@@ -99,6 +99,21 @@ describe('opsctl init: writing', () => {
   });
 });
 
+describe('opsctl init: what it reads', () => {
+  it('an unreadable package.json is named as unreadable, not as invalid JSON', async () => {
+    const root = app();
+    chmodSync(join(root, 'web', 'package.json'), 0o000);
+    chmodSync(root, 0o755);
+    const res = await asUnprivileged(['-C', root, 'init', '--yes', '--json']);
+    chmodSync(join(root, 'web', 'package.json'), 0o644);
+    expect(res.exitCode, res.stderr).toBe(2);
+    const { error } = JSON.parse(res.stdout);
+    expect(error.message).toMatch(/web\/package\.json: cannot be read \(EACCES\)\.$/);
+    expect(error.hint).not.toContain('syntax');
+    expect(hasStackTrace(res.stderr)).toBe(false);
+  });
+});
+
 describe('opsctl init: what it writes is valid', () => {
   it('packages in folders of the same name, or with a space, get distinct keys the config accepts', async () => {
     const root = app({
