@@ -4,11 +4,18 @@ import { confirm, input } from '@inquirer/prompts';
 import { ExitCode, OpsError } from '../../src/errors.js';
 import type { DetectedApp, InitAnswers } from '../../src/init/types.js';
 
-/** Prompts on stderr: stdout is for results (README, "Output"). */
-const CONTEXT = { input: process.stdin, output: process.stderr };
+/** Prompts on stderr: stdout is for results (README, "Output"); SIGTERM ends the open prompt (see below). */
+const terminated = new AbortController();
+const CONTEXT = { input: process.stdin, output: process.stderr, signal: terminated.signal };
 
-/** Confirm the detected values, or correct them one by one; Ctrl-C is exit 130 with nothing written. */
+/**
+ * Confirm the detected values, or correct them one by one; Ctrl-C is exit 130, SIGTERM (a supervisor, a CI time-out)
+ * exit 143, with nothing written. The prompt library listens for SIGTERM too, which makes the command's own handler
+ * leave SIGTERM to it, and it does not end the prompt: without this, init would wait at the question forever.
+ */
 export async function confirmAnswers(app: DetectedApp, detected: InitAnswers): Promise<InitAnswers> {
+  const onTerm = () => terminated.abort();
+  process.once('SIGTERM', onTerm);
   try {
     if (await confirm({ message: 'Write opsctl.config.yaml with these values?', default: true }, CONTEXT)) {
       return detected;
@@ -22,7 +29,16 @@ export async function confirmAnswers(app: DetectedApp, detected: InitAnswers): P
         cause: error,
       });
     }
+    if (error instanceof Error && error.name === 'AbortPromptError') {
+      throw new OpsError('TERMINATED', 'Terminated (SIGTERM): nothing was written.', {
+        hint: 'Run `opsctl init` again, or `opsctl init --yes` to take what it found.',
+        exitCode: ExitCode.terminated,
+        cause: error,
+      });
+    }
     throw error;
+  } finally {
+    process.removeListener('SIGTERM', onTerm);
   }
 }
 

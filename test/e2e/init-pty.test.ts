@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { BIN } from '../helpers/cli.js';
 import { makeInitApp } from '../helpers/init-app.js';
 import { hasScript } from '../helpers/pty.js';
 import { type PtySession, startPty } from '../helpers/pty-session.js';
@@ -96,6 +97,18 @@ describe.skipIf(!hasScript)('opsctl init on a terminal', () => {
     expect(existsSync(join(root, 'opsctl.config.yaml'))).toBe(false);
   });
 
+  it('SIGTERM at a prompt (a supervisor, a CI time-out) ends it: exit 143, nothing written', async () => {
+    const { root, pty } = session(['--scripts']);
+    await pty.waitFor(/these values\?/);
+    const pid = opsctlPid(pty.pid());
+    expect(pid, 'the opsctl process under the terminal').toBeDefined();
+    process.kill(pid!, 'SIGTERM');
+    expect(await pty.exited()).toBe(143);
+    expect(pty.output()).toContain('✖ Terminated (SIGTERM): nothing was written.');
+    expect(existsSync(join(root, 'opsctl.config.yaml'))).toBe(false);
+    expect(JSON.parse(readFileSync(join(root, 'api', 'package.json'), 'utf8')).scripts.migrate).toBeUndefined();
+  });
+
   it('a config written by someone else while the question is open is not overwritten (exit 2 naming it)', async () => {
     const { root, pty } = session([]);
     await pty.waitFor(/these values\?/);
@@ -116,3 +129,23 @@ describe.skipIf(!hasScript)('opsctl init on a terminal', () => {
     expect(existsSync(join(root, 'opsctl.config.yaml'))).toBe(true);
   });
 });
+
+/** The opsctl process among the descendants of `pid` (`script` runs it under a shell on the terminal). */
+function opsctlPid(pid: number | undefined): number | undefined {
+  const queue = pid === undefined ? [] : [pid];
+  while (queue.length) {
+    const current = queue.shift()!;
+    const cmdline = readProc(`/proc/${current}/cmdline`).split('\0');
+    if (current !== pid && cmdline.includes(BIN)) return current;
+    queue.push(...readProc(`/proc/${current}/task/${current}/children`).split(' ').filter(Boolean).map(Number));
+  }
+  return undefined;
+}
+
+function readProc(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
