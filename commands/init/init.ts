@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { CONFIG_FILES } from '../../src/config/load.js';
 import { ExitCode, usageError } from '../../src/errors.js';
 import { applyInit } from '../../src/init/apply.js';
@@ -67,7 +67,10 @@ export function init(cmd: Invocation<InitOptions>): Promise<number> {
 
 function verifyRoot(cwd: string): string {
   const root = resolve(cwd);
-  if (!existsSync(root) || !statSync(root).isDirectory()) {
+  if (existsSync(root) && !statSync(root).isDirectory()) {
+    throw usageError(`"${cwd}" is a file, not the app folder.`, `Pass the folder that holds it: -C ${dirname(root)}`);
+  }
+  if (!existsSync(root)) {
     throw usageError(`The app folder "${cwd}" does not exist.`, 'Pass an existing folder with --cwd (-C).');
   }
   return root;

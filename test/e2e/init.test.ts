@@ -292,6 +292,14 @@ describe('opsctl init: bad input', () => {
     expect(res.stderr).toContain('✖ The app folder "/nonexistent/opsctl-init" does not exist.');
   });
 
+  it('-C naming a file (the package.json, say) says it is no folder', async () => {
+    const root = app();
+    const res = await opsctl(['init', '--yes', '-C', join(root, 'api', 'package.json')], { env });
+    expect(res.exitCode).toBe(2);
+    expect(res.stderr).toContain(`✖ "${join(root, 'api', 'package.json')}" is a file, not the app folder.`);
+    expect(res.stderr).toContain(`→ Pass the folder that holds it: -C ${join(root, 'api')}`);
+  });
+
   it('a folder without packages is exit 2', async () => {
     const { mkdtempSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
