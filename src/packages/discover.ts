@@ -35,11 +35,29 @@ export function readPackageJson(dir: string): PackageJson | undefined {
       err,
     );
   }
+  let pkg: unknown;
   try {
-    return JSON.parse(text) as PackageJson;
+    pkg = JSON.parse(text);
   } catch (err) {
     throw configError(`${name}: invalid JSON: ${(err as Error).message}`, 'Fix the package.json syntax.', err);
   }
+  return verifyManifestShape(name, pkg);
+}
+
+/** What npm itself requires of the fields opsctl reads: an object, and scripts as name → command line. */
+function verifyManifestShape(name: string, pkg: unknown): PackageJson {
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObject(pkg))
+    throw configError(`${name}: not a JSON object.`, 'A package.json holds one object: { "name": … }.');
+  const scripts = pkg.scripts;
+  if (scripts != null && (!isObject(scripts) || Object.values(scripts).some((v) => typeof v !== 'string'))) {
+    throw configError(
+      `${name}: "scripts" must map each script name to a command line (a string).`,
+      'Fix the package.json: "scripts": { "start": "node server.js" }.',
+    );
+  }
+  return pkg as PackageJson;
 }
 
 /**

@@ -114,6 +114,22 @@ describe('opsctl init: what it reads', () => {
   });
 });
 
+describe('opsctl init: a package.json of the wrong shape', () => {
+  it.each([
+    ['[]', 'not a JSON object'],
+    ['"backend"', 'not a JSON object'],
+    ['{ "name": "web", "scripts": "node web.js" }', '"scripts" must map each script name to a command line'],
+    ['{ "name": "web", "scripts": { "start": 3000 } }', '"scripts" must map each script name to a command line'],
+  ])('%s is exit 2 naming the file, not a crash', async (manifest, message) => {
+    const root = app({ 'web/package.json': manifest });
+    const res = await opsctl(['init', '--yes', '--json'], { cwd: root, env });
+    expect(res.exitCode, res.stderr).toBe(2);
+    expect(JSON.parse(res.stdout).error.message).toContain(`web/package.json: ${message}`);
+    expect(res.stderr).not.toContain('looks like a bug');
+    expect(existsSync(join(root, 'opsctl.config.yaml'))).toBe(false);
+  });
+});
+
 describe('opsctl init: what it writes is valid', () => {
   it('packages in folders of the same name, or with a space, get distinct keys the config accepts', async () => {
     const root = app({
