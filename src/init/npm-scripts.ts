@@ -46,7 +46,7 @@ export function plannedScripts(root: string, pkg: AppPackage, tool?: string): Sc
 
 /**
  * The package.json text with the planned scripts added, keeping its indentation, key order, line endings (CRLF
- * too) and final newline; undefined when nothing is added.
+ * too), byte-order mark and final newline; undefined when nothing is added.
  */
 export function scriptsText(pkg: AppPackage, changes: ScriptChange[]): string | undefined {
   const added = changes.filter((c) => c.added);
@@ -54,7 +54,7 @@ export function scriptsText(pkg: AppPackage, changes: ScriptChange[]): string | 
   const text = readFileSync(join(pkg.dir, 'package.json'), 'utf8');
   let manifest: Record<string, unknown>;
   try {
-    manifest = JSON.parse(text) as Record<string, unknown>;
+    manifest = JSON.parse(text.replace(/^\uFEFF/, '')) as Record<string, unknown>;
   } catch (err) {
     throw configError(`${posix.join(pkg.path, 'package.json')}: invalid JSON.`, 'Fix the package.json syntax.', err);
   }
@@ -64,5 +64,5 @@ export function scriptsText(pkg: AppPackage, changes: ScriptChange[]): string | 
   const indent = /^[ \t]+/m.exec(text)?.[0] ?? '  ';
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   const json = JSON.stringify(manifest, null, indent).replaceAll('\n', eol);
-  return `${json}${/\r?\n$/.test(text) ? eol : ''}`;
+  return `${text.startsWith('\uFEFF') ? '\uFEFF' : ''}${json}${/\r?\n$/.test(text) ? eol : ''}`;
 }

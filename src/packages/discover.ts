@@ -37,7 +37,7 @@ export function readPackageJson(dir: string): PackageJson | undefined {
   }
   let pkg: unknown;
   try {
-    pkg = JSON.parse(text);
+    pkg = JSON.parse(text.replace(/^\uFEFF/, '')); // a byte-order mark (Windows editors), which npm accepts too
   } catch (err) {
     throw configError(`${name}: invalid JSON: ${(err as Error).message}`, 'Fix the package.json syntax.', err);
   }

@@ -223,6 +223,16 @@ describe('opsctl init --scripts', () => {
     );
   });
 
+  it('reads and keeps a byte-order mark at the start of a package.json, as npm does', async () => {
+    const text = '\uFEFF{\n  "name": "api",\n  "scripts": { "start": "node src/server.js" }\n}\n';
+    const root = app({ 'api/package.json': text });
+    const res = await opsctl(['init', '--yes', '--scripts'], { cwd: root, env });
+    expect(res.exitCode, res.stderr).toBe(0);
+    const written = readFileSync(join(root, 'api', 'package.json'), 'utf8');
+    expect(written.startsWith('\uFEFF{\n  "name": "api",')).toBe(true);
+    expect(JSON.parse(written.slice(1)).scripts.migrate).toBe('opsctl -C .. migrate');
+  });
+
   it('keeps scripts the package has already', async () => {
     const root = app();
     const manifest = JSON.parse(readFileSync(join(root, 'api', 'package.json'), 'utf8'));
