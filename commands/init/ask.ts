@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { confirm, input } from '@inquirer/prompts';
 import { ExitCode, OpsError } from '../../src/errors.js';
 import type { DetectedApp, InitAnswers } from '../../src/init/types.js';
@@ -114,7 +114,11 @@ function validPort(value: string): true | string {
 
 function validFolder(root: string, value: string): true | string {
   const v = value.trim();
-  return !v || existsSync(resolve(root, v)) ? true : `no folder "${v}" in the app`;
+  if (!v) return true;
+  const dir = resolve(root, v);
+  // inside the app: the config, the CI jobs and the migrate scripts all take it relative to the app root
+  const inside = !relative(root, dir).startsWith('..') && !isAbsolute(relative(root, dir));
+  return inside && existsSync(dir) && statSync(dir).isDirectory() ? true : `no folder "${v}" in the app`;
 }
 
 function validHealth(value: string): true | string {

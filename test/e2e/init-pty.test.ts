@@ -59,7 +59,15 @@ describe.skipIf(!hasScript)('opsctl init on a terminal', () => {
     await pty.waitFor(/web: health check/);
     pty.type('tcp\r');
     await pty.waitFor(/Migrations folder/);
-    pty.type('\r'); // keep api/migrations
+    for (const wrong of ['api/package.json', '..']) {
+      // a file, or a folder outside the app: asked again
+      for (let i = 0; i < 'api/migrations'.length; i++) pty.type('\u007f');
+      pty.type(`${wrong}\r`);
+      await pty.waitFor(new RegExp(`no folder "${wrong.replace('.', '\\.')}" in the app`));
+      for (let i = 0; i < wrong.length; i++) pty.type('\u007f');
+      pty.type('api/migrations');
+    }
+    pty.type('\r'); // api/migrations
     await pty.waitFor(/variable holding the database URL/);
     pty.type('\r'); // keep PG_URL
     await pty.waitFor(/variable holding the Redis URL/);
