@@ -60,7 +60,7 @@ export function writeFilesTogether(root: string, files: FileToWrite[]): boolean[
   for (const s of order) {
     try {
       if (s.file.exclusive) {
-        linkSync(s.tmp, s.target);
+        createExclusive(s.tmp, s.target, s.file.text);
         linked.push(s.target);
         unlinkSync(s.tmp);
         existed.set(s.file, false);
@@ -82,6 +82,17 @@ export function writeFilesTogether(root: string, files: FileToWrite[]): boolean[
     }
   }
   return files.map((f) => existed.get(f) ?? false);
+}
+
+/** `link` fails when the target exists; a file system without hard links (FAT, some shares) gets `O_EXCL` instead. */
+function createExclusive(tmp: string, target: string, text: string): void {
+  try {
+    linkSync(tmp, target);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
+    writeFileSync(target, text, { flag: 'wx' });
+  }
 }
 
 function realTarget(path: string): string {
