@@ -1,14 +1,21 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { confirm, input } from '@inquirer/prompts';
 import { ExitCode, OpsError } from '../../src/errors.js';
 import type { DetectedApp, InitAnswers } from '../../src/init/types.js';
 
-/** Prompts on stderr: stdout is for results (README, "Output"). */
-const CONTEXT = { input: process.stdin, output: process.stderr };
+/** Prompts on stderr: stdout is for results (README, "Output"); SIGTERM ends the open prompt (see below). */
+const terminated = new AbortController();
+const CONTEXT = { input: process.stdin, output: process.stderr, signal: terminated.signal };
 
-/** Confirm the detected values, or correct them one by one; Ctrl-C is exit 130 with nothing written. */
+/**
+ * Confirm the detected values, or correct them one by one; Ctrl-C is exit 130, SIGTERM (a supervisor, a CI time-out)
+ * exit 143, with nothing written. The prompt library listens for SIGTERM too, which makes the command's own handler
+ * leave SIGTERM to it, and it does not end the prompt: without this, init would wait at the question forever.
+ */
 export async function confirmAnswers(app: DetectedApp, detected: InitAnswers): Promise<InitAnswers> {
+  const onTerm = () => terminated.abort();
+  process.once('SIGTERM', onTerm);
   try {
     if (await confirm({ message: 'Write opsctl.config.yaml with these values?', default: true }, CONTEXT)) {
       return detected;
@@ -16,13 +23,22 @@ export async function confirmAnswers(app: DetectedApp, detected: InitAnswers): P
     return await correct(app, detected);
   } catch (error) {
     if (error instanceof Error && error.name === 'ExitPromptError') {
-      throw new OpsError('CANCELLED', 'Cancelled: nothing was written.', {
+      throw new OpsError('INTERRUPTED', 'Cancelled: nothing was written.', {
         hint: 'Run `opsctl init` again, or `opsctl init --yes` to take what it found.',
         exitCode: ExitCode.interrupted,
         cause: error,
       });
     }
+    if (error instanceof Error && error.name === 'AbortPromptError') {
+      throw new OpsError('TERMINATED', 'Terminated (SIGTERM): nothing was written.', {
+        hint: 'Run `opsctl init` again, or `opsctl init --yes` to take what it found.',
+        exitCode: ExitCode.terminated,
+        cause: error,
+      });
+    }
     throw error;
+  } finally {
+    process.removeListener('SIGTERM', onTerm);
   }
 }
 
@@ -98,7 +114,11 @@ function validPort(value: string): true | string {
 
 function validFolder(root: string, value: string): true | string {
   const v = value.trim();
-  return !v || existsSync(resolve(root, v)) ? true : `no folder "${v}" in the app`;
+  if (!v) return true;
+  const dir = resolve(root, v);
+  // inside the app: the config, the CI jobs and the migrate scripts all take it relative to the app root
+  const inside = !relative(root, dir).startsWith('..') && !isAbsolute(relative(root, dir));
+  return inside && existsSync(dir) && statSync(dir).isDirectory() ? true : `no folder "${v}" in the app`;
 }
 
 function validHealth(value: string): true | string {

@@ -41,7 +41,8 @@ export function describeResult(result: InitResult): string {
   const added = result.preview ? 'would add' : 'added';
   for (const c of result.scripts?.changes ?? []) {
     const where = `script "${c.name}" in ${result.scripts!.package}`;
-    lines.push(c.added ? `  ${added} ${where}: ${c.script}` : `  kept ${where} (the package has one)`);
+    if (c.added) lines.push(`  ${added} ${where}: ${c.script}`);
+    else lines.push(c.reason ? `  not added ${where}: ${c.reason}` : `  kept ${where} (the package has one)`);
   }
   return lines.join('\n');
 }

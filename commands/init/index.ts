@@ -23,6 +23,7 @@ export function register(program: Program): void {
         [
           [ExitCode.ok, 'written'],
           [ExitCode.usage, 'a config or CI file exists (without --force), no answer possible without --yes, bad flag'],
+          [ExitCode.failed, 'a file could not be written (read-only folder...): nothing written'],
           [ExitCode.interrupted, 'a prompt was cancelled (Ctrl-C): nothing written'],
         ],
       ),

@@ -1,10 +1,10 @@
 import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { CONFIG_FILES } from '../../src/config/load.js';
 import { ExitCode, usageError } from '../../src/errors.js';
 import { applyInit } from '../../src/init/apply.js';
 import type { CiProvider } from '../../src/init/ci.js';
-import { existingConfig, verifyNoConfig } from '../../src/init/config-file.js';
+import { CONFIG_FILE, existingConfig, verifyNoConfig } from '../../src/init/config-file.js';
 import { detectApp, detectedAnswers } from '../../src/init/detect.js';
 import { extrasPlan, freshPlan, type InitRequest } from '../../src/init/plan.js';
 import { canPrompt, type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
@@ -30,12 +30,19 @@ export function init(cmd: Invocation<InitOptions>): Promise<number> {
       opsctlVersion: version(),
     };
     const { root } = request;
-    // an app with a config: --ci and --scripts add only themselves, from that config
-    if (existingConfig(root, CONFIG_FILES) && (request.ci || request.scripts)) {
+    // an app with a config (found, or named with --config): --ci and --scripts add only themselves, from it
+    const given = cli.opts.config;
+    if ((given || existingConfig(root, CONFIG_FILES)) && (request.ci || request.scripts)) {
       const result = applyInit(extrasPlan(request, cli.config()));
       if (cli.json) return cli.finish(ExitCode.ok, { root, dryRun: request.dryRun, ...result });
       out(describeResult(result));
       return ExitCode.ok;
+    }
+    if (given) {
+      throw usageError(
+        `opsctl init writes ${CONFIG_FILE}; --config names ${given}, which it does not write.`,
+        'Leave --config out to write a config, or add --ci github|gitlab / --scripts to write only those from that one.',
+      );
     }
     if (!request.force) verifyNoConfig(root, CONFIG_FILES);
     const detected = await detectApp(root);
@@ -60,7 +67,10 @@ export function init(cmd: Invocation<InitOptions>): Promise<number> {
 
 function verifyRoot(cwd: string): string {
   const root = resolve(cwd);
-  if (!existsSync(root) || !statSync(root).isDirectory()) {
+  if (existsSync(root) && !statSync(root).isDirectory()) {
+    throw usageError(`"${cwd}" is a file, not the app folder.`, `Pass the folder that holds it: -C ${dirname(root)}`);
+  }
+  if (!existsSync(root)) {
     throw usageError(`The app folder "${cwd}" does not exist.`, 'Pass an existing folder with --cwd (-C).');
   }
   return root;

@@ -1,10 +1,11 @@
 import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { configError, usageError } from '../errors.js';
 import type { AppPackage } from '../packages/types.js';
-import { CI_PROVIDERS, type CiApp, type CiProvider, renderCi, writeCi } from './ci.js';
-import { CONFIG_FILE, writeConfigFiles } from './config-file.js';
-import { plannedScripts, type ScriptChange, writeScripts } from './npm-scripts.js';
+import { CI_PROVIDERS, type CiApp, type CiProvider, renderCi } from './ci.js';
+import { CONFIG_FILE, configFiles } from './config-file.js';
+import { plannedScripts, type ScriptChange, scriptsText } from './npm-scripts.js';
+import { type FileToWrite, writeFilesTogether } from './write-files.js';
 
 /** What `init` is asked to write (README, "`opsctl init`"). */
 export interface InitPlan {
@@ -15,6 +16,8 @@ export interface InitPlan {
   replaces: string[];
   /** `--scripts`: the package holding the migrations. */
   scriptsPackage?: AppPackage;
+  /** The app migration tool that runs them (`database.tool`), if any. */
+  tool?: string;
   ci?: { provider: CiProvider; app: CiApp };
   force: boolean;
   dryRun: boolean;
@@ -22,7 +25,7 @@ export interface InitPlan {
 
 /** What `init` wrote, or under `--dry-run` would write. */
 export interface InitResult {
-  files: Array<{ path: string; action: 'written' | 'replaced' | 'unchanged' }>;
+  files: Array<{ path: string; action: 'written' | 'replaced' | 'unchanged' | 'removed' }>;
   scripts?: { package: string; changes: ScriptChange[] };
   /** The texts, under `--dry-run` (nothing is written then). */
   preview?: Record<string, string>;
@@ -38,7 +41,7 @@ export function applyInit(plan: InitPlan): InitResult {
       'Pass --force to replace it. Nothing was written.',
     );
   }
-  const changes = plan.scriptsPackage ? plannedScripts(plan.root, plan.scriptsPackage) : undefined;
+  const changes = plan.scriptsPackage ? plannedScripts(plan.root, plan.scriptsPackage, plan.tool) : undefined;
   const result: InitResult = { files: [] };
   if (changes && plan.scriptsPackage) result.scripts = { package: plan.scriptsPackage.name, changes };
   if (plan.dryRun) {
@@ -48,21 +51,25 @@ export function applyInit(plan: InitPlan): InitResult {
     };
     return result;
   }
+  const manifest = plan.scriptsPackage && changes && scriptsText(plan.scriptsPackage, changes);
+  const manifestPath = plan.scriptsPackage && posix.join(plan.scriptsPackage.path, 'package.json');
+  const files: FileToWrite[] = [
+    ...(plan.config ? configFiles(plan.root, plan.config, plan.force) : []),
+    ...(manifest && manifestPath ? [{ path: manifestPath, text: manifest, exclusive: false }] : []),
+    ...(ciFile && ciText ? [{ path: ciFile, text: ciText, exclusive: !plan.force }] : []),
+  ];
+  const existed = writeFilesTogether(plan.root, files);
+  // the package.json gains scripts: written, as before; replaced means a file of init's own made anew
+  const action = (f: FileToWrite, i: number) =>
+    existed[i] && f.path !== manifestPath ? ('replaced' as const) : ('written' as const);
+  result.files.push(...files.map((f, i) => ({ path: f.path, action: action(f, i) })));
+  if (manifestPath && !manifest) result.files.push({ path: manifestPath, action: 'unchanged' });
   if (plan.config) {
-    for (const old of plan.replaces.filter((f) => f !== CONFIG_FILE)) rmSync(join(plan.root, old));
-    const replaced = plan.replaces.includes(CONFIG_FILE);
-    for (const path of writeConfigFiles(plan.root, plan.config)) {
-      result.files.push({ path, action: path === CONFIG_FILE && replaced ? 'replaced' : 'written' });
+    // a config under another name would be read before the new one (README, "Config")
+    for (const old of plan.replaces.filter((f) => f !== CONFIG_FILE)) {
+      rmSync(join(plan.root, old));
+      result.files.push({ path: old, action: 'removed' });
     }
-  }
-  if (plan.scriptsPackage && changes) {
-    writeScripts(plan.scriptsPackage, changes);
-    const path = plan.scriptsPackage.path === '.' ? 'package.json' : `${plan.scriptsPackage.path}/package.json`;
-    result.files.push({ path, action: changes.some((c) => c.added) ? 'written' : 'unchanged' });
-  }
-  if (plan.ci && ciText && ciFile) {
-    const existed = existsSync(join(plan.root, ciFile));
-    result.files.push({ path: writeCi(plan.root, plan.ci.provider, ciText), action: existed ? 'replaced' : 'written' });
   }
   return result;
 }

@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { OpsError } from '../errors.js';
+import { shellWord } from './package-files.js';
 
 /** The CI systems `init --ci` writes a pipeline for, and where each reads it (README, "Use in CI"). */
 export const CI_PROVIDERS = {
@@ -26,20 +27,26 @@ export interface CiApp {
    * `process.env.PG_URL`), so the migration job sets it to the service's URL too.
    */
   databaseVariable?: string;
+  /** The config is not one opsctl finds by itself (`--config ops/opsctl.yaml`): every step names it. */
+  configFile?: string;
 }
 
 /** The pipeline file's text, from templates/ci/<provider>.yml. */
 export function renderCi(provider: CiProvider, app: CiApp): string {
   const install = app.packages.map((p) => {
     const npm = p.hasLockfile ? 'npm ci' : 'npm install';
-    return p.path === '.' ? npm : `${npm} --prefix ${p.path}`;
+    return p.path === '.' ? npm : `${npm} --prefix ${shellWord(p.path)}`;
   });
   const text = readFileSync(join(templatesDir(), `${provider}.yml`), 'utf8')
     // each line holding __INSTALL__ becomes one line per package, with the same indentation or list dash
     .replace(/^.*__INSTALL__.*$/gm, (line) => install.map((cmd) => line.replace('__INSTALL__', cmd)).join('\n'))
     .replaceAll('__NODE_VERSION__', app.nodeVersion)
     .replaceAll('__OPSCTL_VERSION__', app.opsctlVersion)
-    .replaceAll('__DEPLOY_ARGS__', app.production ? ' --env production' : '');
+    .replaceAll('__DEPLOY_ARGS__', app.production ? ' --env production' : '')
+    // a step running opsctl (`run: opsctl …`, `- opsctl …`), not the one installing it
+    .replace(/^(\s*(?:run: |- ))opsctl (?=\w)/gm, (_, head: string) =>
+      app.configFile ? `${head}opsctl --config ${shellWord(app.configFile)} ` : `${head}opsctl `,
+    );
   const extraVariable =
     app.databaseVariable && app.databaseVariable !== 'DATABASE_URL' ? app.databaseVariable : undefined;
   if (app.migrations && !extraVariable) return text;
@@ -54,14 +61,6 @@ export function renderCi(provider: CiProvider, app: CiApp): string {
     doc.setIn([...env, extraVariable], doc.getIn([...env, 'DATABASE_URL']));
   }
   return doc.toString({ lineWidth: 0 });
-}
-
-/** Write the pipeline file under root; returns its path relative to root. */
-export function writeCi(root: string, provider: CiProvider, text: string): string {
-  const file = join(root, CI_PROVIDERS[provider]);
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, text);
-  return CI_PROVIDERS[provider];
 }
 
 /** templates/ci whether running from src/ (tests) or the bundle in dist/cli/. */

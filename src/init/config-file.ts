@@ -1,9 +1,10 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Document } from 'yaml';
 import { configJsonSchema } from '../config/schema.js';
 import { configError } from '../errors.js';
 import type { InitAnswers } from './types.js';
+import type { FileToWrite } from './write-files.js';
 
 export const CONFIG_FILE = 'opsctl.config.yaml';
 /** Written beside the config; the config's first line points editors at it (README, "`opsctl init`"). */
@@ -55,13 +56,14 @@ export function verifyNoConfig(root: string, names: string[]): void {
   }
 }
 
-/** Write the config and the JSON Schema beside it; returns the files written (relative to root). */
-export function writeConfigFiles(root: string, text: string): string[] {
-  writeFileSync(join(root, CONFIG_FILE), text);
+/** The config and, when it differs from the one there, the JSON Schema beside it (relative to root). */
+export function configFiles(root: string, text: string, force: boolean): FileToWrite[] {
   const schema = `${JSON.stringify(configJsonSchema(), null, 2)}\n`;
   const schemaPath = join(root, SCHEMA_FILE);
   // opsctl's own file: refreshed when it differs (a newer opsctl knows more keys)
-  if (existsSync(schemaPath) && readFileSync(schemaPath, 'utf8') === schema) return [CONFIG_FILE];
-  writeFileSync(schemaPath, schema);
-  return [CONFIG_FILE, SCHEMA_FILE];
+  const fresh = !existsSync(schemaPath) || readFileSync(schemaPath, 'utf8') !== schema;
+  return [
+    { path: CONFIG_FILE, text, exclusive: !force },
+    ...(fresh ? [{ path: SCHEMA_FILE, text: schema, exclusive: false }] : []),
+  ];
 }

@@ -32,7 +32,7 @@ const DEFAULT_NODE_MAJOR = '20';
  * the database's and Redis's URLs. Reads files only; nothing runs.
  */
 export async function detectApp(root: string): Promise<DetectedApp> {
-  const packages = discoverPackages(root, undefined, 'opsctl.config.yaml');
+  const packages = discoverForInit(root);
   if (!packages.length) {
     throw usageError(
       `No npm package found in ${root}: no package.json in it or its subfolders.`,
@@ -59,6 +59,23 @@ export async function detectApp(root: string): Promise<DetectedApp> {
     ...service(facts, rootFacts, REDIS_CLIENTS, 'REDIS_URL', /^rediss?:\/\//, 'redis'),
     nodeVersion: nodeMajor(packages),
   };
+}
+
+/**
+ * The packages as discovery finds them without a config, each named by a key the config accepts (README, "Config":
+ * letters, digits, ".", "_", "-") and unique: `services/api` beside `api` is `services-api`, as a config cannot
+ * hold one key twice.
+ */
+export function discoverForInit(root: string): AppPackage[] {
+  const taken = new Set<string>();
+  const key = (text: string) => text.replace(/[^a-zA-Z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'app';
+  return discoverPackages(root, undefined, 'opsctl.config.yaml').map((pkg) => {
+    let name = key(pkg.name);
+    if (taken.has(name)) name = key(pkg.path);
+    for (let n = 2; taken.has(name); n++) name = `${key(pkg.name)}-${n}`;
+    taken.add(name);
+    return name === pkg.name ? pkg : { ...pkg, name };
+  });
 }
 
 function detectedPackage(pkg: AppPackage, facts: PackageFacts): DetectedPackage {

@@ -1,16 +1,20 @@
+import { relative, sep } from 'node:path';
+import { CONFIG_FILES } from '../config/load.js';
 import { readConfigDocument } from '../config/read-file.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { findMigrationsFolder } from '../db/migrate/sources.js';
 import { detectTool } from '../db/tools/detect.js';
 import type { CiApp } from './ci.js';
 import { nodeMajor, ownerOf } from './detect.js';
-import { hasLockfile } from './package-files.js';
+import { installTargets } from './package-files.js';
 
 /** The CI pipeline's view of an app that has a config already (`init --ci` on it writes only the CI file). */
 export function ciAppFromConfig(config: ResolvedConfig, opsctlVersion: string): CiApp {
   const packages = config.appPackages ?? config.packages;
+  const file = config.file && relative(config.root, config.file).split(sep).join('/');
   return {
-    packages: packages.map((p) => ({ path: p.path, hasLockfile: hasLockfile(p.dir) })),
+    ...(file && !CONFIG_FILES.includes(file) ? { configFile: file } : {}),
+    packages: installTargets(config.root, packages),
     nodeVersion: nodeMajor(packages),
     opsctlVersion,
     migrations: migrationsPackageOf(config) !== undefined || hasMigrationsFolder(config),
@@ -31,6 +35,16 @@ export function migrationsPackageOf(config: ResolvedConfig): string | undefined 
   const folder = safeFolder(config);
   if (!folder) return undefined;
   return ownerOf(folder, config.appPackages ?? config.packages);
+}
+
+/** The app migration tool the config's app has (`database.tool`, or detected), if one. */
+export function toolOf(config: ResolvedConfig): { tool?: string } {
+  try {
+    const choice = detectTool(config);
+    return choice ? { tool: choice.tool } : {};
+  } catch {
+    return {};
+  }
 }
 
 function hasMigrationsFolder(config: ResolvedConfig): boolean {

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/types.js';
-import { discoverPackages } from '../packages/discover.js';
 import { type InitPlan, verifyScriptsPackage } from './apply.js';
 import type { CiProvider } from './ci.js';
 import { renderConfig } from './config-file.js';
-import { ownerOf } from './detect.js';
-import { ciAppFromConfig, migrationsPackageOf } from './from-config.js';
+import { discoverForInit, ownerOf } from './detect.js';
+import { ciAppFromConfig, migrationsPackageOf, toolOf } from './from-config.js';
+import { installTargets } from './package-files.js';
 import type { DetectedApp, InitAnswers } from './types.js';
 
 /** What the user asked `init` for (README, "`opsctl init`"). */
@@ -34,15 +34,14 @@ export function freshPlan(
     replaces: configNames.filter((f) => existsSync(join(root, f))),
     force,
     dryRun,
-    ...(scripts
-      ? { scriptsPackage: verifyScriptsPackage(discoverPackages(root, undefined, 'opsctl.config.yaml'), owner) }
-      : {}),
+    ...(scripts ? { scriptsPackage: verifyScriptsPackage(discoverForInit(root), owner) } : {}),
+    ...(answers.tool ? { tool: answers.tool } : {}),
     ...(ci
       ? {
           ci: {
             provider: ci,
             app: {
-              packages: app.packages,
+              packages: installTargets(root, app.packages),
               nodeVersion: app.nodeVersion,
               opsctlVersion: request.opsctlVersion,
               migrations: Boolean(answers.migrations || answers.tool),
@@ -65,6 +64,7 @@ export function extrasPlan(request: InitRequest, config: ResolvedConfig): InitPl
     force,
     dryRun,
     ...(scripts ? { scriptsPackage: verifyScriptsPackage(packages, migrationsPackageOf(config)) } : {}),
+    ...toolOf(config),
     ...(ci ? { ci: { provider: ci, app: ciAppFromConfig(config, request.opsctlVersion) } } : {}),
   };
 }

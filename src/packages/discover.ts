@@ -23,15 +23,41 @@ interface PackageJson {
 export function readPackageJson(dir: string): PackageJson | undefined {
   const file = join(dir, 'package.json');
   if (!existsSync(file)) return undefined;
+  const name = relative(process.cwd(), file) || file;
+  let text: string;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as PackageJson;
+    text = readFileSync(file, 'utf8');
   } catch (err) {
+    // not a syntax problem: "invalid JSON" would send the operator to the wrong fix
     throw configError(
-      `${relative(process.cwd(), file) || file}: invalid JSON: ${(err as Error).message}`,
-      'Fix the package.json syntax.',
+      `${name}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`,
+      'Make it readable for the user running opsctl (every package.json of the app is read).',
       err,
     );
   }
+  let pkg: unknown;
+  try {
+    pkg = JSON.parse(text.replace(/^\uFEFF/, '')); // a byte-order mark (Windows editors), which npm accepts too
+  } catch (err) {
+    throw configError(`${name}: invalid JSON: ${(err as Error).message}`, 'Fix the package.json syntax.', err);
+  }
+  return verifyManifestShape(name, pkg);
+}
+
+/** What npm itself requires of the fields opsctl reads: an object, and scripts as name → command line. */
+function verifyManifestShape(name: string, pkg: unknown): PackageJson {
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObject(pkg))
+    throw configError(`${name}: not a JSON object.`, 'A package.json holds one object: { "name": … }.');
+  const scripts = pkg.scripts;
+  if (scripts != null && (!isObject(scripts) || Object.values(scripts).some((v) => typeof v !== 'string'))) {
+    throw configError(
+      `${name}: "scripts" must map each script name to a command line (a string).`,
+      'Fix the package.json: "scripts": { "start": "node server.js" }.',
+    );
+  }
+  return pkg as PackageJson;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CommandUnknownOpts, Option } from '@commander-js/extra-typings';
@@ -125,6 +125,44 @@ describe('opsctl init --ci github', () => {
     const doc = parse(await generate('github', { migrations: false }));
     expect(Object.keys(doc.jobs)).toEqual(['checks', 'deploy']);
     expect(doc.jobs.deploy.needs).toEqual(['checks']);
+  });
+});
+
+describe('opsctl --config <file> init --ci', () => {
+  it('writes the pipeline from that config, and every opsctl step names it', async () => {
+    const config = [
+      'packages:',
+      '  api: { path: api }',
+      '  web: { path: web }',
+      'database:',
+      '  url: ${APP_PG}',
+      '  migrations: api/migrations',
+      'environments:',
+      '  production: { redis: { url: redis://cache:6379 } }',
+      '',
+    ].join('\n');
+    const app = makeInitApp({ 'ops/opsctl.yaml': config });
+    apps.push(app);
+    const env = { CI: undefined };
+    const res = await opsctl(['--config', 'ops/opsctl.yaml', 'init', '--ci', 'github'], { cwd: app.root, env });
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(res.stdout.trim()).toBe('✔ written .github/workflows/opsctl.yml');
+    const doc = parse(readFileSync(join(app.root, '.github/workflows/opsctl.yml'), 'utf8'));
+    const lines = opsctlLines(doc);
+    expect(lines.length).toBeGreaterThanOrEqual(6);
+    for (const line of lines) {
+      expect(line).toMatch(/^opsctl --config ops\/opsctl\.yaml /);
+      verifyAgainstProgram(line);
+    }
+    expect(doc.jobs.migrations.env.APP_PG).toBe('postgres://postgres@localhost:5432/postgres');
+    expect(opsctlLines(doc.jobs.deploy)).toEqual(['opsctl --config ops/opsctl.yaml deploy --env production']);
+    // no second config beside the one given
+    expect(existsSync(join(app.root, 'opsctl.config.yaml'))).toBe(false);
+    // plain init with --config would write a config the next run ignores: exit 2 naming it
+    const plain = await opsctl(['-c', 'ops/opsctl.yaml', 'init', '--yes', '--json'], { cwd: app.root, env });
+    expect(plain.exitCode).toBe(2);
+    expect(JSON.parse(plain.stdout).error.message).toContain('--config names ops/opsctl.yaml');
+    expect(existsSync(join(app.root, 'opsctl.config.yaml'))).toBe(false);
   });
 });
 

@@ -202,6 +202,37 @@ describe('opsctl init --scripts', () => {
     });
   });
 
+  it('keeps the CRLF line endings, tabs and missing final newline of a package.json', async () => {
+    const text = '{\r\n\t"name": "api",\r\n\t"scripts": {\r\n\t\t"start": "node src/server.js"\r\n\t}\r\n}';
+    const root = app({ 'api/package.json': text });
+    const res = await opsctl(['init', '--yes', '--scripts'], { cwd: root, env });
+    expect(res.exitCode, res.stderr).toBe(0);
+    const written = readFileSync(join(root, 'api', 'package.json'), 'utf8');
+    expect(written).toBe(
+      [
+        '{',
+        '\t"name": "api",',
+        '\t"scripts": {',
+        '\t\t"start": "node src/server.js",',
+        '\t\t"migrate": "opsctl -C .. migrate",',
+        '\t\t"rollback": "opsctl -C .. rollback",',
+        '\t\t"debug": "node --inspect=127.0.0.1:9229 src/server.js"',
+        '\t}',
+        '}',
+      ].join('\r\n'),
+    );
+  });
+
+  it('reads and keeps a byte-order mark at the start of a package.json, as npm does', async () => {
+    const text = '\uFEFF{\n  "name": "api",\n  "scripts": { "start": "node src/server.js" }\n}\n';
+    const root = app({ 'api/package.json': text });
+    const res = await opsctl(['init', '--yes', '--scripts'], { cwd: root, env });
+    expect(res.exitCode, res.stderr).toBe(0);
+    const written = readFileSync(join(root, 'api', 'package.json'), 'utf8');
+    expect(written.startsWith('\uFEFF{\n  "name": "api",')).toBe(true);
+    expect(JSON.parse(written.slice(1)).scripts.migrate).toBe('opsctl -C .. migrate');
+  });
+
   it('keeps scripts the package has already', async () => {
     const root = app();
     const manifest = JSON.parse(readFileSync(join(root, 'api', 'package.json'), 'utf8'));
@@ -269,6 +300,14 @@ describe('opsctl init: bad input', () => {
     const res = await opsctl(['init', '--yes', '-C', '/nonexistent/opsctl-init'], { env });
     expect(res.exitCode).toBe(2);
     expect(res.stderr).toContain('✖ The app folder "/nonexistent/opsctl-init" does not exist.');
+  });
+
+  it('-C naming a file (the package.json, say) says it is no folder', async () => {
+    const root = app();
+    const res = await opsctl(['init', '--yes', '-C', join(root, 'api', 'package.json')], { env });
+    expect(res.exitCode).toBe(2);
+    expect(res.stderr).toContain(`✖ "${join(root, 'api', 'package.json')}" is a file, not the app folder.`);
+    expect(res.stderr).toContain(`→ Pass the folder that holds it: -C ${join(root, 'api')}`);
   });
 
   it('a folder without packages is exit 2', async () => {

@@ -13,6 +13,8 @@ export interface PtySession {
   output(): string;
   /** Kill the session's process group (for afterEach, when a test failed half-way). */
   kill(): void;
+  /** The pid of `script`, whose descendants run the program. */
+  pid(): number | undefined;
 }
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences
@@ -53,6 +55,7 @@ export function startPty(cwd: string, args: string[], env: Record<string, string
     },
     exited: () => exit,
     output,
+    pid: () => child.pid,
     kill() {
       if (child.exitCode !== null || child.pid === undefined) return;
       try {
