@@ -18,6 +18,8 @@ export interface CiApp {
   packages: Array<{ path: string; hasLockfile: boolean }>;
   nodeVersion: string;
   opsctlVersion: string;
+  /** Where CI installs opsctl from, when the app depends on it itself (`opsctlSpecOf`); else opsctl@<version>. */
+  opsctlPackage?: string;
   /** The app has migrations: the job with PostgreSQL runs them. */
   migrations: boolean;
   /** The config has `environments.production`: deploy runs with `--env production`. */
@@ -41,7 +43,7 @@ export function renderCi(provider: CiProvider, app: CiApp): string {
     // each line holding __INSTALL__ becomes one line per package, with the same indentation or list dash
     .replace(/^.*__INSTALL__.*$/gm, (line) => install.map((cmd) => line.replace('__INSTALL__', cmd)).join('\n'))
     .replaceAll('__NODE_VERSION__', app.nodeVersion)
-    .replaceAll('__OPSCTL_VERSION__', app.opsctlVersion)
+    .replaceAll('__OPSCTL_PACKAGE__', JSON.stringify(app.opsctlPackage ?? `opsctl@${app.opsctlVersion}`))
     .replaceAll('__DEPLOY_ARGS__', app.production ? ' --env production' : '')
     // a step running opsctl (`run: opsctl …`, `- opsctl …`), not the one installing it
     .replace(/^(\s*(?:run: |- ))opsctl (?=\w)/gm, (_, head: string) =>
@@ -61,6 +63,30 @@ export function renderCi(provider: CiProvider, app: CiApp): string {
     doc.setIn([...env, extraVariable], doc.getIn([...env, 'DATABASE_URL']));
   }
   return doc.toString({ lineWidth: 0 });
+}
+
+/**
+ * The app's own dependency on opsctl as something `npm install --global` takes on another machine: a registry range
+ * (`opsctl@^1.2.0`) or a URL spec as written; a `file:`/`link:` path means nothing on a CI machine.
+ */
+export function opsctlSpecOf(packageJson: Record<string, unknown>): string | undefined {
+  for (const field of ['dependencies', 'devDependencies', 'optionalDependencies']) {
+    const deps = packageJson[field];
+    const spec = deps && typeof deps === 'object' ? (deps as Record<string, unknown>).opsctl : undefined;
+    if (typeof spec !== 'string' || /^(file|link|workspace):/.test(spec)) continue;
+    return /^[~^<>=\d*]|^latest$/.test(spec) ? `opsctl@${spec}` : spec;
+  }
+  return undefined;
+}
+
+/** `opsctlSpecOf` the package.json at the app's root, when there is one. */
+export function appOpsctlSpec(root: string): { opsctlPackage?: string } {
+  try {
+    const spec = opsctlSpecOf(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Record<string, unknown>);
+    return spec ? { opsctlPackage: spec } : {};
+  } catch {
+    return {}; // no root package.json, or not JSON: the version of this opsctl
+  }
 }
 
 /** templates/ci whether running from src/ (tests) or the bundle in dist/cli/. */

@@ -4,7 +4,7 @@ import { readConfigDocument } from '../config/read-file.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { findMigrationsFolder } from '../db/migrate/sources.js';
 import { detectTool } from '../db/tools/detect.js';
-import type { CiApp } from './ci.js';
+import { appOpsctlSpec, type CiApp } from './ci.js';
 import { nodeMajor, ownerOf } from './detect.js';
 import { installTargets } from './package-files.js';
 
@@ -17,6 +17,7 @@ export function ciAppFromConfig(config: ResolvedConfig, opsctlVersion: string): 
     packages: installTargets(config.root, packages),
     nodeVersion: nodeMajor(packages),
     opsctlVersion,
+    ...appOpsctlSpec(config.root),
     migrations: migrationsPackageOf(config) !== undefined || hasMigrationsFolder(config),
     ...rawDatabaseVariable(config),
     production: hasProductionEnvironment(config),

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/types.js';
 import { type InitPlan, verifyScriptsPackage } from './apply.js';
-import type { CiProvider } from './ci.js';
+import { appOpsctlSpec, type CiProvider } from './ci.js';
 import { renderConfig } from './config-file.js';
 import { discoverForInit, ownerOf } from './detect.js';
 import { ciAppFromConfig, migrationsPackageOf, toolOf } from './from-config.js';
@@ -44,6 +44,7 @@ export function freshPlan(
               packages: installTargets(root, app.packages),
               nodeVersion: app.nodeVersion,
               opsctlVersion: request.opsctlVersion,
+              ...appOpsctlSpec(root),
               migrations: Boolean(answers.migrations || answers.tool),
               production: false,
               ...(answers.databaseVariable ? { databaseVariable: answers.databaseVariable } : {}),

@@ -1,7 +1,7 @@
 import { parseSync } from 'oxc-parser';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { renderCi } from '../../src/init/ci.js';
+import { opsctlSpecOf, renderCi } from '../../src/init/ci.js';
 import { scanSource } from '../../src/init/code-scan.js';
 import { renderConfig } from '../../src/init/config-file.js';
 import { portFromScripts } from '../../src/init/package-facts.js';
@@ -93,6 +93,25 @@ describe('rendering', () => {
     );
     expect(doc.jobs.checks.steps[1].with['node-version']).toBe('22');
     expect(doc.jobs.deploy.steps.at(-1).run).toBe('opsctl deploy --env production');
-    expect(text).toContain('npm install --global opsctl@1.2.3');
+    // one place says where opsctl comes from; every install step reads it
+    expect(doc.env.OPSCTL_PACKAGE).toBe('opsctl@1.2.3');
+    expect(doc.jobs.checks.steps.find((s: { name?: string }) => s.name === 'Install opsctl').run).toBe(
+      'npm install --global "$OPSCTL_PACKAGE"',
+    );
+  });
+
+  it("installs opsctl from the app's own dependency on it, when the app has one a CI machine can fetch", () => {
+    const app = { packages: [{ path: '.', hasLockfile: true }], nodeVersion: '20', opsctlVersion: '1.2.3' };
+    const spec = 'git+https://git.example.com/ops/opsctl.git#4e157c6';
+    for (const provider of ['github', 'gitlab'] as const) {
+      const doc = parse(renderCi(provider, { ...app, migrations: false, production: false, opsctlPackage: spec }));
+      expect(provider === 'github' ? doc.env.OPSCTL_PACKAGE : doc.variables.OPSCTL_PACKAGE).toBe(spec);
+    }
+    expect(opsctlSpecOf({ devDependencies: { opsctl: spec } })).toBe(spec);
+    expect(opsctlSpecOf({ dependencies: { opsctl: '^1.2.0' } })).toBe('opsctl@^1.2.0');
+    // a path on this machine means nothing on a CI machine
+    expect(opsctlSpecOf({ devDependencies: { opsctl: 'file:../opsctl' } })).toBeUndefined();
+    expect(opsctlSpecOf({ devDependencies: { opsctl: 'link:../opsctl' } })).toBeUndefined();
+    expect(opsctlSpecOf({ name: 'shop' })).toBeUndefined();
   });
 });
