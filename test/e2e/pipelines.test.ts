@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { hasStackTrace, opsctl } from '../helpers/cli.js';
 import { hasScript, runOnPty } from '../helpers/pty.js';
-import { hasTmux, type TmuxSession, startTmux } from '../helpers/tmux.js';
+import { hasTmux, startTmux, type TmuxSession } from '../helpers/tmux.js';
 
 // An app whose backend has npm scripts that write down that they ran (order) and one that fails; doctor's `env`
 // check fails on a required variable nobody sets (findings, exit 1), its `node-version` check passes.
@@ -50,7 +50,14 @@ beforeAll(() => {
         deploy: ['deploy --dry-run', 'npm:backend:mark-a'],
         confirm: ['rollback', 'npm:backend:mark-a'],
         changes: ['migrate create "add users"', 'doctor --only node-version', 'npm:backend:mark-a'],
-        reports: ['doctor --only node-version', 'config show', 'doctor --only env', 'npm:backend:mark-a', 'config show'],
+        bad: ['npm:backend:mark-a', 'audti', 'deploy | tee x', 'npm:backend:nope', 'status -p bakend'],
+        reports: [
+          'doctor --only node-version',
+          'config show',
+          'doctor --only env',
+          'npm:backend:mark-a',
+          'config show',
+        ],
         slow: ['doctor --only node-version', 'npm:backend:slow', 'npm:backend:mark-b'],
       },
     }),
@@ -202,6 +209,24 @@ describe('opsctl run <pipeline>', () => {
     expect(plain.stderr).toContain('pipeline changes: 1 passed, 0 failed, 2 skipped (exit code 0)');
   });
 
+  it('reports every bad step at once, in step order, in one message (exit 2)', async () => {
+    const res = await run(['bad']);
+    expect(res.exitCode, res.stderr).toBe(2);
+    expect(ran()).toEqual([]);
+    const lines = res.stderr.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^✖ pipelines\.bad\[1\] "audti": unknown command 'audti'/);
+    expect(lines.slice(1, 4)).toEqual([
+      '  pipelines.bad[2]: "deploy | tee x" is not a plain command line (|).',
+      '  pipelines.bad[3]: package "backend" has no npm script "nope".',
+      expect.stringMatching(/^ {2}pipelines\.bad\[4\] "status -p bakend": unknown package "bakend"\.$/),
+    ]);
+    expect(lines[4]).toMatch(/^→ /);
+    const json = await run(['bad', '--json']);
+    expect(json.exitCode).toBe(2);
+    const doc = JSON.parse(json.stdout);
+    expect(doc.error.message.split('\n  ')).toHaveLength(4);
+  });
+
   it.each([
     ['unknown-command', /pipelines\.unknown-command\[1\] "deploi --dry-run": unknown command 'deploi'/],
     ['unknown-flag', /pipelines\.unknown-flag\[1\] .*unknown option '--frobnicate'/],
@@ -267,17 +292,20 @@ describe('opsctl run --list', () => {
 });
 
 describe.skipIf(!hasScript)('on a terminal', () => {
-  it('nests each step’s own tasks under the step in the live view', () => {
+  it('prints plain lines on a terminal too: no live view redrawn over the steps’ own reports', () => {
     const { exitCode, output } = runOnPty(app, ['run', 'ok'], { MARKS: marks });
     expect(exitCode, output).toBe(0);
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI codes of the live renderer
+    // no cursor moves up, no line erased: each line stays as printed
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI codes of a live renderer
+    expect(output).not.toMatch(/\u001b\[\d*[AK]|\u001b\[\d*G/);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: colour codes
     const screen = output.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
-    // the last frame: the steps, and doctor's check indented under its step
-    expect(screen).toMatch(/✔ doctor --only node-version\n {2}✔ node-version: Node\.js/);
-    expect(screen).toMatch(/✔ npm:backend:mark-a\n✔ doctor --only node-version\n/);
+    expect(screen).toMatch(
+      /^✔ node-version +Node\.js.*\n1 passed, 0 warned, 0 failed, 0 skipped\n✔ doctor --only node-version$/m,
+    );
   });
 
-  it('a step never prompts under the live view: it asks for --yes (exit 2) and the pipeline stops', () => {
+  it('a step never prompts in a pipeline: it asks for --yes (exit 2) and the pipeline stops', () => {
     const { exitCode, output } = runOnPty(app, ['run', 'confirm'], { MARKS: marks });
     expect(exitCode, output).toBe(2);
     expect(output).toContain('→ Pass --yes to confirm');
@@ -323,7 +351,7 @@ describe.skipIf(!hasTmux)('on a terminal: the final screen', () => {
     session.keys('C-c');
     expect(await session.exited()).toBe(130);
     const screen = session.screen();
-    expect(screen).toMatch(/^✖ Interrupted/m);
+    expect(screen).toMatch(/^(\^C)?✖ Interrupted\.$/m); // ^C: the terminal echoes the key
     expect(screen).not.toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏❯◼]/);
     expect(count(screen, /^✔ node-version +Node\.js/), screen).toBe(1);
     expect(ran()).toEqual([]);
