@@ -8,11 +8,12 @@ import {
   nestedPipelineError,
   type PipelineStep,
   readPipeline,
+  StepErrors,
   verifyStepPackages,
   worstExitCode,
 } from '../../src/pipelines/steps.js';
 import { runNested } from '../../src/tasks/nest.js';
-import { runTasks } from '../../src/tasks/run.js';
+import { type RendererKind, runTasks } from '../../src/tasks/run.js';
 import { commandLines } from '../shared/command-line.js';
 import { type Cli, type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
 import type { ParsedLine } from '../shared/lazy.js';
@@ -41,21 +42,28 @@ export function run(cmd: Invocation<RunOptions>, pipeline?: string): Promise<num
     const config = cli.config();
     if (cli.opts.list) return list(cli, config);
     if (!pipeline) throw usageError('Name the pipeline to run.', 'See `opsctl run --list` for the pipelines.');
-    const steps = readPipeline(config, pipeline);
+    // every step is checked (its words, then against the command table) before the first one runs; all errors at once
+    const errors = new StepErrors();
+    const steps = readPipeline(config, pipeline, errors);
     const globals = globalArgs(cli.opts);
-    // every step is checked against the command table before the first one runs
     const { verify: verifyCommandLine } = commandLines();
     const commands = new Map<PipelineStep, string>(); // each opsctl step's command, `migrate create`
     for (const step of steps) {
       if (step.kind !== 'opsctl') continue;
-      const parsed = await verifyCommandLine(commandLine(globals, step.args)).catch((error: unknown) => {
-        throw isOpsError(error) ? usageError(`${step.where} "${step.text}": ${error.message}`, error.hint) : error;
-      });
-      // `-C . run x` hides the command behind options: only the parse tells (a pipeline in a pipeline never ends)
-      if (parsed?.command === 'run') throw nestedPipelineError(step);
-      if (parsed && sameApp(parsed.opts, cli.opts)) verifyStepPackages(config, step, packagesNamed(parsed));
-      if (parsed) commands.set(step, parsed.command);
+      try {
+        const parsed = await verifyCommandLine(commandLine(globals, step.args)).catch((error: unknown) => {
+          throw isOpsError(error) ? usageError(`${step.where} "${step.text}": ${error.message}`, error.hint) : error;
+        });
+        // `-C . run x` hides the command behind options: only the parse tells (a pipeline in a pipeline never ends)
+        if (parsed?.command === 'run') throw nestedPipelineError(step);
+        if (parsed && sameApp(parsed.opts, cli.opts)) verifyStepPackages(config, step, packagesNamed(parsed));
+        if (parsed) commands.set(step, parsed.command);
+      } catch (error) {
+        if (!isOpsError(error)) throw error;
+        errors.add(step.index, error);
+      }
     }
+    errors.verify();
 
     const reports: StepReport[] = [];
     const skipped: string[] = [];
@@ -88,7 +96,7 @@ export function run(cmd: Invocation<RunOptions>, pipeline?: string): Promise<num
       tasks,
       {},
       {
-        renderer: cli.renderer,
+        renderer: lineRenderer(cli),
         exitOnError: false,
         keepSubtasks: true,
         hiddenLevels: 2, // a step's command names its lines as it does alone
@@ -100,6 +108,14 @@ export function run(cmd: Invocation<RunOptions>, pipeline?: string): Promise<num
     if (!cli.json) err(summary(pipeline, reports, skipped, exitCode));
     return cli.finish(exitCode, { pipeline, steps: reports, skipped });
   });
+}
+
+/**
+ * A pipeline prints plain lines on a terminal too (README, "Pipelines"): its steps print full reports of their own
+ * (doctor's table, an npm script's output), which a live view redrawn over them would tear apart.
+ */
+function lineRenderer(cli: Cli<RunOptions>): RendererKind {
+  return cli.renderer === 'default' ? 'plain' : cli.renderer;
 }
 
 /** A step whose command has no dry run, under --dry-run: skipped, so that the dry run changes nothing. */
@@ -155,9 +171,7 @@ async function opsctlStep(cli: Cli<RunOptions>, globals: string[], args: string[
   let exitCode: number;
   let printed = '';
   try {
-    exitCode = await runNested({ task, live: cli.renderer === 'default' }, () =>
-      runCommandLine(commandLine(globals, args)),
-    );
+    exitCode = await runNested({ task }, () => runCommandLine(commandLine(globals, args)));
   } finally {
     printed = capture?.stop() ?? '';
   }
@@ -187,16 +201,14 @@ async function npmStep(
     task.skip(`dry run: would ${what}`);
     return { exitCode: ExitCode.ok, result: { package: step.pkg.name, script: step.script, dryRun: true } };
   }
-  // the live view shows the last line under the step; elsewhere every line is logged (in the step's group)
-  const live = cli.renderer === 'default';
+  // every line is logged (in the step's group under GitHub Actions); under --json only a failure's last lines
   const res = await runNpmStep({ config, runner: cli.runner }, step, (line) => {
-    if (live) task.output = line;
-    else if (!cli.json) err(line);
+    if (!cli.json) err(line);
   });
   if (res.exitCode !== ExitCode.ok) {
     const why = res.timedOut ? 'timed out' : `exited with ${res.scriptExitCode}`;
     err(`✖ ${what} ${why}.`);
-    if (live || cli.json) for (const line of res.tail) err(`  ${line}`);
+    if (cli.json) for (const line of res.tail) err(`  ${line}`);
     err(`→ Run \`npm run ${step.script}\` in ${step.pkg.path} to see the whole output.`);
   }
   return { exitCode: res.exitCode, result: res };

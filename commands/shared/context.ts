@@ -80,7 +80,7 @@ export const SIGNAL_GRACE_MS = 60_000;
 
 /**
  * Interactive prompts only when stdin and stderr are TTYs and CI is unset, and not inside a pipeline's step (the
- * pipeline's live view holds the terminal; the step asks for `--yes` instead, README "Pipelines").
+ * pipeline holds the terminal; the step asks for `--yes` instead, README "Pipelines").
  */
 export function canPrompt(): boolean {
   return Boolean(process.stdin.isTTY && process.stderr.isTTY && !process.env.CI && !inStep);

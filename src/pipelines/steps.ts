@@ -1,21 +1,45 @@
 import { parse } from 'shell-quote';
 import type { ResolvedConfig } from '../config/types.js';
-import { ExitCode, type ExitCodeValue, type OpsError, usageError } from '../errors.js';
+import { ExitCode, type ExitCodeValue, isOpsError, type OpsError, usageError } from '../errors.js';
 import type { AppPackage } from '../packages/types.js';
 
 /** A step of a pipeline (README, "Pipelines"): an opsctl command line, or an npm script of one package. */
-export type PipelineStep = { text: string /** `pipelines.<name>[i]`, for messages. */; where: string } & (
-  | { kind: 'opsctl'; args: string[] }
-  | { kind: 'npm'; pkg: AppPackage; script: string }
-);
+export type PipelineStep = {
+  text: string;
+  /** `pipelines.<name>[i]`, for messages. */
+  where: string;
+  /** Its place in the pipeline, from 0. */
+  index: number;
+} & ({ kind: 'opsctl'; args: string[] } | { kind: 'npm'; pkg: AppPackage; script: string });
 
 const NPM_STEP = /^npm:([^:]+):(.+)$/;
 
 /**
- * The steps of pipeline `name`, parsed and checked against the app: an unknown pipeline, an npm step naming an unknown
- * package or script, or a step that is not a plain command line throws a usage error (exit 2) before anything runs.
+ * Every step error of a pipeline, reported together in step order before anything runs (README, "Pipelines"): one
+ * run of `opsctl run` names all that must be fixed.
  */
-export function readPipeline(config: ResolvedConfig, name: string): PipelineStep[] {
+export class StepErrors {
+  private readonly found: Array<{ index: number; error: OpsError }> = [];
+
+  add(index: number, error: OpsError): void {
+    this.found.push({ index, error });
+  }
+
+  /** Throw the errors found as one usage error (exit 2), the steps' messages in step order; nothing if none. */
+  verify(): void {
+    if (!this.found.length) return;
+    const errors = this.found.sort((a, b) => a.index - b.index).map((f) => f.error);
+    if (errors.length === 1) throw errors[0];
+    const hints = [...new Set(errors.map((e) => e.hint).filter((h): h is string => Boolean(h)))];
+    throw usageError(errors.map((e) => e.message).join('\n  '), hints.join('\n  ') || undefined);
+  }
+}
+
+/**
+ * The steps of pipeline `name`, parsed and checked against the app. An unknown pipeline throws a usage error (exit 2);
+ * a step naming an unknown package or script, or that is not a plain command line, goes to `errors` and is left out.
+ */
+export function readPipeline(config: ResolvedConfig, name: string, errors: StepErrors): PipelineStep[] {
   const texts = config.pipelines[name];
   if (!texts) {
     const known = Object.keys(config.pipelines);
@@ -27,16 +51,25 @@ export function readPipeline(config: ResolvedConfig, name: string): PipelineStep
     );
   }
   if (!texts.length) throw usageError(`Pipeline "${name}" has no steps.`, `Add steps to pipelines.${name}.`);
-  return texts.map((text, i) => parseStep(config, text, `pipelines.${name}[${i}]`));
+  const steps: PipelineStep[] = [];
+  texts.forEach((text, index) => {
+    try {
+      steps.push(parseStep(config, text, `pipelines.${name}[${index}]`, index));
+    } catch (error) {
+      if (!isOpsError(error)) throw error;
+      errors.add(index, error);
+    }
+  });
+  return steps;
 }
 
-function parseStep(config: ResolvedConfig, text: string, where: string): PipelineStep {
+function parseStep(config: ResolvedConfig, text: string, where: string, index: number): PipelineStep {
   const npm = NPM_STEP.exec(text.trim());
-  if (npm) return npmStep(config, text, npm[1]!, npm[2]!, where);
+  if (npm) return npmStep(config, text, npm[1]!, npm[2]!, where, index);
   const args = splitCommandLine(text, where);
   if (!args.length) throw usageError(`${where} is empty.`, 'Write an opsctl command line, e.g. "doctor".');
   if (args[0] === 'opsctl') args.shift(); // "opsctl doctor" reads as well as "doctor"
-  const step: PipelineStep = { text, where, kind: 'opsctl', args };
+  const step: PipelineStep = { text, where, index, kind: 'opsctl', args };
   if (args[0] === 'run') throw nestedPipelineError(step);
   return step;
 }
@@ -64,7 +97,14 @@ function splitCommandLine(text: string, where: string): string[] {
   });
 }
 
-function npmStep(config: ResolvedConfig, text: string, name: string, script: string, where: string): PipelineStep {
+function npmStep(
+  config: ResolvedConfig,
+  text: string,
+  name: string,
+  script: string,
+  where: string,
+  index: number,
+): PipelineStep {
   const packages = config.appPackages ?? config.packages;
   const pkg = packages.find((p) => p.name === name);
   if (!pkg) {
@@ -80,7 +120,7 @@ function npmStep(config: ResolvedConfig, text: string, name: string, script: str
       scripts.length ? `Its scripts: ${scripts.join(', ')}.` : `Add "${script}" to ${pkg.path}/package.json.`,
     );
   }
-  return { text, where, kind: 'npm', pkg, script };
+  return { text, where, index, kind: 'npm', pkg, script };
 }
 
 /**

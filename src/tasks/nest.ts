@@ -6,12 +6,6 @@ type ParentTask = ListrTaskWrapper<any, any, any>;
 
 interface Parent {
   task: ParentTask;
-  /**
-   * Whether the parent renders live (a terminal): a command that prints a full report of its own (`transient`,
-   * doctor) then shows its tasks under the step while they run; in plain lines they would only say the report
-   * twice (README, "Output").
-   */
-  live: boolean;
 }
 
 const parents = new AsyncLocalStorage<Parent>();
@@ -47,7 +41,8 @@ export function nestedList<Ctx extends object>(
   const list = parent.task.newListr(tasks as never, { concurrent, exitOnError, ctx }) as Listr<Ctx>;
   list.errors = [];
   list.rendererClass = SilentRenderer; // the parent's renderer draws it
-  if (options.transient && !parent.live) return list;
+  // a command that prints a full report of its own (`transient`, doctor): its lines would only say it twice
+  if (options.transient) return list;
   const task = parent.task.task;
   task.subtasks = [...(task.subtasks ?? []), ...list.tasks];
   task.emit(ListrTaskEventType.SUBTASK, list.tasks as never);

@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { hasStackTrace, opsctl } from '../helpers/cli.js';
 import { hasScript, runOnPty } from '../helpers/pty.js';
+import { hasTmux, startTmux, type TmuxSession } from '../helpers/tmux.js';
 
 // An app whose backend has npm scripts that write down that they ran (order) and one that fails; doctor's `env`
 // check fails on a required variable nobody sets (findings, exit 1), its `node-version` check passes.
@@ -25,6 +26,7 @@ beforeAll(() => {
         'mark-a': mark('a'),
         'mark-b': mark('b'),
         broken: `node -e "console.error('the build broke'); process.exit(7)"`,
+        slow: `node -e "console.log('still going'); setInterval(() => {}, 1000)"`,
       },
     }),
   );
@@ -48,6 +50,15 @@ beforeAll(() => {
         deploy: ['deploy --dry-run', 'npm:backend:mark-a'],
         confirm: ['rollback', 'npm:backend:mark-a'],
         changes: ['migrate create "add users"', 'doctor --only node-version', 'npm:backend:mark-a'],
+        bad: ['npm:backend:mark-a', 'audti', 'deploy | tee x', 'npm:backend:nope', 'status -p bakend'],
+        reports: [
+          'doctor --only node-version',
+          'config show',
+          'doctor --only env',
+          'npm:backend:mark-a',
+          'config show',
+        ],
+        slow: ['doctor --only node-version', 'npm:backend:slow', 'npm:backend:mark-b'],
       },
     }),
   );
@@ -198,6 +209,24 @@ describe('opsctl run <pipeline>', () => {
     expect(plain.stderr).toContain('pipeline changes: 1 passed, 0 failed, 2 skipped (exit code 0)');
   });
 
+  it('reports every bad step at once, in step order, in one message (exit 2)', async () => {
+    const res = await run(['bad']);
+    expect(res.exitCode, res.stderr).toBe(2);
+    expect(ran()).toEqual([]);
+    const lines = res.stderr.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^✖ pipelines\.bad\[1\] "audti": unknown command 'audti'/);
+    expect(lines.slice(1, 4)).toEqual([
+      '  pipelines.bad[2]: "deploy | tee x" is not a plain command line (|).',
+      '  pipelines.bad[3]: package "backend" has no npm script "nope".',
+      expect.stringMatching(/^ {2}pipelines\.bad\[4\] "status -p bakend": unknown package "bakend"\.$/),
+    ]);
+    expect(lines[4]).toMatch(/^→ /);
+    const json = await run(['bad', '--json']);
+    expect(json.exitCode).toBe(2);
+    const doc = JSON.parse(json.stdout);
+    expect(doc.error.message.split('\n  ')).toHaveLength(4);
+  });
+
   it.each([
     ['unknown-command', /pipelines\.unknown-command\[1\] "deploi --dry-run": unknown command 'deploi'/],
     ['unknown-flag', /pipelines\.unknown-flag\[1\] .*unknown option '--frobnicate'/],
@@ -263,20 +292,68 @@ describe('opsctl run --list', () => {
 });
 
 describe.skipIf(!hasScript)('on a terminal', () => {
-  it('nests each step’s own tasks under the step in the live view', () => {
+  it('prints plain lines on a terminal too: no live view redrawn over the steps’ own reports', () => {
     const { exitCode, output } = runOnPty(app, ['run', 'ok'], { MARKS: marks });
     expect(exitCode, output).toBe(0);
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI codes of the live renderer
+    // no cursor moves up, no line erased: each line stays as printed
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI codes of a live renderer
+    expect(output).not.toMatch(/\u001b\[\d*[AK]|\u001b\[\d*G/);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: colour codes
     const screen = output.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
-    // the last frame: the steps, and doctor's check indented under its step
-    expect(screen).toMatch(/✔ doctor --only node-version\n {2}✔ node-version: Node\.js/);
-    expect(screen).toMatch(/✔ npm:backend:mark-a\n✔ doctor --only node-version\n/);
+    expect(screen).toMatch(
+      /^✔ node-version +Node\.js.*\n1 passed, 0 warned, 0 failed, 0 skipped\n✔ doctor --only node-version$/m,
+    );
   });
 
-  it('a step never prompts under the live view: it asks for --yes (exit 2) and the pipeline stops', () => {
+  it('a step never prompts in a pipeline: it asks for --yes (exit 2) and the pipeline stops', () => {
     const { exitCode, output } = runOnPty(app, ['run', 'confirm'], { MARKS: marks });
     expect(exitCode, output).toBe(2);
     expect(output).toContain('→ Pass --yes to confirm');
+    expect(ran()).toEqual([]);
+  });
+});
+
+// The screen a person is left with (tmux emulates the terminal: every redraw and erase applied), not the bytes sent.
+describe.skipIf(!hasTmux)('on a terminal: the final screen', () => {
+  let session: TmuxSession | undefined;
+  afterEach(() => {
+    session?.kill();
+    session = undefined;
+  });
+  const count = (screen: string, line: RegExp) => screen.split('\n').filter((l) => line.test(l)).length;
+
+  it('shows each step’s report once, as the command alone prints it, and names the skipped steps', async () => {
+    session = startTmux(app, ['run', 'reports'], { MARKS: marks });
+    expect(await session.exited()).toBe(1);
+    const screen = session.screen();
+    // doctor's table rows and summary lines, each once per doctor step
+    expect(count(screen, /^✔ node-version +Node\.js/), screen).toBe(1);
+    expect(count(screen, /^✖ env +backend: OPSCTL_PIPELINE_TEST_NEVER_SET/), screen).toBe(1);
+    expect(count(screen, /^1 passed, 0 warned, 0 failed, 0 skipped$/), screen).toBe(1);
+    expect(count(screen, /^0 passed, 0 warned, 1 failed, 0 skipped$/), screen).toBe(1);
+    // config show's report, once
+    expect(count(screen, /^root: /), screen).toBe(1);
+    // the skipped steps by name, in order, then the summary last
+    const lines = screen.split('\n');
+    const skipped = lines.filter((l) => l.startsWith('↓ '));
+    expect(skipped, screen).toEqual([
+      '↓ npm:backend:mark-a: skipped: "doctor --only env" failed',
+      '↓ config show: skipped: "doctor --only env" failed',
+    ]);
+    expect(lines.at(-1)).toBe('✖ pipeline reports: 2 passed, 1 failed, 2 not run (exit code 1)');
+    expect(screen).not.toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏❯◼]/);
+    expect(ran()).toEqual([]);
+  });
+
+  it('Ctrl-C in an npm step ends with ✖ Interrupted and no spinner left', async () => {
+    session = startTmux(app, ['run', 'slow'], { MARKS: marks });
+    await session.waitFor(/still going/);
+    session.keys('C-c');
+    expect(await session.exited()).toBe(130);
+    const screen = session.screen();
+    expect(screen).toMatch(/^(\^C)?✖ Interrupted\.$/m); // ^C: the terminal echoes the key
+    expect(screen).not.toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏❯◼]/);
+    expect(count(screen, /^✔ node-version +Node\.js/), screen).toBe(1);
     expect(ran()).toEqual([]);
   });
 });

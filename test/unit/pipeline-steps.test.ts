@@ -3,7 +3,15 @@ import type { ResolvedConfig } from '../../src/config/types.js';
 import { isOpsError } from '../../src/errors.js';
 import { workflowCommand } from '../../src/output/github.js';
 import type { AppPackage } from '../../src/packages/types.js';
-import { readPipeline, worstExitCode } from '../../src/pipelines/steps.js';
+import { readPipeline as readSteps, StepErrors, worstExitCode } from '../../src/pipelines/steps.js';
+
+/** The steps, or the usage error naming every bad one. */
+function readPipeline(c: ResolvedConfig, name: string) {
+  const errors = new StepErrors();
+  const steps = readSteps(c, name, errors);
+  errors.verify();
+  return steps;
+}
 
 const backend = {
   name: 'backend',
@@ -56,6 +64,17 @@ describe('readPipeline', () => {
     ['', /is empty/],
   ])('refuses %j with a usage error (exit 2)', (text, message) => {
     expect(usageMessage(() => readPipeline(config({ p: [text] }), 'p'))).toMatch(message);
+  });
+
+  it('reports every bad step in one usage error, in step order', () => {
+    const message = usageMessage(() =>
+      readPipeline(config({ p: ['doctor', 'npm:nobody:test', 'deploy | tee x', ''] }), 'p'),
+    );
+    expect(message.split('\n  ')).toEqual([
+      'pipelines.p[1]: "npm:nobody:test" names package "nobody", which the app does not have.',
+      'pipelines.p[2]: "deploy | tee x" is not a plain command line (|).',
+      'pipelines.p[3] is empty.',
+    ]);
   });
 
   it('names the pipelines there are when one is unknown', () => {
