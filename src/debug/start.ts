@@ -2,6 +2,7 @@ import { packageEnv } from '../app/env.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { ExitCode, OpsError } from '../errors.js';
 import { describeHolder, findPortHolders } from '../net/port-holders.js';
+import { addScriptSecrets } from '../output/redact.js';
 import type { AppPackage } from '../packages/types.js';
 import { trackChildGroup } from '../process/exit-cleanup.js';
 import { stopGroupsSync } from '../process/process-group.js';
@@ -50,6 +51,8 @@ export async function startDebugged(
 ): Promise<DebuggedProcess> {
   const { runner } = options;
   if (!runner.spawn) throw new OpsError('NO_SPAWN', 'This runner cannot start long-lived processes.');
+  // npm echoes each script it runs: an inline secret in one is masked in the lines relayed below
+  addScriptSecrets(pkg.scripts);
   let sink = options.onLine;
   let announced: ((address: InspectorAddress) => void) | undefined;
   let bindFailed: ((failure: { host: string; port: number; reason: string }) => void) | undefined;

@@ -159,3 +159,31 @@ describe('debug attach --pid when the port SIGUSR1 opens is held', () => {
     expect(first.exitCode).toBeNull();
   });
 });
+
+describe('secrets in the scripts npm echoes', () => {
+  it('an inline API_TOKEN=… in the debug script (or a script it runs) is masked in every output, --json too', async () => {
+    const inspectPort = await freePort();
+    const token = 'sk_live_4f9a8b7c6d5e';
+    const password = 'hunter2-in-a-script';
+    const a = await app({
+      pkg: {
+        scripts: {
+          start: 'node server.js',
+          debug: 'npm run serve',
+          serve: `API_TOKEN=${token} DB_PASSWORD='${password}' node --inspect=127.0.0.1:${inspectPort} server.js`,
+        },
+      },
+    });
+    for (const json of [false, true]) {
+      const p = startPiped(a.dir, ['debug', 'api', ...(json ? ['--json'] : [])]);
+      running.push(p);
+      await waitFor(`the app to listen (stderr: ${p.stderr()})`, () => p.stderr().includes('api listening'), 60_000);
+      p.child.kill('SIGINT');
+      expect(await p.exited).toBe(130);
+      const all = p.stdout() + p.stderr();
+      expect(all).toContain('API_TOKEN=**** ');
+      expect(all).not.toContain(token);
+      expect(all).not.toContain(password);
+    }
+  });
+});
