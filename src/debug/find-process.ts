@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ExitCode, OpsError, usageError } from '../errors.js';
 import { isNodeExecutable } from '../net/command-line.js';
 import { findPortHolders } from '../net/port-holders.js';
-import { readProcCmdline, readProcExe } from '../net/proc-pid.js';
+import { readProcCmdline, readProcCwd, readProcExe } from '../net/proc-pid.js';
 import type { AppPackage } from '../packages/types.js';
 import type { Pm2 } from '../pm2/cli.js';
 import { isDaemonRunning } from '../pm2/home.js';
@@ -21,6 +21,11 @@ export async function isNodeProcess(pid: number): Promise<boolean> {
   const exe = await readProcExe(pid);
   const argv0 = (await readProcCmdline(pid))?.[0];
   return isNodeExecutable(exe) || isNodeExecutable(argv0);
+}
+
+/** The folder a process runs in, where its relative paths (and so its sources, for a debugger) start. */
+export function processFolder(pid: number): Promise<string | undefined> {
+  return readProcCwd(pid);
 }
 
 /** npm itself runs on node (`node …/npm-cli.js run start`): it is not the app. */

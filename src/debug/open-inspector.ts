@@ -1,7 +1,7 @@
 import { ExitCode, OpsError, usageError } from '../errors.js';
 import { isWildcard } from '../net/address.js';
-import { DEFAULT_INSPECT_PORT, parseInspectFlags } from '../net/inspect-flags.js';
-import { findOpenInspectors } from '../net/inspectors.js';
+import { DEFAULT_INSPECT_PORT } from '../net/inspect-flags.js';
+import { findOpenInspectors, readInspectFlag } from '../net/inspectors.js';
 import { listListeners, readCommandLine } from '../net/listeners.js';
 import { describeHolder, findPortHolders } from '../net/port-holders.js';
 import { isProcessRunning } from '../process/process-group.js';
@@ -99,8 +99,8 @@ async function portsOf(pid: number, runner: Runner): Promise<number[] | undefine
  * the wrong advice: attach to it, or close it first.
  */
 async function notOpened(pid: number, runner: Runner): Promise<OpsError> {
-  const argv = await readCommandLine(pid, { runner });
-  const port = parseInspectFlags(argv?.slice(1) ?? [])?.port || DEFAULT_INSPECT_PORT;
+  // its flags may be in NODE_OPTIONS or PM2's node_args, which its command line does not show
+  const port = (await readInspectFlag(pid, { runner })).chosen?.port || DEFAULT_INSPECT_PORT;
   const holders = (await findPortHolders(port, { runner }))?.filter((h) => h.pid !== pid) ?? [];
   const inspector = holders.length > 0 && (await readInspectorTargets('127.0.0.1', port)) !== undefined;
   const by = holders.map(describeHolder).join(' and ');

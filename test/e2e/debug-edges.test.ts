@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { cpSync, mkdirSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isPortFree } from '../../src/net/free-port.js';
 import { hasStackTrace, opsctl } from '../helpers/cli.js';
@@ -185,5 +186,45 @@ describe('secrets in the scripts npm echoes', () => {
       expect(all).not.toContain(token);
       expect(all).not.toContain(password);
     }
+  });
+});
+
+describe('debug attach --pid: the VS Code configuration', () => {
+  it("maps the process' own folder (not the folder opsctl runs in)", async () => {
+    const a = await app();
+    const port = await freePort();
+    const child = spawn(process.execPath, [`--inspect-port=127.0.0.1:${port}`, 'server.js'], {
+      cwd: `${a.dir}/api`,
+      env: { ...process.env, PORT: String(a.port) },
+    });
+    children.push(child);
+    await waitFor('the process to listen', async () => !(await isPortFree(a.port)), 30_000);
+    const res = await opsctl(['debug', 'attach', '--pid', String(child.pid)], { env: CLEAN_ENV, timeoutMs: 90_000 });
+    expect(res.exitCode).toBe(0);
+    expect(res.stderr).toContain(`"remoteRoot": "${a.dir}/api"`);
+    expect(res.stderr).not.toContain(`PID ${child.pid} (pid ${child.pid})`);
+    expect(child.exitCode).toBeNull();
+  });
+});
+
+describe('debug attach <package>: the VS Code configuration', () => {
+  it('maps the folder the running process works in (a release folder), not the source folder', async () => {
+    const a = await app();
+    const inspectPort = await freePort();
+    // the package as deploy runs it: a copy of its folder elsewhere (a release), holding the package's port
+    const release = `${a.dir}/.opsctl/releases/api/abc123`;
+    mkdirSync(release, { recursive: true });
+    cpSync(`${a.dir}/api`, release, { recursive: true });
+    const child = spawn(process.execPath, [`--inspect-port=127.0.0.1:${inspectPort}`, 'server.js'], {
+      cwd: release,
+      env: { ...process.env, PORT: String(a.port) },
+    });
+    children.push(child);
+    await waitFor('the process to listen', async () => !(await isPortFree(a.port)), 30_000);
+    const res = await opsctl(['-C', a.dir, 'debug', 'attach', 'api'], { env: CLEAN_ENV, timeoutMs: 90_000 });
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(res.stderr).toContain('"localRoot": "${workspaceFolder}/api"');
+    expect(res.stderr).toContain(`"remoteRoot": "${release}"`);
+    expect(await (await fetch(`http://127.0.0.1:${a.port}/`)).text()).toBe(String(child.pid));
   });
 });
