@@ -47,6 +47,12 @@ export async function planLaunch(pkg: AppPackage, options: LaunchOptions): Promi
   if (options.host !== undefined) await verifyHost(options.host);
   const host = options.host ?? DEFAULT_INSPECT_HOST;
   const port = options.port ?? pkg.debugPort ?? (await options.freePort());
+  if (port === pkg.port) {
+    throw usageError(
+      `The inspector port ${port} is ${pkg.name}'s own port (packages.${pkg.name}.port): they cannot share it.`,
+      `Give --port another port (or packages.${pkg.name}.debugPort; 9229 is the usual one).`,
+    );
+  }
   return {
     kind: 'entry',
     command: process.execPath,
