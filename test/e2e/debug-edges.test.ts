@@ -228,3 +228,17 @@ describe('debug attach <package>: the VS Code configuration', () => {
     expect(await (await fetch(`http://127.0.0.1:${a.port}/`)).text()).toBe(String(child.pid));
   });
 });
+
+describe('debug attach --pid of a process that only calls itself node', () => {
+  it('is judged by its executable: exit 2, and no SIGUSR1 (which would kill it)', async () => {
+    const child = spawn('sleep', ['300'], { argv0: 'node' });
+    children.push(child);
+    await waitFor('the process to run', () => child.pid !== undefined, 10_000);
+    const res = await opsctl(['debug', 'attach', '--pid', String(child.pid)], { env: CLEAN_ENV, timeoutMs: 90_000 });
+    expect(res.exitCode).toBe(2);
+    expect(res.stderr).toContain(`✖ PID ${child.pid} is not a Node.js process`);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(child.exitCode).toBeNull();
+    expect(child.signalCode).toBeNull();
+  });
+});
