@@ -6,6 +6,8 @@ export const ExitCode = {
   failed: 3,
   unreachable: 4,
   locked: 5,
+  /** `opsctl debug` whose terminal went away (SIGHUP): 128 + 1, as a shell reports it (README, "`opsctl debug`"). */
+  hangup: 129,
   interrupted: 130,
   /** `deploy --foreground` stopped by SIGTERM (README, "`opsctl deploy`"). */
   terminated: 143,

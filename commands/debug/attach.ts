@@ -1,4 +1,4 @@
-import { findPackageProcess } from '../../src/debug/find-process.js';
+import { findPackageProcess, processFolder } from '../../src/debug/find-process.js';
 import { type InspectorAddress, nodeInspectCommand } from '../../src/debug/inspector-url.js';
 import { readInspectorTargets } from '../../src/debug/json-list.js';
 import { openInspector } from '../../src/debug/open-inspector.js';
@@ -41,12 +41,16 @@ export function debugAttach(cmd: Invocation<DebugAttachFlags>, name?: string): P
     if (target.openedNow && !cli.json) {
       err(`✔ Turned on the inspector of ${target.how} with SIGUSR1 (${address.host}:${address.port}).`);
     }
-    const root = target.pkg ? cli.config().root : process.cwd();
-    const pkg = target.pkg ?? { name: target.how, dir: root };
+    // a process named by --pid or --port: VS Code maps the folder it runs in (README, "`opsctl debug attach`")
+    // VS Code maps the folder the process runs in: a deployed package's release folder, a --pid's own folder
+    const running = target.pid === undefined ? undefined : await processFolder(target.pid);
+    const dir = target.pkg?.dir ?? running ?? process.cwd();
+    const root = target.pkg ? cli.config().root : dir;
+    const pkg = target.pkg ?? { name: 'the process', dir };
     // no terminal (a script, CI) or --json: no session, the URL and how to attach (the inspector stays open)
     if (cli.json || !process.stdin.isTTY || !process.stdout.isTTY) {
       if (!cli.json) {
-        printInspector(pkg as AppPackage, address, root, target.pid ?? 0);
+        printInspector(pkg as AppPackage, address, root, target.pid, running ?? dir);
         err('No terminal here, so no session was opened; attach with one of the above.');
         closingHint(target);
       }

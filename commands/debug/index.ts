@@ -9,6 +9,7 @@ const EXIT_CODES: ExitCodeList = [
   [ExitCode.ok, 'the debugger session ended (or, without a session, the process exited on its own with code 0)'],
   [ExitCode.usage, 'usage error: unknown package, no entry point, --attach without a terminal, a dead or non-Node pid'],
   [ExitCode.failed, 'the package did not start, its port or inspector port is in use (holder named), no inspector'],
+  [ExitCode.hangup, 'the terminal went away (SIGHUP, a dropped SSH session): the package was stopped too'],
   [ExitCode.interrupted, 'Ctrl-C: the package and every process it started were stopped'],
   [ExitCode.terminated, 'SIGTERM: the same'],
 ];

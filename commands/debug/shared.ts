@@ -74,13 +74,20 @@ export function verifyTerminal(cli: Cli, instead: string): void {
 }
 
 /** The inspector's ws:// URL alone on stdout; on stderr how to attach with DevTools, VS Code, node inspect, SSH. */
-export function printInspector(pkg: AppPackage, address: InspectorAddress, root: string, pid: number): void {
+export function printInspector(
+  pkg: AppPackage,
+  address: InspectorAddress,
+  root: string,
+  pid: number | undefined,
+  remoteDir = pkg.dir,
+): void {
   out(address.url);
-  err(chalk.green(`✔ ${pkg.name} (pid ${pid}) has its inspector on ${address.host}:${address.port}`));
+  err(chalk.green(`✔ ${pkg.name}${pid ? ` (pid ${pid})` : ''} has its inspector on ${address.host}:${address.port}`));
   err(`  DevTools:  ${devtoolsUrl(address)}  (paste into Chrome's address bar)`);
   err(`  Terminal:  ${nodeInspectCommand(address)}`);
   err('  VS Code:   add to .vscode/launch.json "configurations":');
-  for (const line of JSON.stringify(vscodeAttach(address, pkg, root), null, 2).split('\n')) err(`    ${line}`);
+  for (const line of JSON.stringify(vscodeAttach(address, pkg, root, remoteDir), null, 2).split('\n'))
+    err(`    ${line}`);
   err(`  Remote:    ${sshTunnel(address)}  (on your machine; then attach to 127.0.0.1:${address.port})`);
 }
 

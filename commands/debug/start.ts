@@ -1,5 +1,5 @@
 import { nodeInspectCommand } from '../../src/debug/inspector-url.js';
-import { exposureWarning, planLaunch } from '../../src/debug/launch.js';
+import { type DebugLaunch, exposureWarning, planLaunch } from '../../src/debug/launch.js';
 import { loadPty, runInspectSession } from '../../src/debug/pty-session.js';
 import type { DebuggedProcess } from '../../src/debug/start.js';
 import { type DebugRun, debugTasks } from '../../src/debug/tasks.js';
@@ -7,9 +7,10 @@ import { ExitCode, type ExitCodeValue, OpsError, usageError } from '../../src/er
 import { freePort } from '../../src/net/free-port.js';
 import type { AppPackage } from '../../src/packages/types.js';
 import { runTasks } from '../../src/tasks/run.js';
-import { type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
+import { type Cli, type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
 import { err, exitCodeOf } from '../shared/output.js';
 import { appPm2 } from '../shared/pm2-context.js';
+import { abortOnHangup } from './hangup.js';
 import { choosePackage, linePrefix, printInspector, verifyTerminal } from './shared.js';
 
 export interface DebugStartFlags extends GlobalOptions {
@@ -37,55 +38,69 @@ export function debugStart(cmd: Invocation<DebugStartFlags>, name?: string): Pro
       );
     }
     const launch = await planLaunch(pkg, { host: flags.host, port: flags.port, freePort });
-    const signal = cli.deferSignals(STOP_GRACE_MS);
-    const lines: string[] = [];
-    const run: DebugRun = {
-      config,
-      pkg,
-      launch,
-      runner: cli.runner,
-      pm2: appPm2(cli, config),
-      signal,
-      onLine: (line, progress) => {
-        lines.push(line);
-        // the live renderer shows it as the task's last line; the plain one (CI, no terminal) line by line
-        if (cli.renderer === 'default') progress(line);
-        else err(`${linePrefix(pkg)} ${line}`);
-      },
-    };
-    // the progress is finished (and off the screen's live area) before anything else prints or a session opens
-    const [error] = await runTasks(debugTasks(run), {}, { renderer: cli.renderer });
-    const debugged = run.debugged;
-    if (error || !debugged) {
-      if (!cli.json && cli.renderer === 'default')
-        for (const line of lines.slice(-15)) err(`${linePrefix(pkg)} ${line}`);
-      return cli.fail(signal.aborted ? signal.reason : error, { package: pkg.name });
+    const hangup = abortOnHangup(STOP_GRACE_MS);
+    try {
+      return await debugPackage(cli, pkg, launch, AbortSignal.any([cli.deferSignals(STOP_GRACE_MS), hangup.signal]));
+    } finally {
+      hangup.dispose();
     }
-    debugged.onLine((line) => err(`${linePrefix(pkg)} ${line}`));
-    const { address } = debugged;
-    const warning = exposureWarning(pkg.name, address.host, address.port);
-    if (warning) err(`⚠ ${warning}`);
-    const fields = {
-      package: pkg.name,
-      pid: debugged.inspectedPid,
-      url: address.url,
-      host: address.host,
-      port: address.port,
-    };
-    // --json: one document when the run ends (its exit code included); the URL alone on stdout is for people and scripts
-    if (!cli.json) printInspector(pkg, address, config.root, debugged.inspectedPid);
-    const end = (exitCode: ExitCodeValue, failure?: unknown) => {
-      debugged.stop();
-      return failure ? cli.fail(failure, fields) : cli.finish(exitCode, fields);
-    };
-    if (flags.attach) {
-      const ended = await attachSession(pkg, debugged, signal, flags.keep ?? false);
-      if (ended !== 'keep') return end(ended.exitCode, ended.error);
-    } else {
-      err(`Ctrl-C stops ${pkg.name} and everything it started.`);
-    }
-    return untilEnd(pkg, debugged, signal, end);
   });
+}
+
+async function debugPackage(
+  cli: Cli<DebugStartFlags>,
+  pkg: AppPackage,
+  launch: DebugLaunch,
+  signal: AbortSignal,
+): Promise<number> {
+  const flags = cli.opts;
+  const config = cli.config();
+  const lines: string[] = [];
+  const run: DebugRun = {
+    config,
+    pkg,
+    launch,
+    runner: cli.runner,
+    pm2: appPm2(cli, config),
+    signal,
+    onLine: (line, progress) => {
+      lines.push(line);
+      // the live renderer shows it as the task's last line; the plain one (CI, no terminal) line by line
+      if (cli.renderer === 'default') progress(line);
+      else err(`${linePrefix(pkg)} ${line}`);
+    },
+  };
+  // the progress is finished (and off the screen's live area) before anything else prints or a session opens
+  const [error] = await runTasks(debugTasks(run), {}, { renderer: cli.renderer });
+  const debugged = run.debugged;
+  if (error || !debugged) {
+    if (!cli.json && cli.renderer === 'default') for (const line of lines.slice(-15)) err(`${linePrefix(pkg)} ${line}`);
+    return cli.fail(signal.aborted ? signal.reason : error, { package: pkg.name });
+  }
+  debugged.onLine((line) => err(`${linePrefix(pkg)} ${line}`));
+  const { address } = debugged;
+  const warning = exposureWarning(pkg.name, address.host, address.port);
+  if (warning) err(`⚠ ${warning}`);
+  const fields = {
+    package: pkg.name,
+    pid: debugged.inspectedPid,
+    url: address.url,
+    host: address.host,
+    port: address.port,
+  };
+  // --json: one document when the run ends (its exit code included); the URL alone on stdout is for people and scripts
+  if (!cli.json) printInspector(pkg, address, config.root, debugged.inspectedPid);
+  const end = (exitCode: ExitCodeValue, failure?: unknown) => {
+    debugged.stop();
+    return failure ? cli.fail(failure, fields) : cli.finish(exitCode, fields);
+  };
+  if (flags.attach) {
+    const ended = await attachSession(pkg, debugged, signal, flags.keep ?? false);
+    if (ended !== 'keep') return end(ended.exitCode, ended.error);
+  } else {
+    err(`Ctrl-C stops ${pkg.name} and everything it started.`);
+  }
+  return untilEnd(pkg, debugged, signal, end);
 }
 
 /** Run until the package exits (exit 3 unless it exits 0) or opsctl is interrupted (130/143). */

@@ -21,6 +21,7 @@ export function createProgram() {
           ExitCode.failed,
           ExitCode.unreachable,
           ExitCode.locked,
+          ExitCode.hangup,
           ExitCode.interrupted,
           ExitCode.terminated,
         ],

@@ -9,6 +9,7 @@ const EXIT_CODE_MEANINGS: Record<ExitCodeValue, string> = {
   [ExitCode.failed]: 'an operation failed (install, build, start, health, migration, child process)',
   [ExitCode.unreachable]: 'a dependency is unreachable or refused us (database, Redis, registry)',
   [ExitCode.locked]: 'a lock is held by someone else',
+  [ExitCode.hangup]: 'the terminal went away (SIGHUP; opsctl debug)',
   [ExitCode.interrupted]: 'interrupted',
   [ExitCode.terminated]: 'terminated (SIGTERM)',
 };

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ExitCode, OpsError, usageError } from '../errors.js';
 import { isNodeExecutable } from '../net/command-line.js';
 import { findPortHolders } from '../net/port-holders.js';
-import { readProcCmdline, readProcExe } from '../net/proc-pid.js';
+import { readProcCmdline, readProcCwd, readProcExe } from '../net/proc-pid.js';
 import type { AppPackage } from '../packages/types.js';
 import type { Pm2 } from '../pm2/cli.js';
 import { isDaemonRunning } from '../pm2/home.js';
@@ -16,11 +16,20 @@ export interface FoundProcess {
   how: string;
 }
 
-/** Is this a Node.js process? From its executable (which process.title cannot change), else its argv[0]. */
+/**
+ * Is this a Node.js process? From its executable (which process.title cannot change); its argv[0] only when the
+ * executable cannot be read (another user's process). A process that merely calls itself `node` (`exec -a node`, a
+ * `node` shim of another runtime) would die of the SIGUSR1 that follows.
+ */
 export async function isNodeProcess(pid: number): Promise<boolean> {
   const exe = await readProcExe(pid);
-  const argv0 = (await readProcCmdline(pid))?.[0];
-  return isNodeExecutable(exe) || isNodeExecutable(argv0);
+  if (exe !== undefined) return isNodeExecutable(exe);
+  return isNodeExecutable((await readProcCmdline(pid))?.[0]);
+}
+
+/** The folder a process runs in, where its relative paths (and so its sources, for a debugger) start. */
+export function processFolder(pid: number): Promise<string | undefined> {
+  return readProcCwd(pid);
 }
 
 /** npm itself runs on node (`node …/npm-cli.js run start`): it is not the app. */

@@ -40,8 +40,16 @@ export function nodeInspectCommand(address: InspectorAddress): string {
   return `node inspect ${hostPort(address.host, address.port)}`;
 }
 
-/** A VS Code `launch.json` configuration that attaches to the inspector, mapping the package's folder. */
-export function vscodeAttach(address: InspectorAddress, pkg: { name: string; dir: string }, root: string) {
+/**
+ * A VS Code `launch.json` configuration that attaches to the inspector, mapping the package's folder to the folder
+ * the process runs in (`remoteDir`: for a deployed package, its release folder under `.opsctl/releases`).
+ */
+export function vscodeAttach(
+  address: InspectorAddress,
+  pkg: { name: string; dir: string },
+  root: string,
+  remoteDir = pkg.dir,
+) {
   const local = relative(root, pkg.dir);
   return {
     type: 'node',
@@ -50,7 +58,7 @@ export function vscodeAttach(address: InspectorAddress, pkg: { name: string; dir
     address: address.host,
     port: address.port,
     localRoot: local ? `\${workspaceFolder}/${local}` : '${workspaceFolder}',
-    remoteRoot: pkg.dir,
+    remoteRoot: remoteDir,
     skipFiles: ['<node_internals>/**'],
   };
 }

@@ -1,4 +1,6 @@
+import { lookup } from 'node:dns/promises';
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { ExitCode, OpsError, usageError } from '../errors.js';
 import { isLoopback } from '../net/address.js';
@@ -42,8 +44,15 @@ export async function planLaunch(pkg: AppPackage, options: LaunchOptions): Promi
     return { kind: 'script', command: 'npm', args: ['run', 'debug'], inspect: scriptInspect(script), script };
   }
   const entry = entryPoint(pkg);
+  if (options.host !== undefined) await verifyHost(options.host);
   const host = options.host ?? DEFAULT_INSPECT_HOST;
   const port = options.port ?? pkg.debugPort ?? (await options.freePort());
+  if (port === pkg.port) {
+    throw usageError(
+      `The inspector port ${port} is ${pkg.name}'s own port (packages.${pkg.name}.port): they cannot share it.`,
+      `Give --port another port (or packages.${pkg.name}.debugPort; 9229 is the usual one).`,
+    );
+  }
   return {
     kind: 'entry',
     command: process.execPath,
@@ -51,6 +60,25 @@ export async function planLaunch(pkg: AppPackage, options: LaunchOptions): Promi
     inspect: { host, port },
     entry,
   };
+}
+
+/**
+ * `--host` must be an IP address or a name that resolves: given anything else, Node prints `Unable to resolve` and
+ * runs the package on without an inspector (README, "`opsctl debug`").
+ */
+async function verifyHost(host: string): Promise<void> {
+  if (isIP(host)) return;
+  const why = host.trim()
+    ? await lookup(host).then(
+        () => undefined,
+        (error: NodeJS.ErrnoException) => error.code ?? 'no answer',
+      )
+    : 'empty';
+  if (!why) return;
+  throw usageError(
+    `--host ${JSON.stringify(host)} is not an address or a host name that resolves (${why}).`,
+    'Give an IP address of this host (127.0.0.1 is the default; 0.0.0.0 is every interface), or leave out --host.',
+  );
 }
 
 /** `main`, else the file a `node <file>` start script runs; it must exist (a usage error otherwise: exit 2). */

@@ -1,7 +1,7 @@
 import { ExitCode, OpsError, usageError } from '../errors.js';
 import { isWildcard } from '../net/address.js';
-import { DEFAULT_INSPECT_PORT, parseInspectFlags } from '../net/inspect-flags.js';
-import { findOpenInspectors } from '../net/inspectors.js';
+import { DEFAULT_INSPECT_PORT } from '../net/inspect-flags.js';
+import { findOpenInspectors, readInspectFlag } from '../net/inspectors.js';
 import { listListeners, readCommandLine } from '../net/listeners.js';
 import { describeHolder, findPortHolders } from '../net/port-holders.js';
 import { isProcessRunning } from '../process/process-group.js';
@@ -93,19 +93,28 @@ async function portsOf(pid: number, runner: Runner): Promise<number[] | undefine
   return (await listListeners({ runner }))?.filter((l) => l.pid === pid).map((l) => l.port);
 }
 
-/** Why SIGUSR1 opened nothing: usually another process holds the port Node tries (9229, or its --inspect-port). */
+/**
+ * Why SIGUSR1 opened nothing: usually another process holds the port Node tries (9229, or its --inspect-port). When
+ * that is another process' inspector (the one of a PM2 cluster's instance opened by an earlier attach), stopping it is
+ * the wrong advice: attach to it, or close it first.
+ */
 async function notOpened(pid: number, runner: Runner): Promise<OpsError> {
-  const argv = await readCommandLine(pid, { runner });
-  const port = parseInspectFlags(argv?.slice(1) ?? [])?.port || DEFAULT_INSPECT_PORT;
+  // its flags may be in NODE_OPTIONS or PM2's node_args, which its command line does not show
+  const port = (await readInspectFlag(pid, { runner })).chosen?.port || DEFAULT_INSPECT_PORT;
   const holders = (await findPortHolders(port, { runner }))?.filter((h) => h.pid !== pid) ?? [];
-  const held = holders.length ? `: port ${port} is in use by ${holders.map(describeHolder).join(' and ')}` : '';
+  const inspector = holders.length > 0 && (await readInspectorTargets('127.0.0.1', port)) !== undefined;
+  const by = holders.map(describeHolder).join(' and ');
+  const held = holders.length ? `: port ${port} is in use by ${inspector ? `the inspector of ${by}` : by}` : '';
+  const attachThere = `\`opsctl debug attach --port ${port}\``;
   return new OpsError(
     'NO_INSPECTOR',
     `PID ${pid} did not open its inspector within ${SIGUSR1_WAIT_MS / 1000} s of SIGUSR1${held}.`,
     {
-      hint: held
-        ? `Stop that process (or attach to it instead: \`opsctl debug attach --port ${port}\`), then try again.`
-        : 'The process may handle SIGUSR1 itself (then it cannot be turned on from outside); restart it with --inspect=127.0.0.1:9229.',
+      hint: inspector
+        ? `Node opens every process' inspector on port ${port} unless it was started with --inspect-port, so one at a time: attach to that one (${attachThere}), or close its inspector first (restart that process, or run \`require('node:inspector').close()\` in it), then try again.`
+        : held
+          ? `Stop that process (or attach to it instead: ${attachThere}), then try again.`
+          : 'The process may handle SIGUSR1 itself (then it cannot be turned on from outside); restart it with --inspect=127.0.0.1:9229.',
       exitCode: ExitCode.failed,
     },
   );

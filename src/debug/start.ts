@@ -2,6 +2,7 @@ import { packageEnv } from '../app/env.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { ExitCode, OpsError } from '../errors.js';
 import { describeHolder, findPortHolders } from '../net/port-holders.js';
+import { addScriptSecrets } from '../output/redact.js';
 import type { AppPackage } from '../packages/types.js';
 import { trackChildGroup } from '../process/exit-cleanup.js';
 import { stopGroupsSync } from '../process/process-group.js';
@@ -50,9 +51,11 @@ export async function startDebugged(
 ): Promise<DebuggedProcess> {
   const { runner } = options;
   if (!runner.spawn) throw new OpsError('NO_SPAWN', 'This runner cannot start long-lived processes.');
+  // npm echoes each script it runs: an inline secret in one is masked in the lines relayed below
+  addScriptSecrets(pkg.scripts);
   let sink = options.onLine;
   let announced: ((address: InspectorAddress) => void) | undefined;
-  let bindFailed: ((failure: { port: number; reason: string }) => void) | undefined;
+  let bindFailed: ((failure: { host: string; port: number; reason: string }) => void) | undefined;
   const child = await runner.spawn(launch.command, launch.args, {
     cwd: pkg.dir,
     env: packageEnv(config, pkg),
@@ -81,7 +84,7 @@ export async function startDebugged(
   const exited = child.exited.then((r) => r.exitCode);
   const timeoutMs = options.timeoutMs ?? INSPECTOR_WAIT_MS;
   let timer: NodeJS.Timeout | undefined;
-  let bound: { port: number; reason: string } | undefined;
+  let bound: { host: string; port: number; reason: string } | undefined;
   let onAbort: (() => void) | undefined;
   try {
     const address = await new Promise<InspectorAddress>((resolve, reject) => {
@@ -138,17 +141,31 @@ export async function startDebugged(
   }
 }
 
-/** Node could not bind its inspector (it would run on without one): name who holds the port. */
+/**
+ * Node could not open its inspector (it would run on without one): name who holds the port, or, when the address is
+ * not one of this host's, say so.
+ */
 async function portFailure(
   pkg: AppPackage,
-  failure: { port: number; reason: string },
+  failure: { host: string; port: number; reason: string },
   runner: Runner,
 ): Promise<OpsError> {
+  const where = `${pkg.name}'s inspector could not open on`;
+  if (!/in use/i.test(failure.reason)) {
+    return new OpsError(
+      'DEBUG_ADDRESS',
+      `${where} ${failure.host}:${failure.port} (${failure.reason}); ${pkg.name} was stopped.`,
+      {
+        hint: `${failure.host} is not an address of this host: give one of its own to --host (127.0.0.1, the default), or fix the address in the debug script.`,
+        exitCode: ExitCode.failed,
+      },
+    );
+  }
   const holders = (await findPortHolders(failure.port, { runner }))?.filter((h) => h.pid !== undefined) ?? [];
   const by = holders.length ? ` by ${holders.map(describeHolder).join(' and ')}` : '';
   return new OpsError(
     'PORT_TAKEN',
-    `${pkg.name}'s inspector could not open on port ${failure.port} (${failure.reason})${by}; ${pkg.name} was stopped.`,
+    `${where} port ${failure.port} (${failure.reason})${by}; ${pkg.name} was stopped.`,
     {
       hint: `Stop that process, or change the inspector port (packages.${pkg.name}.debugPort, --port, or the debug script).`,
       exitCode: ExitCode.failed,

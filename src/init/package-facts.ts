@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { glob } from 'tinyglobby';
-import { addEnvValue } from '../output/redact.js';
+import { addEnvValue, addScriptSecrets } from '../output/redact.js';
 import type { AppPackage } from '../packages/types.js';
 import { type CodeFacts, healthRank, scanSource } from './code-scan.js';
 import { entryOf } from './package-files.js';
@@ -51,7 +51,7 @@ export async function readPackageFacts(
   parseSync: Parse,
   others: string[],
 ): Promise<PackageFacts> {
-  learnScriptSecrets(pkg.scripts);
+  addScriptSecrets(pkg.scripts);
   const label = (file: string) => posix.join(pkg.path === '.' ? '' : pkg.path, file);
   const { values: envValues, files: envFiles } = readEnvFiles(pkg.dir);
   const envNames = new Map([...envFiles].map(([k, file]) => [k, label(file)]));
@@ -73,18 +73,6 @@ export async function readPackageFacts(
     }
   }
   return { ...(port ? { port } : {}), ...(health ? { health } : {}), envNames, envValues };
-}
-
-/**
- * `API_TOKEN=… node server.js` in a script: the value is a secret for every output from here on (README,
- * "Output"); what init shows of scripts (a tool's evidence, a script kept) passes through that redaction.
- */
-function learnScriptSecrets(scripts: Record<string, string>): void {
-  for (const script of Object.values(scripts)) {
-    for (const [, name, value] of script.matchAll(/(?:^|\s)([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|'[^']*'|\S+)/g)) {
-      addEnvValue(name!, value!.replace(/^(["'])(.*)\1$/, '$2'));
-    }
-  }
 }
 
 /** `PORT=4000 node server.js`, `next start -p 3000`, `vite --port 5173`. */

@@ -1,6 +1,6 @@
 import type { Runner } from '../process/runner.js';
 import { formatCommandLine, isNodeExecutable } from './command-line.js';
-import { DEFAULT_INSPECT_PORT, parseInspectFlags } from './inspect-flags.js';
+import { DEFAULT_INSPECT_PORT, type InspectFlag, parseInspectFlags } from './inspect-flags.js';
 import { type Listener, listListeners, readCommandLine } from './listeners.js';
 import { readProcEnvVar, readProcExe } from './proc-pid.js';
 
@@ -39,18 +39,31 @@ export async function findOpenInspectors(options: InspectorScanOptions): Promise
   return perProcess.flat();
 }
 
-async function inspectorsOf(pid: number, sockets: Listener[], options: InspectorScanOptions): Promise<OpenInspector[]> {
+/**
+ * The `--inspect…` flag a process runs with, from its NODE_OPTIONS, its PM2 `node_args` and its arguments (what decides
+ * the port SIGUSR1 opens); `argv` undefined when the process is gone or unreadable.
+ */
+export async function readInspectFlag(
+  pid: number,
+  options: InspectorScanOptions,
+): Promise<{ argv?: string[]; exe?: string; chosen?: InspectFlag; pm2: { nodeArgs: string[]; cluster: boolean } }> {
   const [argv, exe, nodeOptions, pm2Env] = await Promise.all([
     readCommandLine(pid, options),
     readProcExe(pid, options.procRoot),
     readProcEnvVar(pid, 'NODE_OPTIONS', options.procRoot),
     readProcEnvVar(pid, 'pm2_env', options.procRoot),
   ]);
-  if (!argv) return [];
   // PM2 replaces a worker's title with `node <script>`, which hides its flags: its node_args are in its pm2_env
   const pm2 = readPm2Env(pm2Env);
+  if (!argv) return { exe, pm2 };
   // NODE_OPTIONS holds options only, read before argv's own (which end at the script), as node does
   const chosen = parseInspectFlags([...splitOptions(nodeOptions), ...pm2.nodeArgs, ...argv.slice(1)]);
+  return { argv, exe, chosen, pm2 };
+}
+
+async function inspectorsOf(pid: number, sockets: Listener[], options: InspectorScanOptions): Promise<OpenInspector[]> {
+  const { argv, exe, chosen, pm2 } = await readInspectFlag(pid, options);
+  if (!argv) return [];
   const isNode = isNodeExecutable(exe) || isNodeExecutable(argv[0]);
   if (!isNode && !chosen) return [];
   const command = formatCommandLine(argv);

@@ -53,6 +53,11 @@ export async function readProcEnvVar(pid: number, name: string, procRoot = '/pro
 }
 
 /** The executable a process runs (/proc/<pid>/exe), which, unlike cmdline, process.title cannot change. */
+/** A process' working folder (/proc/<pid>/cwd), or undefined when gone or unreadable. */
+export async function readProcCwd(pid: number, procRoot = '/proc'): Promise<string | undefined> {
+  return readlink(join(procRoot, String(pid), 'cwd')).catch(() => undefined);
+}
+
 export async function readProcExe(pid: number, procRoot = '/proc'): Promise<string | undefined> {
   return readlink(join(procRoot, String(pid), 'exe')).catch(() => undefined);
 }

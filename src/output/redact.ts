@@ -54,6 +54,18 @@ export function addEnvValue(name: string, value: string): void {
   if (isSecretName(name) || looksGenerated(value)) addSecret(value);
 }
 
+/**
+ * `API_TOKEN=… node server.js` in an npm script: each inline value is learned as a `.env` value is, for npm echoes
+ * the script it runs (`> API_TOKEN=… node server.js`) and opsctl relays that line (README, "Output").
+ */
+export function addScriptSecrets(scripts: Record<string, string>): void {
+  for (const script of Object.values(scripts)) {
+    for (const [, name, value] of script.matchAll(/(?:^|\s)([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|'[^']*'|\S+)/g)) {
+      addEnvValue(name!, value!.replace(/^(["'])(.*)\1$/, '$2'));
+    }
+  }
+}
+
 function looksGenerated(value: string): boolean {
   if (value.length < MIN_UNNAMED_LENGTH || /\s/.test(value) || isUrlLike(value)) return false;
   if (!/[a-z]/i.test(value) || !/\d/.test(value)) return false;

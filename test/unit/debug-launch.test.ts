@@ -63,6 +63,19 @@ describe('planLaunch', () => {
     expect(launch.args[0]).toBe('--inspect=[::]:9229');
   });
 
+  it("an inspector port that is the package's own port (--port or debugPort) is a usage error (exit 2)", async () => {
+    for (const [p, port] of [
+      [pkg({ port: 4000 }), 4000],
+      [pkg({ port: 4000, debugPort: 4000 }), undefined],
+    ] as const) {
+      const error = await planLaunch(p, { port, freePort: noFreePort }).catch((e: unknown) => e);
+      expect(isOpsError(error) && error.exitCode).toBe(2);
+      expect(isOpsError(error) && error.message).toBe(
+        "The inspector port 4000 is backend's own port (packages.backend.port): they cannot share it.",
+      );
+    }
+  });
+
   it('no entry point, or a missing one, is a usage error (exit 2)', async () => {
     for (const p of [pkg({ scripts: { start: 'npm run serve' } }), pkg({ main: 'dist/index.js' })]) {
       const error = await planLaunch(p, { freePort: noFreePort }).catch((e: unknown) => e);
