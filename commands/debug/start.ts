@@ -3,7 +3,7 @@ import { type DebugLaunch, exposureWarning, planLaunch } from '../../src/debug/l
 import { loadPty, runInspectSession } from '../../src/debug/pty-session.js';
 import type { DebuggedProcess } from '../../src/debug/start.js';
 import { type DebugRun, debugTasks } from '../../src/debug/tasks.js';
-import { ExitCode, type ExitCodeValue, OpsError, usageError } from '../../src/errors.js';
+import { ExitCode, type ExitCodeValue, isOpsError, OpsError, usageError } from '../../src/errors.js';
 import { freePort } from '../../src/net/free-port.js';
 import type { AppPackage } from '../../src/packages/types.js';
 import { runTasks } from '../../src/tasks/run.js';
@@ -92,6 +92,12 @@ async function debugPackage(
   if (!cli.json) printInspector(pkg, address, config.root, debugged.inspectedPid);
   const end = (exitCode: ExitCodeValue, failure?: unknown) => {
     debugged.stop();
+    // Ctrl-C (or SIGTERM) is how a debug run ends: said plainly; --json still has its INTERRUPTED document
+    const stoppedByUser = isOpsError(failure) && ['INTERRUPTED', 'TERMINATED'].includes(failure.code);
+    if (stoppedByUser && failure === signal.reason && !cli.json) {
+      err(`■ ${pkg.name} stopped, and everything it started.`);
+      return exitCode;
+    }
     return failure ? cli.fail(failure, fields) : cli.finish(exitCode, fields);
   };
   if (flags.attach) {

@@ -115,6 +115,9 @@ describe.each([
       expect(await isPortFree(a.port)).toBe(true);
       expect(p.stdout()).toBe(`${url}\n`);
       expect(hasStackTrace(p.stderr())).toBe(false);
+      // Ctrl-C is how a debug run ends: said plainly, not as an error to read with a "run it again" hint
+      expect(p.stderr()).toContain('■ api stopped, and everything it started.');
+      expect(p.stderr()).not.toMatch(/✖|Run the command again/);
     },
   );
 });
