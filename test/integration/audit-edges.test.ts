@@ -1,0 +1,180 @@
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { findNpmCli } from '../../src/audit/npm-batch.js';
+import { advisoryServer } from '../helpers/advisory-server.js';
+import { hasStackTrace, opsctl } from '../helpers/cli.js';
+
+// Registries that answer npm's audit endpoint with something that is not advisories, and an npm configured not to
+// ask at all (README, "`opsctl audit`", npm advisories): npm prints an empty report for those, as if nothing were
+// vulnerable; opsctl must not say "nothing found" (exit 0) when nothing was asked or understood.
+let server: Awaited<ReturnType<typeof advisoryServer>>;
+const roots: string[] = [];
+
+beforeAll(async () => {
+  server = await advisoryServer();
+});
+afterEach(() => {
+  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
+});
+afterAll(async () => {
+  await server.close();
+});
+
+/** An app of two packages with a lockfile each (ms 0.7.0, which has advisories): `one dir` and `two`. */
+function app(): string {
+  const root = mkdtempSync(join(tmpdir(), 'opsctl audit edges-'));
+  roots.push(root);
+  for (const name of ['one dir', 'two']) {
+    const dir = join(root, name);
+    mkdirSync(dir);
+    const manifest = { name: name.replace(' ', '-'), version: '1.0.0', dependencies: { ms: '0.7.0' } };
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ ...manifest, scripts: { start: 'node x' } }));
+    writeFileSync(
+      join(dir, 'package-lock.json'),
+      JSON.stringify({
+        name: manifest.name,
+        version: '1.0.0',
+        lockfileVersion: 3,
+        requires: true,
+        packages: {
+          '': manifest,
+          'node_modules/ms': { version: '0.7.0', resolved: `${server.url}ms/-/ms-0.7.0.tgz`, integrity: 'sha1-x' },
+        },
+      }),
+    );
+  }
+  return root;
+}
+
+async function audit(root: string, args: string[], env: Record<string, string> = {}) {
+  return opsctl(['audit', '--no-snyk', '--no-code', '-C', root, ...args], {
+    env: { npm_config_registry: server.url, npm_config_fetch_retries: '0', ...env },
+    timeoutMs: 120_000,
+  });
+}
+
+interface Doc {
+  exitCode: number;
+  error?: { code: string; message: string; hint?: string };
+  findings: Array<{ id: string; package: string }>;
+  sources: Array<{ source: string; unreachable: Array<{ package: string; message: string; failed?: boolean }> }>;
+}
+
+/** A registry whose audit endpoint answers 200 with `body`. */
+function answering(body: string) {
+  return advisoryServer((req, res) => {
+    if (req.url?.endsWith('/advisories/bulk')) res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+    else res.writeHead(404).end('{}');
+  });
+}
+
+/** A folder holding an `npm` that is a wrapper script around the real one (opsctl then runs npm per package). */
+function wrapperBin(root: string): string {
+  const bin = join(root, 'wrapper-bin');
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'npm'), `#!/bin/sh\nexec ${JSON.stringify(findNpmCli())} "$@"\n`);
+  chmodSync(join(bin, 'npm'), 0o755);
+  return bin;
+}
+
+describe('opsctl audit: an audit endpoint that answers 200 with something other than advisories', () => {
+  for (const body of ['null', '[]', '42']) {
+    it(`200 ${body}: exit 4 naming the answer, not "nothing found"; one JSON document`, async () => {
+      const bad = await answering(body);
+      try {
+        const root = app();
+        const json = await audit(root, ['--json'], { npm_config_registry: bad.url });
+        expect(json.exitCode).toBe(4);
+        const doc = JSON.parse(json.stdout) as Doc;
+        expect(doc.error?.code).toBe('SOURCE_UNREACHABLE');
+        const npm = doc.sources.find((s) => s.source === 'npm')!;
+        expect(npm.unreachable.map((u) => u.package).sort()).toEqual(['one dir', 'two']);
+        for (const u of npm.unreachable) {
+          expect(u.message).toBe(`the registry's audit endpoint answered 200 with ${body}, not advisories`);
+          expect(u.failed).toBeUndefined();
+        }
+        const text = await audit(root, [], { npm_config_registry: bad.url });
+        expect(text.exitCode).toBe(4);
+        expect(text.stderr).not.toContain('✔');
+        expect(text.stderr).toContain(`answered 200 with ${body}, not advisories`);
+        expect(hasStackTrace(text.stderr)).toBe(false);
+      } finally {
+        await bad.close();
+      }
+    });
+  }
+
+  it('200 null through an npm that runs per package (a wrapper on PATH): exit 4 too', async () => {
+    const bad = await answering('null');
+    try {
+      const root = app();
+      const res = await audit(root, ['--json'], {
+        npm_config_registry: bad.url,
+        PATH: [wrapperBin(root), process.env.PATH].join(delimiter),
+      });
+      expect(res.exitCode).toBe(4);
+      expect((JSON.parse(res.stdout) as Doc).error?.message).toContain('answered 200 with null, not advisories');
+    } finally {
+      await bad.close();
+    }
+  });
+
+  it('advisories of the wrong shape ({"ms": "x"}): exit 4 blaming the answer, not "fix the package" (exit 3)', async () => {
+    const bad = await answering('{"ms":"not a list"}');
+    try {
+      const root = app();
+      const res = await audit(root, ['--json'], { npm_config_registry: bad.url });
+      expect(res.exitCode).toBe(4);
+      const doc = JSON.parse(res.stdout) as Doc;
+      expect(doc.error?.message).toMatch(
+        /npm \(two\): the registry's audit endpoint answered advisories npm could not read/,
+      );
+      expect(doc.error?.hint).not.toMatch(/Fix the package/);
+    } finally {
+      await bad.close();
+    }
+  });
+
+  it('a registry answer with advisories that carry no id: exit 4, no finding made up from it', async () => {
+    const bad = await answering('{"ms":[{"severity":"high"}]}');
+    try {
+      const root = app();
+      const res = await audit(root, ['--json'], { npm_config_registry: bad.url });
+      expect(res.exitCode).toBe(4);
+      const doc = JSON.parse(res.stdout) as Doc;
+      expect(doc.findings).toEqual([]);
+      expect(doc.error?.message).toContain('advisories without an id');
+    } finally {
+      await bad.close();
+    }
+  });
+});
+
+describe('opsctl audit: an npm configured offline asks no registry', () => {
+  it("offline=true in one package's .npmrc: that package is exit 4 saying so; the other is audited", async () => {
+    const root = app();
+    writeFileSync(join(root, 'one dir/.npmrc'), 'offline=true\n');
+    const res = await audit(root, ['--json', '--concurrency', '2']);
+    expect(res.exitCode).toBe(4);
+    const doc = JSON.parse(res.stdout) as Doc;
+    expect(doc.sources.find((s) => s.source === 'npm')?.unreachable).toEqual([
+      {
+        package: 'one dir',
+        message: expect.stringContaining('npm asked no registry (offline'),
+        hint: expect.stringContaining('npm_config_offline=false'),
+      },
+    ]);
+    expect(doc.error?.hint).toMatch(/offline/);
+    expect(new Set(doc.findings.map((f) => f.package))).toEqual(new Set(['two']));
+  });
+
+  it('npm_config_offline=true for every package: exit 4, never "nothing found"', async () => {
+    const root = app();
+    const res = await audit(root, [], { npm_config_offline: 'true' });
+    expect(res.exitCode).toBe(4);
+    expect(res.stderr).not.toContain('✔');
+    expect(res.stderr).toMatch(/npm asked no registry \(offline/);
+  });
+});
