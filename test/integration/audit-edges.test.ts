@@ -178,3 +178,37 @@ describe('opsctl audit: an npm configured offline asks no registry', () => {
     expect(res.stderr).toMatch(/npm asked no registry \(offline/);
   });
 });
+
+describe('opsctl audit: npm credentials as username and _password (npm writes the password base64)', () => {
+  it('a registry quoting the Authorization header back: neither the password nor the Basic credential is printed', async () => {
+    const echoing = await advisoryServer((req, res) =>
+      res.writeHead(401, { 'content-type': 'application/json' }).end(`{"error":"bad ${req.headers.authorization}"}`),
+    );
+    const password = 'pw-Edges-5521x';
+    const basic = Buffer.from(`alice:${password}`).toString('base64');
+    const encoded = Buffer.from(password).toString('base64');
+    try {
+      const root = app();
+      const nerf = `//127.0.0.1:${echoing.port}/`;
+      for (const name of ['one dir', 'two'])
+        writeFileSync(
+          join(root, name, '.npmrc'),
+          `registry=${echoing.url}\n${nerf}:username=alice\n${nerf}:_password=${encoded}\n`,
+        );
+      const json = await audit(root, ['--json'], { npm_config_registry: '' });
+      const text = await audit(root, ['--debug'], { npm_config_registry: '' });
+      expect(echoing.hits.filter((h) => h.auth === `Basic ${basic}`).length).toBe(4); // npm did send it
+      for (const res of [json, text]) {
+        expect(res.exitCode).toBe(4);
+        expect(res.stdout + res.stderr).toContain('401 Unauthorized');
+        for (const out of [res.stdout, res.stderr]) {
+          expect(out).not.toContain(basic);
+          expect(out).not.toContain(password);
+          expect(out).not.toContain(encoded);
+        }
+      }
+    } finally {
+      await echoing.close();
+    }
+  });
+});
