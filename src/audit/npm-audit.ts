@@ -270,13 +270,26 @@ function installedVersions(dir: string): Map<string, string> {
     try {
       const lock = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
         packages?: Record<string, { version?: string }>;
+        dependencies?: V1Dependencies;
       };
       for (const [loc, entry] of Object.entries(lock.packages ?? {}))
         if (entry.version) versions.set(loc, entry.version);
+      if (!lock.packages) addV1Versions(versions, lock.dependencies, ''); // lockfile v1 (npm 6): nested
       return versions;
     } catch {}
   }
   return versions;
+}
+
+type V1Dependencies = Record<string, { version?: string; dependencies?: V1Dependencies }>;
+
+/** A v1 lockfile's nested `dependencies` by the location npm gives them (`node_modules/a/node_modules/b`). */
+function addV1Versions(versions: Map<string, string>, deps: V1Dependencies | undefined, parent: string): void {
+  for (const [name, entry] of Object.entries(deps ?? {})) {
+    const loc = `${parent}node_modules/${name}`;
+    if (typeof entry?.version === 'string') versions.set(loc, entry.version);
+    addV1Versions(versions, entry?.dependencies, `${loc}/`);
+  }
 }
 
 /** One finding per advisory per vulnerable dependency of one package's `npm audit --json` report. */

@@ -212,3 +212,24 @@ describe('opsctl audit: npm credentials as username and _password (npm writes th
     }
   });
 });
+
+describe('opsctl audit: a lockfile v1 (npm 6)', () => {
+  it('its findings carry the installed version, as for a v2/v3 lockfile', async () => {
+    const root = app();
+    writeFileSync(
+      join(root, 'two/package-lock.json'),
+      JSON.stringify({
+        name: 'two',
+        version: '1.0.0',
+        lockfileVersion: 1,
+        requires: true,
+        dependencies: { ms: { version: '0.7.0', resolved: `${server.url}ms/-/ms-0.7.0.tgz`, integrity: 'sha1-x' } },
+      }),
+    );
+    const res = await audit(root, ['--json', '-p', 'two']);
+    expect(res.exitCode).toBe(1);
+    const findings = (JSON.parse(res.stdout) as { findings: Array<{ dependency: string; version?: string }> }).findings;
+    expect(findings.length).toBeGreaterThan(0);
+    for (const f of findings) expect(f).toMatchObject({ dependency: 'ms', version: '0.7.0' });
+  });
+});
