@@ -163,11 +163,16 @@ function brokenLockfile(dir: string, doc: NpmAuditDoc | undefined): string | und
     } catch {
       continue;
     }
+    const rebuild = `rebuild it with \`npm i --package-lock-only\` (npm: ${doc.error.summary})`;
+    let lock: unknown;
     try {
-      JSON.parse(text);
+      lock = JSON.parse(text);
     } catch (error) {
-      const why = (error as Error).message;
-      return `${file} cannot be read (${why}); rebuild it with \`npm i --package-lock-only\` (npm: ${doc.error.summary})`;
+      return `${file} cannot be read (${(error as Error).message}); ${rebuild}`;
+    }
+    if (typeof lock !== 'object' || lock === null || Array.isArray(lock)) {
+      const holds = Array.isArray(lock) ? 'a list' : JSON.stringify(lock).slice(0, 40);
+      return `${file} is not a lockfile (it holds ${holds}); ${rebuild}`;
     }
   }
   return undefined;

@@ -233,3 +233,15 @@ describe('opsctl audit: a lockfile v1 (npm 6)', () => {
     for (const f of findings) expect(f).toMatchObject({ dependency: 'ms', version: '0.7.0' });
   });
 });
+
+describe('opsctl audit: a lockfile that is JSON but no lockfile', () => {
+  it('package-lock.json holding null: exit 3 naming the lockfile and how to rebuild it', async () => {
+    const root = app();
+    writeFileSync(join(root, 'two/package-lock.json'), 'null\n');
+    const res = await audit(root, ['--json', '-p', 'two']);
+    expect(res.exitCode).toBe(3);
+    const message = (JSON.parse(res.stdout) as Doc).error?.message ?? '';
+    expect(message).toContain('npm (two): package-lock.json is not a lockfile (it holds null)');
+    expect(message).toContain('npm i --package-lock-only');
+  });
+});
