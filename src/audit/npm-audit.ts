@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import semver from 'semver';
 import { readNpmConfig } from '../deps/npm-config.js';
 import type { AppPackage } from '../packages/types.js';
@@ -182,7 +183,7 @@ function brokenLockfile(dir: string, doc: NpmAuditDoc | undefined): string | und
 function npmFailure(doc: NpmAuditDoc | undefined, stderr: string): string {
   if (doc?.message) return doc.statusCode ? `${doc.message} (HTTP ${doc.statusCode})` : doc.message;
   if (doc?.error?.summary) return doc.error.summary;
-  const last = stderr
+  const last = stripVTControlCharacters(stderr)
     .split('\n')
     .filter((l) => /npm (error|ERR!)/.test(l))
     .slice(0, 2)
@@ -212,7 +213,8 @@ const OFFLINE_HINT =
 /** What npm's silly log (`--loglevel=silly`, on stderr) says of its request to the audit endpoint. */
 function auditTrace(stderr: string): { bulk?: string; status?: number; report?: string } {
   const trace: { bulk?: string; status?: number; report?: string } = {};
-  for (const line of stderr.split('\n')) {
+  // `color=always` in an npmrc colours npm's log lines even into a pipe
+  for (const line of stripVTControlCharacters(stderr).split('\n')) {
     // logged before the request; `{}` (all omitted) asks nothing; not logged at all when npm is offline
     const bulk = /^npm silly audit bulk request (.*)$/.exec(line);
     if (bulk && trace.bulk === undefined) trace.bulk = bulk[1]!.trim();

@@ -106,6 +106,19 @@ describe('opsctl audit: an audit endpoint that answers 200 with something other 
     });
   }
 
+  it('200 null with color=always in .npmrc (npm colours its log lines even into a pipe): exit 4 too', async () => {
+    const bad = await answering('null');
+    try {
+      const root = app();
+      writeFileSync(join(root, 'two/.npmrc'), 'color=always\n');
+      const res = await audit(root, ['--json', '-p', 'two'], { npm_config_registry: bad.url });
+      expect(res.exitCode).toBe(4);
+      expect((JSON.parse(res.stdout) as Doc).error?.message).toContain('answered 200 with null, not advisories');
+    } finally {
+      await bad.close();
+    }
+  });
+
   it('200 null through an npm that runs per package (a wrapper on PATH): exit 4 too', async () => {
     const bad = await answering('null');
     try {
