@@ -210,17 +210,17 @@ const OFFLINE_HINT =
   "npm's configuration sets offline=true (a .npmrc, ~/.npmrc or npm_config_offline), so npm audit asks no registry " +
   'and reports nothing: unset it, or run with npm_config_offline=false; the findings above come from the other sources.';
 
-/** What npm's silly log (`--loglevel=silly`, on stderr) says of its request to the audit endpoint. */
+/** What npm's silly log (`--loglevel=silly`, on stderr; `sill` before npm 9) says of its request to the audit endpoint. */
 function auditTrace(stderr: string): { bulk?: string; status?: number; report?: string } {
   const trace: { bulk?: string; status?: number; report?: string } = {};
   // `color=always` in an npmrc colours npm's log lines even into a pipe
   for (const line of stripVTControlCharacters(stderr).split('\n')) {
     // logged before the request; `{}` (all omitted) asks nothing; not logged at all when npm is offline
-    const bulk = /^npm silly audit bulk request (.*)$/.exec(line);
+    const bulk = /^npm sill(?:y)? audit bulk request (.*)$/.exec(line);
     if (bulk && trace.bulk === undefined) trace.bulk = bulk[1]!.trim();
     const status = /^npm http fetch POST (\d{3}) \S*\/-\/npm\/v1\/security\/advisories\/bulk\b/.exec(line);
     if (status) trace.status = Number(status[1]);
-    const report = /^npm silly audit report (.*)$/.exec(line);
+    const report = /^npm sill(?:y)? audit report (.*)$/.exec(line);
     if (report && trace.report === undefined) trace.report = report[1]!.trim();
   }
   return trace;
