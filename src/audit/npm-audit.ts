@@ -82,7 +82,7 @@ export async function npmAudit(packages: AppPackage[], options: NpmAuditOptions)
   const cli = options.batch ? findNpmCli() : undefined;
   if (!cli) {
     await spawnEach(jobs, options.concurrency);
-    return result;
+    return inPackageOrder(result, packages);
   }
   // one process: npm loads once, and its registry requests for the packages overlap
   const done = await runNpmBatch(
@@ -97,6 +97,13 @@ export async function npmAudit(packages: AppPackage[], options: NpmAuditOptions)
     jobs.filter((_, i) => !done.has(i)),
     options.concurrency,
   );
+  return inPackageOrder(result, packages);
+}
+
+/** Packages finish in any order: what could not be audited is listed in the packages' order, the same every run. */
+function inPackageOrder(result: SourceResult, packages: AppPackage[]): SourceResult {
+  const rank = new Map(packages.map((p, i) => [p.name, i]));
+  result.unreachable.sort((a, b) => (rank.get(a.package) ?? 0) - (rank.get(b.package) ?? 0));
   return result;
 }
 

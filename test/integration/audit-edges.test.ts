@@ -258,3 +258,28 @@ describe('opsctl audit: a lockfile that is JSON but no lockfile', () => {
     expect(message).toContain('npm i --package-lock-only');
   });
 });
+
+describe('opsctl audit: packages that fail at different speeds', () => {
+  it('are listed (JSON and the error message) in the order of the packages, not the order they finished', async () => {
+    const slow = await advisoryServer((_req, res) => {
+      setTimeout(() => res.writeHead(500).end('slow'), 1_500);
+    });
+    const fast = await advisoryServer((_req, res) => res.writeHead(500).end('fast'));
+    try {
+      const root = app();
+      writeFileSync(join(root, 'one dir/.npmrc'), `registry=${slow.url}\n`);
+      writeFileSync(join(root, 'two/.npmrc'), `registry=${fast.url}\n`);
+      const res = await audit(root, ['--json', '--concurrency', '2'], { npm_config_registry: '' });
+      expect(res.exitCode).toBe(4);
+      const doc = JSON.parse(res.stdout) as Doc;
+      expect(doc.sources.find((s) => s.source === 'npm')?.unreachable.map((u) => u.package)).toEqual([
+        'one dir',
+        'two',
+      ]);
+      expect(doc.error?.message).toMatch(/npm \(one dir\): .*; npm \(two\): /);
+    } finally {
+      await slow.close();
+      await fast.close();
+    }
+  });
+});
