@@ -80,89 +80,72 @@ function wrapperBin(root: string): string {
 }
 
 describe('opsctl audit: an audit endpoint that answers 200 with something other than advisories', () => {
+  /** `check` on a fresh app, npm pointed at a registry whose audit endpoint answers 200 with `body`. */
+  async function withAnswer(body: string, check: (root: string, registry: string) => Promise<void>) {
+    const bad = await answering(body);
+    try {
+      await check(app(), bad.url);
+    } finally {
+      await bad.close();
+    }
+  }
+
   for (const body of ['null', '[]', '42']) {
-    it(`200 ${body}: exit 4 naming the answer, not "nothing found"; one JSON document`, async () => {
-      const bad = await answering(body);
-      try {
-        const root = app();
-        const json = await audit(root, ['--json'], { npm_config_registry: bad.url });
+    it(`200 ${body}: exit 4 naming the answer, not "nothing found"; one JSON document`, () =>
+      withAnswer(body, async (root, registry) => {
+        const json = await audit(root, ['--json'], { npm_config_registry: registry });
         expect(json.exitCode).toBe(4);
         const doc = JSON.parse(json.stdout) as Doc;
         expect(doc.error?.code).toBe('SOURCE_UNREACHABLE');
         const npm = doc.sources.find((s) => s.source === 'npm')!;
-        expect(npm.unreachable.map((u) => u.package).sort()).toEqual(['one dir', 'two']);
+        expect(npm.unreachable.map((u) => u.package)).toEqual(['one dir', 'two']);
         for (const u of npm.unreachable) {
           expect(u.message).toBe(`the registry's audit endpoint answered 200 with ${body}, not advisories`);
           expect(u.failed).toBeUndefined();
         }
-        const text = await audit(root, [], { npm_config_registry: bad.url });
+        const text = await audit(root, [], { npm_config_registry: registry });
         expect(text.exitCode).toBe(4);
         expect(text.stderr).not.toContain('✔');
         expect(text.stderr).toContain(`answered 200 with ${body}, not advisories`);
         expect(hasStackTrace(text.stderr)).toBe(false);
-      } finally {
-        await bad.close();
-      }
-    });
+      }));
   }
 
-  it('200 null with color=always in .npmrc (npm colours its log lines even into a pipe): exit 4 too', async () => {
-    const bad = await answering('null');
-    try {
-      const root = app();
+  it('200 null with color=always in .npmrc (npm colours its log lines even into a pipe): exit 4 too', () =>
+    withAnswer('null', async (root, registry) => {
       writeFileSync(join(root, 'two/.npmrc'), 'color=always\n');
-      const res = await audit(root, ['--json', '-p', 'two'], { npm_config_registry: bad.url });
+      const res = await audit(root, ['--json', '-p', 'two'], { npm_config_registry: registry });
       expect(res.exitCode).toBe(4);
       expect((JSON.parse(res.stdout) as Doc).error?.message).toContain('answered 200 with null, not advisories');
-    } finally {
-      await bad.close();
-    }
-  });
+    }));
 
-  it('200 null through an npm that runs per package (a wrapper on PATH): exit 4 too', async () => {
-    const bad = await answering('null');
-    try {
-      const root = app();
-      const res = await audit(root, ['--json'], {
-        npm_config_registry: bad.url,
-        PATH: [wrapperBin(root), process.env.PATH].join(delimiter),
-      });
+  it('200 null through an npm that runs per package (a wrapper on PATH): exit 4 too', () =>
+    withAnswer('null', async (root, registry) => {
+      const PATH = [wrapperBin(root), process.env.PATH].join(delimiter);
+      const res = await audit(root, ['--json'], { npm_config_registry: registry, PATH });
       expect(res.exitCode).toBe(4);
       expect((JSON.parse(res.stdout) as Doc).error?.message).toContain('answered 200 with null, not advisories');
-    } finally {
-      await bad.close();
-    }
-  });
+    }));
 
-  it('advisories of the wrong shape ({"ms": "x"}): exit 4 blaming the answer, not "fix the package" (exit 3)', async () => {
-    const bad = await answering('{"ms":"not a list"}');
-    try {
-      const root = app();
-      const res = await audit(root, ['--json'], { npm_config_registry: bad.url });
+  it('advisories of the wrong shape ({"ms": "x"}): exit 4 blaming the answer, not "fix the package" (exit 3)', () =>
+    withAnswer('{"ms":"not a list"}', async (root, registry) => {
+      const res = await audit(root, ['--json'], { npm_config_registry: registry });
       expect(res.exitCode).toBe(4);
       const doc = JSON.parse(res.stdout) as Doc;
       expect(doc.error?.message).toMatch(
         /npm \(two\): the registry's audit endpoint answered advisories npm could not read/,
       );
       expect(doc.error?.hint).not.toMatch(/Fix the package/);
-    } finally {
-      await bad.close();
-    }
-  });
+    }));
 
-  it('a registry answer with advisories that carry no id: exit 4, no finding made up from it', async () => {
-    const bad = await answering('{"ms":[{"severity":"high"}]}');
-    try {
-      const root = app();
-      const res = await audit(root, ['--json'], { npm_config_registry: bad.url });
+  it('a registry answer with advisories that carry no id: exit 4, no finding made up from it', () =>
+    withAnswer('{"ms":[{"severity":"high"}]}', async (root, registry) => {
+      const res = await audit(root, ['--json'], { npm_config_registry: registry });
       expect(res.exitCode).toBe(4);
       const doc = JSON.parse(res.stdout) as Doc;
       expect(doc.findings).toEqual([]);
       expect(doc.error?.message).toContain('advisories without an id');
-    } finally {
-      await bad.close();
-    }
-  });
+    }));
 });
 
 describe('opsctl audit: an npm configured offline asks no registry', () => {
