@@ -124,6 +124,11 @@ async function main() {
   await Promise.all(Array.from({ length: Math.max(1, Number(atOnce) || 1) }, worker));
 }
 
+// opsctl ended without ending this process (SIGKILL, an OOM killer): it is re-parented; stop rather than run on
+// up to every job's bound with nobody to read the results
+const parent = process.ppid;
+setInterval(() => process.ppid !== parent && process.exit(1), 1_000).unref();
+
 main().then(
   () => process.exit(0),
   (error) => {

@@ -1,10 +1,13 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { findNpmCli } from '../../src/audit/npm-batch.js';
 import { advisoryServer } from '../helpers/advisory-server.js';
-import { hasStackTrace, opsctl } from '../helpers/cli.js';
+import { BIN, hasStackTrace, opsctl } from '../helpers/cli.js';
+import { waitFor } from '../helpers/wait.js';
 
 // Registries that answer npm's audit endpoint with something that is not advisories, and an npm configured not to
 // ask at all (README, "`opsctl audit`", npm advisories): npm prints an empty report for those, as if nothing were
@@ -266,3 +269,43 @@ describe('opsctl audit: packages that fail at different speeds', () => {
     }
   });
 });
+
+describe('opsctl audit killed outright (SIGKILL, an OOM killer, a CI time-out)', () => {
+  it("the one node process auditing the packages does not outlive it by npm's bound", async () => {
+    const hanging = await advisoryServer(() => {}); // reads the request, never answers
+    const root = app();
+    const leftover = () => inApp(root);
+    try {
+      const child = spawn(process.execPath, [BIN, 'audit', '--no-snyk', '--no-code', '--json', '-C', root], {
+        env: { ...process.env, NO_COLOR: '1', npm_config_registry: hanging.url, npm_config_fetch_retries: '0' },
+        stdio: 'ignore',
+      });
+      const exited = once(child, 'exit');
+      onTestFinished(() => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      });
+      await waitFor('npm to ask the bulk endpoint', () =>
+        hanging.hits.some((h) => h.path.includes('/advisories/bulk')),
+      );
+      expect(leftover().length).toBeGreaterThan(0);
+      child.kill('SIGKILL');
+      await exited;
+      // npm's own bound is 120 s; its process notices it was left within seconds
+      await waitFor('the audit process to be gone', () => leftover().length === 0, 15_000);
+    } finally {
+      for (const pid of leftover()) process.kill(pid, 'SIGKILL');
+      await hanging.close();
+    }
+  });
+});
+
+/** Live processes whose working folder is inside `root` (npm's process and its children). */
+function inApp(root: string): number[] {
+  const pids: number[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readlinkSync(`/proc/${pid}/cwd`).startsWith(root)) pids.push(Number(pid));
+    } catch {}
+  }
+  return pids;
+}
