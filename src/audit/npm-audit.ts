@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import semver from 'semver';
 import { readNpmConfig } from '../deps/npm-config.js';
 import type { AppPackage } from '../packages/types.js';
@@ -31,6 +32,7 @@ interface NpmVulnerability {
 
 interface NpmAuditDoc {
   vulnerabilities?: Record<string, NpmVulnerability>;
+  metadata?: { dependencies?: { total?: number } };
   message?: string;
   statusCode?: number;
   error?: { code?: string; summary?: string; detail?: string };
@@ -63,7 +65,8 @@ export async function npmAudit(packages: AppPackage[], options: NpmAuditOptions)
   const timeoutMs = options.timeoutMs ?? NPM_AUDIT_TIMEOUT_MS;
   const jobs = packages.map((pkg): Job => {
     readNpmConfig(pkg.dir); // learns the registry tokens of the package's npm configuration: never printed
-    const args = ['audit', '--json'];
+    // npm's silly log says what the audit endpoint answered (wrongAnswer); it goes to stderr, the report is unchanged
+    const args = ['audit', '--json', '--loglevel=silly'];
     if (!hasLockfile(pkg.dir)) {
       args.push('--package-lock=false');
       result.notes.push(`${pkg.name}: no lockfile; npm audited the tree npm install would build from package.json.`);
@@ -79,7 +82,7 @@ export async function npmAudit(packages: AppPackage[], options: NpmAuditOptions)
   const cli = options.batch ? findNpmCli() : undefined;
   if (!cli) {
     await spawnEach(jobs, options.concurrency);
-    return result;
+    return inPackageOrder(result, packages);
   }
   // one process: npm loads once, and its registry requests for the packages overlap
   const done = await runNpmBatch(
@@ -94,6 +97,13 @@ export async function npmAudit(packages: AppPackage[], options: NpmAuditOptions)
     jobs.filter((_, i) => !done.has(i)),
     options.concurrency,
   );
+  return inPackageOrder(result, packages);
+}
+
+/** Packages finish in any order: what could not be audited is listed in the packages' order, the same every run. */
+function inPackageOrder(result: SourceResult, packages: AppPackage[]): SourceResult {
+  const rank = new Map(packages.map((p, i) => [p.name, i]));
+  result.unreachable.sort((a, b) => (rank.get(a.package) ?? 0) - (rank.get(b.package) ?? 0));
   return result;
 }
 
@@ -122,6 +132,11 @@ function report(
     return;
   }
   const doc = parseJson(res.stdout);
+  const wrong = wrongAnswer(doc, res.stderr);
+  if (wrong) {
+    result.unreachable.push({ package: pkg.name, ...wrong });
+    return;
+  }
   if (!doc?.vulnerabilities) {
     result.unreachable.push({
       package: pkg.name,
@@ -156,11 +171,16 @@ function brokenLockfile(dir: string, doc: NpmAuditDoc | undefined): string | und
     } catch {
       continue;
     }
+    const rebuild = `rebuild it with \`npm i --package-lock-only\` (npm: ${doc.error.summary})`;
+    let lock: unknown;
     try {
-      JSON.parse(text);
+      lock = JSON.parse(text);
     } catch (error) {
-      const why = (error as Error).message;
-      return `${file} cannot be read (${why}); rebuild it with \`npm i --package-lock-only\` (npm: ${doc.error.summary})`;
+      return `${file} cannot be read (${(error as Error).message}); ${rebuild}`;
+    }
+    if (typeof lock !== 'object' || lock === null || Array.isArray(lock)) {
+      const holds = Array.isArray(lock) ? 'a list' : JSON.stringify(lock).slice(0, 40);
+      return `${file} is not a lockfile (it holds ${holds}); ${rebuild}`;
     }
   }
   return undefined;
@@ -170,7 +190,7 @@ function brokenLockfile(dir: string, doc: NpmAuditDoc | undefined): string | und
 function npmFailure(doc: NpmAuditDoc | undefined, stderr: string): string {
   if (doc?.message) return doc.statusCode ? `${doc.message} (HTTP ${doc.statusCode})` : doc.message;
   if (doc?.error?.summary) return doc.error.summary;
-  const last = stderr
+  const last = stripVTControlCharacters(stderr)
     .split('\n')
     .filter((l) => /npm (error|ERR!)/.test(l))
     .slice(0, 2)
@@ -186,7 +206,67 @@ const NO_ENDPOINT_HINT =
   '(`registry=` in .npmrc, or npm_config_registry); the findings above come from the other sources.';
 
 const NETWORK_CODES =
-  /^(E\d{3}|ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|EHOSTUNREACH|ERR_SOCKET_TIMEOUT|ENOAUDIT)$/;
+  /^(E\d{3}|ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|EHOSTUNREACH|ERR_SOCKET_TIMEOUT|ENOAUDIT|ENOTCACHED)$/;
+
+const WRONG_ANSWER_HINT =
+  "The registry npm uses (`npm config get registry`) answered npm's audit endpoint " +
+  '(POST /-/npm/v1/security/advisories/bulk) with something that is not advisories, as a misconfigured proxy or ' +
+  'mirror can: fix it, or point npm at a registry that answers it (`registry=` in .npmrc, or npm_config_registry); ' +
+  'the findings above come from the other sources.';
+const OFFLINE_HINT =
+  "npm's configuration sets offline=true (a .npmrc, ~/.npmrc or npm_config_offline), so npm audit asks no registry " +
+  'and reports nothing: unset it, or run with npm_config_offline=false; the findings above come from the other sources.';
+
+/** What npm's silly log (`--loglevel=silly`, on stderr; `sill` before npm 9) says of its request to the audit endpoint. */
+function auditTrace(stderr: string): { bulk?: string; status?: number; report?: string } {
+  const trace: { bulk?: string; status?: number; report?: string } = {};
+  // `color=always` in an npmrc colours npm's log lines even into a pipe
+  for (const line of stripVTControlCharacters(stderr).split('\n')) {
+    // logged before the request; `{}` (all omitted) asks nothing; not logged at all when npm is offline
+    const bulk = /^npm sill(?:y)? audit bulk request (.*)$/.exec(line);
+    if (bulk && trace.bulk === undefined) trace.bulk = bulk[1]!.trim();
+    const status = /^npm http fetch POST (\d{3}) \S*\/-\/npm\/v1\/security\/advisories\/bulk\b/.exec(line);
+    if (status) trace.status = Number(status[1]);
+    const report = /^npm sill(?:y)? audit report (.*)$/.exec(line);
+    if (report && trace.report === undefined) trace.report = report[1]!.trim();
+  }
+  return trace;
+}
+
+/**
+ * An audit endpoint that answered 200 with something other than advisories (`null`, a list, advisories npm cannot
+ * read or that carry no id), or an npm that asked nothing (offline): npm prints an empty report or fails, as if the
+ * package were clean or broken; neither is true (README, "`opsctl audit`", npm advisories).
+ */
+function wrongAnswer(doc: NpmAuditDoc | undefined, stderr: string): { message: string; hint: string } | undefined {
+  const trace = auditTrace(stderr);
+  if (trace.status === 200 && trace.report !== undefined && !trace.report.startsWith('{')) {
+    const shown = trace.report.length > 40 ? `${trace.report.slice(0, 40)}…` : trace.report;
+    return {
+      message: `the registry's audit endpoint answered 200 with ${shown}, not advisories`,
+      hint: WRONG_ANSWER_HINT,
+    };
+  }
+  if (trace.status === 200 && trace.report && !doc?.vulnerabilities && doc?.error && !doc.message) {
+    const npm = doc.error.summary ? ` (npm: ${doc.error.summary})` : '';
+    return {
+      message: `the registry's audit endpoint answered advisories npm could not read${npm}`,
+      hint: WRONG_ANSWER_HINT,
+    };
+  }
+  const vias = Object.values(doc?.vulnerabilities ?? {}).flatMap((v) => v.via ?? []);
+  if (vias.some((via) => typeof via === 'object' && via.source === undefined && !via.url)) {
+    return { message: "the registry's audit endpoint answered advisories without an id", hint: WRONG_ANSWER_HINT };
+  }
+  const dependencies = doc?.metadata?.dependencies?.total ?? 0;
+  if (trace.report === 'null' && trace.bulk === undefined && doc?.vulnerabilities && dependencies > 0) {
+    return {
+      message: 'npm asked no registry (offline=true in its configuration), so it reported nothing',
+      hint: OFFLINE_HINT,
+    };
+  }
+  return undefined;
+}
 
 /**
  * The audit endpoint failed (npm prints its `message`, with `statusCode` for an HTTP answer) or npm could not reach
@@ -204,13 +284,26 @@ function installedVersions(dir: string): Map<string, string> {
     try {
       const lock = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
         packages?: Record<string, { version?: string }>;
+        dependencies?: V1Dependencies;
       };
       for (const [loc, entry] of Object.entries(lock.packages ?? {}))
         if (entry.version) versions.set(loc, entry.version);
+      if (!lock.packages) addV1Versions(versions, lock.dependencies, ''); // lockfile v1 (npm 6): nested
       return versions;
     } catch {}
   }
   return versions;
+}
+
+type V1Dependencies = Record<string, { version?: string; dependencies?: V1Dependencies }>;
+
+/** A v1 lockfile's nested `dependencies` by the location npm gives them (`node_modules/a/node_modules/b`). */
+function addV1Versions(versions: Map<string, string>, deps: V1Dependencies | undefined, parent: string): void {
+  for (const [name, entry] of Object.entries(deps ?? {})) {
+    const loc = `${parent}node_modules/${name}`;
+    if (typeof entry?.version === 'string') versions.set(loc, entry.version);
+    addV1Versions(versions, entry?.dependencies, `${loc}/`);
+  }
 }
 
 /** One finding per advisory per vulnerable dependency of one package's `npm audit --json` report. */

@@ -15,6 +15,7 @@ const { AsyncLocalStorage } = require('node:async_hooks');
 const { dirname, join } = require('node:path');
 const { Writable } = require('node:stream');
 const { createRequire } = require('node:module');
+const { stripVTControlCharacters } = require('node:util');
 
 const [, , MARK, cli, bound, atOnce] = process.argv;
 const send = (msg) => process.stdout.write(`\n${MARK}${JSON.stringify(msg)}\n`);
@@ -110,8 +111,9 @@ async function main() {
         return;
       }
       if (outcome === 'timeout') return send({ i, timedOut: true, stdout: stdout.text, stderr: stderr.text });
-      // npm's exit handler prints the error when npm printed none
-      const said = outcome && !stderr.text ? `npm error ${outcome.message}\n` : '';
+      // npm's exit handler prints the error when npm printed none (its log lines, at any level, are not one)
+      const printed = /^npm (error|ERR!) /m.test(stripVTControlCharacters(stderr.text));
+      const said = outcome && !printed ? `npm error ${outcome.message}\n` : '';
       send({ i, timedOut: false, stdout: stdout.text, stderr: stderr.text + said });
     });
 
@@ -121,6 +123,11 @@ async function main() {
   };
   await Promise.all(Array.from({ length: Math.max(1, Number(atOnce) || 1) }, worker));
 }
+
+// opsctl ended without ending this process (SIGKILL, an OOM killer): it is re-parented; stop rather than run on
+// up to every job's bound with nobody to read the results
+const parent = process.ppid;
+setInterval(() => process.ppid !== parent && process.exit(1), 1_000).unref();
 
 main().then(
   () => process.exit(0),

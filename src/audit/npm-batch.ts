@@ -68,7 +68,12 @@ export async function runNpmBatch(
   const results = new Map<number, BatchResult>();
   for (const line of res.stdout.split('\n')) {
     if (!line.startsWith(MARK)) continue;
-    const msg = JSON.parse(line.slice(MARK.length)) as { i?: number } & BatchResult;
+    let msg: { i?: number } & BatchResult;
+    try {
+      msg = JSON.parse(line.slice(MARK.length)) as { i?: number } & BatchResult;
+    } catch {
+      continue; // cut short by the process's end (its bound, a crash): that job runs as a process of its own
+    }
     if (msg.i !== undefined) results.set(msg.i, { stdout: msg.stdout, stderr: msg.stderr, timedOut: msg.timedOut });
   }
   return results;

@@ -45,6 +45,8 @@ export function readNpmConfig(projectDir: string, env: Record<string, string | u
     if (m?.[1]) scopes[m[1]] = withSlash(lastOf(v));
     if (/(_authToken|_auth|_password)$/.test(k)) for (const secret of [v].flat()) addSecret(secret);
     for (const value of [v].flat()) addUrlPassword(value); // `registry=https://user:pass@host/`
+    if (k.endsWith('_password')) addBasicCredential(values, k.slice(0, -'_password'.length), lastOf(v));
+    if (k.endsWith('_auth')) addSecret(decodeBase64(lastOf(v)).split(':').slice(1).join(':')); // user:password
   }
   const unsupported = UNSUPPORTED.filter((k) => {
     const v = npmSetting(values, k);
@@ -52,6 +54,21 @@ export function readNpmConfig(projectDir: string, env: Record<string, string | u
   });
   for (const k of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']) if (env[k]) unsupported.push(k);
   return { registry: withSlash(npmSetting(values, 'registry') || DEFAULT_REGISTRY), scopes, values, unsupported };
+}
+
+/**
+ * `username` + `_password` (npm writes the password base64): npm sends `Basic base64(username:password)`, which a
+ * registry can quote back in an error; the password and that credential are secrets too.
+ */
+function addBasicCredential(values: Record<string, NpmValue>, prefix: string, encoded: string): void {
+  const password = decodeBase64(encoded);
+  addSecret(password);
+  const username = npmSetting(values, `${prefix}username`);
+  if (username) addSecret(Buffer.from(`${username}:${password}`).toString('base64'));
+}
+
+function decodeBase64(value: string): string {
+  return Buffer.from(value, 'base64').toString('utf8');
 }
 
 /**

@@ -66,8 +66,14 @@ describe('npm audit per package', () => {
     const result = await npmAudit(packages, { runner, concurrency: 5, omitDev: true });
     expect(seen.max).toBe(5);
     const args = Object.fromEntries(seen.calls.map((c) => [c.cwd, c.args]));
-    expect(args[join(root, 'a')]).toEqual(['audit', '--json', '--omit=dev']);
-    expect(args[join(root, 'e')]).toEqual(['audit', '--json', '--package-lock=false', '--omit=dev']);
+    expect(args[join(root, 'a')]).toEqual(['audit', '--json', '--loglevel=silly', '--omit=dev']);
+    expect(args[join(root, 'e')]).toEqual([
+      'audit',
+      '--json',
+      '--loglevel=silly',
+      '--package-lock=false',
+      '--omit=dev',
+    ]);
     expect(result.notes).toEqual(['e: no lockfile; npm audited the tree npm install would build from package.json.']);
   });
 });
