@@ -9,6 +9,7 @@ import {
   vscodeAttach,
 } from '../../src/debug/inspector-url.js';
 import { ExitCode, OpsError, usageError } from '../../src/errors.js';
+import { entryLines, parseLogLines } from '../../src/logs/log-entry.js';
 import type { AppPackage } from '../../src/packages/types.js';
 import { type Cli, canPrompt } from '../shared/context.js';
 import { err, out } from '../shared/output.js';
@@ -94,4 +95,14 @@ export function printInspector(
 /** `backend │ ` in the package's colour, for its own output lines. */
 export function linePrefix(pkg: AppPackage): string {
   return chalk.cyan(`${pkg.name} │`);
+}
+
+/**
+ * One line of the package's output as shown: a JSON log line (pino, winston, bunyan) read as `opsctl logs` shows it
+ * (time, level, message, the other fields, its stack), anything else as written; each shown line prefixed.
+ */
+export function packageLine(pkg: AppPackage, line: string): string {
+  const [entry] = parseLogLines(line, { package: pkg.name, stream: 'out' });
+  const shown = entry && entry.level !== undefined ? entryLines(entry) : [line];
+  return shown.map((l) => `${linePrefix(pkg)} ${l}`).join('\n');
 }

@@ -11,7 +11,7 @@ import { type Cli, type GlobalOptions, type Invocation, runCommand } from '../sh
 import { err, exitCodeOf } from '../shared/output.js';
 import { appPm2 } from '../shared/pm2-context.js';
 import { abortOnHangup } from './hangup.js';
-import { choosePackage, linePrefix, printInspector, verifyTerminal } from './shared.js';
+import { choosePackage, packageLine, printInspector, verifyTerminal } from './shared.js';
 
 export interface DebugStartFlags extends GlobalOptions {
   attach?: boolean;
@@ -67,17 +67,17 @@ async function debugPackage(
       lines.push(line);
       // the live renderer shows it as the task's last line; the plain one (CI, no terminal) line by line
       if (cli.renderer === 'default') progress(line);
-      else err(`${linePrefix(pkg)} ${line}`);
+      else err(packageLine(pkg, line));
     },
   };
   // the progress is finished (and off the screen's live area) before anything else prints or a session opens
   const [error] = await runTasks(debugTasks(run), {}, { renderer: cli.renderer });
   const debugged = run.debugged;
   if (error || !debugged) {
-    if (!cli.json && cli.renderer === 'default') for (const line of lines.slice(-15)) err(`${linePrefix(pkg)} ${line}`);
+    if (!cli.json && cli.renderer === 'default') for (const line of lines.slice(-15)) err(packageLine(pkg, line));
     return cli.fail(signal.aborted ? signal.reason : error, { package: pkg.name });
   }
-  debugged.onLine((line) => err(`${linePrefix(pkg)} ${line}`));
+  debugged.onLine((line) => err(packageLine(pkg, line)));
   const { address } = debugged;
   const warning = exposureWarning(pkg.name, address.host, address.port);
   if (warning) err(`⚠ ${warning}`);
@@ -160,7 +160,7 @@ async function attachSession(
   );
   if (signal.aborted) return { exitCode: exitCodeOf(signal.reason), error: signal.reason };
   if (exitedNow.signal.aborted) {
-    for (const line of held.slice(-15)) err(`${linePrefix(pkg)} ${line}`);
+    for (const line of held.slice(-15)) err(packageLine(pkg, line));
     const exit = await debugged.exited;
     return {
       exitCode: ExitCode.failed,
@@ -173,8 +173,8 @@ async function attachSession(
     err(`✔ Session ended (node inspect exited ${code}); ${pkg.name} stopped.`);
     return { exitCode: ExitCode.ok };
   }
-  for (const line of held) err(`${linePrefix(pkg)} ${line}`);
-  debugged.onLine((line) => err(`${linePrefix(pkg)} ${line}`));
+  for (const line of held) err(packageLine(pkg, line));
+  debugged.onLine((line) => err(packageLine(pkg, line)));
   err(
     `Session ended; ${pkg.name} keeps running (pid ${debugged.inspectedPid}, ${debugged.address.url}). Ctrl-C stops it.`,
   );

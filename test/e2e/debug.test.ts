@@ -130,12 +130,18 @@ it('a free inspector port is picked when the package has no debugPort, and the a
   const { writeFileSync } = await import('node:fs');
   writeFileSync(
     `${a.dir}/api/main.js`,
-    "console.log('greeting=' + process.env.GREETING + ' port=' + process.env.PORT); setInterval(() => {}, 1000);\n",
+    "console.log('greeting=' + process.env.GREETING + ' port=' + process.env.PORT);\n" +
+      'console.log(JSON.stringify({ level: 50, time: 1764425333123, pid: process.pid, msg: "lookup failed", orderId: 7 }));\n' +
+      'setInterval(() => {}, 1000);\n',
   );
   const { p, port } = await startDebug(a, []);
   expect(port).toBeGreaterThan(0);
   await waitFor('the greeting line', () => p.stderr().includes('greeting='), 30_000);
   expect(p.stderr()).toContain(`api │ greeting=hello-from-env port=${a.port}`);
+  // a JSON log line reads as `opsctl logs` shows it, not as raw JSON
+  await waitFor('the JSON line', () => p.stderr().includes('lookup failed'), 30_000);
+  expect(p.stderr()).toContain(`api │ ${new Date(1764425333123).toISOString()} ERROR lookup failed orderId=7`);
+  expect(p.stderr()).not.toContain('"msg":"lookup failed"');
   p.child.kill('SIGINT');
   expect(await p.exited).toBe(130);
 });
