@@ -39,11 +39,7 @@ export function control(verb: 'start' | 'stop' | 'restart') {
     });
 }
 
-function report(
-  cli: Cli,
-  results: { name: string; action: string; instances: number }[],
-  plans?: StartPlan[],
-): number {
+function report(cli: Cli, results: { name: string; action: string; instances: number }[], plans?: StartPlan[]): number {
   const envChanges = (name: string) => plans?.find((p) => p.name === name)?.envChanges ?? [];
   if (cli.json)
     return cli.finish(ExitCode.ok, {

@@ -16,7 +16,7 @@ export function printEnvChanges(cli: Cli, config: ResolvedConfig, plans: StartPl
 
 /** `backend: env REDIS_URL removed since it last ran (the config reads ${REDIS_URL}, not set in this shell or .env)` */
 export function describeEnvChange(config: ResolvedConfig, pkg: string, c: StartEnvChange): string {
-  const line = `${pkg}: env ${c.key} ${c.change} since it last ran`;
+  const line = `${pkg}: env ${c.name} ${c.change} since it last ran`;
   if (!c.unsetVariables?.length) return line;
   return `${line} (${readerOf(config, c.unsetVariables)}, not set in this shell or .env)`;
 }
@@ -37,7 +37,7 @@ export async function verifyEnvKept(cli: Cli, plans: StartPlan[], verb: 'start' 
   const losing = plans.filter((p) => p.envChanges.some(isUnsetLoss));
   if (!losing.length || cli.opts.yes) return;
   const names = [...new Set(losing.flatMap((p) => p.envChanges.flatMap((c) => c.unsetVariables ?? [])))];
-  const keys = [...new Set(losing.flatMap((p) => p.envChanges.filter(isUnsetLoss).map((c) => c.key)))];
+  const keys = [...new Set(losing.flatMap((p) => p.envChanges.filter(isUnsetLoss).map((c) => c.name)))];
   const who = losing.map((p) => p.name).join(', ');
   if (canPrompt()) {
     if (await confirm(`${verb} ${who} without ${keys.join(', ')} (${names.join(', ')} not set here)?`)) return;

@@ -41,7 +41,8 @@ export function clearedEnv(root: string, pkg: string, identity: Record<string, s
 
 /** One key whose value differs from the recorded one (never the value itself). */
 export interface EnvChange {
-  key: string;
+  /** The variable's name (not `key`: output redaction masks a field named like a secret). */
+  name: string;
   change: 'added' | 'removed' | 'changed';
 }
 
@@ -50,7 +51,7 @@ export interface EnvChange {
  * (deploy's reasons). Only asked when a record exists, so the key it needs exists too: deciding writes nothing.
  */
 export function envChangesSince(root: string, live: LiveRecord, identity: Record<string, string>): string[] {
-  return envDiffSince(root, live, identity).map((c) => `env ${c.key} ${c.change}`);
+  return envDiffSince(root, live, identity).map((c) => `env ${c.name} ${c.change}`);
 }
 
 /** The same comparison as envChangesSince, as data (start/restart's `envChanges`). */
@@ -102,11 +103,11 @@ function fingerprintEnv(root: string, env: Record<string, string>): Record<strin
 /** What differs between two fingerprints, keys sorted. Never values. */
 function envChanges(before: Record<string, string>, after: Record<string, string>): EnvChange[] {
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
-  return keys.flatMap((key): EnvChange[] => {
-    if (before[key] === after[key]) return [];
-    if (before[key] === undefined) return [{ key, change: 'added' }];
-    if (after[key] === undefined) return [{ key, change: 'removed' }];
-    return [{ key, change: 'changed' }];
+  return keys.flatMap((name): EnvChange[] => {
+    if (before[name] === after[name]) return [];
+    if (before[name] === undefined) return [{ name, change: 'added' }];
+    if (after[name] === undefined) return [{ name, change: 'removed' }];
+    return [{ name, change: 'changed' }];
   });
 }
 

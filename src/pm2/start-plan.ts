@@ -54,7 +54,7 @@ export function envChangesOf(config: ResolvedConfig, pkg: AppPackage): StartEnvC
   if (!live) return [];
   const unset = unsetSources(config, pkg);
   return envDiffSince(config.root, live, identityEnv(config, pkg)).map((c) =>
-    c.change !== 'added' && unset[c.key] ? { ...c, unsetVariables: unset[c.key] } : c,
+    c.change !== 'added' && unset[c.name] ? { ...c, unsetVariables: unset[c.name] } : c,
   );
 }
 

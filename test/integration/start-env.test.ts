@@ -14,7 +14,7 @@ const SERVER =
   "require('node:http').createServer((q, s) => s.end(JSON.stringify({ redis: process.env.REDIS_URL ?? null })))" +
   '.listen(process.env.PORT);\n';
 
-type EnvChange = { key: string; change: string; unsetVariables?: string[] };
+type EnvChange = { name: string; change: string; unsetVariables?: string[] };
 const body = async () => (await fetch(`http://127.0.0.1:${app.port}/`)).json() as Promise<{ redis: string | null }>;
 const restarts = async () => (await app.instances()).map((p) => p.restarts);
 const noValues = (text: string) => {
@@ -56,8 +56,8 @@ describe('restart from a shell without a variable the config reads', () => {
     expect(doc).toMatchObject({ command: 'restart', ok: false, exitCode: 2, error: { code: 'ENV_UNSET' } });
     const changes: EnvChange[] = doc.packages.find((p: { name: string }) => p.name === 'api').envChanges;
     expect(changes).toEqual([
-      { key: 'FEATURE', change: 'removed', unsetVariables: ['FEATURE'] },
-      { key: 'REDIS_URL', change: 'removed', unsetVariables: ['REDIS_URL'] },
+      { name: 'FEATURE', change: 'removed', unsetVariables: ['FEATURE'] },
+      { name: 'REDIS_URL', change: 'removed', unsetVariables: ['REDIS_URL'] },
     ]);
     noValues(res.stdout + res.stderr);
   }, 120_000);
@@ -65,7 +65,11 @@ describe('restart from a shell without a variable the config reads', () => {
   it('start of a running package changes nothing, so it is not blocked', async () => {
     const res = await app.run(['start', '--json']);
     expect(res.exitCode, res.stderr).toBe(0);
-    expect(JSON.parse(res.stdout).packages[0]).toMatchObject({ name: 'api', action: 'already running', envChanges: [] });
+    expect(JSON.parse(res.stdout).packages[0]).toMatchObject({
+      name: 'api',
+      action: 'already running',
+      envChanges: [],
+    });
   }, 120_000);
 
   it('--yes restarts without it, still saying so; --json carries envChanges', async () => {
@@ -90,8 +94,8 @@ describe('start after stop', () => {
     const pkg = JSON.parse(res.stdout).packages[0];
     expect(pkg).toMatchObject({ name: 'api', action: 'started' });
     expect(pkg.envChanges).toEqual([
-      { key: 'FEATURE', change: 'added' },
-      { key: 'REDIS_URL', change: 'added' },
+      { name: 'FEATURE', change: 'added' },
+      { name: 'REDIS_URL', change: 'added' },
     ]);
     noValues(res.stdout + res.stderr);
     expect((await body()).redis).toBe(REDIS_URL);
