@@ -1,5 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPm2App, type Pm2App } from '../helpers/pm2-app.js';
+import { hasScript } from '../helpers/pty.js';
+import { type PtySession, startPty } from '../helpers/pty-session.js';
 
 /**
  * `start`/`restart` from a shell that lacks a variable the config reads (README, "`opsctl status`, `start|stop|
@@ -30,6 +32,8 @@ beforeAll(async () => {
   const res = await app.run(['deploy'], FULL);
   expect(res.exitCode, res.stderr).toBe(0);
 }, 180_000);
+let pty: PtySession | undefined;
+afterEach(() => pty?.kill());
 afterAll(() => app?.cleanup());
 
 describe('restart from a shell without a variable the config reads', () => {
@@ -61,6 +65,23 @@ describe('restart from a shell without a variable the config reads', () => {
     ]);
     noValues(res.stdout + res.stderr);
   }, 120_000);
+
+  it.skipIf(!hasScript)(
+    'on a terminal it asks first; no (exit 130) changes nothing',
+    async () => {
+      const before = await restarts();
+      pty = startPty(app.dir, ['restart'], { FEATURE, PM2_HOME: undefined, REDIS_URL: undefined, NO_COLOR: '1' });
+      await pty.waitFor(/restart api without REDIS_URL \(REDIS_URL not set here\)\? \(y\/N\)/, 60_000);
+      expect(pty.output()).toContain('⚠ api: env REDIS_URL removed since it last ran');
+      pty.type('n\r');
+      expect(await pty.exited()).toBe(130);
+      expect(pty.output()).toMatch(/✖ restart cancelled; nothing was changed/);
+      noValues(pty.output());
+      expect(await restarts()).toEqual(before);
+      expect((await body()).redis).toBe(REDIS_URL);
+    },
+    120_000,
+  );
 
   it('start of a running package changes nothing, so it is not blocked', async () => {
     const res = await app.run(['start', '--json']);
