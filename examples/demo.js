@@ -159,7 +159,8 @@ async function main() {
     console.log(`  API         http://localhost:4000/health   http://localhost:4000/api/products`);
     console.log(`\n${bold('Next')}, from ${repo}:`);
     if (!process.env.REDIS_URL) {
-      // the demo set it for opsctl; without it, doctor skips Redis and a deploy reloads (env REDIS_URL removed)
+      // the demo set it for opsctl; without it, doctor warns (${REDIS_URL} not set), start/restart refuse to drop it
+      // without --yes, and a deploy reloads without it (env REDIS_URL removed)
       console.log(`  export REDIS_URL=${opsctlEnv.REDIS_URL}        # as the demo did, so opsctl sees the same app`);
     }
     console.log(

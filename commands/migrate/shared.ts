@@ -1,10 +1,8 @@
 import { relative } from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import { openMigrator } from '../../src/db/migrate/engine.js';
 import { describeHolder, type LockHolder } from '../../src/db/migrate/lock.js';
 import { describeFolderChoice, type MigrationsFolder } from '../../src/db/migrate/sources.js';
 import type { ToolChoice } from '../../src/db/tools/types.js';
-import { ExitCode, OpsError } from '../../src/errors.js';
 import type { Cli } from '../shared/context.js';
 import { err } from '../shared/output.js';
 
@@ -36,26 +34,7 @@ export function openCliMigrator(cli: Cli, options: { lockTimeout?: number; dryRu
   });
 }
 
-/** Ask a yes/no question on stderr; Ctrl-C is exit 130. Only call when `canPrompt()` (streams injectable for tests). */
-export async function confirm(
-  question: string,
-  streams: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream } = {
-    input: process.stdin,
-    output: process.stderr,
-  },
-): Promise<boolean> {
-  const rl = createInterface(streams);
-  try {
-    const answer = await new Promise<string>((resolve, reject) => {
-      rl.on('SIGINT', () => reject(new OpsError('INTERRUPTED', 'Cancelled.', { exitCode: ExitCode.interrupted })));
-      rl.on('close', () => resolve(''));
-      rl.question(`${question} (y/N) `).then(resolve, reject);
-    });
-    return /^y(es)?$/i.test(answer.trim());
-  } finally {
-    rl.close();
-  }
-}
+export { confirm } from '../shared/confirm.js'; // moved: start/restart ask too
 
 /** `Migrations run by sequelize-cli for backend (backend/): sequelize-cli in dependencies; .sequelizerc` */
 export function describeChoice(root: string, choice: ToolChoice): string {

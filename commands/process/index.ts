@@ -20,6 +20,16 @@ const LOCKING_EXIT_CODES: ExitCodeList = [
   [ExitCode.locked, 'another deploy/start/stop/restart/scale of this app is running (names its pid)'],
   ExitCode.interrupted,
 ];
+/** start and restart also refuse to drop a value the config reads from an unset `${VAR}` (README, "A changed environment"). */
+const STARTING_EXIT_CODES: ExitCodeList = [
+  LOCKING_EXIT_CODES[0]!,
+  [
+    ExitCode.usage,
+    'usage or configuration error; or a value the config reads from an unset ${VAR} would be lost (no terminal to ask, no --yes)',
+  ],
+  ...LOCKING_EXIT_CODES.slice(2, -1),
+  [ExitCode.interrupted, 'interrupted, or "no" at the prompt'],
+];
 
 /**
  * `status`, `start|stop|restart [packages...]`, `logs [package]`, `scale <package> <n|+n|-n>`: the app's processes
@@ -38,7 +48,15 @@ export function register(program: Program): void {
     .description("start the packages' PM2 processes")
     .addHelpText(
       'after',
-      helpText(['opsctl start', 'opsctl start backend', 'opsctl start -p backend,frontend'], LOCKING_EXIT_CODES),
+      helpText(
+        [
+          'opsctl start',
+          'opsctl start backend',
+          'opsctl start -p backend,frontend',
+          'opsctl start backend --yes --json',
+        ],
+        STARTING_EXIT_CODES,
+      ),
     );
   lazyAction(start, async () => (await import('./start.js')).start);
 
@@ -60,7 +78,7 @@ export function register(program: Program): void {
     .command('restart')
     .argument('[packages...]', 'these packages (default: all with a start script)')
     .description("restart the packages' PM2 processes (a zero-downtime reload in cluster mode)")
-    .addHelpText('after', helpText(['opsctl restart', 'opsctl restart backend --json'], LOCKING_EXIT_CODES));
+    .addHelpText('after', helpText(['opsctl restart', 'opsctl restart backend --json'], STARTING_EXIT_CODES));
   lazyAction(restart, async () => (await import('./restart.js')).restart);
 
   const logs = program

@@ -27,3 +27,29 @@ export function identityEnv(config: ResolvedConfig, pkg: AppPackage): Record<str
   const keys = new Set([...(config.dotenvKeys ?? []), ...CONFIG_KEYS, ...Object.keys(pkg.env)]);
   return Object.fromEntries([...keys].filter((k) => env[k] !== undefined).map((k) => [k, env[k]!]));
 }
+
+/**
+ * For each key of identityEnv() whose value the config (or opsctl's own default) takes from a variable that is not
+ * set in this shell or `.env`: those variables (README, "`opsctl status`, `start|stop|restart`"). `redis.url:
+ * ${REDIS_URL}` unset gives `REDIS_URL: ['REDIS_URL']`; with no `redis.url` at all opsctl reads REDIS_URL itself.
+ */
+export function unsetSources(config: ResolvedConfig, pkg: AppPackage): Record<string, string[]> {
+  const refs = config.unsetRefs ?? {};
+  const out: Record<string, string[]> = {};
+  const own = (key: string) => refs[`packages.${pkg.name}.env.${key}`];
+  for (const [key, names] of Object.entries(refs)) {
+    const prefix = `packages.${pkg.name}.env.`;
+    if (key.startsWith(prefix)) out[key.slice(prefix.length)] = names;
+  }
+  if (!('REDIS_URL' in pkg.env) && !own('REDIS_URL')) {
+    // a config `${VAR}` that is not set falls back to REDIS_URL: then the value is REDIS_URL's, which is set
+    const fellBack = Boolean(config.redis.url) && config.redis.url === config.env.REDIS_URL;
+    const names = fellBack ? undefined : (refs['redis.url'] ?? (config.redis.url ? undefined : ['REDIS_URL']));
+    if (names) out.REDIS_URL = names;
+  }
+  if (!('DATABASE_URL' in pkg.env) && !own('DATABASE_URL') && config.database.source !== 'env') {
+    const names = refs['database.url'] ?? (config.database.source === 'config' ? undefined : ['DATABASE_URL']);
+    if (names) out.DATABASE_URL = names;
+  }
+  return out;
+}

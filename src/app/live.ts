@@ -39,11 +39,23 @@ export function clearedEnv(root: string, pkg: string, identity: Record<string, s
   );
 }
 
+/** One key whose value differs from the recorded one (never the value itself). */
+export interface EnvChange {
+  /** The variable's name (not `key`: output redaction masks a field named like a secret). */
+  name: string;
+  change: 'added' | 'removed' | 'changed';
+}
+
 /**
- * What differs between the recorded fingerprint and this identity environment (see envChanges). Only asked when a
- * record exists, so the key it needs exists too: deciding writes nothing.
+ * What differs between the recorded fingerprint and this identity environment, as `env X changed|added|removed`
+ * (deploy's reasons). Only asked when a record exists, so the key it needs exists too: deciding writes nothing.
  */
 export function envChangesSince(root: string, live: LiveRecord, identity: Record<string, string>): string[] {
+  return envDiffSince(root, live, identity).map((c) => `env ${c.name} ${c.change}`);
+}
+
+/** The same comparison as envChangesSince, as data (start/restart's `envChanges`). */
+export function envDiffSince(root: string, live: LiveRecord, identity: Record<string, string>): EnvChange[] {
   return envChanges(live.env, fingerprintEnv(root, identity));
 }
 
@@ -88,14 +100,14 @@ function fingerprintEnv(root: string, env: Record<string, string>): Record<strin
   return out;
 }
 
-/** What differs between two fingerprints, as `env X changed|added|removed`, keys sorted. Never values. */
-function envChanges(before: Record<string, string>, after: Record<string, string>): string[] {
+/** What differs between two fingerprints, keys sorted. Never values. */
+function envChanges(before: Record<string, string>, after: Record<string, string>): EnvChange[] {
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
-  return keys.flatMap((k) => {
-    if (before[k] === after[k]) return [];
-    if (before[k] === undefined) return [`env ${k} added`];
-    if (after[k] === undefined) return [`env ${k} removed`];
-    return [`env ${k} changed`];
+  return keys.flatMap((name): EnvChange[] => {
+    if (before[name] === after[name]) return [];
+    if (before[name] === undefined) return [{ name, change: 'added' }];
+    if (after[name] === undefined) return [{ name, change: 'removed' }];
+    return [{ name, change: 'changed' }];
   });
 }
 

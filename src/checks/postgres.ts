@@ -2,6 +2,7 @@ import type { ResolvedConfig } from '../config/types.js';
 import type { PgFailure } from '../db/classify-pg-error.js';
 import { findMigrationsFolder } from '../db/migrate/sources.js';
 import { type PgTarget, readPgUrl, urlSourceLabel } from '../db/pg-target.js';
+import { unsetVariable } from './redis.js';
 import type { Check, CheckResult } from './types.js';
 
 /** Leave a little of the check's time so our own "timed out" answer wins over the generic one. */
@@ -15,7 +16,12 @@ export const postgresCheck: Check = {
   id: 'postgres',
   async run(ctx) {
     const { database } = ctx.config;
-    if (!database.url) return needsDatabase(ctx.config) ? missingUrl(ctx.config) : notConfigured();
+    const unset = ctx.config.unsetRefs?.['database.url'];
+    if (!database.url) {
+      if (needsDatabase(ctx.config)) return missingUrl(ctx.config, unset);
+      // `database.url: ${DATABASE_URL}` unset: the app meant to have a database (README, "`opsctl doctor`")
+      return unset ? unsetVariable('database.url', unset, 'without its database') : notConfigured();
+    }
     const read = readPgUrl(database.url, sourceLabel(database.source));
     if ('problem' in read) return { status: 'fail', ...read.problem };
     const { target } = read;
@@ -70,17 +76,18 @@ function notConfigured(): CheckResult {
   };
 }
 
-function missingUrl(config: ResolvedConfig): CheckResult {
+function missingUrl(config: ResolvedConfig, unset: string[] | undefined): CheckResult {
+  const reads = unset ? ` (database.url reads ${unset.map((n) => `\${${n}}`).join(', ')}, not set here)` : '';
   if (config.database.source === 'embedded') {
     return {
       status: 'fail',
-      message: 'no database URL is configured and the embedded PostgreSQL has not been started',
+      message: `no database URL is configured${reads} and the embedded PostgreSQL has not been started`,
       hint: 'Run `opsctl db start` for a local database, or set database.url / DATABASE_URL.',
     };
   }
   return {
     status: 'fail',
-    message: `no database is configured${config.envName ? ` for --env ${config.envName}` : ''}`,
+    message: `no database is configured${config.envName ? ` for --env ${config.envName}` : ''}${reads}`,
     hint: 'Set database.url in the config (or environments.<env>.database.url), or DATABASE_URL.',
   };
 }

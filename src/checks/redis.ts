@@ -1,7 +1,7 @@
 import type { RedisCacheInfo } from '../redis/cache-info.js';
 import type { RedisFailure } from '../redis/classify-error.js';
 import type { RedisTarget } from '../redis/probe.js';
-import type { Check } from './types.js';
+import type { Check, CheckResult } from './types.js';
 
 /** Leave a little of the check's time so our own "timed out" answer wins over the generic one. */
 const TIMEOUT_MARGIN_MS = 150;
@@ -11,6 +11,9 @@ export const redisCheck: Check = {
   id: 'redis',
   async run(ctx) {
     const url = ctx.config.redis.url;
+    const unset = ctx.config.unsetRefs?.['redis.url'];
+    // `redis.url: ${REDIS_URL}` with REDIS_URL unset is a Redis the app meant to have (README, "`opsctl doctor`")
+    if (!url && unset) return unsetVariable('redis.url', unset, 'without Redis');
     if (!url) {
       return {
         status: 'skip',
@@ -49,6 +52,20 @@ export const redisCheck: Check = {
     return { status: 'fail', message, hint, details: res.failure === 'unknown' ? [res.detail] : undefined };
   },
 };
+
+/**
+ * A URL the config reads from variables that are not set in this shell or `.env` (`redis.url: ${REDIS_URL}`): a
+ * warning naming them rather than a skip, since processes started from this shell would run without it.
+ */
+export function unsetVariable(path: string, names: string[], without: string): CheckResult {
+  const vars = names.map((n) => `\${${n}}`).join(', ');
+  const them = names.length > 1 ? 'them' : 'it';
+  return {
+    status: 'warn',
+    message: `the config's ${path} reads ${vars}, which ${names.length > 1 ? 'are' : 'is'} not set in this shell or .env`,
+    hint: `Export ${names.join(', ')} or put ${them} in the app's .env; \`opsctl start\`/\`restart\` from this shell would run the app ${without}.`,
+  };
+}
 
 /** The runbook: one message and one next step per failure. */
 function explain(failure: RedisFailure, t: RedisTarget, timeoutMs: number): { message: string; hint: string } {

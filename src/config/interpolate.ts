@@ -6,33 +6,49 @@ export interface InterpolationResult {
   value: unknown;
   /** Variables referenced inside a longer string that were not set (replaced by ""). */
   missing: string[];
+  /** Each `${VAR}` without a default whose VAR was not set, with the path of the config value that reads it. */
+  unset: UnsetRef[];
+}
+
+/** A config value (`redis.url`) that reads a variable (`REDIS_URL`) not set in the environment or `.env`. */
+export interface UnsetRef {
+  path: string[];
+  name: string;
 }
 
 export function interpolate(doc: unknown, env: Record<string, string | undefined>): InterpolationResult {
   const missing: string[] = [];
-  const walk = (value: unknown): unknown => {
+  const unset: UnsetRef[] = [];
+  const walk = (value: unknown, path: string[]): unknown => {
     if (typeof value === 'string') {
       const whole = WHOLE.exec(value);
       // a value that is only `${VAR}` with VAR unset counts as not given, so defaults apply
-      if (whole) return env[whole[1]!] || whole[2] || undefined;
+      if (whole) {
+        const v = env[whole[1]!] || whole[2] || undefined;
+        if (v === undefined) unset.push({ path, name: whole[1]! });
+        return v;
+      }
       return value.replace(PLACEHOLDER, (_m, name: string, fallback?: string) => {
         const v = env[name] || fallback;
-        if (v === undefined) missing.push(name);
+        if (v === undefined) {
+          missing.push(name);
+          unset.push({ path, name });
+        }
         return v ?? '';
       });
     }
-    if (Array.isArray(value)) return value.map(walk);
+    if (Array.isArray(value)) return value.map((v, i) => walk(v, [...path, String(i)]));
     if (value && typeof value === 'object' && !(value instanceof Date)) {
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(value)) {
-        const w = walk(v);
+        const w = walk(v, [...path, k]);
         if (w !== undefined) out[k] = w;
       }
       return out;
     }
     return value;
   };
-  return { value: walk(doc), missing };
+  return { value: walk(doc, []), missing, unset };
 }
 
 /** Objects merge key by key; arrays and scalars of the overlay replace the base. */

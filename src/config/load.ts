@@ -4,7 +4,7 @@ import { configError } from '../errors.js';
 import { addSecretsFromEnv } from '../output/redact.js';
 import { discoverPackages } from '../packages/discover.js';
 import { readDotenv } from './dotenv.js';
-import { deepMerge, interpolate } from './interpolate.js';
+import { deepMerge, interpolate, type UnsetRef } from './interpolate.js';
 import { describeIssue, readConfigDocument } from './read-file.js';
 import { configSchema, type ParsedConfig } from './schema.js';
 import type { ResolvedConfig } from './types.js';
@@ -35,7 +35,8 @@ export function loadConfig(options: LoadOptions = {}): ResolvedConfig {
   const file = findConfigFile(root, options.config);
   const warnings: string[] = [];
   let parsed: ParsedConfig = {};
-  if (file) parsed = validate(file, warnings, env);
+  let unset: UnsetRef[] = [];
+  if (file) ({ parsed, unset } = validate(file, warnings, env));
 
   let merged: ParsedConfig = parsed;
   if (envName) {
@@ -65,6 +66,7 @@ export function loadConfig(options: LoadOptions = {}): ResolvedConfig {
     alerts: merged.alerts ?? [],
     env,
     dotenvKeys: Object.keys(dotenv),
+    unsetRefs: unsetRefsOf(unset, envName),
     warnings,
   };
 }
@@ -87,7 +89,11 @@ function findConfigFile(root: string, explicit: string | undefined): string | un
   return CONFIG_FILES.map((name) => join(root, name)).find((f) => existsSync(f));
 }
 
-function validate(file: string, warnings: string[], env: Record<string, string | undefined>): ParsedConfig {
+function validate(
+  file: string,
+  warnings: string[],
+  env: Record<string, string | undefined>,
+): { parsed: ParsedConfig; unset: UnsetRef[] } {
   const doc = readConfigDocument(file);
   if (doc.data === null || typeof doc.data !== 'object' || Array.isArray(doc.data)) {
     throw configError(
@@ -95,7 +101,7 @@ function validate(file: string, warnings: string[], env: Record<string, string |
       'See `opsctl config schema` for the keys.',
     );
   }
-  const { value, missing } = interpolate(doc.data, env);
+  const { value, missing, unset } = interpolate(doc.data, env);
   for (const name of new Set(missing))
     warnings.push(`${basename(file)}: \${${name}} is not set; it was replaced by an empty string.`);
   const result = configSchema.safeParse(value, { reportInput: true });
@@ -103,7 +109,26 @@ function validate(file: string, warnings: string[], env: Record<string, string |
     const lines = result.error.issues.map((issue) => describeIssue(doc, issue));
     throw configError(lines.join('\n  '), 'Fix the config file; `opsctl config schema` prints the JSON Schema.');
   }
-  return result.data;
+  return { parsed: result.data, unset };
+}
+
+/**
+ * Config values that read a variable not set here, keyed by their path after the `--env` overlay
+ * (`environments.production.database.url` is `database.url` under `--env production`; other environments' are left
+ * out). start/restart and doctor name them (README, "`opsctl status`, `start|stop|restart`").
+ */
+function unsetRefsOf(unset: UnsetRef[], envName: string | undefined): Record<string, string[]> {
+  const refs: Record<string, string[]> = {};
+  for (const { path, name } of unset) {
+    let at = path;
+    if (path[0] === 'environments') {
+      if (path[1] !== envName) continue;
+      at = path.slice(2);
+    }
+    const key = at.join('.');
+    refs[key] = [...new Set([...(refs[key] ?? []), name])];
+  }
+  return refs;
 }
 
 function resolveDatabase(

@@ -34,6 +34,8 @@ export interface ResolvedConfig {
   env: Record<string, string | undefined>;
   /** The names `.env` sets (part of a release's identity, README "Deploy"). */
   dotenvKeys?: string[];
+  /** Config values (by dotted path after the `--env` overlay: `redis.url`) that read a `${VAR}` not set here. */
+  unsetRefs?: Record<string, string[]>;
   /** Things worth telling the user that are not errors. */
   warnings: string[];
 }

@@ -21,6 +21,7 @@ import {
   waitRunning,
   wantedInstances,
 } from './launch.js';
+import { leavesRunning } from './start-plan.js';
 
 /** What a process command did to one package. */
 export interface ControlResult {
@@ -66,7 +67,7 @@ async function startPackage(
 ): Promise<ControlResult> {
   const release = verifyDeployed(config.root, pkg, verb);
   const running = isDaemonRunning(pm2.home) ? await instancesOf(pm2, pkg.name) : [];
-  if (verb === 'start' && running.length && running.every((p) => p.state === 'online')) {
+  if (leavesRunning(verb, running)) {
     const problem = await waitRunning(pkg, healthTimeoutMs);
     if (problem) throw unhealthy(pm2, config, pkg, 'already running', problem, packageLogTail(pm2, pkg, config));
     return { name: pkg.name, action: 'already running', instances: running.length };

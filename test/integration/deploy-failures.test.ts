@@ -143,7 +143,9 @@ describe('start and restart share deploy’s start/reload path and its crash det
   it('restarts a healthy backend with a reload', async () => {
     const res = await shop.run(['restart', 'backend', '--json']);
     expect(res.exitCode, res.stderr).toBe(0);
-    expect(JSON.parse(res.stdout).packages).toEqual([{ name: 'backend', action: 'reloaded', instances: 1 }]);
+    expect(JSON.parse(res.stdout).packages).toEqual([
+      { name: 'backend', action: 'reloaded', instances: 1, envChanges: [] },
+    ]);
     expect(await health(shop.ports.backend)).toBe(200);
   });
 
@@ -161,6 +163,10 @@ describe('start and restart share deploy’s start/reload path and its crash det
     );
     expect(error.message).toContain('bind EADDRNOTAVAIL 192.0.2.1');
     expect(error.hint).toBe('`opsctl logs backend` shows more.');
+    // the config's new env key was named before the reload, and rides along beside the error (by name, no value)
+    expect(JSON.parse(res.stdout).packages).toEqual([
+      { name: 'backend', envChanges: [{ name: 'HOST', change: 'added' }] },
+    ]);
     // PM2's reload itself waits for the new worker to listen (listen_timeout: 8 s, templates/pm2/app.json)
     expect(elapsed).toBeLessThan(15_000);
   });
@@ -184,7 +190,10 @@ describe('start and restart share deploy’s start/reload path and its crash det
     expect((await shop.run(['stop', 'backend'])).exitCode).toBe(0);
     const res = await shop.run(['start', 'backend', '--json']);
     expect(res.exitCode, res.stderr).toBe(0);
-    expect(JSON.parse(res.stdout).packages).toEqual([{ name: 'backend', action: 'started', instances: 1 }]);
+    // the failed runs recorded nothing: the environment is the one the backend last ran healthy with
+    expect(JSON.parse(res.stdout).packages).toEqual([
+      { name: 'backend', action: 'started', instances: 1, envChanges: [] },
+    ]);
     expect(await health(shop.ports.backend)).toBe(200);
   });
 });
