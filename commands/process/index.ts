@@ -51,7 +51,6 @@ export function register(program: Program): void {
       helpText(
         [
           'opsctl start',
-          'opsctl start backend',
           'opsctl start -p backend,frontend',
           'opsctl start backend --yes --json',
         ],
