@@ -23,6 +23,8 @@ const BACKOFF_MS = 1_000;
 const MAX_BACKOFF_MS = 30_000;
 const WEBHOOK_TIMEOUT_MS = 10_000; // a receiver that does not answer in this time is retried
 const COMMAND_TIMEOUT_MS = 30_000;
+/** A command still running when watch stops is killed this soon: watch ends within a second (README). */
+const COMMAND_KILL_GRACE_MS = 200;
 
 /** How the log names a sink: a webhook by its origin only (a Slack webhook's path is its secret). */
 export function sinkLabel(sink: AlertSink): string {
@@ -66,6 +68,7 @@ async function attemptOnce(sink: AlertSink, payload: AlertPayload, opts: Deliver
       input: body,
       timeoutMs: COMMAND_TIMEOUT_MS,
       signal: opts.signal,
+      killGraceMs: COMMAND_KILL_GRACE_MS,
     });
     if (res.notFound) return { ok: false, retry: false, detail: `cannot run ${command} (not found)` };
     if (res.exitCode === 0) return { ok: true, retry: false, detail: 'delivered' };

@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPm2App, type Pm2App } from '../helpers/pm2-app.js';
+import { waitFor } from '../helpers/wait.js';
 import { startWatch, type WatchRun } from '../helpers/watch.js';
 
 /** The on-call engineer's edge cases of `opsctl watch` (README, "`opsctl watch`"). */
@@ -60,3 +62,43 @@ describe('watch and the app’s PM2 daemon', () => {
     expect(ms).toBeLessThan(1_000);
   }, 120_000);
 });
+
+describe('watch stopping', () => {
+  it('SIGTERM while a command sink that ignores SIGTERM runs: watch still ends within a second, exit 143, the sink killed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'opsctl-watch-stop-'));
+    const pidFile = join(dir, 'sink.pid');
+    let sinkPid: number | undefined;
+    try {
+      // a pager script that hangs and shrugs off SIGTERM (a shell script waiting on its curl does the same)
+      writeFileSync(
+        join(dir, 'stubborn.js'),
+        `process.on('SIGTERM', () => {}); require('node:fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setInterval(() => {}, 1000);\n`,
+      );
+      writeFileSync(
+        join(dir, 'opsctl.config.yaml'),
+        `packages: {}\nalerts:\n  - command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(join(dir, 'stubborn.js'))}]\n`,
+      );
+      // a Redis nobody listens on: the first round fails, and the alert goes to the sink
+      watch = startWatch(dir, ['--only', 'redis', '--interval', '1s'], { REDIS_URL: 'redis://127.0.0.1:1' });
+      await waitFor('the sink to start', () => existsSync(pidFile) && readFileSync(pidFile, 'utf8') !== '', 30_000);
+      sinkPid = Number(readFileSync(pidFile, 'utf8'));
+      const { code, ms } = await watch.stop('SIGTERM');
+      expect(code, watch.stderr()).toBe(143);
+      expect(ms, watch.stderr()).toBeLessThan(1_000);
+      expect(watch.stderr()).toMatch(/watch stopped \(Terminated/);
+      expect(alive(sinkPid)).toBe(false);
+    } finally {
+      if (sinkPid && alive(sinkPid)) process.kill(sinkPid, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
