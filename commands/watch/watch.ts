@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { DEFAULT_CHECK_TIMEOUT_MS } from '../../src/checks/ids.js';
 import { doctorChecks, selectChecks } from '../../src/checks/index.js';
 import { runCheck } from '../../src/checks/run-check.js';
@@ -50,6 +51,9 @@ export function watch(cmd: Invocation<WatchFlags>): Promise<number> {
       throw usageError('--metrics and --once cannot be used together.', 'Metrics are served while watch runs.');
     }
     const signal = cli.deferSignals(STOP_GRACE_MS);
+    // each check of a round listens to it at once, and so do the sinks' deliveries: more than Node's 10 is
+    // expected here, not the leak its warning on stderr would tell the operator about
+    setMaxListeners(checks.length + sinks.length + 10, signal);
     const ctx = {
       config,
       runner: cli.runner,

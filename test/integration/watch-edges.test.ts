@@ -63,6 +63,18 @@ describe('watch and the app’s PM2 daemon', () => {
   }, 120_000);
 });
 
+describe('watch stderr at 3 a.m.', () => {
+  it('every doctor check of an app (more than ten at once): no "memory leak detected" warning on stderr', async () => {
+    watch = startWatch(app.dir, ['--interval', '500ms']);
+    await waitFor('a few rounds', () => /Watching \d+ checks/.test(watch!.stderr()), 30_000);
+    expect(Number(/Watching (\d+) checks/.exec(watch.stderr())![1])).toBeGreaterThan(10);
+    await sleep(3_000);
+    const { code } = await watch.stop('SIGINT');
+    expect(code).toBe(130);
+    expect(watch.stderr()).not.toMatch(/MaxListenersExceeded|memory leak/);
+  }, 60_000);
+});
+
 describe('watch stopping', () => {
   it('SIGTERM while a command sink that ignores SIGTERM runs: watch still ends within a second, exit 143, the sink killed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'opsctl-watch-stop-'));
