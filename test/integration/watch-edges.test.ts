@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { opsctl } from '../helpers/cli.js';
 import { createPm2App, type Pm2App } from '../helpers/pm2-app.js';
 import { waitFor } from '../helpers/wait.js';
 import { startWatch, type WatchRun } from '../helpers/watch.js';
@@ -114,3 +115,33 @@ function alive(pid: number): boolean {
     return false;
   }
 }
+
+describe('watch and secrets', () => {
+  it('a ${VAR} in an alert command’s arguments (a routing key under a plain name): never on stderr, even when the command prints it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'opsctl-watch-vars-'));
+    const routing = 'r0utingKey-Zq71xB';
+    try {
+      // a pager that rejects the key once, quoting its command line (as curl and friends do), then accepts it
+      writeFileSync(
+        join(dir, 'pager.js'),
+        `const fs = require('node:fs'); const m = ${JSON.stringify(join(dir, 'once'))};
+         if (!fs.existsSync(m)) { fs.writeFileSync(m, ''); console.error('rejected: ' + process.argv.slice(2).join(' ')); process.exit(2); }
+         process.stdin.resume();\n`,
+      );
+      writeFileSync(
+        join(dir, 'opsctl.config.yaml'),
+        `packages: {}\nalerts:\n  - command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(join(dir, 'pager.js'))}, --routing-key, "\${PAGER_ROUTING}"]\n`,
+      );
+      // no packages: the config check fails, one fail event for the pager
+      const res = await opsctl(['-C', dir, 'watch', '--once', '--json', '--only', 'config'], {
+        env: { PAGER_ROUTING: routing, PM2_HOME: '', DATABASE_URL: '', REDIS_URL: '' },
+      });
+      expect(res.exitCode, res.stderr).toBe(1);
+      expect(res.stderr).toMatch(/attempt 1: exit code 2: rejected: --routing-key \*\*\*\*/);
+      expect(res.stderr).toMatch(/attempt 2: delivered/);
+      expect(`${res.stdout}\n${res.stderr}`).not.toContain(routing);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
