@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { opsctl } from '../helpers/cli.js';
+import { hasRedisServer, startRedis, type TestRedis } from '../helpers/redis.js';
+import { freePort } from '../helpers/tcp.js';
 import { createPm2App, type Pm2App } from '../helpers/pm2-app.js';
 import { waitFor } from '../helpers/wait.js';
 import { startWatch, type WatchRun } from '../helpers/watch.js';
@@ -140,6 +142,40 @@ describe('watch and secrets', () => {
       expect(res.stderr).toMatch(/attempt 1: exit code 2: rejected: --routing-key \*\*\*\*/);
       expect(res.stderr).toMatch(/attempt 2: delivered/);
       expect(`${res.stdout}\n${res.stderr}`).not.toContain(routing);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe.skipIf(!hasRedisServer())('cache stats when Redis does not answer', () => {
+  let redis: TestRedis | undefined;
+  afterEach(async () => {
+    await redis?.stop();
+    redis = undefined;
+  });
+
+  it('nothing listening, or a wrong password: exit 4 saying why (not "Connection is closed"), no password', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'opsctl-cache-down-'));
+    const secret = 'cache-pw-Hv83kQ';
+    try {
+      writeFileSync(join(dir, 'opsctl.config.yaml'), 'packages: {}\n');
+      const port = await freePort();
+      const down = await opsctl(['-C', dir, 'cache', 'stats'], {
+        env: { REDIS_URL: `redis://:${secret}@127.0.0.1:${port}`, PM2_HOME: '', DATABASE_URL: '' },
+      });
+      expect(down.exitCode, down.stderr).toBe(4);
+      expect(down.stderr).toMatch(new RegExp(`✖ .*ECONNREFUSED 127\\.0\\.0\\.1:${port}`));
+      expect(down.stderr).not.toMatch(/Connection is closed/);
+
+      redis = await startRedis({ password: 'the-right-one-9x' });
+      const wrong = await opsctl(['-C', dir, 'cache', 'stats', '--json'], {
+        env: { REDIS_URL: `redis://:${secret}@127.0.0.1:${redis.port}`, PM2_HOME: '', DATABASE_URL: '' },
+      });
+      expect(wrong.exitCode, wrong.stderr).toBe(4);
+      const doc = JSON.parse(wrong.stdout);
+      expect(doc.error.message).toMatch(/WRONGPASS|invalid password/);
+      expect(`${down.stdout}${down.stderr}${wrong.stdout}${wrong.stderr}`).not.toContain(secret);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
