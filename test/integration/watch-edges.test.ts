@@ -1,7 +1,12 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createRunner } from '../../src/process/runner.js';
+import { alertPayload } from '../../src/watch/payload.js';
+import { deliver } from '../../src/watch/sinks.js';
 import { opsctl } from '../helpers/cli.js';
 import { hasRedisServer, startRedis, type TestRedis } from '../helpers/redis.js';
 import { freePort } from '../helpers/tcp.js';
@@ -180,4 +185,48 @@ describe.skipIf(!hasRedisServer())('cache stats when Redis does not answer', () 
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe('a webhook that redirects', () => {
+  it('301/302: not "delivered" (the POST would become an empty GET), not retried; 307/308: the alert follows to the new URL', async () => {
+    const requests: string[] = [];
+    let status = 302;
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        requests.push(`${req.method} ${req.url} ${body ? JSON.parse(body).event : '-'}`);
+        if (req.url === '/hook') res.writeHead(status, { location: '/moved' }).end();
+        else res.end('ok');
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`;
+    const payload = alertPayload(
+      { event: 'fail', check: 'redis', status: 'fail', message: 'down', at: '2026-01-01T03:00:00.000Z' },
+      'shop',
+      'web-1',
+    );
+    const opts = { runner: createRunner(), signal: new AbortController().signal, backoffMs: 20 };
+    try {
+      for (const code of [301, 302]) {
+        status = code;
+        requests.length = 0;
+        const log: string[] = [];
+        expect(await deliver({ webhook: url }, payload, { ...opts, log: (l) => log.push(l) })).toBe(false);
+        expect(requests).toEqual(['POST /hook fail']);
+        expect(log).toEqual([expect.stringMatching(new RegExp(`attempt 1: HTTP ${code} .*redirect`))]);
+      }
+      for (const code of [307, 308]) {
+        status = code;
+        requests.length = 0;
+        expect(await deliver({ webhook: url }, payload, { ...opts, log: () => undefined })).toBe(true);
+        expect(requests).toEqual(['POST /hook fail', 'POST /moved fail']);
+      }
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
 });
