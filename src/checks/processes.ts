@@ -5,10 +5,10 @@ import { readTail } from '../logs/read-tail.js';
 import type { AppPackage } from '../packages/types.js';
 import { createPm2 } from '../pm2/cli.js';
 import { daemonPid, pm2Home } from '../pm2/home.js';
-import { lostDaemon } from './lost-daemon.js';
 import { candidatesOf, orphanNames, orphansOf } from '../pm2/orphans.js';
 import { ownProcessPredicate } from '../pm2/own-process.js';
 import type { Pm2Instance } from '../pm2/processes.js';
+import { lostDaemon } from './lost-daemon.js';
 import { portCheck } from './port.js';
 import type { Check, CheckResult, CheckStatus } from './types.js';
 

@@ -117,7 +117,8 @@ export function createRunner(debug?: (line: string) => void): Runner {
       options.signal?.removeEventListener('abort', stopGroup);
       forget();
       // what ignored the SIGTERM gets a grace period, then SIGKILL
-      if (pgid !== undefined && (res.timedOut || res.isCanceled)) stopGroupsSync([pgid], options.killGraceMs ?? LEFTOVER_GRACE_MS);
+      if (pgid !== undefined && (res.timedOut || res.isCanceled))
+        stopGroupsSync([pgid], options.killGraceMs ?? LEFTOVER_GRACE_MS);
       const notFound = res.failed && ['ENOENT', 'EACCES'].includes((res as { code?: string }).code ?? '');
       return {
         exitCode: res.exitCode ?? (res.timedOut ? 124 : 1),

@@ -1,5 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,9 +8,9 @@ import { createRunner } from '../../src/process/runner.js';
 import { alertPayload } from '../../src/watch/payload.js';
 import { deliver } from '../../src/watch/sinks.js';
 import { opsctl } from '../helpers/cli.js';
+import { createPm2App, type Pm2App } from '../helpers/pm2-app.js';
 import { hasRedisServer, startRedis, type TestRedis } from '../helpers/redis.js';
 import { freePort } from '../helpers/tcp.js';
-import { createPm2App, type Pm2App } from '../helpers/pm2-app.js';
 import { waitFor } from '../helpers/wait.js';
 import { startWatch, type WatchRun } from '../helpers/watch.js';
 
