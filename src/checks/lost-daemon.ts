@@ -22,8 +22,13 @@ export function lostDaemon(
 ): CheckResult | undefined {
   if (!memo) return undefined;
   const seen = memo.get(MEMO_KEY) as DaemonSeen | undefined;
+  const running = (instances ?? []).filter((p) => p.state !== 'stopped' && p.state !== 'stopping');
+  if (daemon !== undefined && running.length) {
+    memo.set(MEMO_KEY, { pid: daemon, instances: running.map((p) => `${p.name}#${p.pmId}`) });
+    return undefined;
+  }
   if (daemon !== undefined && instances?.length) {
-    memo.set(MEMO_KEY, { pid: daemon, instances: instances.map((p) => `${p.name}#${p.pmId}`) });
+    memo.delete(MEMO_KEY); // all stopped on purpose (`opsctl stop`): a daemon ending later takes nothing down
     return undefined;
   }
   if (!seen) return undefined;
