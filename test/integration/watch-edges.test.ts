@@ -230,3 +230,32 @@ describe('a webhook that redirects', () => {
     }
   });
 });
+
+describe('watch bad input', () => {
+  it('a webhook URL with a user and password (fetch refuses it): a usage error at start, not an alert lost after a minute of retries', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'opsctl-watch-cred-'));
+    try {
+      writeFileSync(join(dir, 'opsctl.config.yaml'), 'packages: {}\n');
+      const res = await opsctl(
+        [
+          '-C',
+          dir,
+          'watch',
+          '--once',
+          '--json',
+          '--only',
+          'config',
+          '--webhook',
+          'https://ops:hookPw-77Zx@127.0.0.1:9/hook',
+        ],
+        { env: { PM2_HOME: '', DATABASE_URL: '', REDIS_URL: '' } },
+      );
+      expect(res.exitCode, res.stderr).toBe(2);
+      const doc = JSON.parse(res.stdout);
+      expect(doc.error.message).toMatch(/user and password/);
+      expect(`${res.stdout}${res.stderr}`).not.toContain('hookPw-77Zx');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
