@@ -18,7 +18,7 @@ export function stats(cmd: Invocation<CacheStatsFlags>): Promise<number> {
       throw usageError('The Redis URL is not a redis:// or rediss:// URL.', 'Fix redis.url or REDIS_URL.');
     }
     const s = await readCacheStats(url, { timeoutMs: cli.opts.timeout ?? DEFAULT_TIMEOUT_MS }).catch((err) => {
-      throw new OpsError('REDIS', `Could not read the cache statistics: ${errorMessage(err)}.`, {
+      throw new OpsError('REDIS', `Could not read the cache statistics: ${errorMessage(err).replace(/\.$/, '')}.`, {
         hint: '`opsctl doctor --only redis` says why.',
         exitCode: ExitCode.unreachable,
         cause: err,

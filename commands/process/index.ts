@@ -49,11 +49,7 @@ export function register(program: Program): void {
     .addHelpText(
       'after',
       helpText(
-        [
-          'opsctl start',
-          'opsctl start -p backend,frontend',
-          'opsctl start backend --yes --json',
-        ],
+        ['opsctl start', 'opsctl start -p backend,frontend', 'opsctl start backend --yes --json'],
         STARTING_EXIT_CODES,
       ),
     );

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { DEFAULT_CHECK_TIMEOUT_MS } from '../../src/checks/ids.js';
 import { doctorChecks, selectChecks } from '../../src/checks/index.js';
 import { runCheck } from '../../src/checks/run-check.js';
@@ -41,6 +42,7 @@ export function watch(cmd: Invocation<WatchFlags>): Promise<number> {
     const sinks: AlertSink[] = [...config.alerts, ...(o.webhook ?? []).map((webhook) => ({ webhook }))];
     // a chat webhook's URL is its credential (Slack's path): never printed whole (README, "`opsctl watch`")
     for (const sink of sinks) if ('webhook' in sink) addSecret(sink.webhook);
+    for (const sink of sinks) if ('webhook' in sink) verifyWebhook(sink.webhook);
     if (o.daemon) {
       if (o.once)
         throw usageError('--daemon and --once cannot be used together.', 'Use --once from cron, or --daemon.');
@@ -50,6 +52,9 @@ export function watch(cmd: Invocation<WatchFlags>): Promise<number> {
       throw usageError('--metrics and --once cannot be used together.', 'Metrics are served while watch runs.');
     }
     const signal = cli.deferSignals(STOP_GRACE_MS);
+    // each check of a round listens to it at once, and so do the sinks' deliveries: more than Node's 10 is
+    // expected here, not the leak its warning on stderr would tell the operator about
+    setMaxListeners(checks.length + sinks.length + 10, signal);
     const ctx = {
       config,
       runner: cli.runner,
@@ -126,4 +131,20 @@ function configDuration(value: string | number | undefined, key: string): number
   const ms = parseInterval(value);
   if (ms === undefined) throw usageError(`${key}: "${value}" is not a duration.`, 'Use 500ms, 30s, 5m or 1h.');
   return ms;
+}
+
+/** A URL fetch cannot POST to is a usage error at start, not an alert lost after a minute of retries. */
+function verifyWebhook(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw usageError('A webhook in `alerts` is not a URL.', 'Use an http:// or https:// URL.');
+  }
+  if (parsed.username || parsed.password) {
+    throw usageError(
+      `The webhook URL for ${parsed.origin} has a user and password in it, which cannot be sent that way.`,
+      'Use the URL your chat or pager service gives for incoming webhooks (its token is in the path), or a command sink.',
+    );
+  }
 }

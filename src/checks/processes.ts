@@ -4,10 +4,11 @@ import { type Pm2Exit, readLastExits } from '../logs/pm2-stamp.js';
 import { readTail } from '../logs/read-tail.js';
 import type { AppPackage } from '../packages/types.js';
 import { createPm2 } from '../pm2/cli.js';
-import { isDaemonRunning, pm2Home } from '../pm2/home.js';
+import { daemonPid, pm2Home } from '../pm2/home.js';
 import { candidatesOf, orphanNames, orphansOf } from '../pm2/orphans.js';
 import { ownProcessPredicate } from '../pm2/own-process.js';
 import type { Pm2Instance } from '../pm2/processes.js';
+import { lostDaemon } from './lost-daemon.js';
 import { portCheck } from './port.js';
 import type { Check, CheckResult, CheckStatus } from './types.js';
 
@@ -35,9 +36,12 @@ interface Verdict {
  */
 export const processesCheck: Check = {
   id: 'processes',
-  async run({ config, runner, now, recentCrashMs = RECENT_CRASH_MS }): Promise<CheckResult> {
+  async run({ config, runner, now, memo, recentCrashMs = RECENT_CRASH_MS }): Promise<CheckResult> {
     const home = pm2Home(config.root, config.env);
-    if (!isDaemonRunning(home)) {
+    const daemon = daemonPid(home);
+    if (daemon === undefined) {
+      const lost = lostDaemon(memo, daemon, undefined);
+      if (lost) return lost;
       return {
         status: 'skip',
         message: 'PM2 is not running for this app (nothing deployed)',
@@ -59,6 +63,9 @@ export const processesCheck: Check = {
     ].filter(Boolean);
     const orphanLine = strays.length ? strays.join('; ') : undefined;
     const orphanHint = '`opsctl stop --orphans` stops and deletes them.';
+    // read again: a daemon that died meanwhile was replaced by an empty one (`pm2 jlist` starts one)
+    const lost = lostDaemon(memo, daemonPid(home), instances);
+    if (lost) return lost;
     if (!instances.length) {
       return orphanLine
         ? { status: 'warn', message: orphanLine, hint: orphanHint }

@@ -51,6 +51,25 @@ export function interpolate(doc: unknown, env: Record<string, string | undefined
   return { value: walk(doc, []), missing, unset };
 }
 
+/**
+ * The variables `${VAR}` refers to anywhere under a key named `key` (`alerts`, also inside `environments`): what
+ * they hold is a credential there (README, "`opsctl watch`").
+ */
+export function variablesUnder(doc: unknown, key: string): string[] {
+  const names: string[] = [];
+  const walk = (value: unknown, inside: boolean): void => {
+    if (typeof value === 'string') {
+      if (inside) for (const m of value.matchAll(PLACEHOLDER)) names.push(m[1]!);
+    } else if (Array.isArray(value)) {
+      for (const v of value) walk(v, inside);
+    } else if (isPlainObject(value)) {
+      for (const [k, v] of Object.entries(value)) walk(v, inside || k === key);
+    }
+  };
+  walk(doc, false);
+  return [...new Set(names)];
+}
+
 /** Objects merge key by key; arrays and scalars of the overlay replace the base. */
 export function deepMerge<T>(base: T, overlay: unknown): T {
   if (!isPlainObject(base) || !isPlainObject(overlay)) return (overlay === undefined ? base : overlay) as T;

@@ -1,10 +1,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { configError } from '../errors.js';
-import { addSecretsFromEnv } from '../output/redact.js';
+import { addSecret, addSecretsFromEnv } from '../output/redact.js';
 import { discoverPackages } from '../packages/discover.js';
 import { readDotenv } from './dotenv.js';
-import { deepMerge, interpolate, type UnsetRef } from './interpolate.js';
+import { deepMerge, interpolate, type UnsetRef, variablesUnder } from './interpolate.js';
 import { describeIssue, readConfigDocument } from './read-file.js';
 import { configSchema, type ParsedConfig } from './schema.js';
 import type { ResolvedConfig } from './types.js';
@@ -102,6 +102,9 @@ function validate(
     );
   }
   const { value, missing, unset } = interpolate(doc.data, env);
+  // what an alert sink gets through ${VAR} (a pager's routing key, a token in an argument) is never printed, even
+  // when the command echoes it on a failure (README, "`opsctl watch`")
+  for (const name of variablesUnder(doc.data, 'alerts')) addSecret(env[name]);
   for (const name of new Set(missing))
     warnings.push(`${basename(file)}: \${${name}} is not set; it was replaced by an empty string.`);
   const result = configSchema.safeParse(value, { reportInput: true });

@@ -10,10 +10,20 @@ export function pm2Home(root: string, env: Record<string, string | undefined>): 
 
 /** Is a PM2 daemon running for this home? Read from its pid file, so asking never starts one. */
 export function isDaemonRunning(home: string): boolean {
+  return daemonPid(home) !== undefined;
+}
+
+/** The PID of the PM2 daemon running for this home, from its pid file; undefined when none runs. */
+export function daemonPid(home: string): number | undefined {
   const pidFile = join(home, 'pm2.pid');
-  if (!existsSync(pidFile)) return false;
-  const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  return Number.isInteger(pid) && pid > 0 && isProcessRunning(pid);
+  if (!existsSync(pidFile)) return undefined;
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile, 'utf8').trim());
+  } catch {
+    return undefined; // removed between the two calls: the daemon just stopped
+  }
+  return Number.isInteger(pid) && pid > 0 && isProcessRunning(pid) ? pid : undefined;
 }
 
 /**

@@ -22,6 +22,11 @@ export interface RunOptions {
   uid?: number;
   gid?: number;
   signal?: AbortSignal;
+  /**
+   * How long the child's process group gets between SIGTERM and SIGKILL once it timed out or `signal` aborted
+   * (default 2 s): shorter for a child whose caller must end within a second (watch's alert commands).
+   */
+  killGraceMs?: number;
   /** Called with each redacted output line while the process runs. */
   onLine?: (line: string) => void;
 }
@@ -92,7 +97,7 @@ export function createRunner(debug?: (line: string) => void): Runner {
         reject: false,
         all: false,
         stripFinalNewline: true,
-        forceKillAfterDelay: 2_000,
+        forceKillAfterDelay: options.killGraceMs ?? LEFTOVER_GRACE_MS,
         // its own process group: a Ctrl-C reaches opsctl alone, which then ends the child's whole tree
         detached: true,
         ...(options.onLine && {
@@ -112,7 +117,8 @@ export function createRunner(debug?: (line: string) => void): Runner {
       options.signal?.removeEventListener('abort', stopGroup);
       forget();
       // what ignored the SIGTERM gets a grace period, then SIGKILL
-      if (pgid !== undefined && (res.timedOut || res.isCanceled)) stopGroupsSync([pgid], LEFTOVER_GRACE_MS);
+      if (pgid !== undefined && (res.timedOut || res.isCanceled))
+        stopGroupsSync([pgid], options.killGraceMs ?? LEFTOVER_GRACE_MS);
       const notFound = res.failed && ['ENOENT', 'EACCES'].includes((res as { code?: string }).code ?? '');
       return {
         exitCode: res.exitCode ?? (res.timedOut ? 124 : 1),

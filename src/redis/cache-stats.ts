@@ -41,7 +41,12 @@ export async function readCacheStats(url: string, options: CacheStatsOptions): P
   addUrlPassword(url);
   const started = performance.now();
   const client = await oneShotClient(url, options.timeoutMs);
-  client.on('error', () => undefined); // the failing command rejects with it
+  // why the connection failed (ECONNREFUSED, WRONGPASS) arrives as an 'error' event, while connect() rejects
+  // with a bare "Connection is closed": the first is what the operator needs
+  let firstError: Error | undefined;
+  client.on('error', (err: Error) => {
+    firstError ??= err;
+  });
   try {
     await client.connect();
     const info: RedisCacheInfo = parseRedisInfo(await client.info());
@@ -80,6 +85,8 @@ export async function readCacheStats(url: string, options: CacheStatsOptions): P
         .sort((a, b) => b.bytes - a.bytes || b.keys - a.keys)
         .slice(0, options.top ?? TOP),
     };
+  } catch (err) {
+    throw /Connection is closed/i.test((err as Error).message) && firstError ? firstError : err;
   } finally {
     if (client.status !== 'end') client.disconnect();
   }

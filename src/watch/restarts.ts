@@ -19,10 +19,17 @@ type Seen = Pick<Pm2Instance, 'pid' | 'restarts' | 'startedOnPurposeAt'>;
  */
 export class RestartFollower {
   private seen: Map<string, Seen> | undefined;
+  /** Per instance: when its last restart event was sent, and the restarts not alerted since. */
+  private readonly quiet = new Map<string, { since: number; pending: number }>();
 
+  /**
+   * `quietMs` (watch's `--repeat`): after a restart event, further restarts of the same instance are counted, not
+   * sent, for this long; a crash loop is one alert, then one per `--repeat` with the count (README, "`opsctl watch`").
+   */
   constructor(
     private readonly home: string,
     private readonly packages: string[],
+    private readonly quietMs = 0,
   ) {}
 
   /** The restart events since the last look. */
@@ -31,20 +38,29 @@ export class RestartFollower {
     const previous = this.seen;
     this.seen = new Map(ours.map((p) => [`${p.name}#${p.pmId}`, p]));
     if (!previous) return [];
-    const restarted = ours.filter((p) => {
-      const was = previous.get(`${p.name}#${p.pmId}`);
-      return was && p.restarts > was.restarts && p.startedOnPurposeAt === was.startedOnPurposeAt;
-    });
-    if (!restarted.length) return [];
+    const due: Array<{ p: Pm2Instance; times: number }> = [];
+    for (const p of ours) {
+      const key = `${p.name}#${p.pmId}`;
+      const was = previous.get(key);
+      if (!was) continue;
+      if (p.startedOnPurposeAt !== was.startedOnPurposeAt) this.quiet.delete(key); // started again on purpose
+      if (p.restarts <= was.restarts || p.startedOnPurposeAt !== was.startedOnPurposeAt) continue;
+      const q = this.quiet.get(key);
+      const times = p.restarts - was.restarts + (q?.pending ?? 0);
+      if (q && now.getTime() - q.since < this.quietMs) {
+        q.pending = times;
+        continue;
+      }
+      this.quiet.set(key, { since: now.getTime(), pending: 0 });
+      due.push({ p, times });
+    }
+    if (!due.length) return [];
     // PM2 keeps no signal in its process list; its daemon log names it
     const exits = await readTail(join(this.home, 'pm2.log'), PM2_LOG_TAIL_BYTES).then(
       (tail) => readLastExits(tail.text),
       () => new Map<string, Pm2Exit>(),
     );
-    return restarted.map((p) => {
-      const was = previous.get(`${p.name}#${p.pmId}`)!;
-      return this.restartEvent(p, p.restarts - was.restarts, exits.get(`${p.name}:${p.pmId}`), now);
-    });
+    return due.map(({ p, times }) => this.restartEvent(p, times, exits.get(`${p.name}:${p.pmId}`), now));
   }
 
   private restartEvent(p: Pm2Instance, times: number, exit: Pm2Exit | undefined, now: Date): WatchEvent {

@@ -55,6 +55,7 @@ export async function runWatch(opts: WatchOptions): Promise<void> {
   const follower = new RestartFollower(
     home,
     config.packages.map((p) => p.name),
+    opts.policy.repeatMs,
   );
   const state = new AlertState(opts.policy);
   const send = alertSender(opts);

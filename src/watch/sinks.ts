@@ -23,6 +23,8 @@ const BACKOFF_MS = 1_000;
 const MAX_BACKOFF_MS = 30_000;
 const WEBHOOK_TIMEOUT_MS = 10_000; // a receiver that does not answer in this time is retried
 const COMMAND_TIMEOUT_MS = 30_000;
+/** A command still running when watch stops is killed this soon: watch ends within a second (README). */
+const COMMAND_KILL_GRACE_MS = 200;
 
 /** How the log names a sink: a webhook by its origin only (a Slack webhook's path is its secret). */
 export function sinkLabel(sink: AlertSink): string {
@@ -66,6 +68,7 @@ async function attemptOnce(sink: AlertSink, payload: AlertPayload, opts: Deliver
       input: body,
       timeoutMs: COMMAND_TIMEOUT_MS,
       signal: opts.signal,
+      killGraceMs: COMMAND_KILL_GRACE_MS,
     });
     if (res.notFound) return { ok: false, retry: false, detail: `cannot run ${command} (not found)` };
     if (res.exitCode === 0) return { ok: true, retry: false, detail: 'delivered' };
@@ -77,19 +80,41 @@ async function attemptOnce(sink: AlertSink, payload: AlertPayload, opts: Deliver
     };
   }
   try {
-    const res = await fetch(sink.webhook, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body,
-      signal: AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs ?? WEBHOOK_TIMEOUT_MS)]),
-    });
-    await res.body?.cancel();
+    const res = await post(sink.webhook, body, opts);
     if (res.ok) return { ok: true, retry: false, detail: `delivered (HTTP ${res.status})` };
+    if (res.status >= 300 && res.status < 400) {
+      // fetch would turn the POST into an empty GET on a 301/302/303: the alert would be lost as "delivered"
+      return { ok: false, retry: false, detail: `HTTP ${res.status} (a redirect: use the URL it points to)` };
+    }
     return { ok: false, retry: res.status >= 500 || res.status === 429, detail: `HTTP ${res.status}` };
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code;
     const name = (err as Error).name;
     const detail = name === 'TimeoutError' ? 'no answer in time' : (cause ?? (err as Error).message);
     return { ok: false, retry: true, detail };
+  }
+}
+
+const MAX_REDIRECTS = 5;
+
+/**
+ * POST the alert, following 307 and 308 only (they keep the method and the body); any other redirect is answered
+ * as it is. The response body is discarded.
+ */
+async function post(url: string, body: string, opts: DeliveryOptions): Promise<Response> {
+  const signal = AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs ?? WEBHOOK_TIMEOUT_MS)]);
+  let target = url;
+  for (let hop = 0; ; hop++) {
+    const res = await fetch(target, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      redirect: 'manual',
+      signal,
+    });
+    await res.body?.cancel();
+    const location = res.headers.get('location');
+    if ((res.status !== 307 && res.status !== 308) || !location || hop >= MAX_REDIRECTS) return res;
+    target = new URL(location, target).href;
   }
 }

@@ -70,4 +70,25 @@ describe('RestartFollower', () => {
     const [event] = await f.look([instance({ restarts: 3 })], now);
     expect(event!.message).toMatch(/^api#0 restarted without opsctl asking \(3 times\)/);
   });
+
+  it('a crash loop is no alert storm: after a restart event, the same instance’s restarts wait for --repeat, then one event counts them', async () => {
+    const hour = 60 * 60_000;
+    const f = new RestartFollower(home, ['api'], hour);
+    const at = (ms: number) => new Date(now.getTime() + ms);
+    await f.look([instance({ restarts: 0 })], at(0));
+    expect(await f.look([instance({ restarts: 1 })], at(1_000))).toHaveLength(1);
+    // crashing every two seconds: quiet for the rest of the hour
+    for (let i = 2; i < 30; i++) expect(await f.look([instance({ restarts: i })], at(i * 2_000))).toEqual([]);
+    // another instance is its own story
+    expect(await f.look([instance({ restarts: 29 }), instance({ pmId: 1, restarts: 0 })], at(70_000))).toEqual([]);
+    const [second] = await f.look([instance({ restarts: 31 }), instance({ pmId: 1, restarts: 1 })], at(71_000));
+    expect(second).toMatchObject({ instance: 1 });
+    // an hour after the first: one event with every restart since
+    const [later, ...rest] = await f.look(
+      [instance({ restarts: 40 }), instance({ pmId: 1, restarts: 1 })],
+      at(hour + 1_000),
+    );
+    expect(rest).toEqual([]);
+    expect(later!.message).toMatch(/^api#0 restarted without opsctl asking \(39 times\)/);
+  });
 });
