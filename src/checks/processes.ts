@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { liveLockHolder } from '../app/app-lock.js';
-import { type Pm2Exit, readLastExits } from '../logs/pm2-stamp.js';
+import { describeExit, type Pm2Exit, readLastExits } from '../logs/pm2-stamp.js';
 import { readTail } from '../logs/read-tail.js';
 import type { AppPackage } from '../packages/types.js';
 import { createPm2 } from '../pm2/cli.js';
@@ -142,10 +142,7 @@ function judge(p: Pm2Instance, now: number, logged: Pm2Exit | undefined, recentC
  * kernel's out-of-memory killer sends, so say so: "exited with code 0" would send on-call looking in the wrong place.
  */
 function howItExited(p: Pm2Instance, logged: Pm2Exit | undefined): string {
-  if (logged?.signal)
-    return `killed by ${logged.signal}${logged.signal === 'SIGKILL' ? ' (out of memory, or kill -9)' : ''}`;
-  const code = logged?.code ?? p.exitCode;
-  return code === undefined ? '' : `exited with code ${code}`;
+  return describeExit(logged?.code ?? p.exitCode, logged?.signal);
 }
 
 /** Restarted by PM2 itself since the last start on purpose (see processesCheck). */

@@ -56,6 +56,15 @@ export interface Pm2Exit {
   signal?: string;
 }
 
+/**
+ * How a process ended, in words: the signal when one killed it (SIGKILL is what the kernel's out-of-memory killer
+ * sends: README, "doctor", `processes`), else its exit code; '' when neither is known.
+ */
+export function describeExit(code: number | undefined, signal: string | undefined): string {
+  if (signal) return `killed by ${signal}${signal === 'SIGKILL' ? ' (out of memory, or kill -9)' : ''}`;
+  return code === undefined ? '' : `exited with code ${code}`;
+}
+
 /** The last exit PM2 logged for each instance, keyed `<app>:<pm_id>` (`backend:0`). */
 export function readLastExits(pm2Log: string): Map<string, Pm2Exit> {
   const exits = new Map<string, Pm2Exit>();

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type Pm2Exit, readLastExits } from '../logs/pm2-stamp.js';
+import { describeExit, type Pm2Exit, readLastExits } from '../logs/pm2-stamp.js';
 import { readTail } from '../logs/read-tail.js';
 import { pm2LogFiles, readLogTail } from '../pm2/logs.js';
 import type { Pm2Instance } from '../pm2/processes.js';
@@ -64,11 +64,10 @@ export class RestartFollower {
   }
 
   private restartEvent(p: Pm2Instance, times: number, exit: Pm2Exit | undefined, now: Date): WatchEvent {
-    const code = exit?.code ?? p.exitCode;
     const signal = exit?.signal;
-    // SIGKILL is what the kernel's out-of-memory killer sends (README, "doctor": `processes`)
-    const killed = signal === 'SIGKILL' ? 'killed by SIGKILL (out of memory, or kill -9)' : `killed by ${signal}`;
-    const how = signal ? killed : code !== undefined ? `exited with code ${code}` : '';
+    // PM2 records code 0 for a process a signal killed: the signal alone says how it ended
+    const code = signal ? undefined : (exit?.code ?? p.exitCode);
+    const how = describeExit(code, signal);
     return {
       event: 'restart',
       check: 'processes',

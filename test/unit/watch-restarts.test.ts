@@ -47,6 +47,27 @@ describe('RestartFollower', () => {
     expect(await f.look([instance({ restarts: 5, pid: 101 })], now)).toEqual([]);
   });
 
+  it('a signal death names the signal and carries no exit code (PM2 records 0 for it, which would mislead)', async () => {
+    const killedHome = mkdtempSync(join(tmpdir(), 'opsctl-watch-killed-'));
+    try {
+      mkdirSync(join(killedHome, 'logs'));
+      writeFileSync(
+        join(killedHome, 'pm2.log'),
+        '2026-01-01T03:00:00.000+00:00: PM2 log: App [api:0] exited with code [0] via signal [SIGKILL]\n',
+      );
+      const f = new RestartFollower(killedHome, ['api']);
+      await f.look([instance({ restarts: 1 })], now);
+      const [event] = await f.look([instance({ restarts: 2, pid: 101, exitCode: 0 })], now);
+      expect(event).toMatchObject({
+        signal: 'SIGKILL',
+        message: 'api#0 restarted without opsctl asking: killed by SIGKILL (out of memory, or kill -9)',
+      });
+      expect(event).not.toHaveProperty('exitCode');
+    } finally {
+      rmSync(killedHome, { recursive: true, force: true });
+    }
+  });
+
   it('a restart or reload by opsctl (created_at moves) is no alert; nor a new instance, nor another app', async () => {
     const f = new RestartFollower(home, ['api']);
     await f.look([instance({ restarts: 1 })], now);
