@@ -1,3 +1,4 @@
+import { setTimeout as wait } from 'node:timers/promises';
 import chalk from 'chalk';
 import { ExitCode } from '../../src/errors.js';
 import { entryLines, type LogEntry, textMatcher } from '../../src/logs/log-entry.js';
@@ -56,7 +57,8 @@ export function logs(cmd: Invocation<LogsOptions>, name?: string): Promise<numbe
     err(`… following ${name ? `${name}'s logs` : `the logs of ${names.join(', ')}`}; Ctrl-C stops.`);
     let cursor = read.cursor;
     while (!stopped.aborted) {
-      await pollWait(stopped);
+      // one poll interval, or less when the follow is stopped
+      if (!(await wait(FOLLOW_POLL_MS, true, { signal: stopped }).catch(() => false))) break;
       const next = readAppLogs(home, names, { match, from: cursor });
       for (const e of next.entries) show(e);
       cursor = next.cursor;
@@ -94,17 +96,4 @@ function toJson(e: LogEntry) {
     ...(e.context ? { context: e.context } : {}),
     ...(e.stack ? { stack: e.stack } : {}),
   };
-}
-
-/** One poll interval, or less when the follow is stopped; leaves no listener behind on the signal. */
-function pollWait(stopped: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      stopped.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, FOLLOW_POLL_MS);
-    stopped.addEventListener('abort', done, { once: true });
-  });
 }
