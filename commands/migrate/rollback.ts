@@ -5,9 +5,10 @@ import { detectTool } from '../../src/db/tools/detect.js';
 import { adapterFor } from '../../src/db/tools/index.js';
 import { ExitCode, OpsError, usageError } from '../../src/errors.js';
 import { runTasks } from '../../src/tasks/run.js';
+import { confirm } from '../shared/confirm.js';
 import { canPrompt, type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
 import { out } from '../shared/output.js';
-import { confirm, note, noteFolder, openCliMigrator } from './shared.js';
+import { note, noteFolder, openCliMigrator } from './shared.js';
 import { runToolCommand } from './tool.js';
 
 export interface RollbackOptions extends GlobalOptions {

@@ -6,7 +6,7 @@ import type { ToolChoice } from '../../src/db/tools/types.js';
 import type { Cli } from '../shared/context.js';
 import { err } from '../shared/output.js';
 
-/** Helpers shared by `migrate` and `rollback`: notes to stderr, the migrator, confirmation. */
+/** Helpers shared by `migrate` and `rollback`: notes to stderr, the migrator. */
 
 /** A line on stderr for people (nothing under --json). */
 export function note(cli: Cli, text: string): void {
@@ -33,8 +33,6 @@ export function openCliMigrator(cli: Cli, options: { lockTimeout?: number; dryRu
     dryRun: options.dryRun,
   });
 }
-
-export { confirm } from '../shared/confirm.js'; // moved: start/restart ask too
 
 /** `Migrations run by sequelize-cli for backend (backend/): sequelize-cli in dependencies; .sequelizerc` */
 export function describeChoice(root: string, choice: ToolChoice): string {

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { confirm } from '../../commands/migrate/shared.js';
+import { confirm } from '../../commands/shared/confirm.js';
 
 function ask(answer: string | null): Promise<{ yes: boolean; prompt: string }> {
   const input = new PassThrough();
