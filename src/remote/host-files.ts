@@ -1,0 +1,78 @@
+import { posix } from 'node:path';
+import { OpsError } from '../errors.js';
+import type { Archive } from './archive.js';
+import type { SshHost } from './ssh.js';
+
+const COPY_TIMEOUT_MS = 10 * 60_000; // hundreds of MB over a slow link
+const QUICK_TIMEOUT_MS = 30_000;
+
+/** Where opsctl keeps things on a host, all under the target's `path` (README, "Several hosts"). */
+export function hostPaths(path: string) {
+  const state = posix.join(path, '.opsctl');
+  return {
+    archives: posix.join(state, 'archives'),
+    archive: (sha: string) => posix.join(state, 'archives', `${sha}.tgz`),
+    agent: (sha: string) => posix.join(state, 'agent', sha.slice(0, 16)),
+    /** The app's working tree: the shipped archive unpacked; its .opsctl/ holds releases and PM2's home. */
+    app: posix.join(path, 'app'),
+    /** The sha of the app archive the host serves (what a rollback unpacks again). */
+    serving: posix.join(state, 'serving'),
+  };
+}
+
+// Constant scripts: every value reaches them as a quoted positional argument ("$1"), never inside the script text.
+const HAS_FILE = 'test -f "$1" && echo present || echo missing';
+const RECEIVE = 'mkdir -p "$(dirname "$1")" && cat > "$1.tmp-$$" && echo "$1.tmp-$$"';
+const VERIFY =
+  "const f=require('fs'),h=require('crypto').createHash('sha256').update(f.readFileSync(process.argv[1])).digest('hex');" +
+  "if(h!==process.argv[3]){f.rmSync(process.argv[1]);console.error('sha256 '+h);process.exit(1)}f.renameSync(process.argv[1],process.argv[2])";
+const UNPACK_ONCE =
+  'test -f "$2/.complete" || { rm -rf "$2.tmp" && mkdir -p "$2.tmp" && tar -xzf "$1" -C "$2.tmp" && touch "$2.tmp/.complete" && rm -rf "$2" && mv "$2.tmp" "$2"; }';
+// the working tree is replaced, its .opsctl/ (releases, PM2's home) and logs/ kept: releases are copies (README, "Deploy")
+const SYNC_APP =
+  'mkdir -p "$2" && cd "$2" && for f in * .[!.]* ..?*; do case "$f" in .opsctl|logs) ;; *) if [ -e "$f" ] || [ -L "$f" ]; then rm -rf -- "$f"; fi ;; esac; done && tar -xzf "$1" && printf %s "$3" > "$4"';
+
+/** Copy the archive to the host unless it has it; verify its sha256 there. */
+export async function ensureArchive(ssh: SshHost, archive: Archive, path: string): Promise<'copied' | 'present'> {
+  const dest = hostPaths(path).archive(archive.sha256);
+  const has = await ssh.run([['sh', '-c', HAS_FILE, 'sh', dest]], { timeoutMs: QUICK_TIMEOUT_MS });
+  if (has.stdout.trim() === 'present') return 'present';
+  const received = await ssh.run([['sh', '-c', RECEIVE, 'sh', dest]], {
+    timeoutMs: COPY_TIMEOUT_MS,
+    inputFile: archive.file,
+  });
+  verifyOk(ssh, received, `copying ${archive.file}`);
+  const verified = await ssh.run([['node', '-e', VERIFY, received.stdout.trim(), dest, archive.sha256]], {
+    timeoutMs: QUICK_TIMEOUT_MS,
+  });
+  verifyOk(ssh, verified, `checking the sha256 of the copy (expected ${archive.sha256})`);
+  return 'copied';
+}
+
+/** Unpack opsctl's agent archive once per version; returns the path of its bin/opsctl.js on the host. */
+export async function unpackAgent(ssh: SshHost, agent: Archive, path: string): Promise<string> {
+  const paths = hostPaths(path);
+  const dir = paths.agent(agent.sha256);
+  const res = await ssh.run([['sh', '-c', UNPACK_ONCE, 'sh', paths.archive(agent.sha256), dir]], {
+    timeoutMs: COPY_TIMEOUT_MS,
+  });
+  verifyOk(ssh, res, 'unpacking opsctl');
+  return posix.join(dir, 'bin', 'opsctl.js');
+}
+
+/** Make `<path>/app` the content of the app archive `sha` (already on the host), and record it as serving. */
+export async function unpackApp(ssh: SshHost, sha: string, path: string): Promise<void> {
+  const paths = hostPaths(path);
+  const res = await ssh.run([['sh', '-c', SYNC_APP, 'sh', paths.archive(sha), paths.app, sha, paths.serving]], {
+    timeoutMs: COPY_TIMEOUT_MS,
+  });
+  verifyOk(ssh, res, 'unpacking the app');
+}
+
+function verifyOk(ssh: SshHost, res: { exitCode: number; stderr: string; timedOut: boolean }, what: string): void {
+  if (res.exitCode === 0) return;
+  const why = res.timedOut ? 'timed out' : res.stderr.trim().split('\n').at(-1) || `exit ${res.exitCode}`;
+  throw new OpsError('HOST_STEP_FAILED', `${ssh.host.name}: ${what} failed (${why}).`, {
+    hint: 'Check free disk space and permissions under the target path on that host.',
+  });
+}
