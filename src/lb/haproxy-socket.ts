@@ -16,12 +16,13 @@ const SETUP_HINT = (text: string) =>
 
 /**
  * The socket as the config writes it: `/run/haproxy/admin.sock` (also `unix@/path`), `tcp://host:port`,
- * `ipv4@host:port` or `ipv6@[::1]:port` (HAProxy's own address syntax). Anything else is a config error (exit 2).
+ * `ipv4@host:port`, `ipv6@[::1]:port` or `host:port` (HAProxy's own address syntax). Anything else is a config error (exit 2).
  */
 export function parseHaproxySocket(text: string): HaproxySocket {
   const value = text.trim();
   if (value.startsWith('unix@')) return { kind: 'unix', path: value.slice('unix@'.length), text: value };
-  const tcp = /^(?:tcp:\/\/|ipv4@|ipv6@)(.+)$/.exec(value)?.[1];
+  // a bare host:port (HAProxy's own bind syntax) is TCP too; a unix socket path has no `:port` ending
+  const tcp = /^(?:tcp:\/\/|ipv4@|ipv6@)(.+)$/.exec(value)?.[1] ?? /^[^/@]+:\d+$/.exec(value)?.[0];
   if (tcp === undefined) {
     if (value && !value.includes('://') && !/^[a-z0-9]+@/i.test(value))
       return { kind: 'unix', path: value, text: value };

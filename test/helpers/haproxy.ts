@@ -36,18 +36,23 @@ export interface BackendServer {
 }
 
 /**
- * haproxy with an admin socket, a frontend on a free loopback port and backend `backend` (`option httpchk GET
- * /health`, servers checked every 100 ms, `fall 2 rise 1`). `globalLines` adds lines to the global section (e.g. a
- * second, non-admin socket).
+ * haproxy with an admin socket, a frontend on a free loopback port (to the first backend) and each backend of
+ * `backends` (`option httpchk GET /health`, servers checked every 100 ms, `fall 2 rise 1`). `globalLines` adds lines
+ * to the global section (e.g. a second, non-admin socket).
  */
 export async function startHaproxy(options: {
-  backend: string;
-  servers: BackendServer[];
+  backends: Record<string, BackendServer[]>;
   globalLines?: (dir: string) => string[];
 }): Promise<TestHaproxy> {
   const dir = mkdtempSync(join(tmpdir(), 'opsctl-haproxy-'));
   const port = await freePort();
   const socket = join(dir, 'admin.sock');
+  const backends = Object.entries(options.backends).flatMap(([name, servers]) => [
+    `backend ${name}`,
+    '  option httpchk GET /health',
+    '  http-check expect status 200',
+    ...servers.map((s) => `  server ${s.name} ${s.address ?? '127.0.0.1'}:${s.port} check inter 100 fall 2 rise 1`),
+  ]);
   const config = [
     'global',
     `  stats socket ${socket} mode 600 level admin`,
@@ -59,13 +64,8 @@ export async function startHaproxy(options: {
     '  timeout server 10s',
     'frontend web',
     `  bind 127.0.0.1:${port}`,
-    `  default_backend ${options.backend}`,
-    `backend ${options.backend}`,
-    '  option httpchk GET /health',
-    '  http-check expect status 200',
-    ...options.servers.map(
-      (s) => `  server ${s.name} ${s.address ?? '127.0.0.1'}:${s.port} check inter 100 fall 2 rise 1`,
-    ),
+    `  default_backend ${Object.keys(options.backends)[0]}`,
+    ...backends,
     '',
   ].join('\n');
   return startHaproxyWithConfig(config, { dir, port, socket });

@@ -31,11 +31,12 @@ describe.skipIf(!hasHaproxy())('HAProxy runtime API client against a real haprox
     app2 = await startAppServer({ address: '127.0.0.2', slowMs: SLOW_MS, name: 'app2' });
     tcpPort = await freePort();
     haproxy = await startHaproxy({
-      backend: BACKEND,
-      servers: [
-        { name: 'app1', address: '127.0.0.1', port: app1.port },
-        { name: 'app2', address: '127.0.0.2', port: app2.port },
-      ],
+      backends: {
+        [BACKEND]: [
+          { name: 'app1', address: '127.0.0.1', port: app1.port },
+          { name: 'app2', address: '127.0.0.2', port: app2.port },
+        ],
+      },
       globalLines: (dir) => [
         `  stats socket ${join(dir, 'user.sock')} mode 600 level user`,
         `  stats socket ipv4@127.0.0.1:${tcpPort} level admin`,

@@ -60,6 +60,8 @@ describe('parseHaproxySocket', () => {
     ['tcp://10.0.0.5:9999', { kind: 'tcp', host: '10.0.0.5', port: 9999 }],
     ['ipv4@127.0.0.1:9999', { kind: 'tcp', host: '127.0.0.1', port: 9999 }],
     ['ipv6@[::1]:9999', { kind: 'tcp', host: '::1', port: 9999 }],
+    ['lb.internal:9999', { kind: 'tcp', host: 'lb.internal', port: 9999 }],
+    ['run/haproxy.sock', { kind: 'unix', path: 'run/haproxy.sock' }],
   ])('%s', (text, expected) => {
     expect(parseHaproxySocket(text)).toMatchObject({ ...expected, text });
   });
