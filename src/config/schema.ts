@@ -1,5 +1,6 @@
 // zod/mini: the same validation as `zod` at a tenth of the code to load on every command (start-up matters).
 import * as z from 'zod/mini';
+import { targetsSchema } from './target-schema.js';
 
 /** Attach a description (shown by editors through `opsctl config schema`). */
 function doc<T extends z.ZodMiniType>(schema: T, description: string): T {
@@ -139,6 +140,7 @@ const baseShape = {
       skip: z.optional(strings),
     }),
   ),
+  targets: z.optional(doc(targetsSchema, 'Hosts `--target <name>` deploys to over SSH (README, "Several hosts")')),
 };
 
 /** One `environments.<name>` overlay: anything of the top level but `environments`. */

@@ -1,5 +1,6 @@
 import type { AppPackage } from '../packages/types.js';
 import type { MIGRATION_TOOLS, ParsedConfig } from './schema.js';
+import type { TargetConfig } from './target-schema.js';
 
 /** Where the database URL came from. */
 export type DatabaseSource = 'config' | 'env' | 'embedded' | 'none';
@@ -30,6 +31,8 @@ export interface ResolvedConfig {
   /** `opsctl watch`'s settings and alert sinks (README, "`opsctl watch`"). */
   watch: NonNullable<ParsedConfig['watch']>;
   alerts: NonNullable<ParsedConfig['alerts']>;
+  /** `targets.<name>` as written (`readTarget` resolves one; README, "Several hosts"). */
+  targets: Record<string, TargetConfig>;
   /** Process environment merged over `.env` (the real environment wins). */
   env: Record<string, string | undefined>;
   /** The names `.env` sets (part of a release's identity, README "Deploy"). */

@@ -108,6 +108,7 @@ function configFor(root: string, packages: AppPackage[]): ResolvedConfig {
     doctor: {},
     watch: {},
     alerts: [],
+    targets: {},
     env: {},
     warnings: [],
   };

@@ -19,6 +19,8 @@ export interface RunOptions {
   timeoutMs: number;
   env?: Record<string, string | undefined>;
   input?: string;
+  /** A file to stream to the child's stdin (binary, any size: an archive copied to a host). */
+  inputFile?: string;
   uid?: number;
   gid?: number;
   signal?: AbortSignal;
@@ -91,6 +93,7 @@ export function createRunner(debug?: (line: string) => void): Runner {
         env: options.env,
         extendEnv: true,
         input: options.input,
+        ...(options.inputFile ? { inputFile: options.inputFile } : {}),
         uid: options.uid,
         gid: options.gid,
         cancelSignal: options.signal,

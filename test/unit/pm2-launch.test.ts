@@ -43,6 +43,7 @@ const config = (): ResolvedConfig => ({
   doctor: {},
   watch: {},
   alerts: [],
+  targets: {},
   env: { PATH: '/usr/bin' },
   warnings: [],
 });
