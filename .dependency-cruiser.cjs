@@ -3,8 +3,8 @@
 // one outside thing (pm2, db, redis, deps) use core rooms only; the ones that put several together (checks = doctor,
 // deploy, and the audit/debug/watch rooms to come) may use those, never each other. So no circle between rooms.
 const CORE = '^src/(app|config|graph|logs|net|output|packages|process|tasks)/|^src/errors[.]ts$';
-const FEATURE = '^src/(audit|checks|db|debug|deploy|deps|init|lb|pipelines|pm2|redis|watch)/';
-const LEAF_FEATURE = '^src/(db|deps|lb|pipelines|pm2|redis)/';
+const FEATURE = '^src/(audit|checks|db|debug|deploy|deps|init|lb|pipelines|pm2|redis|remote|watch)/';
+const LEAF_FEATURE = '^src/(db|deps|lb|pipelines|pm2|redis|remote)/';
 const TOP_FEATURE = '^src/(audit|checks|debug|deploy|init|watch)/';
 
 /** @type {import('dependency-cruiser').IConfiguration} */

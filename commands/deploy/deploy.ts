@@ -2,23 +2,14 @@ import chalk from 'chalk';
 import { packageTail, runForeground } from '../../src/deploy/foreground.js';
 import { createDeployRun, deployReport, deployTasks } from '../../src/deploy/tasks.js';
 import type { DeployRun, PackageReport } from '../../src/deploy/types.js';
-import { ExitCode } from '../../src/errors.js';
+import { ExitCode, usageError } from '../../src/errors.js';
 import { LaunchFailure } from '../../src/pm2/failure.js';
 import { runTasks } from '../../src/tasks/run.js';
 import { holdAppLock } from '../shared/app-lock.js';
-import { type Cli, type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
+import { type Cli, type Invocation, runCommand } from '../shared/context.js';
 import { err, errorJson, exitCodeOf, out, printError, table } from '../shared/output.js';
 import { appPm2, namedPackages } from '../shared/pm2-context.js';
-
-export interface DeployFlags extends GlobalOptions {
-  skipInstall?: boolean;
-  skipBuild?: boolean;
-  skipMigrate?: boolean;
-  start?: boolean;
-  force?: boolean;
-  foreground?: boolean;
-  healthTimeout: number;
-}
+import type { DeployFlags } from './flags.js';
 
 /** `opsctl deploy [packages...]` */
 export function deploy(cmd: Invocation<DeployFlags>, names: string[]): Promise<number> {
@@ -26,6 +17,11 @@ export function deploy(cmd: Invocation<DeployFlags>, names: string[]): Promise<n
     const config = cli.config();
     const flags = cli.opts;
     const packages = namedPackages(config, names).length ? namedPackages(config, names) : config.packages;
+    if (flags.target) {
+      if (flags.foreground) throw usageError('--foreground runs here; it cannot be used with --target.');
+      const { deployTarget } = await import('./target.js');
+      return deployTarget(cli as Cli<DeployFlags & { target: string }>, packages);
+    }
     // an interrupt lets the deploy clean up (delete a candidate, put the previous release back), README "`opsctl deploy`"
     const signal = flags.foreground ? undefined : cli.deferSignals();
     const run = createDeployRun(

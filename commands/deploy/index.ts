@@ -18,6 +18,7 @@ export function register(program: Program): void {
     .option('--skip-migrate', 'do not apply pending migrations')
     .option('--no-start', 'install and build only')
     .option('--force', 'ignore the install and build caches; reload even when nothing changed')
+    .option('--target <name>', 'roll the release over the hosts of targets.<name> by SSH (README, "Several hosts")')
     .option('--foreground', 'run the packages as plain child processes with prefixed logs (development)')
     .addOption(
       new Option(
@@ -34,12 +35,19 @@ export function register(program: Program): void {
           'opsctl deploy                    # every package, in dependency order',
           'opsctl deploy backend --dry-run  # the plan: what would run, what would be skipped and why',
           'opsctl deploy --foreground       # development: plain child processes, Ctrl-C stops them all',
+          'opsctl deploy --target production --dry-run  # the plan per host; nothing changes anywhere',
         ],
         [
           [ExitCode.ok, 'deployed, or nothing changed'],
           [ExitCode.usage, 'usage or configuration error (unknown package, a dependency cycle)'],
-          [ExitCode.failed, 'install, build, migration, start or health gate failed (the previous release serves)'],
-          [ExitCode.unreachable, 'the database is unreachable (migrate step)'],
+          [
+            ExitCode.failed,
+            'install, build, migration, start or health gate failed (the previous release serves; with --target, on every host)',
+          ],
+          [
+            ExitCode.unreachable,
+            'the database is unreachable (migrate step); with --target, a host is unreachable or its host key unknown or changed (nothing changed)',
+          ],
           [ExitCode.locked, 'another deploy/start/stop/restart/scale of this app runs, or the migration lock is held'],
           [ExitCode.interrupted, 'interrupted (Ctrl-C): a candidate is deleted, a half-reloaded package put back'],
           [ExitCode.terminated, 'stopped by SIGTERM, cleaned up the same way (and --foreground stopped)'],

@@ -1,0 +1,128 @@
+import type { ListrTask } from 'listr2';
+import { errorMessage } from '../../errors.js';
+import { hostStep, shortSha, skipStep } from './host-step.js';
+import { restorePrevious, switchHost } from './switch.js';
+import type { FleetRun, HostRun } from './types.js';
+
+/** The hosts in batches of `maxUnavailable`, in the config's order. */
+export function batches(run: FleetRun): HostRun[][] {
+  const size = run.target.maxUnavailable;
+  const out: HostRun[][] = [];
+  for (let i = 0; i < run.hosts.length; i += size) out.push(run.hosts.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Host by host (`maxUnavailable` at a time): out of the load balancer, switch (the host's own candidate and health
+ * gate), back in and UP. A failure stops the roll-out; the failed host is already back on its previous release
+ * (its own deploy's guarantee) and is put back in rotation before the error goes up.
+ */
+export function rolloutTasks(run: FleetRun): ListrTask[] {
+  return batches(run).map((batch) => ({
+    title: batch.map((h) => h.ssh.host.name).join(', '),
+    skip: () => (run.errors.length ? 'an earlier host failed' : false),
+    task: (_ctx, task) =>
+      task.newListr(
+        batch.map((host) => ({
+          title: host.ssh.host.name,
+          task: async (_c, sub) => {
+            try {
+              await rollHost(run, host, (text) => (sub.output = text));
+            } catch (error) {
+              run.errors.push(error as Error);
+              throw error;
+            }
+          },
+        })),
+        { concurrent: true, exitOnError: false },
+      ),
+  }));
+}
+
+async function rollHost(run: FleetRun, host: HostRun, say: (text: string) => void): Promise<void> {
+  const address = host.ssh.host.host;
+  const sha = run.app!.sha256;
+  if (run.lb) {
+    say('drain');
+    await hostStep(
+      host,
+      'drain',
+      () => run.lb!.takeOut(address),
+      (r) => `${r.length} server(s) in maintenance`,
+    );
+  } else skipStep(host, 'drain', 'no load balancer');
+  host.switched = true;
+  try {
+    say(`switch to ${shortSha(sha)}`);
+    await hostStep(
+      host,
+      'switch',
+      () => switchHost(run, host, sha),
+      () => `app ${shortSha(sha)}`,
+    );
+    host.report.release = shortSha(sha);
+  } catch (error) {
+    // its own deploy put the previous release back; its app tree and record follow, then it serves again
+    host.switched = false;
+    await restorePrevious(run, host).catch(() => {});
+    await putBack(run, host, say).catch(() => {});
+    throw error;
+  }
+  await putBack(run, host, say);
+}
+
+async function putBack(run: FleetRun, host: HostRun, say: (text: string) => void): Promise<void> {
+  if (!run.lb) return skipStep(host, 'ready', 'no load balancer');
+  say('ready');
+  await hostStep(
+    host,
+    'ready',
+    () => run.lb!.putBack(host.ssh.host.host),
+    () => 'UP in HAProxy',
+  );
+}
+
+/** After a failure: every switched host, last first, back on its previous release and in rotation. */
+export function rollbackTasks(run: FleetRun): ListrTask[] {
+  return [
+    {
+      title: 'roll back switched hosts',
+      skip: () => (!run.errors.length ? 'nothing failed' : !switched(run).length ? 'no host was switched' : false),
+      task: (_ctx, task) =>
+        task.newListr(
+          switched(run)
+            .reverse()
+            .map((host) => ({
+              title: host.ssh.host.name,
+              task: async (_c, sub) => rollBackHost(run, host, (text) => (sub.output = text)),
+            })),
+          { concurrent: false, exitOnError: false },
+        ),
+    },
+  ];
+}
+
+const switched = (run: FleetRun) => run.hosts.filter((h) => h.switched);
+
+async function rollBackHost(run: FleetRun, host: HostRun, say: (text: string) => void): Promise<void> {
+  try {
+    if (run.lb) {
+      say('drain');
+      await run.lb.takeOut(host.ssh.host.host);
+    }
+    say(`back to ${shortSha(host.facts?.serving) ?? 'nothing (first deploy)'}`);
+    await hostStep(
+      host,
+      'rollback',
+      () => restorePrevious(run, host),
+      () => `back on ${shortSha(host.facts?.serving) ?? 'nothing'}`,
+    );
+    host.report.release = shortSha(host.facts?.serving);
+    host.report.rolledBack = true;
+    host.report.ok = false;
+    if (run.lb && host.facts?.serving) await putBack(run, host, say);
+  } catch (error) {
+    run.errors.push(new Error(`${host.ssh.host.name}: rollback failed: ${errorMessage(error)}`));
+    throw error;
+  }
+}

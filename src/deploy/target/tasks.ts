@@ -1,0 +1,123 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ListrTask } from 'listr2';
+import type { Target } from '../../config/target.js';
+import { haproxyLoadBalancer } from '../../lb/load-balancer.js';
+import type { AppPackage } from '../../packages/types.js';
+import { openSession } from '../../remote/ssh.js';
+import { createDeployRun, deployTasks } from '../tasks.js';
+import type { DeployDeps, DeployOptions } from '../types.js';
+import { shortSha, skipStep } from './host-step.js';
+import { preflightHost } from './preflight.js';
+import { rollbackTasks, rolloutTasks } from './roll.js';
+import { packAll, shipTo } from './ship.js';
+import type { FleetOptions, FleetRun } from './types.js';
+
+/** A `deploy --target` run; call `closeFleetRun` in finally (ssh connections, temp archives). */
+export function createFleetRun(
+  deps: DeployDeps,
+  target: Target,
+  packages: AppPackage[],
+  options: FleetOptions & Omit<DeployOptions, 'noStart' | 'healthTimeoutMs'>,
+  signal?: AbortSignal,
+): FleetRun {
+  const session = openSession(deps.runner, target);
+  const lb = target.loadBalancer
+    ? haproxyLoadBalancer(target.loadBalancer.haproxy, { root: deps.config.root })
+    : undefined;
+  return {
+    target,
+    deps,
+    options,
+    session,
+    ...(lb ? { lb } : {}),
+    hosts: session.hosts.map((ssh) => ({
+      ssh,
+      switched: false,
+      report: { host: ssh.host.name, ok: true, steps: [], packages: [] },
+    })),
+    // built once, here: install, build, migrations (once, before any host switches); nothing started locally
+    build: createDeployRun(deps, packages, { ...options, noStart: true }, signal),
+    workDir: mkdtempSync(join(tmpdir(), 'opsctl-ship-')),
+    errors: [],
+  };
+}
+
+export async function closeFleetRun(run: FleetRun): Promise<void> {
+  try {
+    await run.session.close();
+  } finally {
+    rmSync(run.workDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The rolling deploy (README, "Several hosts"): preflight every host and the load balancer; build (and migrate)
+ * once here; pack and copy to every host; then host by host; on a failure every switched host goes back.
+ */
+export function fleetTasks(run: FleetRun): ListrTask[] {
+  const stopped = () => (run.errors.length || run.build.errors.length ? 'an earlier step failed' : false);
+  const dry = run.options.dryRun;
+  return [
+    {
+      title: `preflight: ${run.hosts.length} host(s)${run.lb ? ' and HAProxy' : ''}`,
+      task: async () => {
+        const results = await Promise.allSettled([
+          ...run.hosts.map((h) => preflightHost(run, h)),
+          ...(run.lb ? [run.lb.verify(run.hosts.map((h) => h.ssh.host.host))] : []),
+        ]);
+        const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+        if (failed.length) {
+          run.errors.push(...failed);
+          throw failed[0];
+        }
+      },
+    },
+    {
+      title: 'build here',
+      skip: stopped,
+      task: (_c, task) => task.newListr(deployTasks(run.build), { exitOnError: true }),
+    },
+    {
+      title: 'pack and copy to hosts',
+      skip: () => stopped() || (dry ? 'dry run: would pack the app and opsctl and copy them where missing' : false),
+      task: async (_c, task) => {
+        await packAll(run);
+        task.title = `pack and copy app ${shortSha(run.app!.sha256)} to hosts`;
+        const results = await Promise.allSettled(run.hosts.map((h) => shipTo(run, h)));
+        const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+        if (failed.length) {
+          run.errors.push(...failed);
+          throw failed[0];
+        }
+      },
+    },
+    {
+      title: `roll out, ${run.target.maxUnavailable} host(s) at a time`,
+      skip: () => stopped() || (dry ? 'dry run' : false),
+      task: (_c, task) => task.newListr(rolloutTasks(run), { exitOnError: false }),
+    },
+    ...rollbackTasks(run),
+    {
+      title: 'plan',
+      enabled: () => Boolean(dry),
+      task: () => {
+        for (const host of run.hosts) planHost(run, host);
+      },
+    },
+  ];
+}
+
+/** --dry-run: what each host would go through, recorded as skipped steps. */
+function planHost(run: FleetRun, host: FleetRun['hosts'][number]): void {
+  const to = 'the release built here';
+  skipStep(host, 'copy', `dry run: would copy the app and opsctl unless ${run.target.path}/.opsctl has them`);
+  skipStep(
+    host,
+    'drain',
+    run.lb ? 'dry run: would drain, wait for sessions to end, then maintenance' : 'no load balancer',
+  );
+  skipStep(host, 'switch', `dry run: would switch from ${shortSha(host.facts?.serving) ?? 'nothing'} to ${to}`);
+  skipStep(host, 'ready', run.lb ? 'dry run: would set ready and wait until UP' : 'no load balancer');
+}

@@ -1,0 +1,177 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APP_PORT, createFleetApp, type FleetApp, SECRET, targetOf } from '../helpers/fleet-app.js';
+import { hasHaproxy, NO_HAPROXY_REASON, startHaproxy, type TestHaproxy } from '../helpers/haproxy.js';
+import { hostsSkipReason, startHosts, type TestHosts } from '../helpers/hosts.js';
+
+const SUBNET = 31; // unique per test file: files run at once
+const skip = hostsSkipReason() ?? (hasHaproxy() ? undefined : NO_HAPROXY_REASON);
+if (skip) console.warn(`target-deploy: skipped: ${skip}`);
+
+let hosts: TestHosts;
+let haproxy: TestHaproxy;
+let app: FleetApp;
+const outputs: string[] = [];
+
+/** What each host's app answers on its own address (root namespace → host), '' when nothing. */
+async function versions(): Promise<string[]> {
+  return Promise.all(
+    hosts.hosts.map((h) =>
+      fetch(`http://${h.address}:${APP_PORT}/`, { signal: AbortSignal.timeout(2_000) })
+        .then((r) => r.text())
+        .then((t) => t.trim())
+        .catch(() => ''),
+    ),
+  );
+}
+
+/** A client through HAProxy every 50 ms while `fn` runs: requests that failed and versions seen. */
+async function polling<T>(
+  fn: () => Promise<T>,
+): Promise<{ result: T; failed: string[]; seen: Set<string>; total: number }> {
+  const failed: string[] = [];
+  const seen = new Set<string>();
+  let total = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      total++;
+      try {
+        const res = await fetch(`http://127.0.0.1:${haproxy.port}/`, { signal: AbortSignal.timeout(3_000) });
+        const text = (await res.text()).trim();
+        if (res.status !== 200) failed.push(`${res.status} ${text.slice(0, 80)}`);
+        else seen.add(text);
+      } catch (error) {
+        failed.push(String(error));
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  try {
+    const result = await fn();
+    return { result, failed, seen, total };
+  } finally {
+    running = false;
+    await loop;
+  }
+}
+
+async function deploy(args: string[] = []) {
+  const res = await app.run(['deploy', '--target', 'production', '--json', ...args]);
+  outputs.push(res.stdout, res.stderr);
+  return { ...res, doc: JSON.parse(res.stdout) };
+}
+
+describe.skipIf(skip)('deploy --target over three hosts behind HAProxy', () => {
+  beforeAll(async () => {
+    hosts = await startHosts(3, SUBNET);
+    haproxy = await startHaproxy({
+      backends: { api: hosts.hosts.map((h, i) => ({ name: `h${i}`, address: h.address, port: APP_PORT })) },
+    });
+    app = createFleetApp(hosts, haproxy.socket);
+  }, 60_000);
+  afterAll(async () => {
+    await haproxy?.stop();
+    hosts?.stop();
+    app?.remove();
+  });
+
+  it('--dry-run shows the plan per host and changes nothing', async () => {
+    const { exitCode, doc } = await deploy(['--dry-run']);
+    expect(exitCode).toBe(0);
+    expect(doc.dryRun).toBe(true);
+    expect(doc.hosts.map((h: { host: string }) => h.host)).toEqual(hosts.hosts.map((h) => h.destination));
+    for (const host of doc.hosts) {
+      expect(host.steps.find((s: { step: string }) => s.step === 'preflight').status).toBe('done');
+      expect(host.steps.find((s: { step: string }) => s.step === 'switch')).toMatchObject({ status: 'skipped' });
+    }
+    for (const h of hosts.hosts) expect(hosts.exec(h, ['ls', '-A', '/srv']).stdout.trim()).toBe('');
+  });
+
+  it('a first deploy puts v1 on every host, each UP in HAProxy', async () => {
+    const { exitCode, doc, stderr } = await deploy();
+    expect(exitCode, stderr).toBe(0);
+    expect(doc.hosts.every((h: { ok: boolean }) => h.ok)).toBe(true);
+    expect(await versions()).toEqual(['v1', 'v1', 'v1']);
+  });
+
+  it('a good rolling deploy: no failed request through HAProxy, every host on v2', async () => {
+    app.setVersion('v2');
+    const { result, failed, seen, total } = await polling(() => deploy());
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(failed).toEqual([]);
+    expect(total).toBeGreaterThan(20);
+    expect(seen).toEqual(new Set(['v1', 'v2']));
+    expect(await versions()).toEqual(['v2', 'v2', 'v2']);
+    for (const host of result.doc.hosts)
+      expect(host.steps.map((s: { step: string }) => s.step)).toEqual([
+        'preflight',
+        'copy',
+        'drain',
+        'switch',
+        'ready',
+      ]);
+  });
+
+  it('a release failing on the second host: exit 3, every host back on v2, no failed request', async () => {
+    app.setVersion('v3');
+    expect(hosts.exec(hosts.hosts[1]!, ['touch', '/srv/fail-v3']).status).toBe(0);
+    const { result, failed } = await polling(() => deploy());
+    expect(result.exitCode, result.stderr).toBe(3);
+    expect(failed).toEqual([]);
+    expect(await versions()).toEqual(['v2', 'v2', 'v2']);
+    const [first, second, third] = result.doc.hosts;
+    expect(first).toMatchObject({ ok: false, rolledBack: true });
+    expect(second.steps.find((s: { step: string }) => s.step === 'switch').status).toBe('failed');
+    expect(third.steps.map((s: { step: string }) => s.step)).toEqual(['preflight', 'copy']);
+    expect(result.doc.error.message).toMatch(/10\.213\.31\.11/);
+  });
+
+  it('an unreachable host stops the deploy before anything changes (exit 4)', async () => {
+    app.setVersion('v4');
+    app.setTargets({
+      production: targetOf(
+        hosts,
+        [hosts.hosts[0]!.destination, `root@${hosts.unreachable}`],
+        hosts.knownHosts,
+        haproxy.socket,
+      ),
+    });
+    const before = hosts.exec(hosts.hosts[0]!, ['cat', '/srv/shop/.opsctl/serving']).stdout;
+    const { exitCode, doc } = await deploy();
+    expect(exitCode).toBe(4);
+    expect(doc.error.message).toContain(hosts.unreachable);
+    expect(hosts.exec(hosts.hosts[0]!, ['cat', '/srv/shop/.opsctl/serving']).stdout).toBe(before);
+    expect(await versions()).toEqual(['v2', 'v2', 'v2']);
+  });
+
+  it('a changed host key stops the deploy before anything changes (exit 4, how to verify)', async () => {
+    const knownHosts = join(hosts.dir, 'known_hosts_changed');
+    const [h0, h1] = hosts.hosts;
+    // h1 recorded with h0's key: what a reinstalled host (or a man in the middle) looks like
+    writeFileSync(
+      knownHosts,
+      `${h0!.knownHostsLine}\n${h1!.address} ${h0!.knownHostsLine.split(' ').slice(1).join(' ')}\n`,
+    );
+    app.setTargets({ production: targetOf(hosts, [h0!.destination, h1!.destination], knownHosts, haproxy.socket) });
+    const { exitCode, doc } = await deploy();
+    expect(exitCode).toBe(4);
+    expect(doc.error.code).toBe('HOST_KEY_CHANGED');
+    expect(doc.error.message).toContain(h1!.destination);
+    expect(doc.error.hint).toContain('ssh-keyscan');
+    expect(await versions()).toEqual(['v2', 'v2', 'v2']);
+    expect(existsSync(knownHosts)).toBe(true);
+  });
+
+  it('never printed the private key or a .env value', () => {
+    const key = readFileSync(hosts.identityFile, 'utf8');
+    const lines = key.split('\n').filter((l) => l.length > 20 && !l.startsWith('-----'));
+    expect(lines.length).toBeGreaterThan(0);
+    expect(outputs.length).toBeGreaterThan(10);
+    for (const text of outputs) {
+      expect(text).not.toContain(SECRET);
+      for (const line of lines) expect(text).not.toContain(line);
+    }
+  });
+});
