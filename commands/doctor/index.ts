@@ -5,6 +5,7 @@ import type { Program } from '../shared/global-options.js';
 import { helpText } from '../shared/help.js';
 import { lazyAction } from '../shared/lazy.js';
 import { duration, positiveInt } from '../shared/parse-options.js';
+import { TARGET_HELP, targetable } from '../shared/target.js';
 
 /** `opsctl doctor` (alias `troubleshoot`): the on-call checks (README, "`opsctl doctor`"). */
 export function register(program: Program): void {
@@ -21,6 +22,7 @@ export function register(program: Program): void {
     // variadic is safe here: doctor takes no positional argument a list could swallow
     .option('--only <ids...>', 'run only these checks (port selects every port:<pkg>)')
     .option('--skip <ids...>', 'skip these checks')
+    .option('--target <name>', `${TARGET_HELP}: the host-side checks on each host`)
     .addOption(
       new Option(
         '--since <duration>',
@@ -47,5 +49,13 @@ export function register(program: Program): void {
         ],
       ),
     );
-  lazyAction(doctor, async () => (await import('./doctor.js')).doctor);
+  lazyAction(doctor, async () =>
+    targetable((await import('./doctor.js')).doctor, (o) => [
+      'doctor',
+      ...(o.only?.length ? ['--only', ...o.only] : []),
+      ...(o.skip?.length ? ['--skip', ...o.skip] : []),
+      ...(o.timeout ? ['--timeout', String(o.timeout)] : []),
+      ...(o.since ? ['--since', `${Math.ceil(o.since / 1000)}s`] : []),
+    ]),
+  );
 }

@@ -1,9 +1,12 @@
 import { Option } from '@commander-js/extra-typings';
-import { ExitCode } from '../../src/errors.js';
+import { ExitCode, usageError } from '../../src/errors.js';
 import type { Program } from '../shared/global-options.js';
 import { type ExitCodeList, helpText } from '../shared/help.js';
 import { lazyAction } from '../shared/lazy.js';
 import { duration, grepPattern, lineCount } from '../shared/parse-options.js';
+import { TARGET_HELP, targetable } from '../shared/target.js';
+
+const SLOW_HOST_MS = 5 * 60_000; // start/restart: health gates on every host
 
 const EXIT_CODES: ExitCodeList = [
   [ExitCode.ok, 'success; also a no-op (already running, scaling to the current count)'],
@@ -39,13 +42,15 @@ export function register(program: Program): void {
   const status = program
     .command('status')
     .description('per package: instances, pids, state, uptime, restarts, memory, cpu, port, health (PM2)')
+    .option('--target <name>', TARGET_HELP)
     .addHelpText('after', helpText(['opsctl status', 'opsctl status --json'], EXIT_CODES));
-  lazyAction(status, async () => (await import('./status.js')).status);
+  lazyAction(status, async () => targetable((await import('./status.js')).status, () => ['status']));
 
   const start = program
     .command('start')
     .argument('[packages...]', 'these packages (default: all with a start script)')
     .description("start the packages' PM2 processes")
+    .option('--target <name>', TARGET_HELP)
     .addHelpText(
       'after',
       helpText(
@@ -53,13 +58,16 @@ export function register(program: Program): void {
         STARTING_EXIT_CODES,
       ),
     );
-  lazyAction(start, async () => (await import('./start.js')).start);
+  lazyAction(start, async () =>
+    targetable((await import('./start.js')).start, (o, names) => ['start', ...names, ...yes(o)], SLOW_HOST_MS),
+  );
 
   const stop = program
     .command('stop')
     .argument('[packages...]', 'these packages (default: all with a start script)')
     .description("stop the packages' PM2 processes")
     .option('--orphans', "stop and delete the app's PM2 processes of packages no longer in the config")
+    .option('--target <name>', TARGET_HELP)
     .addHelpText(
       'after',
       helpText(
@@ -67,14 +75,19 @@ export function register(program: Program): void {
         LOCKING_EXIT_CODES,
       ),
     );
-  lazyAction(stop, async () => (await import('./stop.js')).stop);
+  lazyAction(stop, async () =>
+    targetable((await import('./stop.js')).stop, (o, names) => ['stop', ...names, ...(o.orphans ? ['--orphans'] : [])]),
+  );
 
   const restart = program
     .command('restart')
     .argument('[packages...]', 'these packages (default: all with a start script)')
     .description("restart the packages' PM2 processes (a zero-downtime reload in cluster mode)")
+    .option('--target <name>', TARGET_HELP)
     .addHelpText('after', helpText(['opsctl restart', 'opsctl restart backend --json'], STARTING_EXIT_CODES));
-  lazyAction(restart, async () => (await import('./restart.js')).restart);
+  lazyAction(restart, async () =>
+    targetable((await import('./restart.js')).restart, (o, names) => ['restart', ...names, ...yes(o)], SLOW_HOST_MS),
+  );
 
   const logs = program
     .command('logs')
@@ -89,6 +102,7 @@ export function register(program: Program): void {
       new Option('--grep <text>', 'only lines containing this text, or matching /regex/').argParser(grepPattern),
     )
     .option('--follow', 'keep printing new lines until Ctrl-C')
+    .option('--target <name>', `${TARGET_HELP}; not with --follow`)
     .addHelpText(
       'after',
       helpText(
@@ -100,13 +114,32 @@ export function register(program: Program): void {
         EXIT_CODES,
       ),
     );
-  lazyAction(logs, async () => (await import('./logs.js')).logs);
+  lazyAction(logs, async () => targetable((await import('./logs.js')).logs, logsArgs));
 
   const scale = program
     .command('scale')
     .argument('<package>', 'the package to scale (cluster mode)')
     .argument('<count>', 'n, +n or -n instances')
     .description('set the number of PM2 instances of a package; to the current count is a no-op')
+    .option('--target <name>', `${TARGET_HELP}: the same count on each host`)
     .addHelpText('after', helpText(['opsctl scale backend +2', 'opsctl scale backend 1'], LOCKING_EXIT_CODES));
-  lazyAction(scale, async () => (await import('./scale.js')).scale);
+  lazyAction(scale, async () =>
+    targetable((await import('./scale.js')).scale, (_o, pkg, count) => ['scale', pkg, count], SLOW_HOST_MS),
+  );
+}
+
+const yes = (o: { yes?: boolean }) => (o.yes ? ['--yes'] : []);
+
+/** `logs` as the hosts run it; `--follow` would never end on every host at once, so it is refused with --target. */
+function logsArgs(o: { lines: number; since?: number; grep?: string; follow?: boolean }, name?: string): string[] {
+  if (o.follow)
+    throw usageError('--follow cannot be used with --target.', 'Leave out --follow, or follow one host with ssh.');
+  return [
+    'logs',
+    ...(name ? [name] : []),
+    '--lines',
+    String(o.lines),
+    ...(o.since ? ['--since', `${Math.ceil(o.since / 1000)}s`] : []),
+    ...(o.grep ? ['--grep', o.grep] : []),
+  ];
 }

@@ -76,3 +76,8 @@ function verifyOk(ssh: SshHost, res: { exitCode: number; stderr: string; timedOu
     hint: 'Check free disk space and permissions under the target path on that host.',
   });
 }
+
+/** argv of opsctl on a host, on the host's app tree (`--env` passed on). */
+export function hostOpsctlArgv(path: string, bin: string, envName: string | undefined, args: string[]): string[] {
+  return ['node', bin, '-C', hostPaths(path).app, ...(envName ? ['--env', envName] : []), ...args];
+}

@@ -128,6 +128,51 @@ describe.skipIf(skip)('deploy --target over three hosts behind HAProxy', () => {
     expect(result.doc.error.message).toMatch(/10\.213\.31\.11/);
   });
 
+  it('status --target: per host the instances, release and HAProxy state', async () => {
+    const res = await app.run(['status', '--target', 'production', '--json']);
+    outputs.push(res.stdout, res.stderr);
+    expect(res.exitCode, res.stderr).toBe(0);
+    const doc = JSON.parse(res.stdout);
+    expect(doc.hosts.map((h: { host: string }) => h.host)).toEqual(hosts.hosts.map((h) => h.destination));
+    for (const [i, host] of doc.hosts.entries()) {
+      expect(host.ok).toBe(true);
+      const api = host.packages.find((p: { name: string }) => p.name === 'api');
+      expect(api.instances).toHaveLength(1);
+      expect(api.instances[0].state).toBe('online');
+      expect(host.loadBalancer).toEqual([
+        expect.objectContaining({
+          backend: 'api',
+          name: `h${i}`,
+          status: 'UP',
+          address: `${hosts.hosts[i]!.address}:${APP_PORT}`,
+        }),
+      ]);
+    }
+  });
+
+  it("scale --target sets the count on every host; logs --target shows each host's lines", async () => {
+    const scaled = await app.run(['scale', 'api', '2', '--target', 'production', '--json']);
+    outputs.push(scaled.stdout, scaled.stderr);
+    expect(scaled.exitCode, scaled.stderr).toBe(0);
+    expect(JSON.parse(scaled.stdout).hosts.map((h: { to: number }) => h.to)).toEqual([2, 2, 2]);
+    for (const h of hosts.hosts) {
+      const ps = hosts.exec(h, [
+        'sh',
+        '-c',
+        'ps -eo args | grep -c "^node /srv/shop/app/.opsctl/releases/api/current/server.js"',
+      ]);
+      expect(Number(ps.stdout.trim())).toBeGreaterThanOrEqual(2);
+    }
+    const logs = await app.run(['logs', 'api', '--target', 'production', '--lines', '20']);
+    outputs.push(logs.stdout, logs.stderr);
+    expect(logs.exitCode, logs.stderr).toBe(0);
+    for (const h of hosts.hosts) expect(logs.stdout).toContain(`── ${h.destination}`);
+    expect(logs.stdout.match(/api v2 listening/g)?.length).toBeGreaterThanOrEqual(3);
+    const follow = await app.run(['logs', '--target', 'production', '--follow', '--json']);
+    expect(follow.exitCode).toBe(2);
+    expect(JSON.parse(follow.stdout).error.message).toMatch(/--follow/);
+  });
+
   it('an unreachable host stops the deploy before anything changes (exit 4)', async () => {
     app.setVersion('v4');
     app.setTargets({

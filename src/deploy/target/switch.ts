@@ -1,5 +1,5 @@
 import { ExitCode, OpsError } from '../../errors.js';
-import { hostPaths, unpackApp } from '../../remote/host-files.js';
+import { hostOpsctlArgv, unpackApp } from '../../remote/host-files.js';
 import type { PackageReport } from '../types.js';
 import type { FleetRun, HostRun } from './types.js';
 
@@ -14,12 +14,6 @@ interface HostDeployJson {
   error?: { code?: string; message?: string; hint?: string };
 }
 
-/** argv of a host-side opsctl command on the host's app tree (`--env` passed on). */
-export function agentArgv(run: Pick<FleetRun, 'target' | 'options'>, bin: string, args: string[]): string[] {
-  const env = run.options.envName ? ['--env', run.options.envName] : [];
-  return ['node', bin, '-C', hostPaths(run.target.path).app, ...env, ...args];
-}
-
 /**
  * Unpack the app archive `sha` as the host's app tree and run the host's own deploy on it, without install, build
  * or migrations (done once, here): its candidate and health gate decide, and on failure it has already put its
@@ -30,7 +24,7 @@ export async function switchHost(run: FleetRun, host: HostRun, sha: string): Pro
   const args = ['deploy', '--skip-install', '--skip-build', '--skip-migrate', '--json'];
   args.push('--health-timeout', String(run.options.healthTimeoutMs));
   if (run.options.force) args.push('--force');
-  const res = await host.ssh.run([agentArgv(run, host.bin!, args)], {
+  const res = await host.ssh.run([hostOpsctlArgv(run.target.path, host.bin!, run.options.envName, args)], {
     timeoutMs: run.options.healthTimeoutMs * 4 + SWITCH_SLACK_MS,
   });
   const doc = parseJson(res.stdout);
@@ -50,7 +44,10 @@ export async function restorePrevious(run: FleetRun, host: HostRun): Promise<voi
     await switchHost(run, host, previous);
     return;
   }
-  const res = await host.ssh.run([agentArgv(run, host.bin!, ['stop', '--json'])], { timeoutMs: SWITCH_SLACK_MS });
+  const res = await host.ssh.run(
+    [hostOpsctlArgv(run.target.path, host.bin!, run.options.envName, ['stop', '--json'])],
+    { timeoutMs: SWITCH_SLACK_MS },
+  );
   if (res.exitCode !== 0) {
     throw new OpsError('HOST_STOP_FAILED', `${host.ssh.host.name}: stopping the failed first release failed.`, {
       hint: `Run opsctl stop --target ${run.target.name}.`,
