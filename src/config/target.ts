@@ -52,6 +52,12 @@ export function resolveTarget(root: string, name: string, raw: TargetConfig): Ta
     seen.add(key);
   }
   const lb = raw.loadBalancer?.haproxy;
+  if (raw.build === 'remote') {
+    throw configError(
+      `targets.${name}.build: "remote" (building on the first host) is not supported yet.`,
+      'Leave out `build` (the release is built here, once, and the same bytes go to every host).',
+    );
+  }
   return {
     name,
     hosts,

@@ -74,6 +74,8 @@ describe('targets config', () => {
     expect(failure(() => load('targets: { p: { hosts: [], path: /srv/a } }')).exitCode).toBe(2);
     const config = load('targets: { p: { hosts: [a, "a:22"], path: /srv/a } }');
     expect(failure(() => readTarget(config, 'p')).message).toMatch(/lists a:22 twice/);
+    const remote = load('targets: { p: { hosts: [a], path: /srv/a, build: remote } }');
+    expect(failure(() => readTarget(remote, 'p')).message).toMatch(/not supported yet/);
     const unknown = failure(() => readTarget(config, 'prod'));
     expect(unknown.exitCode).toBe(2);
     expect(unknown.hint).toMatch(/Known targets: p/);

@@ -17,10 +17,10 @@ export function batches(run: FleetRun): HostRun[][] {
  * gate), back in and UP. A failure stops the roll-out; the failed host is already back on its previous release
  * (its own deploy's guarantee) and is put back in rotation before the error goes up.
  */
-export function rolloutTasks(run: FleetRun): ListrTask[] {
+export function rolloutTasks(run: FleetRun, stopped: () => string | false): ListrTask[] {
   return batches(run).map((batch) => ({
     title: batch.map((h) => h.ssh.host.name).join(', '),
-    skip: () => (run.errors.length ? 'an earlier host failed' : false),
+    skip: stopped,
     task: (_ctx, task) =>
       task.newListr(
         batch.map((host) => ({

@@ -57,7 +57,12 @@ export async function closeFleetRun(run: FleetRun): Promise<void> {
  * once here; pack and copy to every host; then host by host; on a failure every switched host goes back.
  */
 export function fleetTasks(run: FleetRun): ListrTask[] {
-  const stopped = () => (run.errors.length || run.build.errors.length ? 'an earlier step failed' : false);
+  const stopped = () => {
+    // Ctrl-C: the host being switched finishes (its own gate decides), then every switched host goes back
+    if (run.build.signal?.aborted && !run.errors.includes(run.build.signal.reason))
+      run.errors.push(run.build.signal.reason);
+    return run.errors.length || run.build.errors.length ? 'an earlier step failed' : false;
+  };
   const dry = run.options.dryRun;
   return [
     {
@@ -96,7 +101,7 @@ export function fleetTasks(run: FleetRun): ListrTask[] {
     {
       title: `roll out, ${run.target.maxUnavailable} host(s) at a time`,
       skip: () => stopped() || (dry ? 'dry run' : false),
-      task: (_c, task) => task.newListr(rolloutTasks(run), { exitOnError: false }),
+      task: (_c, task) => task.newListr(rolloutTasks(run, stopped), { exitOnError: false }),
     },
     ...rollbackTasks(run),
     {
