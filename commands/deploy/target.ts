@@ -10,6 +10,9 @@ import { err, errorJson, exitCodeOf, out, printError, table } from '../shared/ou
 import { appPm2 } from '../shared/pm2-context.js';
 import type { DeployFlags } from './flags.js';
 
+/** After Ctrl-C: the host being switched finishes, then every switched host goes back through its health gate. */
+const ROLLBACK_GRACE_MS = 10 * 60_000;
+
 /** `opsctl deploy --target <name>`: build here once, roll over the target's hosts (README, "Several hosts"). */
 export async function deployTarget(
   cli: Cli<DeployFlags & { target: string }>,
@@ -18,7 +21,7 @@ export async function deployTarget(
   const config = cli.config();
   const flags = cli.opts;
   const target = readTarget(config, flags.target);
-  const signal = cli.deferSignals();
+  const signal = cli.deferSignals(ROLLBACK_GRACE_MS);
   const run = createFleetRun(
     { config, runner: cli.runner, pm2: appPm2(cli, config) },
     target,

@@ -173,6 +173,16 @@ describe.skipIf(skip)('deploy --target over three hosts behind HAProxy', () => {
     expect(JSON.parse(follow.stdout).error.message).toMatch(/--follow/);
   });
 
+  it('doctor --target runs the checks on each host', async () => {
+    const res = await app.run(['doctor', '--target', 'production', '--only', 'node-version', '--json']);
+    outputs.push(res.stdout, res.stderr);
+    expect(res.exitCode, res.stderr).toBe(0);
+    const doc = JSON.parse(res.stdout);
+    expect(doc.hosts).toHaveLength(3);
+    for (const host of doc.hosts)
+      expect(host.checks).toEqual([expect.objectContaining({ id: 'node-version', status: 'pass' })]);
+  });
+
   it('an unreachable host stops the deploy before anything changes (exit 4)', async () => {
     app.setVersion('v4');
     app.setTargets({

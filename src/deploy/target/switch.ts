@@ -33,7 +33,8 @@ export async function switchHost(run: FleetRun, host: HostRun, sha: string): Pro
   const why = doc?.error?.message ?? (res.stderr.trim().split('\n').at(-1) || `exit ${res.exitCode}`);
   throw new OpsError('HOST_DEPLOY_FAILED', `${host.ssh.host.name}: the new release failed there: ${why}`, {
     hint: doc?.error?.hint ?? `Read its logs: opsctl logs --target ${run.target.name}.`,
-    exitCode: ExitCode.failed,
+    // another deploy/start/stop of the app holds the host's lock: exit 5, as locally
+    exitCode: doc?.exitCode === ExitCode.locked ? ExitCode.locked : ExitCode.failed,
   });
 }
 
