@@ -34,8 +34,7 @@ export function register(program: Program): void {
         [
           'opsctl deploy                    # every package, in dependency order',
           'opsctl deploy backend --dry-run  # the plan: what would run, what would be skipped and why',
-          'opsctl deploy --foreground       # development: plain child processes, Ctrl-C stops them all',
-          'opsctl deploy --target production --dry-run  # the plan per host; nothing changes anywhere',
+          'opsctl deploy --target prod      # build once, roll host by host behind HAProxy, all or nothing',
         ],
         [
           [ExitCode.ok, 'deployed, or nothing changed'],
