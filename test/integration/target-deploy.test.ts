@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sendHaproxyCommand } from '../../src/lb/haproxy-socket.js';
 import { APP_PORT, createFleetApp, type FleetApp, SECRET, targetOf } from '../helpers/fleet-app.js';
 import { hasHaproxy, NO_HAPROXY_REASON, startHaproxy, type TestHaproxy } from '../helpers/haproxy.js';
 import { hostsSkipReason, startHosts, type TestHosts } from '../helpers/hosts.js';
@@ -128,6 +129,45 @@ describe.skipIf(skip)('deploy --target over three hosts behind HAProxy', () => {
     expect(result.doc.error.message).toMatch(/10\.213\.31\.11/);
   });
 
+  it('maxUnavailable 2: two hosts at a time, still no failed request', async () => {
+    app.setVersion('v4');
+    app.setTargets({
+      production: {
+        ...targetOf(
+          hosts,
+          hosts.hosts.map((h) => h.destination),
+          hosts.knownHosts,
+          haproxy.socket,
+        ),
+        maxUnavailable: 2,
+      },
+    });
+    const { result, failed } = await polling(async () => {
+      let maxInMaint = 0;
+      let watching = true;
+      const watch = (async () => {
+        while (watching) {
+          const csv = await sendHaproxyCommand(
+            { kind: 'unix', path: haproxy.socket, text: haproxy.socket },
+            'show stat',
+            1_000,
+          );
+          const maint = csv.split('\n').filter((l) => l.startsWith('api,h') && l.split(',')[17]?.startsWith('MAINT'));
+          maxInMaint = Math.max(maxInMaint, maint.length);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      })();
+      const res = await deploy().finally(() => (watching = false));
+      await watch;
+      return { ...res, maxInMaint };
+    });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(failed).toEqual([]);
+    expect(await versions()).toEqual(['v4', 'v4', 'v4']);
+    // two hosts were out of rotation at once (HAProxy saw two servers in maintenance), never three
+    expect(result.maxInMaint).toBe(2);
+  });
+
   it('status --target: per host the instances, release and HAProxy state', async () => {
     const res = await app.run(['status', '--target', 'production', '--json']);
     outputs.push(res.stdout, res.stderr);
@@ -167,7 +207,7 @@ describe.skipIf(skip)('deploy --target over three hosts behind HAProxy', () => {
     outputs.push(logs.stdout, logs.stderr);
     expect(logs.exitCode, logs.stderr).toBe(0);
     for (const h of hosts.hosts) expect(logs.stdout).toContain(`── ${h.destination}`);
-    expect(logs.stdout.match(/api v2 listening/g)?.length).toBeGreaterThanOrEqual(3);
+    expect(logs.stdout.match(/api v4 listening/g)?.length).toBeGreaterThanOrEqual(3);
     const follow = await app.run(['logs', '--target', 'production', '--follow', '--json']);
     expect(follow.exitCode).toBe(2);
     expect(JSON.parse(follow.stdout).error.message).toMatch(/--follow/);
@@ -184,7 +224,7 @@ describe.skipIf(skip)('deploy --target over three hosts behind HAProxy', () => {
   });
 
   it('an unreachable host stops the deploy before anything changes (exit 4)', async () => {
-    app.setVersion('v4');
+    app.setVersion('v5');
     app.setTargets({
       production: targetOf(
         hosts,
@@ -198,7 +238,7 @@ describe.skipIf(skip)('deploy --target over three hosts behind HAProxy', () => {
     expect(exitCode).toBe(4);
     expect(doc.error.message).toContain(hosts.unreachable);
     expect(hosts.exec(hosts.hosts[0]!, ['cat', '/srv/shop/.opsctl/serving']).stdout).toBe(before);
-    expect(await versions()).toEqual(['v2', 'v2', 'v2']);
+    expect(await versions()).toEqual(['v4', 'v4', 'v4']);
   });
 
   it('a changed host key stops the deploy before anything changes (exit 4, how to verify)', async () => {
@@ -215,7 +255,7 @@ describe.skipIf(skip)('deploy --target over three hosts behind HAProxy', () => {
     expect(doc.error.code).toBe('HOST_KEY_CHANGED');
     expect(doc.error.message).toContain(h1!.destination);
     expect(doc.error.hint).toContain('ssh-keyscan');
-    expect(await versions()).toEqual(['v2', 'v2', 'v2']);
+    expect(await versions()).toEqual(['v4', 'v4', 'v4']);
     expect(existsSync(knownHosts)).toBe(true);
   });
 
