@@ -9,7 +9,7 @@ import { holdAppLock } from '../shared/app-lock.js';
 import { type Cli, type Invocation, runCommand } from '../shared/context.js';
 import { err, errorJson, exitCodeOf, out, printError, table } from '../shared/output.js';
 import { appPm2, namedPackages } from '../shared/pm2-context.js';
-import type { DeployFlags } from './flags.js';
+import { type DeployFlags, deployOptions } from './flags.js';
 
 /** `opsctl deploy [packages...]` */
 export function deploy(cmd: Invocation<DeployFlags>, names: string[]): Promise<number> {
@@ -18,7 +18,11 @@ export function deploy(cmd: Invocation<DeployFlags>, names: string[]): Promise<n
     const flags = cli.opts;
     const packages = namedPackages(config, names).length ? namedPackages(config, names) : config.packages;
     if (flags.target) {
-      if (flags.foreground) throw usageError('--foreground runs here; it cannot be used with --target.');
+      if (flags.foreground || flags.start === false)
+        throw usageError(
+          `${flags.foreground ? '--foreground' : '--no-start'} cannot be used with --target.`,
+          'Deploy here without --target, or leave the flag out.',
+        );
       const { deployTarget } = await import('./target.js');
       return deployTarget(cli as Cli<DeployFlags & { target: string }>, packages);
     }
@@ -27,16 +31,7 @@ export function deploy(cmd: Invocation<DeployFlags>, names: string[]): Promise<n
     const run = createDeployRun(
       { config, runner: cli.runner, pm2: appPm2(cli, config) },
       packages,
-      {
-        force: flags.force,
-        skipInstall: flags.skipInstall,
-        skipBuild: flags.skipBuild,
-        skipMigrate: flags.skipMigrate,
-        noStart: flags.start === false || flags.foreground,
-        dryRun: flags.dryRun,
-        healthTimeoutMs: flags.healthTimeout,
-        concurrency: flags.concurrency,
-      },
+      deployOptions(flags),
       signal,
     );
     // --dry-run only reads, so it takes no lock; --foreground gives it back before its children run (README, "One at a time")

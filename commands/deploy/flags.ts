@@ -1,3 +1,4 @@
+import type { DeployOptions } from '../../src/deploy/types.js';
 import type { GlobalOptions } from '../shared/context.js';
 
 /** `opsctl deploy`'s flags (commands/deploy/index.ts). */
@@ -11,4 +12,18 @@ export interface DeployFlags extends GlobalOptions {
   healthTimeout: number;
   /** `--target <name>`: roll over the target's hosts (README, "Several hosts"). */
   target?: string;
+}
+
+/** The deploy options the flags ask for (the local deploy and the build step of `--target`). */
+export function deployOptions(flags: DeployFlags): DeployOptions {
+  return {
+    force: flags.force,
+    skipInstall: flags.skipInstall,
+    skipBuild: flags.skipBuild,
+    skipMigrate: flags.skipMigrate,
+    noStart: flags.start === false || flags.foreground,
+    dryRun: flags.dryRun,
+    healthTimeoutMs: flags.healthTimeout,
+    concurrency: flags.concurrency,
+  };
 }

@@ -8,7 +8,7 @@ import { holdAppLock } from '../shared/app-lock.js';
 import type { Cli } from '../shared/context.js';
 import { err, errorJson, exitCodeOf, out, printError, table } from '../shared/output.js';
 import { appPm2 } from '../shared/pm2-context.js';
-import type { DeployFlags } from './flags.js';
+import { type DeployFlags, deployOptions } from './flags.js';
 
 /** After Ctrl-C: the host being switched finishes, then every switched host goes back through its health gate. */
 const ROLLBACK_GRACE_MS = 10 * 60_000;
@@ -26,16 +26,7 @@ export async function deployTarget(
     { config, runner: cli.runner, pm2: appPm2(cli, config) },
     target,
     packages,
-    {
-      force: flags.force,
-      skipInstall: flags.skipInstall,
-      skipBuild: flags.skipBuild,
-      skipMigrate: flags.skipMigrate,
-      dryRun: flags.dryRun,
-      healthTimeoutMs: flags.healthTimeout,
-      concurrency: flags.concurrency,
-      envName: config.envName,
-    },
+    { ...deployOptions(flags), envName: config.envName },
     signal,
   );
   const release = flags.dryRun ? () => {} : holdAppLock(cli, config.root);

@@ -5,21 +5,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { parseDestination, readTarget } from '../../src/config/target.js';
 import { OpsError } from '../../src/errors.js';
+import { opsErrorOf } from '../helpers/errors.js';
 
 let root: string;
 const load = (yaml: string, env: Record<string, string> = {}) => {
   writeFileSync(join(root, 'opsctl.config.yaml'), yaml);
   return loadConfig({ cwd: root, processEnv: env });
 };
-const failure = (fn: () => unknown): OpsError => {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(OpsError);
-    return err as OpsError;
-  }
-  throw new Error('expected an error');
-};
+const failure = opsErrorOf;
 
 beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), 'opsctl-targets-'));
