@@ -77,7 +77,13 @@ function verifyOk(ssh: SshHost, res: { exitCode: number; stderr: string; timedOu
   });
 }
 
-/** argv of opsctl on a host, on the host's app tree (`--env` passed on). */
-export function hostOpsctlArgv(path: string, bin: string, envName: string | undefined, args: string[]): string[] {
-  return ['node', bin, '-C', hostPaths(path).app, ...(envName ? ['--env', envName] : []), ...args];
+/** argv of opsctl on a host, on the host's app tree or `root` (`--env` passed on). */
+export function hostOpsctlArgv(
+  path: string,
+  bin: string,
+  envName: string | undefined,
+  args: string[],
+  root = hostPaths(path).app,
+): string[] {
+  return ['node', bin, '-C', root, ...(envName ? ['--env', envName] : []), ...args];
 }

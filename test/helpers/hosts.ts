@@ -65,7 +65,9 @@ export async function startHosts(count: number, subnet: number): Promise<TestHos
   const prefix = `10.213.${subnet}`;
   const hosts: TestHost[] = [];
   const stop = () => {
-    for (const h of hosts) killNamespace(h.ns);
+    // every host's processes first: a host's mount namespace holds the others' /run/netns mounts until it ends
+    for (const h of hosts) killProcesses(h.ns);
+    for (const h of hosts) deleteNamespace(h.ns, `opsv${subnet}h${hosts.indexOf(h)}`);
     spawnSync('ip', ['link', 'del', bridge]);
     rmSync(dir, { recursive: true, force: true });
   };
@@ -97,9 +99,11 @@ export async function startHosts(count: number, subnet: number): Promise<TestHos
 async function startHost(dir: string, bridge: string, prefix: string, subnet: number, i: number): Promise<TestHost> {
   const ns = `opsctl-t${subnet}-h${i}`;
   const address = `${prefix}.${10 + i}`;
-  killNamespace(ns);
-  must('ip', ['netns', 'add', ns]);
   const outside = `opsv${subnet}h${i}`;
+  // left by a killed run
+  killProcesses(ns);
+  deleteNamespace(ns, outside);
+  must('ip', ['netns', 'add', ns]);
   must('ip', ['link', 'add', outside, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
   must('ip', ['link', 'set', outside, 'master', bridge, 'up']);
   for (const args of [
@@ -130,7 +134,10 @@ async function startHost(dir: string, bridge: string, prefix: string, subnet: nu
     ].join('\n'),
   );
   // the shell records its pid (= sshd's after exec) so tests can nsenter the same mount namespace
-  const script = 'mount -t tmpfs tmpfs /srv && echo $$ > "$1" && exec /usr/sbin/sshd -D -e -f "$2"';
+  // the copies of /run/netns/* mounts would keep every namespace made so far alive as long as this one lives
+  const script =
+    'for m in /run/netns/*; do umount -l "$m" 2>/dev/null; done; ' +
+    'mount -t tmpfs tmpfs /srv && echo $$ > "$1" && exec /usr/sbin/sshd -D -e -f "$2"';
   const child = spawn(
     'ip',
     [
@@ -176,12 +183,12 @@ async function waitForSsh(address: string, failed: () => string | undefined): Pr
   throw new Error(`sshd on ${address} did not come up`);
 }
 
-/** Kill every process in the namespace (sshd, PM2 daemons, apps), then delete it. */
-function killNamespace(ns: string): void {
-  for (let round = 0; round < 5; round++) {
+/** Kill every process in the namespace (sshd, PM2 daemons, apps). */
+function killProcesses(ns: string): void {
+  for (let round = 0; round < 20; round++) {
     const pids =
       spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout?.split(/\s+/).filter(Boolean) ?? [];
-    if (!pids.length) break;
+    if (!pids.length) return;
     for (const pid of pids) {
       try {
         process.kill(Number(pid), 'SIGKILL');
@@ -189,5 +196,18 @@ function killNamespace(ns: string): void {
     }
     spawnSync('sleep', ['0.1']);
   }
-  spawnSync('ip', ['netns', 'del', ns]);
+}
+
+/** Delete the namespace and its veth, retrying while the kernel still tears down what held it. */
+function deleteNamespace(ns: string, veth: string): void {
+  for (let round = 0; round < 30; round++) {
+    spawnSync('ip', ['netns', 'del', ns]);
+    spawnSync('ip', ['link', 'del', veth]);
+    const left = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .some((l) => l.split(' ')[0] === ns);
+    const link = spawnSync('ip', ['link', 'show', veth]).status === 0;
+    if (!left && !link) return;
+    spawnSync('sleep', ['0.1']);
+  }
 }

@@ -109,6 +109,7 @@ describe.skipIf(skip)('deploy --target over three hosts behind HAProxy', () => {
       expect(host.steps.map((s: { step: string }) => s.step)).toEqual([
         'preflight',
         'copy',
+        'ports',
         'drain',
         'switch',
         'ready',
@@ -125,7 +126,7 @@ describe.skipIf(skip)('deploy --target over three hosts behind HAProxy', () => {
     const [first, second, third] = result.doc.hosts;
     expect(first).toMatchObject({ ok: false, rolledBack: true });
     expect(second.steps.find((s: { step: string }) => s.step === 'switch').status).toBe('failed');
-    expect(third.steps.map((s: { step: string }) => s.step)).toEqual(['preflight', 'copy']);
+    expect(third.steps.map((s: { step: string }) => s.step)).toEqual(['preflight', 'copy', 'ports']);
     expect(result.doc.error.message).toMatch(/10\.213\.31\.11/);
   });
 
@@ -221,6 +222,24 @@ describe.skipIf(skip)('deploy --target over three hosts behind HAProxy', () => {
     expect(doc.hosts).toHaveLength(3);
     for (const host of doc.hosts)
       expect(host.checks).toEqual([expect.objectContaining({ id: 'node-version', status: 'pass' })]);
+  });
+
+  it('a port of the new release taken on one host stops the deploy before any host switches (exit 3)', async () => {
+    app.setVersion('v5');
+    const config = readFileSync(join(app.dir, 'opsctl.config.yaml'), 'utf8');
+    writeFileSync(join(app.dir, 'opsctl.config.yaml'), config.replace(`port: ${APP_PORT}`, 'port: 4200'));
+    const squatter = "require('net').createServer().listen(4200, '0.0.0.0')";
+    expect(hosts.exec(hosts.hosts[2]!, ['sh', '-c', 'node -e "$1" >/dev/null 2>&1 &', 'sh', squatter]).status).toBe(0);
+    await new Promise((r) => setTimeout(r, 500));
+    const servingBefore = hosts.hosts.map((h) => hosts.exec(h, ['cat', '/srv/shop/.opsctl/serving']).stdout);
+    const { exitCode, doc } = await deploy();
+    expect(exitCode).toBe(3);
+    expect(doc.error.message).toMatch(/10\.213\.31\.12: port 4200 is in use/);
+    expect(doc.hosts[2].steps.find((s: { step: string }) => s.step === 'ports').status).toBe('failed');
+    for (const host of doc.hosts) expect(host.steps.map((s: { step: string }) => s.step)).not.toContain('switch');
+    expect(hosts.hosts.map((h) => hosts.exec(h, ['cat', '/srv/shop/.opsctl/serving']).stdout)).toEqual(servingBefore);
+    expect(await versions()).toEqual(['v4', 'v4', 'v4']);
+    writeFileSync(join(app.dir, 'opsctl.config.yaml'), config);
   });
 
   it('an unreachable host stops the deploy before anything changes (exit 4)', async () => {

@@ -9,6 +9,7 @@ import { openSession } from '../../remote/ssh.js';
 import { createDeployRun, deployTasks } from '../tasks.js';
 import type { DeployDeps, DeployOptions } from '../types.js';
 import { shortSha, skipStep } from './host-step.js';
+import { verifyHostPorts } from './ports.js';
 import { preflightHost } from './preflight.js';
 import { rollbackTasks, rolloutTasks } from './roll.js';
 import { packAll, shipTo } from './ship.js';
@@ -90,7 +91,10 @@ export function fleetTasks(run: FleetRun): ListrTask[] {
       task: async (_c, task) => {
         await packAll(run);
         task.title = `pack and copy app ${shortSha(run.app!.sha256)} to hosts`;
-        const results = await Promise.allSettled(run.hosts.map((h) => shipTo(run, h)));
+        // every host gets the archives, then every host's ports are checked: only then does anything switch
+        const results = await Promise.allSettled(
+          run.hosts.map((h) => shipTo(run, h).then(() => verifyHostPorts(run, h))),
+        );
         const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
         if (failed.length) {
           run.errors.push(...failed);
@@ -118,6 +122,7 @@ export function fleetTasks(run: FleetRun): ListrTask[] {
 function planHost(run: FleetRun, host: FleetRun['hosts'][number]): void {
   const to = 'the release built here';
   skipStep(host, 'copy', `dry run: would copy the app and opsctl unless ${run.target.path}/.opsctl has them`);
+  skipStep(host, 'ports', 'dry run: checked on the host with the new config once it is copied');
   skipStep(
     host,
     'drain',

@@ -4,7 +4,7 @@ import type { Archive } from '../../remote/archive.js';
 import type { SshHost, SshSession } from '../../remote/ssh.js';
 import type { DeployDeps, DeployRun, PackageReport } from '../types.js';
 
-export type HostStepName = 'preflight' | 'copy' | 'drain' | 'switch' | 'ready' | 'rollback';
+export type HostStepName = 'preflight' | 'copy' | 'ports' | 'drain' | 'switch' | 'ready' | 'rollback';
 
 /** One step on one host, as `deploy --target --json` reports it. */
 export interface HostStep {
