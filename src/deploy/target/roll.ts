@@ -18,8 +18,9 @@ export function batches(run: FleetRun): HostRun[][] {
  * (its own deploy's guarantee) and is put back in rotation before the error goes up.
  */
 export function rolloutTasks(run: FleetRun, stopped: () => string | false): ListrTask[] {
-  return batches(run).map((batch) => ({
-    title: batch.map((h) => h.ssh.host.name).join(', '),
+  const all = batches(run);
+  return all.map((batch, i) => ({
+    title: `batch ${i + 1} of ${all.length}`,
     skip: stopped,
     task: (_ctx, task) =>
       task.newListr(
