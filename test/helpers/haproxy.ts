@@ -131,8 +131,9 @@ export interface AppServer {
   close(): Promise<void>;
 }
 
+/** `port`: a given one (the same port on every loopback "host"), else a free one. */
 export async function startAppServer(
-  options: { address?: string; slowMs?: number; name?: string } = {},
+  options: { address?: string; port?: number; slowMs?: number; name?: string } = {},
 ): Promise<AppServer> {
   const address = options.address ?? '127.0.0.1';
   let requests = 0;
@@ -149,7 +150,7 @@ export async function startAppServer(
     const delay = req.url === '/slow' ? (options.slowMs ?? 1_000) : 0;
     setTimeout(() => res.writeHead(200).end(options.name ?? 'app'), delay);
   });
-  server.listen({ port: 0, host: address });
+  server.listen({ port: options.port ?? 0, host: address });
   await once(server, 'listening');
   const bound = server.address();
   const port = typeof bound === 'object' && bound ? bound.port : 0;
