@@ -62,7 +62,8 @@ export async function startHaproxy(options: {
     '  timeout connect 1s',
     '  timeout client 10s',
     '  timeout server 10s',
-    'frontend web',
+    // named like its backend, as many configs are (the runtime client must tell them apart)
+    `frontend ${Object.keys(options.backends)[0]}`,
     `  bind 127.0.0.1:${port}`,
     `  default_backend ${Object.keys(options.backends)[0]}`,
     ...backends,

@@ -207,6 +207,18 @@ describe('HAProxy admin socket failures', () => {
     });
   });
 
+  it('a backend or server name that could smuggle a second command is refused before anything is sent (exit 2)', async () => {
+    const missing = join(dir, 'never-opened.sock');
+    await expect(readServers(missing, 'shop_api; shutdown sessions server shop_api/app1')).rejects.toMatchObject({
+      exitCode: 2,
+      code: 'CONFIG',
+    });
+    await expect(drainServer(missing, 'shop_api', 'app1;disable frontend web')).rejects.toMatchObject({
+      exitCode: 2,
+      code: 'CONFIG',
+    });
+  });
+
   it('nothing listening on a TCP stats socket: exit 4, refused', async () => {
     const port = await freePort();
     await expect(readServers(`tcp://127.0.0.1:${port}`, BACKEND)).rejects.toMatchObject({
