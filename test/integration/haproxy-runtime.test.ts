@@ -53,6 +53,21 @@ describe.skipIf(!hasHaproxy())('HAProxy runtime API client against a real haprox
     await app2?.close();
   });
 
+  /** The server the slow request in flight went to (HAProxy's round robin picks it). */
+  async function busyServer(): Promise<string> {
+    let busy = '';
+    await waitFor(
+      'the slow request to reach a server',
+      async () => {
+        busy = (await readServers(haproxy.socket, BACKEND)).find((s) => s.sessions > 0)?.name ?? '';
+        return busy !== '';
+      },
+      5_000,
+      20,
+    );
+    return busy;
+  }
+
   it('reads the servers of a backend: name, address, port, states, sessions', async () => {
     const servers = await readServers(haproxy.socket, BACKEND);
     expect(servers).toEqual([
@@ -103,16 +118,7 @@ describe.skipIf(!hasHaproxy())('HAProxy runtime API client against a real haprox
       status: res.status,
       body: await res.text(),
     }));
-    let busy = '';
-    await waitFor(
-      'the slow request to reach a server',
-      async () => {
-        busy = (await readServers(haproxy.socket, BACKEND)).find((s) => s.sessions > 0)?.name ?? '';
-        return busy !== '';
-      },
-      5_000,
-      20,
-    );
+    const busy = await busyServer();
     const busyApp = busy === 'app1' ? app1 : app2;
     const before = busyApp.requests();
     const started = Date.now();
@@ -143,16 +149,7 @@ describe.skipIf(!hasHaproxy())('HAProxy runtime API client against a real haprox
 
   it('drain that times out still goes to maintenance and says how many sessions were left', async () => {
     const slow = fetch(`http://127.0.0.1:${haproxy.port}/slow`).then((res) => res.text());
-    let busy = '';
-    await waitFor(
-      'the slow request to reach a server',
-      async () => {
-        busy = (await readServers(haproxy.socket, BACKEND)).find((s) => s.sessions > 0)?.name ?? '';
-        return busy !== '';
-      },
-      5_000,
-      20,
-    );
+    const busy = await busyServer();
     const result = await drainServer(haproxy.socket, BACKEND, busy, { timeoutMs: 200 });
     expect(result).toEqual({ backend: BACKEND, server: busy, drained: false, sessions: 1 });
     expect((await readServers(haproxy.socket, BACKEND)).find((s) => s.name === busy)?.admin).toBe('maint');

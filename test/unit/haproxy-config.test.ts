@@ -3,19 +3,9 @@ import { resolveTarget } from '../../src/config/target.js';
 import type { TargetConfig } from '../../src/config/target-schema.js';
 import { haproxyConfigText } from '../../src/lb/haproxy-config.js';
 import type { AppPackage } from '../../src/packages/types.js';
+import { appPackage } from '../helpers/check-context.js';
 
-const pkg = (name: string, fields: Partial<AppPackage> = {}): AppPackage => ({
-  name,
-  dir: `/app/${name}`,
-  path: name,
-  scripts: {},
-  dependencies: {},
-  devDependencies: {},
-  dependsOn: [],
-  env: {},
-  outputs: [],
-  ...fields,
-});
+const pkg = (name: string, fields: Partial<AppPackage> = {}) => appPackage({ name, ...fields });
 const target = (raw: Partial<TargetConfig>) =>
   resolveTarget('/app', 'prod', { hosts: ['10.0.0.11'], path: '/srv/shop', ...raw });
 
