@@ -170,31 +170,50 @@ export async function drainServer(
 ): Promise<DrainResult> {
   const socket = socketOf(socketRef);
   const deadline = Date.now() + (options.timeoutMs ?? HAPROXY_DRAIN_TIMEOUT_MS);
+  const poll = await serverStatPoll(socket, backend, server, options);
   await setServerState(socket, backend, server, 'drain', options);
-  let sessions = await sessionsOf(socket, backend, server, options);
+  let sessions = (await poll()).sessions;
   while (sessions > 0 && Date.now() < deadline) {
     await sleep(options.pollMs ?? POLL_MS);
-    sessions = await sessionsOf(socket, backend, server, options);
+    sessions = (await poll()).sessions;
   }
   await setServerState(socket, backend, server, 'maint', options);
   return { backend, server, drained: sessions === 0, sessions };
 }
 
-async function sessionsOf(socket: HaproxySocket, backend: string, server: string, options: RuntimeOptions) {
-  return (await statOf(socket, backend, server, options)).sessions;
-}
-
-async function statOf(socket: HaproxySocket, backend: string, server: string, options: RuntimeOptions) {
-  const backendId = (await readStateRows(socket, backend, options))[0]?.backendId ?? -1;
-  const stat =
-    backendId < 0 ? undefined : (await readStats(socket, backendId, backend, options)).find((s) => s.name === server);
-  if (!stat) {
-    throw new OpsError('HAPROXY_NO_SERVER', `HAProxy at ${socket.text} has no server ${backend}/${server} any more.`, {
-      hint: 'Was HAProxy reloaded with another config meanwhile? Check `show servers state`.',
-      exitCode: ExitCode.failed,
-    });
-  }
-  return stat;
+/**
+ * A poll of one server's `show stat` figures: its backend and server ids are read once (`show servers state`), then
+ * each poll asks for that one server (`show stat <iid> 4 <sid>`), found again by name if HAProxy was reloaded.
+ */
+async function serverStatPoll(socket: HaproxySocket, backend: string, server: string, options: RuntimeOptions) {
+  verifyName(server, 'server');
+  const idsOf = async () => (await readStateRows(socket, backend, options)).find((row) => row.name === server);
+  let ids = await idsOf();
+  const once = async () => {
+    if (!ids) return undefined;
+    const text = await sendHaproxyCommand(
+      socket,
+      `show stat ${ids.backendId} 4 ${ids.serverId} json`,
+      options.answerTimeoutMs,
+    );
+    return parse(socket, 'show stat', () => parseStatJson(text)).find(
+      (s) => s.backend === backend && s.name === server,
+    );
+  };
+  return async () => {
+    let stat = await once();
+    if (!stat) {
+      ids = await idsOf();
+      stat = await once();
+    }
+    if (!stat) {
+      throw new OpsError('HAPROXY_NO_SERVER', `HAProxy at ${socket.text} has no server ${backend}/${server}.`, {
+        hint: `List its servers with \`echo "show servers state ${backend}" | socat stdio ${socket.text}\`.`,
+        exitCode: ExitCode.failed,
+      });
+    }
+    return stat;
+  };
 }
 
 /**
@@ -210,8 +229,9 @@ export async function readyServer(
   const socket = socketOf(socketRef);
   const timeoutMs = options.timeoutMs ?? HAPROXY_READY_TIMEOUT_MS;
   const deadline = Date.now() + timeoutMs;
+  const poll = await serverStatPoll(socket, backend, server, options);
   await setServerState(socket, backend, server, 'ready', options);
-  let stat = await statOf(socket, backend, server, options);
+  let stat = await poll();
   while (!isUp(stat.status)) {
     if (Date.now() >= deadline) {
       const check = stat.check ? ` (last check: ${stat.check})` : '';
@@ -225,7 +245,7 @@ export async function readyServer(
       );
     }
     await sleep(options.pollMs ?? POLL_MS);
-    stat = await statOf(socket, backend, server, options);
+    stat = await poll();
   }
 }
 
