@@ -119,7 +119,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(kill);
 }
 
-/** A node http server on loopback standing for one app instance: `/health` answers 200, `/slow` after `slowMs`. */
+/** A node http server on loopback standing for one app instance: `/health` answers 200, `/slow` late, the rest at once. */
 export interface AppServer {
   port: number;
   address: string;
@@ -147,9 +147,14 @@ export async function startAppServer(
     }
     requests++;
     inFlight++;
-    res.on('close', () => inFlight--);
-    const delay = req.url === '/slow' ? (options.slowMs ?? 1_000) : 0;
-    setTimeout(() => res.writeHead(200).end(options.name ?? 'app'), delay);
+    // `/slow` answers after `slowMs`, `/slow?ms=N` after N ms
+    const url = new URL(req.url ?? '/', 'http://app');
+    const delay = url.pathname === '/slow' ? Number(url.searchParams.get('ms') ?? options.slowMs ?? 1_000) : 0;
+    const timer = setTimeout(() => res.writeHead(200).end(options.name ?? 'app'), delay);
+    res.on('close', () => {
+      inFlight--;
+      clearTimeout(timer);
+    });
   });
   server.listen({ port: options.port ?? 0, host: address });
   await once(server, 'listening');
