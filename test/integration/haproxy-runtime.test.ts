@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { drainServer, findServersByAddress, readServers, readyServer } from '../../src/lb/haproxy-runtime.js';
 import { sendHaproxyCommand, verifyHaproxyAdmin } from '../../src/lb/haproxy-socket.js';
 import { freePort } from '../../src/net/free-port.js';
@@ -47,6 +47,14 @@ describe.skipIf(!hasHaproxy())('HAProxy runtime API client against a real haprox
     );
   });
 
+  // a test that fails half-way leaves no server drained for the next one
+  afterEach(async () => {
+    if (!haproxy) return;
+    for (const server of await readServers(haproxy.socket, BACKEND)) {
+      if (server.admin !== 'ready') await readyServer(haproxy.socket, BACKEND, server.name, { timeoutMs: 10_000 });
+    }
+  });
+
   afterAll(async () => {
     await haproxy?.stop();
     await app1?.close();
@@ -62,7 +70,7 @@ describe.skipIf(!hasHaproxy())('HAProxy runtime API client against a real haprox
         busy = (await readServers(haproxy.socket, BACKEND)).find((s) => s.sessions > 0)?.name ?? '';
         return busy !== '';
       },
-      5_000,
+      20_000,
       20,
     );
     return busy;
@@ -120,13 +128,14 @@ describe.skipIf(!hasHaproxy())('HAProxy runtime API client against a real haprox
     }));
     const busy = await busyServer();
     const busyApp = busy === 'app1' ? app1 : app2;
+    // HAProxy counts the session as soon as it connects; the app may see the request a little later
+    await waitFor('the slow request to reach the app', () => busyApp.inFlight() === 1, 20_000, 20);
     const before = busyApp.requests();
-    const started = Date.now();
     const draining = drainServer(haproxy.socket, BACKEND, busy, { timeoutMs: 10_000 });
     await waitFor(
       'drain state',
       async () => (await readServers(haproxy.socket, BACKEND)).find((s) => s.name === busy)?.admin === 'drain',
-      5_000,
+      20_000,
       20,
     );
     for (let i = 0; i < 6; i++) expect((await fetch(`http://127.0.0.1:${haproxy.port}/fast`)).status).toBe(200);
@@ -136,7 +145,6 @@ describe.skipIf(!hasHaproxy())('HAProxy runtime API client against a real haprox
     expect(busyApp.inFlight()).toBe(0);
     expect(await slow).toEqual({ status: 200, body: busy });
     expect(result).toEqual({ backend: BACKEND, server: busy, drained: true, sessions: 0 });
-    expect(Date.now() - started).toBeLessThan(SLOW_MS + 3_000);
     const after = (await readServers(haproxy.socket, BACKEND)).find((s) => s.name === busy);
     expect(after).toMatchObject({ admin: 'maint', status: 'MAINT' });
 
@@ -177,7 +185,7 @@ describe.skipIf(!hasHaproxy())('HAProxy runtime API client against a real haprox
         code: 'HAPROXY_NOT_UP',
         message: expect.stringMatching(/shop_api\/app2 is not UP after 1500 ms: DOWN.*Layer7 wrong status/),
       });
-      expect(Date.now() - started).toBeLessThan(4_000);
+      expect(Date.now() - started).toBeLessThan(6_000);
     } finally {
       app2.setUnhealthy(false);
     }
@@ -253,7 +261,7 @@ describe('HAProxy admin socket failures', () => {
         code: 'HAPROXY_TIMEOUT',
         message: expect.stringContaining(`${path} did not answer`),
       });
-      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(Date.now() - started).toBeLessThan(3_000);
       expect(received).toBe('show servers state x\n');
       await waitFor('the client to close its connection', () => sockets.size === 0, 2_000, 20);
     } finally {
