@@ -9,7 +9,11 @@ export type AdminState = 'ready' | 'drain' | 'maint';
 /** One row of `show servers state <backend>`. */
 export interface ServerStateRow {
   backend: string;
+  /** `be_id`: the backend's numeric id (unambiguous where a frontend has the same name). */
+  backendId: number;
   name: string;
+  /** `srv_id`: the server's numeric id in its backend. */
+  serverId: number;
   address: string;
   port: number;
   /** `srv_fqdn`: the name in the server line when it was a name, else undefined. */
@@ -34,7 +38,7 @@ const OPERATIONAL: OperationalState[] = ['stopped', 'starting', 'running', 'stop
 // srv_admin_state bits: FMAINT 0x01, IMAINT 0x02, CMAINT 0x04, FDRAIN 0x08, IDRAIN 0x10, RMAINT 0x20, HMAINT 0x40
 const MAINT_BITS = 0x01 | 0x02 | 0x04 | 0x20 | 0x40;
 const DRAIN_BITS = 0x08 | 0x10;
-const REQUIRED = ['be_name', 'srv_name', 'srv_addr', 'srv_port', 'srv_op_state', 'srv_admin_state'];
+const REQUIRED = ['be_id', 'be_name', 'srv_id', 'srv_name', 'srv_addr', 'srv_port', 'srv_op_state', 'srv_admin_state'];
 
 /**
  * The rows of a `show servers state` answer: a format version line, a `# be_id be_name ...` header, one line per
@@ -59,7 +63,9 @@ export function parseServersState(text: string): ServerStateRow[] {
       const fqdn = at(fields, 'srv_fqdn');
       return {
         backend: at(fields, 'be_name'),
+        backendId: Number(at(fields, 'be_id')),
         name: at(fields, 'srv_name'),
+        serverId: Number(at(fields, 'srv_id')),
         address: at(fields, 'srv_addr'),
         port: Number(at(fields, 'srv_port')),
         ...(fqdn && fqdn !== '-' ? { fqdn } : {}),

@@ -50,10 +50,8 @@ export async function readServers(
   options: RuntimeOptions = {},
 ): Promise<HaproxyServer[]> {
   const socket = socketOf(socketRef);
-  const stateText = await sendHaproxyCommand(socket, `show servers state ${backend}`, options.answerTimeoutMs);
-  if (/^Can't find backend/m.test(stateText)) throw await unknownBackend(socket, backend, options);
-  const rows = parse(socket, 'show servers state', () => parseServersState(stateText));
-  const stats = await readStats(socket, backend, options);
+  const rows = await readStateRows(socket, backend, options);
+  const stats = rows[0] ? await readStats(socket, rows[0].backendId, backend, options) : [];
   return rows.map((row) => {
     const stat = stats.find((s) => s.name === row.name);
     return {
@@ -65,10 +63,31 @@ export async function readServers(
   });
 }
 
-async function readStats(socket: HaproxySocket, backend: string, options: RuntimeOptions) {
-  // proxy, type 4 (servers), every server id: only this backend's servers, in the JSON form
-  const text = await sendHaproxyCommand(socket, `show stat ${backend} 4 -1 json`, options.answerTimeoutMs);
+async function readStateRows(socket: HaproxySocket, backend: string, options: RuntimeOptions) {
+  verifyName(backend, 'backend');
+  const text = await sendHaproxyCommand(socket, `show servers state ${backend}`, options.answerTimeoutMs);
+  if (/^Can't find backend/m.test(text)) throw await unknownBackend(socket, backend, options);
+  return parse(socket, 'show servers state', () => parseServersState(text));
+}
+
+async function readStats(socket: HaproxySocket, backendId: number, backend: string, options: RuntimeOptions) {
+  // by the backend's id, not its name: `show stat <name>` picks a frontend of the same name (`frontend api` +
+  // `backend api` is common). Type 4: servers only; -1: all of them; in the JSON form.
+  const text = await sendHaproxyCommand(socket, `show stat ${backendId} 4 -1 json`, options.answerTimeoutMs);
   return parse(socket, 'show stat', () => parseStatJson(text)).filter((s) => s.backend === backend);
+}
+
+/**
+ * Names go into a command line where `;` separates commands and a space separates words: only HAProxy's own name
+ * characters are sent (a config error otherwise).
+ */
+function verifyName(name: string, what: 'backend' | 'server'): void {
+  if (!/^[A-Za-z0-9_.:-]+$/.test(name)) {
+    throw configError(
+      `"${name}" is not a HAProxy ${what} name.`,
+      'HAProxy names use letters, digits, "-", "_", "." and ":".',
+    );
+  }
 }
 
 function parse<T>(socket: HaproxySocket, command: string, read: () => T): T {
@@ -121,6 +140,8 @@ export async function setServerState(
   options: RuntimeOptions = {},
 ): Promise<void> {
   const socket = socketOf(socketRef);
+  verifyName(backend, 'backend');
+  verifyName(server, 'server');
   const answer = (
     await sendHaproxyCommand(socket, `set server ${backend}/${server} state ${state}`, options.answerTimeoutMs)
   ).trim();
@@ -149,29 +170,50 @@ export async function drainServer(
 ): Promise<DrainResult> {
   const socket = socketOf(socketRef);
   const deadline = Date.now() + (options.timeoutMs ?? HAPROXY_DRAIN_TIMEOUT_MS);
+  const poll = await serverStatPoll(socket, backend, server, options);
   await setServerState(socket, backend, server, 'drain', options);
-  let sessions = await sessionsOf(socket, backend, server, options);
+  let sessions = (await poll()).sessions;
   while (sessions > 0 && Date.now() < deadline) {
     await sleep(options.pollMs ?? POLL_MS);
-    sessions = await sessionsOf(socket, backend, server, options);
+    sessions = (await poll()).sessions;
   }
   await setServerState(socket, backend, server, 'maint', options);
   return { backend, server, drained: sessions === 0, sessions };
 }
 
-async function sessionsOf(socket: HaproxySocket, backend: string, server: string, options: RuntimeOptions) {
-  return (await statOf(socket, backend, server, options)).sessions;
-}
-
-async function statOf(socket: HaproxySocket, backend: string, server: string, options: RuntimeOptions) {
-  const stat = (await readStats(socket, backend, options)).find((s) => s.name === server);
-  if (!stat) {
-    throw new OpsError('HAPROXY_NO_SERVER', `HAProxy at ${socket.text} has no server ${backend}/${server} any more.`, {
-      hint: 'Was HAProxy reloaded with another config meanwhile? Check `show servers state`.',
-      exitCode: ExitCode.failed,
-    });
-  }
-  return stat;
+/**
+ * A poll of one server's `show stat` figures: its backend and server ids are read once (`show servers state`), then
+ * each poll asks for that one server (`show stat <iid> 4 <sid>`), found again by name if HAProxy was reloaded.
+ */
+async function serverStatPoll(socket: HaproxySocket, backend: string, server: string, options: RuntimeOptions) {
+  verifyName(server, 'server');
+  const idsOf = async () => (await readStateRows(socket, backend, options)).find((row) => row.name === server);
+  let ids = await idsOf();
+  const once = async () => {
+    if (!ids) return undefined;
+    const text = await sendHaproxyCommand(
+      socket,
+      `show stat ${ids.backendId} 4 ${ids.serverId} json`,
+      options.answerTimeoutMs,
+    );
+    return parse(socket, 'show stat', () => parseStatJson(text)).find(
+      (s) => s.backend === backend && s.name === server,
+    );
+  };
+  return async () => {
+    let stat = await once();
+    if (!stat) {
+      ids = await idsOf();
+      stat = await once();
+    }
+    if (!stat) {
+      throw new OpsError('HAPROXY_NO_SERVER', `HAProxy at ${socket.text} has no server ${backend}/${server}.`, {
+        hint: `List its servers with \`echo "show servers state ${backend}" | socat stdio ${socket.text}\`.`,
+        exitCode: ExitCode.failed,
+      });
+    }
+    return stat;
+  };
 }
 
 /**
@@ -187,8 +229,9 @@ export async function readyServer(
   const socket = socketOf(socketRef);
   const timeoutMs = options.timeoutMs ?? HAPROXY_READY_TIMEOUT_MS;
   const deadline = Date.now() + timeoutMs;
+  const poll = await serverStatPoll(socket, backend, server, options);
   await setServerState(socket, backend, server, 'ready', options);
-  let stat = await statOf(socket, backend, server, options);
+  let stat = await poll();
   while (!isUp(stat.status)) {
     if (Date.now() >= deadline) {
       const check = stat.check ? ` (last check: ${stat.check})` : '';
@@ -202,7 +245,7 @@ export async function readyServer(
       );
     }
     await sleep(options.pollMs ?? POLL_MS);
-    stat = await statOf(socket, backend, server, options);
+    stat = await poll();
   }
 }
 

@@ -134,16 +134,21 @@ function notAdmin(socket: HaproxySocket, command: string): OpsError {
 
 /** `show cli level` on the socket: throws (exit 4) unless it is `admin`, the level that may change server states. */
 export async function verifyHaproxyAdmin(socket: HaproxySocket, timeoutMs?: number): Promise<void> {
-  const level = (await sendHaproxyCommand(socket, 'show cli level', timeoutMs)).trim();
-  if (level !== 'admin') {
-    const error = notAdmin(socket, 'set server');
+  const answer = (await sendHaproxyCommand(socket, 'show cli level', timeoutMs)).trim();
+  if (!['user', 'operator', 'admin'].includes(answer)) {
     throw new OpsError(
-      error.code,
-      `HAProxy's admin socket ${socket.text} is at level ${level || 'unknown'}, not admin.`,
+      'HAPROXY_ANSWER',
+      `HAProxy's admin socket ${socket.text} did not say its level: ${JSON.stringify(answer.split('\n')[0])}.`,
       {
-        hint: error.hint,
+        hint: 'opsctl needs HAProxy 2.0 or newer (`haproxy -v`) and its stats socket at this address.',
         exitCode: ExitCode.unreachable,
       },
     );
+  }
+  if (answer !== 'admin') {
+    throw new OpsError('HAPROXY_NOT_ADMIN', `HAProxy's admin socket ${socket.text} is at level ${answer}, not admin.`, {
+      hint: notAdmin(socket, 'set server').hint,
+      exitCode: ExitCode.unreachable,
+    });
   }
 }

@@ -62,7 +62,8 @@ export async function startHaproxy(options: {
     '  timeout connect 1s',
     '  timeout client 10s',
     '  timeout server 10s',
-    'frontend web',
+    // named like its backend, as many configs are (the runtime client must tell them apart)
+    `frontend ${Object.keys(options.backends)[0]}`,
     `  bind 127.0.0.1:${port}`,
     `  default_backend ${Object.keys(options.backends)[0]}`,
     ...backends,
@@ -118,7 +119,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(kill);
 }
 
-/** A node http server on loopback standing for one app instance: `/health` answers 200, `/slow` after `slowMs`. */
+/** A node http server on loopback standing for one app instance: `/health` answers 200, `/slow` late, the rest at once. */
 export interface AppServer {
   port: number;
   address: string;
@@ -131,8 +132,9 @@ export interface AppServer {
   close(): Promise<void>;
 }
 
+/** `port`: a given one (the same port on every loopback "host"), else a free one. */
 export async function startAppServer(
-  options: { address?: string; slowMs?: number; name?: string } = {},
+  options: { address?: string; port?: number; slowMs?: number; name?: string } = {},
 ): Promise<AppServer> {
   const address = options.address ?? '127.0.0.1';
   let requests = 0;
@@ -145,11 +147,16 @@ export async function startAppServer(
     }
     requests++;
     inFlight++;
-    res.on('close', () => inFlight--);
-    const delay = req.url === '/slow' ? (options.slowMs ?? 1_000) : 0;
-    setTimeout(() => res.writeHead(200).end(options.name ?? 'app'), delay);
+    // `/slow` answers after `slowMs`, `/slow?ms=N` after N ms
+    const url = new URL(req.url ?? '/', 'http://app');
+    const delay = url.pathname === '/slow' ? Number(url.searchParams.get('ms') ?? options.slowMs ?? 1_000) : 0;
+    const timer = setTimeout(() => res.writeHead(200).end(options.name ?? 'app'), delay);
+    res.on('close', () => {
+      inFlight--;
+      clearTimeout(timer);
+    });
   });
-  server.listen({ port: 0, host: address });
+  server.listen({ port: options.port ?? 0, host: address });
   await once(server, 'listening');
   const bound = server.address();
   const port = typeof bound === 'object' && bound ? bound.port : 0;

@@ -8,12 +8,41 @@ const fixture = (name: string) => readFileSync(new URL(`../fixtures/haproxy/${na
 describe('parseServersState (recorded HAProxy 2.6 answer)', () => {
   it('reads name, address, port and decodes the operational and admin states', () => {
     expect(parseServersState(fixture('show-servers-state.txt'))).toEqual([
-      { backend: 'shop_api', name: 'app1', address: '127.0.0.1', port: 19801, operational: 'running', admin: 'ready' },
-      { backend: 'shop_api', name: 'app2', address: '127.0.0.2', port: 19802, operational: 'stopped', admin: 'ready' },
-      { backend: 'shop_api', name: 'app3', address: '127.0.0.3', port: 19801, operational: 'running', admin: 'drain' },
       {
         backend: 'shop_api',
+        backendId: 3,
+        name: 'app1',
+        serverId: 1,
+        address: '127.0.0.1',
+        port: 19801,
+        operational: 'running',
+        admin: 'ready',
+      },
+      {
+        backend: 'shop_api',
+        backendId: 3,
+        name: 'app2',
+        serverId: 2,
+        address: '127.0.0.2',
+        port: 19802,
+        operational: 'stopped',
+        admin: 'ready',
+      },
+      {
+        backend: 'shop_api',
+        backendId: 3,
+        name: 'app3',
+        serverId: 3,
+        address: '127.0.0.3',
+        port: 19801,
+        operational: 'running',
+        admin: 'drain',
+      },
+      {
+        backend: 'shop_api',
+        backendId: 3,
         name: 'app4',
+        serverId: 4,
         address: '127.0.0.1',
         port: 19801,
         fqdn: 'localhost',
@@ -24,16 +53,26 @@ describe('parseServersState (recorded HAProxy 2.6 answer)', () => {
   });
 
   it('finds columns by the header, not by position', () => {
-    const text = '1\n# srv_port srv_name be_name srv_admin_state srv_op_state srv_addr\n8080 web1 api 1 2 10.0.0.11\n';
+    const text =
+      '1\n# srv_port srv_name be_name srv_admin_state be_id srv_op_state srv_id srv_addr\n8080 web1 api 1 7 2 5 10.0.0.11\n';
     expect(parseServersState(text)).toEqual([
-      { backend: 'api', name: 'web1', address: '10.0.0.11', port: 8080, operational: 'running', admin: 'maint' },
+      {
+        backend: 'api',
+        backendId: 7,
+        name: 'web1',
+        serverId: 5,
+        address: '10.0.0.11',
+        port: 8080,
+        operational: 'running',
+        admin: 'maint',
+      },
     ]);
   });
 
   it('an answer without the header or a needed column is an error, not an empty list', () => {
     expect(() => parseServersState("Can't find backend.\n")).toThrow(/no "# be_id be_name/);
-    expect(() => parseServersState('1\n# be_name srv_name srv_addr\n')).toThrow(
-      /no srv_port, srv_op_state, srv_admin_state column/,
+    expect(() => parseServersState('1\n# be_id be_name srv_name srv_addr\n')).toThrow(
+      /no srv_id, srv_port, srv_op_state, srv_admin_state column/,
     );
   });
 });
