@@ -87,3 +87,22 @@ export function hostOpsctlArgv(
 ): string[] {
   return ['node', bin, '-C', root, ...(envName ? ['--env', envName] : []), ...args];
 }
+
+// constant: $1 the archives folder, $2 the agent folder's parent, then the archive names and agent folder to keep
+const PRUNE =
+  'a="$1"; g="$2"; shift 2; keep=" $* "; ' +
+  'for f in "$a"/*.tgz; do [ -e "$f" ] || continue; case "$keep" in *" ${f##*/} "*) ;; *) rm -f -- "$f" ;; esac; done; ' +
+  'for d in "$g"/*; do [ -e "$d" ] || continue; case "$keep" in *" ${d##*/} "*) ;; *) rm -rf -- "$d" ;; esac; done';
+
+/**
+ * Delete the archives and agents a host no longer needs: all but the app archives `keepApps` (the one serving and
+ * the one before, what a rollback unpacks) and the agent `agentSha`. Releases are pruned by the host's own deploy.
+ */
+export async function pruneHost(ssh: SshHost, path: string, keepApps: string[], agentSha: string): Promise<void> {
+  const paths = hostPaths(path);
+  const keep = [...keepApps, agentSha].map((sha) => `${sha}.tgz`);
+  const agentDir = posix.basename(paths.agent(agentSha));
+  await ssh.run([['sh', '-c', PRUNE, 'sh', paths.archives, posix.dirname(paths.agent(agentSha)), ...keep, agentDir]], {
+    timeoutMs: QUICK_TIMEOUT_MS,
+  });
+}

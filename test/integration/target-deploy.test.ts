@@ -167,6 +167,13 @@ describe.skipIf(skip)('deploy --target over three hosts behind HAProxy', () => {
     expect(await versions()).toEqual(['v4', 'v4', 'v4']);
     // two hosts were out of rotation at once (HAProxy saw two servers in maintenance), never three
     expect(result.maxInMaint).toBe(2);
+    // old archives pruned: the app now serving (v4), the one before (v2, what a rollback unpacks), opsctl's agent
+    for (const h of hosts.hosts) {
+      const archives = hosts.exec(h, ['ls', '/srv/shop/.opsctl/archives']).stdout.trim().split('\n');
+      expect(archives).toHaveLength(3);
+      expect(archives).toContain(`${hosts.exec(h, ['cat', '/srv/shop/.opsctl/serving']).stdout.trim()}.tgz`);
+      expect(hosts.exec(h, ['ls', '/srv/shop/.opsctl/agent']).stdout.trim().split('\n')).toHaveLength(1);
+    }
   });
 
   it('status --target: per host the instances, release and HAProxy state', async () => {

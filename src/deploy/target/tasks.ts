@@ -5,6 +5,7 @@ import type { ListrTask } from 'listr2';
 import type { Target } from '../../config/target.js';
 import { haproxyLoadBalancer } from '../../lb/load-balancer.js';
 import type { AppPackage } from '../../packages/types.js';
+import { pruneHost } from '../../remote/host-files.js';
 import { openSession } from '../../remote/ssh.js';
 import { createDeployRun, deployTasks } from '../tasks.js';
 import type { DeployDeps, DeployOptions } from '../types.js';
@@ -108,6 +109,22 @@ export function fleetTasks(run: FleetRun): ListrTask[] {
       task: (_c, task) => task.newListr(rolloutTasks(run, stopped), { exitOnError: false }),
     },
     ...rollbackTasks(run),
+    {
+      title: 'prune old archives on the hosts',
+      skip: () => stopped() || (dry ? 'dry run' : false),
+      // what a later rollback needs stays: the archive now serving and the one before it
+      task: () =>
+        Promise.all(
+          run.hosts.map((h) =>
+            pruneHost(
+              h.ssh,
+              run.target.path,
+              [run.app!.sha256, h.facts?.serving ?? ''].filter(Boolean),
+              run.agent!.sha256,
+            ),
+          ),
+        ).then(() => undefined),
+    },
     {
       title: 'plan',
       enabled: () => Boolean(dry),
