@@ -1,7 +1,9 @@
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendHaproxyCommand } from '../../src/lb/haproxy-socket.js';
+import { BIN } from '../helpers/cli.js';
 import { APP_PORT, createFleetApp, type FleetApp, SECRET, targetOf } from '../helpers/fleet-app.js';
 import { hasHaproxy, NO_HAPROXY_REASON, startHaproxy, type TestHaproxy } from '../helpers/haproxy.js';
 import { hostsSkipReason, startHosts, type TestHosts } from '../helpers/hosts.js';
@@ -174,6 +176,37 @@ describe.skipIf(skip)('deploy --target over three hosts behind HAProxy', () => {
       expect(archives).toContain(`${hosts.exec(h, ['cat', '/srv/shop/.opsctl/serving']).stdout.trim()}.tgz`);
       expect(hosts.exec(h, ['ls', '/srv/shop/.opsctl/agent']).stdout.trim().split('\n')).toHaveLength(1);
     }
+  });
+
+  it('Ctrl-C during the roll-out: the host being switched finishes, then goes back; exit 130, every host on v4', async () => {
+    app.setVersion('v5');
+    const before = hosts.exec(hosts.hosts[0]!, ['cat', '/srv/shop/.opsctl/serving']).stdout;
+    const child = spawn(process.execPath, [BIN, '-C', app.dir, 'deploy', '--target', 'production', '--json'], {
+      env: { ...process.env, NO_COLOR: '1', PM2_HOME: undefined },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    try {
+      // the first host's app tree was replaced: its switch is under way
+      const deadline = Date.now() + 60_000;
+      while (hosts.exec(hosts.hosts[0]!, ['cat', '/srv/shop/.opsctl/serving']).stdout === before) {
+        if (Date.now() > deadline) throw new Error(`the first host never switched: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    outputs.push(stdout, stderr);
+    const doc = JSON.parse(stdout);
+    expect(doc.error.code).toBe('INTERRUPTED');
+    expect(doc.hosts[0]).toMatchObject({ rolledBack: true });
+    expect(await versions()).toEqual(['v4', 'v4', 'v4']);
   });
 
   it('status --target: per host the instances, release and HAProxy state', async () => {
