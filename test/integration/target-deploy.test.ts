@@ -264,6 +264,18 @@ describe.skipIf(skip)('deploy --target over three hosts behind HAProxy', () => {
       expect(host.checks).toEqual([expect.objectContaining({ id: 'node-version', status: 'pass' })]);
   });
 
+  it('stop and start --target act on every host', async () => {
+    const stopped = await app.run(['stop', '--target', 'production', '--json']);
+    outputs.push(stopped.stdout, stopped.stderr);
+    expect(stopped.exitCode, stopped.stderr).toBe(0);
+    expect(JSON.parse(stopped.stdout).hosts.every((h: { ok: boolean }) => h.ok)).toBe(true);
+    expect(await versions()).toEqual(['', '', '']);
+    const started = await app.run(['start', '--target', 'production', '--json']);
+    outputs.push(started.stdout, started.stderr);
+    expect(started.exitCode, started.stderr).toBe(0);
+    expect(await versions()).toEqual(['v4', 'v4', 'v4']);
+  });
+
   it('a port of the new release taken on one host stops the deploy before any host switches (exit 3)', async () => {
     app.setVersion('v5');
     const config = readFileSync(join(app.dir, 'opsctl.config.yaml'), 'utf8');
