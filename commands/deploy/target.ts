@@ -3,6 +3,7 @@ import { readTarget } from '../../src/config/target.js';
 import { closeFleetRun, createFleetRun, fleetTasks } from '../../src/deploy/target/tasks.js';
 import type { FleetRun } from '../../src/deploy/target/types.js';
 import { ExitCode } from '../../src/errors.js';
+import { hostGlobals } from '../../src/remote/host-files.js';
 import { runTasks } from '../../src/tasks/run.js';
 import { holdAppLock } from '../shared/app-lock.js';
 import type { Cli } from '../shared/context.js';
@@ -26,7 +27,7 @@ export async function deployTarget(
     { config, runner: cli.runner, pm2: appPm2(cli, config) },
     target,
     packages,
-    { ...deployOptions(flags), envName: config.envName },
+    { ...deployOptions(flags), hostGlobals: hostGlobals(config) },
     signal,
   );
   const release = flags.dryRun ? () => {} : holdAppLock(cli, config.root);

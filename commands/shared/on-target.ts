@@ -1,6 +1,7 @@
 import { readTarget } from '../../src/config/target.js';
 import { haproxyLoadBalancer } from '../../src/lb/load-balancer.js';
 import { fleetExitCode, type HostOutcome, runOnHosts } from '../../src/remote/fleet-command.js';
+import { hostGlobals } from '../../src/remote/host-files.js';
 import { type GlobalOptions, type Invocation, runCommand } from './context.js';
 import { err, errorJson, out, printError } from './output.js';
 
@@ -21,7 +22,7 @@ export function onTarget(
     const selected = cli.opts.package?.length ? ['-p', cli.opts.package.join(',')] : [];
     const outcomes = await runOnHosts(cli.runner, target, [...args, ...selected], {
       json: cli.json,
-      envName: config.envName,
+      globals: hostGlobals(config),
       timeoutMs,
     });
     const servers = args[0] === 'status' && target.loadBalancer ? await lbServers(target, config.root, outcomes) : {};

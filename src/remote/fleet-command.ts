@@ -23,7 +23,8 @@ export interface HostOutcome {
 
 export interface FleetCommandOptions {
   json: boolean;
-  envName?: string;
+  /** Global options for the host-side opsctl (hostGlobals). */
+  globals: string[];
   timeoutMs: number;
 }
 
@@ -48,7 +49,7 @@ export async function runOnHosts(
         try {
           await ensureArchive(ssh, agent, target.path);
           const bin = await unpackAgent(ssh, agent, target.path);
-          const argv = hostOpsctlArgv(target.path, bin, options.envName, [
+          const argv = hostOpsctlArgv(target.path, bin, options.globals, [
             ...args,
             ...(options.json ? ['--json'] : []),
           ]);

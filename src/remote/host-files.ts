@@ -1,5 +1,7 @@
-import { posix } from 'node:path';
-import { OpsError } from '../errors.js';
+import { isAbsolute, posix, relative, sep } from 'node:path';
+import { CONFIG_FILES } from '../config/load.js';
+import type { ResolvedConfig } from '../config/types.js';
+import { OpsError, usageError } from '../errors.js';
 import type { Archive } from './archive.js';
 import type { SshHost } from './ssh.js';
 
@@ -77,15 +79,32 @@ function verifyOk(ssh: SshHost, res: { exitCode: number; stderr: string; timedOu
   });
 }
 
-/** argv of opsctl on a host, on the host's app tree or `root` (`--env` passed on). */
+/** argv of opsctl on a host, on the host's app tree or `root`, with `globals` (hostGlobals). */
 export function hostOpsctlArgv(
   path: string,
   bin: string,
-  envName: string | undefined,
+  globals: string[],
   args: string[],
   root = hostPaths(path).app,
 ): string[] {
-  return ['node', bin, '-C', root, ...(envName ? ['--env', envName] : []), ...args];
+  return ['node', bin, '-C', root, ...globals, ...args];
+}
+
+/**
+ * The global options a host-side opsctl gets: `--env`, and `-c` when the config is not found by its default name
+ * (it is shipped with the app, so it must sit inside the app root).
+ */
+export function hostGlobals(config: Pick<ResolvedConfig, 'root' | 'file' | 'envName'>): string[] {
+  const globals = config.envName ? ['--env', config.envName] : [];
+  if (!config.file || CONFIG_FILES.includes(posix.basename(config.file))) return globals;
+  const rel = relative(config.root, config.file);
+  if (rel.startsWith('..') || isAbsolute(rel)) {
+    throw usageError(
+      `The config ${config.file} is outside the app root, so it would not reach the hosts.`,
+      'Keep the config file inside the app (it is copied with it), then pass -c with its path.',
+    );
+  }
+  return [...globals, '-c', rel.split(sep).join('/')];
 }
 
 // constant: $1 the archives folder, $2 the agent folder's parent, then the archive names and agent folder to keep

@@ -52,7 +52,7 @@ function fleet(names: string[], failsOn: Record<string, string>, maxUnavailable 
   };
   const run = {
     target: { name: 't', hosts: [], path: '/srv/a', ssh: { connectTimeoutS: 1 }, maxUnavailable, build: 'local' },
-    options: { healthTimeoutMs: 1000 },
+    options: { healthTimeoutMs: 1000, hostGlobals: ['--env', 'production'] },
     hosts: names.map(host),
     lb,
     app: { file: '/tmp/app.tgz', sha256: NEW },

@@ -25,7 +25,7 @@ export async function verifyHostPorts(run: FleetRun, host: HostRun): Promise<voi
       const paths = hostPaths(run.target.path);
       const staging = posix.join(run.target.path, '.opsctl', 'staging');
       const pm2Home = posix.join(paths.app, '.opsctl', 'pm2');
-      const doctor = hostOpsctlArgv(run.target.path, host.bin!, run.options.envName, [
+      const doctor = hostOpsctlArgv(run.target.path, host.bin!, run.options.hostGlobals, [
         'doctor',
         '--only',
         'port',

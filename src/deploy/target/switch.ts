@@ -24,7 +24,7 @@ export async function switchHost(run: FleetRun, host: HostRun, sha: string): Pro
   const args = ['deploy', '--skip-install', '--skip-build', '--skip-migrate', '--json'];
   args.push('--health-timeout', String(run.options.healthTimeoutMs));
   if (run.options.force) args.push('--force');
-  const res = await host.ssh.run([hostOpsctlArgv(run.target.path, host.bin!, run.options.envName, args)], {
+  const res = await host.ssh.run([hostOpsctlArgv(run.target.path, host.bin!, run.options.hostGlobals, args)], {
     timeoutMs: run.options.healthTimeoutMs * 4 + SWITCH_SLACK_MS,
   });
   const doc = parseJson(res.stdout);
@@ -46,7 +46,7 @@ export async function restorePrevious(run: FleetRun, host: HostRun): Promise<voi
     return;
   }
   const res = await host.ssh.run(
-    [hostOpsctlArgv(run.target.path, host.bin!, run.options.envName, ['stop', '--json'])],
+    [hostOpsctlArgv(run.target.path, host.bin!, run.options.hostGlobals, ['stop', '--json'])],
     { timeoutMs: SWITCH_SLACK_MS },
   );
   if (res.exitCode !== 0) {

@@ -51,8 +51,8 @@ export interface HostRun {
 export interface FleetOptions {
   dryRun?: boolean;
   healthTimeoutMs: number;
-  /** `--env`, given to the host-side commands too. */
-  envName?: string;
+  /** Global options of the host-side commands: `--env`, `-c` (hostGlobals). */
+  hostGlobals: string[];
   force?: boolean;
 }
 
