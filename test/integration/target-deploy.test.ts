@@ -310,6 +310,13 @@ describe.skipIf(skip)('deploy --target over three hosts behind HAProxy', () => {
     expect(doc.error.message).toContain(hosts.unreachable);
     expect(hosts.exec(hosts.hosts[0]!, ['cat', '/srv/shop/.opsctl/serving']).stdout).toBe(before);
     expect(await versions()).toEqual(['v4', 'v4', 'v4']);
+    // status still reports the host it reaches, and the one it does not
+    const status = await app.run(['status', '--target', 'production', '--json']);
+    outputs.push(status.stdout, status.stderr);
+    expect(status.exitCode).toBe(4);
+    const [reached, unreachable] = JSON.parse(status.stdout).hosts;
+    expect(reached).toMatchObject({ ok: true, packages: [expect.objectContaining({ name: 'api' })] });
+    expect(unreachable).toMatchObject({ ok: false, exitCode: 4, error: { code: 'HOST_UNREACHABLE' } });
   });
 
   it('a changed host key stops the deploy before anything changes (exit 4, how to verify)', async () => {
