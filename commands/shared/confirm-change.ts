@@ -75,3 +75,11 @@ function cancelled(change: Change, why?: string): OpsError {
     exitCode: ExitCode.interrupted,
   });
 }
+
+/**
+ * A change asked about only under `--env production` (stop, scale to 0, migrate --allow-drift): elsewhere it goes
+ * ahead as it always did; there it needs the environment's name typed, or `--yes --env production`.
+ */
+export async function confirmInProduction(cli: Cli, change: Omit<Change, 'destructive'>): Promise<void> {
+  if (isProduction(cli.config())) await confirmChange(cli, { ...change, destructive: true });
+}
