@@ -12,6 +12,7 @@ const DEFAULT_OUTPUTS = ['dist', 'build'];
 
 interface PackageJson {
   name?: string;
+  version?: string;
   scripts?: Record<string, string>;
   dependencies?: Record<string, string>;
   devDependencies?: Record<string, string>;
