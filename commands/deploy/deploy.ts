@@ -59,7 +59,6 @@ export function deploy(cmd: Invocation<DeployFlags>, names: string[]): Promise<n
       release();
     }
     if (!run.errors.length && flags.foreground && !flags.dryRun) return foreground(cli, run);
-
     return finish(cli, run);
   });
 }
