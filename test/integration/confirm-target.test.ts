@@ -78,6 +78,15 @@ describe.each(testServers())('confirmations name their target ($label)', (server
     expect(await db.applied()).toEqual(['0001_first']);
   });
 
+  it.skipIf(!hasScript)('stop under production names the packages, the app and the environment', async () => {
+    const stop = onPty(['stop', '--env', 'production']);
+    await stop.waitFor(/to go on:/);
+    expect(stop.output()).toContain(`Stop backend of ${app.root} (production)?`);
+    stop.type('staging\r');
+    expect(await stop.exited()).toBe(130);
+    expect(stop.output()).toContain('Cancelled ("staging" is not "production"); nothing was stopped.');
+  });
+
   it('without a terminal, production needs --yes with --env production on the command line', async () => {
     const noYes = await run(['rollback', '--env', 'production']);
     expect(noYes.exitCode).toBe(2);
@@ -95,6 +104,26 @@ describe.each(testServers())('confirmations name their target ($label)', (server
     expect(explicit.exitCode).toBe(0);
     expect(explicit.stderr).toContain(`✔ --yes: Roll back 0002_second on ${target()} (production).`);
     expect(await db.applied()).toEqual(['0001_first']);
+  });
+
+  it.skipIf(!hasScript)('migrate --allow-drift over real drift under production asks for the name', async () => {
+    app.write(
+      'migrations/0001_first.sql',
+      '-- up\ncreate table first (id int, changed int);\n-- down\ndrop table first;\n',
+    );
+    app.write('migrations/0003_third.sql', 'create table third (id int);\n');
+    const asked = onPty(['migrate', '--allow-drift', '--env', 'production']);
+    await asked.waitFor(/to go on:/);
+    expect(asked.output()).toContain(`Migrate over drift (0001_first) on ${target()} (production)?`);
+    asked.type('\r');
+    expect(await asked.exited()).toBe(130);
+    expect(asked.output()).toContain('Cancelled (no environment name typed); nothing was migrated.');
+    expect(await db.applied()).toEqual(['0001_first', '0002_second']);
+
+    const yes = await run(['migrate', '--allow-drift', '--yes', '--env', 'production']);
+    expect(yes.exitCode, yes.stderr).toBe(0);
+    expect(yes.stderr).toContain(`✔ --yes: Migrate over drift (0001_first) on ${target()} (production).`);
+    expect(await db.applied()).toEqual(['0001_first', '0002_second', '0003_third']);
   });
 
   it('outside production, --yes says what it confirmed', async () => {
