@@ -20,12 +20,14 @@ export interface DeployFlags extends GlobalOptions {
   force?: boolean;
   foreground?: boolean;
   allowDirty?: boolean;
+  rollback?: boolean;
   healthTimeout: number;
 }
 
 /** `opsctl deploy [packages...]` */
 export function deploy(cmd: Invocation<DeployFlags>, names: string[]): Promise<number> {
   return runCommand(cmd, async (cli) => {
+    if (cli.opts.rollback) return (await import('./rollback.js')).rollbackReleases(cli, names);
     const config = cli.config();
     const flags = cli.opts;
     const packages = namedPackages(config, names).length ? namedPackages(config, names) : config.packages;

@@ -19,6 +19,7 @@ export function register(program: Program): void {
     .option('--no-start', 'install and build only')
     .option('--force', 'ignore the install and build caches; reload even when nothing changed')
     .option('--foreground', 'run the packages as plain child processes with prefixed logs (development)')
+    .option('--rollback', 'put back the release that went live before the current one (health-gated)')
     .option('--allow-dirty', 'under --env production, deploy uncommitted changes too (recorded as dirty)')
     .addOption(
       new Option(

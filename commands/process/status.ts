@@ -77,12 +77,13 @@ function printRelease(p: PackageStatus): void {
     ? `, ${describeGit(p.provenance.git)}${p.provenance.version ? `, version ${p.provenance.version}` : ''}, deployed by ${p.provenance.by} at ${p.provenance.at}`
     : ' (no provenance recorded: deployed by an older opsctl)';
   out(`${p.name}: release ${p.release}${made}`);
-  if (p.rolledBack) {
-    out(
-      chalk.yellow(
-        `${p.name}: ↺ a rollback: release ${p.rolledBack.from} failed once live at ${p.rolledBack.at}, and ${p.release} was put back`,
-      ),
-    );
+  const back = p.rolledBack;
+  if (back) {
+    const how =
+      back.why === 'failed'
+        ? `release ${back.from} failed once live at ${back.at}, and ${p.release} was put back`
+        : `put back in place of release ${back.from} by deploy --rollback at ${back.at}`;
+    out(chalk.yellow(`${p.name}: ↺ a rollback: ${how}`));
   }
 }
 

@@ -19,7 +19,16 @@ export interface LiveRecord {
   /** Per release id in `history`: what it was made from (README, "Provenance"); older records have none. */
   provenance?: Record<string, ReleaseProvenance>;
   /** Set when a deploy's release failed once live and `release` was put back; cleared when another release goes live. */
-  rolledBack?: { from: string; at: string };
+  rolledBack?: RolledBack;
+}
+
+/** Why the running release is not the newest one that went live (README, "Provenance"). */
+export interface RolledBack {
+  /** The release it replaced. */
+  from: string;
+  /** `failed`: that release failed once live and a deploy put this one back; `requested`: `deploy --rollback`. */
+  why: 'failed' | 'requested';
+  at: string;
 }
 
 /** A package's share of a deploy's provenance: git state, its own version, who and when. */
@@ -56,9 +65,23 @@ function releaseProvenance({ versions, ...rest }: Provenance, pkg: string): Rele
   return { ...rest, version: versions[pkg] ?? null };
 }
 
-/** A deploy put `release` back after `from` failed once live: `status` says the running release is a rollback. */
-export function markRolledBack(root: string, pkg: string, release: string, from: string): void {
-  updateLive(root, pkg, { release, rolledBack: { from, at: new Date().toISOString() } });
+/**
+ * `release` was put back in place of `from`: by a deploy whose release failed once live (`failed`), or by
+ * `deploy --rollback` (`requested`, which also records the environment it now runs with). The history keeps its
+ * order, so another `--rollback` goes further back. `status` says the running release is a rollback.
+ */
+export function markRolledBack(
+  root: string,
+  pkg: string,
+  release: string,
+  rolledBack: Omit<RolledBack, 'at'>,
+  identity?: Record<string, string>,
+): void {
+  updateLive(root, pkg, {
+    release,
+    ...(identity ? { env: fingerprintEnv(root, identity) } : {}),
+    rolledBack: { ...rolledBack, at: new Date().toISOString() },
+  });
 }
 
 /**

@@ -113,7 +113,7 @@ async function putBack(run: DeployRun, pkg: AppPackage, record: StartRecord, tas
   task.title = `health: failed; putting release ${previous} back`;
   record.launch = await runRelease(run, pkg, previous, task, undefined, heldEnv);
   const problem = await waitLaunched(run.deps.pm2, record.launch, run.options.healthTimeoutMs);
-  if (record.id) markRolledBack(run.deps.config.root, pkg.name, previous, record.id);
+  if (record.id) markRolledBack(run.deps.config.root, pkg.name, previous, { from: record.id, why: 'failed' });
   const report = run.reports.get(pkg.name);
   if (report) {
     report.rolledBackTo = previous;

@@ -1,6 +1,6 @@
 import { liveLockHolder } from '../app/app-lock.js';
 import { probeHealth } from '../app/health.js';
-import { type ReleaseProvenance, readLive } from '../app/live.js';
+import { type ReleaseProvenance, type RolledBack, readLive } from '../app/live.js';
 import type { ResolvedConfig } from '../config/types.js';
 import type { AppPackage } from '../packages/types.js';
 import type { Pm2 } from './cli.js';
@@ -34,7 +34,7 @@ export interface PackageStatus {
   /** What the running release was made from, as its deploy recorded it (README, "Provenance"). */
   provenance?: ReleaseProvenance;
   /** The running release was put back by a deploy whose release (`from`) failed once live. */
-  rolledBack?: { from: string; at: string };
+  rolledBack?: RolledBack;
   /** `id` is PM2's id of the instance (`pm_id`): the number doctor, logs and `pm2 ls` show (`backend#3`). */
   instances: Array<
     { id: number } & Pick<Pm2Instance, 'pid' | 'state' | 'uptimeMs' | 'restarts' | 'memoryBytes' | 'cpu'>

@@ -119,7 +119,11 @@ describe('provenance of a release', () => {
     expect(releases().sort()).toEqual(kept);
     const status = await statusOf();
     expect(status.release).toBe(before.release);
-    expect(status.rolledBack).toEqual({ from: expect.stringMatching(/^[0-9a-f]{12}$/), at: expect.any(String) });
+    expect(status.rolledBack).toEqual({
+      from: expect.stringMatching(/^[0-9a-f]{12}$/),
+      why: 'failed',
+      at: expect.any(String),
+    });
     expect(status.provenance).toEqual(before.provenance);
     expect((await app.run(['status'])).stdout).toContain(
       `api: ↺ a rollback: release ${status.rolledBack.from} failed once live at ${status.rolledBack.at}, and ${before.release} was put back`,
@@ -128,6 +132,38 @@ describe('provenance of a release', () => {
     writeFileSync(join(app.dir, 'api', 'server.js'), `${SERVER}// v4\n`);
     expect((await app.run(['deploy'])).exitCode).toBe(0);
     expect((await statusOf()).rolledBack).toBeUndefined();
+  }, 180_000);
+
+  it('deploy --rollback puts back the release live before, marked as a rollback; again goes further back', async () => {
+    const current = await statusOf();
+    const plan = await app.run(['deploy', '--rollback', '--dry-run', '--json']);
+    expect(plan.exitCode, plan.stderr).toBe(0);
+    const [target] = JSON.parse(plan.stdout).packages;
+    expect(target).toMatchObject({
+      name: 'api',
+      from: current.release,
+      release: expect.stringMatching(/^[0-9a-f]{12}$/),
+    });
+    expect((await statusOf()).release).toBe(current.release); // a dry run changes nothing
+
+    const res = await app.run(['deploy', '--rollback', '--json']);
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({ rollback: true, packages: [target] });
+    const back = await statusOf();
+    expect(back.release).toBe(target.release);
+    expect(back.instances.every((i: { state: string }) => i.state === 'online')).toBe(true);
+    expect(back.rolledBack).toEqual({ from: current.release, why: 'requested', at: expect.any(String) });
+    // the release keeps the provenance it was deployed with (the dirty v3 one)
+    expect(back.provenance.git).toMatchObject({ dirty: true });
+    expect((await app.run(['status'])).stdout).toContain(
+      `api: ↺ a rollback: put back in place of release ${current.release} by deploy --rollback at ${back.rolledBack.at}`,
+    );
+
+    const again = await app.run(['deploy', '--rollback', '--json']);
+    expect(again.exitCode, again.stderr).toBe(0);
+    const further = JSON.parse(again.stdout).packages[0];
+    expect(further.from).toBe(target.release);
+    expect([current.release, target.release]).not.toContain(further.release);
   }, 180_000);
 
   it('not a git repository: provenance says so and production refuses nothing', async () => {
