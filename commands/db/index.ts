@@ -7,7 +7,7 @@ import { lazyAction } from '../shared/lazy.js';
 export function register(program: Program): void {
   const db = program
     .command('db')
-    .description('a local PostgreSQL for development, kept under .opsctl/pg')
+    .description('a local PostgreSQL for development, kept under .opsctl/pg; seed data')
     .addHelpText(
       'after',
       helpText(
@@ -71,6 +71,24 @@ export function register(program: Program): void {
       ),
     );
   lazyAction(status, async () => (await import('./status.js')).status);
+  const seed = db
+    .command('seed')
+    .description('run the seeds/ files (SQL or JS/TS) in name order, each in its own transaction')
+    .option('--only <name>', 'run only this seed (its file name, with or without the extension)')
+    .addHelpText(
+      'after',
+      helpText(
+        ['opsctl db seed', 'opsctl db seed --only 002_demo_orders', 'opsctl db seed --dry-run --json'],
+        [
+          [ExitCode.ok, 'every seed ran (or there were none)'],
+          [ExitCode.usage, 'no seeds folder, an unknown --only, or the app tool has no seeds'],
+          [ExitCode.failed, 'a seed failed: it was rolled back, the seeds before it stay committed'],
+          [ExitCode.unreachable, 'the database is unreachable or refused the login'],
+          ExitCode.interrupted,
+        ],
+      ),
+    );
+  lazyAction(seed, async () => (await import('./seed.js')).seed);
   const url = db
     .command('url')
     .description('print the database URL opsctl uses (password redacted unless --show-password)')

@@ -8,7 +8,7 @@ import { connectClient, verifyDatabaseUrl } from '../migrate/connect.js';
 import { acquireMigrationLock, type LockHolder, lockKeys } from '../migrate/lock.js';
 import type { MigrationStatus } from '../migrate/plan.js';
 import { toolPackages } from './detect.js';
-import type { ToolAction, ToolAdapter, ToolChoice } from './types.js';
+import type { ToolAction, ToolAdapter, ToolChoice, ToolCommand } from './types.js';
 
 /** A migration may rightly run for hours (an index build); the bound is for a tool that never exits. */
 const TOOL_TIMEOUT_MS = 12 * 60 * 60 * 1000;
@@ -72,19 +72,7 @@ export async function runTool(options: ToolRunOptions): Promise<ToolRunResult> {
             : !before.executed.length;
         if (nothing) return { applied: [], reverted: [], nothingToDo: true, stateless };
       }
-      const pkg = toolPackages(config).find((p) => p.name === choice.pkg);
-      // a name for the tool's sessions, so the ones it leaves behind (a killed tool's query runs on) can be ended
-      const session = `opsctl-tool-${process.pid}-${randomBytes(4).toString('hex')}`;
-      const env: Record<string, string> = {
-        PGAPPNAME: session,
-        ...(pkg ? packageEnv(config, pkg) : {}),
-        DATABASE_URL: url,
-      };
-      // --lock-timeout bounds the tool's waits for table locks too (node-postgres reads PGOPTIONS), as for opsctl's engine
-      const given = env.PGOPTIONS ?? process.env.PGOPTIONS;
-      env.PGOPTIONS = `${given ? `${given} ` : ''}-c lock_timeout=${Math.max(1, options.lockTimeoutMs)}`;
-      if (command.urlEnv) env[command.urlEnv] = url;
-      const args = command.urlFlag ? [...command.args, command.urlFlag, url] : command.args;
+      const { env, args, session } = toolInvocation(config, choice, command, url, options.lockTimeoutMs);
       const output: string[] = [];
       const signal = options.deferSignals?.();
       const res = await (options.runner ?? createRunner()).run(command.file, args, {
@@ -129,10 +117,37 @@ export async function runTool(options: ToolRunOptions): Promise<ToolRunResult> {
 }
 
 /**
+ * The environment and arguments of a tool's run: the package's environment, `DATABASE_URL` (and the variable or
+ * flag the tool reads it from), `PGAPPNAME` naming its sessions, and `--lock-timeout` as its `lock_timeout`.
+ */
+export function toolInvocation(
+  config: ResolvedConfig,
+  choice: ToolChoice,
+  command: ToolCommand,
+  url: string,
+  lockTimeoutMs: number,
+): { env: Record<string, string>; args: string[]; session: string } {
+  const pkg = toolPackages(config).find((p) => p.name === choice.pkg);
+  // a name for the tool's sessions, so the ones it leaves behind (a killed tool's query runs on) can be ended
+  const session = `opsctl-tool-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const env: Record<string, string> = {
+    PGAPPNAME: session,
+    ...(pkg ? packageEnv(config, pkg) : {}),
+    DATABASE_URL: url,
+  };
+  // --lock-timeout bounds the tool's waits for table locks too (node-postgres reads PGOPTIONS), as for opsctl's engine
+  const given = env.PGOPTIONS ?? process.env.PGOPTIONS;
+  env.PGOPTIONS = `${given ? `${given} ` : ''}-c lock_timeout=${Math.max(1, lockTimeoutMs)}`;
+  if (command.urlEnv) env[command.urlEnv] = url;
+  const args = command.urlFlag ? [...command.args, command.urlFlag, url] : command.args;
+  return { env, args, session };
+}
+
+/**
  * The tool's sessions still open once it has exited: a killed tool's query runs on in the server, holding its
  * transaction and locks, until it finishes. They are ended (our own role's sessions, so no superuser needed).
  */
-async function endSessions(client: pg.Client, name: string): Promise<void> {
+export async function endSessions(client: pg.Client, name: string): Promise<void> {
   const sessions = 'from pg_stat_activity where application_name = $1 and pid <> pg_backend_pid()';
   // with a timeout (PostgreSQL 14+) the call returns once each backend is gone, not when it was only signalled
   await client
@@ -158,7 +173,7 @@ function interrupted(reason: unknown, action: ToolAction, result: Omit<ToolRunRe
 }
 
 /** One advisory lock per state table, the same key opsctl's engine would take for that table. */
-function lockKeysFor(choice: ToolChoice): [number, number] {
+export function lockKeysFor(choice: ToolChoice): [number, number] {
   const dot = choice.table.indexOf('.');
   if (!choice.table) return lockKeys('scripts', choice.pkg);
   return dot > 0 ? lockKeys(choice.table.slice(0, dot), choice.table.slice(dot + 1)) : lockKeys('public', choice.table);
@@ -233,7 +248,7 @@ function failingMigration(o: Outcome): string | undefined {
 }
 
 /** The database's words from the tool's output: the lines that say error, without stack frames or npm's noise. */
-function databaseMessage(output: string[]): string {
+export function databaseMessage(output: string[]): string {
   const lines = output
     .map((l) => l.trim())
     .filter((l) => /error|failed/i.test(l) && !/^at\s/.test(l) && !/^npm (ERR|error)/i.test(l))
