@@ -18,9 +18,9 @@ function fakeMigrator(script: (progress: MigrationProgress) => Promise<string[]>
     sources: [],
     dryRun: false,
     status: () => ({ executed: [], pending: [], drifted: [], missing: [] }),
+    run: (_direction, _plan, progress = {}) => script(progress),
     schemaObjects: async () => new Set(),
     record: async () => {},
-    schemaObjects: async () => new Set(),
     close: async () => {},
   };
 }
