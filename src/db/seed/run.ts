@@ -87,22 +87,24 @@ async function prepareSeed(source: SeedSource): Promise<PreparedSeed> {
       cause: err,
     });
   }
-  // CommonJS arrives as `default` (module.exports); a default export may be the function itself
-  const inner = mod.default as { seed?: unknown } | ((...a: unknown[]) => unknown) | undefined;
-  const fn =
-    typeof mod.seed === 'function'
-      ? mod.seed
-      : typeof inner === 'function'
-        ? inner
-        : typeof inner?.seed === 'function'
-          ? inner.seed
-          : undefined;
+  const fn = findSeedFunction(mod);
   if (!fn)
     throw new OpsError('SEED_INVALID', `${source.file} exports no seed function.`, {
       hint: 'Export `async function seed({ context: { client } })` (or a default function). Nothing was run.',
       exitCode: ExitCode.failed,
     });
-  return { source, fn: fn as SeedFn };
+  return { source, fn };
+}
+
+/**
+ * `seed`, else the default export; CommonJS (and TypeScript compiled as CommonJS by tsx) arrives wrapped in
+ * `default`, once or twice.
+ */
+function findSeedFunction(mod: unknown, depth = 0): SeedFn | undefined {
+  if (typeof mod === 'function') return mod as SeedFn;
+  const m = mod as { seed?: unknown; default?: unknown } | undefined;
+  if (typeof m?.seed === 'function') return m.seed as SeedFn;
+  return depth < 2 && m?.default !== undefined ? findSeedFunction(m.default, depth + 1) : undefined;
 }
 
 function seedFailure(seed: PreparedSeed, err: unknown, done: string[], dryRun: boolean): OpsError {
