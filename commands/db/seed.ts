@@ -5,8 +5,9 @@ import { detectTool } from '../../src/db/tools/detect.js';
 import type { ToolChoice } from '../../src/db/tools/types.js';
 import { hasToolSeeds, toolVerbPlan } from '../../src/db/tools/verbs.js';
 import { ExitCode, usageError } from '../../src/errors.js';
-import { describeTarget, note } from '../migrate/shared.js';
+import { describeCliTarget, note } from '../migrate/shared.js';
 import { runSteps, stepError } from '../migrate/tool-verbs.js';
+import { confirmInProduction } from '../shared/confirm-change.js';
 import { type Cli, type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
 import { err, out } from '../shared/output.js';
 
@@ -36,12 +37,16 @@ export function seed(cmd: Invocation<SeedOptions>): Promise<number> {
       note(cli, `✔ No seeds in ${folder.label}/.`);
       return cli.finish(ExitCode.ok, fields());
     }
+    await confirmInProduction(cli, {
+      question: `Run ${sources.length} seed(s) from ${folder.label}/ on ${describeCliTarget(cli)}`,
+      unchanged: 'no seed was run',
+    });
     const client = await connectClient(verifyDatabaseUrl(config.database), {
       lockTimeoutMs: SEED_LOCK_TIMEOUT_MS,
       statementTimeoutMs: 0,
     });
     try {
-      note(cli, `→ Seeding ${describeTarget(cli)} from ${folder.label}/ (${sources.length} file(s))`);
+      note(cli, `→ Seeding ${describeCliTarget(cli)} from ${folder.label}/ (${sources.length} file(s))`);
       await runSeeds(client, sources, {
         dryRun,
         progress: {
@@ -79,6 +84,10 @@ async function seedWithTool(cli: Cli<SeedOptions>, choice: ToolChoice): Promise<
       '--only is not supported for prisma: `prisma db seed` runs its one seed command.',
       'Run without --only.',
     );
+  await confirmInProduction(cli, {
+    question: `Run the seeds with ${choice.tool} (${choice.pkg}) on ${describeCliTarget(cli)}`,
+    unchanged: 'no seed was run',
+  });
   const res = await runSteps(cli, choice, {
     lockTimeout: SEED_LOCK_TIMEOUT_MS,
     lock: false,

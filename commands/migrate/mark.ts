@@ -3,7 +3,7 @@ import { ExitCode, usageError } from '../../src/errors.js';
 import { type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
 import { out } from '../shared/output.js';
 import { nearNames } from '../shared/typo.js';
-import { describeTarget, note, noteFolder, openCliMigrator, verifyConfirmed } from './shared.js';
+import { describeCliTarget, note, noteFolder, openCliMigrator, verifyConfirmed } from './shared.js';
 import { markWithTool } from './tool-verbs.js';
 
 export interface MarkOptions extends GlobalOptions {
@@ -54,8 +54,8 @@ export function mark(cmd: Invocation<MarkOptions>, name: string): Promise<number
       await verifyConfirmed(
         cli,
         as === 'applied'
-          ? `Mark ${name} as applied without running it on ${describeTarget(cli)}?`
-          : `Mark ${name} as pending (delete its state row, running nothing) on ${describeTarget(cli)}?`,
+          ? `Mark ${name} as applied without running it on ${describeCliTarget(cli)}?`
+          : `Mark ${name} as pending (delete its state row, running nothing) on ${describeCliTarget(cli)}?`,
         'nothing was changed.',
       );
       await migrator.record(source ?? { name, checksum: '' }, as);

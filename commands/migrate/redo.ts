@@ -5,7 +5,7 @@ import { ExitCode, errorMessage, isOpsError, OpsError } from '../../src/errors.j
 import { runTasks } from '../../src/tasks/run.js';
 import { type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
 import { out } from '../shared/output.js';
-import { describeTarget, note, noteFolder, openCliMigrator, verifyConfirmed } from './shared.js';
+import { describeCliTarget, note, noteFolder, openCliMigrator, verifyCanConfirm, verifyConfirmed } from './shared.js';
 import { redoWithTool } from './tool-verbs.js';
 
 export interface RedoOptions extends GlobalOptions {
@@ -20,6 +20,8 @@ export function redo(cmd: Invocation<RedoOptions>): Promise<number> {
   return runCommand(cmd, async (cli) => {
     const dryRun = Boolean(cli.opts.dryRun);
     const choice = detectTool(cli.config());
+    // refused before connecting (and before waiting for the lock) when it could not be confirmed
+    verifyCanConfirm(cli, `Redo the last migration on ${describeCliTarget(cli)}`);
     if (choice) return redoWithTool(cli, choice, cli.opts.lockTimeout);
     const migrator = await openCliMigrator(cli, { lockTimeout: cli.opts.lockTimeout, dryRun });
     const down: MigrationRunResult = { done: [], notRun: [] };
@@ -41,7 +43,7 @@ export function redo(cmd: Invocation<RedoOptions>): Promise<number> {
         note(cli, `⚠ ${name} changed since it was applied: it is reverted and applied as the file is now.`);
       await verifyConfirmed(
         cli,
-        `Redo ${name} (revert it, then apply it again) on ${describeTarget(cli)}?`,
+        `Redo ${name} (revert it, then apply it again) on ${describeCliTarget(cli)}?`,
         'nothing was changed.',
       );
       const renderer = { renderer: cli.renderer };

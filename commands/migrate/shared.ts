@@ -2,11 +2,10 @@ import { relative } from 'node:path';
 import { openMigrator } from '../../src/db/migrate/engine.js';
 import { describeHolder, type LockHolder } from '../../src/db/migrate/lock.js';
 import { describeFolderChoice, type MigrationsFolder } from '../../src/db/migrate/sources.js';
-import { parsePgTarget } from '../../src/db/pg-target.js';
+import { describeTarget } from '../../src/db/target-label.js';
 import type { ToolChoice } from '../../src/db/tools/types.js';
-import { ExitCode, OpsError, usageError } from '../../src/errors.js';
-import { confirm } from '../shared/confirm.js';
-import { type Cli, canPrompt } from '../shared/context.js';
+import { confirmChange, verifyConfirmable } from '../shared/confirm-change.js';
+import type { Cli } from '../shared/context.js';
 import { err } from '../shared/output.js';
 
 /** Helpers shared by `migrate` and `rollback`: notes to stderr, the migrator. */
@@ -43,29 +42,28 @@ export function describeChoice(root: string, choice: ToolChoice): string {
 }
 
 /** `app@db.internal:5432/shop (production)`: the database a command changes, never its password. */
-export function describeTarget(cli: Cli): string {
-  const config = cli.config();
-  const target = config.database.url ? parsePgTarget(config.database.url) : undefined;
-  const where = target ? `${target.user}@${target.host}:${target.port}/${target.database}` : 'the database';
-  return config.envName ? `${where} (${config.envName})` : where;
+export function describeCliTarget(cli: Cli): string {
+  return describeTarget(cli.config());
 }
 
 /**
- * Ask before changing the database: on a terminal, `question` (which names what changes and where); with `--yes`
- * the same words as a log line on stderr; in CI or without a TTY, exit 2 asking for --yes. A no is exit 130 saying
- * nothing changed. Nothing is asked under --dry-run.
+ * Ask before a migration verb changes the database (README, "Confirmations"): `question` names what changes and
+ * where; `--yes` says it on stderr; under `--env production` the environment's name must be typed (or `--yes --env
+ * production` given); without a terminal, exit 2. A no is exit 130 saying `unchanged`. Nothing is asked under
+ * --dry-run.
  */
-export async function verifyConfirmed(cli: Cli, question: string, nothingDone: string): Promise<void> {
+export async function verifyConfirmed(cli: Cli, question: string, unchanged: string): Promise<void> {
   if (cli.opts.dryRun) return;
-  if (cli.opts.yes) {
-    note(cli, `→ ${question.replace(/\?$/, '')} (--yes)`);
-    return;
-  }
-  if (!canPrompt())
-    throw usageError(
-      `${cli.name} needs confirmation, and this session cannot ask (no TTY, CI is set, or a pipeline step).`,
-      'Pass --yes to confirm, or --dry-run to see what would change.',
-    );
-  if (!(await confirm(question)))
-    throw new OpsError('CANCELLED', `Cancelled; ${nothingDone}`, { exitCode: ExitCode.interrupted });
+  await confirmChange(cli, {
+    question: question.replace(/\?$/, ''),
+    destructive: true,
+    unchanged: unchanged.replace(/\.$/, ''),
+    alternative: '--dry-run to see what would change',
+  });
+}
+
+/** Refuse before connecting when the change could not be confirmed (no terminal, no --yes). */
+export function verifyCanConfirm(cli: Cli, question: string): void {
+  if (!cli.opts.dryRun)
+    verifyConfirmable(cli, { question, destructive: true, alternative: '--dry-run to see what would change' });
 }

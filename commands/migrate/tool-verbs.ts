@@ -6,7 +6,7 @@ import { ExitCode, OpsError, usageError } from '../../src/errors.js';
 import type { Cli } from '../shared/context.js';
 import { err, out } from '../shared/output.js';
 import { nearNames } from '../shared/typo.js';
-import { describeChoice, describeTarget, lockWaitNote, note, verifyConfirmed } from './shared.js';
+import { describeChoice, describeCliTarget, lockWaitNote, note, verifyConfirmed } from './shared.js';
 
 /** `migrate redo|mark` and `db seed` with the app's own tool (README, "Migration verbs with an app's tool"). */
 
@@ -73,7 +73,7 @@ export async function redoWithTool(cli: Cli, choice: ToolChoice, lockTimeout: nu
       const commands = verbs.redo!(choice, before);
       await verifyConfirmed(
         cli,
-        `Redo ${last} with ${choice.tool} (revert it, then apply it again) on ${describeTarget(cli)}?`,
+        `Redo ${last} with ${choice.tool} (revert it, then apply it again) on ${describeCliTarget(cli)}?`,
         'nothing was changed.',
       );
       return commands;
@@ -124,7 +124,7 @@ export async function markWithTool(
       if (already) return [];
       await verifyConfirmed(
         cli,
-        `Mark ${name} as ${as} with ${choice.tool}, running nothing, on ${describeTarget(cli)}?`,
+        `Mark ${name} as ${as} with ${choice.tool}, running nothing, on ${describeCliTarget(cli)}?`,
         'nothing was changed.',
       );
       return [verbs.mark!(choice, name, as)];

@@ -15,7 +15,7 @@ import type { ToolChoice } from '../../src/db/tools/types.js';
 import { toolVerbPlan } from '../../src/db/tools/verbs.js';
 import { ExitCode } from '../../src/errors.js';
 import { type Cli, type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
-import { describeTarget, note, verifyConfirmed } from './shared.js';
+import { describeCliTarget, note, verifyConfirmed } from './shared.js';
 import { runSteps, stepError } from './tool-verbs.js';
 
 /** knex's migrate:unlock updates one row: a short wait for it. */
@@ -46,14 +46,14 @@ export function unlock(cmd: Invocation<UnlockOptions>): Promise<number> {
     });
     try {
       const holder = await readLockSession(client, keys);
-      if (!holder) note(cli, `✔ No migration lock held on ${describeTarget(cli)}.`);
+      if (!holder) note(cli, `✔ No migration lock held on ${describeCliTarget(cli)}.`);
       else {
         inspection = judgeHolder(holder);
         note(cli, `→ The migration lock is held by ${describeLockSession(holder)}: ${inspection.reason}.`);
         verifyReleasable(inspection, Boolean(cli.opts.force));
         await verifyConfirmed(
           cli,
-          `End session pid ${holder.pid} (${inspection.reason}) to release the migration lock on ${describeTarget(cli)}?`,
+          `End session pid ${holder.pid} (${inspection.reason}) to release the migration lock on ${describeCliTarget(cli)}?`,
           'the lock is still held.',
         );
         if (!dryRun) {
@@ -89,7 +89,7 @@ async function unlockTool(cli: Cli, choice: ToolChoice, fields: () => Record<str
       if (!locked || dryRun) return [];
       await verifyConfirmed(
         cli,
-        `Clear ${choice.table}_lock with ${choice.tool} (no opsctl runner holds the migration lock) on ${describeTarget(cli)}?`,
+        `Clear ${choice.table}_lock with ${choice.tool} (no opsctl runner holds the migration lock) on ${describeCliTarget(cli)}?`,
         `${choice.table}_lock is still locked.`,
       );
       return [toolVerbPlan(choice, 'unlock')!.unlock!(choice)];

@@ -182,6 +182,23 @@ describe('migrate mark', () => {
   });
 });
 
+describe('under production', () => {
+  it('--yes counts only with --env production on the command line (not from OPSCTL_ENV)', async () => {
+    app = makeApp(FILES);
+    expect((await cli(['migrate'])).exitCode).toBe(0);
+    const fromEnv = await opsctl(['-C', app.root, 'migrate', 'mark', '0002_items', '--pending', '--yes', '--json'], {
+      env: { ...cliEnv(db.url), OPSCTL_ENV: 'production' },
+    });
+    expect(fromEnv.exitCode).toBe(2);
+    expect(doc(fromEnv.stdout)).toMatchObject({ error: { hint: expect.stringContaining('--yes --env production') } });
+    expect(await db.applied()).toEqual(['0001_log', '0002_items']);
+    const typed = await cli(['migrate', 'mark', '0002_items', '--pending', '--yes', '--env', 'production']);
+    expect(typed.exitCode, typed.stderr).toBe(0);
+    expect(typed.stderr).toMatch(/Mark 0002_items as pending .* on postgres@127\.0\.0\.1:\d+\/\S+ \(production\)/);
+    expect(await db.applied()).toEqual(['0001_log']);
+  });
+});
+
 describe.skipIf(!hasScript)('redo and mark on a terminal', () => {
   it('the prompt names the migration and the database; n changes nothing (exit 130)', async () => {
     app = makeApp(FILES);
