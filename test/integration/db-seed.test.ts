@@ -1,24 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { hasStackTrace, opsctl } from '../helpers/cli.js';
-import { cliEnv, createDatabase, makeApp, type TestDatabase, testServers, useServer } from './migrate-setup.js';
+import { describe, expect, it } from 'vitest';
+import { hasStackTrace } from '../helpers/cli.js';
+import { makeApp, useAppDatabase } from './migrate-setup.js';
 
 /** `opsctl db seed` with opsctl's own runner, against a real PostgreSQL. */
 
-const serverUrl = useServer(testServers().at(-1)!);
-
-let db: TestDatabase;
-let app: ReturnType<typeof makeApp>;
-beforeEach(async () => {
-  db = await createDatabase(serverUrl());
-});
-afterEach(async () => {
-  await db.drop();
-  app?.remove();
-});
-
-const cli = (args: string[]) => opsctl(['-C', app.root, ...args], { env: cliEnv(db.url), timeoutMs: 60_000 });
-const doc = (stdout: string) => JSON.parse(stdout) as Record<string, unknown>;
-const seeded = async () => (await db.query<{ name: string }>('select name from seeded order by id')).map((r) => r.name);
+const { t, cli, doc } = useAppDatabase();
+const seeded = async () =>
+  (await t.db.query<{ name: string }>('select name from seeded order by id')).map((r) => r.name);
 
 // every seed records itself, so the order they ran in is in the table
 const record = (name: string) => `insert into seeded (name) values ('${name}');`;
@@ -34,7 +22,7 @@ const SEEDS = {
 
 describe('db seed', () => {
   it('runs the seeds/ folder next to the migrations in name order: SQL, ESM, TypeScript, CommonJS', async () => {
-    app = makeApp(SEEDS);
+    t.app = makeApp(SEEDS);
     expect((await cli(['migrate'])).exitCode).toBe(0);
     const res = await cli(['db', 'seed', '--json']);
     expect(res.exitCode, res.stderr).toBe(0);
@@ -47,7 +35,7 @@ describe('db seed', () => {
   });
 
   it('--dry-run runs each seed and rolls it back; --only an unknown name is exit 2 listing the seeds', async () => {
-    app = makeApp(SEEDS);
+    t.app = makeApp(SEEDS);
     expect((await cli(['migrate'])).exitCode).toBe(0);
     const dry = await cli(['db', 'seed', '--dry-run', '--json']);
     expect(dry.exitCode, dry.stderr).toBe(0);
@@ -62,7 +50,7 @@ describe('db seed', () => {
   });
 
   it('a failing seed stops the run: exit 3 naming it, the seeds before it stay committed, the rest do not run', async () => {
-    app = makeApp({
+    t.app = makeApp({
       ...SEEDS,
       'backend/seeds/002_orders.mjs': `export async function seed({ context: { client } }) { await client.query(${JSON.stringify(record('002_orders'))}); await client.query('select * from no_such_table'); }\n`,
     });
@@ -82,7 +70,7 @@ describe('db seed', () => {
   });
 
   it('database.seeds names the folder; a SQL seed ending its own transaction is refused before any seed runs', async () => {
-    app = makeApp({
+    t.app = makeApp({
       'opsctl.config.json': JSON.stringify({ database: { seeds: 'data/seeds' } }),
       'migrations/0001_seeded.sql': 'create table seeded (id serial primary key, name text);\n',
       'data/seeds/001_a.sql': `${record('001_a')}\n`,
@@ -93,13 +81,13 @@ describe('db seed', () => {
     expect(res.exitCode).toBe(3);
     expect(res.stderr).toContain('002_b.sql:2: commit inside a seed');
     expect(await seeded()).toEqual([]);
-    app.write('data/seeds/002_b.sql', `${record('002_b')}\n`);
+    t.app!.write('data/seeds/002_b.sql', `${record('002_b')}\n`);
     expect((await cli(['db', 'seed'])).exitCode).toBe(0);
     expect(await seeded()).toEqual(['001_a', '002_b']);
   });
 
   it('no seeds folder: exit 2 saying where it looked', async () => {
-    app = makeApp({ 'migrations/0001_a.sql': 'select 1;\n' });
+    t.app = makeApp({ 'migrations/0001_a.sql': 'select 1;\n' });
     const res = await cli(['db', 'seed']);
     expect(res.exitCode).toBe(2);
     expect(res.stderr).toContain('No seeds folder: looked for seeds/');

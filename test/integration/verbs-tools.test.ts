@@ -1,25 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { hasStackTrace, opsctl } from '../helpers/cli.js';
-import { cliEnv, createDatabase, type TestDatabase, testServers, useServer } from './migrate-setup.js';
+import { describe, expect, it } from 'vitest';
+import { hasStackTrace } from '../helpers/cli.js';
+import { useAppDatabase } from './migrate-setup.js';
 import { makeToolApp, type ToolApp } from './tools-setup.js';
 
 /** `migrate redo|mark|unlock` and `db seed` through the app's own tool (real knex and node-pg-migrate). */
 
-const serverUrl = useServer(testServers().at(-1)!);
-
-let db: TestDatabase;
-let app: ToolApp | undefined;
-beforeEach(async () => {
-  db = await createDatabase(serverUrl());
-});
-afterEach(async () => {
-  await db.drop();
-  app?.remove();
-  app = undefined;
-});
-
-const cli = (args: string[]) => opsctl(['-C', app!.root, ...args], { env: cliEnv(db.url), timeoutMs: 120_000 });
-const doc = (stdout: string) => JSON.parse(stdout) as Record<string, unknown>;
+const { t, cli, doc } = useAppDatabase<ToolApp>();
 
 const FIRST = '20250820085214_create_log.js';
 const SECOND = '20250820090000_add_posts.js';
@@ -43,17 +29,17 @@ function knexApp(extra: Record<string, string> = {}): ToolApp {
     },
   );
 }
-const steps = async () => (await db.query<{ step: string }>('select step from steps order by id')).map((r) => r.step);
+const steps = async () => (await t.db.query<{ step: string }>('select step from steps order by id')).map((r) => r.step);
 
 describe('knex', () => {
   it("migrate redo: migrate:down then migrate:up of the last migration, under opsctl's lock", async () => {
-    app = knexApp();
+    t.app = knexApp();
     expect((await cli(['migrate'])).exitCode).toBe(0);
     const res = await cli(['migrate', 'redo', '--yes', '--json']);
     expect(res.exitCode, res.stderr).toBe(0);
     expect(doc(res.stdout)).toMatchObject({ reverted: [SECOND], applied: [SECOND], tool: 'knex' });
     expect(await steps()).toEqual(['up', 'down', 'up']);
-    expect(await db.applied('knex_migrations')).toEqual([FIRST, SECOND]);
+    expect(await t.db.applied('knex_migrations')).toEqual([FIRST, SECOND]);
     // without --yes in CI: exit 2, nothing run
     const unconfirmed = await cli(['migrate', 'redo']);
     expect(unconfirmed.exitCode).toBe(2);
@@ -61,9 +47,9 @@ describe('knex', () => {
   });
 
   it('migrate redo whose up fails: exit 3, saying the migration is now pending', async () => {
-    app = knexApp();
+    t.app = knexApp();
     expect((await cli(['migrate'])).exitCode).toBe(0);
-    app.write(`migrations/${SECOND}`, knexMigration('select * from no_such_table', 'drop table posts'));
+    t.app!.write(`migrations/${SECOND}`, knexMigration('select * from no_such_table', 'drop table posts'));
     const res = await cli(['migrate', 'redo', '--yes', '--json']);
     expect(res.exitCode).toBe(3);
     expect(doc(res.stdout)).toMatchObject({
@@ -75,11 +61,11 @@ describe('knex', () => {
       },
     });
     expect(hasStackTrace(res.stderr)).toBe(false);
-    expect(await db.applied('knex_migrations')).toEqual([FIRST]);
+    expect(await t.db.applied('knex_migrations')).toEqual([FIRST]);
   });
 
   it('migrate mark: exit 2, knex has no such command (and what to do)', async () => {
-    app = knexApp();
+    t.app = knexApp();
     const res = await cli(['migrate', 'mark', SECOND, '--applied', '--yes', '--json']);
     expect(res.exitCode).toBe(2);
     expect(doc(res.stdout)).toMatchObject({
@@ -91,10 +77,10 @@ describe('knex', () => {
   });
 
   it('migrate unlock clears knex_migrations_lock left locked with knex migrate:unlock', async () => {
-    app = knexApp();
+    t.app = knexApp();
     expect((await cli(['migrate'])).exitCode).toBe(0);
     expect((await cli(['migrate', 'unlock', '--json'])).stdout).toContain('"locked": false');
-    await db.query('update knex_migrations_lock set is_locked = 1');
+    await t.db.query('update knex_migrations_lock set is_locked = 1');
     const res = await cli(['migrate', 'unlock', '--yes', '--json']);
     expect(res.exitCode, res.stderr).toBe(0);
     expect(doc(res.stdout)).toMatchObject({
@@ -102,11 +88,11 @@ describe('knex', () => {
       tool: 'knex',
       toolLock: { table: 'knex_migrations_lock', locked: true, released: true },
     });
-    expect(await db.query('select is_locked from knex_migrations_lock')).toEqual([{ is_locked: 0 }]);
+    expect(await t.db.query('select is_locked from knex_migrations_lock')).toEqual([{ is_locked: 0 }]);
   });
 
   it('db seed runs knex seed:run (--only: --specific)', async () => {
-    app = knexApp({
+    t.app = knexApp({
       'seeds/01_posts.js': 'exports.seed = (knex) => knex.raw("insert into steps (step) values (\'seed 1\')");\n',
       'seeds/02_more.js': 'exports.seed = (knex) => knex.raw("insert into steps (step) values (\'seed 2\')");\n',
     });
@@ -138,9 +124,9 @@ describe('node-pg-migrate', () => {
     );
 
   it('migrate redo runs its redo; mark --pending / --applied run down/up with --fake (nothing run)', async () => {
-    app = pgmApp();
+    t.app = pgmApp();
     expect((await cli(['migrate'])).exitCode).toBe(0);
-    const [before] = await db.query<{ id: number }>(
+    const [before] = await t.db.query<{ id: number }>(
       "select id from pgmigrations where name = '1700000000001_add-posts'",
     );
     const redo = await cli(['migrate', 'redo', '--yes', '--json']);
@@ -149,7 +135,7 @@ describe('node-pg-migrate', () => {
       reverted: ['1700000000001_add-posts'],
       applied: ['1700000000001_add-posts'],
     });
-    const [after] = await db.query<{ id: number }>(
+    const [after] = await t.db.query<{ id: number }>(
       "select id from pgmigrations where name = '1700000000001_add-posts'",
     );
     expect(after!.id).toBeGreaterThan(before!.id);
@@ -157,18 +143,18 @@ describe('node-pg-migrate', () => {
     const pending = await cli(['migrate', 'mark', '1700000000001_add-posts', '--pending', '--yes', '--json']);
     expect(pending.exitCode, pending.stderr).toBe(0);
     expect(doc(pending.stdout)).toMatchObject({ changed: true, tool: 'node-pg-migrate' });
-    expect(await db.applied('pgmigrations')).toEqual(['1700000000000_add-users']);
-    expect(await db.hasTable('posts')).toBe(true); // nothing ran: the table stays
+    expect(await t.db.applied('pgmigrations')).toEqual(['1700000000000_add-users']);
+    expect(await t.db.hasTable('posts')).toBe(true); // nothing ran: the table stays
     const applied = await cli(['migrate', 'mark', '1700000000001_add-posts', '--applied', '--yes']);
     expect(applied.exitCode, applied.stderr).toBe(0);
-    expect(await db.applied('pgmigrations')).toEqual(['1700000000000_add-users', '1700000000001_add-posts']);
+    expect(await t.db.applied('pgmigrations')).toEqual(['1700000000000_add-users', '1700000000001_add-posts']);
     const typo = await cli(['migrate', 'mark', '1700000000001_add-psts', '--applied', '--yes']);
     expect(typo.exitCode).toBe(2);
     expect(typo.stderr).toContain('Did you mean 1700000000001_add-posts?');
   });
 
   it('db seed: exit 2, node-pg-migrate has no seeds (set database.seeds)', async () => {
-    app = pgmApp();
+    t.app = pgmApp();
     const res = await cli(['db', 'seed']);
     expect(res.exitCode).toBe(2);
     expect(res.stderr).toContain('database.seeds');

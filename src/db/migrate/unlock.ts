@@ -1,19 +1,15 @@
 import { hostname } from 'node:os';
 import type pg from 'pg';
 import { ExitCode, OpsError } from '../../errors.js';
-import { describeHolder, type LockHolder } from './lock-holder.js';
+import { readLockSession } from './lock.js';
+import { describeHolder, type LockSession } from './lock-holder.js';
+
+export { type LockSession, readLockSession };
+
 import { isRunnerOnThisHost, parseRunnerName } from './runner-name.js';
 
 /** How long ending the holder's session waits for its backend to be gone (PostgreSQL 14+). */
 const TERMINATE_WAIT_MS = 5000;
-
-/** The session holding the migration lock, as pg_stat_activity shows it. */
-export interface LockSession extends LockHolder {
-  /** pg_stat_activity.state: `active` (running a statement), `idle`, `idle in transaction`... */
-  state: string | null;
-  /** When `state` last changed (how long it has been idle). */
-  stateChange: Date | null;
-}
 
 /**
  * What `migrate unlock` makes of the holder (README, "`migrate unlock`"):
@@ -65,34 +61,6 @@ export function judgeHolder(
   if (isAlive(runner.pid))
     return { holder, verdict: 'alive', reason: `its runner, opsctl pid ${runner.pid} on this host, is still running` };
   return { holder, verdict: 'gone', reason: `its runner, opsctl pid ${runner.pid} on this host, is no longer running` };
-}
-
-/** The session holding the advisory lock `keys` in this database, or undefined when none does. */
-export async function readLockSession(client: pg.Client, keys: [number, number]): Promise<LockSession | undefined> {
-  const { rows } = await client.query<{
-    pid: number;
-    application_name: string | null;
-    backend_start: Date | null;
-    client_addr: string | null;
-    state: string | null;
-    state_change: Date | null;
-  }>(
-    `select a.pid, a.application_name, a.backend_start, host(a.client_addr) as client_addr, a.state, a.state_change
-       from pg_locks l join pg_stat_activity a on a.pid = l.pid
-      where l.locktype = 'advisory' and l.granted and l.classid = $1 and l.objid = $2 and l.objsubid = 2
-        and l.database = (select oid from pg_database where datname = current_database())`,
-    keys,
-  );
-  const row = rows[0];
-  if (!row) return undefined;
-  return {
-    pid: row.pid,
-    applicationName: row.application_name,
-    since: row.backend_start,
-    clientAddr: row.client_addr,
-    state: row.state,
-    stateChange: row.state_change,
-  };
 }
 
 /** `pid 123 (application_name "...", since ..., from ...), idle since 2026-...` */

@@ -1,14 +1,11 @@
 import type { ResolvedConfig } from '../../config/types.js';
-import { ExitCode, OpsError } from '../../errors.js';
-import { createRunner, type Runner } from '../../process/runner.js';
+import { OpsError } from '../../errors.js';
+import type { Runner } from '../../process/runner.js';
 import { connectClient, verifyDatabaseUrl } from '../migrate/connect.js';
 import { acquireMigrationLock, type LockHolder } from '../migrate/lock.js';
 import { adapterFor } from './index.js';
-import { endSessions, lockKeysFor, toolInvocation } from './run.js';
+import { lockKeysFor, runToolProcess } from './run.js';
 import type { ToolChoice, ToolCommand, ToolStatus } from './types.js';
-
-/** A seed run or an unlock may take long too; the bound is for a tool that never exits. */
-const STEP_TIMEOUT_MS = 12 * 60 * 60 * 1000;
 
 export interface StepsOptions {
   config: ResolvedConfig;
@@ -63,23 +60,13 @@ export async function runToolSteps(options: StepsOptions): Promise<StepsResult> 
     let exitCode = 0;
     let ran = 0;
     for (const command of commands) {
-      const { env, args, session } = toolInvocation(config, choice, command, url, options.lockTimeoutMs);
-      const res = await (options.runner ?? createRunner()).run(command.file, args, {
-        cwd: choice.dir,
-        env,
-        timeoutMs: STEP_TIMEOUT_MS,
-        ...(signal ? { signal } : {}),
-        onLine: (line) => {
-          output.push(line);
-          options.onLine?.(line);
-        },
+      const res = await runToolProcess(client, config, choice, command, url, {
+        lockTimeoutMs: options.lockTimeoutMs,
+        runner: options.runner,
+        signal,
+        output,
+        onLine: options.onLine,
       });
-      if (res.notFound)
-        throw new OpsError('TOOL_NOT_FOUND', `Could not start ${command.file} for ${choice.tool} in ${choice.dir}.`, {
-          hint: 'Install the package (`npm install` in its folder) and check that the command exists.',
-          exitCode: ExitCode.failed,
-        });
-      await endSessions(client, session);
       ran++;
       exitCode = res.exitCode;
       if (exitCode !== 0 || signal?.aborted) break;

@@ -72,25 +72,15 @@ export async function runTool(options: ToolRunOptions): Promise<ToolRunResult> {
             : !before.executed.length;
         if (nothing) return { applied: [], reverted: [], nothingToDo: true, stateless };
       }
-      const { env, args, session } = toolInvocation(config, choice, command, url, options.lockTimeoutMs);
       const output: string[] = [];
       const signal = options.deferSignals?.();
-      const res = await (options.runner ?? createRunner()).run(command.file, args, {
-        cwd: choice.dir,
-        env,
-        timeoutMs: TOOL_TIMEOUT_MS,
-        ...(signal ? { signal } : {}),
-        onLine: (line) => {
-          output.push(line);
-          options.onLine?.(line);
-        },
+      const res = await runToolProcess(client, config, choice, command, url, {
+        lockTimeoutMs: options.lockTimeoutMs,
+        runner: options.runner,
+        signal,
+        output,
+        onLine: options.onLine,
       });
-      if (res.notFound)
-        throw new OpsError('TOOL_NOT_FOUND', `Could not start ${command.file} for ${choice.tool} in ${choice.dir}.`, {
-          hint: 'Install the package (`npm install` in its folder) and check that the command exists.',
-          exitCode: ExitCode.failed,
-        });
-      if (env.PGAPPNAME === session) await endSessions(client, session);
       const after = await adapter.readStatus(client, choice);
       const applied = after.executed.map((e) => e.name).filter((n) => !before.executed.some((b) => b.name === n));
       const reverted = before.executed.map((e) => e.name).filter((n) => !after.executed.some((a) => a.name === n));
@@ -114,6 +104,45 @@ export async function runTool(options: ToolRunOptions): Promise<ToolRunResult> {
   } finally {
     await client.end().catch(() => {});
   }
+}
+
+/**
+ * Run one of the tool's commands (no shell, in the package's folder, with `toolInvocation`'s environment), its
+ * lines collected in `output`; then end the database sessions it left running. A command that cannot be started
+ * is exit 3.
+ */
+export async function runToolProcess(
+  client: pg.Client,
+  config: ResolvedConfig,
+  choice: ToolChoice,
+  command: ToolCommand,
+  url: string,
+  options: {
+    lockTimeoutMs: number;
+    runner?: Runner;
+    signal?: AbortSignal;
+    output: string[];
+    onLine?: (line: string) => void;
+  },
+): Promise<{ exitCode: number }> {
+  const { env, args, session } = toolInvocation(config, choice, command, url, options.lockTimeoutMs);
+  const res = await (options.runner ?? createRunner()).run(command.file, args, {
+    cwd: choice.dir,
+    env,
+    timeoutMs: TOOL_TIMEOUT_MS,
+    ...(options.signal ? { signal: options.signal } : {}),
+    onLine: (line) => {
+      options.output.push(line);
+      options.onLine?.(line);
+    },
+  });
+  if (res.notFound)
+    throw new OpsError('TOOL_NOT_FOUND', `Could not start ${command.file} for ${choice.tool} in ${choice.dir}.`, {
+      hint: 'Install the package (`npm install` in its folder) and check that the command exists.',
+      exitCode: ExitCode.failed,
+    });
+  if (env.PGAPPNAME === session) await endSessions(client, session);
+  return { exitCode: res.exitCode };
 }
 
 /**
@@ -147,7 +176,7 @@ export function toolInvocation(
  * The tool's sessions still open once it has exited: a killed tool's query runs on in the server, holding its
  * transaction and locks, until it finishes. They are ended (our own role's sessions, so no superuser needed).
  */
-export async function endSessions(client: pg.Client, name: string): Promise<void> {
+async function endSessions(client: pg.Client, name: string): Promise<void> {
   const sessions = 'from pg_stat_activity where application_name = $1 and pid <> pg_backend_pid()';
   // with a timeout (PostgreSQL 14+) the call returns once each backend is gone, not when it was only signalled
   await client
