@@ -86,6 +86,20 @@ describe('db seed', () => {
     expect(await seeded()).toEqual(['001_a', '002_b']);
   });
 
+  it('under --env production it asks first: exit 2 without --yes, runs with --yes --env production', async () => {
+    t.app = makeApp(SEEDS);
+    expect((await cli(['migrate'])).exitCode).toBe(0);
+    const refused = await cli(['db', 'seed', '--env', 'production', '--only', '001_users']);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toMatch(
+      /Run 1 seed\(s\) from backend\/seeds\/ on postgres@127\.0\.0\.1:\d+\/\S+ \(production\)/,
+    );
+    expect(await seeded()).toEqual([]);
+    const res = await cli(['db', 'seed', '--env', 'production', '--only', '001_users', '--yes']);
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(await seeded()).toEqual(['001_users']);
+  });
+
   it('no seeds folder: exit 2 saying where it looked', async () => {
     t.app = makeApp({ 'migrations/0001_a.sql': 'select 1;\n' });
     const res = await cli(['db', 'seed']);
