@@ -1,8 +1,6 @@
-import { describeEnv } from '../../src/db/target-label.js';
 import { ExitCode } from '../../src/errors.js';
 import { scalePackage } from '../../src/pm2/control.js';
 import { holdAppLock } from '../shared/app-lock.js';
-import { confirmInProduction } from '../shared/confirm-change.js';
 import { type Invocation, runCommand } from '../shared/context.js';
 import { err } from '../shared/output.js';
 import { appPm2, namedPackages } from '../shared/pm2-context.js';
@@ -14,15 +12,7 @@ export function scale(cmd: Invocation, name: string, count: string): Promise<num
     const [pkg] = namedPackages(config, [name]);
     const pm2 = appPm2(cli, config);
     const release = holdAppLock(cli, config.root);
-    // scaling to 0 stops the package: under production it is asked like stop (README, "Confirmations")
-    const beforeScale = async (from: number, to: number) => {
-      if (to !== 0) return;
-      await confirmInProduction(cli, {
-        question: `Scale ${pkg!.name} of ${config.root} from ${from} to 0 instances${describeEnv(config)}`,
-        unchanged: `${pkg!.name} keeps ${from} instance(s)`,
-      });
-    };
-    const result = await scalePackage(pm2, config.root, pkg!, count, beforeScale).finally(release);
+    const result = await scalePackage(pm2, config.root, pkg!, count).finally(release);
     if (!cli.json) {
       err(
         result.changed

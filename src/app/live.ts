@@ -18,7 +18,7 @@ export interface LiveRecord {
   history?: string[];
   /** Per release id in `history`: what it was made from (README, "Provenance"); older records have none. */
   provenance?: Record<string, ReleaseProvenance>;
-  /** Set when a deploy's release failed once live and `release` was put back; cleared by the next release going live. */
+  /** Set when a deploy's release failed once live and `release` was put back; cleared when another release goes live. */
   rolledBack?: { from: string; at: string };
 }
 
@@ -47,7 +47,8 @@ export function markLive(
     env: fingerprintEnv(root, identity),
     history,
     provenance: Object.fromEntries([...kept, ...own]),
-    rolledBack: undefined,
+    // still a rollback when the same release goes live again (`opsctl start`); another release ends it
+    rolledBack: live?.release === release ? live.rolledBack : undefined,
   });
 }
 

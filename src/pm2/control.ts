@@ -160,8 +160,6 @@ export async function scalePackage(
   root: string,
   pkg: AppPackage,
   spec: string,
-  /** Called before a change, to ask about it (throws to leave it as it is). */
-  beforeScale?: (from: number, to: number) => Promise<void>,
 ): Promise<{ from: number; to: number; changed: boolean }> {
   const command = startCommand(pkg);
   if (!command) throw usageError(`${pkg.name} has no start script, so there is nothing to scale.`);
@@ -182,7 +180,6 @@ export async function scalePackage(
   }
   const target = scaleTarget(spec, running.length);
   if (target === running.length) return { from: running.length, to: target, changed: false };
-  await beforeScale?.(running.length, target);
   await pm2.scale(pkg.name, target);
   // kept by later deploys until the config's count changes (README, "Deploy")
   const config = wantedInstances(pkg);
