@@ -18,7 +18,10 @@ export function register(program: Program): void {
         ],
         [
           [ExitCode.ok, 'success; also starting a running or stopping a stopped database'],
-          [ExitCode.usage, 'usage or configuration error (db start|stop|status|url are refused under --env production)'],
+          [
+            ExitCode.usage,
+            'usage or configuration error (db start|stop|status|url are refused under --env production)',
+          ],
           [ExitCode.failed, 'the embedded PostgreSQL would not start or stop; `db url` without any database'],
           [ExitCode.locked, 'another `db start` or `db stop` held .opsctl/pg/start.lock for 3 minutes'],
           ExitCode.interrupted,
