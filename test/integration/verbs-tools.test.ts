@@ -145,6 +145,11 @@ describe('node-pg-migrate', () => {
     expect(doc(pending.stdout)).toMatchObject({ changed: true, tool: 'node-pg-migrate' });
     expect(await t.db.applied('pgmigrations')).toEqual(['1700000000000_add-users']);
     expect(await t.db.hasTable('posts')).toBe(true); // nothing ran: the table stays
+    // its redo would apply every pending migration after reverting the last: refused while one is pending
+    const refused = await cli(['migrate', 'redo', '--yes']);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain("node-pg-migrate's redo would also apply the pending 1700000000001_add-posts");
+    expect(await t.db.applied('pgmigrations')).toEqual(['1700000000000_add-users']);
     const applied = await cli(['migrate', 'mark', '1700000000001_add-posts', '--applied', '--yes']);
     expect(applied.exitCode, applied.stderr).toBe(0);
     expect(await t.db.applied('pgmigrations')).toEqual(['1700000000000_add-users', '1700000000001_add-posts']);
