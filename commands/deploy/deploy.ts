@@ -1,4 +1,6 @@
 import chalk from 'chalk';
+import { describeGit, readProvenance, verifyShippable } from '../../src/app/provenance.js';
+import { describeEnv, isProduction } from '../../src/db/target-label.js';
 import { packageTail, runForeground } from '../../src/deploy/foreground.js';
 import { createDeployRun, deployReport, deployTasks } from '../../src/deploy/tasks.js';
 import type { DeployRun, PackageReport } from '../../src/deploy/types.js';
@@ -14,9 +16,19 @@ import { type DeployFlags, deployOptions } from './flags.js';
 /** `opsctl deploy [packages...]` */
 export function deploy(cmd: Invocation<DeployFlags>, names: string[]): Promise<number> {
   return runCommand(cmd, async (cli) => {
+    if (cli.opts.rollback && cli.opts.target)
+      throw usageError(
+        '--rollback cannot be used with --target yet.',
+        'Deploy the previous commit with --target instead.',
+      );
+    if (cli.opts.rollback) return (await import('./rollback.js')).rollbackReleases(cli, names);
     const config = cli.config();
     const flags = cli.opts;
     const packages = namedPackages(config, names).length ? namedPackages(config, names) : config.packages;
+    // what this release is made of, read before anything changes; a dirty tree is refused under production
+    const provenance = await readProvenance(cli.runner, config.root, packages);
+    verifyShippable(provenance.git, { production: isProduction(config), allowDirty: flags.allowDirty });
+    if (!cli.json) err(`Deploying ${describeGit(provenance.git)} as ${provenance.by}${describeEnv(config)}`);
     if (flags.target) {
       if (flags.foreground || flags.start === false)
         throw usageError(
@@ -24,14 +36,14 @@ export function deploy(cmd: Invocation<DeployFlags>, names: string[]): Promise<n
           'Deploy here without --target, or leave the flag out.',
         );
       const { deployTarget } = await import('./target.js');
-      return deployTarget(cli as Cli<DeployFlags & { target: string }>, packages);
+      return deployTarget(cli as Cli<DeployFlags & { target: string }>, packages, provenance);
     }
     // an interrupt lets the deploy clean up (delete a candidate, put the previous release back), README "`opsctl deploy`"
     const signal = flags.foreground ? undefined : cli.deferSignals();
     const run = createDeployRun(
       { config, runner: cli.runner, pm2: appPm2(cli, config) },
       packages,
-      deployOptions(flags),
+      { ...deployOptions(flags), provenance },
       signal,
     );
     // --dry-run only reads, so it takes no lock; --foreground gives it back before its children run (README, "One at a time")
@@ -61,6 +73,7 @@ function finish(cli: Cli, run: DeployRun): number {
   }
   return cli.finish(exitCode, {
     dryRun: Boolean(run.options.dryRun),
+    provenance: run.options.provenance,
     packages: reports.map(({ logTail, ...r }) => ({ ...r, ...(logTail?.length ? { logTail } : {}) })),
     // the lines are not "shown above" in a JSON document: the hint names the failed step's logTail instead
     ...(error

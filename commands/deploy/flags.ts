@@ -9,6 +9,8 @@ export interface DeployFlags extends GlobalOptions {
   start?: boolean;
   force?: boolean;
   foreground?: boolean;
+  allowDirty?: boolean;
+  rollback?: boolean;
   healthTimeout: number;
   /** `--target <name>`: roll over the target's hosts (README, "Several hosts"). */
   target?: string;

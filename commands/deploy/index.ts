@@ -20,6 +20,8 @@ export function register(program: Program): void {
     .option('--force', 'ignore the install and build caches; reload even when nothing changed')
     .option('--target <name>', 'roll the release over the hosts of targets.<name> by SSH (README, "Several hosts")')
     .option('--foreground', 'run the packages as plain child processes with prefixed logs (development)')
+    .option('--rollback', 'put back the release that went live before the current one (health-gated)')
+    .option('--allow-dirty', 'under --env production, deploy uncommitted changes too (recorded as dirty)')
     .addOption(
       new Option(
         '--health-timeout <ms>',
@@ -38,7 +40,10 @@ export function register(program: Program): void {
         ],
         [
           [ExitCode.ok, 'deployed, or nothing changed'],
-          [ExitCode.usage, 'usage or configuration error (unknown package, a dependency cycle)'],
+          [
+            ExitCode.usage,
+            'usage or configuration error (unknown package, a dependency cycle, uncommitted changes under --env production)',
+          ],
           [
             ExitCode.failed,
             'install, build, migration, start or health gate failed (the previous release serves; with --target, on every host)',

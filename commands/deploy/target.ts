@@ -1,4 +1,5 @@
 import chalk from 'chalk';
+import type { Provenance } from '../../src/app/provenance.js';
 import { readTarget } from '../../src/config/target.js';
 import { closeFleetRun, createFleetRun, fleetTasks } from '../../src/deploy/target/tasks.js';
 import type { FleetRun } from '../../src/deploy/target/types.js';
@@ -18,6 +19,7 @@ const ROLLBACK_GRACE_MS = 10 * 60_000;
 export async function deployTarget(
   cli: Cli<DeployFlags & { target: string }>,
   packages: Parameters<typeof createFleetRun>[2],
+  provenance: Provenance,
 ) {
   const config = cli.config();
   const flags = cli.opts;
@@ -27,7 +29,7 @@ export async function deployTarget(
     { config, runner: cli.runner, pm2: appPm2(cli, config) },
     target,
     packages,
-    { ...deployOptions(flags), hostGlobals: hostGlobals(config) },
+    { ...deployOptions(flags), provenance, hostGlobals: hostGlobals(config) },
     signal,
   );
   const release = flags.dryRun ? () => {} : holdAppLock(cli, config.root);
