@@ -64,6 +64,7 @@ export function loadConfig(options: LoadOptions = {}): ResolvedConfig {
     doctor: merged.doctor ?? {},
     watch: merged.watch ?? {},
     alerts: merged.alerts ?? [],
+    encryption: merged.encryption,
     env,
     dotenvKeys: Object.keys(dotenv),
     unsetRefs: unsetRefsOf(unset, envName),

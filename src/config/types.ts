@@ -30,6 +30,8 @@ export interface ResolvedConfig {
   /** `opsctl watch`'s settings and alert sinks (README, "`opsctl watch`"). */
   watch: NonNullable<ParsedConfig['watch']>;
   alerts: NonNullable<ParsedConfig['alerts']>;
+  /** `encryption`: the app's encryption module and encrypted columns, when configured (README, "`opsctl keys`"). */
+  encryption?: ParsedConfig['encryption'];
   /** Process environment merged over `.env` (the real environment wins). */
   env: Record<string, string | undefined>;
   /** The names `.env` sets (part of a release's identity, README "Deploy"). */

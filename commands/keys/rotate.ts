@@ -1,0 +1,151 @@
+import { acquireMigrationLock, lockKeys } from '../../src/db/migrate/lock.js';
+import { setSessionBounds } from '../../src/db/migrate/session.js';
+import { ExitCode, OpsError, usageError } from '../../src/errors.js';
+import { type Codec, openCodec } from '../../src/keys/codec.js';
+import { keyFingerprint } from '../../src/keys/fingerprint.js';
+import { type RotationRun, rotationTasks, verifySamples } from '../../src/keys/rotate.js';
+import { codecSpec, readNewKey, verifyChange } from '../../src/keys/settings.js';
+import { STATE_TABLE } from '../../src/keys/state.js';
+import { runTasks } from '../../src/tasks/run.js';
+import { confirm } from '../shared/confirm.js';
+import { canPrompt, type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
+import { err, out, table } from '../shared/output.js';
+import { describeDatabase, openKeysSession } from './shared.js';
+
+export interface RotateOptions extends GlobalOptions {
+  newKeyEnv?: string;
+  keyFile?: string;
+  generate?: boolean;
+  toModule?: string;
+  batchSize: number;
+  lockTimeout: number;
+}
+
+/** Row locks the app holds are waited for this long per batch (the advisory lock has its own --lock-timeout). */
+const ROW_LOCK_TIMEOUT_MS = 30_000;
+/** After a signal, the batch under way finishes (one statement) before the run stops. */
+const STOP_GRACE_MS = 30_000;
+
+/** `opsctl keys rotate` (README, "`opsctl keys`"). */
+export function rotate(cmd: Invocation<RotateOptions>): Promise<number> {
+  return runCommand(cmd, async (cli) => {
+    const opts = cli.opts;
+    const dryRun = Boolean(opts.dryRun);
+    const config = cli.config();
+    const production = config.envName === 'production' && !dryRun;
+    if (production && !opts.yes && !canPrompt()) {
+      throw usageError(
+        'keys rotate under --env production rewrites every encrypted value and needs confirmation, and this session cannot ask.',
+        'Pass --yes to confirm (or --dry-run to count what would change).',
+      );
+    }
+    const newKeyGiven = Boolean(opts.newKeyEnv || opts.keyFile);
+    if (!newKeyGiven && !opts.toModule) {
+      throw usageError(
+        'keys rotate needs a new key or a new module.',
+        'Pass --new-key-env <VAR>, --key-file <file> (--generate writes a new one), or --to-module <path>.',
+      );
+    }
+    const session = await openKeysSession(cli, 'rotate');
+    const { settings, client, targets, currentKey } = session;
+    const codecs: Codec[] = [];
+    const run: Partial<RotationRun> & { results: RotationRun['results']; resumed: string[] } = {
+      results: [],
+      resumed: [],
+    };
+    const fields = () => ({ dryRun, columns: run.results, resumed: run.resumed });
+    const releases: Array<() => Promise<void>> = [];
+    try {
+      const newKey = readNewKey({ ...opts, dryRun }, config.env) ?? currentKey;
+      const toModule = opts.toModule ?? settings.module;
+      verifyChange(currentKey, newKey, settings.module, toModule);
+      if (production && !opts.yes) {
+        const question = `Re-encrypt ${targets.map((t) => t.name).join(', ')} in ${describeDatabase(session.url)} (production)?`;
+        if (!(await confirm(question))) {
+          throw new OpsError('CANCELLED', 'Rotation cancelled; nothing was changed.', {
+            exitCode: ExitCode.interrupted,
+          });
+        }
+      }
+      const from = await openCodec(codecSpec(config, settings, currentKey, 'current key'));
+      codecs.push(from);
+      const to = await openCodec(codecSpec(config, settings, newKey, 'new key', toModule));
+      codecs.push(to);
+      if (!dryRun) {
+        for (const target of targets) {
+          releases.push(
+            await acquireMigrationLock(client, lockKeys(STATE_TABLE, target.name), {
+              timeoutMs: opts.lockTimeout,
+              what: `key rotation (${target.name})`,
+              code: 'KEYS_LOCKED',
+              doing: `rotating the key of ${target.name}`,
+            }),
+          );
+        }
+        await setSessionBounds(client, { lockTimeoutMs: ROW_LOCK_TIMEOUT_MS, statementTimeoutMs: 0 });
+      }
+      Object.assign(run, {
+        client,
+        schema: config.database.schema,
+        targets,
+        from,
+        to,
+        fromKey: keyFingerprint(currentKey),
+        toKey: keyFingerprint(newKey),
+        fromModule: settings.module,
+        toModule,
+        keyEnv: settings.keyEnv,
+        batchSize: opts.batchSize,
+        dryRun,
+        signal: cli.deferSignals(STOP_GRACE_MS),
+      });
+      await verifySamples(run as RotationRun);
+      const errors = await runTasks(rotationTasks(run as RotationRun), {}, { renderer: cli.renderer });
+      if (errors.length) return cli.fail(errors[0], fields());
+      const next = nextSteps(settings.keyEnv, opts.toModule, dryRun);
+      if (!cli.json) printSummary(run as RotationRun, next);
+      return cli.finish(ExitCode.ok, {
+        ...fields(),
+        variable: settings.keyEnv,
+        fingerprint: keyFingerprint(newKey),
+        next,
+      });
+    } catch (error) {
+      return cli.fail(error, fields());
+    } finally {
+      for (const release of releases) await release().catch(() => undefined);
+      for (const codec of codecs) await codec.close();
+      await client.end().catch(() => undefined);
+    }
+  });
+}
+
+/** What to do after the data moved: the app must get the new key (or module) before the old one goes. */
+function nextSteps(keyEnv: string, toModule: string | undefined, dryRun: boolean): string[] {
+  if (dryRun) return [];
+  return [
+    `Set ${keyEnv} to the new key where the app reads it (its .env or secret store)${toModule ? `, and encryption.module to ${toModule} (and the app's imports)` : ''}.`,
+    'Run `opsctl deploy` so every process runs with it.',
+    `Keep the old key until the deploy is healthy (\`opsctl status\`, \`opsctl doctor --only encryption\`); then retire it.`,
+  ];
+}
+
+function printSummary(run: RotationRun, next: string[]): void {
+  const rows = run.results.map((r) => [
+    r.column,
+    String(r.rows),
+    String(r.rotated),
+    String(r.skipped),
+    String(r.passes),
+    `${r.durationMs} ms`,
+  ]);
+  out(table(rows, ['column', 'rows', 'rotated', 'skipped', 'passes', 'time']));
+  if (run.resumed.length) err(`Resumed the interrupted rotation of ${run.resumed.join(', ')}.`);
+  if (run.dryRun) {
+    err('Dry run: every value was decrypted and re-encrypted in memory; nothing was written.');
+    return;
+  }
+  out('');
+  out('Every value now decrypts with the new key (each was read back and compared). Next:');
+  for (const [i, step] of next.entries()) out(`  ${i + 1}. ${step}`);
+}
