@@ -61,11 +61,9 @@ export function register(program: Program): void {
       'after',
       helpText(
         [
-          'NEW_ENCRYPTION_KEY=… opsctl keys rotate --new-key-env NEW_ENCRYPTION_KEY',
-          'opsctl keys rotate --generate --key-file /secure/new.key',
+          'opsctl keys rotate --generate --key-file /secure/new.key   # then set ENCRYPTION_KEY from it',
           'opsctl keys rotate --new-key-env NEW_KEY --dry-run --json',
           'opsctl keys rotate --to-module backend/utils/encryption-v2.js   # same key, new algorithm',
-          'opsctl --env production keys rotate --new-key-env NEW_KEY --yes',
         ],
         ROTATE_CODES,
       ),
