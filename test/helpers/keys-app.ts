@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { createDatabase, type TestDatabase } from '../integration/migrate-setup.js';
 import { type CliResult, opsctl } from './cli.js';
 import { machinePostgresUrl, startTestPostgres } from './postgres.js';
@@ -103,4 +103,43 @@ export async function createKeysApp(
 /** `count` rows of plaintexts `user<i>@example.com`, every `nullEvery`-th NULL, encrypted with `seal`. */
 export function plaintexts(count: number, nullEvery: number): Array<string | null> {
   return Array.from({ length: count }, (_, i) => (i % nullEvery === 0 ? null : `user${i}@example.com`));
+}
+
+/** The config of an app whose orders.email is encrypted by the example module. */
+export const EXAMPLE_CONFIG = `encryption:\n  module: ${EXAMPLE_MODULE}\n  columns: [orders.email]\n`;
+
+/**
+ * A PostgreSQL for the test file (started in beforeAll, stopped in afterAll) and the app of each test (its folder and
+ * database removed after the test, whatever happened).
+ */
+export function keysTestBed() {
+  let server: { url: string; stop(): Promise<void> } | undefined;
+  let current: KeysApp | undefined;
+  beforeAll(async () => {
+    server = await startServer();
+  }, 120_000);
+  afterAll(async () => server?.stop());
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  const app = async (config: string, dotenv: Record<string, string>) => {
+    current = await createKeysApp(server!.url, config, dotenv);
+    return current;
+  };
+  return {
+    app,
+    /** orders (id int primary key, email text): `rows` values encrypted by the example module with `key`. */
+    async exampleApp(key: string, rows: number, nullEvery: number, config = EXAMPLE_CONFIG) {
+      const a = await app(config, { ENCRYPTION_KEY: key });
+      const { seal } = await exampleCodec(key);
+      const plains = plaintexts(rows, nullEvery);
+      await a.db.query('create table orders (id int primary key, email text)');
+      await a.db.query('insert into orders select i, e from unnest($1::int[], $2::text[]) as t(i, e)', [
+        plains.map((_, i) => i + 1),
+        plains.map((p) => (p === null ? null : seal(p))),
+      ]);
+      return { a, expected: new Map(plains.map((p, i) => [String(i + 1), p])) };
+    },
+  };
 }

@@ -1,36 +1,17 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { encryptionCheck } from '../../src/checks/encryption.js';
 import type { ResolvedConfig } from '../../src/config/types.js';
 import { connectClient } from '../../src/db/migrate/connect.js';
 import { ensureStateTable } from '../../src/keys/state.js';
 import { checkContext } from '../helpers/check-context.js';
-import {
-  createKeysApp,
-  EXAMPLE_MODULE,
-  exampleCodec,
-  expectNoKeys,
-  hexKey,
-  type KeysApp,
-  startServer,
-} from '../helpers/keys-app.js';
+import { EXAMPLE_MODULE, exampleCodec, expectNoKeys, hexKey, type KeysApp, keysTestBed } from '../helpers/keys-app.js';
 
 const ROWS = 200;
-let server: { url: string; stop(): Promise<void> };
-beforeAll(async () => {
-  server = await startServer();
-}, 120_000);
-afterAll(async () => server?.stop());
-
-let app: KeysApp | undefined;
-afterEach(async () => {
-  await app?.close();
-  app = undefined;
-});
+const bed = keysTestBed();
 
 /** orders.email encrypted with `dataKey` (every 5th NULL; `otherKey` for every 3rd value when given). */
 async function seeded(dataKey: string, otherKey?: string) {
-  app = await createKeysApp(server.url, '', {});
-  const a = app;
+  const a = await bed.app('', {});
   const main = await exampleCodec(dataKey);
   const other = otherKey ? await exampleCodec(otherKey) : main;
   await a.db.query('create table orders (id int primary key, email text)');

@@ -1,65 +1,35 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { trackChildren } from '../helpers/children.js';
 import { BIN } from '../helpers/cli.js';
 import {
   base64Key,
-  createKeysApp,
-  EXAMPLE_MODULE,
   exampleCodec,
   expectNoKeys,
   hexKey,
-  type KeysApp,
+  keysTestBed,
   LOAD_TIME_MODULE,
   loadTimeCodec,
-  plaintexts,
-  startServer,
 } from '../helpers/keys-app.js';
 import { waitFor } from '../helpers/wait.js';
 
 const V2_MODULE = resolve(import.meta.dirname, '../fixtures/keys/cbc-hmac.mjs');
 
-let server: { url: string; stop(): Promise<void> };
-beforeAll(async () => {
-  server = await startServer();
-}, 120_000);
-afterAll(async () => server?.stop());
-
+const bed = keysTestBed();
 const children = trackChildren();
-let app: KeysApp | undefined;
-afterEach(async () => {
-  await app?.close();
-  app = undefined;
-});
-
 const ORDERS = 'select id::text as id, email as v from orders order by id';
-
-async function exampleApp(key: string, rows: number) {
-  app = await createKeysApp(server.url, `encryption:\n  module: ${EXAMPLE_MODULE}\n  columns: [orders.email]\n`, {
-    ENCRYPTION_KEY: key,
-  });
-  const { seal } = await exampleCodec(key);
-  const plains = plaintexts(rows, 4);
-  await app.db.query('create table orders (id int primary key, email text)');
-  await app.db.query('insert into orders select i, e from unnest($1::int[], $2::text[]) as t(i, e)', [
-    plains.map((_, i) => i + 1),
-    plains.map((p) => (p === null ? null : seal(p))),
-  ]);
-  return { a: app, expected: new Map(plains.map((p, i) => [String(i + 1), p])) };
-}
+const exampleApp = (key: string, rows: number) => bed.exampleApp(key, rows, 4);
 
 describe('opsctl keys with other modules, keys status, doctor, SIGINT (real PostgreSQL)', () => {
   it('rotates through a CommonJS module that reads its key at load time (own export names, composite key, schema)', async () => {
     const oldKey = base64Key();
     const newKey = base64Key();
-    app = await createKeysApp(
-      server.url,
+    const a = await bed.app(
       `encryption:\n  module: ${LOAD_TIME_MODULE}\n  encrypt: seal\n  decrypt: open\n  keyEnv: APP_DATA_KEY\n  columns: [billing.cards.token]\n`,
       { APP_DATA_KEY: oldKey },
     );
-    const a = app;
     const old = loadTimeCodec(oldKey);
     await a.db.query('create schema billing');
     await a.db.query(

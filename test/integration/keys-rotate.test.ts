@@ -3,20 +3,18 @@ import { once } from 'node:events';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { lockKeys } from '../../src/db/migrate/lock.js';
 import { trackChildren } from '../helpers/children.js';
 import { BIN, hasStackTrace } from '../helpers/cli.js';
 import {
   base64Key,
-  createKeysApp,
   EXAMPLE_MODULE,
   exampleCodec,
   expectNoKeys,
   hexKey,
   type KeysApp,
-  plaintexts,
-  startServer,
+  keysTestBed,
 } from '../helpers/keys-app.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -25,31 +23,13 @@ const NULL_EVERY = 7;
 const CONFIG = `encryption:\n  module: ${EXAMPLE_MODULE}\n  columns: [orders.email]\n  maxAgeDays: 30\n`;
 const ALL = 'select id::text as id, email as v from orders order by id';
 
-let server: { url: string; stop(): Promise<void> };
-beforeAll(async () => {
-  server = await startServer();
-}, 120_000);
-afterAll(async () => server?.stop());
-
+const bed = keysTestBed();
 const children = trackChildren();
-let app: KeysApp | undefined;
-afterEach(async () => {
-  await app?.close();
-  app = undefined;
-});
 
-/** An app whose orders.email holds `rows` values encrypted with `oldKey` (every 7th NULL); returns the plaintexts. */
+/** An app whose orders.email holds `rows` values encrypted with `oldKey` (every 7th NULL), and its plaintexts. */
 async function seeded(oldKey: string, rows = ROWS) {
-  app = await createKeysApp(server.url, CONFIG, { ENCRYPTION_KEY: oldKey });
-  const { seal } = await exampleCodec(oldKey);
-  const plains = plaintexts(rows, NULL_EVERY);
-  await app.db.query('create table orders (id int primary key, email text)');
-  await app.db.query('insert into orders select i, e from unnest($1::int[], $2::text[]) as t(i, e)', [
-    plains.map((_, i) => i + 1),
-    plains.map((p) => (p === null ? null : seal(p))),
-  ]);
-  const expected = new Map(plains.map((p, i) => [String(i + 1), p]));
-  return { app, expected };
+  const { a, expected } = await bed.exampleApp(oldKey, rows, NULL_EVERY, CONFIG);
+  return { app: a, expected };
 }
 
 /** Every row decrypts with `key` to what `expected` holds; NULLs stayed NULL. */
