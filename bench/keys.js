@@ -3,13 +3,12 @@
 // compare-and-swap writes, a verifying pass that reads every value back) vs a plain script that decrypts, encrypts and
 // updates one row per statement with the same module (bench/keys-plain.mjs). Target: <= 0.3x its time. Each run
 // starts from the same data (copied back from a pristine table; the copy is not timed).
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { median, printRows, ratioRow, timeCommand } from './lib.js';
+import { median, printRows, psql, ratioRow, timeCommand } from './lib.js';
 
 const BIN = fileURLToPath(new URL('../bin/opsctl.js', import.meta.url));
 const PLAIN = fileURLToPath(new URL('./keys-plain.mjs', import.meta.url));
@@ -18,11 +17,6 @@ const PG_URL = process.env.OPSCTL_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ROWS = 20_000;
 const TARGET = 0.3;
-
-function psql(url, args) {
-  const res = spawnSync('psql', [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', ...args], { encoding: 'utf8' });
-  if (res.status !== 0) throw new Error(`psql ${args.join(' ')}: ${res.stderr}`);
-}
 
 /** The scratch database with `orders_seed` (the pristine data) and `orders`. */
 async function seed(url, oldKey) {
