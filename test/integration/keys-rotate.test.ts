@@ -124,6 +124,26 @@ describe('opsctl keys rotate (example module, real PostgreSQL)', () => {
     expectNoKeys(res.stdout + res.stderr, [wrong, newKey]);
   });
 
+  it('a value neither key decrypts: exit 3 naming its row, left as it was; the others are rotated', async () => {
+    const oldKey = hexKey();
+    const newKey = hexKey();
+    const { app: a, expected } = await seeded(oldKey, 300);
+    // stored after the others: not among the sampled values, so the run starts and meets it in its pass
+    await a.db.query("insert into orders values (100000, 'v1:not:a:value')");
+    const res = await a.run(['keys', 'rotate', '--new-key-env', 'NEW_KEY', '--json'], { NEW_KEY: newKey });
+    expect(res.exitCode).toBe(3);
+    const doc = JSON.parse(res.stdout);
+    expect(doc.error.code).toBe('KEYS_UNDECRYPTABLE');
+    expect(doc.error.message).toMatch(
+      /1 value\(s\) decrypt with neither the current nor the new key \(primary key 100000\)/,
+    );
+    const values = await a.values(ALL);
+    expect(values.get('100000')).toBe('v1:not:a:value');
+    values.delete('100000');
+    const { open } = await exampleCodec(newKey);
+    for (const [id, value] of values) expect(value === null ? null : open(value), `row ${id}`).toBe(expected.get(id));
+  });
+
   it('killed with SIGKILL mid-run, the next run resumes and completes', async () => {
     const oldKey = hexKey();
     const newKey = hexKey();
