@@ -4,6 +4,7 @@ import { ExitCode, OpsError, usageError } from '../../src/errors.js';
 import { type Codec, openCodec } from '../../src/keys/codec.js';
 import { keyFingerprint } from '../../src/keys/fingerprint.js';
 import { type RotationRun, rotationTasks, verifySamples } from '../../src/keys/rotate.js';
+import type { ColumnResult } from '../../src/keys/rotate-column.js';
 import { codecSpec, readNewKey, verifyChange } from '../../src/keys/settings.js';
 import { STATE_TABLE } from '../../src/keys/state.js';
 import { runTasks } from '../../src/tasks/run.js';
@@ -49,11 +50,9 @@ export function rotate(cmd: Invocation<RotateOptions>): Promise<number> {
     const session = await openKeysSession(cli, 'rotate');
     const { settings, client, targets, currentKey } = session;
     const codecs: Codec[] = [];
-    const run: Partial<RotationRun> & { results: RotationRun['results']; resumed: string[] } = {
-      results: [],
-      resumed: [],
-    };
-    const fields = () => ({ dryRun, columns: run.results, resumed: run.resumed });
+    const results: ColumnResult[] = [];
+    const resumed: string[] = [];
+    const fields = () => ({ dryRun, columns: results, resumed });
     const releases: Array<() => Promise<void>> = [];
     try {
       const newKey = readNewKey({ ...opts, dryRun }, config.env) ?? currentKey;
@@ -84,7 +83,7 @@ export function rotate(cmd: Invocation<RotateOptions>): Promise<number> {
         }
         await setSessionBounds(client, { lockTimeoutMs: ROW_LOCK_TIMEOUT_MS, statementTimeoutMs: 0 });
       }
-      Object.assign(run, {
+      const run: RotationRun = {
         client,
         schema: config.database.schema,
         targets,
@@ -98,12 +97,14 @@ export function rotate(cmd: Invocation<RotateOptions>): Promise<number> {
         batchSize: opts.batchSize,
         dryRun,
         signal: cli.deferSignals(STOP_GRACE_MS),
-      });
-      await verifySamples(run as RotationRun);
-      const errors = await runTasks(rotationTasks(run as RotationRun), {}, { renderer: cli.renderer });
+        results,
+        resumed,
+      };
+      await verifySamples(run);
+      const errors = await runTasks(rotationTasks(run), {}, { renderer: cli.renderer });
       if (errors.length) return cli.fail(errors[0], fields());
       const next = nextSteps(settings.keyEnv, opts.toModule, dryRun);
-      if (!cli.json) printSummary(run as RotationRun, next);
+      if (!cli.json) printSummary(run, next);
       return cli.finish(ExitCode.ok, {
         ...fields(),
         variable: settings.keyEnv,
