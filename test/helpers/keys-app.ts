@@ -105,6 +105,9 @@ export function plaintexts(count: number, nullEvery: number): Array<string | nul
   return Array.from({ length: count }, (_, i) => (i % nullEvery === 0 ? null : `user${i}@example.com`));
 }
 
+/** The variables the keys tests set (the apps' keyEnv, the new keys): never taken from the caller. */
+const KEY_VARIABLES = ['ENCRYPTION_KEY', 'APP_DATA_KEY', 'NEW_KEY', 'NEXT', 'PROBE_KEY'];
+
 /** The config of an app whose orders.email is encrypted by the example module. */
 export const EXAMPLE_CONFIG = `encryption:\n  module: ${EXAMPLE_MODULE}\n  columns: [orders.email]\n`;
 
@@ -115,10 +118,19 @@ export const EXAMPLE_CONFIG = `encryption:\n  module: ${EXAMPLE_MODULE}\n  colum
 export function keysTestBed() {
   let server: { url: string; stop(): Promise<void> } | undefined;
   let current: KeysApp | undefined;
+  const saved: Record<string, string | undefined> = {};
   beforeAll(async () => {
+    // hermetic: the caller's key variables would win over the app's .env in the processes the tests start
+    for (const name of KEY_VARIABLES) {
+      saved[name] = process.env[name];
+      delete process.env[name];
+    }
     server = await startServer();
   }, 120_000);
-  afterAll(async () => server?.stop());
+  afterAll(async () => {
+    for (const name of KEY_VARIABLES) if (saved[name] !== undefined) process.env[name] = saved[name];
+    await server?.stop();
+  });
   afterEach(async () => {
     await current?.close();
     current = undefined;
