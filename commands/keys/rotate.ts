@@ -81,8 +81,9 @@ export function rotate(cmd: Invocation<RotateOptions>): Promise<number> {
             }),
           );
         }
-        await setSessionBounds(client, { lockTimeoutMs: ROW_LOCK_TIMEOUT_MS, statementTimeoutMs: 0 });
       }
+      // a count or a batch of a big table may take long; a row lock the app holds is waited for, bounded
+      await setSessionBounds(client, { lockTimeoutMs: ROW_LOCK_TIMEOUT_MS, statementTimeoutMs: 0 });
       const run: RotationRun = {
         client,
         schema: config.database.schema,
