@@ -84,6 +84,8 @@ export function rotate(cmd: Invocation<RotateOptions>): Promise<number> {
       }
       // a count or a batch of a big table may take long; a row lock the app holds is waited for, bounded
       await setSessionBounds(client, { lockTimeoutMs: ROW_LOCK_TIMEOUT_MS, statementTimeoutMs: 0 });
+      // batches commit without waiting for the disk; each column ends with a synchronous commit (src/keys/rotate.ts)
+      if (!dryRun) await client.query("select set_config('synchronous_commit', 'off', false)");
       const run: RotationRun = {
         client,
         schema: config.database.schema,

@@ -10,6 +10,7 @@ import { ensureStateTable, recordRotation, startRotationRow } from './state.js';
 /** How many values of each column must decrypt before anything changes. */
 export const SAMPLE_SIZE = 25;
 const PROBE = 'opsctl keys rotate: probe';
+const RECORD_EVERY_MS = 1_000;
 
 /** Everything a rotation run needs; `results` fills in as columns finish. */
 export interface RotationRun {
@@ -64,12 +65,26 @@ export async function verifySamples(run: RotationRun): Promise<void> {
   }
 }
 
+/**
+ * Mark the column's run finished with a synchronous commit. The batches commit asynchronously (the session sets
+ * synchronous_commit off: no wait for the disk per batch); this commit waits until the WAL is on disk up to here,
+ * which holds every batch before it, so "finished" and every value it verified are durable when the run says so. A
+ * server crash before it loses at most the last batches, whose rows are still under the old key: the run was not
+ * finished, and running it again rotates them.
+ */
+async function finishRotation(run: RotationRun, id: number, result: ColumnResult): Promise<void> {
+  await run.client.query("select set_config('synchronous_commit', 'on', false)");
+  await recordRotation(run.client, run.schema, id, result, true);
+  await run.client.query("select set_config('synchronous_commit', 'off', false)");
+}
+
 /** One task per column: the state row, the passes, the row marked finished. Progress as the task's output. */
 export function rotationTasks(run: RotationRun): ListrTask[] {
   return run.targets.map((target) => ({
     title: target.name,
     task: async (_ctx, task) => {
       let id: number | undefined;
+      let recorded = Number.NEGATIVE_INFINITY;
       if (!run.dryRun) {
         await ensureStateTable(run.client, run.schema);
         const row = await startRotationRow(run.client, run.schema, {
@@ -94,10 +109,13 @@ export function rotationTasks(run: RotationRun): ListrTask[] {
           task.output = `${pass === 1 ? 'pass 1' : `pass ${pass} (verify)`}: ${done}/${total}`;
         },
         onCounts: async (counts) => {
-          if (id !== undefined) await recordRotation(run.client, run.schema, id, counts);
+          // progress for `keys status` and people: the first write, then at most once a second (resuming needs none)
+          if (id === undefined || performance.now() - recorded < RECORD_EVERY_MS) return;
+          recorded = performance.now();
+          await recordRotation(run.client, run.schema, id, counts);
         },
       });
-      if (id !== undefined) await recordRotation(run.client, run.schema, id, result, true);
+      if (id !== undefined) await finishRotation(run, id, result);
       run.results.push(result);
       task.title = `${target.name}: ${result.rotated} rotated, ${result.skipped} already under the new key${run.dryRun ? ' (dry run)' : ''}`;
     },
