@@ -56,6 +56,9 @@ export const encryptionCheck: Check = {
       const targets = [];
       for (const spec of settings.columns) targets.push(await readColumnTarget(client, spec));
       const codec = await openCodec(codecSpec(config, settings, key, 'configured key'));
+      // the check's time is up: stop the worker too, or it would keep doctor's process alive
+      const stop = () => void codec.close();
+      ctx.signal.addEventListener('abort', stop, { once: true });
       try {
         statuses = await readKeyStatus({
           client,
@@ -67,6 +70,7 @@ export const encryptionCheck: Check = {
           now: ctx.now(),
         });
       } finally {
+        ctx.signal.removeEventListener('abort', stop);
         await codec.close();
       }
     } catch (err) {

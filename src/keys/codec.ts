@@ -33,6 +33,7 @@ export interface Codec {
 
 const WORKER = fileURLToPath(new URL('./codec-worker.mjs', import.meta.url));
 const LOAD_TIMEOUT_MS = 30_000;
+const BATCH_TIMEOUT_MS = 120_000;
 
 /** The key and the forms it could be printed in, for redaction; never stored. */
 export function keyForms(key: string): string[] {
@@ -143,7 +144,27 @@ export async function openCodec(spec: CodecSpec): Promise<Codec> {
     new Promise<unknown[]>((resolveSend, rejectSend) => {
       if (gone) return rejectSend(gone);
       const id = nextId++;
-      pending.set(id, { resolve: resolveSend, reject: rejectSend });
+      // a module whose promise never settles must not hang the run: the batch fails, the worker is stopped
+      const timer = setTimeout(() => {
+        fail(
+          new OpsError(
+            'KEYS_WORKER',
+            `${spec.module} (${spec.label}) did not answer a batch within ${BATCH_TIMEOUT_MS / 1000} s.`,
+          ),
+        );
+        void worker.terminate();
+      }, BATCH_TIMEOUT_MS);
+      const settle = () => clearTimeout(timer);
+      pending.set(id, {
+        resolve: (r) => {
+          settle();
+          resolveSend(r);
+        },
+        reject: (e) => {
+          settle();
+          rejectSend(e);
+        },
+      });
       worker.postMessage({ id, op, values });
     });
   try {
@@ -157,6 +178,8 @@ export async function openCodec(spec: CodecSpec): Promise<Codec> {
     seal: async (plains) => (plains.length ? ((await send('seal', plains)) as (string | null)[]) : []),
     async close() {
       worker.removeAllListeners('exit');
+      // a batch still waiting fails now (and its timer goes): nothing may wait on a stopped worker
+      if (!gone) fail(new OpsError('KEYS_WORKER', `${spec.module} (${spec.label}) was stopped.`));
       await worker.terminate();
     },
   };

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { trackChildren } from '../helpers/children.js';
 import { BIN } from '../helpers/cli.js';
@@ -114,6 +115,23 @@ describe('opsctl keys with other modules, keys status, doctor, SIGINT (real Post
     expect(wrong.exitCode).toBe(1);
     expect(JSON.parse(wrong.stdout).checks[0]).toMatchObject({ id: 'encryption', status: 'fail' });
     expectNoKeys([before, stale, now, doctor, wrong].map((r) => r.stdout + r.stderr).join('\n'), [oldKey, newKey]);
+  });
+
+  it('doctor ends on time when the module never answers (its worker is stopped with the check)', async () => {
+    const { a } = await exampleApp(hexKey(), 50);
+    writeFileSync(
+      join(a.root, 'opsctl.config.yaml'),
+      `encryption:\n  module: ${resolve(import.meta.dirname, '../fixtures/keys/hangs.mjs')}\n  columns: [orders.email]\n`,
+    );
+    const started = Date.now();
+    const res = await a.run(['doctor', '--only', 'encryption', '--timeout', '1500', '--json']);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(res.exitCode).toBe(1);
+    expect(JSON.parse(res.stdout).checks[0]).toMatchObject({
+      id: 'encryption',
+      status: 'fail',
+      message: expect.stringMatching(/timed out after 1500 ms/),
+    });
   });
 
   it('stops after the batch under way on SIGINT (exit 130) and the next run finishes', async () => {
