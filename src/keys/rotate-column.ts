@@ -74,18 +74,28 @@ export async function rotateColumn(options: RotateColumnOptions): Promise<Column
     let changed = 0;
     let done = 0;
     undecryptable.length = 0;
-    let after: string[] | undefined;
-    for (;;) {
-      if (options.signal?.aborted) throw options.signal.reason;
-      const batch = await readBatch(client, target, after, options.batchSize);
-      if (!batch.length) break;
-      after = batch[batch.length - 1]!.key;
-      const outcome = await processBatch(batch);
+    // the workers' work on one batch overlaps the database's on its neighbours: the previous batch's write, then the
+    // next batch's read (one statement at a time on the connection, in that order)
+    let batch = await readBatch(client, target, undefined, options.batchSize);
+    let writing: Promise<void> = Promise.resolve();
+    while (batch.length) {
+      if (options.signal?.aborted) {
+        await writing; // the batch under way is finished, not abandoned
+        throw options.signal.reason;
+      }
+      const after = batch[batch.length - 1]!.key;
+      const [outcome, next] = await Promise.all([
+        processBatch(batch),
+        writing.then(() => readBatch(client, target, after, options.batchSize)),
+      ]);
+      const { write } = outcome;
+      if (write) writing = write().then(() => (options.onCounts ? options.onCounts(result) : undefined));
       changed += outcome.changed;
       done += batch.length;
       options.onProgress?.({ pass, done, total: total.stored });
-      if (outcome.changed && options.onCounts) await options.onCounts(result);
+      batch = next;
     }
+    await writing;
     if (undecryptable.length) {
       const named = undecryptable.slice(0, MAX_NAMED_ROWS).join(', ');
       throw new OpsError(
@@ -108,7 +118,8 @@ export async function rotateColumn(options: RotateColumnOptions): Promise<Column
     },
   );
 
-  async function processBatch(batch: BatchRow[]): Promise<{ changed: number }> {
+  /** Classify and re-encrypt a batch in the workers; `write`, to call when the connection is free, writes it back. */
+  async function processBatch(batch: BatchRow[]): Promise<{ changed: number; write?: () => Promise<void> }> {
     const keys = batch.map((r) => keyOf(r.key));
     const ours: number[] = [];
     const others: number[] = [];
@@ -151,7 +162,17 @@ export async function rotateColumn(options: RotateColumnOptions): Promise<Column
       return { changed: toRotate.length };
     }
     const rows = toRotate.map((r, j) => ({ key: batch[r.i]!.key, old: batch[r.i]!.value, next: sealed[j]! }));
-    const updated = await writeBatch(client, target, rows);
+    const write = async () => noteWritten(await writeBatch(client, target, rows), toRotate, keys, sealed);
+    return { changed: toRotate.length, write };
+  }
+
+  /** Count what the compare-and-swap wrote, and remember its fingerprints for the verifying pass. */
+  function noteWritten(
+    updated: Set<string>,
+    toRotate: Array<{ i: number; plain: Plain }>,
+    keys: string[],
+    sealed: (string | null)[],
+  ): void {
     toRotate.forEach((r, j) => {
       const k = keys[r.i]!;
       if (!updated.has(k)) {
@@ -163,7 +184,6 @@ export async function rotateColumn(options: RotateColumnOptions): Promise<Column
       if (skippedKeys.delete(k)) result.skipped--;
       written.set(k, { plain: hash(r.plain), sealed: hash(sealed[j]!) });
     });
-    return { changed: toRotate.length };
   }
 
   function verifyOurs(row: BatchRow, key: string, plain: Plain | null): void {
