@@ -45,7 +45,10 @@ export function register(program: Program): void {
     .description('re-encrypt every configured column with a new key (or module), in batches, resumable, verified')
     .option('--new-key-env <var>', 'the variable holding the new key (a key is never taken from the command line)')
     .option('--key-file <file>', 'a file holding the new key')
-    .option('--generate', 'write a new key (32 random bytes, 64 hex characters, mode 0600) to --key-file first')
+    .option(
+      '--generate',
+      'write a new key (32 random bytes, 64 hex characters, mode 0600) to --key-file, never over a file',
+    )
     .option('--to-module <path>', 're-encrypt to this module (same encrypt/decrypt names), relative to the app root')
     .addOption(
       new Option('--batch-size <n>', 'values per batch (one read, one write)')

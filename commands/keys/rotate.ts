@@ -5,7 +5,7 @@ import { type Codec, openCodec } from '../../src/keys/codec.js';
 import { keyFingerprint } from '../../src/keys/fingerprint.js';
 import { type RotationRun, rotationTasks, verifySamples } from '../../src/keys/rotate.js';
 import type { ColumnResult } from '../../src/keys/rotate-column.js';
-import { codecSpec, readNewKey, verifyChange } from '../../src/keys/settings.js';
+import { codecSpec, readNewKey, verifyChange, writeKeyFile } from '../../src/keys/settings.js';
 import { STATE_TABLE } from '../../src/keys/state.js';
 import { runTasks } from '../../src/tasks/run.js';
 import { confirm } from '../shared/confirm.js';
@@ -55,7 +55,7 @@ export function rotate(cmd: Invocation<RotateOptions>): Promise<number> {
     const fields = () => ({ dryRun, columns: results, resumed });
     const releases: Array<() => Promise<void>> = [];
     try {
-      const newKey = readNewKey({ ...opts, dryRun }, config.env) ?? currentKey;
+      const newKey = readNewKey(opts, config.env) ?? currentKey;
       const toModule = opts.toModule ?? settings.module;
       verifyChange(currentKey, newKey, settings.module, toModule);
       if (production && !opts.yes) {
@@ -104,6 +104,8 @@ export function rotate(cmd: Invocation<RotateOptions>): Promise<number> {
         resumed,
       };
       await verifySamples(run);
+      // the new key's file is written once nothing stands in the way, before the first value changes
+      if (opts.generate && opts.keyFile && !dryRun) writeKeyFile(opts.keyFile, newKey);
       const errors = await runTasks(rotationTasks(run), {}, { renderer: cli.renderer });
       if (errors.length) return cli.fail(errors[0], fields());
       const next = nextSteps(settings.keyEnv, opts.toModule, dryRun);

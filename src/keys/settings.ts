@@ -77,17 +77,16 @@ export function codecSpec(
 export interface NewKeySource {
   /** `--new-key-env <VAR>`: the variable holding the new key. */
   newKeyEnv?: string;
-  /** `--key-file <f>`: the file holding it (written first with `--generate`). */
+  /** `--key-file <f>`: the file holding it (with `--generate`: the file to write it to, see `writeKeyFile`). */
   keyFile?: string;
   generate?: boolean;
-  /** With --generate: a key in memory only, no file written (a dry run writes nothing). */
-  dryRun?: boolean;
 }
 
 /**
- * Where the new key comes from: a variable, a file, or a new file of 32 random bytes as 64 hex characters (what
- * the example's `readKey` and most modules accept), mode 0600, never over an existing file. Never from the command
- * line. Returns the key, or undefined when none is named (with `--to-module`: the same key, a new module).
+ * Where the new key comes from: a variable, a file, or (`--generate`) 32 new random bytes as 64 hex characters (what
+ * the example's `readKey` and most modules accept), for a file that must not exist yet: the caller writes it with
+ * `writeKeyFile` once the checks before any change have passed. Never from the command line. Returns the key, or
+ * undefined when none is named (with `--to-module`: the same key, a new module).
  */
 export function readNewKey(source: NewKeySource, env: Record<string, string | undefined>): string | undefined {
   if (source.newKeyEnv && (source.keyFile || source.generate)) {
@@ -104,7 +103,10 @@ export function readNewKey(source: NewKeySource, env: Record<string, string | un
     return key;
   }
   if (!source.keyFile) return undefined;
-  if (source.generate) return source.dryRun ? randomBytes(KEY_BYTES).toString('hex') : generateKeyFile(source.keyFile);
+  if (source.generate) {
+    if (existsSync(source.keyFile)) throw keyFileExists(source.keyFile);
+    return randomBytes(KEY_BYTES).toString('hex');
+  }
   if (!existsSync(source.keyFile))
     throw usageError(`The key file ${source.keyFile} does not exist.`, 'Create it with --generate.');
   const key = readFileSync(source.keyFile, 'utf8').trim();
@@ -112,21 +114,23 @@ export function readNewKey(source: NewKeySource, env: Record<string, string | un
   return key;
 }
 
-/** Write 32 random bytes as hex to a new file of mode 0600; refuse an existing file (it may hold a key in use). */
-export function generateKeyFile(path: string): string {
-  const key = randomBytes(KEY_BYTES).toString('hex');
+const keyFileExists = (path: string) =>
+  usageError(
+    `${path} already exists; --generate never overwrites a key file.`,
+    'Name a new file, or drop --generate to use the key in it.',
+  );
+
+/** Write a key to a new file of mode 0600 (as hex and a newline); refuse an existing file (it may hold a key in use). */
+export function writeKeyFile(path: string, key: string): void {
   let fd: number;
   try {
     fd = openSync(path, 'wx', 0o600);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw keyFileExists(path);
     throw usageError(
-      code === 'EEXIST'
-        ? `${path} already exists; --generate never overwrites a key file.`
-        : `Cannot create the key file ${path} (${code ?? 'error'}).`,
-      code === 'EEXIST'
-        ? 'Name a new file, or drop --generate to use the key in it.'
-        : 'Check the folder exists and is writable.',
+      `Cannot create the key file ${path} (${code ?? 'error'}).`,
+      'Check the folder exists and is writable.',
     );
   }
   try {
@@ -134,7 +138,6 @@ export function generateKeyFile(path: string): string {
   } finally {
     closeSync(fd);
   }
-  return key;
 }
 
 /** Refuse a rotation that would change nothing: the same key and the same module. */

@@ -122,6 +122,10 @@ describe('opsctl keys rotate (example module, real PostgreSQL)', () => {
     expect(await a.values(ALL)).toEqual(before);
     expect(await stateRows(a)).toBeUndefined();
     expectNoKeys(res.stdout + res.stderr, [wrong, newKey]);
+    // nor is a --generate key file written: the run stopped before it
+    const generated = await a.run(['keys', 'rotate', '--generate', '--key-file', join(a.root, 'new.key')]);
+    expect(generated.exitCode).toBe(3);
+    expect(() => statSync(join(a.root, 'new.key'))).toThrow();
   });
 
   it('a value neither key decrypts: exit 3 naming its row, left as it was; the others are rotated', async () => {
