@@ -47,6 +47,8 @@ export function rotate(cmd: Invocation<RotateOptions>): Promise<number> {
         'Pass --new-key-env <VAR>, --key-file <file> (--generate writes a new one), or --to-module <path>.',
       );
     }
+    // the new key (or the file --generate will write) is checked before connecting
+    const givenKey = readNewKey(opts, config.env);
     const session = await openKeysSession(cli, 'rotate');
     const { settings, client, targets, currentKey } = session;
     const codecs: Codec[] = [];
@@ -55,7 +57,7 @@ export function rotate(cmd: Invocation<RotateOptions>): Promise<number> {
     const fields = () => ({ dryRun, columns: results, resumed });
     const releases: Array<() => Promise<void>> = [];
     try {
-      const newKey = readNewKey(opts, config.env) ?? currentKey;
+      const newKey = givenKey ?? currentKey;
       const toModule = opts.toModule ?? settings.module;
       verifyChange(currentKey, newKey, settings.module, toModule);
       if (production && !opts.yes) {
