@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isBuilt } from './demo-build.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const app = join(repo, 'examples', 'shop');
@@ -73,7 +74,7 @@ function hasDependencies(dir) {
 const steps = [
   {
     title: 'Build opsctl',
-    skip: () => existsSync(join(repo, 'dist', 'commands', 'index.js')) && 'already built (npm run build to rebuild)',
+    skip: () => isBuilt(repo) && 'already built (npm run build to rebuild)',
     run: () => npm(['run', 'build'], repo),
   },
   ...PACKAGES.map((name) => {

@@ -7,7 +7,7 @@ import { lazyAction } from '../shared/lazy.js';
 export function register(program: Program): void {
   const db = program
     .command('db')
-    .description('a local PostgreSQL for development, kept under .opsctl/pg')
+    .description('a local PostgreSQL for development, kept under .opsctl/pg; seed data')
     .addHelpText(
       'after',
       helpText(
@@ -18,7 +18,10 @@ export function register(program: Program): void {
         ],
         [
           [ExitCode.ok, 'success; also starting a running or stopping a stopped database'],
-          [ExitCode.usage, 'usage or configuration error (db is refused under --env production)'],
+          [
+            ExitCode.usage,
+            'usage or configuration error (db start|stop|status|url are refused under --env production)',
+          ],
           [ExitCode.failed, 'the embedded PostgreSQL would not start or stop; `db url` without any database'],
           [ExitCode.locked, 'another `db start` or `db stop` held .opsctl/pg/start.lock for 3 minutes'],
           ExitCode.interrupted,
@@ -71,6 +74,24 @@ export function register(program: Program): void {
       ),
     );
   lazyAction(status, async () => (await import('./status.js')).status);
+  const seed = db
+    .command('seed')
+    .description('run the seeds/ files (SQL or JS/TS) in name order, each in its own transaction')
+    .option('--only <name>', 'run only this seed (its file name, with or without the extension)')
+    .addHelpText(
+      'after',
+      helpText(
+        ['opsctl db seed', 'opsctl db seed --only 002_demo_orders', 'opsctl db seed --dry-run --json'],
+        [
+          [ExitCode.ok, 'every seed ran (or there were none)'],
+          [ExitCode.usage, 'no seeds folder, an unknown --only, or the app tool has no seeds'],
+          [ExitCode.failed, 'a seed failed: it was rolled back, the seeds before it stay committed'],
+          [ExitCode.unreachable, 'the database is unreachable or refused the login'],
+          ExitCode.interrupted,
+        ],
+      ),
+    );
+  lazyAction(seed, async () => (await import('./seed.js')).seed);
   const url = db
     .command('url')
     .description('print the database URL opsctl uses (password redacted unless --show-password)')

@@ -1,4 +1,6 @@
 import chalk from 'chalk';
+import { describeGit, readProvenance, verifyShippable } from '../../src/app/provenance.js';
+import { describeEnv, isProduction } from '../../src/db/target-label.js';
 import { packageTail, runForeground } from '../../src/deploy/foreground.js';
 import { createDeployRun, deployReport, deployTasks } from '../../src/deploy/tasks.js';
 import type { DeployRun, PackageReport } from '../../src/deploy/types.js';
@@ -17,15 +19,22 @@ export interface DeployFlags extends GlobalOptions {
   start?: boolean;
   force?: boolean;
   foreground?: boolean;
+  allowDirty?: boolean;
+  rollback?: boolean;
   healthTimeout: number;
 }
 
 /** `opsctl deploy [packages...]` */
 export function deploy(cmd: Invocation<DeployFlags>, names: string[]): Promise<number> {
   return runCommand(cmd, async (cli) => {
+    if (cli.opts.rollback) return (await import('./rollback.js')).rollbackReleases(cli, names);
     const config = cli.config();
     const flags = cli.opts;
     const packages = namedPackages(config, names).length ? namedPackages(config, names) : config.packages;
+    // what this release is made of, read before anything changes; a dirty tree is refused under production
+    const provenance = await readProvenance(cli.runner, config.root, packages);
+    verifyShippable(provenance.git, { production: isProduction(config), allowDirty: flags.allowDirty });
+    if (!cli.json) err(`Deploying ${describeGit(provenance.git)} as ${provenance.by}${describeEnv(config)}`);
     // an interrupt lets the deploy clean up (delete a candidate, put the previous release back), README "`opsctl deploy`"
     const signal = flags.foreground ? undefined : cli.deferSignals();
     const run = createDeployRun(
@@ -40,6 +49,7 @@ export function deploy(cmd: Invocation<DeployFlags>, names: string[]): Promise<n
         dryRun: flags.dryRun,
         healthTimeoutMs: flags.healthTimeout,
         concurrency: flags.concurrency,
+        provenance,
       },
       signal,
     );
@@ -70,6 +80,7 @@ function finish(cli: Cli, run: DeployRun): number {
   }
   return cli.finish(exitCode, {
     dryRun: Boolean(run.options.dryRun),
+    provenance: run.options.provenance,
     packages: reports.map(({ logTail, ...r }) => ({ ...r, ...(logTail?.length ? { logTail } : {}) })),
     // the lines are not "shown above" in a JSON document: the hint names the failed step's logTail instead
     ...(error

@@ -19,6 +19,8 @@ export function register(program: Program): void {
     .option('--no-start', 'install and build only')
     .option('--force', 'ignore the install and build caches; reload even when nothing changed')
     .option('--foreground', 'run the packages as plain child processes with prefixed logs (development)')
+    .option('--rollback', 'put back the release that went live before the current one (health-gated)')
+    .option('--allow-dirty', 'under --env production, deploy uncommitted changes too (recorded as dirty)')
     .addOption(
       new Option(
         '--health-timeout <ms>',
@@ -37,7 +39,10 @@ export function register(program: Program): void {
         ],
         [
           [ExitCode.ok, 'deployed, or nothing changed'],
-          [ExitCode.usage, 'usage or configuration error (unknown package, a dependency cycle)'],
+          [
+            ExitCode.usage,
+            'usage or configuration error (unknown package, a dependency cycle, uncommitted changes under --env production)',
+          ],
           [ExitCode.failed, 'install, build, migration, start or health gate failed (the previous release serves)'],
           [ExitCode.unreachable, 'the database is unreachable (migrate step)'],
           [ExitCode.locked, 'another deploy/start/stop/restart/scale of this app runs, or the migration lock is held'],

@@ -1,6 +1,7 @@
 import { acquireMigrationLock, lockKeys } from '../../src/db/migrate/lock.js';
 import { setSessionBounds } from '../../src/db/migrate/session.js';
-import { ExitCode, OpsError, usageError } from '../../src/errors.js';
+import { describeTarget, isProduction } from '../../src/db/target-label.js';
+import { ExitCode, usageError } from '../../src/errors.js';
 import { type Codec, openCodec } from '../../src/keys/codec.js';
 import { keyFingerprint } from '../../src/keys/fingerprint.js';
 import { type RotationRun, rotationTasks, verifySamples } from '../../src/keys/rotate.js';
@@ -8,10 +9,10 @@ import type { ColumnResult } from '../../src/keys/rotate-column.js';
 import { codecSpec, readNewKey, verifyChange, writeKeyFile } from '../../src/keys/settings.js';
 import { STATE_TABLE } from '../../src/keys/state.js';
 import { runTasks } from '../../src/tasks/run.js';
-import { confirm } from '../shared/confirm.js';
-import { canPrompt, type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
+import { confirmInProduction, verifyConfirmable } from '../shared/confirm-change.js';
+import { type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
 import { err, out, table } from '../shared/output.js';
-import { describeDatabase, openKeysSession } from './shared.js';
+import { openKeysSession } from './shared.js';
 
 export interface RotateOptions extends GlobalOptions {
   newKeyEnv?: string;
@@ -33,13 +34,15 @@ export function rotate(cmd: Invocation<RotateOptions>): Promise<number> {
     const opts = cli.opts;
     const dryRun = Boolean(opts.dryRun);
     const config = cli.config();
-    const production = config.envName === 'production' && !dryRun;
-    if (production && !opts.yes && !canPrompt()) {
-      throw usageError(
-        'keys rotate under --env production rewrites every encrypted value and needs confirmation, and this session cannot ask.',
-        'Pass --yes to confirm (or --dry-run to count what would change).',
-      );
-    }
+    // under --env production a rotation asks first (README, "Confirmations"); refused before connecting when it cannot
+    const question = (columns: string) => `Re-encrypt ${columns} on ${describeTarget(config)}`;
+    const change = (columns: string) => ({
+      question: question(columns),
+      unchanged: 'nothing was changed',
+      alternative: '--dry-run to count what would change',
+    });
+    if (!dryRun && isProduction(config))
+      verifyConfirmable(cli, { ...change(config.encryption?.columns.join(', ') ?? ''), destructive: true });
     const newKeyGiven = Boolean(opts.newKeyEnv || opts.keyFile);
     if (!newKeyGiven && !opts.toModule) {
       throw usageError(
@@ -60,14 +63,7 @@ export function rotate(cmd: Invocation<RotateOptions>): Promise<number> {
       const newKey = givenKey ?? currentKey;
       const toModule = opts.toModule ?? settings.module;
       verifyChange(currentKey, newKey, settings.module, toModule);
-      if (production && !opts.yes) {
-        const question = `Re-encrypt ${targets.map((t) => t.name).join(', ')} in ${describeDatabase(session.url)} (production)?`;
-        if (!(await confirm(question))) {
-          throw new OpsError('CANCELLED', 'Rotation cancelled; nothing was changed.', {
-            exitCode: ExitCode.interrupted,
-          });
-        }
-      }
+      if (!dryRun) await confirmInProduction(cli, change(targets.map((t) => t.name).join(', ')));
       const from = await openCodec(codecSpec(config, settings, currentKey, 'current key'));
       codecs.push(from);
       const to = await openCodec(codecSpec(config, settings, newKey, 'new key', toModule));

@@ -23,13 +23,3 @@ export async function openKeysSession(cli: Cli<GlobalOptions>, what: string) {
     throw error;
   }
 }
-
-/** "database shop on db.internal:5432", from the URL (never its password). */
-export function describeDatabase(url: string): string {
-  try {
-    const u = new URL(url);
-    return `database ${decodeURIComponent(u.pathname.slice(1)) || 'postgres'} on ${u.hostname}:${u.port || 5432}`;
-  } catch {
-    return 'the database';
-  }
-}

@@ -29,7 +29,7 @@ const EXIT_CODES: ExitCodeList = [
 export function register(program: Program): void {
   const migrate = program
     .command('migrate')
-    .description('database migrations (umzug over PostgreSQL): up, status, create, down')
+    .description('database migrations (umzug over PostgreSQL): up, status, create, down, redo, mark, unlock')
     .addHelpText('after', ({ command }) => defaultSubcommandHelp(command, 'up'))
     .addHelpText(
       'after',
@@ -98,6 +98,85 @@ export function register(program: Program): void {
       ),
     );
   lazyAction(create, async () => (await import('./create.js')).create);
+
+  const redo = migrate
+    .command('redo')
+    .description('revert the last applied migration and apply it again, under one hold of the migration lock')
+    .addOption(lockTimeout())
+    .addHelpText(
+      'after',
+      helpText(
+        [
+          'opsctl migrate redo --yes           # names the migration and the database it changes',
+          'opsctl migrate redo --dry-run       # in a transaction that is rolled back',
+          'opsctl migrate redo --yes --json',
+        ],
+        [
+          [ExitCode.ok, 'redone, or nothing applied to redo'],
+          [ExitCode.usage, 'no --yes without a terminal, a bad config, or the app tool has no redo'],
+          [ExitCode.failed, 'the migration has no down part (nothing changed), its file is gone, or a step failed'],
+          [ExitCode.unreachable, 'the database is unreachable or refused the login'],
+          [ExitCode.locked, 'another runner held the migration lock past --lock-timeout'],
+          [ExitCode.interrupted, 'interrupted, or declined at the prompt (nothing changed)'],
+        ],
+      ),
+    );
+  lazyAction(redo, async () => (await import('./redo.js')).redo);
+
+  const mark = migrate
+    .command('mark')
+    .argument('<name>', 'the migration, as `migrate status` names it')
+    .description('record a migration as applied or pending without running it (a change made by hand)')
+    .option('--applied', "record it as applied (its state row, with the file's checksum)")
+    .option('--pending', 'record it as pending (delete its state row)')
+    .addOption(lockTimeout())
+    .addHelpText(
+      'after',
+      helpText(
+        [
+          'opsctl migrate mark 0003_add_order_status --applied --yes',
+          'opsctl migrate mark 0003_add_order_status --pending --yes --json',
+        ],
+        [
+          [ExitCode.ok, 'marked, or already in that state (nothing changed)'],
+          [
+            ExitCode.usage,
+            'an unknown name (near names listed), neither or both of --applied/--pending, no --yes without a terminal, or the app tool cannot mark',
+          ],
+          [ExitCode.failed, 'the app tool ran and the state did not change'],
+          [ExitCode.unreachable, 'the database is unreachable or refused the login'],
+          [ExitCode.locked, 'another runner held the migration lock past --lock-timeout'],
+          [ExitCode.interrupted, 'interrupted, or declined at the prompt (nothing changed)'],
+        ],
+      ),
+    );
+  lazyAction(mark, async () => (await import('./mark.js')).mark);
+
+  const unlock = migrate
+    .command('unlock')
+    .description('release a migration lock whose holder is gone (naming it); refuses while the holder runs')
+    .option('--force', 'also end an idle opsctl session whose runner is on another host (check that host first)')
+    .addHelpText(
+      'after',
+      helpText(
+        [
+          'opsctl migrate unlock               # names the holder; ends its session only if its runner is gone',
+          'opsctl migrate unlock --yes --json',
+        ],
+        [
+          [ExitCode.ok, 'released, or no lock held'],
+          [ExitCode.usage, 'no --yes without a terminal, or a bad config'],
+          [ExitCode.failed, "the session could not be ended (permissions), or the tool's unlock failed"],
+          [ExitCode.unreachable, 'the database is unreachable or refused the login'],
+          [
+            ExitCode.locked,
+            "the holder is alive, running a statement, not opsctl's, or on another host (without --force)",
+          ],
+          [ExitCode.interrupted, 'interrupted, or declined at the prompt (nothing changed)'],
+        ],
+      ),
+    );
+  lazyAction(unlock, async () => (await import('./unlock.js')).unlock);
 
   const down = migrate
     .command('down')

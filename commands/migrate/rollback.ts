@@ -1,12 +1,13 @@
 import { prepareDown } from '../../src/db/migrate/engine.js';
 import { verifyDownOptions } from '../../src/db/migrate/plan.js';
 import { type MigrationRunResult, migrationTasks } from '../../src/db/migrate/tasks.js';
+import { describeTarget } from '../../src/db/target-label.js';
 import { detectTool } from '../../src/db/tools/detect.js';
 import { adapterFor } from '../../src/db/tools/index.js';
-import { ExitCode, OpsError, usageError } from '../../src/errors.js';
+import { ExitCode, usageError } from '../../src/errors.js';
 import { runTasks } from '../../src/tasks/run.js';
-import { confirm } from '../shared/confirm.js';
-import { canPrompt, type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
+import { confirmChange, verifyConfirmable } from '../shared/confirm-change.js';
+import { type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
 import { out } from '../shared/output.js';
 import { note, noteFolder, openCliMigrator } from './shared.js';
 import { runToolCommand } from './tool.js';
@@ -37,20 +38,18 @@ export function rollback(cmd: Invocation<RollbackOptions>): Promise<number> {
     const action = { kind: 'down' as const, step: opts.step, to: opts.to, all: opts.all };
     // an option the tool lacks (or an action it has not: Prisma has no rollback) is refused before asking
     if (choice && !dryRun) adapterFor(choice.tool).command(choice, action);
-    const interactive = canPrompt();
-    if (!dryRun && !opts.yes && !interactive) {
-      throw usageError(
-        'rollback needs confirmation, and this session cannot ask (no TTY, CI is set, or a pipeline step).',
-        choice
-          ? `Pass --yes to confirm; \`opsctl migrate status\` shows what ${choice.tool} has applied.`
-          : 'Pass --yes to confirm, or --dry-run to see what would be reverted.',
-      );
-    }
+    const target = describeTarget(config);
+    const change = (what: string) => ({
+      question: `Roll back ${what} on ${target}`,
+      destructive: true,
+      unchanged: 'nothing was reverted',
+      alternative: choice
+        ? `\`opsctl migrate status\` shows what ${choice.tool} has applied`
+        : '--dry-run to see what would be reverted',
+    });
+    if (!dryRun) verifyConfirmable(cli, change('migrations'));
     if (choice) {
-      if (!dryRun && !opts.yes && !(await confirm(`Roll back with ${choice.tool} (${choice.pkg}) on the database?`)))
-        throw new OpsError('CANCELLED', 'Rollback cancelled; nothing was reverted.', {
-          exitCode: ExitCode.interrupted,
-        });
+      if (!dryRun) await confirmChange(cli, change(`${toolAction(opts)} with ${choice.tool} (${choice.pkg})`));
       return runToolCommand(cli, choice, action, { lockTimeout: opts.lockTimeout, dryRun });
     }
     const migrator = await openCliMigrator(cli, { lockTimeout: opts.lockTimeout, dryRun });
@@ -63,14 +62,7 @@ export function rollback(cmd: Invocation<RollbackOptions>): Promise<number> {
         note(cli, '✔ Nothing to roll back: no migration is applied.');
         return cli.finish(ExitCode.ok, fields());
       }
-      if (!dryRun && !opts.yes) {
-        const names = plan.map((p) => p.source.name).join(', ');
-        if (!(await confirm(`Revert ${plan.length} migration(s) on the database: ${names}?`))) {
-          throw new OpsError('CANCELLED', 'Rollback cancelled; nothing was reverted.', {
-            exitCode: ExitCode.interrupted,
-          });
-        }
-      }
+      if (!dryRun) await confirmChange(cli, change(plan.map((p) => p.source.name).join(', ')));
       const errors = await runTasks(migrationTasks(migrator, plan, 'down', result), {}, { renderer: cli.renderer });
       if (errors.length) return cli.fail(errors[0], fields());
       note(
@@ -87,4 +79,11 @@ export function rollback(cmd: Invocation<RollbackOptions>): Promise<number> {
       await migrator.close();
     }
   });
+}
+
+/** What a tool's rollback reverts, before it runs: `the last migration`, `2 migrations`, `down to 0002_x`. */
+function toolAction(opts: RollbackOptions): string {
+  if (opts.all) return 'every migration';
+  if (opts.to) return `down to ${opts.to}`;
+  return !opts.step || opts.step === 1 ? 'the last migration' : `the last ${opts.step} migrations`;
 }

@@ -2,10 +2,12 @@ import { prepareUp } from '../../src/db/migrate/engine.js';
 import { verifyUpOptions } from '../../src/db/migrate/plan.js';
 import { diffSchema, type SchemaChanges } from '../../src/db/migrate/snapshot.js';
 import { type MigrationRunResult, migrationTasks } from '../../src/db/migrate/tasks.js';
+import { describeTarget, isProduction } from '../../src/db/target-label.js';
 import { detectTool } from '../../src/db/tools/detect.js';
 import { ExitCode } from '../../src/errors.js';
 import { runTasks } from '../../src/tasks/run.js';
-import { type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
+import { confirmInProduction, verifyConfirmable } from '../shared/confirm-change.js';
+import { type Cli, type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
 import { out } from '../shared/output.js';
 import { note, noteFolder, openCliMigrator } from './shared.js';
 import { runToolCommand } from './tool.js';
@@ -23,6 +25,8 @@ export function up(cmd: Invocation<UpOptions>): Promise<number> {
     const opts = cli.opts;
     const dryRun = Boolean(opts.dryRun);
     verifyUpOptions({ to: opts.to, step: opts.step });
+    // refused before connecting when production's confirmation could not be given
+    if (opts.allowDrift && !dryRun && isProduction(cli.config())) verifyConfirmable(cli, driftChange(cli, []));
     const choice = detectTool(cli.config());
     if (choice)
       return runToolCommand(
@@ -45,7 +49,10 @@ export function up(cmd: Invocation<UpOptions>): Promise<number> {
         step: opts.step,
         allowDrift: opts.allowDrift,
       });
-      if (allowedDrift.length) note(cli, `⚠ Proceeding over drift (--allow-drift): ${allowedDrift.join(', ')}`);
+      if (allowedDrift.length) {
+        note(cli, `⚠ Proceeding over drift (--allow-drift): ${allowedDrift.join(', ')}`);
+        if (!dryRun) await confirmInProduction(cli, driftChange(cli, allowedDrift));
+      }
       if (!plan.length) {
         note(
           cli,
@@ -75,6 +82,14 @@ export function up(cmd: Invocation<UpOptions>): Promise<number> {
       await migrator.close();
     }
   });
+}
+
+function driftChange(cli: Cli, names: string[]) {
+  return {
+    question: `Migrate over drift${names.length ? ` (${names.join(', ')})` : ''} on ${describeTarget(cli.config())}`,
+    destructive: true,
+    unchanged: 'nothing was migrated',
+  };
 }
 
 function printChanges(changes: SchemaChanges): void {

@@ -1,7 +1,9 @@
+import { describeEnv } from '../../src/db/target-label.js';
 import { ExitCode } from '../../src/errors.js';
 import { startPackages, stopPackages, verifyStartable } from '../../src/pm2/control.js';
 import { planStart, type StartPlan } from '../../src/pm2/start-plan.js';
 import { holdAppLock } from '../shared/app-lock.js';
+import { confirmInProduction } from '../shared/confirm-change.js';
 import { type Cli, type Invocation, runCommand } from '../shared/context.js';
 import { out, table } from '../shared/output.js';
 import { appPm2, namedPackages } from '../shared/pm2-context.js';
@@ -19,6 +21,12 @@ export function control(verb: 'start' | 'stop' | 'restart') {
         named.length ? named : config.packages,
         named.length > 0 || Boolean(cli.opts.package),
       );
+      if (verb === 'stop') {
+        await confirmInProduction(cli, {
+          question: `Stop ${packages.map((p) => p.name).join(', ')} of ${config.root}${describeEnv(config)}`,
+          unchanged: 'nothing was stopped',
+        });
+      }
       const pm2 = appPm2(cli, config);
       const release = holdAppLock(cli, config.root);
       let plans: StartPlan[] | undefined;

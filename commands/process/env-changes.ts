@@ -1,4 +1,5 @@
 import type { ResolvedConfig } from '../../src/config/types.js';
+import { describeEnv } from '../../src/db/target-label.js';
 import { ExitCode, OpsError } from '../../src/errors.js';
 import { isUnsetLoss, type StartEnvChange, type StartPlan } from '../../src/pm2/start-plan.js';
 import { confirm } from '../shared/confirm.js';
@@ -35,12 +36,18 @@ function readerOf(config: ResolvedConfig, names: string[]): string {
  */
 export async function verifyEnvKept(cli: Cli, plans: StartPlan[], verb: 'start' | 'restart'): Promise<void> {
   const losing = plans.filter((p) => p.envChanges.some(isUnsetLoss));
-  if (!losing.length || cli.opts.yes) return;
+  if (!losing.length) return;
   const names = [...new Set(losing.flatMap((p) => p.envChanges.flatMap((c) => c.unsetVariables ?? [])))];
   const keys = [...new Set(losing.flatMap((p) => p.envChanges.filter(isUnsetLoss).map((c) => c.name)))];
   const who = losing.map((p) => p.name).join(', ');
+  // the question names where, as every confirmation does (README, "Confirmations")
+  const question = `${verb} ${who}${describeEnv(cli.config())} without ${keys.join(', ')} (${names.join(', ')} not set here)`;
+  if (cli.opts.yes) {
+    if (!cli.json) err(`✔ --yes: ${question}.`);
+    return;
+  }
   if (canPrompt()) {
-    if (await confirm(`${verb} ${who} without ${keys.join(', ')} (${names.join(', ')} not set here)?`)) return;
+    if (await confirm(`${question}?`)) return;
     throw new OpsError('CANCELLED', `${verb} cancelled; nothing was changed.`, { exitCode: ExitCode.interrupted });
   }
   throw new OpsError(

@@ -1,7 +1,8 @@
 import chalk from 'chalk';
+import { describeGit } from '../../src/app/provenance.js';
 import { ExitCode } from '../../src/errors.js';
 import { startCommand } from '../../src/pm2/ecosystem.js';
-import { readStatus } from '../../src/pm2/status.js';
+import { type PackageStatus, readStatus } from '../../src/pm2/status.js';
 import { type Invocation, runCommand } from '../shared/context.js';
 import { err, out, table } from '../shared/output.js';
 import { appPm2 } from '../shared/pm2-context.js';
@@ -58,6 +59,7 @@ export function status(cmd: Invocation): Promise<number> {
           : `${p.name}: left by a deploy that did not finish (${release}); the next deploy deletes it, or \`opsctl stop --orphans\`.`,
       );
     }
+    for (const p of result.packages) printRelease(p);
     for (const p of result.packages) {
       const n = p.instances.length;
       if (!n || p.configInstances === undefined || n === p.configInstances) continue;
@@ -66,6 +68,23 @@ export function status(cmd: Invocation): Promise<number> {
     }
     return ExitCode.ok;
   });
+}
+
+/** `api: release 3f9a1c2b7d4e, 1a2b3c4 on main, version 1.0.0, deployed by ops at …`; a rollback says so. */
+function printRelease(p: PackageStatus): void {
+  if (!p.release || !p.instances.length || p.candidate || p.orphan) return;
+  const made = p.provenance
+    ? `, ${describeGit(p.provenance.git)}${p.provenance.version ? `, version ${p.provenance.version}` : ''}, deployed by ${p.provenance.by} at ${p.provenance.at}`
+    : ' (no provenance recorded: deployed by an older opsctl)';
+  out(`${p.name}: release ${p.release}${made}`);
+  const back = p.rolledBack;
+  if (back) {
+    const how =
+      back.why === 'failed'
+        ? `release ${back.from} failed once live at ${back.at}, and ${p.release} was put back`
+        : `put back in place of release ${back.from} by deploy --rollback at ${back.at}`;
+    out(chalk.yellow(`${p.name}: ↺ a rollback: ${how}`));
+  }
 }
 
 function formatDuration(ms: number): string {

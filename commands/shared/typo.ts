@@ -25,3 +25,22 @@ export function typoOfSubcommand(cmd: CommandUnknownOpts, error: CommanderError)
   }
   return undefined;
 }
+
+/**
+ * The names close to `word` (a mistyped migration name), by commander's own similarity rule, through the same kind
+ * of probe as above: a command that knows only `names` as subcommands, asked for `word`.
+ */
+export function nearNames(word: string, names: string[]): string[] {
+  const probe = new Command('probe')
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({ writeErr: () => undefined, outputError: () => undefined });
+  for (const name of new Set(names)) probe.command(name);
+  try {
+    probe.parse([word], { from: 'user' });
+  } catch (probeError) {
+    const said = /\(Did you mean (?:one of )?(.+)\?\)/.exec((probeError as Error).message)?.[1];
+    if (said) return said.split(', ');
+  }
+  return [];
+}

@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { deployPaths } from './paths.js';
+import type { Provenance } from './provenance.js';
 
 /**
  * What PM2 was last given for a package (README, "Deploy"): the release, a fingerprint of each environment value
@@ -15,14 +16,72 @@ export interface LiveRecord {
   scaled?: { instances: number; config: number };
   /** Releases that went live (passed the health gate), newest first: only these take the kept release slots. */
   history?: string[];
+  /** Per release id in `history`: what it was made from (README, "Provenance"); older records have none. */
+  provenance?: Record<string, ReleaseProvenance>;
+  /** Set when a deploy's release failed once live and `release` was put back; cleared when another release goes live. */
+  rolledBack?: RolledBack;
 }
+
+/** Why the running release is not the newest one that went live (README, "Provenance"). */
+export interface RolledBack {
+  /** The release it replaced. */
+  from: string;
+  /** `failed`: that release failed once live and a deploy put this one back; `requested`: `deploy --rollback`. */
+  why: 'failed' | 'requested';
+  at: string;
+}
+
+/** A package's share of a deploy's provenance: git state, its own version, who and when. */
+export type ReleaseProvenance = Omit<Provenance, 'versions'> & { version: string | null };
 
 const HISTORY = 20; // far more than the releases kept on disk
 
-/** A release passed its health gate: record it as what PM2 runs, with its identity environment's fingerprint. */
-export function markLive(root: string, pkg: string, release: string, identity: Record<string, string>): void {
-  const history = [release, ...(readLive(root, pkg)?.history ?? []).filter((id) => id !== release)];
-  updateLive(root, pkg, { release, env: fingerprintEnv(root, identity), history: history.slice(0, HISTORY) });
+/**
+ * A release passed its health gate: record it as what PM2 runs, with its identity environment's fingerprint and,
+ * from a deploy, its provenance (a release that goes live again keeps the one it had unless given another).
+ */
+export function markLive(
+  root: string,
+  pkg: string,
+  release: string,
+  identity: Record<string, string>,
+  provenance?: Provenance,
+): void {
+  const live = readLive(root, pkg);
+  const history = [release, ...(live?.history ?? []).filter((id) => id !== release)].slice(0, HISTORY);
+  const kept = Object.entries(live?.provenance ?? {}).filter(([id]) => history.includes(id));
+  const own = provenance ? [[release, releaseProvenance(provenance, pkg)] as const] : [];
+  updateLive(root, pkg, {
+    release,
+    env: fingerprintEnv(root, identity),
+    history,
+    provenance: Object.fromEntries([...kept, ...own]),
+    // still a rollback when the same release goes live again (`opsctl start`); another release ends it
+    rolledBack: live?.release === release ? live.rolledBack : undefined,
+  });
+}
+
+function releaseProvenance({ versions, ...rest }: Provenance, pkg: string): ReleaseProvenance {
+  return { ...rest, version: versions[pkg] ?? null };
+}
+
+/**
+ * `release` was put back in place of `from`: by a deploy whose release failed once live (`failed`), or by
+ * `deploy --rollback` (`requested`, which also records the environment it now runs with). The history keeps its
+ * order, so another `--rollback` goes further back. `status` says the running release is a rollback.
+ */
+export function markRolledBack(
+  root: string,
+  pkg: string,
+  release: string,
+  rolledBack: Omit<RolledBack, 'at'>,
+  identity?: Record<string, string>,
+): void {
+  updateLive(root, pkg, {
+    release,
+    ...(identity ? { env: fingerprintEnv(root, identity) } : {}),
+    rolledBack: { ...rolledBack, at: new Date().toISOString() },
+  });
 }
 
 /**

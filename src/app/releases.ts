@@ -84,6 +84,16 @@ export function pruneReleases(root: string, pkg: string, keep: string[]): void {
   }
 }
 
+/**
+ * A release that failed before going live (its candidate or health gate failed, or the deploy was interrupted) is
+ * deleted at once: it takes none of the kept slots (README, "`opsctl deploy`"). `current`, and a release that went
+ * live before (deployed again), stay.
+ */
+export function removeFailedRelease(root: string, pkg: string, id: string): void {
+  if (currentRelease(root, pkg) === id || readLive(root, pkg)?.history?.includes(id)) return;
+  rmSync(join(deployPaths(root).releases(pkg), id), { recursive: true, force: true });
+}
+
 function statTime(path: string): number {
   try {
     return statSync(path).mtimeMs;

@@ -144,6 +144,7 @@ function resolveDatabase(
 ): ResolvedConfig['database'] {
   const base = {
     migrations: config.database?.migrations,
+    ...(config.database?.seeds ? { seeds: config.database.seeds } : {}),
     table: config.database?.table ?? 'opsctl_migrations',
     schema: config.database?.schema ?? 'public',
     ...(config.database?.tool ? { tool: config.database.tool } : {}),

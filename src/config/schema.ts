@@ -81,6 +81,9 @@ export const MIGRATION_TOOLS = [
 const databaseSchema = z.strictObject({
   url: z.optional(doc(z.string(), 'postgres:// URL; defaults to $DATABASE_URL, else the embedded database')),
   migrations: z.optional(doc(z.string(), 'Migrations folder')),
+  seeds: z.optional(
+    doc(z.string(), 'Seeds folder for `opsctl db seed` (default: seeds/ next to the migrations folder)'),
+  ),
   table: z.optional(doc(z.string(), 'Migration state table (default opsctl_migrations)')),
   schema: z.optional(doc(z.string(), 'Schema of the state table (default public)')),
   tool: z.optional(

@@ -17,6 +17,8 @@ export interface ResolvedConfig {
     url?: string;
     source: DatabaseSource;
     migrations?: string;
+    /** `database.seeds`: the seeds folder of `db seed`, when the config names one. */
+    seeds?: string;
     table: string;
     schema: string;
     /** `database.tool`: the migration tool, when the config names one (else detected). */

@@ -90,7 +90,7 @@ function findProblem(url: string, what: string): PgUrlProblem | undefined {
     };
   }
   const authority = rest.slice(at + 1).split(/[/?#]/)[0] ?? '';
-  const port = /^(?:\[[^\]]*\]|[^:]*):(.*)$/.exec(authority)?.[1];
+  const port = /^(?:\[[^\]]*\]|[^:[]*):(.*)$/.exec(authority)?.[1];
   if (port !== undefined && port !== '' && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
     return {
       message: `the port "${port}" in ${what} is not a number from 1 to 65535`,

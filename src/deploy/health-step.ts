@@ -1,8 +1,8 @@
 import { rmSync } from 'node:fs';
 import { probeSmoke } from '../app/health.js';
-import { clearedEnv } from '../app/live.js';
+import { clearedEnv, markRolledBack } from '../app/live.js';
 import { deployPaths } from '../app/paths.js';
-import { currentRelease } from '../app/releases.js';
+import { currentRelease, removeFailedRelease } from '../app/releases.js';
 import type { AppPackage } from '../packages/types.js';
 import { LaunchFailure } from '../pm2/failure.js';
 import {
@@ -85,6 +85,12 @@ async function gate(run: DeployRun, pkg: AppPackage, record: StartRecord): Promi
 
 /** After a failed health gate: put the previous release back, or stop a first release rather than let it crash-loop. */
 async function rollBack(run: DeployRun, pkg: AppPackage, record: StartRecord, task: TaskWrapper): Promise<void> {
+  await putBack(run, pkg, record, task);
+  if (record.id && !record.unchanged && !run.options.dryRun)
+    removeFailedRelease(run.deps.config.root, pkg.name, record.id);
+}
+
+async function putBack(run: DeployRun, pkg: AppPackage, record: StartRecord, task: TaskWrapper): Promise<void> {
   const what = run.signal?.aborted ? 'interrupted' : 'failed';
   if (record.candidate) await removeCandidate(run.deps.pm2, run.deps.config, pkg); // failed, or interrupted
   if (!record.live && !record.unchanged) {
@@ -107,6 +113,7 @@ async function rollBack(run: DeployRun, pkg: AppPackage, record: StartRecord, ta
   task.title = `health: failed; putting release ${previous} back`;
   record.launch = await runRelease(run, pkg, previous, task, undefined, heldEnv);
   const problem = await waitLaunched(run.deps.pm2, record.launch, run.options.healthTimeoutMs);
+  if (record.id) markRolledBack(run.deps.config.root, pkg.name, previous, { from: record.id, why: 'failed' });
   const report = run.reports.get(pkg.name);
   if (report) {
     report.rolledBackTo = previous;

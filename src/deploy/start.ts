@@ -1,6 +1,13 @@
 import { identityEnv } from '../app/env.js';
 import { envChangesSince, readLive } from '../app/live.js';
-import { activateRelease, currentRelease, prepareRelease, pruneReleases, releaseId } from '../app/releases.js';
+import {
+  activateRelease,
+  currentRelease,
+  prepareRelease,
+  pruneReleases,
+  releaseId,
+  removeFailedRelease,
+} from '../app/releases.js';
 import type { AppPackage } from '../packages/types.js';
 import { startCommand } from '../pm2/ecosystem.js';
 import { targetInstances } from '../pm2/instances.js';
@@ -44,28 +51,38 @@ export function startStep(run: DeployRun, pkg: AppPackage, record: StartRecord):
       return { run: true, what: `pm2 reload ${pkg.name} (${record.changes.join(', ')})${first}` };
     },
     async run(task) {
-      const id = record.id!;
-      await prepareRelease(run.deps.config.root, pkg, id);
-      pruneReleases(run.deps.config.root, pkg.name, [id, record.previous ?? id]);
-      throwIfInterrupted(run);
-      if (usesCandidate(pkg, instancesBefore(run, pkg))) {
-        try {
-          record.candidate = await startCandidate(run, pkg, id);
-        } catch (error) {
-          await removeCandidate(run.deps.pm2, run.deps.config, pkg);
-          throw error;
-        }
-        const why = record.changes?.length ? `${record.changes.join(', ')}: ` : '';
-        return `${why}candidate of release ${id} started on 127.0.0.1:${record.candidate.port}`;
+      try {
+        return await startRelease(run, pkg, record, task);
+      } catch (error) {
+        // a release that never went live takes no kept slot (README, "`opsctl deploy`")
+        removeFailedRelease(run.deps.config.root, pkg.name, record.id!);
+        throw error;
       }
-      // no port, or nothing live: started or reloaded, then gated (README, "Deploy"); the preflight's snapshot is current
-      record.live = true;
-      record.launch = await runRelease(run, pkg, id, task, instancesBefore(run, pkg));
-      const report = run.reports.get(pkg.name);
-      if (report) report.release = id;
-      return `release ${id} on PM2${record.changes?.length ? ` (${record.changes.join(', ')})` : ''}`;
     },
   };
+}
+
+async function startRelease(run: DeployRun, pkg: AppPackage, record: StartRecord, task: TaskWrapper): Promise<string> {
+  const id = record.id!;
+  await prepareRelease(run.deps.config.root, pkg, id);
+  pruneReleases(run.deps.config.root, pkg.name, [id, record.previous ?? id]);
+  throwIfInterrupted(run);
+  if (usesCandidate(pkg, instancesBefore(run, pkg))) {
+    try {
+      record.candidate = await startCandidate(run, pkg, id);
+    } catch (error) {
+      await removeCandidate(run.deps.pm2, run.deps.config, pkg);
+      throw error;
+    }
+    const why = record.changes?.length ? `${record.changes.join(', ')}: ` : '';
+    return `${why}candidate of release ${id} started on 127.0.0.1:${record.candidate.port}`;
+  }
+  // no port, or nothing live: started or reloaded, then gated (README, "Deploy"); the preflight's snapshot is current
+  record.live = true;
+  record.launch = await runRelease(run, pkg, id, task, instancesBefore(run, pkg));
+  const report = run.reports.get(pkg.name);
+  if (report) report.release = id;
+  return `release ${id} on PM2${record.changes?.length ? ` (${record.changes.join(', ')})` : ''}`;
 }
 
 /** Point `current` at a release and start or reload it, scaled to the configured count. */

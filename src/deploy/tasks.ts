@@ -78,7 +78,7 @@ function startSteps(run: DeployRun, pkg: AppPackage): StepSpec[] {
 function recordLive(run: DeployRun, pkg: AppPackage, record: StartRecord) {
   return (note: string | undefined) => {
     if (record.id && record.identity && !record.unchanged)
-      markLive(run.deps.config.root, pkg.name, record.id, record.identity);
+      markLive(run.deps.config.root, pkg.name, record.id, record.identity, run.options.provenance);
     return note;
   };
 }

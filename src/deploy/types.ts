@@ -1,3 +1,4 @@
+import type { Provenance } from '../app/provenance.js';
 import type { ResolvedConfig } from '../config/types.js';
 import type { Gate } from '../graph/package-graph.js';
 import type { AppPackage } from '../packages/types.js';
@@ -39,6 +40,8 @@ export interface DeployOptions {
   dryRun?: boolean;
   healthTimeoutMs: number;
   concurrency?: number;
+  /** What the release is made of (git, versions, who, when): recorded per package when it goes live. */
+  provenance?: Provenance;
 }
 
 export interface DeployDeps {

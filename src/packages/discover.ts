@@ -12,6 +12,7 @@ const DEFAULT_OUTPUTS = ['dist', 'build'];
 
 interface PackageJson {
   name?: string;
+  version?: string;
   scripts?: Record<string, string>;
   dependencies?: Record<string, string>;
   devDependencies?: Record<string, string>;
@@ -71,7 +72,7 @@ export function discoverPackages(
 ): AppPackage[] {
   const found = configured
     ? Object.entries(configured).map(([name, cfg]) => ({ name, path: cfg.path ?? name, cfg }))
-    : discoverFolders(root).map((path) => ({ name: folderName(path), path, cfg: {} as PackageConfig }));
+    : discoverFolders(root).map((path) => ({ name: folderName(root, path), path, cfg: {} as PackageConfig }));
 
   const packages = found.map(({ name, path, cfg }) => {
     const dir = resolve(root, path);
@@ -120,8 +121,16 @@ function subfolders(dir: string): string[] {
     .sort();
 }
 
-function folderName(path: string): string {
-  return path === '.' ? 'app' : (path.split('/').pop() ?? path);
+/**
+ * A discovered package's name: its folder's; the root's is its package.json name (`@acme/shop` → `shop`, as a
+ * package name is also a PM2 process and log file name), `app` when it has none.
+ */
+function folderName(root: string, path: string): string {
+  if (path !== '.') return path.split('/').pop() ?? path;
+  const name = readPackageJson(root)
+    ?.name?.replace(/^@[^/]+\//, '')
+    .replace(/[^a-zA-Z0-9._-]+/g, '-');
+  return name || 'app';
 }
 
 function toAppPackage(root: string, name: string, dir: string, pkg: PackageJson, cfg: PackageConfig): AppPackage {

@@ -1,5 +1,6 @@
 import { liveLockHolder } from '../app/app-lock.js';
 import { probeHealth } from '../app/health.js';
+import { type ReleaseProvenance, type RolledBack, readLive } from '../app/live.js';
 import type { ResolvedConfig } from '../config/types.js';
 import type { AppPackage } from '../packages/types.js';
 import type { Pm2 } from './cli.js';
@@ -30,6 +31,10 @@ export interface PackageStatus {
   watcher?: boolean;
   /** A count set with `opsctl scale` that deploys keep until the config's `instances` changes. */
   scaled?: boolean;
+  /** What the running release was made from, as its deploy recorded it (README, "Provenance"). */
+  provenance?: ReleaseProvenance;
+  /** The running release was put back by a deploy whose release (`from`) failed once live. */
+  rolledBack?: RolledBack;
   /** `id` is PM2's id of the instance (`pm_id`): the number doctor, logs and `pm2 ls` show (`backend#3`). */
   instances: Array<
     { id: number } & Pick<Pm2Instance, 'pid' | 'state' | 'uptimeMs' | 'restarts' | 'memoryBytes' | 'cpu'>
@@ -60,6 +65,7 @@ export async function readStatus(
         ...(instances[0]?.release ? { release: instances[0].release } : {}),
         ...(startCommand(pkg) ? { configInstances: wantedInstances(pkg) } : {}),
         ...(scaledByHand(root, pkg) ? { scaled: true } : {}),
+        ...releaseRecord(root, pkg.name, instances[0]?.release),
         instances: instances.map(instanceRow),
       };
     }),
@@ -94,6 +100,14 @@ export async function readStatus(
     ? [{ name: WATCHER_NAME, watcher: true, instances: [instanceRow(watcher)] }]
     : [];
   return { daemon, packages: [...rows, ...candidateRows, ...orphanRows, ...watcherRows] };
+}
+
+/** The provenance of the running release, and whether it is a rollback, from the package's live record. */
+function releaseRecord(root: string, pkg: string, release: string | undefined): Partial<PackageStatus> {
+  const live = release ? readLive(root, pkg) : undefined;
+  if (!live || live.release !== release) return {};
+  const provenance = live.provenance?.[release];
+  return { ...(provenance ? { provenance } : {}), ...(live.rolledBack ? { rolledBack: live.rolledBack } : {}) };
 }
 
 function scaledByHand(root: string, pkg: AppPackage): boolean {

@@ -19,7 +19,7 @@ const PRODUCTION = `${EXAMPLE_CONFIG}environments:\n  production: {}\n`;
 const ALL = 'select id::text as id, email as v from orders order by id';
 
 describe.skipIf(!hasScript)('opsctl keys rotate under --env production, on a terminal', () => {
-  it('asks naming the database and the columns; "n" changes nothing (exit 130), "y" rotates with live progress', async () => {
+  it('asks naming the database and the columns; "y" changes nothing (exit 130), the typed name rotates', async () => {
     const oldKey = hexKey();
     const newKey = hexKey();
     const { a, expected } = await bed.exampleApp(oldKey, 2_000, 5, PRODUCTION);
@@ -42,18 +42,18 @@ describe.skipIf(!hasScript)('opsctl keys rotate under --env production, on a ter
     const no = startPty(a.root, args, env);
     sessions.push(no);
     const question = new RegExp(
-      `Re-encrypt public\\.orders\\.email in database ${dbName} on 127\\.0\\.0\\.1:\\d+ \\(production\\)\\? \\(y/N\\)`,
+      `Re-encrypt public\\.orders\\.email on postgres@127\\.0\\.0\\.1:\\d+/${dbName} \\(production\\)\\?\\s+Type the environment's name \\(production\\) to go on:`,
     );
     await no.waitFor(question);
-    no.type('n\r');
+    no.type('y\r'); // under production "y" is not enough: the environment's name is
     expect(await no.exited()).toBe(130);
-    expect(no.output()).toMatch(/Rotation cancelled; nothing was changed/);
+    expect(no.output()).toMatch(/Cancelled \("y" is not "production"\); nothing was changed/);
     expect(await a.values(ALL)).toEqual(before);
 
     const yes = startPty(a.root, args, env);
     sessions.push(yes);
     await yes.waitFor(question);
-    yes.type('y\r');
+    yes.type('production\r');
     expect(await yes.exited()).toBe(0);
     expect(yes.output()).toMatch(/public\.orders\.email: 1600 rotated, 0 already under the new key/);
     expect(yes.output()).toMatch(/1\. Set ENCRYPTION_KEY to the new key/);

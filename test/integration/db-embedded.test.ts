@@ -14,6 +14,8 @@ import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasStackTrace, opsctl } from '../helpers/cli.js';
+import { hasScript } from '../helpers/pty.js';
+import { startPty } from '../helpers/pty-session.js';
 
 /**
  * `opsctl db start|stop|status|url` through the built binary, against a real embedded PostgreSQL in a
@@ -136,6 +138,56 @@ describe('opsctl db (embedded PostgreSQL)', () => {
     expect(res.exitCode).toBe(0);
     expect(JSON.parse(res.stdout).checks[0]).toMatchObject({ id: 'postgres', status: 'pass' });
     expect(outputOf(res)).not.toContain(state().password);
+  });
+
+  it('stop asks first when a session of the app is connected, naming it; n leaves it running, --yes stops', async () => {
+    const { port, password, user } = state();
+    const client = new pg.Client({
+      host: '127.0.0.1',
+      port,
+      user,
+      password,
+      database: 'app',
+      application_name: 'shop-backend',
+    });
+    client.on('error', () => {}); // the server ending the session at the stop below
+    await client.connect();
+    try {
+      const pid = (await client.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
+      const named = `shop-backend (1 session: pid ${pid})`;
+      const refused = await db('db', 'stop');
+      expect(refused.exitCode).toBe(2);
+      expect(refused.stderr).toContain(
+        `⚠ 1 session(s) are connected to postgres@127.0.0.1:${port}/app (embedded): ${named}`,
+      );
+      expect(refused.stderr).toContain('→ Pass --yes to confirm.');
+      if (hasScript) {
+        const no = startPty(app, ['db', 'stop'], { ...NO_DB_ENV, CI: undefined });
+        try {
+          await no.waitFor(/\(y\/N\)/);
+          expect(no.output()).toContain(
+            `Stop PostgreSQL at postgres@127.0.0.1:${port}/app (embedded), ending 1 connected session(s)? (y/N)`,
+          );
+          no.type('n\r');
+          expect(await no.exited()).toBe(130);
+        } finally {
+          no.kill();
+        }
+      }
+      expect(JSON.parse((await db('db', 'status', '--json')).stdout).running).toBe(true);
+      expect((await client.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
+
+      const yes = await db('db', 'stop', '--yes', '--json');
+      expect(yes.exitCode).toBe(0);
+      expect(JSON.parse(yes.stdout)).toMatchObject({
+        wasRunning: true,
+        connected: [{ applicationName: 'shop-backend', pids: [pid], count: 1 }],
+      });
+      expect(outputOf(yes)).not.toContain(password);
+    } finally {
+      await client.end().catch(() => {});
+    }
+    expect((await db('db', 'start')).exitCode).toBe(0);
   });
 
   it('stop, stop again, then doctor says not running with the `opsctl db start` hint', async () => {

@@ -126,7 +126,7 @@ describe('deploy is idempotent', () => {
     expect(after.scaled).toBeUndefined();
   }, 180_000);
 
-  it('a failed release takes no kept release slot: the good ones before it stay', async () => {
+  it('a failed release is deleted at once and takes no kept slot: the good ones before it stay', async () => {
     const releases = () =>
       readdirSync(join(app.dir, '.opsctl', 'releases', 'api')).filter((n) => /^[0-9a-f]{12}$/.test(n));
     const deployNew = async (code?: string) => {
@@ -139,12 +139,17 @@ describe('deploy is idempotent', () => {
     const a = await deployNew();
     const b = await deployNew();
     expect([a.exitCode, b.exitCode]).toEqual([0, 0]);
+    const kept = releases().sort();
     const failed = await deployNew("console.error('broken on purpose'); process.exit(1);\n");
     expect(failed.exitCode).toBe(3);
+    // deleted right away, not left for the next deploy to prune
+    expect(failed.id).toBeUndefined();
+    // no new folder (its start pruned the kept ones to three, the good ones before it among them)
+    expect(releases().filter((id) => !kept.includes(id))).toEqual([]);
+    expect(releases()).toEqual(expect.arrayContaining([a.id, b.id]));
     writeFileSync(join(app.dir, 'api', 'server.js'), SERVER);
     const d = await deployNew();
     expect(d.exitCode).toBe(0);
-    expect(releases()).not.toContain(failed.id);
     expect(releases()).toEqual(expect.arrayContaining([a.id, b.id, d.id]));
   }, 180_000);
 });

@@ -289,11 +289,22 @@ describe('opsctl keys rotate (example module, real PostgreSQL)', () => {
       NEW_KEY: hexKey(),
     });
     expect(prod.exitCode).toBe(2);
-    expect(prod.stderr).toMatch(/needs confirmation.*cannot ask/);
+    expect(prod.stderr).toMatch(
+      /Re-encrypt orders\.email on .*\(production\): this needs confirmation, and this session cannot ask/,
+    );
+    expect(prod.stderr).toMatch(/Pass --yes --env production to confirm, or --dry-run/);
+    expect(await a.values(ALL)).toEqual(before);
+    const leftOver = await a.run(['keys', 'rotate', '--new-key-env', 'NEW_KEY', '--yes'], {
+      NEW_KEY: hexKey(),
+      OPSCTL_ENV: 'production',
+    });
+    expect(leftOver.exitCode).toBe(2); // production from OPSCTL_ENV alone: --yes does not count
+    expect(leftOver.stderr).toMatch(/--yes counts only with --env production on the command line/);
     expect(await a.values(ALL)).toEqual(before);
     const yes = await a.run(['--env', 'production', 'keys', 'rotate', '--new-key-env', 'NEW_KEY', '--yes'], {
       NEW_KEY: hexKey(),
     });
     expect(yes.exitCode, yes.stderr).toBe(0);
+    expect(yes.stderr).toMatch(/✔ --yes: Re-encrypt public\.orders\.email on .*\(production\)/);
   });
 });

@@ -92,7 +92,7 @@ describe.each(testServers())('migrate: concurrency, locking, interruption ($labe
     const exited = new Promise((done) => child.once('exit', done));
     await waitFor('the slow migration to be running', async () => {
       const rows = await db.query(
-        "select 1 from pg_stat_activity where application_name = 'opsctl migrate' and query like '%pg_sleep%' and pid <> pg_backend_pid()",
+        "select 1 from pg_stat_activity where application_name like 'opsctl migrate (pid %' and query like '%pg_sleep%' and pid <> pg_backend_pid()",
       );
       return rows.length > 0;
     });
@@ -100,7 +100,7 @@ describe.each(testServers())('migrate: concurrency, locking, interruption ($labe
     await exited;
     // the server notices the dead client once pg_sleep returns; until then its session holds the lock
     await waitFor('the killed session to end', async () => {
-      const rows = await db.query("select 1 from pg_stat_activity where application_name = 'opsctl migrate'");
+      const rows = await db.query("select 1 from pg_stat_activity where application_name like 'opsctl migrate (pid %'");
       return rows.length === 0;
     });
     expect(await db.applied()).toEqual(['0001_before']);
@@ -128,7 +128,7 @@ describe.each(testServers())('migrate: concurrency, locking, interruption ($labe
       return (
         (
           await db.query(
-            "select 1 from pg_stat_activity where application_name = 'opsctl migrate' and query like '%pg_sleep%' and pid <> pg_backend_pid()",
+            "select 1 from pg_stat_activity where application_name like 'opsctl migrate (pid %' and query like '%pg_sleep%' and pid <> pg_backend_pid()",
           )
         ).length > 0
       );
@@ -137,7 +137,9 @@ describe.each(testServers())('migrate: concurrency, locking, interruption ($labe
     await exited;
     const next = await opsctl(['-C', app.root, 'migrate'], { env: cliEnv(db.url) });
     expect(next.exitCode).toBe(0);
-    expect(next.stderr).toMatch(/waiting for the migration lock, held by pid \d+ \(application_name "opsctl migrate"/);
+    expect(next.stderr).toMatch(
+      /waiting for the migration lock, held by pid \d+ \(application_name "opsctl migrate \(pid \d+ on [^"]+\)"/,
+    );
     expect(await db.applied()).toEqual(['0001_slow', '0002_next']);
   });
 });

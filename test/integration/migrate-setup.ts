@@ -3,8 +3,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type pg from 'pg';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { connectClient } from '../../src/db/migrate/connect.js';
+import { opsctl } from '../helpers/cli.js';
 import { machinePostgresUrl, startTestPostgres } from '../helpers/postgres.js';
 
 /** A PostgreSQL server to test against: the embedded one, and also OPSCTL_TEST_PG_URL when set. */
@@ -110,4 +111,28 @@ export function manyMigrations(count: number): Record<string, string> {
 /** The env for a CLI run against `url`, independent of the developer's environment. */
 export function cliEnv(url: string): Record<string, string | undefined> {
   return { DATABASE_URL: url, OPSCTL_ENV: undefined, CI: '1' };
+}
+
+/** The app a test made (opsctl's own layout or an app tool's), removed after the test. */
+type TestApp = ReturnType<typeof makeApp>;
+
+/**
+ * For each test: a fresh database on one server for the file (the machine's, OPSCTL_TEST_PG_URL, when set, else an
+ * embedded one), and the app the test sets as `t.app`; both removed after it. `cli` runs opsctl in that app
+ * against that database, as in CI; `doc` reads its JSON document.
+ */
+export function useAppDatabase<App extends TestApp = TestApp>() {
+  const serverUrl = useServer(testServers().at(-1)!);
+  const t = {} as { db: TestDatabase; app?: App };
+  beforeEach(async () => {
+    t.db = await createDatabase(serverUrl());
+  });
+  afterEach(async () => {
+    await t.db.drop();
+    t.app?.remove();
+    t.app = undefined;
+  });
+  const cli = (args: string[]) => opsctl(['-C', t.app!.root, ...args], { env: cliEnv(t.db.url), timeoutMs: 120_000 });
+  const doc = (stdout: string) => JSON.parse(stdout) as Record<string, unknown>;
+  return { t, cli, doc };
 }

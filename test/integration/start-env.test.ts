@@ -97,6 +97,10 @@ describe('restart from a shell without a variable the config reads', () => {
     const res = await app.run(['restart', '--yes']);
     expect(res.exitCode, res.stderr).toBe(0);
     expect(res.stderr).toContain('⚠ api: env REDIS_URL removed since it last ran (the config reads ${REDIS_URL}');
+    // what --yes confirmed, as the question would have named it
+    expect(res.stderr).toMatch(
+      /✔ --yes: restart api without [A-Z_, ]*REDIS_URL[A-Z_, ]* \([A-Z_, ]*REDIS_URL[A-Z_, ]* not set here\)\./,
+    );
     noValues(res.stdout + res.stderr);
     // PM2 keeps a key a reload does not name: it reaches the process empty (README, "Deploy")
     expect((await body()).redis ?? '').toBe('');

@@ -20,6 +20,7 @@ function fakeMigrator(script: (progress: MigrationProgress) => Promise<string[]>
     status: () => ({ executed: [], pending: [], drifted: [], missing: [] }),
     run: (_direction, _plan, progress = {}) => script(progress),
     schemaObjects: async () => new Set(),
+    record: async () => {},
     close: async () => {},
   };
 }

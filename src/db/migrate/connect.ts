@@ -4,10 +4,11 @@ import type { ResolvedConfig } from '../../config/types.js';
 import { configError, ExitCode, OpsError } from '../../errors.js';
 import { redact } from '../../output/redact.js';
 import { urlSourceLabel, verifyPgTarget } from '../pg-target.js';
+import { APPLICATION_NAME, runnerApplicationName } from './runner-name.js';
 import { explainBounds, setSessionBounds } from './session.js';
 
-/** `application_name` of opsctl's migration sessions: how a lock holder is recognised in pg_stat_activity. */
-export const APPLICATION_NAME = 'opsctl migrate';
+export { APPLICATION_NAME };
+
 const CONNECT_TIMEOUT_MS = 10_000; // a firewall that drops packets should not hang a deploy
 /** Default bounds of a session (`migrate status`); `migrate` sets its own from --lock-timeout. */
 const SESSION_LOCK_TIMEOUT_MS = 10_000;
@@ -55,7 +56,7 @@ export async function connectClient(url: string, options: ConnectOptions = {}): 
   const lockTimeoutMs = options.lockTimeoutMs ?? SESSION_LOCK_TIMEOUT_MS;
   const client = new pg.Client({
     connectionString,
-    application_name: APPLICATION_NAME,
+    application_name: runnerApplicationName(),
     connectionTimeoutMillis: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
   });
   // an idle client whose server goes away emits 'error'; without a listener that would crash the process

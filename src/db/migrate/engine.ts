@@ -19,7 +19,14 @@ import {
   readMigrationSources,
   verifyMigrationsFolder,
 } from './sources.js';
-import { ensureStateTable, readAppliedRows, type Session, stateTableStorage, upgradeLegacyChecksums } from './state.js';
+import {
+  ensureStateTable,
+  readAppliedRows,
+  recordState,
+  type Session,
+  stateTableStorage,
+  upgradeLegacyChecksums,
+} from './state.js';
 
 /**
  * A plain SQL migration travels with its state row and `commit` in one query, so a runner killed mid-migration
@@ -56,6 +63,11 @@ export interface Migrator {
   status(): MigrationStatus;
   /** Apply (up) or revert (down) a prepared plan through umzug; returns the names umzug ran, in order. */
   run(direction: Direction, plan: PreparedMigration[], progress?: MigrationProgress): Promise<string[]>;
+  /**
+   * Record a migration as applied (its state row, with the file's checksum) or pending (no row) without running it
+   * (`migrate mark`); under a dry run inside the transaction that is rolled back.
+   */
+  record(source: { name: string; checksum: string }, as: 'applied' | 'pending'): Promise<void>;
   /** The schema's user-visible objects now (for a dry run's report of what would change). */
   schemaObjects(): Promise<Set<string>>;
   /** Roll back a dry run, release the lock, disconnect. Safe to call twice. */
@@ -112,6 +124,7 @@ export async function openMigrator(options: MigratorOptions): Promise<Migrator> 
     const applied = created ? [] : await readAppliedRows(client, state);
     const rows = await upgradeLegacyChecksums(client, state, sources, applied);
     const status = compareState(sources, rows);
+    const rowNames = new Set(rows.map((row) => row.name));
     const session: Session = { client, state, dryRun: Boolean(options.dryRun), notRun: [] };
     // loaded by the plan's checks; umzug runs the same modules
     const prepared = new Map<string, PreparedMigration>();
@@ -123,7 +136,7 @@ export async function openMigrator(options: MigratorOptions): Promise<Migrator> 
       // the folder as read and checked by readMigrationSources, as a list
       migrations: sources.map((source) => toRunnable(source, prepare)),
       context: session,
-      storage: stateTableStorage(rows.map((row) => row.name)),
+      storage: stateTableStorage(rowNames),
       logger: undefined,
     });
     return {
@@ -149,8 +162,9 @@ export async function openMigrator(options: MigratorOptions): Promise<Migrator> 
         try {
           // `to` is inclusive in both directions (umzug's meaning); the plan's last migration pins the run to
           // exactly what was checked and, for a rollback, confirmed
-          const ran =
-            direction === 'up' ? await umzug.up({ to: last.source.name }) : await umzug.down({ to: last.source.name });
+          // one migration (`migrate redo`, `--step 1`): by name, so an older pending file is never applied with it
+          const which = plan.length === 1 ? { migrations: [last.source.name] } : { to: last.source.name };
+          const ran = direction === 'up' ? await umzug.up(which) : await umzug.down(which);
           return ran.map((m) => m.name);
         } catch (err) {
           // umzug wraps what a migration throws in a MigrationError; ours already names the file and the cause
@@ -161,6 +175,11 @@ export async function openMigrator(options: MigratorOptions): Promise<Migrator> 
         }
       },
       schemaObjects: () => readSchemaObjects(client, state),
+      async record(source, as) {
+        await recordState(client, state, source, as);
+        if (as === 'applied') rowNames.add(source.name);
+        else rowNames.delete(source.name);
+      },
       close,
     };
   } catch (err) {

@@ -18,3 +18,11 @@ export function describeHolder(holder: LockHolder | undefined): string {
   if (holder.clientAddr) parts.push(`from ${holder.clientAddr}`);
   return `pid ${holder.pid} (${parts.join(', ')})`;
 }
+
+/** The session holding the migration lock, as pg_stat_activity shows it (`migrate unlock`). */
+export interface LockSession extends LockHolder {
+  /** pg_stat_activity.state: `active` (running a statement), `idle`, `idle in transaction`... */
+  state: string | null;
+  /** When `state` last changed (how long it has been idle). */
+  stateChange: Date | null;
+}

@@ -4,10 +4,10 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { ExitCode, OpsError } from '../../errors.js';
-import { describeHolder, type LockHolder } from './lock-holder.js';
+import { describeHolder, type LockHolder, type LockSession } from './lock-holder.js';
 import { noteLockTimeout } from './session.js';
 
-export { describeHolder, type LockHolder };
+export { describeHolder, type LockHolder, type LockSession };
 
 /** Default `--lock-timeout`: how long a runner waits for another one to finish. */
 export const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
@@ -23,13 +23,20 @@ export function lockKeys(schema: string, table: string): [number, number] {
 
 /** Read who holds the lock now, or undefined if nobody does (or we may not see it). */
 export async function readLockHolder(client: pg.Client, keys: [number, number]): Promise<LockHolder | undefined> {
+  return readLockSession(client, keys);
+}
+
+/** The session holding the advisory lock `keys` in this database, with its state (`migrate unlock`). */
+export async function readLockSession(client: pg.Client, keys: [number, number]): Promise<LockSession | undefined> {
   const { rows } = await client.query<{
     pid: number;
     application_name: string | null;
     backend_start: Date | null;
     client_addr: string | null;
+    state: string | null;
+    state_change: Date | null;
   }>(
-    `select a.pid, a.application_name, a.backend_start, host(a.client_addr) as client_addr
+    `select a.pid, a.application_name, a.backend_start, host(a.client_addr) as client_addr, a.state, a.state_change
        from pg_locks l join pg_stat_activity a on a.pid = l.pid
       where l.locktype = 'advisory' and l.granted and l.classid = $1 and l.objid = $2 and l.objsubid = 2
         and l.database = (select oid from pg_database where datname = current_database())`,
@@ -37,7 +44,14 @@ export async function readLockHolder(client: pg.Client, keys: [number, number]):
   );
   const row = rows[0];
   if (!row) return undefined;
-  return { pid: row.pid, applicationName: row.application_name, since: row.backend_start, clientAddr: row.client_addr };
+  return {
+    pid: row.pid,
+    applicationName: row.application_name,
+    since: row.backend_start,
+    clientAddr: row.client_addr,
+    state: row.state,
+    stateChange: row.state_change,
+  };
 }
 
 export interface AcquireLockOptions {

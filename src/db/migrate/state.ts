@@ -98,6 +98,21 @@ export async function upgradeLegacyChecksums(
   return rows.map((r) => (upgraded.has(r.name) ? { ...r, checksum: byName.get(r.name)!.checksum } : r));
 }
 
+/** Write (applied) or delete (pending) a migration's state row without running it (`migrate mark`). */
+export async function recordState(
+  client: pg.Client,
+  state: StateTable,
+  source: { name: string; checksum: string },
+  as: 'applied' | 'pending',
+): Promise<void> {
+  if (as === 'applied')
+    await client.query(`insert into ${qualified(state)} (name, checksum, duration_ms) values ($1, $2, 0)`, [
+      source.name,
+      source.checksum,
+    ]);
+  else await client.query(`delete from ${qualified(state)} where name = $1`, [source.name]);
+}
+
 /** The step being run: what the storage needs to write its state row and end the transaction. */
 interface CurrentStep {
   name: string;
@@ -135,7 +150,8 @@ export interface Session {
  * instead of reading the table again, which would be two more round trips before the first migration.
  */
 export function stateTableStorage(applied: Iterable<string>): UmzugStorage<Session> {
-  const names = new Set(applied);
+  // a Set is shared with the migrator, which keeps it current when `migrate mark` records a row
+  const names = applied instanceof Set ? (applied as Set<string>) : new Set(applied);
   return {
     async executed() {
       return [...names];

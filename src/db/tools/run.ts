@@ -8,7 +8,7 @@ import { connectClient, verifyDatabaseUrl } from '../migrate/connect.js';
 import { acquireMigrationLock, type LockHolder, lockKeys } from '../migrate/lock.js';
 import type { MigrationStatus } from '../migrate/plan.js';
 import { toolPackages } from './detect.js';
-import type { ToolAction, ToolAdapter, ToolChoice } from './types.js';
+import type { ToolAction, ToolAdapter, ToolChoice, ToolCommand } from './types.js';
 
 /** A migration may rightly run for hours (an index build); the bound is for a tool that never exits. */
 const TOOL_TIMEOUT_MS = 12 * 60 * 60 * 1000;
@@ -72,37 +72,15 @@ export async function runTool(options: ToolRunOptions): Promise<ToolRunResult> {
             : !before.executed.length;
         if (nothing) return { applied: [], reverted: [], nothingToDo: true, stateless };
       }
-      const pkg = toolPackages(config).find((p) => p.name === choice.pkg);
-      // a name for the tool's sessions, so the ones it leaves behind (a killed tool's query runs on) can be ended
-      const session = `opsctl-tool-${process.pid}-${randomBytes(4).toString('hex')}`;
-      const env: Record<string, string> = {
-        PGAPPNAME: session,
-        ...(pkg ? packageEnv(config, pkg) : {}),
-        DATABASE_URL: url,
-      };
-      // --lock-timeout bounds the tool's waits for table locks too (node-postgres reads PGOPTIONS), as for opsctl's engine
-      const given = env.PGOPTIONS ?? process.env.PGOPTIONS;
-      env.PGOPTIONS = `${given ? `${given} ` : ''}-c lock_timeout=${Math.max(1, options.lockTimeoutMs)}`;
-      if (command.urlEnv) env[command.urlEnv] = url;
-      const args = command.urlFlag ? [...command.args, command.urlFlag, url] : command.args;
       const output: string[] = [];
       const signal = options.deferSignals?.();
-      const res = await (options.runner ?? createRunner()).run(command.file, args, {
-        cwd: choice.dir,
-        env,
-        timeoutMs: TOOL_TIMEOUT_MS,
-        ...(signal ? { signal } : {}),
-        onLine: (line) => {
-          output.push(line);
-          options.onLine?.(line);
-        },
+      const res = await runToolProcess(client, config, choice, command, url, {
+        lockTimeoutMs: options.lockTimeoutMs,
+        runner: options.runner,
+        signal,
+        output,
+        onLine: options.onLine,
       });
-      if (res.notFound)
-        throw new OpsError('TOOL_NOT_FOUND', `Could not start ${command.file} for ${choice.tool} in ${choice.dir}.`, {
-          hint: 'Install the package (`npm install` in its folder) and check that the command exists.',
-          exitCode: ExitCode.failed,
-        });
-      if (env.PGAPPNAME === session) await endSessions(client, session);
       const after = await adapter.readStatus(client, choice);
       const applied = after.executed.map((e) => e.name).filter((n) => !before.executed.some((b) => b.name === n));
       const reverted = before.executed.map((e) => e.name).filter((n) => !after.executed.some((a) => a.name === n));
@@ -126,6 +104,72 @@ export async function runTool(options: ToolRunOptions): Promise<ToolRunResult> {
   } finally {
     await client.end().catch(() => {});
   }
+}
+
+/**
+ * Run one of the tool's commands (no shell, in the package's folder, with `toolInvocation`'s environment), its
+ * lines collected in `output`; then end the database sessions it left running. A command that cannot be started
+ * is exit 3.
+ */
+export async function runToolProcess(
+  client: pg.Client,
+  config: ResolvedConfig,
+  choice: ToolChoice,
+  command: ToolCommand,
+  url: string,
+  options: {
+    lockTimeoutMs: number;
+    runner?: Runner;
+    signal?: AbortSignal;
+    output: string[];
+    onLine?: (line: string) => void;
+  },
+): Promise<{ exitCode: number }> {
+  const { env, args, session } = toolInvocation(config, choice, command, url, options.lockTimeoutMs);
+  const res = await (options.runner ?? createRunner()).run(command.file, args, {
+    cwd: choice.dir,
+    env,
+    timeoutMs: TOOL_TIMEOUT_MS,
+    ...(options.signal ? { signal: options.signal } : {}),
+    onLine: (line) => {
+      options.output.push(line);
+      options.onLine?.(line);
+    },
+  });
+  if (res.notFound)
+    throw new OpsError('TOOL_NOT_FOUND', `Could not start ${command.file} for ${choice.tool} in ${choice.dir}.`, {
+      hint: 'Install the package (`npm install` in its folder) and check that the command exists.',
+      exitCode: ExitCode.failed,
+    });
+  if (env.PGAPPNAME === session) await endSessions(client, session);
+  return { exitCode: res.exitCode };
+}
+
+/**
+ * The environment and arguments of a tool's run: the package's environment, `DATABASE_URL` (and the variable or
+ * flag the tool reads it from), `PGAPPNAME` naming its sessions, and `--lock-timeout` as its `lock_timeout`.
+ */
+export function toolInvocation(
+  config: ResolvedConfig,
+  choice: ToolChoice,
+  command: ToolCommand,
+  url: string,
+  lockTimeoutMs: number,
+): { env: Record<string, string>; args: string[]; session: string } {
+  const pkg = toolPackages(config).find((p) => p.name === choice.pkg);
+  // a name for the tool's sessions, so the ones it leaves behind (a killed tool's query runs on) can be ended
+  const session = `opsctl-tool-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const env: Record<string, string> = {
+    PGAPPNAME: session,
+    ...(pkg ? packageEnv(config, pkg) : {}),
+    DATABASE_URL: url,
+  };
+  // --lock-timeout bounds the tool's waits for table locks too (node-postgres reads PGOPTIONS), as for opsctl's engine
+  const given = env.PGOPTIONS ?? process.env.PGOPTIONS;
+  env.PGOPTIONS = `${given ? `${given} ` : ''}-c lock_timeout=${Math.max(1, lockTimeoutMs)}`;
+  if (command.urlEnv) env[command.urlEnv] = url;
+  const args = command.urlFlag ? [...command.args, command.urlFlag, url] : command.args;
+  return { env, args, session };
 }
 
 /**
@@ -158,7 +202,7 @@ function interrupted(reason: unknown, action: ToolAction, result: Omit<ToolRunRe
 }
 
 /** One advisory lock per state table, the same key opsctl's engine would take for that table. */
-function lockKeysFor(choice: ToolChoice): [number, number] {
+export function lockKeysFor(choice: ToolChoice): [number, number] {
   const dot = choice.table.indexOf('.');
   if (!choice.table) return lockKeys('scripts', choice.pkg);
   return dot > 0 ? lockKeys(choice.table.slice(0, dot), choice.table.slice(dot + 1)) : lockKeys('public', choice.table);
@@ -233,7 +277,7 @@ function failingMigration(o: Outcome): string | undefined {
 }
 
 /** The database's words from the tool's output: the lines that say error, without stack frames or npm's noise. */
-function databaseMessage(output: string[]): string {
+export function databaseMessage(output: string[]): string {
   const lines = output
     .map((l) => l.trim())
     .filter((l) => /error|failed/i.test(l) && !/^at\s/.test(l) && !/^npm (ERR|error)/i.test(l))
