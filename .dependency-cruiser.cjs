@@ -1,10 +1,11 @@
 // Which way the layers point (README, "Repository layout"), checked by `npm run lint`.
 // Core rooms are used by everything and use no feature room. Feature rooms come in two tiers: the ones that talk to
-// one outside thing (pm2, db, redis, deps) use core rooms only; the ones that put several together (checks = doctor,
-// deploy, and the audit/debug/watch rooms to come) may use those, never each other. So no circle between rooms.
+// one outside thing (pm2, db, redis, deps; keys: the app's encryption module, over a pg client it is handed) use core
+// rooms only; the ones that put several together (checks = doctor, deploy, and the audit/debug/watch rooms to come)
+// may use those, never each other. So no circle between rooms.
 const CORE = '^src/(app|config|graph|logs|net|output|packages|process|tasks)/|^src/errors[.]ts$';
-const FEATURE = '^src/(audit|checks|db|debug|deploy|deps|init|lb|pipelines|pm2|redis|remote|watch)/';
-const LEAF_FEATURE = '^src/(db|deps|lb|pipelines|pm2|redis|remote)/';
+const FEATURE = '^src/(audit|checks|db|debug|deploy|deps|init|keys|lb|pipelines|pm2|redis|remote|watch)/';
+const LEAF_FEATURE = '^src/(db|deps|keys|lb|pipelines|pm2|redis|remote)/';
 const TOP_FEATURE = '^src/(audit|checks|debug|deploy|init|watch)/';
 
 /** @type {import('dependency-cruiser').IConfiguration} */

@@ -68,3 +68,9 @@ export function createDatabase(name) {
   url.pathname = `/${name}`;
   return url.toString();
 }
+
+/** Run psql against `url` (quiet, stop at the first error); throws with its stderr. */
+export function psql(url, args) {
+  const res = spawnSync('psql', [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', ...args], { encoding: 'utf8' });
+  if (res.status !== 0) throw new Error(`psql ${args.join(' ')}: ${res.stderr}`);
+}

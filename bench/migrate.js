@@ -3,12 +3,11 @@
 //    migration: opsctl vs `psql` running the same statements in one session (the floor; target <= 1.2x) and vs
 //    node-pg-migrate on the same migrations (--no-single-transaction, the same guarantee; target: opsctl faster);
 // 2. `opsctl migrate status` with 1,000 applied migrations: under 300 ms beyond `opsctl --version`.
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { alternate, printRows, ratioRow, timeCommand } from './lib.js';
+import { alternate, printRows, psql, ratioRow, timeCommand } from './lib.js';
 
 const BIN = fileURLToPath(new URL('../bin/opsctl.js', import.meta.url));
 const NPM = fileURLToPath(new URL('../node_modules/node-pg-migrate/bin/node-pg-migrate.js', import.meta.url));
@@ -18,11 +17,6 @@ const APPLY_COUNT = 300;
 const STATUS_COUNT = 1000;
 const APPLY_TARGET = 1.2;
 const STATUS_BUDGET_MS = 300;
-
-function psql(url, args) {
-  const res = spawnSync('psql', [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', ...args], { encoding: 'utf8' });
-  if (res.status !== 0) throw new Error(`psql ${args.join(' ')}: ${res.stderr}`);
-}
 
 let dbCounter = 0;
 /** Create an empty scratch database; returns its URL and a drop function. */

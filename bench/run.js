@@ -2,7 +2,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { printRows } from './lib.js';
 
-const SUITES = ['startup', 'doctor', 'migrate', 'outdated', 'deploy', 'downtime', 'audit', 'watch'];
+const SUITES = ['startup', 'doctor', 'migrate', 'outdated', 'deploy', 'downtime', 'audit', 'watch', 'keys'];
 const only = process.argv.slice(2);
 
 const rows = [];

@@ -10,6 +10,7 @@ import * as deploy from './deploy/index.js';
 import * as deps from './deps/index.js';
 import * as doctor from './doctor/index.js';
 import * as init from './init/index.js';
+import * as keys from './keys/index.js';
 import * as lb from './lb/index.js';
 import * as migrate from './migrate/index.js';
 import * as processes from './process/index.js';
@@ -43,6 +44,7 @@ export function buildProgram() {
     watch,
     cache,
     lb,
+    keys,
   ];
   for (const family of families) family.register(program);
   for (const cmd of [program, ...allCommands(program)]) {

@@ -76,6 +76,8 @@ const result = await build({
 writeFileSync(new URL('dist/cli/meta.json', root), JSON.stringify(result.metafile));
 // run as a node process of its own by src/audit/npm-batch.ts, found beside the chunk that imports it
 copyFileSync(new URL('src/audit/npm-batch-child.cjs', root), new URL('dist/cli/npm-batch-child.cjs', root));
+// the worker thread of src/keys/codec.ts (it loads the app's encryption module), found beside its chunk likewise
+copyFileSync(new URL('src/keys/codec-worker.mjs', root), new URL('dist/cli/codec-worker.mjs', root));
 
 const help = spawnSync(process.execPath, [fileURLToPath(new URL('bin/opsctl.js', root)), 'help'], {
   encoding: 'utf8',

@@ -10,6 +10,7 @@ export const CHECK_IDS = [
   'port',
   'postgres',
   'migrations',
+  'encryption',
   'redis',
   'logs',
   'inspector',

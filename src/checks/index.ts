@@ -18,6 +18,7 @@ export function doctorChecks(config: ResolvedConfig): Check[] {
     ),
     lazy('postgres', async () => (await import('./postgres.js')).postgresCheck),
     lazy('migrations', async () => (await import('./migrations.js')).migrationsCheck),
+    lazy('encryption', async () => (await import('./encryption.js')).encryptionCheck),
     lazy('redis', async () => (await import('./redis.js')).redisCheck),
     lazy('logs', async () => (await import('./logs.js')).logsCheck),
     lazy('inspector', async () => (await import('./inspector.js')).inspectorCheck),

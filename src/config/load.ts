@@ -65,6 +65,7 @@ export function loadConfig(options: LoadOptions = {}): ResolvedConfig {
     watch: merged.watch ?? {},
     alerts: merged.alerts ?? [],
     targets: merged.targets ?? {},
+    encryption: merged.encryption,
     env,
     dotenvKeys: Object.keys(dotenv),
     unsetRefs: unsetRefsOf(unset, envName),

@@ -128,6 +128,26 @@ const alertSink = z.union([
   z.strictObject({ command: z.array(z.string()).check(z.minLength(1)) }),
 ]);
 
+const envName = z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'));
+const jsName = z.string().check(z.regex(/^[A-Za-z_$][A-Za-z0-9_$]*$/, 'an exported function name'));
+
+/** `encryption`: the app's own encryption module and the columns it encrypts (README, "`opsctl keys`"). */
+const encryptionSchema = z.strictObject({
+  module: doc(z.string(), 'The app module that encrypts and decrypts, relative to the app root (CommonJS or ESM)'),
+  encrypt: z.optional(doc(jsName, 'Its encrypting export (default encryptData)')),
+  decrypt: z.optional(doc(jsName, 'Its decrypting export (default decryptData)')),
+  keyEnv: z.optional(doc(envName, 'The variable the module reads its key from (default ENCRYPTION_KEY)')),
+  columns: doc(
+    z
+      .array(z.string().check(z.regex(/^[^.\s]+(\.[^.\s]+){1,2}$/, 'schema.table.column or table.column')))
+      .check(z.minLength(1)),
+    'Encrypted columns: schema.table.column or table.column (the primary key is read from the catalog)',
+  ),
+  maxAgeDays: z.optional(
+    doc(wholeNumber(z.int().check(z.minimum(1))), 'doctor `encryption` warns past this key age (default 90)'),
+  ),
+});
+
 const baseShape = {
   packages: z.optional(z.record(packageName, packageSchema)),
   database: z.optional(databaseSchema),
@@ -136,6 +156,7 @@ const baseShape = {
   audit: z.optional(auditSchema),
   pipelines: z.optional(z.record(z.string(), strings)),
   watch: z.optional(watchSchema),
+  encryption: z.optional(encryptionSchema),
   alerts: z.optional(doc(z.array(alertSink), 'Alert sinks for `opsctl watch`: {webhook: url} or {command: [argv]}')),
   doctor: z.optional(
     z.strictObject({

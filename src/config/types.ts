@@ -35,6 +35,8 @@ export interface ResolvedConfig {
   alerts: NonNullable<ParsedConfig['alerts']>;
   /** `targets.<name>` as written (`readTarget` resolves one; README, "Several hosts"). */
   targets: Record<string, TargetConfig>;
+  /** `encryption`: the app's encryption module and encrypted columns, when configured (README, "`opsctl keys`"). */
+  encryption?: ParsedConfig['encryption'];
   /** Process environment merged over `.env` (the real environment wins). */
   env: Record<string, string | undefined>;
   /** The names `.env` sets (part of a release's identity, README "Deploy"). */

@@ -7,7 +7,8 @@ export function trackChildren(): ChildProcess[] {
   const children: ChildProcess[] = [];
   afterEach(async () => {
     for (const child of children.splice(0)) {
-      if (child.exitCode === null) {
+      // a child killed by a signal has a signalCode and no exitCode: it has exited, and 'exit' will not come again
+      if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGKILL');
         await once(child, 'exit');
       }

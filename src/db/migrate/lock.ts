@@ -58,6 +58,12 @@ export interface AcquireLockOptions {
   timeoutMs: number;
   /** Called once, when the lock is busy and we start waiting. */
   onWait?: (holder: LockHolder | undefined) => void;
+  /** What the lock guards, for the error (default "migration": "The migration lock is held by ..."). */
+  what?: string;
+  /** The error's code (default MIGRATION_LOCKED). */
+  code?: string;
+  /** What the holder is doing, for the hint (default "migrating"). */
+  doing?: string;
 }
 
 /**
@@ -95,12 +101,13 @@ export async function acquireMigrationLock(
     const left = deadline - Date.now();
     if (left <= 0) {
       const holder = await readLockHolder(client, keys);
+      const what = options.what ?? 'migration';
       throw new OpsError(
-        'MIGRATION_LOCKED',
-        `The migration lock is held by ${describeHolder(holder)}; gave up after ${options.timeoutMs} ms.`,
+        options.code ?? 'MIGRATION_LOCKED',
+        `The ${what} lock is held by ${describeHolder(holder)}; gave up after ${options.timeoutMs} ms.`,
         {
           hint: holder
-            ? `Another runner is migrating: wait for it, or raise --lock-timeout. If it is stuck: select pg_terminate_backend(${holder.pid});`
+            ? `Another runner is ${options.doing ?? 'migrating'}: wait for it, or raise --lock-timeout. If it is stuck: select pg_terminate_backend(${holder.pid});`
             : 'Wait for the other runner to finish, or raise --lock-timeout.',
           exitCode: ExitCode.locked,
         },

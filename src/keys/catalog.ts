@@ -1,0 +1,90 @@
+import pg from 'pg';
+import { configError } from '../errors.js';
+
+/** An encrypted column, resolved in the catalog: its table, type and the table's primary key. */
+export interface ColumnTarget {
+  /** As the config names it: `orders.card_token` or `sales.orders.card_token`. */
+  spec: string;
+  /** `schema.table.column`, as the state table and the output name it. */
+  name: string;
+  /** `"schema"."table"`, quoted. */
+  table: string;
+  /** `"column"`, quoted. */
+  column: string;
+  /** The primary key's columns, quoted, with their types (for casts). */
+  key: Array<{ column: string; type: string }>;
+}
+
+const q = (name: string) => pg.escapeIdentifier(name);
+
+/** Split `schema.table.column` / `table.column` (the config schema checked the shape). */
+export function parseColumnSpec(spec: string): { schema?: string; table: string; column: string } {
+  const parts = spec.split('.');
+  if (parts.length === 3) return { schema: parts[0], table: parts[1]!, column: parts[2]! };
+  if (parts.length === 2) return { table: parts[0]!, column: parts[1]! };
+  throw configError(`encryption.columns: "${spec}" is not table.column or schema.table.column.`);
+}
+
+/**
+ * Find the column and its table's primary key in the catalog. Exit 2 when the table or column does not exist, the
+ * column is not text, or the table has no primary key (rows could not be told apart to update them one by one).
+ */
+export async function readColumnTarget(client: pg.Client, spec: string): Promise<ColumnTarget> {
+  const { schema, table, column } = parseColumnSpec(spec);
+  const relation = schema ? `${q(schema)}.${q(table)}` : q(table);
+  const { rows } = await client.query<{ oid: number | null; schema: string; name: string }>(
+    `select c.oid::int as oid, n.nspname as schema, c.relname as name
+       from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.oid = to_regclass($1)`,
+    [relation],
+  );
+  const rel = rows[0];
+  if (!rel?.oid) {
+    throw configError(
+      `encryption.columns: table ${schema ? `${schema}.` : ''}${table} does not exist.`,
+      'Fix encryption.columns, or run the migrations first.',
+    );
+  }
+  const attrs = await client.query<{
+    name: string;
+    type: string;
+    category: string;
+    is_key: boolean;
+    key_pos: number | null;
+  }>(
+    `select a.attname as name, format_type(a.atttypid, a.atttypmod) as type, t.typcategory as category,
+            array_position(i.indkey::int2[], a.attnum) is not null as is_key,
+            array_position(i.indkey::int2[], a.attnum) as key_pos
+       from pg_attribute a join pg_type t on t.oid = a.atttypid
+       left join pg_index i on i.indrelid = a.attrelid and i.indisprimary
+      where a.attrelid = $1 and a.attnum > 0 and not a.attisdropped`,
+    [rel.oid],
+  );
+  const name = `${rel.schema}.${rel.name}.${column}`;
+  const col = attrs.rows.find((a) => a.name === column);
+  if (!col)
+    throw configError(
+      `encryption.columns: ${rel.schema}.${rel.name} has no column "${column}".`,
+      'Fix encryption.columns.',
+    );
+  if (col.category !== 'S') {
+    throw configError(
+      `encryption.columns: ${name} is ${col.type}, not a text column.`,
+      'opsctl keys rotates text columns (what encryptData returns).',
+    );
+  }
+  const key = attrs.rows.filter((a) => a.is_key).sort((a, b) => (a.key_pos ?? 0) - (b.key_pos ?? 0));
+  if (!key.length) {
+    throw configError(
+      `${rel.schema}.${rel.name} has no primary key, so its rows cannot be re-encrypted one by one safely.`,
+      'Add a primary key to the table (or rotate it with your own script).',
+    );
+  }
+  if (col.is_key) throw configError(`encryption.columns: ${name} is part of the primary key.`);
+  return {
+    spec,
+    name,
+    table: `${q(rel.schema)}.${q(rel.name)}`,
+    column: q(column),
+    key: key.map((k) => ({ column: q(k.name), type: k.type })),
+  };
+}

@@ -1,0 +1,73 @@
+// The worker thread of codec.ts: loads the app's encryption module in a thread of its own (its own environment,
+// holding only the key variable, and its own module cache), then answers batches. Plain JavaScript, not bundled:
+// the build copies it beside the chunk that starts it. Nothing here prints; of the app module's errors only a load
+// failure's text is sent back (the caller masks the key in it); for values, only which ones failed.
+import { pathToFileURL } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
+import { parentPort, workerData } from 'node:worker_threads';
+
+const { modulePath, encryptName, decryptName } = workerData;
+
+function pick(mod, name) {
+  if (typeof mod?.[name] === 'function') return mod[name];
+  const fallback = mod?.default;
+  if (typeof fallback?.[name] === 'function') return fallback[name].bind(fallback);
+  return undefined;
+}
+
+const isPlain = (value) => typeof value === 'string' || value instanceof Uint8Array;
+const settle = (value) => (value && typeof value.then === 'function' ? value : undefined);
+
+async function call(fn, value) {
+  const result = fn(value);
+  return settle(result) ? await result : result;
+}
+
+/** decrypt: each value's plaintext, or null when it does not decrypt (throws, or returns no string or bytes). */
+async function decryptAll(api, values) {
+  const out = [];
+  for (const value of values) {
+    try {
+      const plain = await call(api.decrypt, value);
+      out.push(isPlain(plain) ? plain : null);
+    } catch {
+      out.push(null);
+    }
+  }
+  return out;
+}
+
+/** seal: each plaintext encrypted, checked by decrypting it back here; null when that fails. */
+async function sealAll(api, plains) {
+  const out = [];
+  for (const plain of plains) {
+    try {
+      const sealed = await call(api.encrypt, plain);
+      const back = typeof sealed === 'string' ? await call(api.decrypt, sealed) : undefined;
+      out.push(typeof sealed === 'string' && isDeepStrictEqual(back, plain) ? sealed : null);
+    } catch {
+      out.push(null);
+    }
+  }
+  return out;
+}
+
+let api;
+try {
+  const mod = await import(pathToFileURL(modulePath).href);
+  api = { encrypt: pick(mod, encryptName), decrypt: pick(mod, decryptName) };
+  const missing = [...(api.encrypt ? [] : [encryptName]), ...(api.decrypt ? [] : [decryptName])];
+  parentPort.postMessage(missing.length ? { type: 'ready', error: 'missing', missing } : { type: 'ready' });
+} catch (error) {
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  parentPort.postMessage({ type: 'ready', error: 'load', message });
+}
+
+parentPort.on('message', async ({ id, op, values }) => {
+  try {
+    const results = op === 'decrypt' ? await decryptAll(api, values) : await sealAll(api, values);
+    parentPort.postMessage({ type: 'done', id, results });
+  } catch {
+    parentPort.postMessage({ type: 'done', id, error: true });
+  }
+});
