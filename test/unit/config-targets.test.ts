@@ -5,14 +5,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { parseDestination, readTarget } from '../../src/config/target.js';
 import { OpsError } from '../../src/errors.js';
-import { opsErrorOf } from '../helpers/errors.js';
+import { opsErrorWithHintOf } from '../helpers/errors.js';
 
 let root: string;
 const load = (yaml: string, env: Record<string, string> = {}) => {
   writeFileSync(join(root, 'opsctl.config.yaml'), yaml);
   return loadConfig({ cwd: root, processEnv: env });
 };
-const failure = opsErrorOf;
+const failure = opsErrorWithHintOf;
 
 beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), 'opsctl-targets-'));
