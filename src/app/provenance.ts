@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
 import { usageError } from '../errors.js';
 import { readPackageJson } from '../packages/discover.js';
 import type { AppPackage } from '../packages/types.js';
@@ -25,6 +27,11 @@ export type GitState =
       /** Uncommitted changes (tracked or untracked, not ignored) under the app root, `.opsctl/` aside. */
       dirty: boolean;
       changedFiles: number;
+      /**
+       * git refused to read the repository the app lives in (a checkout owned by another user, "detected dubious
+       * ownership"; a format it does not know; a timeout): what it said. The tree then counts as dirty.
+       */
+      unreadable?: string;
     }
   | { repository: false; reason: string };
 
@@ -46,6 +53,11 @@ export async function readGitState(runner: Runner, root: string): Promise<GitSta
   const git = (args: string[]) => runner.run('git', args, { cwd: root, timeoutMs: GIT_TIMEOUT_MS, env: GIT_ENV });
   const inside = await git(['rev-parse', '--is-inside-work-tree']);
   if (inside.notFound) return { repository: false, reason: 'git is not installed' };
+  if (inside.exitCode !== 0 && hasDotGit(root)) {
+    // a repository git will not read is not "no repository": whether its tree is committed cannot be told
+    const said = inside.timedOut ? 'it timed out' : (inside.stderr.split('\n')[0] ?? '').replace(/^fatal: /, '');
+    return { repository: true, dirty: true, changedFiles: 0, unreadable: `git could not read it: ${said}` };
+  }
   if (inside.exitCode !== 0 || inside.stdout.trim() !== 'true') {
     return { repository: false, reason: inside.timedOut ? 'git timed out' : 'not a git repository' };
   }
@@ -63,6 +75,14 @@ export async function readGitState(runner: Runner, root: string): Promise<GitSta
     dirty: status.exitCode !== 0 || changedFiles > 0,
     changedFiles,
   };
+}
+
+/** A `.git` folder (or file, for a worktree) in `root` or a folder above it. */
+function hasDotGit(root: string): boolean {
+  for (let dir = root; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, '.git'))) return true;
+    if (dirname(dir) === dir) return false;
+  }
 }
 
 /** Entries of `git status --porcelain -z`: `XY path\0`, a rename or copy followed by its source path `\0`. */
@@ -87,6 +107,7 @@ function osUser(): string {
 /** `3f9a1c2 on main, dirty (2 files)`, `not a git repository`: a release's provenance for people. */
 export function describeGit(git: GitState): string {
   if (!git.repository) return git.reason;
+  if (git.unreadable) return git.unreadable;
   const commit = git.commit ? git.commit.slice(0, 7) : 'no commit yet';
   const branch = git.branch ? ` on ${git.branch}` : ' (detached HEAD)';
   const dirty = git.dirty ? `, dirty (${git.changedFiles} changed file${git.changedFiles === 1 ? '' : 's'})` : '';
@@ -99,6 +120,12 @@ export function describeGit(git: GitState): string {
  */
 export function verifyShippable(git: GitState, options: { production: boolean; allowDirty?: boolean }): void {
   if (!options.production || options.allowDirty || !git.repository || !git.dirty) return;
+  if (git.unreadable) {
+    throw usageError(
+      `git could not read the working tree (${git.unreadable.replace(/^git could not read it: /, '')}): a production deploy ships committed code only, and whether this tree is committed cannot be told.`,
+      'Run `git status` in the app root as this user and fix what it says (a checkout owned by another user: deploy as its owner), or pass --allow-dirty to deploy anyway (the release is recorded as dirty).',
+    );
+  }
   const files = `${git.changedFiles} changed file${git.changedFiles === 1 ? '' : 's'}`;
   throw usageError(
     `The git working tree has uncommitted changes (${files}); a production deploy ships committed code only.`,
