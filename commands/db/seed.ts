@@ -1,4 +1,4 @@
-import { connectClient, verifyDatabaseUrl } from '../../src/db/migrate/connect.js';
+import { abortWhenClientGone, connectClient, verifyDatabaseUrl } from '../../src/db/migrate/connect.js';
 import { runSeeds } from '../../src/db/seed/run.js';
 import { pickSeed, readSeedSources, verifySeedsFolder } from '../../src/db/seed/sources.js';
 import { detectTool } from '../../src/db/tools/detect.js';
@@ -45,6 +45,13 @@ export function seed(cmd: Invocation<SeedOptions>): Promise<number> {
       lockTimeoutMs: SEED_LOCK_TIMEOUT_MS,
       statementTimeoutMs: 0,
     });
+    // an interrupted seed is rolled back, not finished and committed by the server after opsctl exited
+    await abortWhenClientGone(client).catch(async (error) => {
+      await client.end().catch(() => {});
+      throw error;
+    });
+    cli.soFar = fields;
+    cli.interruptHint = () => (dryRun ? undefined : interruptedSeeds(done, sources[done.length]?.name));
     try {
       note(cli, `→ Seeding ${describeCliTarget(cli)} from ${folder.label}/ (${sources.length} file(s))`);
       await runSeeds(client, sources, {
@@ -70,6 +77,13 @@ export function seed(cmd: Invocation<SeedOptions>): Promise<number> {
       await client.end().catch(() => {});
     }
   });
+}
+
+/** The hint of an interrupted seeding: what stays committed, and how to go on without running those again. */
+function interruptedSeeds(done: string[], running: string | undefined): string {
+  const kept = done.length ? `The seeds before it stay committed: ${done.join(', ')}.` : 'No seed was committed.';
+  if (!running) return `${kept} Running the folder again runs them again.`;
+  return `${running} was interrupted and rolled back. ${kept} \`--only ${running}\` runs it alone (running the folder again runs the committed ones again).`;
 }
 
 async function seedWithTool(cli: Cli<SeedOptions>, choice: ToolChoice): Promise<number> {
