@@ -35,6 +35,7 @@ export type GitState =
     }
   | { repository: false; reason: string };
 
+const IGNORED_ROOT = 'the app root is ignored by the git repository it is in (git tracks none of its files)';
 const GIT_TIMEOUT_MS = 10_000; // git status on a large tree with a cold cache
 // a variable the caller set (a git hook's GIT_DIR) must not point git at another repository
 const GIT_ENV = { GIT_DIR: undefined, GIT_WORK_TREE: undefined, GIT_INDEX_FILE: undefined, GIT_OPTIONAL_LOCKS: '0' };
@@ -61,11 +62,14 @@ export async function readGitState(runner: Runner, root: string): Promise<GitSta
   if (inside.exitCode !== 0 || inside.stdout.trim() !== 'true') {
     return { repository: false, reason: inside.timedOut ? 'git timed out' : 'not a git repository' };
   }
-  const [head, branch, status] = await Promise.all([
+  const [head, branch, status, ignored] = await Promise.all([
     git(['rev-parse', '--verify', '-q', 'HEAD']),
     git(['symbolic-ref', '--short', '-q', 'HEAD']),
     git(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--', '.', ':(exclude).opsctl']),
+    git(['check-ignore', '-q', '--', '.']),
   ]);
+  // an app folder the repository above it ignores: its status is empty, yet none of its code is that commit's
+  if (ignored.exitCode === 0) return { repository: false, reason: IGNORED_ROOT };
   const changedFiles = status.exitCode === 0 ? countEntries(status.stdout) : 0;
   return {
     repository: true,

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -72,4 +72,22 @@ describe('provenance of a repository git cannot read', () => {
       await expectRefusedUnderProduction();
     },
   );
+
+  it('an app folder the repository above it ignores: no commit claimed for code git does not track', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'opsctl prov '));
+    git('init', '-q', '-b', 'main');
+    writeFileSync(join(dir, '.gitignore'), 'apps/\n');
+    git('add', '-A');
+    git('commit', '-q', '-m', 'configs only');
+    const app = join(dir, 'apps', 'shop');
+    mkdirSync(app, { recursive: true });
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'shop', version: '1.0.0' }));
+    writeFileSync(join(app, 'opsctl.config.json'), JSON.stringify({ packages: { api: { path: '.' } } }));
+    const res = await opsctl(['deploy', '--dry-run', '--json'], { cwd: app });
+    expect(res.exitCode, res.stdout).toBe(0);
+    expect(JSON.parse(res.stdout).provenance.git).toEqual({
+      repository: false,
+      reason: 'the app root is ignored by the git repository it is in (git tracks none of its files)',
+    });
+  });
 });
