@@ -30,7 +30,8 @@ export function seed(cmd: Invocation<SeedOptions>): Promise<number> {
     if (choice && (hasToolSeeds(choice) || !config.database.seeds)) return seedWithTool(cli, choice);
     const folder = verifySeedsFolder(config.root, config.database);
     const all = readSeedSources(folder.dir);
-    const sources = cli.opts.only ? [pickSeed(all, cli.opts.only)] : all;
+    // `--only "$SEED"` with SEED unset is an unknown name, never every seed
+    const sources = cli.opts.only !== undefined ? [pickSeed(all, cli.opts.only)] : all;
     const done: string[] = [];
     const fields = () => ({ seeds: done, folder: folder.label, ...(dryRun ? { dryRun: true } : {}) });
     if (!sources.length) {
@@ -88,6 +89,8 @@ function interruptedSeeds(done: string[], running: string | undefined): string {
 
 async function seedWithTool(cli: Cli<SeedOptions>, choice: ToolChoice): Promise<number> {
   const verbs = toolVerbPlan(choice, 'seed')!;
+  if (cli.opts.only !== undefined && !cli.opts.only.trim())
+    throw usageError('--only was given an empty name.', `Name one of ${choice.tool}'s seed files.`);
   if (cli.opts.dryRun)
     throw usageError(
       `--dry-run is not supported for ${choice.tool}'s seeds: opsctl cannot run the app's own tool inside a transaction it rolls back.`,
