@@ -37,6 +37,53 @@ const body = async () => {
 };
 const current = () => basename(readlinkSync(join(app.dir, '.opsctl', 'releases', 'api', 'current')));
 
+describe('deploy --rollback with nothing good to go back to', () => {
+  it('not deployed, then one release only: exit 3, nothing changed', async () => {
+    writeFileSync(join(app.dir, 'api', 'server.js'), server('v1', marker));
+    const none = await app.run(['deploy', '--rollback', '--json']);
+    expect(none.exitCode).toBe(3);
+    expect(JSON.parse(none.stdout).error.code).toBe('NOT_DEPLOYED');
+    expect((await app.run(['deploy'])).exitCode).toBe(0);
+    const running = current();
+    const one = await app.run(['deploy', '--rollback', '--json']);
+    expect(one.exitCode).toBe(3);
+    expect(JSON.parse(one.stdout).error).toMatchObject({
+      code: 'NO_EARLIER_RELEASE',
+      message: `api has no earlier release kept to go back to (running ${running}).`,
+    });
+    expect(current()).toBe(running);
+    expect(await body()).toBe('v1');
+  }, 120_000);
+
+  it('the earlier release crashes when put back: the running one comes back, exit 3 with its log lines', async () => {
+    const crash = join(app.dir, 'crash-marker');
+    writeFileSync(
+      join(app.dir, 'api', 'server.js'),
+      `if (require('node:fs').existsSync(${JSON.stringify(crash)})) { console.error('v0 cannot start: no such table'); process.exit(1); }\n${server('v0', marker)}`,
+    );
+    expect((await app.run(['deploy'])).exitCode).toBe(0);
+    writeFileSync(join(app.dir, 'api', 'server.js'), server('v2', marker));
+    expect((await app.run(['deploy'])).exitCode).toBe(0);
+    const running = current();
+    writeFileSync(crash, '');
+    try {
+      const res = await app.run(['deploy', '--rollback', '--json']);
+      expect(res.exitCode).toBe(3);
+      const doc = JSON.parse(res.stdout);
+      expect(doc).toMatchObject({ rollback: true, packages: [] });
+      expect(doc.error.message).toContain('v0 cannot start: no such table');
+      expect(doc.error.hint).toContain(`Release ${running} was put back`);
+      expect(current()).toBe(running);
+      await waitFor('the running release to serve', async () => (await body()) === 'v2', 30_000);
+      const status = JSON.parse((await app.run(['status', '--json'])).stdout).packages[0];
+      expect(status.release).toBe(running);
+      expect(status.rolledBack).toBeUndefined();
+    } finally {
+      rmSync(crash, { force: true });
+    }
+  }, 180_000);
+});
+
 describe('deploy --rollback interrupted', () => {
   for (const [signal, code] of [
     ['SIGINT', 130],
