@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
 import { cliEnv, makeApp, useAppDatabase } from './migrate-setup.js';
+import { makeToolApp, type ToolApp } from './tools-setup.js';
 
 /**
  * Ctrl-C / SIGTERM in the middle of `migrate redo` and `db seed`, against a real PostgreSQL: what is already
@@ -11,7 +12,7 @@ import { cliEnv, makeApp, useAppDatabase } from './migrate-setup.js';
  * redo another migration (the reverted one is no longer the last applied) or run committed seeds twice.
  */
 
-const { t, doc } = useAppDatabase();
+const { t, doc } = useAppDatabase<ReturnType<typeof makeApp> | ToolApp>();
 const children: ChildProcess[] = [];
 afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
@@ -97,4 +98,31 @@ describe('interrupted migration verbs', () => {
     await waitFor('the interrupted seed to be rolled back', async () => !(await sleeping()));
     expect((await t.db.query<{ name: string }>('select name from seeded')).map((r) => r.name)).toEqual(['001_users']);
   }, 60_000);
+
+  it("migrate redo with knex interrupted in its up step: the same (not 'run the command again')", async () => {
+    const name = '20250820090000_add_posts.js';
+    const knexMigration = (up: string) =>
+      `exports.up = (knex) => knex.raw(${JSON.stringify(up)});\nexports.down = (knex) => knex.raw('drop table posts');\n`;
+    t.app = makeToolApp(
+      { name: 'backend', private: true, scripts: { start: 'node index.js' }, dependencies: { knex: '^3', pg: '^8' } },
+      {
+        'knexfile.js': "module.exports = { client: 'pg', connection: process.env.DATABASE_URL };\n",
+        [`migrations/${name}`]: knexMigration('create table posts (id int)'),
+      },
+    );
+    const { child: up } = start(['migrate']);
+    expect((await once(up, 'exit'))[0]).toBe(0);
+    t.app.write(`migrations/${name}`, knexMigration(`create table posts (id int); ${SLOW_SQL}`));
+    const redo = start(['migrate', 'redo', '--yes', '--json']);
+    await waitFor('the up step to run', sleeping, 60_000);
+    redo.child.kill('SIGINT');
+    const [exitCode] = await once(redo.child, 'exit');
+    expect(exitCode).toBe(130);
+    const d = doc(redo.stdout()) as { reverted: string[]; applied: string[]; error: { hint: string } };
+    expect(d).toMatchObject({ reverted: [name], applied: [] });
+    expect(d.error.hint).toContain(`${name} was reverted and is now pending`);
+    expect(d.error.hint).toContain('`opsctl migrate` applies it');
+    expect(d.error.hint).not.toContain('Run the command again');
+    expect(await t.db.applied('knex_migrations')).toEqual([]);
+  }, 90_000);
 });
