@@ -53,12 +53,17 @@ export async function readProvenance(runner: Runner, root: string, packages: App
 export async function readGitState(runner: Runner, root: string): Promise<GitState> {
   const git = (args: string[]) => runner.run('git', args, { cwd: root, timeoutMs: GIT_TIMEOUT_MS, env: GIT_ENV });
   const inside = await git(['rev-parse', '--is-inside-work-tree']);
-  if (inside.notFound) return { repository: false, reason: 'git is not installed' };
   if (inside.exitCode !== 0 && hasDotGit(root)) {
-    // a repository git will not read is not "no repository": whether its tree is committed cannot be told
-    const said = inside.timedOut ? 'it timed out' : (inside.stderr.split('\n')[0] ?? '').replace(/^fatal: /, '');
+    // a repository git will not read (or no git to read it) is not "no repository": whether its tree is committed
+    // cannot be told
+    const said = inside.notFound
+      ? 'git is not installed'
+      : inside.timedOut
+        ? 'it timed out'
+        : (inside.stderr.split('\n')[0] ?? '').replace(/^fatal: /, '');
     return { repository: true, dirty: true, changedFiles: 0, unreadable: `git could not read it: ${said}` };
   }
+  if (inside.notFound) return { repository: false, reason: 'git is not installed' };
   if (inside.exitCode !== 0 || inside.stdout.trim() !== 'true') {
     return { repository: false, reason: inside.timedOut ? 'git timed out' : 'not a git repository' };
   }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -89,5 +89,30 @@ describe('provenance of a repository git cannot read', () => {
       repository: false,
       reason: 'the app root is ignored by the git repository it is in (git tracks none of its files)',
     });
+  });
+
+  it('git missing from PATH in a checkout (a .git is there): counted dirty, refused under production', async () => {
+    makeDirtyRepo();
+    // a PATH with node only (node's own folder may hold git: /usr/bin)
+    const bin = join(dir, '.opsctl', 'bin');
+    mkdirSync(bin, { recursive: true });
+    symlinkSync(process.execPath, join(bin, 'node'));
+    const env = { PATH: bin };
+    const res = await opsctl(['deploy', '--dry-run', '--env', 'production', '--json'], { cwd: dir, env });
+    expect(res.exitCode, res.stdout).toBe(2);
+    expect(JSON.parse(res.stdout).error.message).toMatch(
+      /^git could not read the working tree \(git is not installed\)/,
+    );
+    const allowed = await opsctl(['deploy', '--dry-run', '--env', 'production', '--allow-dirty', '--json'], {
+      cwd: dir,
+      env,
+    });
+    expect(allowed.exitCode, allowed.stdout).toBe(0);
+    expect(JSON.parse(allowed.stdout).provenance.git).toMatchObject({ repository: true, dirty: true });
+    // no .git at all and no git: not a repository, nothing refused (a server deploying from an archive)
+    rmSync(join(dir, '.git'), { recursive: true, force: true });
+    const plain = await opsctl(['deploy', '--dry-run', '--env', 'production', '--json'], { cwd: dir, env });
+    expect(plain.exitCode, plain.stdout).toBe(0);
+    expect(JSON.parse(plain.stdout).provenance.git).toEqual({ repository: false, reason: 'git is not installed' });
   });
 });
