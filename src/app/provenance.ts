@@ -56,11 +56,7 @@ export async function readGitState(runner: Runner, root: string): Promise<GitSta
   if (inside.exitCode !== 0 && hasDotGit(root)) {
     // a repository git will not read (or no git to read it) is not "no repository": whether its tree is committed
     // cannot be told
-    const said = inside.notFound
-      ? 'git is not installed'
-      : inside.timedOut
-        ? 'it timed out'
-        : (inside.stderr.split('\n')[0] ?? '').replace(/^fatal: /, '');
+    const said = inside.notFound ? 'git is not installed' : inside.timedOut ? 'it timed out' : gitSaid(inside.stderr);
     return { repository: true, dirty: true, changedFiles: 0, unreadable: `git could not read it: ${said}` };
   }
   if (inside.notFound) return { repository: false, reason: 'git is not installed' };
@@ -76,6 +72,8 @@ export async function readGitState(runner: Runner, root: string): Promise<GitSta
   // an app folder the repository above it ignores: its status is empty, yet none of its code is that commit's
   if (ignored.exitCode === 0) return { repository: false, reason: IGNORED_ROOT };
   const changedFiles = status.exitCode === 0 ? countEntries(status.stdout) : 0;
+  const statusFailed =
+    status.exitCode === 0 ? undefined : status.timedOut ? 'git status timed out' : gitSaid(status.stderr);
   return {
     repository: true,
     ...(head.exitCode === 0 && head.stdout.trim() ? { commit: head.stdout.trim() } : {}),
@@ -83,7 +81,13 @@ export async function readGitState(runner: Runner, root: string): Promise<GitSta
     // a status git could not give counts as dirty: under production that refuses rather than ships blind
     dirty: status.exitCode !== 0 || changedFiles > 0,
     changedFiles,
+    ...(statusFailed ? { unreadable: `git could not read it: ${statusFailed}` } : {}),
   };
+}
+
+/** git's first line of complaint, without its `fatal: `. */
+function gitSaid(stderr: string): string {
+  return (stderr.split('\n')[0] ?? '').replace(/^fatal: /, '') || 'git failed';
 }
 
 /** A `.git` folder (or file, for a worktree) in `root` or a folder above it. */

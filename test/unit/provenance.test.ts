@@ -55,12 +55,16 @@ describe('readGitState', () => {
         [INSIDE]: { stdout: 'true\n' },
         [HEAD]: { stdout: SHA },
         [BRANCH]: { stdout: 'main' },
-        [STATUS]: { exitCode: 128 },
+        [STATUS]: { exitCode: 128, stderr: 'fatal: index file corrupt\n' },
         [IGNORED]: { exitCode: 1 },
       }),
       '/app',
     );
-    expect(git).toMatchObject({ dirty: true });
+    // said as such, not as "uncommitted changes (0 changed files)"
+    expect(git).toMatchObject({ dirty: true, unreadable: 'git could not read it: index file corrupt' });
+    expect(() => verifyShippable(git, { production: true })).toThrow(
+      /^git could not read the working tree \(index file corrupt\)/,
+    );
   });
 });
 
