@@ -35,6 +35,14 @@ const body = async () => {
     return '';
   }
 };
+/** `running` (serving v2) is current, live and not marked as a rollback. */
+async function expectStillRunning(running: string): Promise<void> {
+  expect(current()).toBe(running);
+  await waitFor('the running release to serve', async () => (await body()) === 'v2', 30_000);
+  const status = JSON.parse((await app.run(['status', '--json'])).stdout).packages[0];
+  expect(status.release).toBe(running);
+  expect(status.rolledBack).toBeUndefined();
+}
 const current = () => basename(readlinkSync(join(app.dir, '.opsctl', 'releases', 'api', 'current')));
 
 describe('deploy --rollback with nothing good to go back to', () => {
@@ -73,11 +81,7 @@ describe('deploy --rollback with nothing good to go back to', () => {
       expect(doc).toMatchObject({ rollback: true, packages: [] });
       expect(doc.error.message).toContain('v0 cannot start: no such table');
       expect(doc.error.hint).toContain(`Release ${running} was put back`);
-      expect(current()).toBe(running);
-      await waitFor('the running release to serve', async () => (await body()) === 'v2', 30_000);
-      const status = JSON.parse((await app.run(['status', '--json'])).stdout).packages[0];
-      expect(status.release).toBe(running);
-      expect(status.rolledBack).toBeUndefined();
+      await expectStillRunning(running);
     } finally {
       rmSync(crash, { force: true });
     }
@@ -116,11 +120,7 @@ describe('deploy --rollback interrupted', () => {
         const doc = JSON.parse(stdout);
         expect(doc).toMatchObject({ ok: false, exitCode: code, rollback: true, packages: [] });
         expect(doc.error.hint).toContain(`${running} was put back`);
-        expect(current()).toBe(running);
-        await waitFor('the running release to serve again', async () => (await body()) === 'v2', 30_000);
-        const status = JSON.parse((await app.run(['status', '--json'])).stdout).packages[0];
-        expect(status.release).toBe(running);
-        expect(status.rolledBack).toBeUndefined();
+        await expectStillRunning(running);
       } finally {
         rmSync(marker, { force: true });
       }
