@@ -8,12 +8,24 @@ import { opsctl } from '../helpers/cli.js';
 // A repository git refuses to read (one owned by another user: "detected dubious ownership", or a format it does
 // not know) is not "not a git repository": under production its uncommitted changes must not ship unnoticed.
 let dir: string;
+// the test's git and opsctl's read no configuration of the caller (a global safe.directory = * would let git read a
+// checkout owned by another user): HOME is the test's folder, no system config, no GIT_* of the shell
+const gitEnv = () => ({
+  ...Object.fromEntries(
+    Object.keys(process.env)
+      .filter((k) => k.startsWith('GIT_'))
+      .map((k) => [k, undefined]),
+  ),
+  HOME: dir,
+  GIT_CONFIG_NOSYSTEM: '1',
+});
 const git = (...args: string[]) => {
   const res = spawnSync('git', args, {
     cwd: dir,
     encoding: 'utf8',
     env: {
       ...process.env,
+      ...gitEnv(),
       GIT_AUTHOR_NAME: 't',
       GIT_AUTHOR_EMAIL: 't@t',
       GIT_COMMITTER_NAME: 't',
@@ -36,14 +48,17 @@ function makeDirtyRepo(): void {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 async function expectRefusedUnderProduction(): Promise<void> {
-  const res = await opsctl(['deploy', '--dry-run', '--env', 'production', '--json'], { cwd: dir });
+  const res = await opsctl(['deploy', '--dry-run', '--env', 'production', '--json'], { cwd: dir, env: gitEnv() });
   expect(res.exitCode, res.stdout).toBe(2);
   const doc = JSON.parse(res.stdout);
   expect(doc.error.message).toMatch(
     /^git could not read the working tree .*: a production deploy ships committed code only/,
   );
   expect(doc.error.hint).toContain('--allow-dirty');
-  const allowed = await opsctl(['deploy', '--dry-run', '--env', 'production', '--allow-dirty', '--json'], { cwd: dir });
+  const allowed = await opsctl(['deploy', '--dry-run', '--env', 'production', '--allow-dirty', '--json'], {
+    cwd: dir,
+    env: gitEnv(),
+  });
   expect(allowed.exitCode, allowed.stdout).toBe(0);
   expect(JSON.parse(allowed.stdout).provenance.git).toMatchObject({
     repository: true,
@@ -83,7 +98,7 @@ describe('provenance of a repository git cannot read', () => {
     mkdirSync(app, { recursive: true });
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'shop', version: '1.0.0' }));
     writeFileSync(join(app, 'opsctl.config.json'), JSON.stringify({ packages: { api: { path: '.' } } }));
-    const res = await opsctl(['deploy', '--dry-run', '--json'], { cwd: app });
+    const res = await opsctl(['deploy', '--dry-run', '--json'], { cwd: app, env: gitEnv() });
     expect(res.exitCode, res.stdout).toBe(0);
     expect(JSON.parse(res.stdout).provenance.git).toEqual({
       repository: false,
@@ -97,7 +112,7 @@ describe('provenance of a repository git cannot read', () => {
     const bin = join(dir, '.opsctl', 'bin');
     mkdirSync(bin, { recursive: true });
     symlinkSync(process.execPath, join(bin, 'node'));
-    const env = { PATH: bin };
+    const env = { ...gitEnv(), PATH: bin };
     const res = await opsctl(['deploy', '--dry-run', '--env', 'production', '--json'], { cwd: dir, env });
     expect(res.exitCode, res.stdout).toBe(2);
     expect(JSON.parse(res.stdout).error.message).toMatch(
