@@ -125,4 +125,46 @@ describe('interrupted migration verbs', () => {
     expect(d.error.hint).not.toContain('Run the command again');
     expect(await t.db.applied('knex_migrations')).toEqual([]);
   }, 90_000);
+
+  it('rollback --step 3 interrupted part-way: says what was reverted and how to finish (not --step 3 again)', async () => {
+    t.app = makeApp({
+      'migrations/0001_a.sql': '-- up\ncreate table a (id int);\n-- down\ndrop table a;\n',
+      'migrations/0002_b.sql': `-- up\ncreate table b (id int);\n-- down\ndrop table b;\n${SLOW_SQL}\n`,
+      'migrations/0003_c.sql': '-- up\ncreate table c (id int);\n-- down\ndrop table c;\n',
+    });
+    const { child: up } = start(['migrate']);
+    expect((await once(up, 'exit'))[0]).toBe(0);
+    const rollback = start(['rollback', '--step', '3', '--yes', '--json']);
+    await waitFor('the second down step to run', sleeping);
+    rollback.child.kill('SIGINT');
+    const [exitCode] = await once(rollback.child, 'exit');
+    expect(exitCode).toBe(130);
+    const d = doc(rollback.stdout()) as { reverted: string[]; error: { hint: string } };
+    expect(d.reverted).toEqual(['0003_c']);
+    expect(d.error.hint).toContain('Reverted before it stopped: 0003_c');
+    expect(d.error.hint).toContain('opsctl rollback --to 0001_a');
+    expect(d.error.hint).not.toContain('Run the command again');
+    await waitFor('the interrupted down step to be rolled back', async () => !(await sleeping()));
+    expect(await t.db.applied()).toEqual(['0001_a', '0002_b']);
+  }, 60_000);
+
+  it('migrate --step 3 interrupted part-way: the applied ones in JSON, and --to to finish', async () => {
+    t.app = makeApp({
+      'migrations/0001_a.sql': 'create table a (id int);\n',
+      'migrations/0002_b.sql': `create table b (id int);\n${SLOW_SQL}\n`,
+      'migrations/0003_c.sql': 'create table c (id int);\n',
+      'migrations/0004_d.sql': 'create table d (id int);\n',
+    });
+    const up = start(['migrate', '--step', '3', '--json']);
+    await waitFor('the second migration to run', sleeping);
+    up.child.kill('SIGTERM');
+    const [exitCode] = await once(up.child, 'exit');
+    expect(exitCode).toBe(143);
+    const d = doc(up.stdout()) as { applied: string[]; error: { hint: string } };
+    expect(d.applied).toEqual(['0001_a']);
+    expect(d.error.hint).toContain('Applied before it stopped: 0001_a');
+    expect(d.error.hint).toContain('opsctl migrate --to 0003_c');
+    await waitFor('the interrupted migration to be rolled back', async () => !(await sleeping()));
+    expect(await t.db.applied()).toEqual(['0001_a']);
+  }, 60_000);
 });
