@@ -41,6 +41,18 @@ const sleeping = async () =>
     )
   ).length > 0;
 
+/** Run opsctl until one of its statements sleeps on the server, then send `signal`; its exit code and document. */
+async function interruptWhileSleeping(
+  args: string[],
+  signal: NodeJS.Signals,
+): Promise<{ exitCode: number; doc: Record<string, unknown> & { error: { code: string; hint: string } } }> {
+  const run = start(args);
+  await waitFor(`${args.join(' ')} to reach its slow statement`, sleeping, 60_000);
+  run.child.kill(signal);
+  const [exitCode] = await once(run.child, 'exit');
+  return { exitCode, doc: doc(run.stdout()) as never };
+}
+
 describe('interrupted migration verbs', () => {
   it('migrate redo interrupted after its down step: says the migration is now pending, JSON has what was reverted', async () => {
     t.app = makeApp({
@@ -61,12 +73,8 @@ describe('interrupted migration verbs', () => {
       await t.db.query('create table b (id int)');
       await run(['migrate', 'mark', '0002_b', '--applied', '--yes']);
       expect(await t.db.applied()).toEqual(['0001_a', '0002_b']);
-      const redo = start(['migrate', 'redo', '--yes', '--json']);
-      await waitFor('the up step to run', sleeping);
-      redo.child.kill(signal);
-      const [exitCode] = await once(redo.child, 'exit');
+      const { exitCode, doc: d } = await interruptWhileSleeping(['migrate', 'redo', '--yes', '--json'], signal);
       expect(exitCode).toBe(code);
-      const d = doc(redo.stdout()) as { reverted: string[]; applied: string[]; error: { code: string; hint: string } };
       expect(d).toMatchObject({ reverted: ['0002_b'], applied: [] });
       expect(d.error.hint).toContain('0002_b was reverted and not applied again: it is now pending');
       expect(d.error.hint).not.toContain('Run the command again');
@@ -85,12 +93,8 @@ describe('interrupted migration verbs', () => {
     });
     const { child: up } = start(['migrate']);
     await once(up, 'exit');
-    const seed = start(['db', 'seed', '--json']);
-    await waitFor('the second seed to run', sleeping);
-    seed.child.kill('SIGINT');
-    const [exitCode] = await once(seed.child, 'exit');
+    const { exitCode, doc: d } = await interruptWhileSleeping(['db', 'seed', '--json'], 'SIGINT');
     expect(exitCode).toBe(130);
-    const d = doc(seed.stdout()) as { seeds: string[]; error: { code: string; hint: string } };
     expect(d).toMatchObject({ seeds: ['001_users'], error: { code: 'INTERRUPTED' } });
     expect(d.error.hint).toContain('002_orders was interrupted and rolled back');
     expect(d.error.hint).toContain('stay committed: 001_users');
@@ -113,12 +117,8 @@ describe('interrupted migration verbs', () => {
     const { child: up } = start(['migrate']);
     expect((await once(up, 'exit'))[0]).toBe(0);
     t.app.write(`migrations/${name}`, knexMigration(`create table posts (id int); ${SLOW_SQL}`));
-    const redo = start(['migrate', 'redo', '--yes', '--json']);
-    await waitFor('the up step to run', sleeping, 60_000);
-    redo.child.kill('SIGINT');
-    const [exitCode] = await once(redo.child, 'exit');
+    const { exitCode, doc: d } = await interruptWhileSleeping(['migrate', 'redo', '--yes', '--json'], 'SIGINT');
     expect(exitCode).toBe(130);
-    const d = doc(redo.stdout()) as { reverted: string[]; applied: string[]; error: { hint: string } };
     expect(d).toMatchObject({ reverted: [name], applied: [] });
     expect(d.error.hint).toContain(`${name} was reverted and is now pending`);
     expect(d.error.hint).toContain('`opsctl migrate` applies it');
@@ -134,12 +134,8 @@ describe('interrupted migration verbs', () => {
     });
     const { child: up } = start(['migrate']);
     expect((await once(up, 'exit'))[0]).toBe(0);
-    const rollback = start(['rollback', '--step', '3', '--yes', '--json']);
-    await waitFor('the second down step to run', sleeping);
-    rollback.child.kill('SIGINT');
-    const [exitCode] = await once(rollback.child, 'exit');
+    const { exitCode, doc: d } = await interruptWhileSleeping(['rollback', '--step', '3', '--yes', '--json'], 'SIGINT');
     expect(exitCode).toBe(130);
-    const d = doc(rollback.stdout()) as { reverted: string[]; error: { hint: string } };
     expect(d.reverted).toEqual(['0003_c']);
     expect(d.error.hint).toContain('Reverted before it stopped: 0003_c');
     expect(d.error.hint).toContain('opsctl rollback --to 0001_a');
@@ -155,12 +151,8 @@ describe('interrupted migration verbs', () => {
       'migrations/0003_c.sql': 'create table c (id int);\n',
       'migrations/0004_d.sql': 'create table d (id int);\n',
     });
-    const up = start(['migrate', '--step', '3', '--json']);
-    await waitFor('the second migration to run', sleeping);
-    up.child.kill('SIGTERM');
-    const [exitCode] = await once(up.child, 'exit');
+    const { exitCode, doc: d } = await interruptWhileSleeping(['migrate', '--step', '3', '--json'], 'SIGTERM');
     expect(exitCode).toBe(143);
-    const d = doc(up.stdout()) as { applied: string[]; error: { hint: string } };
     expect(d.applied).toEqual(['0001_a']);
     expect(d.error.hint).toContain('Applied before it stopped: 0001_a');
     expect(d.error.hint).toContain('opsctl migrate --to 0003_c');
