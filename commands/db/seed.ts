@@ -83,7 +83,7 @@ export function seed(cmd: Invocation<SeedOptions>): Promise<number> {
 /** The hint of an interrupted seeding: what stays committed, and how to go on without running those again. */
 function interruptedSeeds(done: string[], running: string | undefined): string {
   const kept = done.length ? `The seeds before it stay committed: ${done.join(', ')}.` : 'No seed was committed.';
-  if (!running) return `${kept} Running the folder again runs them again.`;
+  if (!running) return `Every seed was committed: ${done.join(', ')}. Running the folder again runs them again.`;
   return `${running} was interrupted and rolled back. ${kept} \`--only ${running}\` runs it alone (running the folder again runs the committed ones again).`;
 }
 
