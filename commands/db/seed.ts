@@ -1,4 +1,4 @@
-import { connectClient, verifyDatabaseUrl } from '../../src/db/migrate/connect.js';
+import { abortWhenClientGone, connectClient, verifyDatabaseUrl } from '../../src/db/migrate/connect.js';
 import { runSeeds } from '../../src/db/seed/run.js';
 import { pickSeed, readSeedSources, verifySeedsFolder } from '../../src/db/seed/sources.js';
 import { detectTool } from '../../src/db/tools/detect.js';
@@ -30,7 +30,8 @@ export function seed(cmd: Invocation<SeedOptions>): Promise<number> {
     if (choice && (hasToolSeeds(choice) || !config.database.seeds)) return seedWithTool(cli, choice);
     const folder = verifySeedsFolder(config.root, config.database);
     const all = readSeedSources(folder.dir);
-    const sources = cli.opts.only ? [pickSeed(all, cli.opts.only)] : all;
+    // `--only "$SEED"` with SEED unset is an unknown name, never every seed
+    const sources = cli.opts.only !== undefined ? [pickSeed(all, cli.opts.only)] : all;
     const done: string[] = [];
     const fields = () => ({ seeds: done, folder: folder.label, ...(dryRun ? { dryRun: true } : {}) });
     if (!sources.length) {
@@ -45,6 +46,13 @@ export function seed(cmd: Invocation<SeedOptions>): Promise<number> {
       lockTimeoutMs: SEED_LOCK_TIMEOUT_MS,
       statementTimeoutMs: 0,
     });
+    // an interrupted seed is rolled back, not finished and committed by the server after opsctl exited
+    await abortWhenClientGone(client).catch(async (error) => {
+      await client.end().catch(() => {});
+      throw error;
+    });
+    cli.soFar = fields;
+    cli.interruptHint = () => (dryRun ? undefined : interruptedSeeds(done, sources[done.length]?.name));
     try {
       note(cli, `→ Seeding ${describeCliTarget(cli)} from ${folder.label}/ (${sources.length} file(s))`);
       await runSeeds(client, sources, {
@@ -72,8 +80,17 @@ export function seed(cmd: Invocation<SeedOptions>): Promise<number> {
   });
 }
 
+/** The hint of an interrupted seeding: what stays committed, and how to go on without running those again. */
+function interruptedSeeds(done: string[], running: string | undefined): string {
+  const kept = done.length ? `The seeds before it stay committed: ${done.join(', ')}.` : 'No seed was committed.';
+  if (!running) return `Every seed was committed: ${done.join(', ')}. Running the folder again runs them again.`;
+  return `${running} was interrupted and rolled back. ${kept} \`--only ${running}\` runs it alone (running the folder again runs the committed ones again).`;
+}
+
 async function seedWithTool(cli: Cli<SeedOptions>, choice: ToolChoice): Promise<number> {
   const verbs = toolVerbPlan(choice, 'seed')!;
+  if (cli.opts.only !== undefined && !cli.opts.only.trim())
+    throw usageError('--only was given an empty name.', `Name one of ${choice.tool}'s seed files.`);
   if (cli.opts.dryRun)
     throw usageError(
       `--dry-run is not supported for ${choice.tool}'s seeds: opsctl cannot run the app's own tool inside a transaction it rolls back.`,

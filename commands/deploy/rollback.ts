@@ -1,6 +1,6 @@
 import { describeEnv } from '../../src/db/target-label.js';
-import { planReleaseRollback, rollBackRelease } from '../../src/deploy/release-rollback.js';
-import { ExitCode, usageError } from '../../src/errors.js';
+import { planReleaseRollback, type ReleaseRollback, rollBackRelease } from '../../src/deploy/release-rollback.js';
+import { ExitCode, OpsError, usageError } from '../../src/errors.js';
 import { verifyStartable } from '../../src/pm2/control.js';
 import { holdAppLock } from '../shared/app-lock.js';
 import type { Cli, GlobalOptions } from '../shared/context.js';
@@ -31,10 +31,13 @@ export async function rollbackReleases(cli: Cli<RollbackFlags>, names: string[])
   }
   if (!cli.json) err(`Putting back earlier releases of ${plans.map((p) => p.name).join(', ')}${describeEnv(config)}`);
   const release = holdAppLock(cli, config.root);
+  // an interrupt puts the running release back rather than leaving an unproven one live (README, "Provenance")
+  const signal = cli.deferSignals();
   const done: typeof plans = [];
   try {
     for (const [i, pkg] of packages.entries()) {
-      await rollBackRelease(appPm2(cli, config), config, pkg, plans[i]!, flags.healthTimeout);
+      if (signal.aborted) throw interrupted(signal, done);
+      await rollBackRelease(appPm2(cli, config), config, pkg, plans[i]!, flags.healthTimeout, signal);
       done.push(plans[i]!);
     }
   } catch (error) {
@@ -44,4 +47,13 @@ export async function rollbackReleases(cli: Cli<RollbackFlags>, names: string[])
   }
   if (!cli.json) out(table(rows(), ['package', 'was running', 'put back']));
   return cli.finish(ExitCode.ok, { dryRun: false, rollback: true, packages: plans });
+}
+
+/** The interrupt, saying which packages were already put back before it came (they stay so). */
+function interrupted(signal: AbortSignal, done: ReleaseRollback[]): OpsError {
+  const reason = signal.reason as OpsError;
+  const kept = done.length
+    ? `${done.map((p) => `${p.name} (release ${p.release})`).join(', ')} stay put back; the others were not changed.`
+    : 'Nothing was changed.';
+  return new OpsError(reason.code, reason.message, { hint: kept, exitCode: reason.exitCode });
 }

@@ -31,6 +31,7 @@ export function redo(cmd: Invocation<RedoOptions>): Promise<number> {
       applied: up.done,
       ...(dryRun ? { dryRun: true, notRun: [...new Set([...down.notRun, ...up.notRun])] } : {}),
     });
+    cli.soFar = fields;
     try {
       noteFolder(cli, migrator.folder);
       const prepared = await prepareRedo(migrator);
@@ -39,6 +40,8 @@ export function redo(cmd: Invocation<RedoOptions>): Promise<number> {
         return cli.finish(ExitCode.ok, fields());
       }
       const name = prepared.migration.source.name;
+      // a signal between the committed down step and the up step's commit leaves the migration pending
+      cli.interruptHint = () => (down.done.length && !up.done.length && !dryRun ? pendingNow(name) : undefined);
       if (prepared.drifted)
         note(cli, `⚠ ${name} changed since it was applied: it is reverted and applied as the file is now.`);
       await verifyConfirmed(
@@ -75,4 +78,9 @@ function nowPending(error: unknown, name: string): OpsError {
     exitCode: isOpsError(error) ? error.exitCode : ExitCode.failed,
     cause: error,
   });
+}
+
+/** The hint of a redo interrupted after its down step committed: not "run it again", which would redo another one. */
+function pendingNow(name: string): string {
+  return `${name} was reverted and not applied again: it is now pending. \`opsctl migrate\` applies it (\`migrate redo\` now would redo the migration before it).`;
 }

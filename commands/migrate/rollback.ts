@@ -63,6 +63,13 @@ export function rollback(cmd: Invocation<RollbackOptions>): Promise<number> {
         return cli.finish(ExitCode.ok, fields());
       }
       if (!dryRun) await confirmChange(cli, change(plan.map((p) => p.source.name).join(', ')));
+      cli.soFar = fields;
+      // part-way through several: the same --step again would count from what is applied now
+      const last = plan.at(-1)!.source.name;
+      cli.interruptHint = () =>
+        result.done.length && !dryRun
+          ? `Reverted before it stopped: ${result.done.join(', ')}. \`opsctl rollback --to ${last}\` reverts the rest of what was planned (the same --step again would count from what is applied now).`
+          : undefined;
       const errors = await runTasks(migrationTasks(migrator, plan, 'down', result), {}, { renderer: cli.renderer });
       if (errors.length) return cli.fail(errors[0], fields());
       note(

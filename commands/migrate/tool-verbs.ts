@@ -41,9 +41,10 @@ export function runSteps(
 
 /** The error for a tool command that failed (exit 3), with the database's words from its output. */
 export function stepError(choice: ToolChoice, res: StepsResult, what: string, state: string): OpsError {
+  // what the state is, not "run the command again": a redo would redo another migration, seeds would run twice
   if (res.interrupted)
     return new OpsError(res.interrupted.code, res.interrupted.message, {
-      hint: `${state} ${res.interrupted.hint ?? ''}`.trim(),
+      hint: state,
       exitCode: res.interrupted.exitCode,
     });
   const message = databaseMessage(res.output);
@@ -87,7 +88,9 @@ export async function redoWithTool(cli: Cli, choice: ToolChoice, lockTimeout: nu
   const redone = isApplied && res.exitCode === 0 && !res.interrupted;
   const fields = { reverted: isApplied && !redone ? [] : [last], applied: redone ? [last] : [], tool: choice.tool };
   if (!redone) {
-    const state = isApplied ? `${last} is still applied.` : `${last} was reverted and is now pending.`;
+    const state = isApplied
+      ? `${last} is still applied.`
+      : `${last} was reverted and is now pending: \`opsctl migrate\` applies it (\`migrate redo\` now would redo the one before it).`;
     return cli.fail(stepError(choice, res, `Redo of ${last}`, state), fields);
   }
   note(cli, `✔ Redid ${last} with ${choice.tool}: reverted and applied again.`);

@@ -60,6 +60,13 @@ export function up(cmd: Invocation<UpOptions>): Promise<number> {
         );
         return cli.finish(ExitCode.ok, fields());
       }
+      cli.soFar = fields;
+      // part-way through --step n: the same --step again would count from what is applied now
+      const last = plan.at(-1)!.source.name;
+      cli.interruptHint = () =>
+        result.done.length && !dryRun && opts.step !== undefined
+          ? `Applied before it stopped: ${result.done.join(', ')}. \`opsctl migrate --to ${last}\` applies the rest of what was planned (the same --step again would count from what is applied now).`
+          : undefined;
       const before = dryRun ? await migrator.schemaObjects() : undefined;
       const errors = await runTasks(migrationTasks(migrator, plan, 'up', result), {}, { renderer: cli.renderer });
       if (errors.length) return cli.fail(errors[0], fields());

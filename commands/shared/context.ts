@@ -69,6 +69,11 @@ export interface Cli<Options extends GlobalOptions = GlobalOptions> {
    */
   soFar?: () => Record<string, unknown>;
   /**
+   * What a signal that ends the run at once leaves behind, for its hint instead of "Run the command again when ready"
+   * (a redo whose down step committed: running it again would redo another migration). Undefined keeps that hint.
+   */
+  interruptHint?: () => string | undefined;
+  /**
    * Called when a signal ends the run at once, before its error is reported: close what the output left open (a
    * pipeline step's GitHub Actions group, README "Pipelines").
    */
@@ -166,8 +171,10 @@ export async function runCommand<Options extends GlobalOptions>(
     releaseStdout(); // a pipeline step's document was being captured: the pipeline's own goes to stdout
     if (process.stderr.isTTY) process.stderr.write('\u001b[?25h'); // the live renderer hides the cursor
     cli.onSignalExit?.(error);
-    if (cli.soFar) process.exit(cli.fail(error, cli.soFar()));
-    process.exit(reportError(error, { debug: false, json: cli.json, command: cli.name, startedAt: cli.startedAt }));
+    const hint = cli.interruptHint?.();
+    const reported = hint ? new OpsError(error.code, error.message, { hint, exitCode: error.exitCode }) : error;
+    if (cli.soFar) process.exit(cli.fail(reported, cli.soFar()));
+    process.exit(reportError(reported, { debug: false, json: cli.json, command: cli.name, startedAt: cli.startedAt }));
   };
   // a signal ends the run through the one error path: `✖ Interrupted.`, and under --json still one document
   const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {

@@ -55,9 +55,17 @@ export function readPgUrl(url: string, from?: string): { target: PgTarget } | { 
   if (!parsed) return { problem: notAUrl('the database URL') };
   const queryHost = parsed.searchParams.get('host') || undefined;
   const host = queryHost ?? (decodeURIComponent(parsed.hostname.replace(/^\[|\]$/g, '')) || 'localhost');
-  const port = Number(parsed.port || parsed.searchParams.get('port') || DEFAULT_PORT);
-  const user = decodeURIComponent(parsed.username) || parsed.searchParams.get('user') || process.env.USER || 'postgres';
-  const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || user;
+  // what the URL leaves out, pg (like libpq) takes from PGPORT, PGUSER, PGDATABASE: a confirmation names that target
+  const envPort = /^\d+$/.test(process.env.PGPORT ?? '') ? process.env.PGPORT : undefined;
+  // pg-connection-string lets ?port= and ?user= win over the URL's own
+  const port = Number(parsed.searchParams.get('port') || parsed.port || envPort || DEFAULT_PORT);
+  const user =
+    parsed.searchParams.get('user') ||
+    decodeURIComponent(parsed.username) ||
+    process.env.PGUSER ||
+    process.env.USER ||
+    'postgres';
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || process.env.PGDATABASE || user;
   const hostLabel = host.includes(':') ? `[${host}]` : host;
   return {
     target: { host, port, database, user, socket: host.startsWith('/'), label: `${hostLabel}:${port}/${database}` },

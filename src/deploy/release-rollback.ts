@@ -49,8 +49,8 @@ export function planReleaseRollback(root: string, pkg: AppPackage): ReleaseRollb
 
 /**
  * Put the earlier release back and reload it (zero downtime in cluster mode), health-gated; when it is not
- * healthy, the release it replaced is put back and the error (exit 3) carries the log lines. Marked as a rollback
- * for `status`.
+ * healthy, the release it replaced is put back and the error (exit 3) carries the log lines; so it is when `signal`
+ * aborts (an interrupt) before it proved itself, and the error is the interrupt's. Marked as a rollback for `status`.
  */
 export async function rollBackRelease(
   pm2: Pm2,
@@ -58,14 +58,23 @@ export async function rollBackRelease(
   pkg: AppPackage,
   plan: ReleaseRollback,
   healthTimeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<void> {
   activateRelease(config.root, pkg.name, plan.release);
   const launch = await launchRelease(pm2, config, pkg, plan.release, { scale: true });
-  const problem = await waitLaunched(pm2, launch, healthTimeoutMs);
+  const problem = signal?.aborted ? 'interrupted' : await waitLaunched(pm2, launch, healthTimeoutMs, signal);
   if (problem) {
     const tail = launchLogTail(launch, config);
     activateRelease(config.root, pkg.name, plan.from);
     await launchRelease(pm2, config, pkg, plan.from, { scale: true });
+    if (signal?.aborted) {
+      // interrupted before the earlier release proved itself: the running one is back, nothing is marked
+      const reason = signal.reason as OpsError;
+      throw new OpsError(reason.code, reason.message, {
+        hint: `${pkg.name}: release ${plan.from} was put back (release ${plan.release} had not proved itself).`,
+        exitCode: reason.exitCode,
+      });
+    }
     const lines = tail.length ? `\nIts last log lines:\n${tail.map((l) => `    ${l}`).join('\n')}` : '';
     throw new OpsError('HEALTH', `${pkg.name}: release ${plan.release} is not healthy: ${problem}.${lines}`, {
       hint: `Release ${plan.from} was put back. Look at \`opsctl logs ${pkg.name}\`.`,

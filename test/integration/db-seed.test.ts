@@ -106,4 +106,26 @@ describe('db seed', () => {
     expect(res.exitCode).toBe(2);
     expect(res.stderr).toContain('No seeds folder: looked for seeds/');
   });
+
+  it('--only "" (an unset variable in a script) is exit 2, not every seed', async () => {
+    t.app = makeApp(SEEDS);
+    expect((await cli(['migrate'])).exitCode).toBe(0);
+    const res = await cli(['db', 'seed', '--only', '', '--json']);
+    expect(res.exitCode).toBe(2);
+    expect(doc(res.stdout)).toMatchObject({ error: { hint: expect.stringContaining('001_users') } });
+    expect(await seeded()).toEqual([]);
+  });
+
+  it("a JS seed's client.query('commit') is refused in a seed's words (no migration, state row or no-transaction)", async () => {
+    t.app = makeApp({
+      ...SEEDS,
+      'backend/seeds/002_orders.mjs':
+        "export async function seed({ context: { client } }) { await client.query('commit'); }\n",
+    });
+    expect((await cli(['migrate'])).exitCode).toBe(0);
+    const res = await cli(['db', 'seed']);
+    expect(res.exitCode).toBe(3);
+    expect(res.stderr).toContain('would end or start the transaction opsctl runs this seed in');
+    expect(res.stderr).not.toMatch(/migration|state row|no-transaction|transaction = false/);
+  });
 });

@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { confirmChange } from '../../commands/shared/confirm-change.js';
 import type { Cli } from '../../commands/shared/context.js';
 import type { ResolvedConfig } from '../../src/config/types.js';
@@ -76,5 +76,36 @@ describe('confirmChange', () => {
   it('a change that is not destructive takes --yes under production from OPSCTL_ENV too', async () => {
     const cli = fakeCli({ yes: true }, 'production');
     await expect(confirmChange(cli, { ...change, destructive: false })).resolves.toBeUndefined();
+  });
+});
+
+describe('describeDatabase names the database pg will connect to', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    for (const key of ['PGUSER', 'PGPORT', 'PGDATABASE', 'USER']) {
+      if (saved[key] === undefined) delete process.env[key];
+      else process.env[key] = saved[key];
+    }
+  });
+
+  it('a URL without user, port or database: libpq/pg take PGUSER, PGPORT, PGDATABASE, and so does the label', () => {
+    process.env.PGUSER = 'shop_owner';
+    process.env.PGPORT = '6432';
+    process.env.PGDATABASE = 'shop_prod';
+    process.env.USER = 'ops';
+    expect(describeDatabase('postgres://db.internal')).toBe('shop_owner@db.internal:6432/shop_prod');
+    // what the URL says wins over the environment, as in pg
+    expect(describeDatabase('postgres://app@db.internal:5433/shop')).toBe('app@db.internal:5433/shop');
+    delete process.env.PGUSER;
+    delete process.env.PGDATABASE;
+    expect(describeDatabase('postgres://db.internal:5432')).toBe('ops@db.internal:5432/ops');
+  });
+});
+
+describe('describeDatabase reads the URL as pg does', () => {
+  it('?user= and ?port= win over the URL’s own (pg-connection-string copies the query over them)', () => {
+    expect(describeDatabase('postgres://app@db.internal:5432/shop?user=admin&port=6432')).toBe(
+      'admin@db.internal:6432/shop',
+    );
   });
 });

@@ -6,6 +6,7 @@ const INSIDE = 'git rev-parse --is-inside-work-tree';
 const HEAD = 'git rev-parse --verify -q HEAD';
 const BRANCH = 'git symbolic-ref --short -q HEAD';
 const STATUS = 'git status --porcelain=v1 -z --untracked-files=all -- . :(exclude).opsctl';
+const IGNORED = 'git check-ignore -q -- .';
 const SHA = '1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b';
 
 describe('readGitState', () => {
@@ -15,6 +16,7 @@ describe('readGitState', () => {
       [HEAD]: { stdout: `${SHA}\n` },
       [BRANCH]: { stdout: 'main\n' },
       [STATUS]: { stdout: ' M api/server.js\0R  new.js\0old.js\0?? notes.txt\0' },
+      [IGNORED]: { exitCode: 1 },
     });
     const git = await readGitState(runner, '/app');
     expect(git).toEqual({ repository: true, commit: SHA, branch: 'main', dirty: true, changedFiles: 3 });
@@ -27,7 +29,13 @@ describe('readGitState', () => {
 
   it('a detached HEAD in a repository with no commit yet', async () => {
     const git = await readGitState(
-      fakeRunner({ [INSIDE]: { stdout: 'true\n' }, [HEAD]: { exitCode: 1 }, [BRANCH]: { exitCode: 1 }, [STATUS]: {} }),
+      fakeRunner({
+        [INSIDE]: { stdout: 'true\n' },
+        [HEAD]: { exitCode: 1 },
+        [BRANCH]: { exitCode: 1 },
+        [STATUS]: {},
+        [IGNORED]: { exitCode: 1 },
+      }),
       '/app',
     );
     expect(git).toEqual({ repository: true, dirty: false, changedFiles: 0 });
@@ -47,11 +55,16 @@ describe('readGitState', () => {
         [INSIDE]: { stdout: 'true\n' },
         [HEAD]: { stdout: SHA },
         [BRANCH]: { stdout: 'main' },
-        [STATUS]: { exitCode: 128 },
+        [STATUS]: { exitCode: 128, stderr: 'fatal: index file corrupt\n' },
+        [IGNORED]: { exitCode: 1 },
       }),
       '/app',
     );
-    expect(git).toMatchObject({ dirty: true });
+    // said as such, not as "uncommitted changes (0 changed files)"
+    expect(git).toMatchObject({ dirty: true, unreadable: 'git could not read it: index file corrupt' });
+    expect(() => verifyShippable(git, { production: true })).toThrow(
+      /^git could not read the working tree \(index file corrupt\)/,
+    );
   });
 });
 

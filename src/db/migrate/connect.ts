@@ -79,6 +79,16 @@ export async function connectClient(url: string, options: ConnectOptions = {}): 
   return client;
 }
 
+/**
+ * A plain SQL migration (or seed) travels with its `commit` in one query, so a runner killed mid-way must not leave
+ * the server to finish and commit it: the server checks every 3 s that the client is still there and aborts the
+ * query when it is gone (PostgreSQL 14+; older servers lack the setting, which is then skipped).
+ */
+export async function abortWhenClientGone(client: pg.Client): Promise<void> {
+  await client.query(`do $$ begin perform set_config('client_connection_check_interval', '3000', false);
+  exception when others then null; end $$`);
+}
+
 /** A second session to look at a waiting one from: small bounds, never itself watched. */
 async function connectSide(connectionString: string): Promise<pg.Client> {
   const side = new pg.Client({

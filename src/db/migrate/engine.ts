@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { ResolvedConfig } from '../../config/types.js';
-import { connectClient, verifyDatabaseUrl } from './connect.js';
+import { abortWhenClientGone, connectClient, verifyDatabaseUrl } from './connect.js';
 import { acquireMigrationLock, DEFAULT_LOCK_TIMEOUT_MS, type LockHolder, lockKeys } from './lock.js';
 import {
   compareState,
@@ -27,14 +27,6 @@ import {
   stateTableStorage,
   upgradeLegacyChecksums,
 } from './state.js';
-
-/**
- * A plain SQL migration travels with its state row and `commit` in one query, so a runner killed mid-migration
- * must not leave the server to finish and commit it: the server checks every 3 s that the client is still there
- * and aborts the query when it is gone (PostgreSQL 14+; older servers lack the setting, which is then skipped).
- */
-const CHECK_CLIENT_SQL = `do $$ begin perform set_config('client_connection_check_interval', '3000', false);
-  exception when others then null; end $$`;
 
 /** What opening a migrator needs: the app root and its resolved `database` config. */
 export interface MigratorOptions {
@@ -110,7 +102,7 @@ export async function openMigrator(options: MigratorOptions): Promise<Migrator> 
     await client.end().catch(() => {});
   };
   try {
-    await client.query(CHECK_CLIENT_SQL);
+    await abortWhenClientGone(client);
     release = await acquireMigrationLock(client, lockKeys(state.schema, state.table), {
       timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
       onWait: options.onLockWait,

@@ -96,15 +96,16 @@ function failedPart(err: unknown, part: SqlPart, prefix: string): SqlPart {
  * The client a JS/TS migration that runs in a transaction receives: `query` refuses a statement that would end or
  * start the transaction (before sending it), so what the report says was rolled back really was.
  */
-export function withoutTransactionControl(client: pg.Client): pg.Client {
+export function withoutTransactionControl(
+  client: pg.Client,
+  why = 'opsctl runs this migration in (it commits it with its state row); to manage transactions yourself, export const transaction = false (SQL files: -- opsctl:no-transaction)',
+): pg.Client {
   const query = (...args: unknown[]) => {
     const [config] = args;
     const text = typeof config === 'string' ? config : (config as { text?: unknown } | undefined)?.text;
     const control = typeof text === 'string' ? findTransactionControl(text) : undefined;
     if (!control) return (client.query as (...a: unknown[]) => unknown)(...args);
-    const error = new Error(
-      `client.query("${control.sql}") would end or start the transaction opsctl runs this migration in (it commits it with its state row); to manage transactions yourself, export const transaction = false (SQL files: -- opsctl:no-transaction).`,
-    );
+    const error = new Error(`client.query("${control.sql}") would end or start the transaction ${why}.`);
     const callback = args.at(-1);
     if (typeof callback === 'function') {
       process.nextTick(callback as (err: Error) => void, error);

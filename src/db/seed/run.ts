@@ -22,6 +22,8 @@ export interface SeedProgress {
   finished?(name: string, durationMs: number): void;
 }
 
+const SEED_TRANSACTION = 'opsctl runs this seed in (it commits the seed as a whole): remove it';
+
 /**
  * Load and check every seed (a module that fails to import or exports no seed function, SQL that would end its
  * own transaction: exit 3, nothing run), then run each in its own transaction, in order. A failure rolls that seed
@@ -45,7 +47,10 @@ export async function runSeeds(
       else {
         await client.query('begin');
         await withModuleOutputOnStderr(() =>
-          seed.fn!({ name: seed.source.name, context: { client: withoutTransactionControl(client) } }),
+          seed.fn!({
+            name: seed.source.name,
+            context: { client: withoutTransactionControl(client, SEED_TRANSACTION) },
+          }),
         );
         await client.query(end);
       }

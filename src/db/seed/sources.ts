@@ -67,7 +67,10 @@ export function pickSeed(sources: SeedSource[], only: string): SeedSource {
   const wanted = basename(only);
   const found = sources.find((s) => s.name === wanted || s.file === wanted);
   if (found) return found;
-  throw usageError(`--only ${only}: no such seed.`, `Seeds: ${sources.map((s) => s.name).join(', ') || 'none'}.`);
+  throw usageError(
+    `--only ${only || '""'}: no such seed.`,
+    `Seeds: ${sources.map((s) => s.name).join(', ') || 'none'}.`,
+  );
 }
 
 function isDir(path: string): boolean {
