@@ -46,7 +46,7 @@ export function seed(cmd: Invocation<SeedOptions>): Promise<number> {
       statementTimeoutMs: 0,
     });
     try {
-      note(cli, `→ Seeding ${describeCliTarget(cli)} from ${folder.label}/ (${sources.length} file(s))`);
+      note(cli, `… Seeding ${describeCliTarget(cli)} from ${folder.label}/ (${sources.length} file(s))`);
       await runSeeds(client, sources, {
         dryRun,
         progress: {
