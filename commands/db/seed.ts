@@ -32,7 +32,7 @@ export function seed(cmd: Invocation<SeedOptions>): Promise<number> {
     const all = readSeedSources(folder.dir);
     const sources = cli.opts.only ? [pickSeed(all, cli.opts.only)] : all;
     const done: string[] = [];
-    const fields = () => ({ seeds: done, folder: folder.label, ...(dryRun ? { dryRun: true } : {}) });
+    const fields = () => ({ seeds: done, folder: folder.label, dryRun });
     if (!sources.length) {
       note(cli, `✔ No seeds in ${folder.label}/.`);
       return cli.finish(ExitCode.ok, fields());

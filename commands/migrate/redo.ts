@@ -26,10 +26,13 @@ export function redo(cmd: Invocation<RedoOptions>): Promise<number> {
     const migrator = await openCliMigrator(cli, { lockTimeout: cli.opts.lockTimeout, dryRun });
     const down: MigrationRunResult = { done: [], notRun: [] };
     const up: MigrationRunResult = { done: [], notRun: [] };
+    const warnings: string[] = [];
     const fields = () => ({
       reverted: down.done,
       applied: up.done,
-      ...(dryRun ? { dryRun: true, notRun: [...new Set([...down.notRun, ...up.notRun])] } : {}),
+      dryRun,
+      notRun: [...new Set([...down.notRun, ...up.notRun])],
+      warnings,
     });
     try {
       noteFolder(cli, migrator.folder);
@@ -39,8 +42,10 @@ export function redo(cmd: Invocation<RedoOptions>): Promise<number> {
         return cli.finish(ExitCode.ok, fields());
       }
       const name = prepared.migration.source.name;
-      if (prepared.drifted)
-        note(cli, `⚠ ${name} changed since it was applied: it is reverted and applied as the file is now.`);
+      if (prepared.drifted) {
+        warnings.push(`${name} changed since it was applied: it is reverted and applied as the file is now.`);
+        note(cli, `⚠ ${warnings.at(-1)}`);
+      }
       await verifyConfirmed(
         cli,
         `Redo ${name} (revert it, then apply it again) on ${describeCliTarget(cli)}?`,

@@ -45,7 +45,9 @@ export function up(cmd: Invocation<UpOptions>): Promise<number> {
     let changes: SchemaChanges | undefined;
     const fields = () => ({
       applied: result.done,
-      ...(dryRun ? { dryRun: true, notRun: result.notRun, changes } : {}),
+      dryRun,
+      notRun: result.notRun,
+      ...(dryRun ? { changes } : {}),
     });
     try {
       noteFolder(cli, migrator.folder);
