@@ -33,7 +33,7 @@ export function seed(cmd: Invocation<SeedOptions>): Promise<number> {
     // `--only "$SEED"` with SEED unset is an unknown name, never every seed
     const sources = cli.opts.only !== undefined ? [pickSeed(all, cli.opts.only)] : all;
     const done: string[] = [];
-    const fields = () => ({ seeds: done, folder: folder.label, ...(dryRun ? { dryRun: true } : {}) });
+    const fields = () => ({ seeds: done, folder: folder.label, dryRun });
     if (!sources.length) {
       note(cli, `✔ No seeds in ${folder.label}/.`);
       return cli.finish(ExitCode.ok, fields());
@@ -54,7 +54,7 @@ export function seed(cmd: Invocation<SeedOptions>): Promise<number> {
     cli.soFar = fields;
     cli.interruptHint = () => (dryRun ? undefined : interruptedSeeds(done, sources[done.length]?.name));
     try {
-      note(cli, `→ Seeding ${describeCliTarget(cli)} from ${folder.label}/ (${sources.length} file(s))`);
+      note(cli, `… Seeding ${describeCliTarget(cli)} from ${folder.label}/ (${sources.length} file(s))`);
       await runSeeds(client, sources, {
         dryRun,
         progress: {

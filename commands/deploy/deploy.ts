@@ -1,10 +1,10 @@
 import chalk from 'chalk';
-import { describeGit, readProvenance, verifyShippable } from '../../src/app/provenance.js';
+import { describeGitSource, readProvenance, shippableRefusal, verifyShippable } from '../../src/app/provenance.js';
 import { describeEnv, isProduction } from '../../src/db/target-label.js';
 import { packageTail, runForeground } from '../../src/deploy/foreground.js';
 import { createDeployRun, deployReport, deployTasks } from '../../src/deploy/tasks.js';
 import type { DeployRun, PackageReport } from '../../src/deploy/types.js';
-import { ExitCode, usageError } from '../../src/errors.js';
+import { ExitCode, type OpsError, usageError } from '../../src/errors.js';
 import { LaunchFailure } from '../../src/pm2/failure.js';
 import { runTasks } from '../../src/tasks/run.js';
 import { holdAppLock } from '../shared/app-lock.js';
@@ -25,10 +25,17 @@ export function deploy(cmd: Invocation<DeployFlags>, names: string[]): Promise<n
     const config = cli.config();
     const flags = cli.opts;
     const packages = namedPackages(config, names).length ? namedPackages(config, names) : config.packages;
-    // what this release is made of, read before anything changes; a dirty tree is refused under production
+    // what this release is made of, read before anything changes; a dirty tree is refused under production, except
+    // by a local dry run, which changes nothing: it runs and reports that a real deploy would be refused
     const provenance = await readProvenance(cli.runner, config.root, packages);
-    verifyShippable(provenance.git, { production: isProduction(config), allowDirty: flags.allowDirty });
-    if (!cli.json) err(`Deploying ${describeGit(provenance.git)} as ${provenance.by}${describeEnv(config)}`);
+    const shippable = { production: isProduction(config), allowDirty: flags.allowDirty };
+    const refused = flags.dryRun && !flags.target ? shippableRefusal(provenance.git, shippable) : undefined;
+    if (!refused) verifyShippable(provenance.git, shippable);
+    if (!cli.json) err(`Deploying ${describeGitSource(provenance.git)} as ${provenance.by}${describeEnv(config)}`);
+    if (refused && !cli.json) {
+      err(`⚠ A real deploy would be refused: ${lowerFirst(refused.message)}`);
+      if (refused.hint) err(`→ ${refused.hint}`);
+    }
     if (flags.target) {
       if (flags.foreground || flags.start === false)
         throw usageError(
@@ -54,11 +61,16 @@ export function deploy(cmd: Invocation<DeployFlags>, names: string[]): Promise<n
       release();
     }
     if (!run.errors.length && flags.foreground && !flags.dryRun) return foreground(cli, run);
-    return finish(cli, run);
+    return finish(cli, run, refused);
   });
 }
 
-function finish(cli: Cli, run: DeployRun): number {
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+/** `refused`: under --dry-run, why a real deploy would be refused (README, "Provenance"). */
+function finish(cli: Cli, run: DeployRun, refused?: OpsError): number {
   const reports = deployReport(run);
   const error = run.signal?.aborted ? (run.signal.reason as Error) : run.errors[0];
   const exitCode = error ? exitCodeOf(error) : ExitCode.ok;
@@ -74,6 +86,7 @@ function finish(cli: Cli, run: DeployRun): number {
   return cli.finish(exitCode, {
     dryRun: Boolean(run.options.dryRun),
     provenance: run.options.provenance,
+    ...(refused ? { refused: { code: refused.code, message: refused.message, hint: refused.hint } } : {}),
     packages: reports.map(({ logTail, ...r }) => ({ ...r, ...(logTail?.length ? { logTail } : {}) })),
     // the lines are not "shown above" in a JSON document: the hint names the failed step's logTail instead
     ...(error

@@ -26,10 +26,13 @@ export function redo(cmd: Invocation<RedoOptions>): Promise<number> {
     const migrator = await openCliMigrator(cli, { lockTimeout: cli.opts.lockTimeout, dryRun });
     const down: MigrationRunResult = { done: [], notRun: [] };
     const up: MigrationRunResult = { done: [], notRun: [] };
+    const warnings: string[] = [];
     const fields = () => ({
       reverted: down.done,
       applied: up.done,
-      ...(dryRun ? { dryRun: true, notRun: [...new Set([...down.notRun, ...up.notRun])] } : {}),
+      dryRun,
+      notRun: [...new Set([...down.notRun, ...up.notRun])],
+      warnings,
     });
     cli.soFar = fields;
     try {
@@ -42,8 +45,10 @@ export function redo(cmd: Invocation<RedoOptions>): Promise<number> {
       const name = prepared.migration.source.name;
       // a signal between the committed down step and the up step's commit leaves the migration pending
       cli.interruptHint = () => (down.done.length && !up.done.length && !dryRun ? pendingNow(name) : undefined);
-      if (prepared.drifted)
-        note(cli, `⚠ ${name} changed since it was applied: it is reverted and applied as the file is now.`);
+      if (prepared.drifted) {
+        warnings.push(`${name} changed since it was applied: it is reverted and applied as the file is now.`);
+        note(cli, `⚠ ${warnings.at(-1)}`);
+      }
       await verifyConfirmed(
         cli,
         `Redo ${name} (revert it, then apply it again) on ${describeCliTarget(cli)}?`,

@@ -54,7 +54,7 @@ export function rollback(cmd: Invocation<RollbackOptions>): Promise<number> {
     }
     const migrator = await openCliMigrator(cli, { lockTimeout: opts.lockTimeout, dryRun });
     const result: MigrationRunResult = { done: [], notRun: [] };
-    const fields = () => ({ reverted: result.done, ...(dryRun ? { dryRun: true, notRun: result.notRun } : {}) });
+    const fields = () => ({ reverted: result.done, dryRun, notRun: result.notRun });
     try {
       noteFolder(cli, migrator.folder);
       const { plan } = await prepareDown(migrator, { step: opts.step, to: opts.to, all: opts.all });

@@ -24,7 +24,7 @@ export function runSteps(
   choice: ToolChoice,
   options: { lockTimeout: number; lock: boolean; plan: Parameters<typeof runToolSteps>[0]['plan'] },
 ): Promise<StepsResult> {
-  note(cli, `→ ${describeChoice(cli.config().root, choice)}`);
+  note(cli, `… ${describeChoice(cli.config().root, choice)}`);
   return runToolSteps({
     config: cli.config(),
     choice,

@@ -21,7 +21,7 @@ export async function runToolCommand(
   const config = cli.config();
   const adapter = adapterFor(choice.tool);
   const key = action.kind === 'up' ? 'applied' : 'reverted';
-  note(cli, `→ ${describeChoice(config.root, choice)}`);
+  note(cli, `… ${describeChoice(config.root, choice)}`);
   const result = await runTool({
     config,
     adapter,

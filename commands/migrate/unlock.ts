@@ -49,8 +49,9 @@ export function unlock(cmd: Invocation<UnlockOptions>): Promise<number> {
       if (!holder) note(cli, `✔ No migration lock held on ${describeCliTarget(cli)}.`);
       else {
         inspection = judgeHolder(holder);
-        note(cli, `→ The migration lock is held by ${describeLockSession(holder)}: ${inspection.reason}.`);
+        // refused: the ✖ line names the holder; releasable: say whose lock is about to be released
         verifyReleasable(inspection, Boolean(cli.opts.force));
+        note(cli, `⚠ The migration lock is held by ${describeLockSession(holder)}: ${inspection.reason}.`);
         await verifyConfirmed(
           cli,
           `End session pid ${holder.pid} (${inspection.reason}) to release the migration lock on ${describeCliTarget(cli)}?`,

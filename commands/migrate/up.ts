@@ -1,3 +1,4 @@
+import { verifyDatabaseUrl } from '../../src/db/migrate/connect.js';
 import { prepareUp } from '../../src/db/migrate/engine.js';
 import { verifyUpOptions } from '../../src/db/migrate/plan.js';
 import { diffSchema, type SchemaChanges } from '../../src/db/migrate/snapshot.js';
@@ -25,8 +26,12 @@ export function up(cmd: Invocation<UpOptions>): Promise<number> {
     const opts = cli.opts;
     const dryRun = Boolean(opts.dryRun);
     verifyUpOptions({ to: opts.to, step: opts.step });
-    // refused before connecting when production's confirmation could not be given
-    if (opts.allowDrift && !dryRun && isProduction(cli.config())) verifyConfirmable(cli, driftChange(cli, []));
+    // refused before connecting when production's confirmation could not be given; a missing database is the
+    // first thing to fix, so it is reported before the confirmation it would need
+    if (opts.allowDrift && !dryRun && isProduction(cli.config())) {
+      verifyDatabaseUrl(cli.config().database);
+      verifyConfirmable(cli, driftChange(cli, []));
+    }
     const choice = detectTool(cli.config());
     if (choice)
       return runToolCommand(
@@ -40,7 +45,9 @@ export function up(cmd: Invocation<UpOptions>): Promise<number> {
     let changes: SchemaChanges | undefined;
     const fields = () => ({
       applied: result.done,
-      ...(dryRun ? { dryRun: true, notRun: result.notRun, changes } : {}),
+      dryRun,
+      notRun: result.notRun,
+      ...(dryRun ? { changes } : {}),
     });
     try {
       noteFolder(cli, migrator.folder);

@@ -32,6 +32,7 @@ export async function confirmChange(cli: Cli, change: Change, streams?: PromptSt
     return;
   }
   const question = `${change.question}?`;
+  if (guarded && cli.opts.yes && !cli.json) err(`⚠ ${YES_FROM_ENV}`);
   if (guarded) {
     const typed = (await ask(`${question}\nType the environment's name (${PRODUCTION}) to go on: `, streams)).trim();
     if (typed === PRODUCTION) return;
@@ -55,6 +56,8 @@ export function verifyConfirmable(cli: Cli, change: Omit<Change, 'unchanged'>, h
 function takesYes(cli: Cli, guarded: boolean): boolean {
   return Boolean(cli.opts.yes) && (!guarded || cli.opts.env === PRODUCTION);
 }
+
+const YES_FROM_ENV = `--yes is not enough here: under ${PRODUCTION} it counts only with --env ${PRODUCTION} on the command line (the environment came from OPSCTL_ENV).`;
 
 function noAnswerError(change: Omit<Change, 'unchanged'>, guarded: boolean, yes: boolean): OpsError {
   if (guarded && yes) {

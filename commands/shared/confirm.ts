@@ -18,7 +18,11 @@ export async function ask(prompt: string, streams: PromptStreams = TERMINAL): Pr
   const rl = createInterface(streams);
   try {
     return await new Promise<string>((resolve, reject) => {
-      rl.on('SIGINT', () => reject(new OpsError('INTERRUPTED', 'Cancelled.', { exitCode: ExitCode.interrupted })));
+      rl.on('SIGINT', () => {
+        // the cursor is still after the prompt: the cancel message goes on a line of its own
+        streams.output.write('\n');
+        reject(new OpsError('INTERRUPTED', 'Cancelled.', { exitCode: ExitCode.interrupted }));
+      });
       rl.on('close', () => resolve(''));
       rl.question(prompt).then(resolve, reject);
     });

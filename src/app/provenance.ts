@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
-import { usageError } from '../errors.js';
+import { type OpsError, usageError } from '../errors.js';
 import { readPackageJson } from '../packages/discover.js';
 import type { AppPackage } from '../packages/types.js';
 import type { Runner } from '../process/runner.js';
@@ -132,16 +132,30 @@ export function describeGit(git: GitState): string {
  * files changed, unless `--allow-dirty`. Outside a git repository nothing is refused.
  */
 export function verifyShippable(git: GitState, options: { production: boolean; allowDirty?: boolean }): void {
-  if (!options.production || options.allowDirty || !git.repository || !git.dirty) return;
+  const refusal = shippableRefusal(git, options);
+  if (refusal) throw refusal;
+}
+
+/** Why a deploy of `git` would be refused (what `verifyShippable` throws), or undefined: a dry run reports it. */
+export function shippableRefusal(
+  git: GitState,
+  options: { production: boolean; allowDirty?: boolean },
+): OpsError | undefined {
+  if (!options.production || options.allowDirty || !git.repository || !git.dirty) return undefined;
   if (git.unreadable) {
-    throw usageError(
+    return usageError(
       `git could not read the working tree (${git.unreadable.replace(/^git could not read it: /, '')}): a production deploy ships committed code only, and whether this tree is committed cannot be told.`,
       'Run `git status` in the app root as this user and fix what it says (a checkout owned by another user: deploy as its owner), or pass --allow-dirty to deploy anyway (the release is recorded as dirty).',
     );
   }
   const files = `${git.changedFiles} changed file${git.changedFiles === 1 ? '' : 's'}`;
-  throw usageError(
+  return usageError(
     `The git working tree has uncommitted changes (${files}); a production deploy ships committed code only.`,
     'Commit or stash them (`git status` lists them), or pass --allow-dirty to deploy them anyway (the release is recorded as dirty).',
   );
+}
+
+/** The deploy banner's words for `git`: `3f9a1c2 on main`, `(not a git repository)`. */
+export function describeGitSource(git: GitState): string {
+  return git.repository ? describeGit(git) : `(${git.reason})`;
 }

@@ -51,12 +51,15 @@ export function loadConfig(options: LoadOptions = {}): ResolvedConfig {
   }
   const fileLabel = file ? basename(file) : 'opsctl.config.yaml';
   const packages = discoverPackages(root, merged.packages, fileLabel);
+  const unsetRefs = unsetRefsOf(unset, envName);
+  const database = resolveDatabase(root, merged, env, envName, options.embeddedDatabaseUrl);
+  if (database.source === 'none' && unsetRefs['database.url']) database.unsetVars = unsetRefs['database.url'];
   return {
     root,
     file,
     envName,
     packages,
-    database: resolveDatabase(root, merged, env, envName, options.embeddedDatabaseUrl),
+    database,
     redis: { url: merged.redis?.url ?? env.REDIS_URL },
     logs: merged.logs ?? [],
     audit: merged.audit ?? {},
@@ -68,7 +71,7 @@ export function loadConfig(options: LoadOptions = {}): ResolvedConfig {
     encryption: merged.encryption,
     env,
     dotenvKeys: Object.keys(dotenv),
-    unsetRefs: unsetRefsOf(unset, envName),
+    unsetRefs,
     warnings,
   };
 }

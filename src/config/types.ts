@@ -24,6 +24,8 @@ export interface ResolvedConfig {
     schema: string;
     /** `database.tool`: the migration tool, when the config names one (else detected). */
     tool?: (typeof MIGRATION_TOOLS)[number];
+    /** No URL: the `${VAR}`s `database.url` reads that are not set (what the missing-URL error names). */
+    unsetVars?: string[];
   };
   redis: { url?: string };
   logs: string[];

@@ -1,5 +1,6 @@
+import { isIP } from 'node:net';
 import type { Target } from '../config/target.js';
-import { configError } from '../errors.js';
+import { configError, usageError } from '../errors.js';
 import type { AppPackage } from '../packages/types.js';
 import { parseHaproxySocket } from './haproxy-socket.js';
 import { backendOf } from './load-balancer.js';
@@ -30,7 +31,7 @@ export function haproxyConfigText(input: HaproxyConfigInput): string {
   const { target } = input;
   const fronts = frontsOf(input);
   const socket = statsSocketAddress(target.loadBalancer?.haproxy.socket ?? DEFAULT_HAPROXY_SOCKET);
-  const bind = input.bind ?? '*';
+  const bind = bindAddress(input.bind ?? '*');
   const backendSetting =
     fronts.length === 1 ? fronts[0]!.backend : `{ ${fronts.map((f) => `${f.pkg.name}: ${f.backend}`).join(', ')} }`;
   return [
@@ -63,6 +64,19 @@ export function haproxyConfigText(input: HaproxyConfigInput): string {
     ]),
     '',
   ].join('\n');
+}
+
+/** `--bind` as HAProxy's `bind` line writes it: `*`, an IPv4 address, or an IPv6 one in brackets (exit 2 else). */
+function bindAddress(text: string): string {
+  if (text === '*') return text;
+  const bare = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
+  const family = isIP(bare);
+  if (family === 4) return bare;
+  if (family === 6) return `[${bare}]`;
+  throw usageError(
+    `--bind ${JSON.stringify(text)} is not an address HAProxy can listen on.`,
+    'Give an IPv4 address (10.0.0.5), an IPv6 address (fd00::5) or * (every address), without a port: each frontend listens on its package’s port.',
+  );
 }
 
 function frontsOf({ target, packages }: HaproxyConfigInput): Front[] {

@@ -69,3 +69,34 @@ describe('database URLs that cannot work are usage errors, never "a bug in opsct
     expect(JSON.parse(res.stdout).error.message).toContain('127.0.0.1:1');
   });
 });
+
+describe('--env production whose database.url reads an unset ${VAR}', () => {
+  let prod: string;
+  beforeAll(() => {
+    prod = mkdtempSync(join(tmpdir(), 'opsctl-dburl-prod-'));
+    mkdirSync(join(prod, 'migrations'));
+    writeFileSync(join(prod, 'package.json'), JSON.stringify({ name: 'dburl-prod' }));
+    writeFileSync(join(prod, 'migrations', '0001_a.sql'), '-- up\ncreate table a (id int);\n');
+    writeFileSync(
+      join(prod, 'opsctl.config.yaml'),
+      'environments:\n  production:\n    database:\n      url: ${PROD_DATABASE_URL}\n',
+    );
+  });
+  afterAll(() => rmSync(prod, { recursive: true, force: true }));
+  const env = { PROD_DATABASE_URL: undefined, DATABASE_URL: undefined, OPSCTL_ENV: undefined };
+
+  it.each([
+    ['rollback --yes', ['rollback', '--yes']],
+    ['migrate --allow-drift (the missing database first, before any confirmation)', ['migrate', '--allow-drift']],
+    ['migrate status', ['migrate', 'status']],
+  ])('%s: exit 2 naming PROD_DATABASE_URL as the variable to set', async (_, args) => {
+    const res = await opsctl(['-C', prod, '--env', 'production', ...args, '--json'], { env, timeoutMs: 30_000 });
+    expect(res.exitCode).toBe(2);
+    const { error } = JSON.parse(res.stdout) as { error: { message: string; hint: string } };
+    expect(error.message).toBe(
+      'No database URL for production: database.url reads ${PROD_DATABASE_URL}, which is not set (nor is DATABASE_URL).',
+    );
+    expect(error.hint).toContain('Set PROD_DATABASE_URL');
+    expect(error.message + error.hint).not.toContain('confirmation');
+  });
+});

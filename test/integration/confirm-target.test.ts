@@ -73,9 +73,28 @@ describe.each(testServers())('confirmations name their target ($label)', (server
     expect(wrong.output()).toContain('Cancelled ("y" is not "production"); nothing was reverted.');
     expect(await db.applied()).toEqual(['0001_first', '0002_second']);
 
-    // OPSCTL_ENV=production with --yes on a terminal: --yes does not count, the name is asked for
+    // Ctrl-C at the prompt: the cancel message on a line of its own, not after the prompt
+    const interrupted = onPty(['rollback', '--env', 'production']);
+    await interrupted.waitFor(/to go on:/);
+    interrupted.type('\u0003');
+    expect(await interrupted.exited()).toBe(130);
+    const lines = interrupted
+      .output()
+      .split(/\r?\n/)
+      .map((l) => l.replace(/\r/g, ''));
+    expect(
+      lines.some((l) => l.startsWith('✖ Cancelled.')),
+      interrupted.output(),
+    ).toBe(true);
+    expect(interrupted.output()).not.toMatch(/to go on: *✖/);
+    expect(await db.applied()).toEqual(['0001_first', '0002_second']);
+
+    // OPSCTL_ENV=production with --yes on a terminal: --yes does not count, the name is asked for, and it says why
     const typed = onPty(['rollback', '--yes'], { OPSCTL_ENV: 'production' });
     await typed.waitFor(/to go on:/);
+    expect(typed.output()).toContain(
+      '⚠ --yes is not enough here: under production it counts only with --env production on the command line (the environment came from OPSCTL_ENV).',
+    );
     typed.type('production\r');
     expect(await typed.exited()).toBe(0);
     expect(await db.applied()).toEqual(['0001_first']);

@@ -30,7 +30,11 @@ describe('db seed', () => {
     expect(doc(res.stdout)).toMatchObject({ command: 'db seed', ok: true, seeds: names, folder: 'backend/seeds' });
     expect(await seeded()).toEqual(names);
     // not idempotent by itself: a second run inserts again (idempotence is the seed's business)
-    expect((await cli(['db', 'seed', '--only', '001_users.sql'])).exitCode).toBe(0);
+    const again = await cli(['db', 'seed', '--only', '001_users.sql']);
+    expect(again.exitCode).toBe(0);
+    // progress lines use the progress marker; `→` is for hints (README "Output")
+    expect(again.stderr).toMatch(/^… Seeding postgres@127\.0\.0\.1:\d+\/\S+ from backend\/seeds\/ \(1 file\(s\)\)$/m);
+    expect(again.stderr).not.toContain('→');
     expect(await seeded()).toEqual([...names, '001_users']);
   });
 

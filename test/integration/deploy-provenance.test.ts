@@ -88,6 +88,28 @@ describe('provenance of a release', () => {
     expect((await statusOf()).release).toBe(before.release);
     expect(releases()).toEqual([before.release]);
 
+    // a dry run changes nothing: it runs, and its plan says a real deploy would be refused and why
+    const dry = await app.run(['deploy', '--env', 'production', '--dry-run', '--json']);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({
+      dryRun: true,
+      refused: {
+        message:
+          'The git working tree has uncommitted changes (2 changed files); a production deploy ships committed code only.',
+        hint: expect.stringContaining('--allow-dirty'),
+      },
+    });
+    const dryHuman = await app.run(['deploy', '--env', 'production', '--dry-run']);
+    expect(dryHuman.exitCode, dryHuman.stderr).toBe(0);
+    expect(dryHuman.stderr).toContain(
+      '⚠ A real deploy would be refused: the git working tree has uncommitted changes (2 changed files)',
+    );
+    expect(dryHuman.stderr).toContain('--allow-dirty');
+    expect((await statusOf()).release).toBe(before.release);
+    expect(releases()).toEqual([before.release]);
+    const dryAllowed = await app.run(['deploy', '--env', 'production', '--dry-run', '--allow-dirty', '--json']);
+    expect(JSON.parse(dryAllowed.stdout).refused).toBeUndefined();
+
     const allowed = await app.run(['deploy', '--env', 'production', '--allow-dirty', '--json']);
     expect(allowed.exitCode, allowed.stderr).toBe(0);
     expect((JSON.parse(allowed.stdout) as Doc).provenance.git).toMatchObject({ dirty: true, changedFiles: 2 });
@@ -175,6 +197,8 @@ describe('provenance of a release', () => {
       repository: false,
       reason: 'not a git repository',
     });
+    const human = await app.run(['deploy', '--env', 'production', '--dry-run']);
+    expect(human.stderr).toMatch(/^Deploying \(not a git repository\) as \S+ \(production\)/m);
     expect((await app.run(['status'])).stdout).toMatch(
       /api: release [0-9a-f]{12}, not a git repository, version 1\.0\.0/,
     );

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,6 +107,34 @@ describe.skipIf(!hasHaproxy())('opsctl lb haproxy --target: a config haproxy acc
     seen.clear();
     for (let i = 0; i < 4; i++) seen.add(await (await fetch(`http://127.0.0.1:${webPort}/`)).text());
     expect([...seen].sort()).toEqual(HOSTS.map((h) => `web@${h}`));
+  });
+
+  it('--bind that is not an address: exit 2 naming it and the accepted forms, no config printed', async () => {
+    const res = await opsctl(['-C', dir, 'lb', 'haproxy', '--target', 'production', '--bind', 'not an address']);
+    expect(res.exitCode).toBe(2);
+    expect(res.stdout).toBe('');
+    expect(res.stderr).toContain('--bind "not an address" is not an address HAProxy can listen on.');
+    expect(res.stderr).toContain('an IPv4 address (10.0.0.5), an IPv6 address (fd00::5) or * (every address)');
+  });
+
+  it('an IPv6 --bind gives a config haproxy -c accepts', async () => {
+    const res = await opsctl(['-C', dir, 'lb', 'haproxy', '--target', 'production', '--bind', '::1', '--json']);
+    expect(res.exitCode).toBe(0);
+    const file = join(dir, 'haproxy-v6.cfg');
+    writeFileSync(file, (JSON.parse(res.stdout) as { config: string }).config.replace(/^global\n.*\n/m, 'global\n'));
+    const check = spawnSync(HAPROXY, ['-c', '-f', file], { encoding: 'utf8' });
+    expect(check.stdout + check.stderr).toContain('Configuration file is valid');
+  });
+
+  it('--help and the README never advise redirecting straight into the live config', async () => {
+    const help = await opsctl(['lb', 'haproxy', '--help']);
+    const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8');
+    for (const text of [help.stdout, readme]) {
+      expect(text).not.toMatch(/> *\/etc\/haproxy\/haproxy\.cfg(?!\.new)/);
+    }
+    expect(help.stdout).toContain(
+      'haproxy -c -f /etc/haproxy/haproxy.cfg.new && mv /etc/haproxy/haproxy.cfg.new /etc/haproxy/haproxy.cfg',
+    );
   });
 
   it('an unknown target: exit 2 naming the known ones, one JSON document under --json', async () => {

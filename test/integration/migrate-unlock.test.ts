@@ -131,6 +131,11 @@ describe('migrate unlock', () => {
     expect(d.error.message).toContain(`its runner, opsctl pid ${child.pid} on this host, is still running`);
     expect(hasStackTrace(res.stderr)).toBe(false);
     expect(await lockHolderPid()).toBe(pid);
+    // on the terminal the holder is described once (the ✖ line), not also on a line before it
+    const human = await cli(['migrate', 'unlock', '--yes']);
+    expect(human.exitCode).toBe(5);
+    expect(human.stderr.split(`held by pid ${pid} `).length - 1, human.stderr).toBe(1);
+    expect(human.stderr).toMatch(/^✖ The migration lock is held by pid/m);
   });
 
   it("an opsctl migrate running a statement: exit 5 (active); a session that is not opsctl's: exit 5", async () => {
@@ -147,7 +152,11 @@ describe('migrate unlock', () => {
     });
     const active = await cli(['migrate', 'unlock', '--yes', '--json']);
     expect(active.exitCode).toBe(5);
-    expect(doc(active.stdout)).toMatchObject({ holder: { verdict: 'active', runner: { pid: runner.pid } } });
+    const activePid = (doc(active.stdout) as { holder: { pid: number } }).holder.pid;
+    expect(doc(active.stdout)).toMatchObject({
+      holder: { verdict: 'active', runner: { pid: runner.pid } },
+      error: { hint: expect.stringContaining(`select pg_cancel_backend(${activePid});`) },
+    });
     runner.kill('SIGKILL');
     await waitFor('the killed runner to let go', async () => (await lockHolderPid()) === undefined);
 
@@ -192,6 +201,11 @@ describe('migrate unlock', () => {
       expect(await lockHolderPid()).toBe(session);
     }
 
+    // `→` is for hints (README "Output"): the holder is a warning line
+    const dry = await cli(['migrate', 'unlock', '--yes', '--dry-run']);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(dry.stderr).toMatch(new RegExp(`^⚠ The migration lock is held by pid ${session} `, 'm'));
+    expect(dry.stderr).not.toContain('→');
     const res = await cli(['migrate', 'unlock', '--yes', '--json']);
     expect(res.exitCode, res.stderr).toBe(0);
     expect(doc(res.stdout)).toMatchObject({

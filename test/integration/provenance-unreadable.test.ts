@@ -48,18 +48,20 @@ function makeDirtyRepo(): void {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 async function expectRefusedUnderProduction(): Promise<void> {
+  // a dry run changes nothing, so it runs and says why the real deploy would be refused (README, "Provenance")
   const res = await opsctl(['deploy', '--dry-run', '--env', 'production', '--json'], { cwd: dir, env: gitEnv() });
-  expect(res.exitCode, res.stdout).toBe(2);
+  expect(res.exitCode, res.stdout).toBe(0);
   const doc = JSON.parse(res.stdout);
-  expect(doc.error.message).toMatch(
+  expect(doc.refused.message).toMatch(
     /^git could not read the working tree .*: a production deploy ships committed code only/,
   );
-  expect(doc.error.hint).toContain('--allow-dirty');
+  expect(doc.refused.hint).toContain('--allow-dirty');
   const allowed = await opsctl(['deploy', '--dry-run', '--env', 'production', '--allow-dirty', '--json'], {
     cwd: dir,
     env: gitEnv(),
   });
   expect(allowed.exitCode, allowed.stdout).toBe(0);
+  expect(JSON.parse(allowed.stdout).refused).toBeUndefined();
   expect(JSON.parse(allowed.stdout).provenance.git).toMatchObject({
     repository: true,
     dirty: true,
@@ -114,8 +116,8 @@ describe('provenance of a repository git cannot read', () => {
     symlinkSync(process.execPath, join(bin, 'node'));
     const env = { ...gitEnv(), PATH: bin };
     const res = await opsctl(['deploy', '--dry-run', '--env', 'production', '--json'], { cwd: dir, env });
-    expect(res.exitCode, res.stdout).toBe(2);
-    expect(JSON.parse(res.stdout).error.message).toMatch(
+    expect(res.exitCode, res.stdout).toBe(0);
+    expect(JSON.parse(res.stdout).refused.message).toMatch(
       /^git could not read the working tree \(git is not installed\)/,
     );
     const allowed = await opsctl(['deploy', '--dry-run', '--env', 'production', '--allow-dirty', '--json'], {
@@ -128,6 +130,7 @@ describe('provenance of a repository git cannot read', () => {
     rmSync(join(dir, '.git'), { recursive: true, force: true });
     const plain = await opsctl(['deploy', '--dry-run', '--env', 'production', '--json'], { cwd: dir, env });
     expect(plain.exitCode, plain.stdout).toBe(0);
+    expect(JSON.parse(plain.stdout).refused).toBeUndefined();
     expect(JSON.parse(plain.stdout).provenance.git).toEqual({ repository: false, reason: 'git is not installed' });
   });
 });

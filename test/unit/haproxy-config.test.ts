@@ -50,6 +50,22 @@ describe('haproxyConfigText', () => {
     );
   });
 
+  it('--bind takes *, an IPv4 or an IPv6 address (brackets optional); anything else is a usage error naming it', () => {
+    const input = { target: target({}), packages: [pkg('api', { port: 4000 })] };
+    expect(haproxyConfigText({ ...input, bind: '::1' })).toContain('  bind [::1]:4000\n');
+    expect(haproxyConfigText({ ...input, bind: '[fd00::5]' })).toContain('  bind [fd00::5]:4000\n');
+    expect(haproxyConfigText({ ...input, bind: '*' })).toContain('  bind *:4000\n');
+    for (const bad of ['not an address', '10.0.0', '10.0.0.5:80', 'example.com', '']) {
+      expect(() => haproxyConfigText({ ...input, bind: bad })).toThrow(
+        expect.objectContaining({
+          exitCode: 2,
+          message: `--bind ${JSON.stringify(bad)} is not an address HAProxy can listen on.`,
+          hint: expect.stringContaining('an IPv4 address (10.0.0.5), an IPv6 address (fd00::5) or * (every address)'),
+        }),
+      );
+    }
+  });
+
   it('no package with a port: exit 2', () => {
     expect(() => haproxyConfigText({ target: target({}), packages: [pkg('worker')] })).toThrow(
       expect.objectContaining({ exitCode: 2, message: expect.stringContaining('No package has a port') }),

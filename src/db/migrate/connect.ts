@@ -22,6 +22,13 @@ export function verifyDatabaseUrl(database: ResolvedConfig['database']): string 
     return database.url;
   }
   if (database.source === 'none') {
+    const vars = database.unsetVars ?? [];
+    if (vars.length > 0) {
+      throw configError(
+        `No database URL for production: database.url reads ${vars.map((v) => `\${${v}}`).join(', ')}, which ${vars.length > 1 ? 'are' : 'is'} not set (nor is DATABASE_URL).`,
+        `Set ${vars.join(' and ')} in the environment or .env; the embedded database is for local use only.`,
+      );
+    }
     throw configError(
       'No database URL for production: neither database.url nor DATABASE_URL is set.',
       'Set DATABASE_URL (or environments.production.database.url); the embedded database is for local use only.',

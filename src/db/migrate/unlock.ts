@@ -81,7 +81,7 @@ export function verifyReleasable(inspection: LockInspection, force: boolean): vo
   const hints: Record<HolderVerdict, string> = {
     gone: '',
     alive: 'Wait for it to finish (`opsctl migrate` waits with --lock-timeout), or stop that process first.',
-    active: 'Wait for the statement to finish; if it is stuck, cancel it with select pg_cancel_backend(pid) first.',
+    active: `Wait for the statement to finish; if it is stuck, cancel it first: select pg_cancel_backend(${holder.pid});`,
     unknown:
       'Check that runner on its host; if that host or process is gone, run `opsctl migrate unlock --force` to end the session.',
     foreign: `opsctl ends only its own sessions. If you know it is stuck: select pg_terminate_backend(${holder.pid});`,
