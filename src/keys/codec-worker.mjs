@@ -1,7 +1,8 @@
 // The worker thread of codec.ts: loads the app's encryption module in a thread of its own (its own environment,
 // holding only the key variable, and its own module cache), then answers batches. Plain JavaScript, not bundled:
 // the build copies it beside the chunk that starts it. Nothing here prints; of the app module's errors only a load
-// failure's text is sent back (the caller masks the key in it); for values, only which ones failed.
+// failure's name and text are sent back (the caller shows the text only when it does not depend on the key); for
+// values, only which ones failed.
 import { pathToFileURL } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -59,8 +60,10 @@ try {
   const missing = [...(api.encrypt ? [] : [encryptName]), ...(api.decrypt ? [] : [decryptName])];
   parentPort.postMessage(missing.length ? { type: 'ready', error: 'missing', missing } : { type: 'ready' });
 } catch (error) {
-  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  parentPort.postMessage({ type: 'ready', error: 'load', message });
+  // the caller shows this text only when a second load with a decoy key gives the same one (load-error.ts)
+  const name = error instanceof Error ? error.name : typeof error;
+  const message = error instanceof Error ? error.message : String(error);
+  parentPort.postMessage({ type: 'ready', error: 'load', name, message });
 }
 
 parentPort.on('message', async ({ id, op, values }) => {
