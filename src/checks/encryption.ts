@@ -3,7 +3,7 @@ import { ExitCode, errorMessage, isOpsError } from '../errors.js';
 import { readColumnTarget } from '../keys/catalog.js';
 import { openCodec } from '../keys/codec.js';
 import { codecSpec, readEncryptionSettings } from '../keys/settings.js';
-import { type ColumnStatus, readKeyStatus } from '../keys/status.js';
+import { type ColumnStatus, describeUnfinished, readKeyStatus } from '../keys/status.js';
 import type { Check, CheckResult } from './types.js';
 
 /** Values tried per column: enough to tell a wrong key, bounded so doctor stays fast on a big table. */
@@ -18,7 +18,7 @@ const failed = (err: unknown): CheckResult => ({
 
 /**
  * doctor `encryption`: fail when sampled values of a configured column do not decrypt with the key the app is given
- * (`keyEnv` in its environment); warn when a column's last rotation is older than `maxAgeDays`, or none is recorded.
+ * (`keyEnv` in its environment), or a rotation of it has not finished (values under two keys); warn when a column's last rotation is older than `maxAgeDays`, or none is recorded.
  * Skipped without an `encryption` config, or when the database is not reachable (the `postgres` check's finding).
  */
 export const encryptionCheck: Check = {
@@ -83,6 +83,14 @@ export const encryptionCheck: Check = {
 };
 
 function judge(statuses: ColumnStatus[], keyEnv: string, maxAgeDays: number): CheckResult {
+  const unfinished = statuses.map(describeUnfinished).filter((m) => m !== undefined);
+  if (unfinished.length) {
+    return {
+      status: 'fail',
+      message: unfinished.join('; '),
+      hint: 'Run the same `opsctl keys rotate` again to finish it (it resumes), then give the app the new key and `opsctl deploy`.',
+    };
+  }
   const wrong = statuses.filter((s) => s.decrypt < s.checked);
   if (wrong.length) {
     return {
