@@ -16,7 +16,29 @@ function pick(mod, name) {
   return undefined;
 }
 
-const isPlain = (value) => typeof value === 'string' || value instanceof Uint8Array;
+/** A plaintext: a string, bytes, or a JSON-like value (an object, an array, a number); no answer, false or a function is none. */
+const isPlain = (value) =>
+  value !== null && value !== undefined && !['boolean', 'function', 'symbol'].includes(typeof value);
+
+/** Bytes arrive from the other worker as a Uint8Array: the module gets a Buffer, as its own decrypt gave. */
+const asInput = (value) =>
+  value instanceof Uint8Array && !Buffer.isBuffer(value)
+    ? Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+    : value;
+
+const bytesOf = (value) =>
+  typeof value === 'string'
+    ? Buffer.from(value, 'utf8')
+    : value instanceof Uint8Array
+      ? Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+      : undefined;
+
+/** The same plaintext: the same bytes (a string as UTF-8, a Buffer or a Uint8Array), or deeply equal values. */
+function samePlain(a, b) {
+  const x = bytesOf(a);
+  const y = bytesOf(b);
+  return x && y ? x.equals(y) : isDeepStrictEqual(a, b);
+}
 const settle = (value) => (value && typeof value.then === 'function' ? value : undefined);
 
 async function call(fn, value) {
@@ -24,7 +46,7 @@ async function call(fn, value) {
   return settle(result) ? await result : result;
 }
 
-/** decrypt: each value's plaintext, or null when it does not decrypt (throws, or returns no string or bytes). */
+/** decrypt: each value's plaintext, or null when it does not decrypt (throws, or returns no plaintext). */
 async function decryptAll(api, values) {
   const out = [];
   for (const value of values) {
@@ -43,9 +65,9 @@ async function sealAll(api, plains) {
   const out = [];
   for (const plain of plains) {
     try {
-      const sealed = await call(api.encrypt, plain);
+      const sealed = await call(api.encrypt, asInput(plain));
       const back = typeof sealed === 'string' ? await call(api.decrypt, sealed) : undefined;
-      out.push(typeof sealed === 'string' && isDeepStrictEqual(back, plain) ? sealed : null);
+      out.push(typeof sealed === 'string' && samePlain(back, plain) ? sealed : null);
     } catch {
       out.push(null);
     }

@@ -6,8 +6,8 @@ import { configError, ExitCode, OpsError } from '../errors.js';
 import { addSecret, MASK } from '../output/redact.js';
 import { describeLoadFailure } from './load-error.js';
 
-/** A plaintext as the app's module returns it. */
-export type Plain = string | Uint8Array;
+/** A plaintext as the app's module returns it: a string, bytes, or a JSON-like value (an object, an array, a number). */
+export type Plain = string | Uint8Array | number | object;
 
 /** The app's encryption module with one key: where it is, its two exports, and the variable it reads the key from. */
 export interface CodecSpec {
