@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { OpsError } from '../errors.js';
 import type { ColumnTarget } from './catalog.js';
 
 /** One row of a batch: its primary key as text (one entry per key column) and the stored value. */
@@ -82,4 +83,19 @@ export async function countRows(client: pg.Client, target: ColumnTarget): Promis
     `select count(*)::int as rows, count(${target.column})::int as stored from ${target.table}`,
   );
   return rows[0] ?? { rows: 0, stored: 0 };
+}
+
+/** A batch the database refused (a trigger, a constraint, a row lock held too long): said, not called a bug. */
+export function explainWriteError(target: ColumnTarget, error: unknown): never {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) throw error;
+  const locked = code === '55P03';
+  throw new OpsError(
+    'KEYS_WRITE',
+    `${target.name}: writing a batch failed: ${(error as Error).message} (${code}). That batch was not written; the batches before it are under the new key.`,
+    {
+      cause: error,
+      hint: `${locked ? 'A transaction of the app held row locks of the batch for 30 s: end it' : 'Fix what refused it (a trigger, a constraint on the table)'}, then run the same command again: it resumes.`,
+    },
+  );
 }

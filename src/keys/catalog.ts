@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { configError } from '../errors.js';
+import { configError, OpsError } from '../errors.js';
 
 /** An encrypted column, resolved in the catalog: its table, type and the table's primary key. */
 export interface ColumnTarget {
@@ -13,6 +13,10 @@ export interface ColumnTarget {
   column: string;
   /** The primary key's columns, quoted, with their types (for casts). */
   key: Array<{ column: string; type: string }>;
+  /** The column's type as PostgreSQL prints it (`character varying(80)`). */
+  type: string;
+  /** The characters a value may hold (`varchar(n)`, `char(n)`); undefined when unbounded. */
+  maxLength?: number;
 }
 
 const q = (name: string) => pg.escapeIdentifier(name);
@@ -50,8 +54,10 @@ export async function readColumnTarget(client: pg.Client, spec: string): Promise
     category: string;
     is_key: boolean;
     key_pos: number | null;
+    max_length: number | null;
   }>(
     `select a.attname as name, format_type(a.atttypid, a.atttypmod) as type, t.typcategory as category,
+            case when t.typname in ('varchar', 'bpchar') and a.atttypmod > 4 then a.atttypmod - 4 end as max_length,
             array_position(i.indkey::int2[], a.attnum) is not null as is_key,
             array_position(i.indkey::int2[], a.attnum) as key_pos
        from pg_attribute a join pg_type t on t.oid = a.atttypid
@@ -86,5 +92,25 @@ export async function readColumnTarget(client: pg.Client, spec: string): Promise
     table: `${q(rel.schema)}.${q(rel.name)}`,
     column: q(column),
     key: key.map((k) => ({ column: q(k.name), type: k.type })),
+    type: col.type,
+    maxLength: col.max_length ?? undefined,
   };
+}
+
+/**
+ * The new values must fit the column (`varchar(n)`, `char(n)`): a new module's may be longer. Checked on the sample
+ * before anything changes, and on every batch before it is written (PostgreSQL would refuse the batch mid-run).
+ */
+export function verifyFits(target: ColumnTarget, sealed: (string | null)[], after = ''): void {
+  if (target.maxLength === undefined) return;
+  const longest = Math.max(0, ...sealed.map((v) => (v == null ? 0 : [...v].length)));
+  if (longest <= target.maxLength) return;
+  const [schema, table, column] = target.name.split('.').map((n) => (/^[a-z_][a-z0-9_]*$/.test(n) ? n : q(n)));
+  throw new OpsError(
+    'KEYS_TOO_LONG',
+    `${target.name} holds at most ${target.maxLength} characters (${target.type}); the new module's values of it are up to ${longest}.${after}`,
+    {
+      hint: `Widen the column first (\`alter table ${schema}.${table} alter column ${column} type text\`, in a migration), then run again.`,
+    },
+  );
 }

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { OpsError } from '../errors.js';
-import { type BatchRow, countRows, keyOf, readBatch, writeBatch } from './batch-sql.js';
-import type { ColumnTarget } from './catalog.js';
+import { type BatchRow, countRows, explainWriteError, keyOf, readBatch, writeBatch } from './batch-sql.js';
+import { type ColumnTarget, verifyFits } from './catalog.js';
 import type { Codec, Plain } from './codec.js';
 import { runHasher } from './fingerprint.js';
 
@@ -157,12 +157,19 @@ export async function rotateColumn(options: RotateColumnOptions): Promise<Column
         { hint: 'Check the new key and module (`--to-module`): encrypt then decrypt must give the value back.' },
       );
     }
+    verifyFits(target, sealed, ' Nothing of this batch was written.');
     if (options.dryRun) {
       result.rotated += toRotate.length;
       return { changed: toRotate.length };
     }
     const rows = toRotate.map((r, j) => ({ key: batch[r.i]!.key, old: batch[r.i]!.value, next: sealed[j]! }));
-    const write = async () => noteWritten(await writeBatch(client, target, rows), toRotate, keys, sealed);
+    const write = async () =>
+      noteWritten(
+        await writeBatch(client, target, rows).catch((e) => explainWriteError(target, e)),
+        toRotate,
+        keys,
+        sealed,
+      );
     return { changed: toRotate.length, write };
   }
 

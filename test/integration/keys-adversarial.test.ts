@@ -76,4 +76,50 @@ describe('opsctl keys: what an on-call engineer runs into (real PostgreSQL)', ()
       for (const [id, value] of await a.values(ORDERS)) expect(open(value!), `row ${id}`).toBe(plain(+id));
     },
   );
+
+  it('a new module whose values do not fit a varchar(n) column is refused before anything changes (dry run too)', async () => {
+    const key = hexKey();
+    const a = await appWith(resolve(FIXTURES, 'stops-at.mjs'), key, 300, (id) => `user${id}`);
+    await a.db.query('alter table orders alter column email type varchar(80)');
+    const before = await a.values(ORDERS);
+    for (const extra of [['--dry-run'], []]) {
+      const res = await a.run(['keys', 'rotate', '--to-module', resolve(FIXTURES, 'cbc-hmac.mjs'), '--json', ...extra]);
+      expect(res.exitCode, res.stdout).toBe(3);
+      const doc = JSON.parse(res.stdout);
+      expect(doc.error.message).toMatch(
+        /^public\.orders\.email holds at most 80 characters \(character varying\(80\)\); the new module's values of it are up to \d+\. Nothing was changed\.$/,
+      );
+      expect(doc.error.hint).toMatch(/alter table public\.orders alter column email type text/);
+      expect(res.stderr).not.toMatch(/Unexpected error|bug in opsctl/);
+    }
+    expect(await a.values(ORDERS)).toEqual(before);
+  });
+
+  it('a database error mid-run (a trigger refusing some rows) is explained, not called a bug; the run resumes', async () => {
+    const oldKey = hexKey();
+    const newKey = hexKey();
+    const a = await appWith(resolve(FIXTURES, 'stops-at.mjs'), oldKey, 1_000, (id) => `user${id}`);
+    await a.db.query(`create function orders_guard() returns trigger language plpgsql as $$
+      begin if new.id = 700 and current_setting('opsctl_test.open', true) is distinct from 'yes' then
+        raise exception 'orders % is frozen', new.id; end if; return new; end $$`);
+    await a.db.query(
+      'create trigger orders_guard before update on orders for each row execute function orders_guard()',
+    );
+    const res = await a.run(['keys', 'rotate', '--new-key-env', 'NEW_KEY', '--batch-size', '100', '--json'], {
+      NEW_KEY: newKey,
+    });
+    expect(res.exitCode, res.stdout).toBe(3);
+    const doc = JSON.parse(res.stdout);
+    expect(doc.error.code).toBe('KEYS_WRITE');
+    expect(doc.error.message).toMatch(
+      /^public\.orders\.email: writing a batch failed: orders 700 is frozen \(P0001\)\. That batch was not written; the batches before it are under the new key\.$/,
+    );
+    expect(doc.error.hint).toMatch(/run the same command again: it resumes/);
+    expect(res.stderr).not.toMatch(/Unexpected error|bug in opsctl/);
+    await a.db.query(`alter database ${new URL(a.db.url).pathname.slice(1)} set opsctl_test.open = 'yes'`);
+    const again = await a.run(['keys', 'rotate', '--new-key-env', 'NEW_KEY', '--json'], { NEW_KEY: newKey });
+    expect(again.exitCode, again.stdout).toBe(0);
+    const { open } = await exampleCodec(newKey);
+    for (const [id, value] of await a.values(ORDERS)) expect(open(value!), `row ${id}`).toBe(`user${id}`);
+  });
 });
