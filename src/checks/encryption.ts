@@ -1,6 +1,6 @@
 import { connectClient } from '../db/migrate/connect.js';
 import { ExitCode, errorMessage, isOpsError } from '../errors.js';
-import { readColumnTarget } from '../keys/catalog.js';
+import { readColumnTargets } from '../keys/catalog.js';
 import { openCodec } from '../keys/codec.js';
 import { codecSpec, readEncryptionSettings } from '../keys/settings.js';
 import { type ColumnStatus, describeUnfinished, readKeyStatus } from '../keys/status.js';
@@ -53,8 +53,7 @@ export const encryptionCheck: Check = {
     }
     let statuses: ColumnStatus[];
     try {
-      const targets = [];
-      for (const spec of settings.columns) targets.push(await readColumnTarget(client, spec));
+      const targets = await readColumnTargets(client, settings.columns);
       const codec = await openCodec(codecSpec(config, settings, key, 'configured key'));
       // the check's time is up: stop the worker too, or it would keep doctor's process alive
       const stop = () => void codec.close();

@@ -10,7 +10,8 @@ export interface BatchRow {
 
 /**
  * Read the next batch of non-NULL values after `after` (keyset pagination on the primary key: every batch is an index
- * range scan, however far into the table). Key values travel as text and are cast back to their types.
+ * range scan, however far into the table). Key values travel as text and are cast back to their types. Values are read
+ * as text: a `char(n)` one would come back padded with spaces, and never equal itself in the compare-and-swap.
  */
 export async function readBatch(
   client: pg.Client,
@@ -30,7 +31,7 @@ export async function readBatch(
   }
   params.push(limit);
   const { rows } = await client.query<{ k: string[]; v: string }>({
-    text: `select array[${keys.map((k) => `${k}::text`).join(', ')}] as k, t.${target.column} as v
+    text: `select array[${keys.map((k) => `${k}::text`).join(', ')}] as k, t.${target.column}::text as v
              from ${target.table} t where ${where} order by ${keys.join(', ')} limit $${params.length}`,
     values: params,
   });
@@ -71,7 +72,7 @@ export function keyOf(key: string[]): string {
 /** A sample of non-NULL values, for the checks before anything changes and for `keys status`. */
 export async function readSample(client: pg.Client, target: ColumnTarget, limit: number): Promise<string[]> {
   const { rows } = await client.query<{ v: string }>({
-    text: `select t.${target.column} as v from ${target.table} t where t.${target.column} is not null limit $1`,
+    text: `select t.${target.column}::text as v from ${target.table} t where t.${target.column} is not null limit $1`,
     values: [limit],
   });
   return rows.map((r) => r.v);

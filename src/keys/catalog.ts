@@ -20,6 +20,20 @@ export interface ColumnTarget {
 }
 
 const q = (name: string) => pg.escapeIdentifier(name);
+/** Relations whose rows cannot be updated one by one by primary key (pg_class.relkind). */
+const VIEW_KINDS: Record<string, string> = { v: 'view', m: 'materialized view', f: 'foreign table' };
+
+/** Every configured column, each once: two spellings of one column would rotate it twice under one lock. */
+export async function readColumnTargets(client: pg.Client, specs: string[]): Promise<ColumnTarget[]> {
+  const targets: ColumnTarget[] = [];
+  for (const spec of specs) {
+    const target = await readColumnTarget(client, spec);
+    const twin = targets.find((t) => t.name === target.name);
+    if (twin) throw configError(`encryption.columns names ${target.name} twice (${twin.spec}, ${spec}).`);
+    targets.push(target);
+  }
+  return targets;
+}
 
 /** Split `schema.table.column` / `table.column` (the config schema checked the shape). */
 export function parseColumnSpec(spec: string): { schema?: string; table: string; column: string } {
@@ -36,8 +50,8 @@ export function parseColumnSpec(spec: string): { schema?: string; table: string;
 export async function readColumnTarget(client: pg.Client, spec: string): Promise<ColumnTarget> {
   const { schema, table, column } = parseColumnSpec(spec);
   const relation = schema ? `${q(schema)}.${q(table)}` : q(table);
-  const { rows } = await client.query<{ oid: number | null; schema: string; name: string }>(
-    `select c.oid::int as oid, n.nspname as schema, c.relname as name
+  const { rows } = await client.query<{ oid: number | null; schema: string; name: string; kind: string }>(
+    `select c.oid::int as oid, n.nspname as schema, c.relname as name, c.relkind as kind
        from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.oid = to_regclass($1)`,
     [relation],
   );
@@ -46,6 +60,11 @@ export async function readColumnTarget(client: pg.Client, spec: string): Promise
     throw configError(
       `encryption.columns: table ${schema ? `${schema}.` : ''}${table} does not exist.`,
       'Fix encryption.columns, or run the migrations first.',
+    );
+  }
+  if (VIEW_KINDS[rel.kind]) {
+    throw configError(
+      `encryption.columns: ${rel.schema}.${rel.name} is a ${VIEW_KINDS[rel.kind]}, not a table: name the table it reads.`,
     );
   }
   const attrs = await client.query<{

@@ -109,7 +109,13 @@ export function readNewKey(source: NewKeySource, env: Record<string, string | un
   }
   if (!existsSync(source.keyFile))
     throw usageError(`The key file ${source.keyFile} does not exist.`, 'Create it with --generate.');
-  const key = readFileSync(source.keyFile, 'utf8').trim();
+  let key: string;
+  try {
+    key = readFileSync(source.keyFile, 'utf8').trim();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw usageError(`The key file ${source.keyFile} cannot be read (${code}).`, 'Name a file holding the new key.');
+  }
   if (!key) throw usageError(`The key file ${source.keyFile} is empty.`);
   return key;
 }

@@ -1,6 +1,7 @@
-import { resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { exampleCodec, expectNoKeys, hexKey, keysTestBed } from '../helpers/keys-app.js';
+import { EXAMPLE_MODULE, exampleCodec, expectNoKeys, hexKey, keysTestBed } from '../helpers/keys-app.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../fixtures/keys');
 const STOPS_AT = resolve(FIXTURES, 'stops-at.mjs');
@@ -121,5 +122,52 @@ describe('opsctl keys: what an on-call engineer runs into (real PostgreSQL)', ()
     expect(again.exitCode, again.stdout).toBe(0);
     const { open } = await exampleCodec(newKey);
     for (const [id, value] of await a.values(ORDERS)) expect(open(value!), `row ${id}`).toBe(`user${id}`);
+  });
+
+  it('rotates a char(n) column (its values come back padded with spaces)', async () => {
+    const oldKey = hexKey();
+    const newKey = hexKey();
+    const a = await appWith(EXAMPLE_MODULE, oldKey, 200, (id) => `user${id}`);
+    await a.db.query('alter table orders alter column email type char(120)');
+    const res = await a.run(['keys', 'rotate', '--new-key-env', 'NEW_KEY', '--json'], { NEW_KEY: newKey });
+    expect(res.exitCode, res.stdout).toBe(0);
+    expect(JSON.parse(res.stdout).columns[0]).toMatchObject({ rotated: 200, passes: 2 });
+    const { open } = await exampleCodec(newKey);
+    for (const [id, value] of await a.values(ORDERS)) expect(open(value!.trimEnd()), `row ${id}`).toBe(`user${id}`);
+  });
+
+  it('refuses a column listed twice (by two spellings), a view, and a --key-file that is a folder: exit 2', async () => {
+    const a = await appWith(EXAMPLE_MODULE, hexKey(), 10, (id) => `user${id}`);
+    await a.db.query('create view orders_v as select * from orders');
+    const config = (columns: string) =>
+      writeFileSync(
+        join(a.root, 'opsctl.config.yaml'),
+        `encryption:\n  module: ${EXAMPLE_MODULE}\n  columns: [${columns}]\n`,
+      );
+    const rotate = (...args: string[]) => a.run(['keys', 'rotate', '--json', ...args], { NEW_KEY: hexKey() });
+    config('orders.email, public.orders.email');
+    for (const res of [
+      await rotate('--new-key-env', 'NEW_KEY', '--dry-run'),
+      await a.run(['keys', 'status', '--json']),
+    ]) {
+      expect(res.exitCode, res.stdout).toBe(2);
+      expect(JSON.parse(res.stdout).error.message).toBe(
+        'encryption.columns names public.orders.email twice (orders.email, public.orders.email).',
+      );
+    }
+    config('orders_v.email');
+    const view = await rotate('--new-key-env', 'NEW_KEY', '--dry-run');
+    expect(view.exitCode, view.stdout).toBe(2);
+    expect(JSON.parse(view.stdout).error.message).toBe(
+      'encryption.columns: public.orders_v is a view, not a table: name the table it reads.',
+    );
+    config('orders.email');
+    mkdirSync(join(a.root, 'keys dir'));
+    const folder = await rotate('--key-file', join(a.root, 'keys dir'));
+    expect(folder.exitCode, folder.stdout).toBe(2);
+    expect(JSON.parse(folder.stdout).error).toMatchObject({
+      code: 'USAGE',
+      message: `The key file ${join(a.root, 'keys dir')} cannot be read (EISDIR).`,
+    });
   });
 });
