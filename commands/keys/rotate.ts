@@ -6,7 +6,7 @@ import { type Codec, openCodec } from '../../src/keys/codec.js';
 import { keyFingerprint } from '../../src/keys/fingerprint.js';
 import { type RotationRun, rotationTasks, verifySamples } from '../../src/keys/rotate.js';
 import type { ColumnResult } from '../../src/keys/rotate-column.js';
-import { codecSpec, readNewKey, verifyChange, writeKeyFile } from '../../src/keys/settings.js';
+import { codecSpec, readKeyFileWarning, readNewKey, verifyChange, writeKeyFile } from '../../src/keys/settings.js';
 import { STATE_TABLE } from '../../src/keys/state.js';
 import { runTasks } from '../../src/tasks/run.js';
 import { confirmInProduction, verifyConfirmable } from '../shared/confirm-change.js';
@@ -52,6 +52,8 @@ export function rotate(cmd: Invocation<RotateOptions>): Promise<number> {
     }
     // the new key (or the file --generate will write) is checked before connecting
     const givenKey = readNewKey(opts, config.env);
+    const modeWarning = opts.keyFile && !opts.generate ? readKeyFileWarning(opts.keyFile) : undefined;
+    if (modeWarning && !cli.json) err(`⚠ ${modeWarning}`);
     const session = await openKeysSession(cli, 'rotate');
     const { settings, client, targets, currentKey } = session;
     const codecs: Codec[] = [];

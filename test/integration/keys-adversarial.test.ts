@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXAMPLE_MODULE, exampleCodec, expectNoKeys, hexKey, keysTestBed } from '../helpers/keys-app.js';
@@ -169,5 +169,19 @@ describe('opsctl keys: what an on-call engineer runs into (real PostgreSQL)', ()
       code: 'USAGE',
       message: `The key file ${join(a.root, 'keys dir')} cannot be read (EISDIR).`,
     });
+  });
+
+  it('--key-file: a key others can read is used with a warning; CRLF and spaces around the key are ignored', async () => {
+    const a = await appWith(EXAMPLE_MODULE, hexKey(), 20, (id) => `user${id}`);
+    const file = join(a.root, 'new key.txt');
+    writeFileSync(file, `  ${hexKey()}\r\n\r\n`, { mode: 0o644 });
+    chmodSync(file, 0o644);
+    const open = await a.run(['keys', 'rotate', '--key-file', file, '--dry-run']);
+    expect(open.exitCode, open.stderr).toBe(0);
+    expect(open.stderr).toContain(`⚠ ${file} can be read by other users (mode 0644): \`chmod 600\` it.`);
+    chmodSync(file, 0o600);
+    const closed = await a.run(['keys', 'rotate', '--key-file', file, '--dry-run']);
+    expect(closed.exitCode, closed.stderr).toBe(0);
+    expect(closed.stderr).not.toContain('other users');
   });
 });
