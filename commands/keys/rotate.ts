@@ -104,6 +104,8 @@ export function rotate(cmd: Invocation<RotateOptions>): Promise<number> {
         resumed,
       };
       await verifySamples(run);
+      // a signal during the checks stops the run here: nothing written, not even the state table
+      if (run.signal?.aborted) throw run.signal.reason;
       // the new key's file is written once nothing stands in the way, before the first value changes
       if (opts.generate && opts.keyFile && !dryRun) writeKeyFile(opts.keyFile, newKey);
       const errors = await runTasks(rotationTasks(run), {}, { renderer: cli.renderer });

@@ -84,6 +84,7 @@ export function rotationTasks(run: RotationRun): ListrTask[] {
   return run.targets.map((target) => ({
     title: target.name,
     task: async (_ctx, task) => {
+      if (run.signal?.aborted) throw run.signal.reason; // stopped after the previous column: not a row more
       let id: number | undefined;
       let recorded = Number.NEGATIVE_INFINITY;
       if (!run.dryRun) {

@@ -1,7 +1,12 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { trackChildren } from '../helpers/children.js';
+import { BIN } from '../helpers/cli.js';
 import { EXAMPLE_MODULE, exampleCodec, expectNoKeys, hexKey, keysTestBed } from '../helpers/keys-app.js';
+import { waitFor } from '../helpers/wait.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../fixtures/keys');
 const STOPS_AT = resolve(FIXTURES, 'stops-at.mjs');
@@ -21,6 +26,7 @@ async function appWith(module: string, key: string, rows: number, plain: (id: nu
 }
 
 const bed = keysTestBed();
+const children = trackChildren();
 
 describe('opsctl keys: what an on-call engineer runs into (real PostgreSQL)', () => {
   it('a rotation left unfinished fails doctor and keys status, even when the sample only meets old-key values', async () => {
@@ -183,5 +189,38 @@ describe('opsctl keys: what an on-call engineer runs into (real PostgreSQL)', ()
     const closed = await a.run(['keys', 'rotate', '--key-file', file, '--dry-run']);
     expect(closed.exitCode, closed.stderr).toBe(0);
     expect(closed.stderr).not.toContain('other users');
+  });
+
+  it('SIGINT during the checks before any change: exit 130, nothing written, not even the state table', async () => {
+    const a = await appWith(resolve(FIXTURES, 'slow-first.mjs'), hexKey(), 50, (id) => `user${id}`);
+    const before = await a.values(ORDERS);
+    const child = spawn(process.execPath, [BIN, '-C', a.root, 'keys', 'rotate', '--new-key-env', 'NEW_KEY', '--json'], {
+      env: { ...process.env, DATABASE_URL: a.db.url, NEW_KEY: hexKey() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let stdout = '';
+    child.stdout!.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr!.resume();
+    // the rotation's session holds the column's lock once the checks run
+    await waitFor(
+      'the checks before any change',
+      async () =>
+        (
+          await a.db.query(
+            "select 1 from pg_locks l join pg_stat_activity s using (pid) where l.locktype = 'advisory' and s.application_name = 'opsctl keys rotate'",
+          )
+        ).length > 0,
+      10_000,
+      20,
+    );
+    child.kill('SIGINT');
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(130);
+    expect(JSON.parse(stdout).error.code).toBe('INTERRUPTED');
+    expect(await a.db.hasTable('opsctl_key_rotations')).toBe(false);
+    expect(await a.values(ORDERS)).toEqual(before);
   });
 });
