@@ -2,7 +2,7 @@ import { acquireMigrationLock, lockKeys } from '../../src/db/migrate/lock.js';
 import { setSessionBounds } from '../../src/db/migrate/session.js';
 import { describeTarget, isProduction } from '../../src/db/target-label.js';
 import { ExitCode, usageError } from '../../src/errors.js';
-import { type Codec, openCodec } from '../../src/keys/codec.js';
+import { type Codec, openCodec, resolveModulePath } from '../../src/keys/codec.js';
 import { keyFingerprint } from '../../src/keys/fingerprint.js';
 import { type RotationRun, rotationTasks, verifySamples } from '../../src/keys/rotate.js';
 import type { ColumnResult } from '../../src/keys/rotate-column.js';
@@ -64,7 +64,9 @@ export function rotate(cmd: Invocation<RotateOptions>): Promise<number> {
     try {
       const newKey = givenKey ?? currentKey;
       const toModule = opts.toModule ?? settings.module;
-      verifyChange(currentKey, newKey, settings.module, toModule);
+      // the same file under two spellings (`enc.js`, `./enc.js`) is the same module
+      const path = (module: string) => resolveModulePath(module, config.root);
+      verifyChange(currentKey, newKey, path(settings.module), path(toModule));
       if (!dryRun) await confirmInProduction(cli, change(targets.map((t) => t.name).join(', ')));
       const from = await openCodec(codecSpec(config, settings, currentKey, 'current key'));
       codecs.push(from);

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { trackChildren } from '../helpers/children.js';
 import { BIN } from '../helpers/cli.js';
@@ -221,6 +221,17 @@ describe('opsctl keys: what an on-call engineer runs into (real PostgreSQL)', ()
     expect(code).toBe(130);
     expect(JSON.parse(stdout).error.code).toBe('INTERRUPTED');
     expect(await a.db.hasTable('opsctl_key_rotations')).toBe(false);
+    expect(await a.values(ORDERS)).toEqual(before);
+  });
+
+  it('--to-module naming the configured module by another path, with the same key, changes nothing: exit 2', async () => {
+    const a = await appWith(EXAMPLE_MODULE, hexKey(), 20, (id) => `user${id}`);
+    const before = await a.values(ORDERS);
+    const res = await a.run(['keys', 'rotate', '--to-module', `./${relative(a.root, EXAMPLE_MODULE)}`, '--json']);
+    expect(res.exitCode, res.stdout).toBe(2);
+    expect(JSON.parse(res.stdout).error.message).toBe(
+      'The new key is the current key and the module is the same: nothing would change.',
+    );
     expect(await a.values(ORDERS)).toEqual(before);
   });
 });
