@@ -234,4 +234,19 @@ describe('opsctl keys: what an on-call engineer runs into (real PostgreSQL)', ()
     );
     expect(await a.values(ORDERS)).toEqual(before);
   });
+
+  it('a trigger that silently drops the update of a row: exit 3 naming the row and the trigger as a cause', async () => {
+    const a = await appWith(EXAMPLE_MODULE, hexKey(), 300, (id) => `user${id}`);
+    await a.db.query(`create function orders_freeze() returns trigger language plpgsql as $$
+      begin if new.id = 123 then return null; end if; return new; end $$`);
+    await a.db.query(
+      'create trigger orders_freeze before update on orders for each row execute function orders_freeze()',
+    );
+    const res = await a.run(['keys', 'rotate', '--new-key-env', 'NEW_KEY', '--json'], { NEW_KEY: hexKey() });
+    expect(res.exitCode, res.stdout).toBe(3);
+    const { error } = JSON.parse(res.stdout);
+    expect(error.code).toBe('KEYS_NOT_SETTLED');
+    expect(error.message).toMatch(/rows not updated in the last pass: 123\)/);
+    expect(error.hint).toMatch(/a trigger or rule on the table drops the update/);
+  });
 });
