@@ -2,12 +2,13 @@ import { acquireMigrationLock, lockKeys } from '../../src/db/migrate/lock.js';
 import { setSessionBounds } from '../../src/db/migrate/session.js';
 import { describeTarget, isProduction } from '../../src/db/target-label.js';
 import { ExitCode, usageError } from '../../src/errors.js';
+import { verifyEveryRowVisible } from '../../src/keys/catalog.js';
 import { type Codec, openCodec, resolveModulePath } from '../../src/keys/codec.js';
 import { keyFingerprint } from '../../src/keys/fingerprint.js';
 import { type RotationRun, rotationTasks, verifySamples } from '../../src/keys/rotate.js';
 import type { ColumnResult } from '../../src/keys/rotate-column.js';
 import { codecSpec, readKeyFileWarning, readNewKey, verifyChange, writeKeyFile } from '../../src/keys/settings.js';
-import { STATE_TABLE } from '../../src/keys/state.js';
+import { STATE_TABLE, verifyRotationPrivileges } from '../../src/keys/state.js';
 import { runTasks } from '../../src/tasks/run.js';
 import { confirmInProduction, verifyConfirmable } from '../shared/confirm-change.js';
 import { type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
@@ -62,6 +63,8 @@ export function rotate(cmd: Invocation<RotateOptions>): Promise<number> {
     const fields = () => ({ dryRun, columns: results, resumed });
     const releases: Array<() => Promise<void>> = [];
     try {
+      for (const target of targets) verifyEveryRowVisible(target);
+      await verifyRotationPrivileges(client, config.database.schema, targets);
       const newKey = givenKey ?? currentKey;
       const toModule = opts.toModule ?? settings.module;
       // the same file under two spellings (`enc.js`, `./enc.js`) is the same module

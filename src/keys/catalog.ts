@@ -17,6 +17,18 @@ export interface ColumnTarget {
   type: string;
   /** The characters a value may hold (`varchar(n)`, `char(n)`); undefined when unbounded. */
   maxLength?: number;
+  /** The role row-level security applies to (it may hide rows from it); undefined when it sees every row. */
+  rowSecurity?: string;
+}
+
+/** A rotation must see every row: one its role cannot see would be left under the old key, and "done" said. */
+export function verifyEveryRowVisible(target: ColumnTarget): void {
+  if (!target.rowSecurity) return;
+  const [schema, table] = target.name.split('.');
+  throw configError(
+    `${schema}.${table} has row-level security that applies to ${target.rowSecurity}: rows its policies hide would be left under the old key.`,
+    'Rotate as a role that bypasses it (BYPASSRLS, a superuser, or the owner when it is not FORCEd) in database.url or DATABASE_URL.',
+  );
 }
 
 const q = (name: string) => pg.escapeIdentifier(name);
@@ -50,9 +62,20 @@ export function parseColumnSpec(spec: string): { schema?: string; table: string;
 export async function readColumnTarget(client: pg.Client, spec: string): Promise<ColumnTarget> {
   const { schema, table, column } = parseColumnSpec(spec);
   const relation = schema ? `${q(schema)}.${q(table)}` : q(table);
-  const { rows } = await client.query<{ oid: number | null; schema: string; name: string; kind: string }>(
-    `select c.oid::int as oid, n.nspname as schema, c.relname as name, c.relkind as kind
-       from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.oid = to_regclass($1)`,
+  const { rows } = await client.query<{
+    oid: number | null;
+    schema: string;
+    name: string;
+    kind: string;
+    hidden: boolean;
+    user: string;
+  }>(
+    // row-level security applies unless the role bypasses it, or owns the table and it is not forced
+    `select c.oid::int as oid, n.nspname as schema, c.relname as name, c.relkind as kind, current_user as user,
+            c.relrowsecurity and not (r.rolsuper or r.rolbypassrls)
+              and (c.relforcerowsecurity or not pg_has_role(current_user, c.relowner, 'USAGE')) as hidden
+       from pg_class c join pg_namespace n on n.oid = c.relnamespace join pg_roles r on r.rolname = current_user
+      where c.oid = to_regclass($1)`,
     [relation],
   );
   const rel = rows[0];
@@ -113,6 +136,7 @@ export async function readColumnTarget(client: pg.Client, spec: string): Promise
     key: key.map((k) => ({ column: q(k.name), type: k.type })),
     type: col.type,
     maxLength: col.max_length ?? undefined,
+    rowSecurity: rel.hidden ? rel.user : undefined,
   };
 }
 

@@ -249,4 +249,64 @@ describe('opsctl keys: what an on-call engineer runs into (real PostgreSQL)', ()
     expect(error.message).toMatch(/rows not updated in the last pass: 123\)/);
     expect(error.hint).toMatch(/a trigger or rule on the table drops the update/);
   });
+
+  it('refuses a table whose row-level security hides rows from the rotating role (they would stay under the old key)', async () => {
+    const a = await appWith(EXAMPLE_MODULE, hexKey(), 100, (id) => `user${id}`);
+    const role = `opsctl_rls_${Date.now().toString(36)}`;
+    const password = hexKey();
+    await a.db.query(`create role ${role} login password '${password}'`);
+    try {
+      await a.db.query(`alter table orders owner to ${role}`);
+      await a.db.query(`grant create on schema public to ${role}`);
+      await a.db.query('alter table orders enable row level security');
+      await a.db.query('alter table orders force row level security');
+      await a.db.query('create policy firsthalf on orders using (id <= 50)');
+      const before = await a.values(ORDERS);
+      const url = new URL(a.db.url);
+      url.username = role;
+      url.password = password;
+      const res = await a.run(['keys', 'rotate', '--new-key-env', 'NEW_KEY', '--json'], {
+        NEW_KEY: hexKey(),
+        DATABASE_URL: url.toString(),
+      });
+      expect(res.exitCode, res.stdout).toBe(2);
+      expect(JSON.parse(res.stdout).error.message).toBe(
+        `public.orders has row-level security that applies to ${role}: rows its policies hide would be left under the old key.`,
+      );
+      expect(await a.values(ORDERS)).toEqual(before);
+    } finally {
+      await a.db.query(`reassign owned by ${role} to current_user`);
+      await a.db.query(`drop owned by ${role}`);
+      await a.db.query(`drop role ${role}`);
+    }
+  });
+
+  it('a role that cannot create the state table nor update the column is refused before anything changes (dry run too)', async () => {
+    const a = await appWith(EXAMPLE_MODULE, hexKey(), 30, (id) => `user${id}`);
+    const role = `opsctl_ro_${Date.now().toString(36)}`;
+    const password = hexKey();
+    await a.db.query(`create role ${role} login password '${password}'`);
+    try {
+      await a.db.query('revoke create on schema public from public');
+      await a.db.query(`grant select on orders to ${role}`);
+      const before = await a.values(ORDERS);
+      const url = new URL(a.db.url);
+      url.username = role;
+      url.password = password;
+      for (const extra of [['--dry-run'], []]) {
+        const res = await a.run(['keys', 'rotate', '--new-key-env', 'NEW_KEY', '--json', ...extra], {
+          NEW_KEY: hexKey(),
+          DATABASE_URL: url.toString(),
+        });
+        expect(res.exitCode, res.stdout).toBe(2);
+        expect(JSON.parse(res.stdout).error.message).toBe(
+          `${role} cannot update public.orders.email, nor create public.opsctl_key_rotations (the rotation's state): nothing was changed.`,
+        );
+      }
+      expect(await a.values(ORDERS)).toEqual(before);
+    } finally {
+      await a.db.query(`drop owned by ${role}`);
+      await a.db.query(`drop role ${role}`);
+    }
+  });
 });
