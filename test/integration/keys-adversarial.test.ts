@@ -1,11 +1,17 @@
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { trackChildren } from '../helpers/children.js';
-import { BIN } from '../helpers/cli.js';
-import { EXAMPLE_MODULE, exampleCodec, expectNoKeys, hexKey, keysTestBed } from '../helpers/keys-app.js';
+import {
+  EXAMPLE_MODULE,
+  exampleCodec,
+  expectNoKeys,
+  hexKey,
+  keysTestBed,
+  spawnKeys,
+  withRole,
+} from '../helpers/keys-app.js';
 import { waitFor } from '../helpers/wait.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../fixtures/keys');
@@ -194,16 +200,8 @@ describe('opsctl keys: what an on-call engineer runs into (real PostgreSQL)', ()
   it('SIGINT during the checks before any change: exit 130, nothing written, not even the state table', async () => {
     const a = await appWith(resolve(FIXTURES, 'slow-first.mjs'), hexKey(), 50, (id) => `user${id}`);
     const before = await a.values(ORDERS);
-    const child = spawn(process.execPath, [BIN, '-C', a.root, 'keys', 'rotate', '--new-key-env', 'NEW_KEY', '--json'], {
-      env: { ...process.env, DATABASE_URL: a.db.url, NEW_KEY: hexKey() },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const { child, stdout } = spawnKeys(a, ['rotate', '--new-key-env', 'NEW_KEY', '--json'], { NEW_KEY: hexKey() });
     children.push(child);
-    let stdout = '';
-    child.stdout!.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr!.resume();
     // the rotation's session holds the column's lock once the checks run
     await waitFor(
       'the checks before any change',
@@ -219,7 +217,7 @@ describe('opsctl keys: what an on-call engineer runs into (real PostgreSQL)', ()
     child.kill('SIGINT');
     const [code] = await once(child, 'exit');
     expect(code).toBe(130);
-    expect(JSON.parse(stdout).error.code).toBe('INTERRUPTED');
+    expect(JSON.parse(stdout()).error.code).toBe('INTERRUPTED');
     expect(await a.db.hasTable('opsctl_key_rotations')).toBe(false);
     expect(await a.values(ORDERS)).toEqual(before);
   });
@@ -252,51 +250,35 @@ describe('opsctl keys: what an on-call engineer runs into (real PostgreSQL)', ()
 
   it('refuses a table whose row-level security hides rows from the rotating role (they would stay under the old key)', async () => {
     const a = await appWith(EXAMPLE_MODULE, hexKey(), 100, (id) => `user${id}`);
-    const role = `opsctl_rls_${Date.now().toString(36)}`;
-    const password = hexKey();
-    await a.db.query(`create role ${role} login password '${password}'`);
-    try {
+    await withRole(a, async (role, url) => {
       await a.db.query(`alter table orders owner to ${role}`);
       await a.db.query(`grant create on schema public to ${role}`);
       await a.db.query('alter table orders enable row level security');
       await a.db.query('alter table orders force row level security');
       await a.db.query('create policy firsthalf on orders using (id <= 50)');
       const before = await a.values(ORDERS);
-      const url = new URL(a.db.url);
-      url.username = role;
-      url.password = password;
       const res = await a.run(['keys', 'rotate', '--new-key-env', 'NEW_KEY', '--json'], {
         NEW_KEY: hexKey(),
-        DATABASE_URL: url.toString(),
+        DATABASE_URL: url,
       });
       expect(res.exitCode, res.stdout).toBe(2);
       expect(JSON.parse(res.stdout).error.message).toBe(
         `public.orders has row-level security that applies to ${role}: rows its policies hide would be left under the old key.`,
       );
       expect(await a.values(ORDERS)).toEqual(before);
-    } finally {
-      await a.db.query(`reassign owned by ${role} to current_user`);
-      await a.db.query(`drop owned by ${role}`);
-      await a.db.query(`drop role ${role}`);
-    }
+    });
   });
 
   it('a role that cannot create the state table nor update the column is refused before anything changes (dry run too)', async () => {
     const a = await appWith(EXAMPLE_MODULE, hexKey(), 30, (id) => `user${id}`);
-    const role = `opsctl_ro_${Date.now().toString(36)}`;
-    const password = hexKey();
-    await a.db.query(`create role ${role} login password '${password}'`);
-    try {
+    await withRole(a, async (role, url) => {
       await a.db.query('revoke create on schema public from public');
       await a.db.query(`grant select on orders to ${role}`);
       const before = await a.values(ORDERS);
-      const url = new URL(a.db.url);
-      url.username = role;
-      url.password = password;
       for (const extra of [['--dry-run'], []]) {
         const res = await a.run(['keys', 'rotate', '--new-key-env', 'NEW_KEY', '--json', ...extra], {
           NEW_KEY: hexKey(),
-          DATABASE_URL: url.toString(),
+          DATABASE_URL: url,
         });
         expect(res.exitCode, res.stdout).toBe(2);
         expect(JSON.parse(res.stdout).error.message).toBe(
@@ -304,9 +286,6 @@ describe('opsctl keys: what an on-call engineer runs into (real PostgreSQL)', ()
         );
       }
       expect(await a.values(ORDERS)).toEqual(before);
-    } finally {
-      await a.db.query(`drop owned by ${role}`);
-      await a.db.query(`drop role ${role}`);
-    }
+    });
   });
 });
