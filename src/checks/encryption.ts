@@ -102,15 +102,20 @@ function judge(statuses: ColumnStatus[], keyEnv: string, maxAgeDays: number): Ch
       hint: `The app is given another key than its data is encrypted with: check ${keyEnv} (an unfinished \`opsctl keys rotate\`? \`opsctl keys status\` says more).`,
     };
   }
+  // a last rotation to another key than the app's: the app was not given the new key (nothing to sample may hide it)
   const age = (s: ColumnStatus) =>
-    s.lastRotation ? `rotated ${s.lastRotation.ageDays} d ago` : 'no rotation recorded';
-  const stale = statuses.filter((s) => !s.lastRotation || s.lastRotation.ageDays > maxAgeDays);
+    s.lastRotation
+      ? `rotated ${s.lastRotation.ageDays} d ago${s.lastRotation.current ? '' : ` to another key than ${keyEnv} holds`}`
+      : 'no rotation recorded';
+  const stale = statuses.filter((s) => !s.lastRotation?.current || s.lastRotation.ageDays > maxAgeDays);
   const summary = statuses.map((s) => `${s.column}: ${s.decrypt}/${s.checked} sampled decrypt, ${age(s)}`).join('; ');
   if (stale.length) {
     return {
       status: 'warn',
       message: `${stale.map((s) => `${s.column}: ${age(s)}`).join('; ')} (maxAgeDays ${maxAgeDays})`,
-      hint: 'Rotate the key: `opsctl keys rotate --generate --key-file <file>` (README, "`opsctl keys`").',
+      hint: stale.some((s) => s.lastRotation && !s.lastRotation.current)
+        ? `Give the app the key of the last \`opsctl keys rotate\` (${keyEnv}, then \`opsctl deploy\`), or rotate again.`
+        : 'Rotate the key: `opsctl keys rotate --generate --key-file <file>` (README, "`opsctl keys`").',
     };
   }
   return { status: 'pass', message: summary };

@@ -288,4 +288,23 @@ describe('opsctl keys: what an on-call engineer runs into (real PostgreSQL)', ()
       expect(await a.values(ORDERS)).toEqual(before);
     });
   });
+
+  it('doctor warns when the last rotation went to another key than the app is given, even with no value to sample', async () => {
+    const oldKey = hexKey();
+    const newKey = hexKey();
+    const a = await bed.app(`encryption:\n  module: ${EXAMPLE_MODULE}\n  columns: [orders.email]\n`, {
+      ENCRYPTION_KEY: oldKey,
+    });
+    await a.db.query('create table orders (id int primary key, email text)');
+    await a.db.query('insert into orders select i, null from generate_series(1, 50) i');
+    const rotated = await a.run(['keys', 'rotate', '--new-key-env', 'NEW_KEY'], { NEW_KEY: newKey });
+    expect(rotated.exitCode, rotated.stderr).toBe(0);
+    const stale = await a.run(['doctor', '--only', 'encryption', '--json']);
+    expect(JSON.parse(stale.stdout).checks[0]).toMatchObject({
+      status: 'warn',
+      message: expect.stringMatching(/public\.orders\.email: rotated 0 d ago to another key than ENCRYPTION_KEY holds/),
+    });
+    const fresh = await a.run(['doctor', '--only', 'encryption', '--json'], { ENCRYPTION_KEY: newKey });
+    expect(JSON.parse(fresh.stdout).checks[0]).toMatchObject({ status: 'pass' });
+  });
 });
