@@ -84,7 +84,7 @@ export function register(program: Program): void {
         ['opsctl keys status', 'opsctl keys status --all --json'],
         [
           [ExitCode.ok, 'every value tried decrypts with the configured key'],
-          [ExitCode.findings, 'some values do not decrypt with the configured key'],
+          [ExitCode.findings, 'some values do not decrypt with the configured key, or a rotation has not finished'],
           [ExitCode.usage, 'usage or configuration error (no encryption config, key variable unset)'],
           [ExitCode.unreachable, 'the database is unreachable or refused the login'],
           ExitCode.interrupted,

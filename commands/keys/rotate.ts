@@ -2,12 +2,13 @@ import { acquireMigrationLock, lockKeys } from '../../src/db/migrate/lock.js';
 import { setSessionBounds } from '../../src/db/migrate/session.js';
 import { describeTarget, isProduction } from '../../src/db/target-label.js';
 import { ExitCode, usageError } from '../../src/errors.js';
-import { type Codec, openCodec } from '../../src/keys/codec.js';
+import { verifyEveryRowVisible } from '../../src/keys/catalog.js';
+import { type Codec, openCodec, resolveModulePath } from '../../src/keys/codec.js';
 import { keyFingerprint } from '../../src/keys/fingerprint.js';
 import { type RotationRun, rotationTasks, verifySamples } from '../../src/keys/rotate.js';
 import type { ColumnResult } from '../../src/keys/rotate-column.js';
-import { codecSpec, readNewKey, verifyChange, writeKeyFile } from '../../src/keys/settings.js';
-import { STATE_TABLE } from '../../src/keys/state.js';
+import { codecSpec, readKeyFileWarning, readNewKey, verifyChange, writeKeyFile } from '../../src/keys/settings.js';
+import { STATE_TABLE, verifyRotationPrivileges } from '../../src/keys/state.js';
 import { runTasks } from '../../src/tasks/run.js';
 import { confirmInProduction, verifyConfirmable } from '../shared/confirm-change.js';
 import { type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
@@ -52,6 +53,8 @@ export function rotate(cmd: Invocation<RotateOptions>): Promise<number> {
     }
     // the new key (or the file --generate will write) is checked before connecting
     const givenKey = readNewKey(opts, config.env);
+    const modeWarning = opts.keyFile && !opts.generate ? readKeyFileWarning(opts.keyFile) : undefined;
+    if (modeWarning && !cli.json) err(`⚠ ${modeWarning}`);
     const session = await openKeysSession(cli, 'rotate');
     const { settings, client, targets, currentKey } = session;
     const codecs: Codec[] = [];
@@ -60,9 +63,13 @@ export function rotate(cmd: Invocation<RotateOptions>): Promise<number> {
     const fields = () => ({ dryRun, columns: results, resumed });
     const releases: Array<() => Promise<void>> = [];
     try {
+      for (const target of targets) verifyEveryRowVisible(target);
+      await verifyRotationPrivileges(client, config.database.schema, targets);
       const newKey = givenKey ?? currentKey;
       const toModule = opts.toModule ?? settings.module;
-      verifyChange(currentKey, newKey, settings.module, toModule);
+      // the same file under two spellings (`enc.js`, `./enc.js`) is the same module
+      const path = (module: string) => resolveModulePath(module, config.root);
+      verifyChange(currentKey, newKey, path(settings.module), path(toModule));
       if (!dryRun) await confirmInProduction(cli, change(targets.map((t) => t.name).join(', ')));
       const from = await openCodec(codecSpec(config, settings, currentKey, 'current key'));
       codecs.push(from);
@@ -102,6 +109,8 @@ export function rotate(cmd: Invocation<RotateOptions>): Promise<number> {
         resumed,
       };
       await verifySamples(run);
+      // a signal during the checks stops the run here: nothing written, not even the state table
+      if (run.signal?.aborted) throw run.signal.reason;
       // the new key's file is written once nothing stands in the way, before the first value changes
       if (opts.generate && opts.keyFile && !dryRun) writeKeyFile(opts.keyFile, newKey);
       const errors = await runTasks(rotationTasks(run), {}, { renderer: cli.renderer });

@@ -1,5 +1,5 @@
 import { connectClient, verifyDatabaseUrl } from '../../src/db/migrate/connect.js';
-import { readColumnTarget } from '../../src/keys/catalog.js';
+import { readColumnTargets } from '../../src/keys/catalog.js';
 import { type EncryptionSettings, verifyCurrentKey, verifyEncryptionSettings } from '../../src/keys/settings.js';
 import type { Cli, GlobalOptions } from '../shared/context.js';
 
@@ -15,8 +15,7 @@ export async function openKeysSession(cli: Cli<GlobalOptions>, what: string) {
   const client = await connectClient(url);
   try {
     await client.query("select set_config('application_name', $1, false)", [`${APPLICATION_NAME} ${what}`]);
-    const targets = [];
-    for (const spec of settings.columns) targets.push(await readColumnTarget(client, spec));
+    const targets = await readColumnTargets(client, settings.columns);
     return { config, settings, currentKey, url, client, targets };
   } catch (error) {
     await client.end().catch(() => undefined);

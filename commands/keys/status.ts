@@ -1,7 +1,7 @@
 import { ExitCode } from '../../src/errors.js';
 import { openCodec } from '../../src/keys/codec.js';
 import { codecSpec } from '../../src/keys/settings.js';
-import { type ColumnStatus, readKeyStatus } from '../../src/keys/status.js';
+import { type ColumnStatus, describeUnfinished, readKeyStatus } from '../../src/keys/status.js';
 import { type GlobalOptions, type Invocation, runCommand } from '../shared/context.js';
 import { err, out, table } from '../shared/output.js';
 import { openKeysSession } from './shared.js';
@@ -11,7 +11,10 @@ export interface StatusOptions extends GlobalOptions {
   all?: boolean;
 }
 
-/** `opsctl keys status` (README, "`opsctl keys`"): exit 1 when a value tried does not decrypt with the configured key. */
+/**
+ * `opsctl keys status` (README, "`opsctl keys`"): exit 1 when a value tried does not decrypt with the configured key,
+ * or a rotation has not finished.
+ */
 export function status(cmd: Invocation<StatusOptions>): Promise<number> {
   return runCommand(cmd, async (cli) => {
     const { config, settings, currentKey, client, targets } = await openKeysSession(cli, 'status');
@@ -31,7 +34,8 @@ export function status(cmd: Invocation<StatusOptions>): Promise<number> {
       } finally {
         await codec.close();
       }
-      const failing = columns.some((c) => c.decrypt < c.checked);
+      const unfinished = columns.map(describeUnfinished).filter((m) => m !== undefined);
+      const failing = unfinished.length > 0 || columns.some((c) => c.decrypt < c.checked);
       const exitCode = failing ? ExitCode.findings : ExitCode.ok;
       if (cli.json)
         return cli.finish(exitCode, { variable: settings.keyEnv, maxAgeDays: settings.maxAgeDays, columns });
@@ -47,7 +51,8 @@ export function status(cmd: Invocation<StatusOptions>): Promise<number> {
           ['column', 'rows', `decrypt with ${settings.keyEnv}`, 'last rotation', ''],
         ),
       );
-      if (failing)
+      for (const message of unfinished) err(`✖ ${message}: run the same \`opsctl keys rotate\` again to finish it.`);
+      if (columns.some((c) => c.decrypt < c.checked))
         err(
           `✖ Some values do not decrypt with the key in ${settings.keyEnv}: is it the key the data was encrypted with?`,
         );

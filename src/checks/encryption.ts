@@ -1,9 +1,9 @@
 import { connectClient } from '../db/migrate/connect.js';
 import { ExitCode, errorMessage, isOpsError } from '../errors.js';
-import { readColumnTarget } from '../keys/catalog.js';
+import { readColumnTargets } from '../keys/catalog.js';
 import { openCodec } from '../keys/codec.js';
 import { codecSpec, readEncryptionSettings } from '../keys/settings.js';
-import { type ColumnStatus, readKeyStatus } from '../keys/status.js';
+import { type ColumnStatus, describeUnfinished, readKeyStatus } from '../keys/status.js';
 import type { Check, CheckResult } from './types.js';
 
 /** Values tried per column: enough to tell a wrong key, bounded so doctor stays fast on a big table. */
@@ -18,7 +18,7 @@ const failed = (err: unknown): CheckResult => ({
 
 /**
  * doctor `encryption`: fail when sampled values of a configured column do not decrypt with the key the app is given
- * (`keyEnv` in its environment); warn when a column's last rotation is older than `maxAgeDays`, or none is recorded.
+ * (`keyEnv` in its environment), or a rotation of it has not finished (values under two keys); warn when a column's last rotation is older than `maxAgeDays`, or none is recorded.
  * Skipped without an `encryption` config, or when the database is not reachable (the `postgres` check's finding).
  */
 export const encryptionCheck: Check = {
@@ -53,8 +53,7 @@ export const encryptionCheck: Check = {
     }
     let statuses: ColumnStatus[];
     try {
-      const targets = [];
-      for (const spec of settings.columns) targets.push(await readColumnTarget(client, spec));
+      const targets = await readColumnTargets(client, settings.columns);
       const codec = await openCodec(codecSpec(config, settings, key, 'configured key'));
       // the check's time is up: stop the worker too, or it would keep doctor's process alive
       const stop = () => void codec.close();
@@ -83,6 +82,14 @@ export const encryptionCheck: Check = {
 };
 
 function judge(statuses: ColumnStatus[], keyEnv: string, maxAgeDays: number): CheckResult {
+  const unfinished = statuses.map(describeUnfinished).filter((m) => m !== undefined);
+  if (unfinished.length) {
+    return {
+      status: 'fail',
+      message: unfinished.join('; '),
+      hint: 'Run the same `opsctl keys rotate` again to finish it (it resumes), then give the app the new key and `opsctl deploy`.',
+    };
+  }
   const wrong = statuses.filter((s) => s.decrypt < s.checked);
   if (wrong.length) {
     return {
@@ -95,15 +102,20 @@ function judge(statuses: ColumnStatus[], keyEnv: string, maxAgeDays: number): Ch
       hint: `The app is given another key than its data is encrypted with: check ${keyEnv} (an unfinished \`opsctl keys rotate\`? \`opsctl keys status\` says more).`,
     };
   }
+  // a last rotation to another key than the app's: the app was not given the new key (nothing to sample may hide it)
   const age = (s: ColumnStatus) =>
-    s.lastRotation ? `rotated ${s.lastRotation.ageDays} d ago` : 'no rotation recorded';
-  const stale = statuses.filter((s) => !s.lastRotation || s.lastRotation.ageDays > maxAgeDays);
+    s.lastRotation
+      ? `rotated ${s.lastRotation.ageDays} d ago${s.lastRotation.current ? '' : ` to another key than ${keyEnv} holds`}`
+      : 'no rotation recorded';
+  const stale = statuses.filter((s) => !s.lastRotation?.current || s.lastRotation.ageDays > maxAgeDays);
   const summary = statuses.map((s) => `${s.column}: ${s.decrypt}/${s.checked} sampled decrypt, ${age(s)}`).join('; ');
   if (stale.length) {
     return {
       status: 'warn',
       message: `${stale.map((s) => `${s.column}: ${age(s)}`).join('; ')} (maxAgeDays ${maxAgeDays})`,
-      hint: 'Rotate the key: `opsctl keys rotate --generate --key-file <file>` (README, "`opsctl keys`").',
+      hint: stale.some((s) => s.lastRotation && !s.lastRotation.current)
+        ? `Give the app the key of the last \`opsctl keys rotate\` (${keyEnv}, then \`opsctl deploy\`), or rotate again.`
+        : 'Rotate the key: `opsctl keys rotate --generate --key-file <file>` (README, "`opsctl keys`").',
     };
   }
   return { status: 'pass', message: summary };

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { OpsError } from '../errors.js';
 import type { ColumnTarget } from './catalog.js';
 
 /** One row of a batch: its primary key as text (one entry per key column) and the stored value. */
@@ -9,7 +10,8 @@ export interface BatchRow {
 
 /**
  * Read the next batch of non-NULL values after `after` (keyset pagination on the primary key: every batch is an index
- * range scan, however far into the table). Key values travel as text and are cast back to their types.
+ * range scan, however far into the table). Key values travel as text and are cast back to their types. Values are read
+ * as text: a `char(n)` one would come back padded with spaces, and never equal itself in the compare-and-swap.
  */
 export async function readBatch(
   client: pg.Client,
@@ -29,7 +31,7 @@ export async function readBatch(
   }
   params.push(limit);
   const { rows } = await client.query<{ k: string[]; v: string }>({
-    text: `select array[${keys.map((k) => `${k}::text`).join(', ')}] as k, t.${target.column} as v
+    text: `select array[${keys.map((k) => `${k}::text`).join(', ')}] as k, t.${target.column}::text as v
              from ${target.table} t where ${where} order by ${keys.join(', ')} limit $${params.length}`,
     values: params,
   });
@@ -70,7 +72,7 @@ export function keyOf(key: string[]): string {
 /** A sample of non-NULL values, for the checks before anything changes and for `keys status`. */
 export async function readSample(client: pg.Client, target: ColumnTarget, limit: number): Promise<string[]> {
   const { rows } = await client.query<{ v: string }>({
-    text: `select t.${target.column} as v from ${target.table} t where t.${target.column} is not null limit $1`,
+    text: `select t.${target.column}::text as v from ${target.table} t where t.${target.column} is not null limit $1`,
     values: [limit],
   });
   return rows.map((r) => r.v);
@@ -82,4 +84,19 @@ export async function countRows(client: pg.Client, target: ColumnTarget): Promis
     `select count(*)::int as rows, count(${target.column})::int as stored from ${target.table}`,
   );
   return rows[0] ?? { rows: 0, stored: 0 };
+}
+
+/** A batch the database refused (a trigger, a constraint, a row lock held too long): said, not called a bug. */
+export function explainWriteError(target: ColumnTarget, error: unknown): never {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) throw error;
+  const locked = code === '55P03';
+  throw new OpsError(
+    'KEYS_WRITE',
+    `${target.name}: writing a batch failed: ${(error as Error).message} (${code}). That batch was not written; the batches before it are under the new key.`,
+    {
+      cause: error,
+      hint: `${locked ? 'A transaction of the app held row locks of the batch for 30 s: end it' : 'Fix what refused it (a trigger, a constraint on the table)'}, then run the same command again: it resumes.`,
+    },
+  );
 }

@@ -4,9 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { configError, ExitCode, OpsError } from '../errors.js';
 import { addSecret, MASK } from '../output/redact.js';
+import { describeLoadFailure } from './load-error.js';
 
-/** A plaintext as the app's module returns it. */
-export type Plain = string | Uint8Array;
+/** A plaintext as the app's module returns it: a string, bytes, or a JSON-like value (an object, an array, a number). */
+export type Plain = string | Uint8Array | number | object;
 
 /** The app's encryption module with one key: where it is, its two exports, and the variable it reads the key from. */
 export interface CodecSpec {
@@ -41,7 +42,8 @@ export function keyForms(key: string): string[] {
   const trimmed = key.trim();
   if (/^[0-9a-f]+$/i.test(trimmed) && trimmed.length % 2 === 0) {
     const bytes = Buffer.from(trimmed, 'hex');
-    forms.add(bytes.toString('base64')).add(bytes.toString('base64url'));
+    forms.add(bytes.toString('base64')).add(bytes.toString('base64url')).add(trimmed.toUpperCase());
+    forms.add(trimmed.toLowerCase());
   } else {
     const bytes = Buffer.from(trimmed, 'base64');
     if (bytes.length) forms.add(bytes.toString('hex')).add(bytes.toString('base64url'));
@@ -74,9 +76,10 @@ export function resolveModulePath(module: string, root: string): string {
 export async function openCodec(spec: CodecSpec): Promise<Codec> {
   for (const form of keyForms(spec.key)) addSecret(form);
   const modulePath = resolveModulePath(spec.module, spec.root);
+  const workerData = { modulePath, encryptName: spec.encrypt, decryptName: spec.decrypt };
   const worker = new Worker(WORKER, {
     env: { [spec.keyEnv]: spec.key },
-    workerData: { modulePath, encryptName: spec.encrypt, decryptName: spec.decrypt },
+    workerData,
     stdout: true, // the module's own console output is not relayed: it could print the key
     stderr: true,
   });
@@ -103,20 +106,26 @@ export async function openCodec(spec: CodecSpec): Promise<Codec> {
         results?: unknown[];
         error?: unknown;
         missing?: string[];
+        name?: string;
         message?: string;
       }) => {
         if (msg.type === 'ready') {
           clearTimeout(timer);
           if (!msg.error) return resolveReady();
+          const failure = { name: String(msg.name), message: String(msg.message) };
           const what =
             msg.error === 'missing'
-              ? `does not export ${msg.missing?.join(' and ')}`
-              : `could not be loaded with the ${spec.label} in ${spec.keyEnv}: ${mask(String(msg.message), spec.key)}`;
-          rejectReady(
-            new OpsError('KEYS_MODULE', `${spec.module} ${what}.`, {
-              hint: 'Check encryption.module, encryption.encrypt / decrypt and encryption.keyEnv.',
-              exitCode: msg.error === 'missing' ? ExitCode.usage : ExitCode.failed,
-            }),
+              ? Promise.resolve(`does not export ${msg.missing?.join(' and ')}`)
+              : describeLoadFailure(WORKER, workerData, spec.keyEnv, spec.key, failure).then(
+                  (text) => `could not be loaded with the ${spec.label} in ${spec.keyEnv}: ${mask(text, spec.key)}`,
+                );
+          void what.then((text) =>
+            rejectReady(
+              new OpsError('KEYS_MODULE', `${spec.module} ${text}.`, {
+                hint: 'Check encryption.module, encryption.encrypt / decrypt and encryption.keyEnv.',
+                exitCode: msg.error === 'missing' ? ExitCode.usage : ExitCode.failed,
+              }),
+            ),
           );
           return;
         }
@@ -129,7 +138,11 @@ export async function openCodec(spec: CodecSpec): Promise<Codec> {
     );
     worker.on('error', (error) => {
       clearTimeout(timer);
-      const e = new OpsError('KEYS_WORKER', `${spec.module} (${spec.label}) crashed: ${mask(error.message, spec.key)}`);
+      // an uncaught error's text may hold the key in any form: only its name (README, "`opsctl keys`")
+      const e = new OpsError(
+        'KEYS_WORKER',
+        `${spec.module} (${spec.label}) crashed: ${error.name} (not shown: its message could hold the key).`,
+      );
       rejectReady(e);
       fail(e);
     });

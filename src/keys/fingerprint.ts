@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { serialize } from 'node:v8';
 import type { Plain } from './codec.js';
 
 /** Namespace of key fingerprints: the same key always gives the same fingerprint, and it names nothing else. */
@@ -21,5 +22,18 @@ export function keyFingerprint(key: string): string {
 export function runHasher(): (value: Plain) => string {
   const runKey = randomBytes(32);
   return (value) =>
-    createHmac('sha256', runKey).update(value).digest().subarray(0, ROW_FINGERPRINT_BYTES).toString('base64');
+    createHmac('sha256', runKey)
+      .update(plainBytes(value))
+      .digest()
+      .subarray(0, ROW_FINGERPRINT_BYTES)
+      .toString('base64');
+}
+
+/**
+ * The bytes a plaintext is fingerprinted by: a string's UTF-8 and bytes as they are (the worker holds those for the
+ * same plaintext, `samePlain` in codec-worker.mjs), any other value as V8 serialises it, tagged apart.
+ */
+function plainBytes(value: Plain): string | Uint8Array {
+  if (typeof value === 'string' || value instanceof Uint8Array) return value;
+  return Buffer.concat([Buffer.from('\0v8\0'), serialize(value)]);
 }

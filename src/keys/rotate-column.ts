@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { OpsError } from '../errors.js';
-import { type BatchRow, countRows, keyOf, readBatch, writeBatch } from './batch-sql.js';
-import type { ColumnTarget } from './catalog.js';
+import { type BatchRow, countRows, explainWriteError, keyOf, readBatch, writeBatch } from './batch-sql.js';
+import { type ColumnTarget, verifyFits } from './catalog.js';
 import type { Codec, Plain } from './codec.js';
 import { runHasher } from './fingerprint.js';
 
@@ -69,11 +69,14 @@ export async function rotateColumn(options: RotateColumnOptions): Promise<Column
     durationMs: 0,
   };
   const undecryptable: string[] = [];
+  /** Rows of this pass the compare-and-swap did not update (the app rewrote them, or something dropped the update). */
+  const missed: string[] = [];
   for (let pass = 1; pass <= MAX_PASSES; pass++) {
     result.passes = pass;
     let changed = 0;
     let done = 0;
     undecryptable.length = 0;
+    missed.length = 0;
     // the workers' work on one batch overlaps the database's on its neighbours: the previous batch's write, then the
     // next batch's read (one statement at a time on the connection, in that order)
     let batch = await readBatch(client, target, undefined, options.batchSize);
@@ -110,11 +113,12 @@ export async function rotateColumn(options: RotateColumnOptions): Promise<Column
       return result;
     }
   }
+  const named = missed.slice(0, MAX_NAMED_ROWS).join(', ');
   throw new OpsError(
     'KEYS_NOT_SETTLED',
-    `${target.name}: values under the current key kept appearing for ${MAX_PASSES} passes.`,
+    `${target.name}: values under the current key kept appearing for ${MAX_PASSES} passes (rows not updated in the last pass: ${named}${missed.length > MAX_NAMED_ROWS ? ', …' : ''}).`,
     {
-      hint: 'The app is still writing with the current key. Rotate when it is stopped, or use the two-phase way (README, "`opsctl keys`").',
+      hint: 'The app is still writing with the current key: rotate when it is stopped, or use the two-phase way (README, "`opsctl keys`"). Or a trigger or rule on the table drops the update of those rows (a BEFORE UPDATE trigger returning NULL): look at them.',
     },
   );
 
@@ -157,12 +161,19 @@ export async function rotateColumn(options: RotateColumnOptions): Promise<Column
         { hint: 'Check the new key and module (`--to-module`): encrypt then decrypt must give the value back.' },
       );
     }
+    verifyFits(target, sealed, ' Nothing of this batch was written.');
     if (options.dryRun) {
       result.rotated += toRotate.length;
       return { changed: toRotate.length };
     }
     const rows = toRotate.map((r, j) => ({ key: batch[r.i]!.key, old: batch[r.i]!.value, next: sealed[j]! }));
-    const write = async () => noteWritten(await writeBatch(client, target, rows), toRotate, keys, sealed);
+    const write = async () =>
+      noteWritten(
+        await writeBatch(client, target, rows).catch((e) => explainWriteError(target, e)),
+        toRotate,
+        keys,
+        sealed,
+      );
     return { changed: toRotate.length, write };
   }
 
@@ -177,6 +188,7 @@ export async function rotateColumn(options: RotateColumnOptions): Promise<Column
       const k = keys[r.i]!;
       if (!updated.has(k)) {
         result.rewritten++;
+        missed.push(k);
         return;
       }
       // a row rotated before and rewritten by the app since is counted once

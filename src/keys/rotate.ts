@@ -2,7 +2,7 @@ import type { ListrTask } from 'listr2';
 import type pg from 'pg';
 import { OpsError } from '../errors.js';
 import { readSample } from './batch-sql.js';
-import type { ColumnTarget } from './catalog.js';
+import { type ColumnTarget, verifyFits } from './catalog.js';
 import type { Codec } from './codec.js';
 import { type ColumnResult, rotateColumn } from './rotate-column.js';
 import { ensureStateTable, recordRotation, startRotationRow } from './state.js';
@@ -53,6 +53,7 @@ export async function verifySamples(run: RotationRun): Promise<void> {
     const values = await readSample(run.client, target, SAMPLE_SIZE);
     const plains = await run.from.decrypt(values);
     const notOld = values.filter((_, i) => plains[i] == null);
+    verifyFits(target, await run.to.seal(plains.filter((p) => p != null)), ' Nothing was changed.');
     const asNew = await run.to.decrypt(notOld);
     const neither = asNew.filter((p) => p == null).length;
     if (neither) {
@@ -83,6 +84,7 @@ export function rotationTasks(run: RotationRun): ListrTask[] {
   return run.targets.map((target) => ({
     title: target.name,
     task: async (_ctx, task) => {
+      if (run.signal?.aborted) throw run.signal.reason; // stopped after the previous column: not a row more
       let id: number | undefined;
       let recorded = Number.NEGATIVE_INFINITY;
       if (!run.dryRun) {

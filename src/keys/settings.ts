@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import type { ResolvedConfig } from '../config/types.js';
 import { configError, usageError } from '../errors.js';
 import type { CodecSpec } from './codec.js';
@@ -109,9 +109,22 @@ export function readNewKey(source: NewKeySource, env: Record<string, string | un
   }
   if (!existsSync(source.keyFile))
     throw usageError(`The key file ${source.keyFile} does not exist.`, 'Create it with --generate.');
-  const key = readFileSync(source.keyFile, 'utf8').trim();
+  let key: string;
+  try {
+    key = readFileSync(source.keyFile, 'utf8').trim();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw usageError(`The key file ${source.keyFile} cannot be read (${code}).`, 'Name a file holding the new key.');
+  }
   if (!key) throw usageError(`The key file ${source.keyFile} is empty.`);
   return key;
+}
+
+/** A key file others can read (group or world bits): used, with this warning (secret mounts are often 0644). */
+export function readKeyFileWarning(path: string): string | undefined {
+  const mode = statSync(path).mode & 0o777;
+  if (!(mode & 0o077)) return undefined;
+  return `${path} can be read by other users (mode 0${mode.toString(8)}): \`chmod 600\` it.`;
 }
 
 const keyFileExists = (path: string) =>

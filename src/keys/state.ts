@@ -1,4 +1,6 @@
 import pg from 'pg';
+import { configError } from '../errors.js';
+import type { ColumnTarget } from './catalog.js';
 
 /** The state table of key rotations (README, "`opsctl keys`"): one row per column and run, resumed in place. */
 export const STATE_TABLE = 'opsctl_key_rotations';
@@ -96,4 +98,39 @@ export async function readLastRotations(
   const { rows } = await client.query<RotationRow>(`${SELECT} from ${table(schema)} order by id`);
   for (const row of rows) (row.finishedAt ? finished : unfinished).set(row.column, row);
   return { finished, unfinished };
+}
+
+/**
+ * The rotating role must update every column and create (or write) the state table: checked before anything changes
+ * (and under --dry-run, which would otherwise promise a run that fails part-way). Exit 2 naming what it lacks.
+ */
+export async function verifyRotationPrivileges(
+  client: pg.Client,
+  schema: string,
+  targets: ColumnTarget[],
+): Promise<void> {
+  const missing: string[] = [];
+  const cannot: string[] = [];
+  for (const target of targets) {
+    const [, , column] = target.name.split('.');
+    const { rows } = await client.query<{ ok: boolean }>(
+      "select has_table_privilege($1, 'SELECT') and has_column_privilege($1, $2, 'UPDATE') as ok",
+      [target.table, column],
+    );
+    if (!rows[0]?.ok) missing.push(target.name);
+  }
+  if (missing.length) cannot.push(`update ${missing.join(', ')}`);
+  const { rows } = await client.query<{ user: string; exists: boolean; ok: boolean }>(
+    `select current_user as user, to_regclass($1) is not null as exists,
+            case when to_regclass($1) is null then has_schema_privilege($2, 'CREATE')
+                 else has_table_privilege($1, 'SELECT, INSERT, UPDATE') end as ok`,
+    [table(schema), schema],
+  );
+  const state = rows[0]!;
+  if (!state.ok) cannot.push(`${state.exists ? 'write' : 'create'} ${schema}.${STATE_TABLE} (the rotation's state)`);
+  if (!cannot.length) return;
+  throw configError(
+    `${state.user} cannot ${cannot.join(', nor ')}: nothing was changed.`,
+    'Grant what it lacks (`grant update …`, `grant create on schema …`), or rotate as the owner of the tables in database.url or DATABASE_URL.',
+  );
 }

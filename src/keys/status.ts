@@ -37,6 +37,16 @@ export interface StatusOptions {
   now?: Date;
 }
 
+/**
+ * What an unfinished rotation means for the app: values under two keys (whatever a sample says: the rows rotated
+ * first may be nowhere near it). Undefined when the column has none.
+ */
+export function describeUnfinished(status: ColumnStatus): string | undefined {
+  const open = status.unfinished;
+  if (!open) return undefined;
+  return `${status.column}: a keys rotate started ${open.startedAt} has not finished (running, or interrupted after ${open.rotated} values): its values are under two keys`;
+}
+
 /** Rows, how many values decrypt with the configured key, and the last rotation of each column. */
 export async function readKeyStatus(options: StatusOptions): Promise<ColumnStatus[]> {
   const { client, codec } = options;

@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -5,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { createDatabase, type TestDatabase } from '../integration/migrate-setup.js';
-import { type CliResult, opsctl } from './cli.js';
+import { BIN, type CliResult, opsctl } from './cli.js';
 import { machinePostgresUrl, startTestPostgres } from './postgres.js';
 
 /** The example app's module (ESM, key per call from ENCRYPTION_KEY or its second argument). */
@@ -154,4 +155,35 @@ export function keysTestBed() {
       return { a, expected: new Map(plains.map((p, i) => [String(i + 1), p])) };
     },
   };
+}
+
+/** `opsctl -C <app> keys …` as a child to signal (push it to a trackChildren list); `stdout()` so far. */
+export function spawnKeys(app: KeysApp, args: string[], env: Record<string, string>) {
+  const child: ChildProcess = spawn(process.execPath, [BIN, '-C', app.root, 'keys', ...args], {
+    env: { ...process.env, DATABASE_URL: app.db.url, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  child.stdout!.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr!.resume();
+  return { child, stdout: () => stdout };
+}
+
+/** A login role for one test (roles outlive databases): `body` gets its URL to the app's database; dropped after. */
+export async function withRole(app: KeysApp, body: (role: string, url: string) => Promise<void>): Promise<void> {
+  const role = `opsctl_role_${randomBytes(4).toString('hex')}`;
+  const password = randomBytes(16).toString('hex');
+  await app.db.query(`create role ${role} login password '${password}'`);
+  try {
+    const url = new URL(app.db.url);
+    url.username = role;
+    url.password = password;
+    await body(role, url.toString());
+  } finally {
+    await app.db.query(`reassign owned by ${role} to current_user`);
+    await app.db.query(`drop owned by ${role}`);
+    await app.db.query(`drop role ${role}`);
+  }
 }

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { encryptionCheck } from '../../src/checks/encryption.js';
 import type { ResolvedConfig } from '../../src/config/types.js';
 import { connectClient } from '../../src/db/migrate/connect.js';
+import { keyFingerprint } from '../../src/keys/fingerprint.js';
 import { ensureStateTable } from '../../src/keys/state.js';
 import { checkContext } from '../helpers/check-context.js';
 import { EXAMPLE_MODULE, exampleCodec, expectNoKeys, hexKey, type KeysApp, keysTestBed } from '../helpers/keys-app.js';
@@ -31,12 +32,13 @@ function config(a: KeysApp, key: string | undefined, maxAgeDays = 90): ResolvedC
   } as unknown as ResolvedConfig;
 }
 
-async function recordRotation(a: KeysApp, daysAgo: number) {
+/** A finished rotation `daysAgo`, to `key` (as `keys rotate` records it: the key's fingerprint). */
+async function recordRotation(a: KeysApp, daysAgo: number, key: string) {
   await ensureStateTable(await connected(a), 'public');
   await a.db.query(
     `insert into opsctl_key_rotations (column_name, from_key, to_key, from_module, to_module, started_at, finished_at)
-     values ('public.orders.email', 'a', 'b', 'm', 'm', now() - make_interval(days => $1), now() - make_interval(days => $1))`,
-    [daysAgo],
+     values ('public.orders.email', 'a', $2, 'm', 'm', now() - make_interval(days => $1), now() - make_interval(days => $1))`,
+    [daysAgo, keyFingerprint(key)],
   );
 }
 
@@ -61,7 +63,7 @@ describe('doctor encryption check (real PostgreSQL)', () => {
   it('passes with the right key and a recent rotation (no false positive)', async () => {
     const key = hexKey();
     const a = await seeded(key);
-    await recordRotation(a, 3);
+    await recordRotation(a, 3, key);
     const result = await encryptionCheck.run(checkContext(config(a, key)));
     expect(result).toMatchObject({ status: 'pass' });
     expect(result.message).toMatch(/public\.orders\.email: 20\/20 sampled decrypt, rotated 3 d ago/);
@@ -70,7 +72,7 @@ describe('doctor encryption check (real PostgreSQL)', () => {
   it('fails when the app is given another key than the data is encrypted with (no false negative)', async () => {
     const a = await seeded(hexKey());
     const given = hexKey();
-    await recordRotation(a, 1);
+    await recordRotation(a, 1, given);
     const result = await encryptionCheck.run(checkContext(config(a, given)));
     expect(result.status).toBe('fail');
     expect(result.message).toMatch(/public\.orders\.email: 20 of 20 sampled values do not decrypt with ENCRYPTION_KEY/);
@@ -80,7 +82,7 @@ describe('doctor encryption check (real PostgreSQL)', () => {
   it('fails when only some sampled values decrypt (a half-done rotation)', async () => {
     const key = hexKey();
     const a = await seeded(key, hexKey());
-    await recordRotation(a, 1);
+    await recordRotation(a, 1, key);
     const result = await encryptionCheck.run(checkContext(config(a, key)));
     expect(result.status).toBe('fail');
     expect(result.message).toMatch(/: [1-9]\d* of 20 sampled values do not decrypt/);
@@ -94,7 +96,7 @@ describe('doctor encryption check (real PostgreSQL)', () => {
       status: 'warn',
       message: 'public.orders.email: no rotation recorded (maxAgeDays 90)',
     });
-    await recordRotation(a, 100);
+    await recordRotation(a, 100, key);
     const old = await encryptionCheck.run(checkContext(config(a, key)));
     expect(old).toMatchObject({ status: 'warn', message: 'public.orders.email: rotated 100 d ago (maxAgeDays 90)' });
     const lenient = await encryptionCheck.run(checkContext(config(a, key, 365)));

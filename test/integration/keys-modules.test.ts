@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { trackChildren } from '../helpers/children.js';
-import { BIN } from '../helpers/cli.js';
 import {
   base64Key,
   exampleCodec,
@@ -13,6 +11,7 @@ import {
   keysTestBed,
   LOAD_TIME_MODULE,
   loadTimeCodec,
+  spawnKeys,
 } from '../helpers/keys-app.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -138,20 +137,10 @@ describe('opsctl keys with other modules, keys status, doctor, SIGINT (real Post
     const oldKey = hexKey();
     const newKey = hexKey();
     const { a, expected } = await exampleApp(oldKey, 6_000);
-    const child = spawn(
-      process.execPath,
-      [BIN, '-C', a.root, 'keys', 'rotate', '--new-key-env', 'NEW_KEY', '--batch-size', '20', '--json'],
-      {
-        env: { ...process.env, DATABASE_URL: a.db.url, NEW_KEY: newKey, NO_COLOR: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    children.push(child);
-    let stdout = '';
-    child.stdout!.on('data', (d) => {
-      stdout += d;
+    const { child, stdout } = spawnKeys(a, ['rotate', '--new-key-env', 'NEW_KEY', '--batch-size', '20', '--json'], {
+      NEW_KEY: newKey,
     });
-    child.stderr!.resume();
+    children.push(child);
     const rotated = async () =>
       Number(
         (
@@ -164,7 +153,7 @@ describe('opsctl keys with other modules, keys status, doctor, SIGINT (real Post
     child.kill('SIGINT');
     const [code] = await once(child, 'exit');
     expect(code).toBe(130);
-    const doc = JSON.parse(stdout);
+    const doc = JSON.parse(stdout());
     expect(doc.error.code).toBe('INTERRUPTED');
     const [row] = await a.db.query<{ finished_at: Date | null }>('select finished_at from opsctl_key_rotations');
     expect(row!.finished_at).toBeNull();
