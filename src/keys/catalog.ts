@@ -104,16 +104,19 @@ export async function readColumnTarget(client: pg.Client, spec: string): Promise
             array_position(i.indkey::int2[], a.attnum) as key_pos
        from pg_attribute a join pg_type t on t.oid = a.atttypid
        left join pg_index i on i.indrelid = a.attrelid and i.indisprimary
-      where a.attrelid = $1 and a.attnum > 0 and not a.attisdropped`,
+      where a.attrelid = $1 and a.attnum > 0 and not a.attisdropped
+      order by a.attnum`,
     [rel.oid],
   );
   const name = `${rel.schema}.${rel.name}.${column}`;
   const col = attrs.rows.find((a) => a.name === column);
-  if (!col)
+  if (!col) {
+    const text = attrs.rows.filter((a) => a.category === 'S').map((a) => a.name);
     throw configError(
       `encryption.columns: ${rel.schema}.${rel.name} has no column "${column}".`,
-      'Fix encryption.columns.',
+      `Its text columns: ${text.join(', ') || 'none'} (all columns: ${attrs.rows.map((a) => a.name).join(', ')}). Fix encryption.columns.`,
     );
+  }
   if (col.category !== 'S') {
     throw configError(
       `encryption.columns: ${name} is ${col.type}, not a text column.`,

@@ -173,6 +173,13 @@ describe('opsctl keys: what an on-call engineer runs into (real PostgreSQL)', ()
     expect(JSON.parse(view.stdout).error.message).toBe(
       'encryption.columns: public.orders_v is a view, not a table: name the table it reads.',
     );
+    config('orders.mail');
+    const typo = await rotate('--new-key-env', 'NEW_KEY', '--dry-run');
+    expect(typo.exitCode, typo.stdout).toBe(2);
+    expect(JSON.parse(typo.stdout).error).toMatchObject({
+      message: 'encryption.columns: public.orders has no column "mail".',
+      hint: 'Its text columns: email (all columns: id, email). Fix encryption.columns.',
+    });
     config('orders.email');
     mkdirSync(join(a.root, 'keys dir'));
     const folder = await rotate('--key-file', join(a.root, 'keys dir'));
