@@ -1,0 +1,153 @@
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readServers } from '../../src/lb/haproxy-runtime.js';
+import { APP_PORT, createFleetApp, type FleetApp, SECRET } from '../helpers/fleet-app.js';
+import { hasHaproxy, NO_HAPROXY_REASON, startHaproxy, type TestHaproxy } from '../helpers/haproxy.js';
+import { hostsSkipReason, startHosts, type TestHosts } from '../helpers/hosts.js';
+import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
+
+// deploy --target as an on-call engineer breaks it: a host's disk full during the copy, HAProxy's socket gone in the
+// middle of a roll-out, two deploys at once. Two hosts behind HAProxy, a real PostgreSQL for the migrations.
+const skip = hostsSkipReason() ?? (hasHaproxy() ? undefined : NO_HAPROXY_REASON);
+if (skip) console.warn(`target-adversarial: skipped: ${skip}`);
+
+let hosts: TestHosts;
+let haproxy: TestHaproxy;
+let postgres: TestPostgres;
+let app: FleetApp;
+const outputs: string[] = [];
+
+const ARCHIVES = '/srv/shop/.opsctl/archives';
+
+async function versions(): Promise<string[]> {
+  return Promise.all(
+    hosts.hosts.map((h) =>
+      fetch(`http://${h.address}:${APP_PORT}/`, { signal: AbortSignal.timeout(2_000) })
+        .then((r) => r.text())
+        .then((t) => t.trim())
+        .catch(() => ''),
+    ),
+  );
+}
+
+const serving = () => hosts.hosts.map((h) => hosts.exec(h, ['cat', '/srv/shop/.opsctl/serving']).stdout);
+
+async function tableExists(name: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: postgres.url });
+  await client.connect();
+  try {
+    return (await client.query('select to_regclass($1) as t', [name])).rows[0].t !== null;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Every HAProxy server of the backend with its status (all should be UP between tests). */
+async function lbStatus(): Promise<string[]> {
+  return (await readServers(haproxy.socket, 'api')).map((s) => `${s.name} ${s.status}`);
+}
+
+async function deploy(args: string[] = []) {
+  const res = await app.run(['deploy', '--target', 'production', '--json', ...args]);
+  outputs.push(res.stdout, res.stderr);
+  return { ...res, doc: JSON.parse(res.stdout) };
+}
+
+function addMigration(name: string, sql: string): void {
+  mkdirSync(join(app.dir, 'migrations'), { recursive: true });
+  writeFileSync(join(app.dir, 'migrations', `${name}.sql`), sql);
+}
+
+describe.skipIf(skip)('deploy --target under an on-call engineer', () => {
+  beforeAll(async () => {
+    [hosts, postgres] = await Promise.all([startHosts(2), startTestPostgres()]);
+    haproxy = await startHaproxy({
+      backends: { api: hosts.hosts.map((h, i) => ({ name: `h${i}`, address: h.address, port: APP_PORT })) },
+    });
+    app = createFleetApp(hosts, haproxy.socket, { env: { DATABASE_URL: postgres.url } });
+    addMigration('0001_first', 'create table first_t (id int);\n');
+  }, 120_000);
+  afterAll(async () => {
+    await haproxy?.stop();
+    hosts?.stop();
+    await postgres?.stop();
+    app?.remove();
+  });
+
+  it('a first deploy: v1 on both hosts, the migration applied once, here', async () => {
+    const { exitCode, stderr } = await deploy();
+    expect(exitCode, stderr).toBe(0);
+    expect(await versions()).toEqual(['v1', 'v1']);
+    expect(await tableExists('first_t')).toBe(true);
+  });
+
+  it("a host's disk full during the copy: exit 3, nothing switched, no partial archive left, no migration applied", async () => {
+    app.setVersion('v2');
+    addMigration('0002_second', 'create table second_t (id int);\n');
+    const before = serving();
+    const full = hosts.hosts[1]!;
+    // a 256 KB file system where the archives go: preflight sees room under the path, the copy runs out of it
+    expect(hosts.exec(full, ['mount', '-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', ARCHIVES]).status).toBe(0);
+    try {
+      const { exitCode, doc } = await deploy();
+      expect(exitCode).toBe(3);
+      expect(doc.error.message).toContain(full.destination);
+      expect(hosts.exec(full, ['ls', '-A', ARCHIVES]).stdout.trim()).toBe('');
+    } finally {
+      hosts.exec(full, ['umount', ARCHIVES]);
+    }
+    expect(serving()).toEqual(before);
+    expect(await versions()).toEqual(['v1', 'v1']);
+    expect(await lbStatus()).toEqual(['h0 UP', 'h1 UP']);
+    // the release never reached every host: the database is as the serving release expects it
+    expect(await tableExists('second_t')).toBe(false);
+  });
+
+  it("HAProxy's socket gone in the middle of the roll-out: the host already switched still goes back", async () => {
+    app.setVersion('v3');
+    expect(hosts.exec(hosts.hosts[1]!, ['touch', '/srv/fail-v3']).status).toBe(0);
+    const before = serving();
+    const away = `${haproxy.socket}.away`;
+    let moved = false;
+    const watch = (async () => {
+      // the second host's app tree replaced: the first host is switched and back UP
+      while (!moved) {
+        if (serving()[1] !== before[1]) {
+          renameSync(haproxy.socket, away);
+          moved = true;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    try {
+      const { exitCode, doc } = await deploy();
+      moved = true;
+      await watch;
+      expect(exitCode).toBe(3);
+      expect(await versions()).toEqual(['v1', 'v1']);
+      expect(doc.hosts[0]).toMatchObject({ rolledBack: true });
+      // what could not be done on HAProxy is told per host
+      expect(doc.hosts[1].steps.find((s: { step: string }) => s.step === 'ready')).toMatchObject({ status: 'failed' });
+      expect(doc.hosts[0].steps.filter((s: { step: string }) => s.step === 'drain').at(-1)).toMatchObject({
+        status: 'failed',
+        reason: expect.stringMatching(/went back in rotation/),
+      });
+    } finally {
+      moved = true;
+      await watch;
+      if (existsSync(away)) renameSync(away, haproxy.socket);
+      hosts.exec(hosts.hosts[1]!, ['rm', '-f', '/srv/fail-v3']);
+    }
+  });
+
+  it('never printed the private key, a .env value or the database password', () => {
+    const password = decodeURIComponent(new URL(postgres.url).password);
+    expect(password.length).toBeGreaterThan(5);
+    for (const text of outputs) {
+      expect(text).not.toContain(SECRET);
+      expect(text).not.toContain(password);
+    }
+  });
+});
