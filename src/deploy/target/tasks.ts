@@ -7,7 +7,7 @@ import { haproxyLoadBalancer } from '../../lb/load-balancer.js';
 import type { AppPackage } from '../../packages/types.js';
 import { pruneHost } from '../../remote/host-files.js';
 import { openSession } from '../../remote/ssh.js';
-import { createDeployRun, deployTasks } from '../tasks.js';
+import { createDeployRun, deployTasks, migrateTasks } from '../tasks.js';
 import type { DeployDeps, DeployOptions } from '../types.js';
 import { shortSha, skipStep } from './host-step.js';
 import { verifyHostPorts } from './ports.js';
@@ -55,8 +55,9 @@ export async function closeFleetRun(run: FleetRun): Promise<void> {
 }
 
 /**
- * The rolling deploy (README, "Several hosts"): preflight every host and the load balancer; build (and migrate)
- * once here; pack and copy to every host; then host by host; on a failure every switched host goes back.
+ * The rolling deploy (README, "Several hosts"): preflight every host and the load balancer; build once here; pack
+ * and copy to every host and check its ports; migrate once; then host by host; on a failure every switched host
+ * goes back.
  */
 export function fleetTasks(run: FleetRun): ListrTask[] {
   const stopped = () => {
@@ -84,7 +85,8 @@ export function fleetTasks(run: FleetRun): ListrTask[] {
     {
       title: 'build here',
       skip: stopped,
-      task: (_c, task) => task.newListr(deployTasks(run.build), { exitOnError: true }),
+      // migrations later: once every host has the release and its ports are checked (a failed copy migrates nothing)
+      task: (_c, task) => task.newListr(deployTasks(run.build, { migrate: false }), { exitOnError: true }),
     },
     {
       title: 'pack and copy to hosts',
@@ -102,6 +104,11 @@ export function fleetTasks(run: FleetRun): ListrTask[] {
           throw failed[0];
         }
       },
+    },
+    {
+      title: 'migrate, once, before any host switches',
+      skip: stopped,
+      task: (_c, task) => task.newListr(migrateTasks(run.build), { exitOnError: true }),
     },
     {
       title: `roll out, ${run.target.maxUnavailable} host(s) at a time`,
