@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -140,6 +140,58 @@ describe.skipIf(skip)('deploy --target under an on-call engineer', () => {
       if (existsSync(away)) renameSync(away, haproxy.socket);
       hosts.exec(hosts.hosts[1]!, ['rm', '-f', '/srv/fail-v3']);
     }
+  });
+
+  it('two deploys at once from two checkouts: every host ends on one release, all UP in HAProxy', async () => {
+    const other = createFleetApp(hosts, haproxy.socket, { env: { DATABASE_URL: postgres.url } });
+    try {
+      cpSync(join(app.dir, 'migrations'), join(other.dir, 'migrations'), { recursive: true });
+      app.setVersion('v4a');
+      other.setVersion('v4b');
+      const [a, b] = await Promise.all([
+        app.run(['deploy', '--target', 'production', '--json']),
+        other.run(['deploy', '--target', 'production', '--json']),
+      ]);
+      outputs.push(a.stdout, a.stderr, b.stdout, b.stderr);
+      for (const res of [a, b]) expect(() => JSON.parse(res.stdout)).not.toThrow();
+      const now = await versions();
+      expect(
+        new Set(now).size,
+        `${now}; a: ${a.exitCode} ${a.stdout.slice(-600)}; b: ${b.exitCode} ${b.stdout.slice(-600)}`,
+      ).toBe(1);
+      expect(await lbStatus()).toEqual(['h0 UP', 'h1 UP']);
+      // at least one of them went through; one that did not says another deploy holds the hosts (exit 5)
+      expect([a.exitCode, b.exitCode]).toContain(0);
+      for (const res of [a, b]) if (res.exitCode !== 0) expect(res.exitCode, res.stdout.slice(-800)).toBe(5);
+      // the locks are given back
+      for (const h of hosts.hosts) expect(hosts.exec(h, ['ls', '-A', '/srv/shop/.opsctl']).stdout).not.toMatch(/lock/);
+    } finally {
+      other.remove();
+    }
+  });
+
+  it("a host held by another machine's deploy: exit 5 naming it, nothing changed; a killed deploy's lock is taken over", async () => {
+    const h1 = hosts.hosts[1]!;
+    const lock = '/srv/shop/.opsctl/deploy-target.lock';
+    const owner = 'opsctl deploy --target (pid 4242 on laptop-of-ann, ann, since 2026-01-01T00:00:00.000Z)';
+    expect(
+      hosts.exec(h1, ['sh', '-c', 'mkdir "$1" && printf "t0\\n%s\\n" "$2" > "$1/owner"', 'sh', lock, owner]).status,
+    ).toBe(0);
+    app.setVersion('v5');
+    const before = serving();
+    const busy = await deploy();
+    expect(busy.exitCode).toBe(5);
+    expect(busy.doc.error.message).toContain('laptop-of-ann');
+    expect(busy.doc.hosts[1].steps).toEqual([expect.objectContaining({ step: 'preflight', status: 'failed' })]);
+    expect(serving()).toEqual(before);
+    // host 0's lock, taken first, was given back
+    expect(hosts.exec(hosts.hosts[0]!, ['ls', '-A', '/srv/shop/.opsctl']).stdout).not.toMatch(/lock/);
+    // the same lock not refreshed for two minutes: its deploy was killed; this one takes it over and goes on
+    expect(hosts.exec(h1, ['touch', '-d', '2 minutes ago', `${lock}/owner`]).status).toBe(0);
+    const taken = await deploy();
+    expect(taken.exitCode, taken.stdout.slice(-800)).toBe(0);
+    expect(await versions()).toEqual(['v5', 'v5']);
+    expect(hosts.exec(h1, ['ls', '-A', '/srv/shop/.opsctl']).stdout).not.toMatch(/lock/);
   });
 
   it('never printed the private key, a .env value or the database password', () => {
