@@ -5,11 +5,13 @@ import type { ListrTask } from 'listr2';
 import type { Target } from '../../config/target.js';
 import { haproxyLoadBalancer } from '../../lb/load-balancer.js';
 import type { AppPackage } from '../../packages/types.js';
+import { fleetLockOwner } from '../../remote/fleet-lock.js';
 import { pruneHost } from '../../remote/host-files.js';
 import { openSession } from '../../remote/ssh.js';
 import { createDeployRun, deployTasks, migrateTasks } from '../tasks.js';
 import type { DeployDeps, DeployOptions } from '../types.js';
 import { shortSha, skipStep } from './host-step.js';
+import { lockHosts, unlockHosts } from './lock.js';
 import { verifyHostPorts } from './ports.js';
 import { preflightHost } from './preflight.js';
 import { rollbackTasks, rolloutTasks } from './roll.js';
@@ -43,11 +45,13 @@ export function createFleetRun(
     build: createDeployRun(deps, packages, { ...options, noStart: true }, signal),
     workDir: mkdtempSync(join(tmpdir(), 'opsctl-ship-')),
     errors: [],
+    lock: fleetLockOwner(),
   };
 }
 
 export async function closeFleetRun(run: FleetRun): Promise<void> {
   try {
+    await unlockHosts(run);
     await run.session.close();
   } finally {
     rmSync(run.workDir, { recursive: true, force: true });
@@ -80,6 +84,8 @@ export function fleetTasks(run: FleetRun): ListrTask[] {
           run.errors.push(...failed);
           throw failed[0];
         }
+        // one deploy --target at a time on a host, whichever machine it runs from (a dry run changes nothing)
+        if (!dry) await lockHosts(run);
       },
     },
     {
