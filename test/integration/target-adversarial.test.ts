@@ -1,9 +1,25 @@
-import { cpSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acquireAppLock } from '../../src/app/app-lock.js';
 import { readServers } from '../../src/lb/haproxy-runtime.js';
-import { APP_PORT, createFleetApp, type FleetApp, SECRET } from '../helpers/fleet-app.js';
+import { opsctl } from '../helpers/cli.js';
+import { APP_PORT, createFleetApp, type FleetApp, SECRET, targetOf } from '../helpers/fleet-app.js';
 import { hasHaproxy, NO_HAPROXY_REASON, startHaproxy, type TestHaproxy } from '../helpers/haproxy.js';
 import { hostsSkipReason, startHosts, type TestHosts } from '../helpers/hosts.js';
 import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
@@ -194,12 +210,78 @@ describe.skipIf(skip)('deploy --target under an on-call engineer', () => {
     expect(hosts.exec(h1, ['ls', '-A', '/srv/shop/.opsctl']).stdout).not.toMatch(/lock/);
   });
 
-  it('never printed the private key, a .env value or the database password', () => {
+  it('ssh settings an engineer gets wrong: a missing identityFile (exit 2), a key with a passphrase or too open (exit 4, no prompt, no hang)', async () => {
+    const target = (ssh: Record<string, unknown>) => ({
+      production: { ...targetOf(hosts, [hosts.hosts[0]!.destination], hosts.knownHosts), ssh },
+    });
+    const status = async () => {
+      const res = await app.run(['status', '--target', 'production', '--json'], 30_000);
+      outputs.push(res.stdout, res.stderr);
+      return { ...res, doc: JSON.parse(res.stdout) };
+    };
+    try {
+      const missing = join(hosts.dir, 'no_such_key');
+      app.setTargets(target({ identityFile: missing, knownHosts: hosts.knownHosts, connectTimeout: 2 }));
+      const res = await status();
+      expect(res.exitCode).toBe(2);
+      expect(res.doc.error.message).toContain(missing);
+
+      // a copy of the key with a passphrase: BatchMode never asks for it, the hint says what to do
+      const locked = join(hosts.dir, 'id_passphrase');
+      copyFileSync(hosts.identityFile, locked);
+      chmodSync(locked, 0o600);
+      expect(spawnSync('ssh-keygen', ['-p', '-q', '-P', '', '-N', 'sesame-1234', '-f', locked]).status).toBe(0);
+      app.setTargets(target({ identityFile: locked, knownHosts: hosts.knownHosts, connectTimeout: 2 }));
+      const started = Date.now();
+      const refused = await status();
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect(refused.exitCode).toBe(4);
+      expect(refused.doc.hosts[0].error.code).toBe('SSH_AUTH');
+      expect(refused.doc.hosts[0].error.hint).toMatch(/passphrase.*ssh-add/);
+
+      // the key readable by everyone: ssh ignores it; said so
+      const open = join(hosts.dir, 'id_open');
+      copyFileSync(hosts.identityFile, open);
+      chmodSync(open, 0o644);
+      app.setTargets(target({ identityFile: open, knownHosts: hosts.knownHosts, connectTimeout: 2 }));
+      const ignored = await status();
+      expect(ignored.exitCode).toBe(4);
+      expect(ignored.doc.hosts[0].error.message).toMatch(/permissions/i);
+      expect(ignored.doc.hosts[0].error.hint).toContain(`chmod 600 ${open}`);
+    } finally {
+      app.setTargets({});
+    }
+  });
+
+  it('another deploy of this checkout running: exit 5, no ssh folder or archive left behind here', async () => {
+    const lock = acquireAppLock(app.dir, 'deploy', 'opsctl deploy (a test holding the lock)');
+    const tmp = mkdtempSync(join(tmpdir(), 'opsctl-adv-tmp-'));
+    try {
+      const res = await opsctl(['-C', app.dir, 'deploy', '--target', 'production', '--json'], {
+        env: { PM2_HOME: undefined, DATABASE_URL: postgres.url, TMPDIR: tmp },
+      });
+      outputs.push(res.stdout, res.stderr);
+      expect(res.exitCode).toBe(5);
+      expect(JSON.parse(res.stdout).ok).toBe(false);
+      expect(readdirSync(tmp)).toEqual([]);
+    } finally {
+      lock.release();
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('never printed the private key, its passphrase, a .env value or the database password', () => {
     const password = decodeURIComponent(new URL(postgres.url).password);
     expect(password.length).toBeGreaterThan(5);
+    const keyLines = readFileSync(hosts.identityFile, 'utf8')
+      .split('\n')
+      .filter((l) => l.length > 20 && !l.startsWith('-----'));
+    expect(keyLines.length).toBeGreaterThan(0);
     for (const text of outputs) {
       expect(text).not.toContain(SECRET);
       expect(text).not.toContain(password);
+      expect(text).not.toContain('sesame-1234');
+      for (const line of keyLines) expect(text).not.toContain(line);
     }
   });
 });
