@@ -26,10 +26,13 @@ export function createFleetRun(
   options: FleetOptions & Omit<DeployOptions, 'noStart' | 'healthTimeoutMs'>,
   signal?: AbortSignal,
 ): FleetRun {
-  const session = openSession(deps.runner, target);
+  // what may throw (a bad socket, a dependency cycle) before what makes temp folders
   const lb = target.loadBalancer
     ? haproxyLoadBalancer(target.loadBalancer.haproxy, { root: deps.config.root })
     : undefined;
+  // built once, here: install and build (migrations later, once, before any host switches); nothing started locally
+  const build = createDeployRun(deps, packages, { ...options, noStart: true }, signal);
+  const session = openSession(deps.runner, target);
   return {
     target,
     deps,
@@ -41,8 +44,7 @@ export function createFleetRun(
       switched: false,
       report: { host: ssh.host.name, ok: true, steps: [], packages: [] },
     })),
-    // built once, here: install, build, migrations (once, before any host switches); nothing started locally
-    build: createDeployRun(deps, packages, { ...options, noStart: true }, signal),
+    build,
     workDir: mkdtempSync(join(tmpdir(), 'opsctl-ship-')),
     errors: [],
     lock: fleetLockOwner(),
