@@ -270,6 +270,42 @@ describe.skipIf(skip)('deploy --target under an on-call engineer', () => {
     }
   });
 
+  it("a host whose sshd dies during its switch stays out of rotation; the host before it goes back (runs last: it ends that host's sshd)", async () => {
+    const [old] = await versions();
+    expect(old).toMatch(/^v/);
+    app.setVersion('v6');
+    const h1 = hosts.hosts[1]!;
+    const hostDeploy = () =>
+      hosts.exec(h1, ['sh', '-c', 'ps -eo args | grep -c "^node .*opsctl.js -C /srv/shop/app deploy"']).stdout.trim();
+    let killed = false;
+    let done = false;
+    const watch = (async () => {
+      // the host's own deploy of v6 started (the first host is switched: one host at a time): its sshd goes away
+      while (!done && !killed) {
+        if (Number(hostDeploy()) > 0) {
+          for (const pid of spawnSync('ip', ['netns', 'pids', h1.ns], { encoding: 'utf8' }).stdout.split(/\s+/)) {
+            if (pid && existsSync(`/proc/${pid}/comm`) && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sshd')
+              process.kill(Number(pid), 'SIGKILL');
+          }
+          killed = true;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    const { exitCode, doc } = await deploy().finally(() => (done = true));
+    await watch;
+    expect(killed).toBe(true);
+    expect(exitCode).not.toBe(0);
+    expect((await versions())[0]).toBe(old);
+    expect(doc.hosts[0]).toMatchObject({ rolledBack: true });
+    // whatever that host serves now, HAProxy does not send it traffic: only the old release answers through it
+    expect(await lbStatus()).toEqual(['h0 UP', 'h1 MAINT']);
+    for (let i = 0; i < 10; i++) {
+      const res = await fetch(`http://127.0.0.1:${haproxy.port}/`, { signal: AbortSignal.timeout(3_000) });
+      expect((await res.text()).trim()).toBe(old);
+    }
+  });
+
   it('never printed the private key, its passphrase, a .env value or the database password', () => {
     const password = decodeURIComponent(new URL(postgres.url).password);
     expect(password.length).toBeGreaterThan(5);
