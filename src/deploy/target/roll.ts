@@ -65,8 +65,15 @@ async function rollHost(run: FleetRun, host: HostRun, say: (text: string) => voi
   } catch (error) {
     // its own deploy put the previous release back; its app tree and record follow, then it serves again
     host.switched = false;
-    await restorePrevious(run, host).catch(() => {});
-    await putBack(run, host, say).catch(() => {});
+    const why = await restorePrevious(run, host).then(
+      () => undefined,
+      (e: unknown) => errorMessage(e),
+    );
+    // not known to be back on its previous release (unreachable now): it stays out of rotation rather than serve
+    // a second release beside the others
+    if (why === undefined) await putBack(run, host, say).catch(() => {});
+    else if (run.lb)
+      skipStep(host, 'ready', `left out of rotation: it could not be put back on its previous release (${why})`);
     throw error;
   }
   await putBack(run, host, say);
