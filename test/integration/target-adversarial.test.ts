@@ -97,6 +97,14 @@ describe.skipIf(skip)('deploy --target under an on-call engineer', () => {
     expect(exitCode, stderr).toBe(0);
     expect(await versions()).toEqual(['v1', 'v1']);
     expect(await tableExists('first_t')).toBe(true);
+    // the app archive holds the .env: readable by the deploy user only, whatever the host's umask
+    for (const h of hosts.hosts) {
+      const modes = hosts
+        .exec(h, ['sh', '-c', 'stat -c %a /srv/shop/.opsctl/archives/*.tgz'])
+        .stdout.trim()
+        .split('\n');
+      expect(modes).toEqual(['600', '600']);
+    }
   });
 
   it("a host's disk full during the copy: exit 3, nothing switched, no partial archive left, no migration applied", async () => {
