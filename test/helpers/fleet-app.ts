@@ -70,3 +70,15 @@ export function targetOf(hosts: TestHosts, destinations: string[], knownHosts = 
     ...(socket ? { loadBalancer: { haproxy: { socket, backend: 'api' } } } : {}),
   };
 }
+
+/** What each host's app answers on its own address (root namespace → host), '' when nothing. */
+export function hostVersions(hosts: TestHosts): Promise<string[]> {
+  return Promise.all(
+    hosts.hosts.map((h) =>
+      fetch(`http://${h.address}:${APP_PORT}/`, { signal: AbortSignal.timeout(2_000) })
+        .then((r) => r.text())
+        .then((t) => t.trim())
+        .catch(() => ''),
+    ),
+  );
+}

@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireAppLock } from '../../src/app/app-lock.js';
 import { readServers } from '../../src/lb/haproxy-runtime.js';
 import { opsctl } from '../helpers/cli.js';
-import { APP_PORT, createFleetApp, type FleetApp, SECRET, targetOf } from '../helpers/fleet-app.js';
+import { APP_PORT, createFleetApp, type FleetApp, hostVersions, SECRET, targetOf } from '../helpers/fleet-app.js';
 import { hasHaproxy, NO_HAPROXY_REASON, startHaproxy, type TestHaproxy } from '../helpers/haproxy.js';
 import { hostsSkipReason, startHosts, type TestHosts } from '../helpers/hosts.js';
 import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
@@ -37,16 +37,7 @@ const outputs: string[] = [];
 
 const ARCHIVES = '/srv/shop/.opsctl/archives';
 
-async function versions(): Promise<string[]> {
-  return Promise.all(
-    hosts.hosts.map((h) =>
-      fetch(`http://${h.address}:${APP_PORT}/`, { signal: AbortSignal.timeout(2_000) })
-        .then((r) => r.text())
-        .then((t) => t.trim())
-        .catch(() => ''),
-    ),
-  );
-}
+const versions = () => hostVersions(hosts);
 
 const serving = () => hosts.hosts.map((h) => hosts.exec(h, ['cat', '/srv/shop/.opsctl/serving']).stdout);
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendHaproxyCommand } from '../../src/lb/haproxy-socket.js';
 import { BIN } from '../helpers/cli.js';
-import { APP_PORT, createFleetApp, type FleetApp, SECRET, targetOf } from '../helpers/fleet-app.js';
+import { APP_PORT, createFleetApp, type FleetApp, hostVersions, SECRET, targetOf } from '../helpers/fleet-app.js';
 import { hasHaproxy, NO_HAPROXY_REASON, startHaproxy, type TestHaproxy } from '../helpers/haproxy.js';
 import { hostsSkipReason, startHosts, type TestHosts } from '../helpers/hosts.js';
 
@@ -16,17 +16,7 @@ let haproxy: TestHaproxy;
 let app: FleetApp;
 const outputs: string[] = [];
 
-/** What each host's app answers on its own address (root namespace → host), '' when nothing. */
-async function versions(): Promise<string[]> {
-  return Promise.all(
-    hosts.hosts.map((h) =>
-      fetch(`http://${h.address}:${APP_PORT}/`, { signal: AbortSignal.timeout(2_000) })
-        .then((r) => r.text())
-        .then((t) => t.trim())
-        .catch(() => ''),
-    ),
-  );
-}
+const versions = () => hostVersions(hosts);
 
 /** A client through HAProxy every 50 ms while `fn` runs: requests that failed and versions seen. */
 async function polling<T>(
