@@ -24,15 +24,23 @@ export async function deployTarget(
   const config = cli.config();
   const flags = cli.opts;
   const target = readTarget(config, flags.target);
-  const signal = cli.deferSignals(ROLLBACK_GRACE_MS);
-  const run = createFleetRun(
-    { config, runner: cli.runner, pm2: appPm2(cli, config) },
-    target,
-    packages,
-    { ...deployOptions(flags), provenance, hostGlobals: hostGlobals(config) },
-    signal,
-  );
+  const globals = hostGlobals(config);
+  // the app's lock before the run's ssh folder and temp archives exist: a busy lock leaves nothing behind
   const release = flags.dryRun ? () => {} : holdAppLock(cli, config.root);
+  let run: FleetRun;
+  try {
+    const signal = cli.deferSignals(ROLLBACK_GRACE_MS);
+    run = createFleetRun(
+      { config, runner: cli.runner, pm2: appPm2(cli, config) },
+      target,
+      packages,
+      { ...deployOptions(flags), provenance, hostGlobals: globals },
+      signal,
+    );
+  } catch (error) {
+    release();
+    throw error;
+  }
   try {
     await runTasks(fleetTasks(run), {}, { renderer: cli.renderer, exitOnError: false });
   } finally {

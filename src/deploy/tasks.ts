@@ -33,12 +33,12 @@ export function createDeployRun(
 /**
  * The deploy as one task list: preflight; install and build per package (dependencies first, independent packages
  * concurrently); migrate once; start and health-gate per package in the same order. A failure stops the phases
- * after it: a failed build restarts nothing, a failed migration starts nothing.
+ * after it: a failed build restarts nothing, a failed migration starts nothing. `parts.migrate: false` leaves the
+ * migrate step out (migrateTasks runs it).
  */
-export function deployTasks(run: DeployRun): ListrTask[] {
+export function deployTasks(run: DeployRun, parts: { migrate?: boolean } = {}): ListrTask[] {
   const concurrent = run.options.concurrency ?? true;
-  const stopped = () => (run.signal?.aborted ? 'interrupted' : run.errors.length ? 'an earlier step failed' : false);
-  const owner = migrationsOwner(run);
+  const stopped = stoppedBy(run);
   return [
     ...preflightTasks(run),
     {
@@ -50,7 +50,7 @@ export function deployTasks(run: DeployRun): ListrTask[] {
           { concurrent, exitOnError: false },
         ),
     },
-    ...(owner ? [{ ...stepTask(run, migrateStep(run, owner)), skip: stopped }] : []),
+    ...(parts.migrate === false ? [] : migrateTasks(run)),
     {
       title: 'start and health',
       // with nothing to start, each package still reports start and health as skipped, saying why
@@ -62,6 +62,20 @@ export function deployTasks(run: DeployRun): ListrTask[] {
         ),
     },
   ];
+}
+
+/** A skip condition: the run was interrupted or an earlier step failed. */
+const stoppedBy = (run: DeployRun) => () =>
+  run.signal?.aborted ? 'interrupted' : run.errors.length ? 'an earlier step failed' : false;
+
+/**
+ * The migrate step alone (none when no package owns migrations): `deployTasks(run, { migrate: false })` leaves it
+ * out so a caller can run it later (deploy --target: once every host has the release, before any host switches).
+ */
+export function migrateTasks(run: DeployRun): ListrTask[] {
+  const stopped = stoppedBy(run);
+  const owner = migrationsOwner(run);
+  return owner ? [{ ...stepTask(run, migrateStep(run, owner)), skip: stopped }] : [];
 }
 
 /** A package's `start` and `health` steps: health gates (and rolls back) what start launched. */

@@ -24,7 +24,11 @@ export function hostPaths(path: string) {
 
 // Constant scripts: every value reaches them as a quoted positional argument ("$1"), never inside the script text.
 const HAS_FILE = 'test -f "$1" && echo present || echo missing';
-const RECEIVE = 'mkdir -p "$(dirname "$1")" && cat > "$1.tmp-$$" && echo "$1.tmp-$$"';
+// a copy that fails (disk full, connection lost) leaves no partial file; one cut short by a killed shell is swept
+// by the next copy of the same archive. umask 077: an app archive holds the app's .env, for the deploy user only
+const RECEIVE =
+  'umask 077; t="$1.tmp-$$"; trap \'rm -f "$t"; exit 1\' HUP INT TERM PIPE; mkdir -p "$(dirname "$1")" && rm -f "$1".tmp-* && ' +
+  '{ cat > "$t" || { rm -f "$t"; exit 1; }; } && echo "$t"';
 const VERIFY =
   "const f=require('fs'),h=require('crypto').createHash('sha256').update(f.readFileSync(process.argv[1])).digest('hex');" +
   "if(h!==process.argv[3]){f.rmSync(process.argv[1]);console.error('sha256 '+h);process.exit(1)}f.renameSync(process.argv[1],process.argv[2])";

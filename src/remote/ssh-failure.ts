@@ -2,7 +2,12 @@ import { ExitCode, OpsError } from '../errors.js';
 import type { RunResult } from '../process/runner.js';
 
 /** What ssh's own exit 255 means, told from its stderr (OpenSSH's messages, stable for decades). */
-export function sshFailure(host: string, res: RunResult, knownHosts: string | undefined): OpsError {
+export function sshFailure(
+  host: string,
+  res: RunResult,
+  knownHosts: string | undefined,
+  identityFile?: string,
+): OpsError {
   const text = res.stderr;
   const where = knownHosts ?? '~/.ssh/known_hosts';
   const verify =
@@ -20,9 +25,22 @@ export function sshFailure(host: string, res: RunResult, knownHosts: string | un
       exitCode: ExitCode.unreachable,
     });
   }
+  if (/UNPROTECTED PRIVATE KEY FILE|are too open/i.test(text)) {
+    const key = identityFile ?? 'the key file';
+    return new OpsError(
+      'SSH_KEY_PERMISSIONS',
+      `ssh ignored ${key}: its permissions are too open (ssh refuses a key others can read), so ${host} refused the connection.`,
+      {
+        hint: `Run \`chmod 600 ${key}\`.`,
+        exitCode: ExitCode.unreachable,
+      },
+    );
+  }
   if (/Permission denied/i.test(text)) {
     return new OpsError('SSH_AUTH', `${host} refused the ssh key (${lastLine(text)}).`, {
-      hint: 'Check targets.<name>.ssh.identityFile (or your ssh agent) and the user in the destination.',
+      hint:
+        'Check targets.<name>.ssh.identityFile (or your ssh agent) and the user in the destination. A key with a ' +
+        'passphrase must be loaded in your ssh agent first (`ssh-add <key>`): opsctl never asks for a passphrase.',
       exitCode: ExitCode.unreachable,
     });
   }

@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Target, TargetHost } from '../config/target.js';
-import { ExitCode, OpsError } from '../errors.js';
+import { configError, ExitCode, OpsError } from '../errors.js';
 import type { Runner, RunResult } from '../process/runner.js';
 import { remoteCommand } from './remote-command.js';
 import { sshFailure } from './ssh-failure.js';
@@ -36,6 +36,7 @@ export interface SshSession {
 }
 
 export function openSession(runner: Runner, target: Target): SshSession {
+  verifyIdentityFile(target);
   // a short folder: a unix socket path has ~100 bytes
   const dir = mkdtempSync(join(tmpdir(), 'opsctl-ssh-'));
   const base = baseOptions(target, dir);
@@ -47,7 +48,7 @@ export function openSession(runner: Runner, target: Target): SshSession {
         const res = await runner.run('ssh', [...args, '--', host.host, remoteCommand(...commands)], options);
         if (res.notFound) throw sshMissing();
         if (res.exitCode === 255 || (res.timedOut && !res.stdout))
-          throw sshFailure(host.name, res, target.ssh.knownHosts);
+          throw sshFailure(host.name, res, target.ssh.knownHosts, target.ssh.identityFile);
         return res;
       },
     };
@@ -89,4 +90,15 @@ function sshMissing(): OpsError {
     hint: 'Install it (Debian/Ubuntu: apt-get install openssh-client).',
     exitCode: ExitCode.unreachable,
   });
+}
+
+/** A configured identityFile that is not there: ssh would only warn and then be refused, naming no file (exit 2). */
+function verifyIdentityFile(target: Target): void {
+  const file = target.ssh.identityFile;
+  if (file && !existsSync(file)) {
+    throw configError(
+      `targets.${target.name}.ssh.identityFile: ${file} does not exist.`,
+      "Fix the path (~/ is the home folder, a relative path the app root's), or leave it out to use your ssh config and agent.",
+    );
+  }
 }

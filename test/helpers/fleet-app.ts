@@ -21,8 +21,15 @@ export interface FleetApp {
   remove(): void;
 }
 
-/** The fixture app in a temp folder, deployed to `/srv/shop` on the hosts, behind `haproxySocket` when given. */
-export function createFleetApp(hosts: TestHosts, haproxySocket?: string): FleetApp {
+/**
+ * The fixture app in a temp folder, deployed to `/srv/shop` on the hosts, behind `haproxySocket` when given.
+ * `extra.config`: more top-level config keys (e.g. database); `extra.env`: the environment opsctl runs with here.
+ */
+export function createFleetApp(
+  hosts: TestHosts,
+  haproxySocket?: string,
+  extra: { config?: Record<string, unknown>; env?: Record<string, string> } = {},
+): FleetApp {
   const dir = mkdtempSync(join(tmpdir(), 'opsctl-fleet-'));
   cpSync(FIXTURE, dir, { recursive: true });
   writeFileSync(join(dir, '.env'), `API_SECRET=${SECRET}\n`);
@@ -31,6 +38,7 @@ export function createFleetApp(hosts: TestHosts, haproxySocket?: string): FleetA
     setVersion: (version) => writeFileSync(join(dir, 'api', 'VERSION'), `${version}\n`),
     setTargets(targets) {
       const config = {
+        ...extra.config,
         packages: { api: { port: APP_PORT, health: '/health', stabilityWindow: 300 } },
         targets: {
           production: targetOf(
@@ -44,7 +52,8 @@ export function createFleetApp(hosts: TestHosts, haproxySocket?: string): FleetA
       };
       writeFileSync(join(dir, 'opsctl.config.yaml'), stringify(config));
     },
-    run: (args, timeoutMs = 180_000) => opsctl(['-C', dir, ...args], { env: { PM2_HOME: undefined }, timeoutMs }),
+    run: (args, timeoutMs = 180_000) =>
+      opsctl(['-C', dir, ...args], { env: { PM2_HOME: undefined, ...extra.env }, timeoutMs }),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
   app.setTargets({});
@@ -60,4 +69,16 @@ export function targetOf(hosts: TestHosts, destinations: string[], knownHosts = 
     ssh: { identityFile: hosts.identityFile, knownHosts, connectTimeout: 2 },
     ...(socket ? { loadBalancer: { haproxy: { socket, backend: 'api' } } } : {}),
   };
+}
+
+/** What each host's app answers on its own address (root namespace → host), '' when nothing. */
+export function hostVersions(hosts: TestHosts): Promise<string[]> {
+  return Promise.all(
+    hosts.hosts.map((h) =>
+      fetch(`http://${h.address}:${APP_PORT}/`, { signal: AbortSignal.timeout(2_000) })
+        .then((r) => r.text())
+        .then((t) => t.trim())
+        .catch(() => ''),
+    ),
+  );
 }

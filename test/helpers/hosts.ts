@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bridgeName, claimSubnet, cleanSubnet, namespaceName, vethName } from './host-subnet.js';
 
 /**
  * Real hosts on this machine for the `--target` tests: each a network namespace joined to a bridge in the root
@@ -19,6 +20,8 @@ export interface TestHost {
 }
 
 export interface TestHosts {
+  /** The subnet number claimed for these hosts (10.213.<subnet>.0/24, bridge opsbr<subnet>). */
+  subnet: number;
   hosts: TestHost[];
   dir: string;
   identityFile: string;
@@ -37,7 +40,7 @@ const READY_TIMEOUT_MS = 10_000;
 export function hostsSkipReason(): string | undefined {
   if (process.getuid?.() !== 0)
     return 'not root: network namespaces cannot be created, the --target host tests are skipped';
-  for (const bin of ['/usr/sbin/sshd', 'ip', 'unshare', 'ssh', 'ssh-keygen']) {
+  for (const bin of ['/usr/sbin/sshd', 'ip', 'unshare', 'ssh', 'ssh-keygen', 'flock', 'nsenter']) {
     if (spawnSync('sh', ['-c', 'command -v "$1"', 'sh', bin]).status !== 0)
       return `${bin} is missing: host tests skipped`;
   }
@@ -56,19 +59,21 @@ function must(cmd: string, args: string[]): string {
 }
 
 /**
- * Start `count` hosts on subnet 10.213.<subnet>.0/24 (one subnet per test file: they may run at once).
- * Call `stop()` in afterAll: it kills every process in the namespaces and deletes them and the bridge.
+ * Start `count` hosts on a subnet 10.213.<n>.0/24 of their own, claimed for this run (host-subnet.ts: several runs
+ * of the suite, and several files of one run, may start hosts at once). Call `stop()` in afterAll: it kills every
+ * process in the namespaces and deletes them and the bridge.
  */
-export async function startHosts(count: number, subnet: number): Promise<TestHosts> {
+export async function startHosts(count: number): Promise<TestHosts> {
+  const subnet = await claimSubnet();
   const dir = mkdtempSync(join(tmpdir(), 'opsctl-hosts-'));
-  const bridge = `opsbr${subnet}`;
+  const bridge = bridgeName(subnet);
   const prefix = `10.213.${subnet}`;
   const hosts: TestHost[] = [];
+  let stopped = false;
   const stop = () => {
-    // every host's processes first: a host's mount namespace holds the others' /run/netns mounts until it ends
-    for (const h of hosts) killProcesses(h.ns);
-    for (const h of hosts) deleteNamespace(h.ns, `opsv${subnet}h${hosts.indexOf(h)}`);
-    spawnSync('ip', ['link', 'del', bridge]);
+    if (stopped) return; // the number may belong to another run by now
+    stopped = true;
+    cleanSubnet(subnet);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -77,8 +82,6 @@ export async function startHosts(count: number, subnet: number): Promise<TestHos
     must('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'opsctl-test', '-f', identityFile]);
     chmodSync(identityFile, 0o600);
     writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${identityFile}.pub`));
-    spawnSync('ip', ['link', 'del', bridge]); // left by a killed run
-    must('ip', ['link', 'add', bridge, 'type', 'bridge']);
     must('ip', ['addr', 'add', `${prefix}.1/24`, 'dev', bridge]);
     must('ip', ['link', 'set', bridge, 'up']);
     for (let i = 0; i < count; i++) hosts.push(await startHost(dir, bridge, prefix, subnet, i));
@@ -89,7 +92,7 @@ export async function startHosts(count: number, subnet: number): Promise<TestHos
       const res = spawnSync('nsenter', ['-t', pid, '-n', '-m', '--', ...argv], { encoding: 'utf8' });
       return { status: res.status, stdout: res.stdout, stderr: res.stderr };
     };
-    return { hosts, dir, identityFile, knownHosts, unreachable: `${prefix}.250`, exec, stop };
+    return { subnet, hosts, dir, identityFile, knownHosts, unreachable: `${prefix}.250`, exec, stop };
   } catch (err) {
     stop();
     throw err;
@@ -97,12 +100,9 @@ export async function startHosts(count: number, subnet: number): Promise<TestHos
 }
 
 async function startHost(dir: string, bridge: string, prefix: string, subnet: number, i: number): Promise<TestHost> {
-  const ns = `opsctl-t${subnet}-h${i}`;
+  const ns = namespaceName(subnet, i);
   const address = `${prefix}.${10 + i}`;
-  const outside = `opsv${subnet}h${i}`;
-  // left by a killed run
-  killProcesses(ns);
-  deleteNamespace(ns, outside);
+  const outside = vethName(subnet, i);
   must('ip', ['netns', 'add', ns]);
   must('ip', ['link', 'add', outside, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
   must('ip', ['link', 'set', outside, 'master', bridge, 'up']);
@@ -181,33 +181,4 @@ async function waitForSsh(address: string, failed: () => string | undefined): Pr
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`sshd on ${address} did not come up`);
-}
-
-/** Kill every process in the namespace (sshd, PM2 daemons, apps). */
-function killProcesses(ns: string): void {
-  for (let round = 0; round < 20; round++) {
-    const pids =
-      spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout?.split(/\s+/).filter(Boolean) ?? [];
-    if (!pids.length) return;
-    for (const pid of pids) {
-      try {
-        process.kill(Number(pid), 'SIGKILL');
-      } catch {}
-    }
-    spawnSync('sleep', ['0.1']);
-  }
-}
-
-/** Delete the namespace and its veth, retrying while the kernel still tears down what held it. */
-function deleteNamespace(ns: string, veth: string): void {
-  for (let round = 0; round < 30; round++) {
-    spawnSync('ip', ['netns', 'del', ns]);
-    spawnSync('ip', ['link', 'del', veth]);
-    const left = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
-      .stdout.split('\n')
-      .some((l) => l.split(' ')[0] === ns);
-    const link = spawnSync('ip', ['link', 'show', veth]).status === 0;
-    if (!left && !link) return;
-    spawnSync('sleep', ['0.1']);
-  }
 }

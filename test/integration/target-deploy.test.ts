@@ -4,11 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendHaproxyCommand } from '../../src/lb/haproxy-socket.js';
 import { BIN } from '../helpers/cli.js';
-import { APP_PORT, createFleetApp, type FleetApp, SECRET, targetOf } from '../helpers/fleet-app.js';
+import { APP_PORT, createFleetApp, type FleetApp, hostVersions, SECRET, targetOf } from '../helpers/fleet-app.js';
 import { hasHaproxy, NO_HAPROXY_REASON, startHaproxy, type TestHaproxy } from '../helpers/haproxy.js';
 import { hostsSkipReason, startHosts, type TestHosts } from '../helpers/hosts.js';
 
-const SUBNET = 31; // unique per test file: files run at once
 const skip = hostsSkipReason() ?? (hasHaproxy() ? undefined : NO_HAPROXY_REASON);
 if (skip) console.warn(`target-deploy: skipped: ${skip}`);
 
@@ -17,17 +16,7 @@ let haproxy: TestHaproxy;
 let app: FleetApp;
 const outputs: string[] = [];
 
-/** What each host's app answers on its own address (root namespace → host), '' when nothing. */
-async function versions(): Promise<string[]> {
-  return Promise.all(
-    hosts.hosts.map((h) =>
-      fetch(`http://${h.address}:${APP_PORT}/`, { signal: AbortSignal.timeout(2_000) })
-        .then((r) => r.text())
-        .then((t) => t.trim())
-        .catch(() => ''),
-    ),
-  );
-}
+const versions = () => hostVersions(hosts);
 
 /** A client through HAProxy every 50 ms while `fn` runs: requests that failed and versions seen. */
 async function polling<T>(
@@ -68,7 +57,7 @@ async function deploy(args: string[] = []) {
 
 describe.skipIf(skip)('deploy --target over three hosts behind HAProxy', () => {
   beforeAll(async () => {
-    hosts = await startHosts(3, SUBNET);
+    hosts = await startHosts(3);
     haproxy = await startHaproxy({
       backends: { api: hosts.hosts.map((h, i) => ({ name: `h${i}`, address: h.address, port: APP_PORT })) },
     });
@@ -129,7 +118,7 @@ describe.skipIf(skip)('deploy --target over three hosts behind HAProxy', () => {
     expect(first).toMatchObject({ ok: false, rolledBack: true });
     expect(second.steps.find((s: { step: string }) => s.step === 'switch').status).toBe('failed');
     expect(third.steps.map((s: { step: string }) => s.step)).toEqual(['preflight', 'copy', 'ports']);
-    expect(result.doc.error.message).toMatch(/10\.213\.31\.11/);
+    expect(result.doc.error.message).toContain(hosts.hosts[1]!.address);
   });
 
   it('maxUnavailable 2: two hosts at a time, still no failed request', async () => {
@@ -286,7 +275,7 @@ describe.skipIf(skip)('deploy --target over three hosts behind HAProxy', () => {
     const servingBefore = hosts.hosts.map((h) => hosts.exec(h, ['cat', '/srv/shop/.opsctl/serving']).stdout);
     const { exitCode, doc } = await deploy();
     expect(exitCode).toBe(3);
-    expect(doc.error.message).toMatch(/10\.213\.31\.12: port 4200 is in use/);
+    expect(doc.error.message).toContain(`${hosts.hosts[2]!.address}: port 4200 is in use`);
     expect(doc.hosts[2].steps.find((s: { step: string }) => s.step === 'ports').status).toBe('failed');
     for (const host of doc.hosts) expect(host.steps.map((s: { step: string }) => s.step)).not.toContain('switch');
     expect(hosts.hosts.map((h) => hosts.exec(h, ['cat', '/srv/shop/.opsctl/serving']).stdout)).toEqual(servingBefore);

@@ -65,8 +65,15 @@ async function rollHost(run: FleetRun, host: HostRun, say: (text: string) => voi
   } catch (error) {
     // its own deploy put the previous release back; its app tree and record follow, then it serves again
     host.switched = false;
-    await restorePrevious(run, host).catch(() => {});
-    await putBack(run, host, say).catch(() => {});
+    const why = await restorePrevious(run, host).then(
+      () => undefined,
+      (e: unknown) => errorMessage(e),
+    );
+    // not known to be back on its previous release (unreachable now): it stays out of rotation rather than serve
+    // a second release beside the others
+    if (why === undefined) await putBack(run, host, say).catch(() => {});
+    else if (run.lb)
+      skipStep(host, 'ready', `left out of rotation: it could not be put back on its previous release (${why})`);
     throw error;
   }
   await putBack(run, host, say);
@@ -107,10 +114,9 @@ const switched = (run: FleetRun) => run.hosts.filter((h) => h.switched);
 
 async function rollBackHost(run: FleetRun, host: HostRun, say: (text: string) => void): Promise<void> {
   try {
-    if (run.lb) {
-      say('drain');
-      await run.lb.takeOut(host.ssh.host.host);
-    }
+    // the load balancer unreachable (HAProxy restarted, its socket gone): the host still goes back, in rotation as
+    // it is, rather than stay the one host on the new release (its failed drain step says so)
+    const out = run.lb ? await takeOutForRollback(run, host, say) : false;
     say(`back to ${shortSha(host.facts?.serving) ?? 'nothing (first deploy)'}`);
     await hostStep(
       host,
@@ -121,9 +127,28 @@ async function rollBackHost(run: FleetRun, host: HostRun, say: (text: string) =>
     host.report.release = shortSha(host.facts?.serving);
     host.report.rolledBack = true;
     host.report.ok = false;
-    if (run.lb && host.facts?.serving) await putBack(run, host, say);
+    if (out && host.facts?.serving) await putBack(run, host, say);
   } catch (error) {
     run.errors.push(new Error(`${host.ssh.host.name}: rollback failed: ${errorMessage(error)}`));
     throw error;
+  }
+}
+
+/** Out of rotation before going back; false (recorded as a failed `drain` step of the host) when the LB is away. */
+async function takeOutForRollback(run: FleetRun, host: HostRun, say: (text: string) => void): Promise<boolean> {
+  say('drain');
+  const started = performance.now();
+  try {
+    await run.lb!.takeOut(host.ssh.host.host);
+    return true;
+  } catch (error) {
+    const reason = `could not take it out of rotation before going back (${errorMessage(error)}): it went back in rotation`;
+    host.report.steps.push({
+      step: 'drain',
+      status: 'failed',
+      reason,
+      durationMs: Math.round(performance.now() - started),
+    });
+    return false;
   }
 }

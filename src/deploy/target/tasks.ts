@@ -5,11 +5,13 @@ import type { ListrTask } from 'listr2';
 import type { Target } from '../../config/target.js';
 import { haproxyLoadBalancer } from '../../lb/load-balancer.js';
 import type { AppPackage } from '../../packages/types.js';
+import { fleetLockOwner } from '../../remote/fleet-lock.js';
 import { pruneHost } from '../../remote/host-files.js';
 import { openSession } from '../../remote/ssh.js';
-import { createDeployRun, deployTasks } from '../tasks.js';
+import { createDeployRun, deployTasks, migrateTasks } from '../tasks.js';
 import type { DeployDeps, DeployOptions } from '../types.js';
 import { shortSha, skipStep } from './host-step.js';
+import { lockHosts, unlockHosts } from './lock.js';
 import { verifyHostPorts } from './ports.js';
 import { preflightHost } from './preflight.js';
 import { rollbackTasks, rolloutTasks } from './roll.js';
@@ -24,10 +26,13 @@ export function createFleetRun(
   options: FleetOptions & Omit<DeployOptions, 'noStart' | 'healthTimeoutMs'>,
   signal?: AbortSignal,
 ): FleetRun {
-  const session = openSession(deps.runner, target);
+  // what may throw (a bad socket, a dependency cycle) before what makes temp folders
   const lb = target.loadBalancer
     ? haproxyLoadBalancer(target.loadBalancer.haproxy, { root: deps.config.root })
     : undefined;
+  // built once, here: install and build (migrations later, once, before any host switches); nothing started locally
+  const build = createDeployRun(deps, packages, { ...options, noStart: true }, signal);
+  const session = openSession(deps.runner, target);
   return {
     target,
     deps,
@@ -39,15 +44,16 @@ export function createFleetRun(
       switched: false,
       report: { host: ssh.host.name, ok: true, steps: [], packages: [] },
     })),
-    // built once, here: install, build, migrations (once, before any host switches); nothing started locally
-    build: createDeployRun(deps, packages, { ...options, noStart: true }, signal),
+    build,
     workDir: mkdtempSync(join(tmpdir(), 'opsctl-ship-')),
     errors: [],
+    lock: fleetLockOwner(),
   };
 }
 
 export async function closeFleetRun(run: FleetRun): Promise<void> {
   try {
+    await unlockHosts(run);
     await run.session.close();
   } finally {
     rmSync(run.workDir, { recursive: true, force: true });
@@ -55,8 +61,9 @@ export async function closeFleetRun(run: FleetRun): Promise<void> {
 }
 
 /**
- * The rolling deploy (README, "Several hosts"): preflight every host and the load balancer; build (and migrate)
- * once here; pack and copy to every host; then host by host; on a failure every switched host goes back.
+ * The rolling deploy (README, "Several hosts"): preflight every host and the load balancer; build once here; pack
+ * and copy to every host and check its ports; migrate once; then host by host; on a failure every switched host
+ * goes back.
  */
 export function fleetTasks(run: FleetRun): ListrTask[] {
   const stopped = () => {
@@ -79,12 +86,15 @@ export function fleetTasks(run: FleetRun): ListrTask[] {
           run.errors.push(...failed);
           throw failed[0];
         }
+        // one deploy --target at a time on a host, whichever machine it runs from (a dry run changes nothing)
+        if (!dry) await lockHosts(run);
       },
     },
     {
       title: 'build here',
       skip: stopped,
-      task: (_c, task) => task.newListr(deployTasks(run.build), { exitOnError: true }),
+      // migrations later: once every host has the release and its ports are checked (a failed copy migrates nothing)
+      task: (_c, task) => task.newListr(deployTasks(run.build, { migrate: false }), { exitOnError: true }),
     },
     {
       title: 'pack and copy to hosts',
@@ -102,6 +112,11 @@ export function fleetTasks(run: FleetRun): ListrTask[] {
           throw failed[0];
         }
       },
+    },
+    {
+      title: 'migrate, once, before any host switches',
+      skip: stopped,
+      task: (_c, task) => task.newListr(migrateTasks(run.build), { exitOnError: true }),
     },
     {
       title: `roll out, ${run.target.maxUnavailable} host(s) at a time`,

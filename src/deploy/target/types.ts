@@ -1,6 +1,7 @@
 import type { Target } from '../../config/target.js';
 import type { LoadBalancer } from '../../lb/load-balancer.js';
 import type { Archive } from '../../remote/archive.js';
+import type { FleetLockOwner } from '../../remote/fleet-lock.js';
 import type { SshHost, SshSession } from '../../remote/ssh.js';
 import type { DeployDeps, DeployRun, PackageReport } from '../types.js';
 
@@ -46,6 +47,8 @@ export interface HostRun {
   bin?: string;
   /** Its app tree was replaced and its release switched (or tried): a rollback must put `previous` back. */
   switched: boolean;
+  /** This run holds the host's deploy --target lock (released in closeFleetRun). */
+  locked?: boolean;
 }
 
 export interface FleetOptions {
@@ -71,4 +74,7 @@ export interface FleetRun {
   agent?: Archive;
   app?: Archive;
   errors: Error[];
+  /** Who this run is, in the hosts' locks; `heartbeat` keeps them fresh while it runs. */
+  lock: FleetLockOwner;
+  heartbeat?: ReturnType<typeof setInterval>;
 }
