@@ -202,37 +202,58 @@ describe('opsctl keys rotate (example module, real PostgreSQL)', () => {
     const newKey = hexKey();
     const { app: a, expected } = await seeded(oldKey, 4_000);
     const { seal } = await exampleCodec(oldKey);
+    // The app's writes land while the rotation is provably half-way: a row lock on id 2000 holds the batch that
+    // reaches it, and the app rewrites rows on both sides of it meanwhile (no race with the rotation's speed).
+    const locker = new pg.Client({ connectionString: a.db.url });
     const writer = new pg.Client({ connectionString: a.db.url });
+    await locker.connect();
     await writer.connect();
     try {
+      await locker.query('begin');
+      await locker.query('select 1 from orders where id = 2000 for update');
       const run = a.run(['keys', 'rotate', '--new-key-env', 'NEW_KEY', '--batch-size', '25', '--json'], {
         NEW_KEY: newKey,
       });
-      const stored = [...expected.values()].filter((v) => v !== null).length;
       await waitFor(
-        'the rotation to start writing',
-        async () => Number((await stateRows(a))?.[0]?.rotated ?? 0) > 0,
+        'the rotation to wait on the locked row',
+        async () =>
+          (
+            await writer.query(
+              "select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query ilike '%update%orders%'",
+            )
+          ).rowCount === 1,
         30_000,
         10,
       );
-      let writes = 0;
-      // rewrite random rows (NULL ones included) as the app would, with the old key, until half the table is rotated
-      for (;;) {
-        const [row] = await writer
-          .query<{ rotated: string }>('select rotated::text from opsctl_key_rotations')
-          .then((r) => r.rows);
-        if (Number(row?.rotated ?? 0) >= stored / 2) break;
-        const id = String(1 + Math.floor(Math.random() * 4_000));
-        const plain = `rewritten-${writes++}@example.com`;
+      // the rows below 2000 are under the new key already, the ones above it not yet
+      const { open: openNew } = await exampleCodec(newKey);
+      const { open: openOld } = await exampleCodec(oldKey);
+      const stored = async (id: number) =>
+        (await writer.query<{ v: string }>('select email as v from orders where id = $1', [id])).rows[0]!.v;
+      const valued = (id: number) => expected.get(String(id)) !== null;
+      const nulls = [...expected].filter(([, v]) => v === null).map(([id]) => Number(id));
+      const low = [2, 3, 4, 5, 6].find(valued)!;
+      const high = [3_996, 3_997, 3_998, 3_999].find(valued)!;
+      expect(openNew(await stored(low))).toBe(expected.get(String(low)));
+      expect(openOld(await stored(high))).toBe(expected.get(String(high)));
+      // rows already rotated (they need a later pass), rows not reached yet, and NULL rows given a value
+      const ids = [
+        ...[low, 500, 1_001, 1_500, 1_960],
+        ...[2_100, 3_000, high],
+        ...[nulls[0]!, nulls[nulls.length - 1]!],
+      ];
+      for (const [i, id] of ids.entries()) {
+        const plain = `rewritten-${i}@example.com`;
         await writer.query('update orders set email = $2 where id = $1', [id, seal(plain)]);
-        expected.set(id, plain);
+        expected.set(String(id), plain);
       }
+      await locker.query('rollback');
       const res = await run;
       expect(res.exitCode, res.stderr).toBe(0);
-      expect(writes).toBeGreaterThan(5);
       expect(JSON.parse(res.stdout).columns[0].passes).toBeGreaterThanOrEqual(2);
       await expectAllUnder(a, newKey, expected);
     } finally {
+      await locker.end();
       await writer.end();
     }
   });
