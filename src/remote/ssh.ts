@@ -46,6 +46,8 @@ export function openSession(runner: Runner, target: Target): SshSession {
       host,
       async run(commands, options) {
         const res = await runner.run('ssh', [...args, '--', host.host, remoteCommand(...commands)], options);
+        // cancelled (Ctrl-C): ssh was ended, its result says nothing about the host
+        if (options.signal?.aborted) throw options.signal.reason;
         if (res.notFound) throw sshMissing();
         if (res.exitCode === 255 || (res.timedOut && !res.stdout))
           throw sshFailure(host.name, res, target.ssh.knownHosts, target.ssh.identityFile);
