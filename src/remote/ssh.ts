@@ -32,6 +32,11 @@ export interface SshHost {
 /** Every host of a target, with `close()` to end the connections (call it in finally). */
 export interface SshSession {
   hosts: SshHost[];
+  /**
+   * End the connections now (what they still had to send is dropped: an interrupted copy over a slow link); the next
+   * command opens a new one.
+   */
+  disconnect(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -55,16 +60,20 @@ export function openSession(runner: Runner, target: Target): SshSession {
       },
     };
   });
+  const disconnect = async () => {
+    await Promise.all(
+      target.hosts.map((host) =>
+        runner.run('ssh', [...base, ...(host.port ? ['-p', String(host.port)] : []), '-O', 'exit', '--', host.host], {
+          timeoutMs: CLOSE_TIMEOUT_MS,
+        }),
+      ),
+    );
+  };
   return {
     hosts,
+    disconnect,
     async close() {
-      await Promise.all(
-        target.hosts.map((host) =>
-          runner.run('ssh', [...base, ...(host.port ? ['-p', String(host.port)] : []), '-O', 'exit', '--', host.host], {
-            timeoutMs: CLOSE_TIMEOUT_MS,
-          }),
-        ),
-      );
+      await disconnect();
       rmSync(dir, { recursive: true, force: true });
     },
   };

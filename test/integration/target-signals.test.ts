@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { BIN } from '../helpers/cli.js';
+import { createFleetApp, type FleetApp } from '../helpers/fleet-app.js';
+import { vethName } from '../helpers/host-subnet.js';
+import { hostsSkipReason, startHosts, type TestHosts } from '../helpers/hosts.js';
 import { type HungServer, startHungServer } from '../helpers/tcp.js';
 
 // deploy --target with a host that accepts the TCP connection and never speaks (ssh waits for its banner up to
@@ -96,4 +99,79 @@ describe('deploy --target: a signal during the preflight of a host that never an
       }, 40_000);
     }
   }
+});
+
+const hostsSkip = hostsSkipReason();
+
+describe.skipIf(hostsSkip)('deploy --target: a signal during the copy', () => {
+  let hosts: TestHosts;
+  let fleet: FleetApp;
+  let copyTmp: string;
+  beforeAll(async () => {
+    hosts = await startHosts(1);
+    fleet = createFleetApp(hosts);
+    copyTmp = mkdtempSync(join(tmpdir(), 'opsctl-tsig-copy-'));
+    // a slow link to the host (2 Mbit/s): the copy of opsctl's agent takes many seconds
+    const tc = spawnSync('tc', [
+      'qdisc',
+      'add',
+      'dev',
+      vethName(hosts.subnet, 0),
+      'root',
+      'tbf',
+      'rate',
+      '2mbit',
+      'burst',
+      '32kbit',
+      'latency',
+      '2s',
+    ]);
+    expect(tc.status, tc.stderr?.toString()).toBe(0);
+  }, 60_000);
+  afterAll(() => {
+    hosts?.stop();
+    fleet?.remove();
+    if (copyTmp) rmSync(copyTmp, { recursive: true, force: true });
+  });
+
+  it('SIGINT while the archives are copied: exit 130 within seconds, nothing switched, lock, ssh and temp folders gone', async () => {
+    const host = hosts.hosts[0]!;
+    const child = spawn(process.execPath, [BIN, '-C', fleet.dir, 'deploy', '--target', 'production', '--json'], {
+      env: { ...process.env, NO_COLOR: '1', PM2_HOME: undefined, TMPDIR: copyTmp },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    let ms = 0;
+    let code: number | null;
+    try {
+      // a copy is under way: its temp file exists on the host
+      const deadline = Date.now() + 90_000;
+      while (!/\.tmp-/.test(hosts.exec(host, ['ls', '-A', '/srv/shop/.opsctl/archives']).stdout)) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no copy seen: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const sent = Date.now();
+      child.kill('SIGINT');
+      code = await exited;
+      ms = Date.now() - sent;
+    } finally {
+      child.kill('SIGKILL');
+    }
+    expect(code, stderr).toBe(130);
+    expect(ms).toBeLessThan(6_000);
+    const doc = JSON.parse(stdout);
+    expect(doc.error.code).toBe('INTERRUPTED');
+    expect(doc.hosts[0].steps.map((s: { step: string }) => s.step)).not.toContain('switch');
+    // nothing switched; the host's lock given back
+    expect(hosts.exec(host, ['ls', '-A', '/srv/shop']).stdout.trim()).toBe('.opsctl');
+    expect(hosts.exec(host, ['ls', '-A', '/srv/shop/.opsctl']).stdout).not.toMatch(/lock|serving/);
+    // no ssh client or ControlMaster of that run left, and no opsctl-ssh-/opsctl-ship- folder
+    const ps = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout;
+    expect(ps.split('\n').filter((l) => l.startsWith('ssh') && l.includes(copyTmp))).toEqual([]);
+    expect(readdirSync(copyTmp).filter((f) => f.startsWith('opsctl-'))).toEqual([]);
+  }, 120_000);
 });

@@ -106,9 +106,13 @@ export function fleetTasks(run: FleetRun): ListrTask[] {
         throwFailed(run, []);
         task.title = `pack and copy app ${shortSha(run.app!.sha256)} to hosts`;
         // every host gets the archives, then every host's ports are checked: only then does anything switch
+        // interrupted: the connections are dropped at once. The master ssh reads the archive itself (the client hands
+        // it its stdin), so ending the client alone would let it carry the rest over a slow link first
+        const drop = () => void run.session.disconnect();
+        run.build.signal?.addEventListener('abort', drop, { once: true });
         const results = await Promise.allSettled(
           run.hosts.map((h) => shipTo(run, h).then(() => verifyHostPorts(run, h))),
-        );
+        ).finally(() => run.build.signal?.removeEventListener('abort', drop));
         throwFailed(run, results);
       },
     },
