@@ -83,7 +83,14 @@ export function fleetTasks(run: FleetRun): ListrTask[] {
       task: async () => {
         const results = await Promise.allSettled([
           ...run.hosts.map((h) => preflightHost(run, h)),
-          ...(run.lb ? [run.lb.verify(run.hosts.map((h) => h.ssh.host.host))] : []),
+          // its own problem is reported beside the hosts' (an unreachable host must not hide a missing socket)
+          ...(run.lb
+            ? [
+                run.lb
+                  .verify(run.hosts.map((h) => h.ssh.host.host))
+                  .catch((e: Error) => Promise.reject((run.lbError = e))),
+              ]
+            : []),
         ]);
         throwFailed(run, results);
         // one deploy --target at a time on a host, whichever machine it runs from (a dry run changes nothing)
@@ -173,6 +180,10 @@ function throwFailed(run: FleetRun, results: PromiseSettledResult<unknown>[]): v
 /** --dry-run: what each host would go through, recorded as skipped steps. */
 function planHost(run: FleetRun, host: FleetRun['hosts'][number]): void {
   const to = 'the release built here';
+  // what a host serves is only known when its preflight read it
+  const from = host.facts
+    ? (shortSha(host.facts.serving) ?? 'nothing')
+    : 'an unknown release (not read: preflight failed)';
   skipStep(host, 'copy', `dry run: would copy the app and opsctl unless ${run.target.path}/.opsctl has them`);
   skipStep(host, 'ports', 'dry run: checked on the host with the new config once it is copied');
   skipStep(
@@ -180,6 +191,6 @@ function planHost(run: FleetRun, host: FleetRun['hosts'][number]): void {
     'drain',
     run.lb ? 'dry run: would drain, wait for sessions to end, then maintenance' : 'no load balancer',
   );
-  skipStep(host, 'switch', `dry run: would switch from ${shortSha(host.facts?.serving) ?? 'nothing'} to ${to}`);
+  skipStep(host, 'switch', `dry run: would switch from ${from} to ${to}`);
   skipStep(host, 'ready', run.lb ? 'dry run: would set ready and wait until UP' : 'no load balancer');
 }
