@@ -84,13 +84,7 @@ export function fleetTasks(run: FleetRun): ListrTask[] {
         const results = await Promise.allSettled([
           ...run.hosts.map((h) => preflightHost(run, h)),
           // its own problem is reported beside the hosts' (an unreachable host must not hide a missing socket)
-          ...(run.lb
-            ? [
-                run.lb
-                  .verify(run.hosts.map((h) => h.ssh.host.host))
-                  .catch((e: Error) => Promise.reject((run.lbError = e))),
-              ]
-            : []),
+          ...(run.lb ? [verifyLb(run, run.lb)] : []),
         ]);
         throwFailed(run, results);
         // one deploy --target at a time on a host, whichever machine it runs from (a dry run changes nothing)
@@ -161,6 +155,16 @@ export function fleetTasks(run: FleetRun): ListrTask[] {
       },
     },
   ];
+}
+
+/** The load balancer's preflight; its problem is kept on the run as well, for the report. */
+async function verifyLb(run: FleetRun, lb: NonNullable<FleetRun['lb']>): Promise<void> {
+  try {
+    await lb.verify(run.hosts.map((h) => h.ssh.host.host));
+  } catch (error) {
+    run.lbError = error as Error;
+    throw error;
+  }
 }
 
 /**
