@@ -1,11 +1,11 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { BIN } from '../helpers/cli.js';
+import { spawnOpsctl } from '../helpers/cli.js';
 import { createFleetApp, type FleetApp } from '../helpers/fleet-app.js';
 import { vethName } from '../helpers/host-subnet.js';
 import { hostsSkipReason, startHosts, type TestHosts } from '../helpers/hosts.js';
@@ -36,28 +36,23 @@ function writeApp(): void {
 }
 
 async function interrupted(args: string[], signal: 'SIGINT' | 'SIGTERM') {
-  const child = spawn(process.execPath, [BIN, '-C', dir, 'deploy', '--target', 'production', '--json', ...args], {
-    env: { ...process.env, NO_COLOR: '1', PM2_HOME: join(tmp, 'pm2'), TMPDIR: tmp },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const { child, output, exited } = spawnOpsctl(['-C', dir, 'deploy', '--target', 'production', '--json', ...args], {
+    PM2_HOME: join(tmp, 'pm2'),
+    TMPDIR: tmp,
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
   try {
     const before = hung.connections();
     // ssh reached the host and waits for its banner: the preflight is under way
     const deadline = Date.now() + 20_000;
     while (hung.connections() === before) {
-      if (Date.now() > deadline) throw new Error(`ssh never connected: ${stderr}`);
+      if (Date.now() > deadline) throw new Error(`ssh never connected: ${output.stderr}`);
       await new Promise((r) => setTimeout(r, 20));
     }
     await new Promise((r) => setTimeout(r, 300));
     const sent = Date.now();
     child.kill(signal);
     const code = await exited;
-    return { code, ms: Date.now() - sent, stdout, stderr };
+    return { code, ms: Date.now() - sent, ...output };
   } finally {
     child.kill('SIGKILL');
   }
@@ -136,22 +131,17 @@ describe.skipIf(hostsSkip)('deploy --target: a signal during the copy', () => {
 
   it('SIGINT while the archives are copied: exit 130 within seconds, nothing switched, lock, ssh and temp folders gone', async () => {
     const host = hosts.hosts[0]!;
-    const child = spawn(process.execPath, [BIN, '-C', fleet.dir, 'deploy', '--target', 'production', '--json'], {
-      env: { ...process.env, NO_COLOR: '1', PM2_HOME: undefined, TMPDIR: copyTmp },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { child, output, exited } = spawnOpsctl(['-C', fleet.dir, 'deploy', '--target', 'production', '--json'], {
+      PM2_HOME: undefined,
+      TMPDIR: copyTmp,
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
     let ms = 0;
     let code: number | null;
     try {
       // a copy is under way: its temp file exists on the host
       const deadline = Date.now() + 90_000;
       while (!/\.tmp-/.test(hosts.exec(host, ['ls', '-A', '/srv/shop/.opsctl/archives']).stdout)) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no copy seen: ${stderr}`);
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no copy seen: ${output.stderr}`);
         await new Promise((r) => setTimeout(r, 50));
       }
       const sent = Date.now();
@@ -161,9 +151,9 @@ describe.skipIf(hostsSkip)('deploy --target: a signal during the copy', () => {
     } finally {
       child.kill('SIGKILL');
     }
-    expect(code, stderr).toBe(130);
+    expect(code, output.stderr).toBe(130);
     expect(ms).toBeLessThan(6_000);
-    const doc = JSON.parse(stdout);
+    const doc = JSON.parse(output.stdout);
     expect(doc.error.code).toBe('INTERRUPTED');
     expect(doc.hosts[0].steps.map((s: { step: string }) => s.step)).not.toContain('switch');
     // nothing switched; the host's lock given back
