@@ -63,6 +63,8 @@ function finish(cli: Cli, run: FleetRun): number {
     if (rows.length) out(table(rows, ['host', 'step', 'status', 'time', 'detail']));
     for (const h of hosts.filter((x) => x.rolledBack)) err(`↺ ${h.host}: back on app ${h.release ?? 'nothing'}.`);
     if (error) printError(error, cli.debug);
+    // the load balancer's problem too, when a host's was printed first
+    if (run.lbError && run.lbError !== error) printError(run.lbError, cli.debug);
   }
   return cli.finish(exitCode, {
     dryRun: Boolean(run.options.dryRun),
@@ -70,6 +72,9 @@ function finish(cli: Cli, run: FleetRun): number {
     ...(run.app ? { release: run.app.sha256.slice(0, 16) } : {}),
     local: { packages: [...run.build.reports.values()] },
     hosts,
+    ...(run.lb
+      ? { loadBalancer: { ok: !run.lbError, ...(run.lbError ? { error: errorJson(run.lbError) } : {}) } }
+      : {}),
     ...(error ? { error: errorJson(error) } : {}),
   });
 }

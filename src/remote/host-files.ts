@@ -39,28 +39,37 @@ const SYNC_APP =
   'mkdir -p "$2" && cd "$2" && for f in * .[!.]* ..?*; do case "$f" in .opsctl|logs) ;; *) if [ -e "$f" ] || [ -L "$f" ]; then rm -rf -- "$f"; fi ;; esac; done && tar -xzf "$1" && printf %s "$3" > "$4"';
 
 /** Copy the archive to the host unless it has it; verify its sha256 there. */
-export async function ensureArchive(ssh: SshHost, archive: Archive, path: string): Promise<'copied' | 'present'> {
+export async function ensureArchive(
+  ssh: SshHost,
+  archive: Archive,
+  path: string,
+  signal?: AbortSignal,
+): Promise<'copied' | 'present'> {
   const dest = hostPaths(path).archive(archive.sha256);
-  const has = await ssh.run([['sh', '-c', HAS_FILE, 'sh', dest]], { timeoutMs: QUICK_TIMEOUT_MS });
+  const cancel = signal ? { signal } : {};
+  const has = await ssh.run([['sh', '-c', HAS_FILE, 'sh', dest]], { timeoutMs: QUICK_TIMEOUT_MS, ...cancel });
   if (has.stdout.trim() === 'present') return 'present';
   const received = await ssh.run([['sh', '-c', RECEIVE, 'sh', dest]], {
     timeoutMs: COPY_TIMEOUT_MS,
     inputFile: archive.file,
+    ...cancel,
   });
   verifyOk(ssh, received, `copying ${archive.file}`);
   const verified = await ssh.run([['node', '-e', VERIFY, received.stdout.trim(), dest, archive.sha256]], {
     timeoutMs: QUICK_TIMEOUT_MS,
+    ...cancel,
   });
   verifyOk(ssh, verified, `checking the sha256 of the copy (expected ${archive.sha256})`);
   return 'copied';
 }
 
 /** Unpack opsctl's agent archive once per version; returns the path of its bin/opsctl.js on the host. */
-export async function unpackAgent(ssh: SshHost, agent: Archive, path: string): Promise<string> {
+export async function unpackAgent(ssh: SshHost, agent: Archive, path: string, signal?: AbortSignal): Promise<string> {
   const paths = hostPaths(path);
   const dir = paths.agent(agent.sha256);
   const res = await ssh.run([['sh', '-c', UNPACK_ONCE, 'sh', paths.archive(agent.sha256), dir]], {
     timeoutMs: COPY_TIMEOUT_MS,
+    ...(signal ? { signal } : {}),
   });
   verifyOk(ssh, res, 'unpacking opsctl');
   return posix.join(dir, 'bin', 'opsctl.js');

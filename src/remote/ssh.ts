@@ -32,6 +32,11 @@ export interface SshHost {
 /** Every host of a target, with `close()` to end the connections (call it in finally). */
 export interface SshSession {
   hosts: SshHost[];
+  /**
+   * End the connections now (what they still had to send is dropped: an interrupted copy over a slow link); the next
+   * command opens a new one.
+   */
+  disconnect(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -46,6 +51,8 @@ export function openSession(runner: Runner, target: Target): SshSession {
       host,
       async run(commands, options) {
         const res = await runner.run('ssh', [...args, '--', host.host, remoteCommand(...commands)], options);
+        // cancelled (Ctrl-C): ssh was ended, its result says nothing about the host
+        if (options.signal?.aborted) throw options.signal.reason;
         if (res.notFound) throw sshMissing();
         if (res.exitCode === 255 || (res.timedOut && !res.stdout))
           throw sshFailure(host.name, res, target.ssh.knownHosts, target.ssh.identityFile);
@@ -53,16 +60,20 @@ export function openSession(runner: Runner, target: Target): SshSession {
       },
     };
   });
+  const disconnect = async () => {
+    await Promise.all(
+      target.hosts.map((host) =>
+        runner.run('ssh', [...base, ...(host.port ? ['-p', String(host.port)] : []), '-O', 'exit', '--', host.host], {
+          timeoutMs: CLOSE_TIMEOUT_MS,
+        }),
+      ),
+    );
+  };
   return {
     hosts,
+    disconnect,
     async close() {
-      await Promise.all(
-        target.hosts.map((host) =>
-          runner.run('ssh', [...base, ...(host.port ? ['-p', String(host.port)] : []), '-O', 'exit', '--', host.host], {
-            timeoutMs: CLOSE_TIMEOUT_MS,
-          }),
-        ),
-      );
+      await disconnect();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -47,7 +47,10 @@ function fleet(names: string[], failsOn: Record<string, string>, maxUnavailable 
     describe: async () => 'lb',
     verify: async () => {},
     servers: async () => [],
-    takeOut: async (h) => (events.push(`${h}: out`), []),
+    takeOut: async (h) => {
+      events.push(`${h}: out`);
+      return [];
+    },
     putBack: async (h) => void events.push(`${h}: in`),
   };
   const run = {

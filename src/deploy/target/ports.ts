@@ -38,7 +38,7 @@ export async function verifyHostPorts(run: FleetRun, host: HostRun): Promise<voi
           ['sh', '-c', STAGE, 'sh', paths.archive(run.app!.sha256), staging],
           ['env', `PM2_HOME=${pm2Home}`, ...doctor],
         ],
-        { timeoutMs: PORTS_TIMEOUT_MS },
+        { timeoutMs: PORTS_TIMEOUT_MS, ...(run.build.signal ? { signal: run.build.signal } : {}) },
       );
       await host.ssh.run([['rm', '-rf', staging]], { timeoutMs: PORTS_TIMEOUT_MS }).catch(() => undefined);
       const failed = (parse(res.stdout)?.checks ?? []).filter((c) => c.status === 'fail');

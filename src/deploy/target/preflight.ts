@@ -28,6 +28,7 @@ export async function preflightHost(run: FleetRun, host: HostRun): Promise<HostF
       const paths = hostPaths(run.target.path);
       const res = await host.ssh.run([['sh', '-c', FACTS, 'sh', run.target.path, paths.serving, paths.archives]], {
         timeoutMs: PREFLIGHT_TIMEOUT_MS,
+        ...(run.build.signal ? { signal: run.build.signal } : {}),
       });
       const [node = '', free = '', serving = '', archives = ''] = res.stdout.split('\n').map((l) => l.trim());
       const facts: HostFacts = {

@@ -17,11 +17,11 @@ export function batches(run: FleetRun): HostRun[][] {
  * gate), back in and UP. A failure stops the roll-out; the failed host is already back on its previous release
  * (its own deploy's guarantee) and is put back in rotation before the error goes up.
  */
-export function rolloutTasks(run: FleetRun, stopped: () => string | false): ListrTask[] {
+export function rolloutTasks(run: FleetRun, stopped: (title: string) => string | false): ListrTask[] {
   const all = batches(run);
   return all.map((batch, i) => ({
     title: `batch ${i + 1} of ${all.length}`,
-    skip: stopped,
+    skip: () => stopped(`batch ${i + 1} of ${all.length}`),
     task: (_ctx, task) =>
       task.newListr(
         batch.map((host) => ({
@@ -95,7 +95,13 @@ export function rollbackTasks(run: FleetRun): ListrTask[] {
   return [
     {
       title: 'roll back switched hosts',
-      skip: () => (!run.errors.length ? 'nothing failed' : !switched(run).length ? 'no host was switched' : false),
+      // the step's name in the message: the live renderer shows a skip message instead of the title
+      skip: () =>
+        !run.errors.length
+          ? 'roll back switched hosts: nothing failed'
+          : !switched(run).length
+            ? 'roll back switched hosts: no host was switched'
+            : false,
       task: (_ctx, task) =>
         task.newListr(
           switched(run)

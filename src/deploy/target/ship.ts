@@ -29,9 +29,9 @@ export async function shipTo(run: FleetRun, host: HostRun): Promise<void> {
         ['opsctl', run.agent!],
         ['app', run.app!],
       ] as const) {
-        if ((await ensureArchive(host.ssh, archive, run.target.path)) === 'copied') copied.push(what);
+        if ((await ensureArchive(host.ssh, archive, run.target.path, run.build.signal)) === 'copied') copied.push(what);
       }
-      host.bin = await unpackAgent(host.ssh, run.agent!, run.target.path);
+      host.bin = await unpackAgent(host.ssh, run.agent!, run.target.path, run.build.signal);
       return copied;
     },
     (copied) =>

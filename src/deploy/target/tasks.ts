@@ -66,67 +66,71 @@ export async function closeFleetRun(run: FleetRun): Promise<void> {
  * goes back.
  */
 export function fleetTasks(run: FleetRun): ListrTask[] {
-  const stopped = () => {
+  // the step's name leads the message: the live renderer shows a skip message instead of the title
+  const stopped = (title: string) => {
     // Ctrl-C: the host being switched finishes (its own gate decides), then every switched host goes back
     if (run.build.signal?.aborted && !run.errors.includes(run.build.signal.reason))
       run.errors.push(run.build.signal.reason);
-    return run.errors.length || run.build.errors.length ? 'an earlier step failed' : false;
+    return run.errors.length || run.build.errors.length ? `${title}: an earlier step failed` : false;
   };
   const dry = run.options.dryRun;
+  const migrate = 'migrate, once, before any host switches';
+  const roll = `roll out, ${run.target.maxUnavailable} host(s) at a time`;
+  const prune = 'prune old archives on the hosts';
   return [
     {
       title: `preflight: ${run.hosts.length} host(s)${run.lb ? ' and HAProxy' : ''}`,
       task: async () => {
         const results = await Promise.allSettled([
           ...run.hosts.map((h) => preflightHost(run, h)),
-          ...(run.lb ? [run.lb.verify(run.hosts.map((h) => h.ssh.host.host))] : []),
+          // its own problem is reported beside the hosts' (an unreachable host must not hide a missing socket)
+          ...(run.lb ? [verifyLb(run, run.lb)] : []),
         ]);
-        const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
-        if (failed.length) {
-          run.errors.push(...failed);
-          throw failed[0];
-        }
+        throwFailed(run, results);
         // one deploy --target at a time on a host, whichever machine it runs from (a dry run changes nothing)
         if (!dry) await lockHosts(run);
       },
     },
     {
       title: 'build here',
-      skip: stopped,
+      skip: () => stopped('build here'),
       // migrations later: once every host has the release and its ports are checked (a failed copy migrates nothing)
       task: (_c, task) => task.newListr(deployTasks(run.build, { migrate: false }), { exitOnError: true }),
     },
     {
       title: 'pack and copy to hosts',
-      skip: () => stopped() || (dry ? 'dry run: would pack the app and opsctl and copy them where missing' : false),
+      skip: () =>
+        stopped('pack and copy to hosts') ||
+        (dry ? 'pack and copy to hosts: dry run: would pack the app and opsctl and copy them where missing' : false),
       task: async (_c, task) => {
         await packAll(run);
+        throwFailed(run, []);
         task.title = `pack and copy app ${shortSha(run.app!.sha256)} to hosts`;
         // every host gets the archives, then every host's ports are checked: only then does anything switch
+        // interrupted: the connections are dropped at once. The master ssh reads the archive itself (the client hands
+        // it its stdin), so ending the client alone would let it carry the rest over a slow link first
+        const drop = () => void run.session.disconnect();
+        run.build.signal?.addEventListener('abort', drop, { once: true });
         const results = await Promise.allSettled(
           run.hosts.map((h) => shipTo(run, h).then(() => verifyHostPorts(run, h))),
-        );
-        const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
-        if (failed.length) {
-          run.errors.push(...failed);
-          throw failed[0];
-        }
+        ).finally(() => run.build.signal?.removeEventListener('abort', drop));
+        throwFailed(run, results);
       },
     },
     {
-      title: 'migrate, once, before any host switches',
-      skip: stopped,
+      title: migrate,
+      skip: () => stopped(migrate),
       task: (_c, task) => task.newListr(migrateTasks(run.build), { exitOnError: true }),
     },
     {
-      title: `roll out, ${run.target.maxUnavailable} host(s) at a time`,
-      skip: () => stopped() || (dry ? 'dry run' : false),
+      title: roll,
+      skip: () => stopped(roll) || (dry ? `${roll}: dry run` : false),
       task: (_c, task) => task.newListr(rolloutTasks(run, stopped), { exitOnError: false }),
     },
     ...rollbackTasks(run),
     {
-      title: 'prune old archives on the hosts',
-      skip: () => stopped() || (dry ? 'dry run' : false),
+      title: prune,
+      skip: () => stopped(prune) || (dry ? `${prune}: dry run` : false),
       // what a later rollback needs stays: the archive now serving and the one before it
       task: () =>
         Promise.all(
@@ -143,16 +147,47 @@ export function fleetTasks(run: FleetRun): ListrTask[] {
     {
       title: 'plan',
       enabled: () => Boolean(dry),
-      task: () => {
+      // interrupted: no plan; after a failed step, the plan of what is known, not a success
+      skip: () => (run.build.signal?.aborted ? 'plan: interrupted' : false),
+      task: (_c, task) => {
         for (const host of run.hosts) planHost(run, host);
+        if (run.errors.length || run.build.errors.length) task.skip('plan: incomplete, an earlier step failed');
       },
     },
   ];
 }
 
+/** The load balancer's preflight; its problem is kept on the run as well, for the report. */
+async function verifyLb(run: FleetRun, lb: NonNullable<FleetRun['lb']>): Promise<void> {
+  try {
+    await lb.verify(run.hosts.map((h) => h.ssh.host.host));
+  } catch (error) {
+    run.lbError = error as Error;
+    throw error;
+  }
+}
+
+/**
+ * After steps run on every host at once: a signal (Ctrl-C, SIGTERM before anything switched: their ssh commands
+ * were ended with it) is the run's error, else the hosts' failures; the first is thrown.
+ */
+function throwFailed(run: FleetRun, results: PromiseSettledResult<unknown>[]): void {
+  const signal = run.build.signal;
+  const failed = signal?.aborted
+    ? [signal.reason as Error]
+    : results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+  if (!failed.length) return;
+  run.errors.push(...failed);
+  throw failed[0];
+}
+
 /** --dry-run: what each host would go through, recorded as skipped steps. */
 function planHost(run: FleetRun, host: FleetRun['hosts'][number]): void {
   const to = 'the release built here';
+  // what a host serves is only known when its preflight read it
+  const from = host.facts
+    ? (shortSha(host.facts.serving) ?? 'nothing')
+    : 'an unknown release (not read: preflight failed)';
   skipStep(host, 'copy', `dry run: would copy the app and opsctl unless ${run.target.path}/.opsctl has them`);
   skipStep(host, 'ports', 'dry run: checked on the host with the new config once it is copied');
   skipStep(
@@ -160,6 +195,6 @@ function planHost(run: FleetRun, host: FleetRun['hosts'][number]): void {
     'drain',
     run.lb ? 'dry run: would drain, wait for sessions to end, then maintenance' : 'no load balancer',
   );
-  skipStep(host, 'switch', `dry run: would switch from ${shortSha(host.facts?.serving) ?? 'nothing'} to ${to}`);
+  skipStep(host, 'switch', `dry run: would switch from ${from} to ${to}`);
   skipStep(host, 'ready', run.lb ? 'dry run: would set ready and wait until UP' : 'no load balancer');
 }

@@ -66,6 +66,8 @@ export interface FleetRun {
   options: FleetOptions;
   session: SshSession;
   lb?: LoadBalancer;
+  /** What the preflight found wrong with the load balancer (its socket, a backend, a host without a server). */
+  lbError?: Error;
   hosts: HostRun[];
   /** The local install/build/migrate run (the release is built once, here). */
   build: DeployRun;
