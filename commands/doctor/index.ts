@@ -12,7 +12,9 @@ export function register(program: Program): void {
   const doctor = program
     .command('doctor')
     .alias('troubleshoot')
-    .description('run the on-call checks: config, node, dependencies, env, ports, postgres, redis, logs, inspector')
+    .description(
+      'run the on-call checks: config, node, dependencies, env, ports, postgres, migrations, encryption, redis, logs, inspector, processes',
+    )
     .addOption(
       new Option(
         '--timeout <ms>',
