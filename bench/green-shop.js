@@ -3,26 +3,15 @@
 // (maxmemory and an evicting policy), so every check doctor runs on it passes.
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createDatabase, psql } from './lib.js';
+import { createDatabase, freePort, psql } from './lib.js';
 
 const BIN = fileURLToPath(new URL('../bin/opsctl.js', import.meta.url));
 const SHOP = fileURLToPath(new URL('../examples/shop', import.meta.url));
 const NOT_COPIED = ['node_modules', '.opsctl', 'dist'];
 const PG_URL = process.env.OPSCTL_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-/** A free loopback port (closed again before it is returned). */
-function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** `{dir, env, redisUrl, stop}`: the green copy, the environment doctor needs there, and how to remove it all. */
 export async function greenShop() {

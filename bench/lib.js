@@ -1,5 +1,6 @@
 // Shared helpers for the benchmarks: wall-clock timing of whole commands, medians, and a results table.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 /** Wall time of one command in ms (stdout/stderr discarded). */
@@ -73,4 +74,14 @@ export function createDatabase(name) {
 export function psql(url, args) {
   const res = spawnSync('psql', [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', ...args], { encoding: 'utf8' });
   if (res.status !== 0) throw new Error(`psql ${args.join(' ')}: ${res.stderr}`);
+}
+
+/** A free loopback port (closed again before it is returned). */
+export function freePort() {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
 }

@@ -4,8 +4,8 @@
 // collection, so the slope is taken over the lowest sample of each 10 s window after warm-up (what survives
 // collection), as KB per 1000 rounds. Budget: 256 KB per 1000 rounds (under 1 MB a day at the default interval).
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './lib.js';
 
 const BIN = fileURLToPath(new URL('../bin/opsctl.js', import.meta.url));
 const SHOP = fileURLToPath(new URL('../examples/shop', import.meta.url));
@@ -16,15 +16,6 @@ const WINDOW_S = 10;
 const BUDGET_KB_PER_1000_ROUNDS = 256;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function heapBytes(url) {
   const text = await (await fetch(url)).text();
